@@ -1,0 +1,16 @@
+// Entry point: `ai-conformance <command> [flags]`. Every error becomes one line on stderr with
+// the exit code DESIGN.md §3 gives; a stack trace only with AI_CONFORMANCE_DEBUG set.
+
+import { exitCodeOf, oneLine } from './errors.js';
+import { main } from './main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ai-conformance: ${oneLine(error)}\n`);
+    if (process.env.AI_CONFORMANCE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = exitCodeOf(error);
+  },
+);

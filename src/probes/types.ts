@@ -1,0 +1,120 @@
+// What a probe is and what it gets to work with. A probe file reads like the requirement's test
+// plan: a sequence of `ctx.check(...)` steps, each recording what it saw. The runner turns the
+// recorded checks into the requirement's verdict (see src/runner/), so a probe never writes a
+// verdict by hand and can never say "passed" without a check having passed.
+
+import type { V1Toleration } from '@kubernetes/client-node';
+import type { Kube } from '../kube/types.js';
+import type { KubernetesVersion } from '../requirements/catalog.js';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  /** Written only with --verbose. */
+  debug(message: string): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** What "an accelerator" means on this cluster (DESIGN.md §5). */
+export interface AcceleratorProfile {
+  /** example | nvidia | nvidia-dra | custom */
+  name: string;
+  /** DRA: claims on a DeviceClass. extended-resource: a device plugin's resource name. */
+  mechanism: 'dra' | 'extended-resource';
+  /** For DRA profiles: the DeviceClass probes claim from, e.g. gpu.example.com. */
+  deviceClassName?: string;
+  /** For DRA profiles: the driver publishing ResourceSlices, e.g. gpu.example.com. */
+  driver?: string;
+  /** For extended-resource profiles: the resource name, e.g. nvidia.com/gpu. */
+  resourceName?: string;
+  /** Tolerations accelerator nodes usually need (e.g. nvidia.com/gpu:NoSchedule). */
+  tolerations: V1Toleration[];
+  /**
+   * Shell script (run with `sh -c`) for a probe container that prints exactly one line
+   * `AI_CONFORMANCE_RESULT {"devices":[...]}` listing the accelerators the container can see.
+   */
+  deviceListScript: string;
+  /** True when detected from the cluster rather than given with --accelerator. */
+  detected: boolean;
+  /** How it was chosen, for the report: "DeviceClass gpu.example.com found". */
+  detail: string;
+}
+
+/** Images the probes run; every one can be overridden for air-gapped clusters. */
+export interface ImageCatalog {
+  /** Logical name -> image reference actually used. */
+  resolve(name: string): string;
+}
+
+export interface ProbeOptions {
+  kubernetesVersion: KubernetesVersion;
+  /** cluster_autoscaling may add nodes only with --allow-node-scaling (it costs money). */
+  allowNodeScaling: boolean;
+  /** --prometheus-url: a Prometheus HTTP API base URL, used instead of detection. */
+  prometheusUrl?: string;
+  /** --accelerator-metrics-url: a metrics endpoint, used instead of detection. */
+  acceleratorMetricsUrl?: string;
+  /** --operator: which AI operator robust_controller checks (else detected). */
+  operator?: string;
+  /** Extra free-form settings from --probe-option key=value. */
+  extra: Record<string, string>;
+}
+
+/** Thrown (via ctx helpers) to end a probe with a verdict that is not computed from checks. */
+export class ProbeConclusion extends Error {
+  constructor(
+    readonly verdict: 'not-applicable' | 'manual' | 'failed',
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Thrown inside a check to mark it failed (the requirement is not met); any other error marks it `error`. */
+export class CheckFailure extends Error {}
+
+export interface ProbeContext {
+  readonly kube: Kube;
+  /** A namespace created for this probe alone, labelled with the run id, deleted afterwards. */
+  readonly namespace: string;
+  readonly profile: AcceleratorProfile;
+  readonly options: ProbeOptions;
+  readonly images: ImageCatalog;
+  readonly log: Logger;
+  /** Aborted on the probe's timeout, SIGINT or SIGTERM. */
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+
+  /**
+   * Runs one step of the test plan and records it. The step returns a one-line description of
+   * what it saw; it throws CheckFailure when the requirement is not met, anything else when it
+   * could not tell. Returns true when the step passed.
+   */
+  check(name: string, step: () => Promise<string>): Promise<boolean>;
+  /** Records something seen that is worth showing a reviewer. */
+  observe(message: string): void;
+  /** Ends the probe: the requirement does not apply here (reason becomes the checklist note). */
+  notApplicable(reason: string): never;
+  /** Ends the probe: a human must attest this (reason says exactly what to run or check). */
+  manual(reason: string): never;
+}
+
+export interface Probe {
+  /** The requirement id this probe serves. */
+  id: string;
+  /** Kubernetes versions the probe supports; default: every version listing the requirement. */
+  versions?: readonly KubernetesVersion[];
+  /**
+   * Resources the probe needs to itself (e.g. "accelerators" when it claims every device of a
+   * pool); probes sharing a name never run at the same time.
+   */
+  exclusive?: readonly string[];
+  /** Default timeout; --timeout overrides. */
+  timeoutMs: number;
+  /** Logical image names this probe uses, with their defaults (for `list --images`). */
+  images?: Readonly<Record<string, string>>;
+  run(ctx: ProbeContext): Promise<void>;
+}
