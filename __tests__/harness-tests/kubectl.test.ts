@@ -1,0 +1,152 @@
+// The real kubectl as an independent client of the fake cluster.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeCluster } from '../harness/index.js';
+import { startFakeCluster } from '../harness/index.js';
+
+const run = promisify(execFile);
+const KUBECTL = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+const DISCOVERY = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'discovery');
+
+if (!KUBECTL) {
+  // Said visibly: these tests are skipped, not passed.
+  console.warn('kubectl is not installed: the kubectl tests of the fake cluster are SKIPPED');
+}
+
+describe.skipIf(!KUBECTL)('kubectl against the fake cluster (kind-example-dra-1.35)', () => {
+  let cluster: FakeCluster;
+  let dir: string;
+  const kubectl = async (...args: string[]): Promise<string> => {
+    const { stdout } = await run('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], { encoding: 'utf8' });
+    return stdout;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-test-'));
+    cluster = await startFakeCluster({ scenario: 'kind-example-dra-1.35' });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('get nodes -o json lists the scenario nodes over TLS with the bearer token', async () => {
+    const list = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { kind: string; items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[] };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((n) => n.metadata.name).sort()).toEqual(['ai-conformance-control-plane', 'ai-conformance-worker', 'ai-conformance-worker2']);
+    expect(list.items[0]?.status.nodeInfo.kubeletVersion).toBe('v1.35.0');
+  });
+
+  it('version reports the scenario version', async () => {
+    const v = JSON.parse(await kubectl('version', '-o', 'json')) as { serverVersion: { gitVersion: string; minor: string } };
+    expect(v.serverVersion.minor).toBe('35');
+  });
+
+  it('api-resources lists what the 1.35 discovery documents list', async () => {
+    const out = await kubectl('api-resources', '--no-headers');
+    const served = new Set(
+      out
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const cols = line.trim().split(/\s+/);
+          return `${cols[0]} ${cols[cols.length - 3]}`;
+        }),
+    );
+    const expected: string[] = [];
+    const fromList = (file: string): void => {
+      const doc = JSON.parse(readFileSync(join(DISCOVERY, file), 'utf8')) as { groupVersion: string; resources: { name: string }[] };
+      for (const r of doc.resources) if (!r.name.includes('/')) expected.push(`${r.name} ${doc.groupVersion}`);
+    };
+    for (const f of ['api__v1.json', 'apis__apps__v1.json', 'apis__batch__v1.json', 'apis__autoscaling__v2.json', 'apis__apiextensions.k8s.io__v1.json', 'apis__resource.k8s.io__v1.json']) fromList(f);
+    // Every other GA group of the matched /apis + aggregated pair, at its preferred version.
+    const apis = JSON.parse(readFileSync(join(DISCOVERY, 'k8s-master-9d2a8fb7.aggregated_v2.json'), 'utf8')) as { items: { metadata: { name: string }; versions: { version: string; resources: { resource: string }[] }[] }[] };
+    for (const g of apis.items) {
+      if (['apps', 'batch', 'autoscaling', 'apiextensions.k8s.io', 'resource.k8s.io', 'storagemigration.k8s.io'].includes(g.metadata.name)) continue;
+      const ga = g.versions.find((v) => /^v\d+$/.test(v.version));
+      if (ga) for (const r of ga.resources) expected.push(`${r.resource} ${g.metadata.name}/${ga.version}`);
+    }
+    for (const e of expected) expect(served, e).toContain(e);
+    // Alpha APIs are off by default and must not show up.
+    expect([...served].some((s) => /v\d+alpha\d+$/.test(s))).toBe(false);
+    // Nothing else built in: the rest comes from the scenario's CRDs and aggregated APIs.
+    const builtin = new Set(cluster.registry.all().filter((gv) => gv.source === 'builtin').map((gv) => (gv.group ? `${gv.group}/${gv.version}` : gv.version)));
+    const servedBuiltin = [...served].filter((s) => builtin.has(s.split(' ')[1] ?? ''));
+    expect(servedBuiltin.sort()).toEqual([...new Set(expected)].sort());
+  });
+
+  it('apply -f of a namespace, a DRA claim template and a pod; get pods -w sees Running; logs; delete namespace', async () => {
+    const manifest = join(dir, 'pod.yaml');
+    writeFileSync(
+      manifest,
+      `apiVersion: v1
+kind: Namespace
+metadata:
+  name: kubectl-e2e
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata:
+  namespace: kubectl-e2e
+  name: single-gpu
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpu
+        exactly:
+          deviceClassName: gpu.example.com
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  namespace: kubectl-e2e
+  name: gpu-pod
+spec:
+  containers:
+  - name: ctr0
+    image: busybox
+    command: ["sh", "-c", "for v in $(env | sed -n 's/^GPU_DEVICE_[0-9][0-9]*=//p'); do :; done; echo AI_CONFORMANCE_RESULT; sleep 3600"]
+    resources:
+      claims:
+      - name: gpu
+  resourceClaims:
+  - name: gpu
+    resourceClaimTemplateName: single-gpu
+`,
+    );
+    // Start watching before the pod exists, as a user would.
+    const watcher = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'pods', '-n', 'kubectl-e2e', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sawRunning = new Promise<string>((resolveSeen, reject) => {
+      let seen = '';
+      watcher.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/gpu-pod\s+1\/1\s+Running/.test(seen)) resolveSeen(seen);
+      });
+      watcher.on('exit', (code) => reject(new Error(`kubectl get -w exited ${String(code)}: ${seen}`)));
+    });
+    const applied = await kubectl('apply', '-f', manifest);
+    expect(applied).toContain('pod/gpu-pod created');
+    expect(applied).toContain('resourceclaimtemplate.resource.k8s.io/single-gpu created');
+    const seen = await sawRunning;
+    watcher.kill();
+    expect(seen).toMatch(/gpu-pod/);
+
+    const logs = await kubectl('logs', '-n', 'kubectl-e2e', 'gpu-pod');
+    expect(logs).toMatch(/^AI_CONFORMANCE_RESULT \{"devices":\["gpu-[0-7]"\]\}\n$/);
+
+    const claims = JSON.parse(await kubectl('get', 'resourceclaims', '-n', 'kubectl-e2e', '-o', 'json')) as { items: { status: { allocation: { devices: { results: { device: string }[] } } } }[] };
+    expect(claims.items).toHaveLength(1);
+    expect(logs).toContain(claims.items[0]?.status.allocation.devices.results[0]?.device ?? 'none');
+
+    const deleted = await kubectl('delete', 'namespace', 'kubectl-e2e', '--wait=true', '--timeout=20s');
+    expect(deleted).toContain('namespace "kubectl-e2e" deleted');
+    expect(cluster.store.list('pods', { namespace: 'kubectl-e2e' })).toEqual([]);
+    expect(cluster.store.list('resourceclaims.resource.k8s.io', { namespace: 'kubectl-e2e' })).toEqual([]);
+    await expect(kubectl('get', 'namespace', 'kubectl-e2e')).rejects.toThrow(/NotFound/);
+  });
+});

@@ -1,0 +1,75 @@
+// Simulated custom metrics adapter (behaviour `custom-metrics`, as prometheus-adapter): serves
+// the aggregated API custom.metrics.k8s.io/v1beta1 from the monitoring model's scraped series.
+// GET /namespaces/NS/pods/NAME|*/METRIC[?labelSelector=...] -> MetricValueList; 404 when no pod
+// has the metric (prometheus-adapter's answer). A scenario without this behaviour serves no
+// custom metrics API at all.
+import type { KObj } from '../types.js';
+import { parseLabelSelector, matchesLabels } from '../selectors.js';
+import type { Controller, ControllerContext, ControllerFactory, ProxyResponse } from './types.js';
+import { monitoringModel } from './monitoring-model.js';
+
+export const CUSTOM_METRICS_GROUP = 'custom.metrics.k8s.io';
+
+export interface PodMetricValue {
+  pod: string;
+  value: number;
+}
+
+/** The metric's value per pod of the namespace, as the adapter would answer (sum over series). */
+export function podMetricValues(ctx: ControllerContext, namespace: string, metric: string, pods?: KObj[]): PodMetricValue[] {
+  const wanted = pods ? new Set(pods.map((pod) => pod.metadata.name)) : undefined;
+  const values = new Map<string, number>();
+  for (const series of monitoringModel(ctx).series(namespace)) {
+    const { __name__: name, namespace: ns, pod } = series.labels;
+    if (name !== metric || ns !== namespace || !pod || (wanted && !wanted.has(pod))) continue;
+    values.set(pod, (values.get(pod) ?? 0) + series.value);
+  }
+  return [...values].map(([pod, value]) => ({ pod, value }));
+}
+
+function quantity(value: number): string {
+  return Number.isInteger(value) ? String(value) : `${Math.round(value * 1000)}m`;
+}
+
+function notFound(message: string): ProxyResponse {
+  return { status: 404, contentType: 'application/json', body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'NotFound', code: 404 } };
+}
+
+export const customMetricsController: ControllerFactory = (ctx: ControllerContext): Controller => ({
+  start() {
+    ctx.registerAggregatedApi({
+      group: CUSTOM_METRICS_GROUP,
+      version: 'v1beta1',
+      resources: [
+        { resource: 'pods/ai_conformance_probe_load', singular: '', kind: 'MetricValueList', namespaced: true, verbs: ['get'], subresources: [] },
+      ],
+      handler: (req) => {
+        const match = /^\/namespaces\/([^/]+)\/pods\/([^/]+)\/([^/]+)$/.exec(req.path);
+        if (!match) return notFound(`the server could not find the requested resource ${req.path}`);
+        const [, namespace, name, metric] = match;
+        const selector = parseLabelSelector(req.query.get('labelSelector') ?? undefined);
+        const pods = ctx.store
+          .list('pods', { namespace })
+          .filter((pod) => (name === '*' || pod.metadata.name === name) && matchesLabels(selector, pod.metadata.labels as Record<string, string> | undefined));
+        const values = podMetricValues(ctx, namespace, metric, pods);
+        if (values.length === 0) return notFound(`the server could not find the metric ${metric} for pods`);
+        const timestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        return {
+          contentType: 'application/json',
+          body: {
+            kind: 'MetricValueList',
+            apiVersion: `${CUSTOM_METRICS_GROUP}/v1beta1`,
+            metadata: {},
+            items: values.map(({ pod, value }) => ({
+              describedObject: { kind: 'Pod', namespace, name: pod, apiVersion: '/v1' },
+              metricName: metric,
+              timestamp,
+              value: quantity(value),
+              selector: null,
+            })),
+          },
+        };
+      },
+    });
+  },
+});

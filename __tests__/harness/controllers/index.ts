@@ -1,0 +1,43 @@
+// Behaviour name (as written under `behaviours:` in a scenario) -> controller factory.
+// Add a controller: write controllers/NAME.ts exporting a ControllerFactory, then add ONE line
+// below (keep one entry per line so that concurrent additions merge cleanly). See ../CONTROLLERS.md.
+import { crdController } from './crd.js';
+import { deploymentController } from './deployment.js';
+import { garbageCollector } from './garbage-collector.js';
+import { gatewayController } from './gateway.js';
+import { jobController } from './job.js';
+import { kubelet } from './kubelet.js';
+import { namespaceController } from './namespace.js';
+import { operatorController } from './operator.js';
+import { resourceClaimController } from './resourceclaim.js';
+import { scheduler } from './scheduler.js';
+import { clusterAutoscalerController } from './cluster-autoscaler.js';
+import { customMetricsController } from './custom-metrics.js';
+import { dcgmExporterController } from './dcgm-exporter.js';
+import { hpaController } from './hpa.js';
+import { kueueController } from './kueue.js';
+import { prometheusController } from './prometheus.js';
+import { volcanoController } from './volcano.js';
+import type { ControllerFactory } from './types.js';
+
+export const CONTROLLERS: Record<string, ControllerFactory> = {
+  // Core (on unless a scenario says `NAME: false`).
+  crd: crdController,
+  namespace: namespaceController,
+  'garbage-collector': garbageCollector,
+  scheduler: scheduler,
+  kubelet: kubelet,
+  resourceclaim: resourceClaimController,
+  job: jobController,
+  deployment: deploymentController,
+  // Add-ons (on when a scenario lists them under `behaviours:`).
+  gateway: gatewayController,
+  operator: operatorController,
+  kueue: kueueController,
+  volcano: volcanoController,
+  hpa: hpaController,
+  'custom-metrics': customMetricsController,
+  'cluster-autoscaler': clusterAutoscalerController,
+  'dcgm-exporter': dcgmExporterController,
+  prometheus: prometheusController,
+};

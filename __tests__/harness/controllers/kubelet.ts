@@ -1,0 +1,332 @@
+// The kubelet of every Ready node: starts bound pods, reports container states and exit codes,
+// writes container logs, and finishes graceful deletions. It cannot run shell, so what a
+// container does follows the rule documented in fixtures/scenarios/README.md (behaviours.kubelet).
+import { randomBytes } from 'node:crypto';
+import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
+import { nowTimestamp } from '../store.js';
+import type { KObj } from '../types.js';
+import type { ControllerFactory } from './types.js';
+import { arr, podTerminal, quantity, rec, recordEvent, setCondition } from './util.js';
+
+export const RESULT_MARKER = 'AI_CONFORMANCE_RESULT';
+
+interface ContainerRule {
+  match?: { namespace?: string; pod?: string; container?: string; image?: string; commandContains?: string; labels?: Record<string, string> };
+  /** Exit with this code (the container terminates even under restartPolicy Always: then the pod is Failed-like CrashLoopBackOff). */
+  exitCode?: number;
+  /** Keep running until deleted. */
+  running?: boolean;
+  /** Text appended to the container log. */
+  log?: string;
+  /** Replace the device list a marker container prints. */
+  devices?: string[];
+  /** Delay before the container terminates. */
+  afterMs?: number;
+}
+
+interface Fate {
+  exitCode?: number;
+  afterMs: number;
+  log: string;
+}
+
+function commandText(container: Record<string, unknown>): string {
+  return [...(Array.isArray(container.command) ? container.command : []), ...(Array.isArray(container.args) ? container.args : [])].map(String).join(' ');
+}
+
+function ruleMatches(rule: ContainerRule, pod: KObj, c: Record<string, unknown>): boolean {
+  const m = rule.match ?? {};
+  const labels = pod.metadata.labels ?? {};
+  return (
+    (m.namespace === undefined || m.namespace === pod.metadata.namespace) &&
+    (m.pod === undefined || new RegExp(m.pod).test(pod.metadata.name ?? '')) &&
+    (m.container === undefined || m.container === c.name) &&
+    (m.image === undefined || String(c.image ?? '').startsWith(m.image)) &&
+    (m.commandContains === undefined || commandText(c).includes(m.commandContains)) &&
+    Object.entries(m.labels ?? {}).every(([k, v]) => labels[k] === v)
+  );
+}
+
+/** Whether a shell command keeps running (a long sleep, `sleep infinity`, `tail -f`, a `wait` on a sleep). */
+function longRunning(text: string): boolean {
+  if (/\bsleep\s+(infinity|inf)\b/.test(text) || /\btail\s+-f\b/.test(text)) return true;
+  const sleeps = [...text.matchAll(/\bsleep\s+(\d+)/g)].map((m) => Number(m[1]));
+  return sleeps.some((s) => s >= 30);
+}
+
+function echoedLines(text: string): string {
+  const lines: string[] = [];
+  for (const m of text.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|\n]+))/g)) lines.push((m[1] ?? m[2] ?? m[3] ?? '').trim());
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+export const kubelet: ControllerFactory = (ctx) => {
+  const { store, logs, params } = ctx;
+  const startDelayMs = typeof params.startDelayMs === 'number' ? params.startDelayMs : 0;
+  const breakIsolation = params.breakIsolation === true;
+  const envDrivers = Array.isArray(params.envDrivers) ? params.envDrivers.map(String) : ['gpu.example.com'];
+  const devDrivers = Array.isArray(params.devDrivers) ? params.devDrivers.map(String) : ['gpu.nvidia.com'];
+  const devResources: Record<string, string> = { 'nvidia.com/gpu': 'nvidia', ...(rec(params.extendedResources) as Record<string, string>) };
+  const rules = (Array.isArray(params.containers) ? params.containers : []) as ContainerRule[];
+  const pullFailures = Array.isArray(params.imagePullFailures) ? params.imagePullFailures.map(String) : [];
+  const downNodes = Array.isArray(params.downNodes) ? params.downNodes.map(String) : [];
+
+  /** node -> resource -> index -> pod uid: which device-plugin devices each pod holds. */
+  const extAssigned = new Map<string, Map<string, Map<number, string>>>();
+  const starting = new Set<string>();
+
+  const nodeOk = (name: string): boolean => {
+    if (downNodes.includes(name)) return false;
+    const node = store.peekOne('nodes', undefined, name);
+    return !!node && arr(rec(node.status).conditions).some((c) => c.type === 'Ready' && c.status === 'True');
+  };
+
+  const freeExtended = (podUid: string): void => {
+    for (const byRes of extAssigned.values()) for (const byIdx of byRes.values()) for (const [i, uid] of byIdx) if (uid === podUid) byIdx.delete(i);
+  };
+
+  /** Assigns device-plugin device indices to a container; distinct per pod on a node. */
+  const assignExtended = (node: KObj, pod: KObj, resource: string, count: number): number[] => {
+    const name = node.metadata.name ?? '';
+    const byRes = extAssigned.get(name) ?? new Map<string, Map<number, string>>();
+    extAssigned.set(name, byRes);
+    const byIdx = byRes.get(resource) ?? new Map<number, string>();
+    byRes.set(resource, byIdx);
+    const capacity = quantity(rec(rec(node.status).allocatable)[resource]);
+    const out: number[] = [];
+    for (let i = 0; i < capacity && out.length < count; i++) {
+      if (!byIdx.has(i)) {
+        byIdx.set(i, pod.metadata.uid ?? '');
+        out.push(i);
+      }
+    }
+    return out;
+  };
+
+  const devName = (d: { name: string; attributes?: Record<string, unknown> }): string => {
+    const idx = rec(d.attributes?.index).int;
+    return `nvidia${typeof idx === 'number' ? idx : (/(\d+)$/.exec(d.name)?.[1] ?? '0')}`;
+  };
+
+  /** What a container sees: GPU_DEVICE_<n> values (env) and /dev entries (dev). */
+  const devicesSeen = (pod: KObj, c: Record<string, unknown>, node: KObj): { env: string[]; dev: string[] } => {
+    const env: string[] = [];
+    const dev: string[] = [];
+    const nodeName = node.metadata.name ?? '';
+    const slices = store.registry.byKey(SLICES) ? devicesOf(store).filter((d) => d.nodeName === undefined || d.nodeName === nodeName) : [];
+    if (breakIsolation) {
+      for (const d of slices) {
+        if (envDrivers.includes(d.driver)) env.push(d.name);
+        if (devDrivers.includes(d.driver)) dev.push(devName(d));
+      }
+      for (const [resource, prefix] of Object.entries(devResources)) {
+        const capacity = quantity(rec(rec(node.status).allocatable)[resource]);
+        for (let i = 0; i < capacity; i++) dev.push(`${prefix}${i}`);
+      }
+    } else {
+      const claimNames = podClaimNames(pod);
+      for (const ref of arr(rec(c.resources).claims)) {
+        const claimName = claimNames.get(String(ref.name));
+        const claim = claimName && store.registry.byKey(CLAIMS) ? store.get(CLAIMS, pod.metadata.namespace, claimName) : undefined;
+        if (!claim) continue;
+        for (const r of allocationResults(claim)) {
+          if (typeof ref.request === 'string' && r.request !== ref.request && !r.request.startsWith(`${ref.request}/`)) continue;
+          const d = slices.find((s) => s.driver === r.driver && s.pool === r.pool && s.name === r.device);
+          if (envDrivers.includes(r.driver)) env.push(r.device);
+          if (devDrivers.includes(r.driver)) dev.push(devName(d ?? { name: r.device }));
+        }
+      }
+      const limits = rec(rec(c.resources).limits);
+      for (const [resource, prefix] of Object.entries(devResources)) {
+        const n = quantity(limits[resource]);
+        if (n > 0) for (const i of assignExtended(node, pod, resource, n)) dev.push(`${prefix}${i}`);
+      }
+    }
+    return { env: [...new Set(env)].sort(), dev: [...new Set(dev)].sort() };
+  };
+
+  const fateOf = (pod: KObj, c: Record<string, unknown>, node: KObj): Fate => {
+    const text = commandText(c);
+    const restartAlways = (rec(pod.spec).restartPolicy ?? 'Always') === 'Always';
+    const rule = rules.find((r) => ruleMatches(r, pod, c));
+    let log = '';
+    if (text.includes(RESULT_MARKER)) {
+      const seen = devicesSeen(pod, c, node);
+      const devices = rule?.devices ?? [...(text.includes('GPU_DEVICE_') ? seen.env : []), ...(text.includes('/dev/nvidia') ? seen.dev : [])];
+      log = `${RESULT_MARKER} ${JSON.stringify({ devices })}\n`;
+    } else {
+      devicesSeen(pod, c, node); // device-plugin devices are assigned whether or not they are listed
+      log = echoedLines(text);
+    }
+    if (rule?.log) log += rule.log.endsWith('\n') ? rule.log : `${rule.log}\n`;
+    const afterMs = rule?.afterMs ?? 0;
+    if (rule?.running) return { afterMs, log };
+    if (rule?.exitCode !== undefined) return { exitCode: rule.exitCode, afterMs, log };
+    if (restartAlways || longRunning(text)) return { afterMs, log };
+    const exit = /\bexit\s+(\d+)/.exec(text);
+    return { exitCode: exit && !text.includes(RESULT_MARKER) ? Number(exit[1]) : 0, afterMs, log };
+  };
+
+  const containerId = (): string => `containerd://${randomBytes(32).toString('hex')}`;
+
+  const start = (pod: KObj): void => {
+    const uid = pod.metadata.uid ?? '';
+    const nodeName = String(rec(pod.spec).nodeName);
+    const node = store.get('nodes', undefined, nodeName);
+    if (!node) return;
+    const containers = arr(rec(pod.spec).containers);
+    const failing = containers.find((c) => pullFailures.some((p) => String(c.image ?? '').startsWith(p)));
+    const now = nowTimestamp();
+    const podIP = `10.244.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 2}`;
+    const hostIP = String(arr(rec(node.status).addresses).find((a) => a.type === 'InternalIP')?.address ?? '172.18.0.2');
+    if (failing) {
+      store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
+        const status = rec(p.status);
+        status.hostIP = hostIP;
+        status.startTime = now;
+        status.containerStatuses = containers.map((c) => ({
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          ready: false,
+          started: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${String(c.image)}": not found` } },
+        }));
+        p.status = status;
+        return p;
+      }, 'status');
+      recordEvent(store, pod, 'Warning', 'Failed', `Failed to pull image "${String(failing.image)}"`, 'kubelet');
+      return;
+    }
+    const fates = new Map<string, Fate>();
+    for (const c of containers) fates.set(String(c.name), fateOf(pod, c, node));
+    for (const [name, fate] of fates) logs.append(pod.metadata.namespace ?? '', pod.metadata.name ?? '', name, fate.log);
+    const ids = new Map(containers.map((c) => [String(c.name), containerId()]));
+    store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
+      if (p.metadata.uid !== uid) return undefined;
+      const status = rec(p.status);
+      status.phase = 'Running';
+      status.hostIP = hostIP;
+      status.hostIPs = [{ ip: hostIP }];
+      status.podIP = podIP;
+      status.podIPs = [{ ip: podIP }];
+      status.startTime = now;
+      for (const type of ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']) setCondition(status, { type, status: 'True', lastProbeTime: null });
+      const inits = arr(rec(p.spec).initContainers);
+      if (inits.length) {
+        status.initContainerStatuses = inits.map((c) => ({
+          name: c.name,
+          image: c.image,
+          imageID: `${String(c.image)}@sha256:${'0'.repeat(64)}`,
+          containerID: containerId(),
+          ready: true,
+          restartCount: 0,
+          started: false,
+          state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
+        }));
+      }
+      status.containerStatuses = containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: `${String(c.image)}@sha256:${'0'.repeat(64)}`,
+        containerID: ids.get(String(c.name)),
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now } },
+      }));
+      p.status = status;
+      return p;
+    }, 'status');
+    recordEvent(store, pod, 'Normal', 'Started', 'Started container', 'kubelet');
+    for (const [name, fate] of fates) {
+      if (fate.exitCode === undefined) continue;
+      const exitCode = fate.exitCode;
+      const finish = (): void => terminate(pod, name, exitCode, ids.get(name) ?? '', now);
+      if (fate.afterMs > 0) ctx.after(fate.afterMs, finish);
+      else setImmediate(finish);
+    }
+  };
+
+  const terminate = (pod: KObj, container: string, exitCode: number, id: string, startedAt: string): void => {
+    store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
+      if (p.metadata.uid !== pod.metadata.uid || podTerminal(p)) return undefined;
+      const status = rec(p.status);
+      const statuses = arr(status.containerStatuses);
+      const restartAlways = (rec(p.spec).restartPolicy ?? 'Always') === 'Always';
+      for (const cs of statuses) {
+        if (cs.name !== container) continue;
+        cs.ready = false;
+        cs.started = false;
+        const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: nowTimestamp(), containerID: id };
+        if (restartAlways) {
+          cs.restartCount = 1;
+          cs.lastState = { terminated };
+          cs.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${container} pod=${p.metadata.name ?? ''}` } };
+        } else cs.state = { terminated };
+      }
+      const allDone = statuses.every((cs) => rec(cs.state).terminated !== undefined);
+      if (allDone) {
+        const failed = statuses.some((cs) => rec(rec(cs.state).terminated).exitCode !== 0);
+        status.phase = failed ? 'Failed' : 'Succeeded';
+        for (const type of ['Ready', 'ContainersReady']) setCondition(status, { type, status: 'False', reason: 'PodCompleted', lastProbeTime: null });
+        setCondition(status, { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null });
+        freeExtended(p.metadata.uid ?? '');
+      } else {
+        for (const type of ['Ready', 'ContainersReady']) setCondition(status, { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${container}]`, lastProbeTime: null });
+      }
+      p.status = status;
+      return p;
+    }, 'status');
+  };
+
+  const finishDeletion = (pod: KObj): void => {
+    const uid = pod.metadata.uid ?? '';
+    const delay = typeof params.terminationDelayMs === 'number' ? params.terminationDelayMs : 0;
+    const done = (): void => {
+      const live = store.get('pods', pod.metadata.namespace, pod.metadata.name ?? '');
+      if (!live || live.metadata.uid !== uid) return;
+      freeExtended(uid);
+      store.delete('pods', pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid } });
+    };
+    if (delay > 0) ctx.after(delay, done);
+    else setImmediate(done);
+  };
+
+  return {
+    start() {
+      ctx.watch('pods', (ev) => {
+        const pod = ev.object;
+        const uid = pod.metadata.uid ?? '';
+        if (ev.type === 'DELETED') {
+          freeExtended(uid);
+          starting.delete(uid);
+          logs.removePod(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+          return;
+        }
+        const nodeName = rec(pod.spec).nodeName;
+        if (typeof nodeName !== 'string' || !nodeName || !nodeOk(nodeName)) return;
+        if (pod.metadata.deletionTimestamp) {
+          finishDeletion(pod);
+          return;
+        }
+        if (podTerminal(pod)) {
+          freeExtended(uid);
+          return;
+        }
+        const started = arr(rec(pod.status).containerStatuses).length > 0;
+        if (started || starting.has(uid)) return;
+        starting.add(uid);
+        const go = (): void => {
+          starting.delete(uid);
+          const live = store.get('pods', pod.metadata.namespace, pod.metadata.name ?? '');
+          if (!live || live.metadata.uid !== uid || live.metadata.deletionTimestamp || arr(rec(live.status).containerStatuses).length > 0) return;
+          start(live);
+        };
+        if (startDelayMs > 0) ctx.after(startDelayMs, go);
+        else go();
+      });
+    },
+  };
+};
