@@ -1,13 +1,39 @@
-import type { Command } from './command.js';
-import { UsageError } from '../errors.js';
+// `validate FILE`: the CNCF validator's rules, one line per violation. Exit 0 valid, 1 invalid,
+// 2 when the file cannot be read or parsed (thrown as UsageError).
 
-// Placeholder until this command is built; it fails loudly rather than pretending.
+import type { Command } from './command.js';
+import { booleanOption, stringOption } from './command.js';
+import { UsageError } from '../errors.js';
+import { formatViolation, validateProduct } from '../checklist/validate.js';
+
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check a PRODUCT.yaml as the CNCF validator does',
-  usage: 'validate',
-  options: {},
-  async run() {
-    throw new UsageError("'validate' is not built yet");
+  usage: 'validate FILE [--offline] [--kubernetes-version X.Y] [--format text|json]',
+  options: {
+    offline: { type: 'boolean' },
+    'kubernetes-version': { type: 'string' },
+    format: { type: 'string' },
+  },
+  async run(values, positionals) {
+    const format = stringOption(values, 'format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format '${format}' (text or json)`);
+    if (positionals.length !== 1) throw new UsageError(`validate takes exactly one FILE (usage: ai-conformance ${this.usage})`);
+    const file = positionals[0] as string;
+    const version = stringOption(values, 'kubernetes-version');
+    const result = await validateProduct(file, { offline: booleanOption(values, 'offline'), ...(version ? { kubernetesVersion: version } : {}) });
+    const valid = result.violations.length === 0;
+    if (format === 'json') {
+      process.stdout.write(`${JSON.stringify({ file, kubernetesVersion: result.kubernetesVersion, valid, violations: result.violations, notes: result.notes }, null, 2)}\n`);
+    } else {
+      for (const violation of result.violations) process.stdout.write(`${formatViolation(file, violation)}\n`);
+      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+      process.stdout.write(
+        valid
+          ? `${file}: valid for Kubernetes ${result.kubernetesVersion}\n`
+          : `${file}: ${result.violations.length} violation(s) for Kubernetes ${result.kubernetesVersion}\n`,
+      );
+    }
+    return valid ? 0 : 1;
   },
 };

@@ -1,0 +1,207 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { generatedTemplate, renderChecklist } from '../../src/checklist/fill.js';
+import { validateProduct } from '../../src/checklist/validate.js';
+import type { RequirementResult, RunResults, Verdict } from '../../src/model/results.js';
+import { requirementsFor, type KubernetesVersion } from '../../src/requirements/catalog.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'fill-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function results(version: KubernetesVersion, verdicts: Record<string, Verdict>, extra: Partial<Record<string, Partial<RequirementResult>>> = {}): RunResults {
+  return {
+    schemaVersion: 1,
+    tool: { name: 'k8s-ai-conformance', version: '0.1.0' },
+    runId: 'run-1',
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:01:00Z',
+    durationMs: 60_000,
+    kubernetesVersion: version,
+    cluster: { mode: 'kubeconfig', simulated: false },
+    leaked: 0,
+    requirements: requirementsFor(version)
+      .filter((r) => verdicts[r.id] !== undefined)
+      .map((r) => ({
+        ...r,
+        verdict: verdicts[r.id] as Verdict,
+        reason: `reason for ${r.id}`,
+        probe: 'builtin',
+        startedAt: '2026-01-01T00:00:00Z',
+        durationMs: 10,
+        checks: [],
+        observations: [],
+        ...(extra[r.id] ?? {}),
+      })),
+  };
+}
+
+/** Lines that differ between two texts of equal line count, as "line: old -> new". */
+function changedLines(before: string, after: string): string[] {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  expect(b.length).toBe(a.length);
+  return a.flatMap((line, i) => (line === b[i] ? [] : [`${i + 1}: ${line.trim()} -> ${b[i]?.trim()}`]));
+}
+
+const EVIDENCE = ['junit_01.xml', 'e2e.log'];
+
+describe('renderChecklist', () => {
+  it('round trip: a real submission changes only the lines that were filled', async () => {
+    const product = 'fixtures/checklists/submissions/v1.36/Softbank/PRODUCT.yaml';
+    const before = readFileSync(product, 'utf8');
+    const out = await renderChecklist({
+      results: results('1.36', { gpu_sharing: 'passed', virtualized_accelerator: 'not-applicable' }, { virtualized_accelerator: { notes: 'No hypervisor on these nodes.' } }),
+      product,
+      evidence: [],
+      offline: true,
+    });
+    expect(out.source).toBe(product);
+    expect(changedLines(before, out.text)).toEqual([
+      '40: status: "Not Implemented" -> status: "Implemented"',
+      '48: notes: "Platform runs on bare-metal GPU nodes (NVIDIA H100 NVL / GB200 NVL72) with no hypervisor layer, so vGPU or other virtualized accelerator technologies are not applicable to this deployment model." -> notes: "No hypervisor on these nodes."',
+    ]);
+  });
+
+  it('round trip with nothing probed is byte-identical, comments included', async () => {
+    const product = 'fixtures/checklists/submissions/v1.35/kops/PRODUCT.yaml';
+    const out = await renderChecklist({ results: results('1.35', {}), product, evidence: EVIDENCE, offline: true });
+    expect(out.text).toBe(readFileSync(product, 'utf8'));
+  });
+
+  it('appends evidence to a block list in its own style and keeps unprobed entries untouched', async () => {
+    const product = 'fixtures/checklists/submissions/v1.35/kops/PRODUCT.yaml';
+    const before = readFileSync(product, 'utf8');
+    const out = await renderChecklist({ results: results('1.35', { dra_support: 'passed', gang_scheduling: 'failed' }, { gang_scheduling: { checks: [
+      { name: 'queue', verdict: 'passed', reason: '', durationMs: 1 },
+      { name: 'all-or-nothing', verdict: 'failed', reason: 'two of four pods started', durationMs: 1 },
+    ] } }), product, evidence: EVIDENCE, offline: true });
+    const diff = out.text.split('\n').filter((l) => !before.split('\n').includes(l));
+    // The failed entry gets the evidence too: the JUnit file shows what failed.
+    expect(diff).toEqual(['    - junit_01.xml', '    - e2e.log', '    status: Partially Implemented', '    - junit_01.xml', '    - e2e.log', "    notes: 'k8s-ai-conformance 0.1.0: reason for gang_scheduling'"]);
+    const doc = parse(out.text) as { spec: { accelerators: Array<{ id: string; evidence: string[] }> } };
+    expect(doc.spec.accelerators[0]?.evidence).toEqual(['tests/TestAcceleratorsDRASupport/output.md', 'junit_01.xml', 'e2e.log']);
+    // An entry we did not probe, byte for byte.
+    const untouched = (t: string) => t.slice(t.indexOf('- id: robust_controller'));
+    expect(untouched(out.text)).toBe(untouched(before));
+  });
+
+  it('fills a template: comments kept, N/A gets notes, error/manual explain without a status, skipped untouched', async () => {
+    const template = 'fixtures/checklists/templates/AIConformance-1.35.yaml';
+    const out = await renderChecklist({
+      results: results('1.35', { dra_support: 'passed', gpu_sharing: 'not-applicable', ai_inference: 'error', gang_scheduling: 'manual', pod_autoscaling: 'skipped', cluster_autoscaling: 'failed' }),
+      template,
+      metadata: { platformName: 'Acme AI', vendorName: 'Acme' },
+      evidence: EVIDENCE,
+      offline: true,
+    });
+    expect(out.text).toContain('      status: "Implemented"   # Implemented, Not Implemented, Partially Implemented, N/A');
+    expect(out.text).toContain('      evidence: ["junit_01.xml", "e2e.log"] # List of URLs or references to documentation/test results');
+    expect(out.text).toContain('# Participants should fill in the');
+    const doc = parse(out.text) as { metadata: Record<string, string>; spec: Record<string, Array<{ id: string; status: string; notes: string; evidence: string[] }>> };
+    expect(doc.metadata.platformName).toBe('Acme AI');
+    expect(doc.metadata.vendorName).toBe('Acme');
+    expect(doc.metadata.websiteUrl).toBe('[Website URL]');
+    const entry = (id: string) => Object.values(doc.spec).flat().find((e) => e.id === id);
+    expect(entry('gpu_sharing')).toMatchObject({ status: 'N/A', notes: 'reason for gpu_sharing' });
+    expect(entry('ai_inference')).toMatchObject({ status: '', evidence: [], notes: 'k8s-ai-conformance 0.1.0 could not decide: reason for ai_inference' });
+    expect(entry('gang_scheduling')).toMatchObject({ status: '', notes: 'Needs manual attestation: reason for gang_scheduling' });
+    expect(entry('pod_autoscaling')).toMatchObject({ status: '', notes: '', evidence: [] });
+    expect(entry('cluster_autoscaling')).toMatchObject({ status: 'Not Implemented', notes: 'k8s-ai-conformance 0.1.0: reason for cluster_autoscaling' });
+    // What the CNCF validator says about the result: N/A has its notes.
+    const file = path.join(work, 'v1.35', 'acme', 'PRODUCT.yaml');
+    await import('node:fs').then((fs) => fs.mkdirSync(path.dirname(file), { recursive: true }));
+    writeFileSync(file, out.text);
+    const { violations } = await validateProduct(file, { offline: true });
+    expect(violations.some((v) => v.rule === 'na-without-notes')).toBe(false);
+    expect(violations.filter((v) => v.subject === 'dra_support').map((v) => v.rule)).toEqual(['evidence-file-missing', 'evidence-file-missing']);
+  });
+
+  it('reads metadata from a file, flags win, snake_case keys are updated in place, kubernetesVersion set', async () => {
+    const meta = path.join(work, 'meta.yaml');
+    writeFileSync(meta, 'platformName: From File\ncontactEmailAddress: ops@example.com\n');
+    const product = path.join(work, 'snake.yaml');
+    writeFileSync(product, '# mine\nmetadata:\n  kubernetes_version: v1.34\n  contact_email_address: old@example.com # keep this comment\nspec:\n  accelerators:\n    - id: dra_support\n      status: ""\n');
+    const out = await renderChecklist({ results: results('1.35', { dra_support: 'passed' }), product, metadataFile: meta, metadata: { platformName: 'From Flag' }, evidence: [], offline: true });
+    expect(out.text).toBe(
+      '# mine\nmetadata:\n  kubernetes_version: v1.35\n  contact_email_address: ops@example.com # keep this comment\n  platformName: "From Flag"\nspec:\n  accelerators:\n    - id: dra_support\n      status: "Implemented"\n',
+    );
+  });
+
+  it('turns scalar evidence into a list and adds an entry the checklist lacks', async () => {
+    const product = 'fixtures/checklists/submissions/v1.33/talos/PRODUCT.yaml';
+    const out = await renderChecklist({ results: results('1.33', { cluster_autoscaling: 'not-applicable' }), product, evidence: EVIDENCE, offline: true });
+    expect(out.text).toContain('      evidence: ["junit_01.xml", "e2e.log"]\n      notes: "reason for cluster_autoscaling"');
+    const trimmed = path.join(work, 'no-robust.yaml');
+    writeFileSync(trimmed, readFileSync(product, 'utf8').replace(/  operator:[\s\S]*$/, '  operator:\n    - id: other\n      status: ""\n'));
+    const added = await renderChecklist({ results: results('1.33', { robust_controller: 'passed' }), product: trimmed, evidence: ['e2e.log'], offline: true });
+    expect(added.text.endsWith('    - id: other\n      status: ""\n    - id: robust_controller\n      description: "A complex AI operator runs: its pods are up, its webhook rejects bad objects, its resources reconcile."\n      level: MUST\n      status: "Implemented"\n      evidence: ["e2e.log"]\n      notes: ""\n')).toBe(true);
+  });
+
+  it('adds several missing entries in order, into their list or a new category; new metadata keys keep their order', async () => {
+    const product = path.join(work, 'partial.yaml');
+    writeFileSync(product, '# partial\nmetadata:\n  platformName: P # name\nspec:\n  schedulingOrchestration:\n  - id: pod_autoscaling\n    status: ""\n');
+    const out = await renderChecklist({
+      results: results('1.34', { gang_scheduling: 'passed', cluster_autoscaling: 'not-applicable', robust_controller: 'failed' }),
+      product,
+      metadata: { vendorName: 'V', contactEmailAddress: 'a@b.c' },
+      evidence: [],
+      offline: true,
+    });
+    const doc = parse(out.text) as { metadata: Record<string, string>; spec: Record<string, Array<{ id: string; status: string }>> };
+    expect(Object.keys(doc.metadata)).toEqual(['platformName', 'kubernetesVersion', 'vendorName', 'contactEmailAddress']);
+    expect(doc.spec.schedulingOrchestration?.map((e) => `${e.id}=${e.status}`)).toEqual(['pod_autoscaling=', 'gang_scheduling=Implemented', 'cluster_autoscaling=N/A']);
+    expect(doc.spec.operator?.map((e) => `${e.id}=${e.status}`)).toEqual(['robust_controller=Not Implemented']);
+    expect(out.text.startsWith('# partial\nmetadata:\n  platformName: P # name\n')).toBe(true);
+  });
+
+  it('adds a metadata section when the file has none, and refuses one that is not a mapping', async () => {
+    const product = path.join(work, 'no-meta.yaml');
+    writeFileSync(product, 'spec:\n  operator:\n    - id: robust_controller\n      status: ""\n');
+    const out = await renderChecklist({ results: results('1.33', { robust_controller: 'passed' }), product, metadata: { vendorName: 'V' }, evidence: [], offline: true });
+    expect(out.text).toBe('metadata:\n  kubernetesVersion: "v1.33"\n  vendorName: "V"\nspec:\n  operator:\n    - id: robust_controller\n      status: "Implemented"\n');
+    writeFileSync(product, 'metadata:\nspec:\n  operator:\n    - id: robust_controller\n');
+    await expect(renderChecklist({ results: results('1.33', {}), product, evidence: [], offline: true })).rejects.toThrow(/metadata is not a mapping/);
+  });
+
+  it('without a template: fetches the official one online, falls back to the catalog, and never fetches offline', async () => {
+    const requested: string[] = [];
+    const official = readFileSync('fixtures/checklists/templates/AIConformance-1.34.yaml', 'utf8');
+    const ok: typeof fetch = async (input) => {
+      requested.push(String(input));
+      return new Response(official, { status: 200 });
+    };
+    const online = await renderChecklist({ results: results('1.34', { dra_support: 'passed' }), evidence: [], offline: false, fetch: ok });
+    expect(requested).toEqual(['https://raw.githubusercontent.com/cncf/k8s-ai-conformance/main/docs/AIConformance-1.34.yaml']);
+    expect(online.source).toBe(requested[0]);
+    const failing: typeof fetch = async () => new Response('nope', { status: 404 });
+    const fallback = await renderChecklist({ results: results('1.34', {}), evidence: [], offline: false, fetch: failing });
+    expect(fallback.source).toMatch(/generated from the built-in catalog/);
+    let calls = 0;
+    const counting: typeof fetch = async () => {
+      calls += 1;
+      throw new Error('network');
+    };
+    const offline = await renderChecklist({ results: results('1.36', {}), evidence: [], offline: true, fetch: counting });
+    expect(calls).toBe(0);
+    expect(offline.text).toBe(generatedTemplate('1.36'));
+    await expect(renderChecklist({ results: results('1.36', {}), template: 'https://example.test/t.yaml', evidence: [], offline: true })).rejects.toThrow(/--offline/);
+  });
+
+  it('the generated template lists the catalog in template order with our summaries', () => {
+    const doc = parse(generatedTemplate('1.33')) as { spec: Record<string, Array<{ id: string; level: string; description: string }>> };
+    expect(Object.values(doc.spec).flat().map((e) => `${e.id}:${e.level}`)).toEqual(requirementsFor('1.33').map((r) => `${r.id}:${r.level}`));
+  });
+
+  it('rejects a missing product, a malformed template and a bad metadata file with one line', async () => {
+    await expect(renderChecklist({ results: results('1.35', {}), product: path.join(work, 'nope.yaml'), evidence: [], offline: true })).rejects.toThrow(/no such file/);
+    const bad = path.join(work, 'bad.yaml');
+    writeFileSync(bad, 'metadata:\n  a: [\n');
+    await expect(renderChecklist({ results: results('1.35', {}), template: bad, evidence: [], offline: true })).rejects.toThrow(/bad\.yaml:\d+: malformed YAML/);
+    const meta = path.join(work, 'meta-bad.yaml');
+    writeFileSync(meta, 'platformName: [a]\n');
+    await expect(renderChecklist({ results: results('1.35', {}), metadataFile: meta, evidence: [], offline: true })).rejects.toThrow(/platformName must be a string/);
+  });
+});

@@ -1,0 +1,307 @@
+// `validate`: checks a PRODUCT.yaml with every rule of the CNCF AI-conformance validator
+// (cncf/k8s-ai-conformance scripts/validate.go, described in fixtures/checklists/VALIDATION.md).
+// Offline, nothing touches the network: URL reachability and the landscape vendor check are
+// reported as notes, not violations. Local evidence files are checked either way.
+
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYamlValue } from 'yaml';
+import { UsageError } from '../errors.js';
+import { KUBERNETES_VERSIONS, parseKubernetesVersion, type KubernetesVersion } from '../requirements/catalog.js';
+import { decodeChecklist, type ChecklistEntry, type DecodedChecklist } from './decode.js';
+import { checkUrl, DEFAULT_URL_CONCURRENCY, mapLimited, USER_AGENT, type FetchFn } from './http.js';
+import { OFFICIAL_TEMPLATES } from './templates.js';
+
+export type ViolationRule =
+  | 'load'
+  | 'metadata-section'
+  | 'metadata-missing'
+  | 'metadata-not-string'
+  | 'metadata-empty'
+  | 'metadata-placeholder'
+  | 'conformance-url-format'
+  | 'metadata-url-unreachable'
+  | 'vendor-not-member'
+  | 'spec-section'
+  | 'category-missing'
+  | 'requirement-missing'
+  | 'status-invalid'
+  | 'must-not-implemented'
+  | 'na-without-notes'
+  | 'evidence-file-missing'
+  | 'evidence-url-unreachable';
+
+export interface Violation {
+  rule: ViolationRule;
+  /** The metadata field, category or requirement id the violation is about. */
+  subject: string;
+  /** One line, without the file and subject. */
+  message: string;
+  /** 1-based line in the product file. */
+  line: number;
+}
+
+export interface ValidateOptions {
+  kubernetesVersion?: string;
+  offline: boolean;
+  /** A directory holding AIConformance-<X.Y>.yaml; default: the official templates bundled with the tool. */
+  templatesDir?: string;
+  fetch?: typeof fetch;
+  /** Per-request limit for URL checks (default 15 s). */
+  timeoutMs?: number;
+  /** URL checks in flight at once (default 8). */
+  concurrency?: number;
+  /** Where the CNCF landscape is read from (the vendor check). */
+  landscapeUrl?: string;
+}
+
+export interface ValidationResult {
+  violations: Violation[];
+  /** What was not checked and why (offline), one line each. */
+  notes: string[];
+  kubernetesVersion: KubernetesVersion;
+}
+
+export const ALLOWED_STATUSES = ['Implemented', 'Not Implemented', 'Partially Implemented', 'N/A'] as const;
+export const LANDSCAPE_URL = 'https://raw.githubusercontent.com/cncf/landscape/master/landscape.yml';
+const CONFORMANCE_URL = /^https:\/\/github\.com\/cncf\/k8s-conformance\/tree\/(master|main)\/v\d+\.\d+\/[^/]+\/?$/;
+const VERSION_IN_PATH = /(?:^|\/)(v\d+\.\d+)\//;
+
+/** Metadata fields in the order we report them; false = optional. */
+const METADATA_FIELDS: ReadonlyArray<[string, boolean]> = [
+  ['kubernetesVersion', true],
+  ['platformName', true],
+  ['platformVersion', true],
+  ['vendorName', true],
+  ['websiteUrl', true],
+  ['repoUrl', false],
+  ['documentationUrl', true],
+  ['productLogoUrl', true],
+  ['description', true],
+  ['contactEmailAddress', true],
+  ['k8sConformanceUrl', true],
+];
+
+export function snakeCase(field: string): string {
+  return field
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/** The version whose template applies: a vX.Y/ path segment, else the flag, else the metadata. */
+export function versionFor(file: string, flag: string | undefined, decoded: DecodedChecklist): KubernetesVersion {
+  const fromPath = VERSION_IN_PATH.exec(file.replaceAll('\\', '/'))?.[1];
+  const meta = decoded.metadata?.fields.get('kubernetesVersion') ?? decoded.metadata?.fields.get('kubernetes_version');
+  const candidates: Array<[string | undefined, string]> = [
+    [fromPath, `the path segment ${fromPath}/`],
+    [flag, '--kubernetes-version'],
+    [meta?.kind === 'string' ? meta.text : undefined, 'metadata.kubernetesVersion'],
+  ];
+  for (const [value, where] of candidates) {
+    if (value === undefined || value === '') continue;
+    const version = parseKubernetesVersion(value);
+    if (!version) throw new UsageError(`unknown Kubernetes version '${value}' (from ${where}); known: ${KUBERNETES_VERSIONS.join(', ')}`);
+    return version;
+  }
+  throw new UsageError(`${file}: cannot tell the Kubernetes version: no vX.Y/ segment in the path, no --kubernetes-version, no metadata.kubernetesVersion`);
+}
+
+async function templateText(version: KubernetesVersion, templatesDir: string | undefined): Promise<{ text: string; source: string }> {
+  if (!templatesDir) return { text: OFFICIAL_TEMPLATES[version], source: `built-in AIConformance-${version}.yaml` };
+  const file = path.join(templatesDir, `AIConformance-${version}.yaml`);
+  try {
+    return { text: await readFile(file, 'utf8'), source: file };
+  } catch {
+    throw new UsageError(`template not found: ${file}`);
+  }
+}
+
+async function readProduct(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
+    throw new UsageError(`${file}: ${why}`);
+  }
+}
+
+async function fileMissing(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return false;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+}
+
+/** Names of the CNCF members in the landscape, without the " (member)"/" (supporter)" suffix. */
+export async function fetchCncfMembers(url: string, fetchFn: FetchFn, timeoutMs: number): Promise<Set<string>> {
+  const response = await fetchFn(url, { headers: { 'User-Agent': USER_AGENT }, signal: AbortSignal.timeout(Math.max(timeoutMs, 60_000)) });
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  const data: unknown = parseYamlValue(await response.text(), { maxAliasCount: -1 });
+  const categories = (data as { landscape?: unknown } | null)?.landscape;
+  const members = Array.isArray(categories) ? (categories as Array<{ name?: unknown; subcategories?: unknown }>).find((c) => c?.name === 'CNCF Members') : undefined;
+  if (!members) throw new Error("no 'CNCF Members' category in the landscape");
+  const names = new Set<string>();
+  for (const sub of Array.isArray(members.subcategories) ? (members.subcategories as Array<{ items?: unknown }>) : []) {
+    for (const item of Array.isArray(sub?.items) ? (sub.items as Array<{ name?: unknown }>) : []) {
+      if (typeof item?.name !== 'string') continue;
+      const name = item.name.replace(/ \(member\)$/, '').replace(/ \(supporter\)$/, '').trim();
+      if (name !== '') names.add(name);
+    }
+  }
+  return names;
+}
+
+interface UrlCheck {
+  url: string;
+  violation: (why: string) => Violation;
+}
+
+export async function validateProduct(file: string, opts: ValidateOptions): Promise<ValidationResult> {
+  const text = await readProduct(file);
+  const product = decodeChecklist(text, file);
+  const version = versionFor(file, opts.kubernetesVersion, product);
+  const template = await templateText(version, opts.templatesDir);
+  const schema = decodeChecklist(template.text, template.source);
+  if (schema.loadErrors.length > 0 || !schema.spec) throw new UsageError(`${template.source}: not a checklist template`);
+
+  const notes: string[] = [];
+  // The CNCF validator stops at a file it cannot load; so do we, listing every shape error.
+  if (product.loadErrors.length > 0) {
+    return {
+      violations: product.loadErrors.map((e) => ({ rule: 'load', subject: 'file', message: `${e.value} (the CNCF validator cannot load this file)`, line: e.line })),
+      notes,
+      kubernetesVersion: version,
+    };
+  }
+
+  const violations: Violation[] = [];
+  const urlChecks: UrlCheck[] = [];
+  const fileChecks: Array<Promise<Violation | undefined>> = [];
+
+  if (!product.metadata) {
+    violations.push({ rule: 'metadata-section', subject: 'metadata', message: "missing 'metadata' section", line: 1 });
+  } else {
+    const metadata = product.metadata;
+    for (const [field, required] of METADATA_FIELDS) {
+      const snake = snakeCase(field);
+      const value = metadata.fields.get(field) ?? metadata.fields.get(snake);
+      const v = (rule: ViolationRule, message: string, line = value?.line ?? metadata.line): Violation => ({ rule, subject: field, message, line });
+      if (!value || value.kind === 'null') {
+        if (required) violations.push(v('metadata-missing', `missing required metadata field ${field} (or ${snake})`));
+        continue;
+      }
+      if (value.kind !== 'string') {
+        violations.push(v('metadata-not-string', `must be a string, not ${value.text}`));
+        continue;
+      }
+      const s = value.text;
+      if (s === '') {
+        if (required) violations.push(v('metadata-empty', 'is empty'));
+      } else if (s.startsWith('[') && s.endsWith(']')) {
+        violations.push(v('metadata-placeholder', `still has the template placeholder ${s}`));
+      } else if (field === 'k8sConformanceUrl') {
+        if (!CONFORMANCE_URL.test(s)) {
+          violations.push(v('conformance-url-format', `${s} is not a k8s-conformance submission URL (expected https://github.com/cncf/k8s-conformance/tree/master/vX.Y/<product>)`));
+        } else {
+          urlChecks.push({ url: s, violation: (why) => v('metadata-url-unreachable', `${s} does not answer (${why})`) });
+        }
+      } else if (s.startsWith('http')) {
+        urlChecks.push({ url: s, violation: (why) => v('metadata-url-unreachable', `${s} does not answer (${why})`) });
+      }
+    }
+  }
+
+  if (!product.spec) {
+    violations.push({ rule: 'spec-section', subject: 'spec', message: "missing 'spec' section", line: 1 });
+  } else {
+    const productDir = path.dirname(file);
+    for (const [category, schemaCategory] of schema.spec.categories) {
+      const productCategory = product.spec.categories.get(category);
+      if (!productCategory) {
+        violations.push({ rule: 'category-missing', subject: category, message: `missing spec category ${category}`, line: product.spec.line });
+        continue;
+      }
+      // Later duplicates win, as in the Go map the validator builds.
+      const byId = new Map<string, ChecklistEntry>(productCategory.entries.map((e) => [e.id, e]));
+      for (const required of schemaCategory.entries) {
+        const entry = byId.get(required.id);
+        const v = (rule: ViolationRule, message: string, line = entry?.line ?? productCategory.line): Violation => ({ rule, subject: required.id, message, line });
+        if (!entry) {
+          violations.push(v('requirement-missing', `missing requirement ${required.id} in category ${category}`));
+          continue;
+        }
+        if (required.level === 'SHOULD' && entry.status === '' && entry.evidence.length === 0) continue;
+        if (!(ALLOWED_STATUSES as readonly string[]).includes(entry.status)) {
+          violations.push(v('status-invalid', `status '${entry.status}' is not one of ${ALLOWED_STATUSES.join(', ')}`));
+        }
+        if (required.level === 'MUST' && entry.status !== 'Implemented') {
+          violations.push(v('must-not-implemented', `is a MUST requirement but its status is '${entry.status}'; it must be 'Implemented'`));
+        }
+        if (entry.status === 'N/A' && entry.notes === '') {
+          violations.push(v('na-without-notes', 'status N/A needs notes that say why'));
+        }
+        for (const evidence of entry.evidence) {
+          const link = evidence.value;
+          if (link === '') continue;
+          if (link.startsWith('http://') || link.startsWith('https://')) {
+            urlChecks.push({ url: link, violation: (why) => v('evidence-url-unreachable', `evidence ${link} does not answer (${why})`, evidence.line) });
+          } else {
+            const full = path.join(productDir, link);
+            fileChecks.push(
+              fileMissing(full).then((missing) =>
+                missing ? v('evidence-file-missing', `evidence file ${link} not found (looked at ${full})`, evidence.line) : undefined,
+              ),
+            );
+          }
+        }
+      }
+    }
+  }
+
+  const fetchFn = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs;
+  for (const missing of await Promise.all(fileChecks)) if (missing) violations.push(missing);
+
+  const vendor = product.metadata?.fields.get('vendorName') ?? product.metadata?.fields.get('vendor_name');
+  const vendorName = vendor?.kind === 'string' ? vendor.text.trim() : '';
+  if (opts.offline) {
+    if (urlChecks.length > 0) notes.push(`offline: ${urlChecks.length} URL(s) not checked for reachability`);
+    if (vendorName !== '') notes.push(`offline: vendorName '${vendorName}' not checked against the CNCF members in the landscape`);
+  } else {
+    const [unreachable, memberCheck] = await Promise.all([
+      mapLimited(urlChecks, opts.concurrency ?? DEFAULT_URL_CONCURRENCY, async (check) => {
+        const why = await checkUrl(check.url, { fetch: fetchFn, ...(timeoutMs ? { timeoutMs } : {}) });
+        return why === undefined ? undefined : check.violation(why);
+      }),
+      vendorName === ''
+        ? Promise.resolve(undefined)
+        : fetchCncfMembers(opts.landscapeUrl ?? LANDSCAPE_URL, fetchFn, timeoutMs ?? 60_000).then(
+            (members): Violation | undefined =>
+              members.has(vendorName)
+                ? undefined
+                : { rule: 'vendor-not-member', subject: 'vendorName', message: `'${vendorName}' does not match any CNCF member name in the CNCF landscape (https://landscape.cncf.io/members)`, line: vendor?.line ?? 1 },
+            (error: unknown): Violation => ({
+              rule: 'vendor-not-member',
+              subject: 'vendorName',
+              message: `cannot check '${vendorName}' against the CNCF landscape: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+              line: vendor?.line ?? 1,
+            }),
+          ),
+    ]);
+    for (const u of unreachable) if (u) violations.push(u);
+    if (memberCheck) violations.push(memberCheck);
+  }
+
+  violations.sort((a, b) => a.line - b.line);
+  return { violations, notes, kubernetesVersion: version };
+}
+
+/** One line per violation: FILE:LINE: SUBJECT: MESSAGE. */
+export function formatViolation(file: string, violation: Violation): string {
+  return `${file}:${violation.line}: ${violation.subject}: ${violation.message}`;
+}
