@@ -1,0 +1,151 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirementLines } from '../../src/checklist/lines.js';
+import { FALLBACK_PRODUCT_PATH } from '../../src/report/locations.js';
+import { evidenceFor, REPORT_FILES, writeReports } from '../../src/report/index.js';
+import type { SarifLog } from '../../src/report/sarif.js';
+import { loadSarifValidator } from './sarif-schema.js';
+import { sample } from './samples.js';
+
+const TEMPLATE_135 = path.resolve(import.meta.dirname, '../../fixtures/checklists/templates/AIConformance-1.35.yaml');
+const validateSarif = loadSarifValidator();
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'report-write-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function readSarif(file: string): Promise<SarifLog> {
+  return JSON.parse(await readFile(file, 'utf8')) as SarifLog;
+}
+
+describe('writeReports', () => {
+  it('writes every report into the directory and returns absolute paths', async () => {
+    const results = sample('mixed-1.35');
+    const outDir = path.join(tmp, 'all', 'nested');
+    const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp });
+    expect(Object.keys(written).sort()).toEqual(Object.keys(REPORT_FILES).sort());
+    for (const [key, file] of Object.entries(written)) {
+      expect(path.isAbsolute(file)).toBe(true);
+      expect(file).toBe(path.join(outDir, REPORT_FILES[key as keyof typeof REPORT_FILES]));
+      expect(existsSync(file), file).toBe(true);
+    }
+    // results.json is the input as given, 2-space JSON.
+    expect(await readFile(written.resultsJson, 'utf8')).toBe(`${JSON.stringify(results, null, 2)}\n`);
+    expect(validateSarif(await readSarif(written.sarif))).toBe(true);
+    expect((await readFile(written.comment, 'utf8')).startsWith('<!-- ai-conformance:sticky -->')).toBe(true);
+  });
+
+  it('fills PRODUCT.yaml with the evidence files written beside it and the run URL', async () => {
+    const results = sample('all-pass-1.35');
+    const outDir = path.join(tmp, 'product');
+    const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp });
+    const product = await readFile(written.product, 'utf8');
+    expect(evidenceFor(results)).toEqual(['junit_01.xml', 'e2e.log', results.runUrl]);
+    expect(product).toContain('junit_01.xml');
+    expect(product).toContain('e2e.log');
+    expect(product).toContain(results.runUrl);
+    expect(product.match(/status: "?Implemented"?/g)).toHaveLength(results.requirements.length);
+    expect(existsSync(path.join(path.dirname(written.product), 'junit_01.xml'))).toBe(true);
+    expect(existsSync(path.join(path.dirname(written.product), 'e2e.log'))).toBe(true);
+  });
+
+  it('points SARIF at the id lines of a PRODUCT.yaml inside the repository', async () => {
+    const repo = path.join(tmp, 'repo');
+    const productFile = path.join(repo, 'conformance', 'PRODUCT.yaml');
+    await mkdir(path.dirname(productFile), { recursive: true });
+    await copyFile(TEMPLATE_135, productFile);
+    const results = sample('mixed-1.35');
+    const written = await writeReports(results, { outDir: path.join(tmp, 'in-repo-out'), product: productFile, offline: true, repoRoot: repo, sarifCategory: 'nightly' });
+    const log = await readSarif(written.sarif);
+    const expectedLines = requirementLines(await readFile(TEMPLATE_135, 'utf8'));
+    const run = log.runs[0]!;
+    expect(run.automationDetails.id).toBe('nightly/');
+    expect(run.results.length).toBeGreaterThan(0);
+    for (const result of run.results) {
+      const location = result.locations[0]!.physicalLocation;
+      expect(location.artifactLocation.uri).toBe('conformance/PRODUCT.yaml');
+      expect(location.region.startLine).toBe(expectedLines.get(result.ruleId));
+      expect(location.region.startLine).toBeGreaterThan(1);
+    }
+    // The summary points at the same line.
+    const summary = await readFile(written.summary, 'utf8');
+    expect(summary).toContain(`**Checklist entry:** conformance/PRODUCT.yaml line ${expectedLines.get('gang_scheduling')}`);
+  });
+
+  it('links the checklist entry to the commit on GitHub inside Actions', async () => {
+    const repo = path.join(tmp, 'linked');
+    const productFile = path.join(repo, 'PRODUCT.yaml');
+    await mkdir(repo, { recursive: true });
+    await copyFile(TEMPLATE_135, productFile);
+    const env = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/platform', GITHUB_SHA: 'abc123' };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'linked-out'), product: productFile, offline: true, repoRoot: repo });
+      const line = requirementLines(await readFile(productFile, 'utf8')).get('gang_scheduling');
+      expect(await readFile(written.comment, 'utf8')).toContain(
+        `**Checklist entry:** [PRODUCT.yaml line ${line}](https://github.com/acme/platform/blob/abc123/PRODUCT.yaml#L${line})`,
+      );
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it('takes the repository root from GITHUB_WORKSPACE when none is given', async () => {
+    const repo = path.join(tmp, 'workspace');
+    const productFile = path.join(repo, 'PRODUCT.yaml');
+    await mkdir(repo, { recursive: true });
+    await copyFile(TEMPLATE_135, productFile);
+    const saved = process.env.GITHUB_WORKSPACE;
+    process.env.GITHUB_WORKSPACE = repo;
+    try {
+      const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'ws-out'), product: productFile, offline: true });
+      const uris = (await readSarif(written.sarif)).runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+      expect(new Set(uris)).toEqual(new Set(['PRODUCT.yaml']));
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_WORKSPACE;
+      else process.env.GITHUB_WORKSPACE = saved;
+    }
+  });
+
+  it('falls back to the stable path, at the lines of the generated checklist, for a product outside the repository', async () => {
+    const results = sample('mixed-1.35');
+    const written = await writeReports(results, { outDir: path.join(tmp, 'fallback'), product: TEMPLATE_135, offline: true, repoRoot: path.join(tmp, 'elsewhere') });
+    const generatedLines = requirementLines(await readFile(written.product, 'utf8'));
+    expect(await readFile(written.summary, 'utf8')).not.toContain('Checklist entry');
+    for (const result of (await readSarif(written.sarif)).runs[0]!.results) {
+      expect(result.locations[0]!.physicalLocation.artifactLocation.uri).toBe(FALLBACK_PRODUCT_PATH);
+      expect(result.locations[0]!.physicalLocation.region.startLine).toBe(generatedLines.get(result.ruleId));
+    }
+  });
+
+  it('writes the other reports, removes a stale PRODUCT.yaml and then throws when the checklist cannot be rendered', async () => {
+    const outDir = path.join(tmp, 'bad-template');
+    await mkdir(outDir, { recursive: true });
+    await writeFile(path.join(outDir, 'PRODUCT.yaml'), 'stale');
+    await expect(writeReports(sample('mixed-1.35'), { outDir, template: path.join(tmp, 'missing.yaml'), offline: true, repoRoot: tmp })).rejects.toThrow(/missing\.yaml/);
+    expect(existsSync(path.join(outDir, 'PRODUCT.yaml'))).toBe(false);
+    for (const name of ['results.json', 'junit_01.xml', 'e2e.log', 'results.sarif', 'summary.md', 'comment.md']) {
+      expect(existsSync(path.join(outDir, name)), name).toBe(true);
+    }
+  });
+
+  it('leads summary and comment with what changed when given a baseline', async () => {
+    const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'baseline'), offline: true, repoRoot: tmp, baseline: sample('all-pass-1.35') });
+    for (const file of [written.summary, written.comment]) {
+      const text = await readFile(file, 'utf8');
+      expect(text).toContain('### What changed');
+      expect(text).toContain('**Newly failing (3)**');
+    }
+  });
+});

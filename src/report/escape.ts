@@ -1,0 +1,99 @@
+// Escaping for every string that comes from the cluster (reasons, observations, object names)
+// before it reaches Markdown, HTML or XML. Cluster content is untrusted: a pod log line must not
+// be able to break a table, open an HTML comment, ping a GitHub user or leak a token.
+
+// Secrets we may see in API errors or pod logs: bearer tokens, JWTs (service-account tokens),
+// kubeconfig key/cert/token fields, basic-auth credentials in URLs.
+const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 [redacted]'],
+  [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
+  [
+    /\b(client-key-data|client-certificate-data|certificate-authority-data|token|password|client-secret)(["']?\s*[:=]\s*["']?)[^\s"',;}]{4,}/gi,
+    '$1$2[redacted]',
+  ],
+  [/(\/\/)[^/\s:@]+:[^/\s@]+@/g, '$1[redacted]@'],
+];
+
+/** Replaces anything that looks like a credential with a "[redacted]" marker. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+// C0 controls except tab/newline/carriage return, DEL, C1 controls, lone surrogates and the
+// two XML non-characters: none may appear in XML 1.0, and in Markdown they only confuse.
+const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Shows control characters as visible `\u{1b}` text instead of dropping them silently. */
+export function replaceControlChars(text: string): string {
+  return text.replace(FORBIDDEN_CHARS, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+
+/** Cleans an untrusted string: credentials redacted, control characters made visible. */
+export function sanitize(text: string): string {
+  return replaceControlChars(redactSecrets(String(text)));
+}
+
+// A zero-width space after "@" stops GitHub from turning "@someone" into a mention (and a
+// notification) while the text still reads the same.
+const MENTION = /@(?=[A-Za-z0-9_-])/g;
+const ZWSP = '\u200B';
+
+const MARKDOWN_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\\': '\\\\',
+  '`': '\\`',
+  '|': '\\|',
+  '*': '\\*',
+  _: '\\_',
+  '[': '\\[',
+  ']': '\\]',
+  '~': '\\~',
+  '#': '\\#',
+  '!': '\\!',
+};
+
+/**
+ * Makes an untrusted string safe as inline Markdown text (a table cell, a list item, a heading):
+ * one line, no HTML, no code spans, no links or emphasis, no table breaks, no @mentions,
+ * no `<!--` that could hide the rest of the document or fake the sticky-comment marker.
+ */
+export function escapeMarkdown(text: string): string {
+  const oneLine = sanitize(text).replace(/\r\n|\r|\n|\t/g, ' ');
+  return oneLine.replace(/[&<>\\`|*_[\]~#!]/g, (c) => MARKDOWN_ESCAPES[c] ?? c).replace(MENTION, `@${ZWSP}`);
+}
+
+/** For text inside raw HTML blocks (<summary>, <details>), where Markdown escapes would show. */
+export function escapeHtml(text: string): string {
+  return sanitize(text)
+    .replace(/\r\n|\r|\n|\t/g, ' ')
+    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(MENTION, `@${ZWSP}`);
+}
+
+/** XML attribute values (JUnit). Newlines and tabs survive as character references. */
+export function escapeXmlAttribute(text: string): string {
+  return sanitize(text).replace(/[&<>"'\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** XML element text (JUnit <system-out>, failure bodies): line breaks kept as they are. */
+export function escapeXmlText(text: string): string {
+  return sanitize(text).replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Text for a plain log file: credentials redacted, control characters visible, kept on one line. */
+export function escapeLogLine(text: string): string {
+  return sanitize(text).replace(/\r\n|\r|\n/g, ' ⏎ ');
+}
+
+/** Shortens to at most `max` characters (UTF-16 units), never splitting a surrogate pair. */
+export function truncateText(text: string, max: number, ellipsis = '…'): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - ellipsis.length);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${ellipsis}`;
+}

@@ -1,0 +1,141 @@
+// Writes every report of a run into one directory. Each writer is a pure function of the
+// results; this module only decides file names, the checklist's evidence and SARIF locations.
+//
+// Order matters: results.json first (the run is never lost), then the evidence files the
+// checklist points at, then PRODUCT.yaml, then SARIF (it needs PRODUCT.yaml's lines) and the
+// Markdown. A checklist that cannot be rendered (bad template, unreadable --product) does not
+// stop the other reports: they are all written, then its error is thrown.
+
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunResults } from '../model/results.js';
+import { renderChecklist } from '../checklist/fill.js';
+import { requirementLines } from '../checklist/lines.js';
+import { renderE2eLog } from './e2e-log.js';
+import { renderJunit } from './junit.js';
+import { productLocator, repoRelativeUri } from './locations.js';
+import { renderComment, renderSummary, type MarkdownOptions } from './markdown.js';
+import { serializeResults } from './results-file.js';
+import { renderSarif } from './sarif.js';
+
+export interface ReportOptions {
+  outDir: string;
+  template?: string;
+  product?: string;
+  metadata?: Record<string, string>;
+  metadataFile?: string;
+  offline: boolean;
+  /** For SARIF repo-relative paths (default: GITHUB_WORKSPACE, else the working directory). */
+  repoRoot?: string;
+  /** Previous results: the summary and comment lead with what changed. */
+  baseline?: RunResults;
+  sarifCategory?: string;
+}
+
+/** Absolute paths of everything written. */
+export interface WrittenReports {
+  resultsJson: string;
+  product: string;
+  junit: string;
+  e2eLog: string;
+  sarif: string;
+  summary: string;
+  comment: string;
+}
+
+export const REPORT_FILES = {
+  resultsJson: 'results.json',
+  product: 'PRODUCT.yaml',
+  junit: 'junit_01.xml',
+  e2eLog: 'e2e.log',
+  sarif: 'results.sarif',
+  summary: 'summary.md',
+  comment: 'comment.md',
+} as const satisfies Record<keyof WrittenReports, string>;
+
+/** What each probed checklist entry cites: the evidence files beside PRODUCT.yaml and the run URL. */
+export function evidenceFor(results: RunResults): string[] {
+  return [REPORT_FILES.junit, REPORT_FILES.e2eLog, ...(results.runUrl ? [results.runUrl] : [])];
+}
+
+async function readIfPresent(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * For the Markdown: the requirement's line in the user's PRODUCT.yaml when it is in the
+ * repository, linked to the commit on GitHub when the Actions environment names one.
+ */
+function checklistEntries(
+  repoRoot: string,
+  product: string | undefined,
+  locate: ReturnType<typeof productLocator>,
+): MarkdownOptions['checklistEntry'] {
+  const uri = product ? repoRelativeUri(repoRoot, product) : undefined;
+  if (!product || !uri) return undefined;
+  const display = path.relative(path.resolve(repoRoot), path.resolve(product)).split(path.sep).join('/');
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_SHA: sha } = process.env;
+  return (id) => {
+    const { startLine } = locate(id);
+    const url = server && repository && sha ? `${server}/${repository}/blob/${sha}/${uri}#L${startLine}` : undefined;
+    return { path: display, startLine, ...(url ? { url } : {}) };
+  };
+}
+
+export async function writeReports(results: RunResults, options: ReportOptions): Promise<WrittenReports> {
+  const outDir = path.resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const files = Object.fromEntries(
+    Object.entries(REPORT_FILES).map(([key, name]) => [key, path.join(outDir, name)]),
+  ) as unknown as WrittenReports;
+
+  await writeFile(files.resultsJson, serializeResults(results));
+  await writeFile(files.junit, renderJunit(results));
+  await writeFile(files.e2eLog, renderE2eLog(results));
+
+  // A PRODUCT.yaml from an earlier render must not outlive a failed one.
+  await rm(files.product, { force: true });
+  let checklistError: unknown;
+  let generated: string | undefined;
+  try {
+    const checklist = await renderChecklist({
+      results,
+      template: options.template,
+      product: options.product,
+      metadata: options.metadata,
+      metadataFile: options.metadataFile,
+      evidence: evidenceFor(results),
+      offline: options.offline,
+    });
+    generated = checklist.text;
+    await writeFile(files.product, generated);
+  } catch (error) {
+    checklistError = error;
+  }
+
+  const repoRoot = options.repoRoot ?? process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const locate = productLocator({
+    repoRoot,
+    product: options.product,
+    productText: await readIfPresent(options.product),
+    generatedText: generated,
+    linesOf: requirementLines,
+  });
+  await writeFile(files.sarif, renderSarif(results, { locate, category: options.sarifCategory }));
+  const markdown = { baseline: options.baseline, checklistEntry: checklistEntries(repoRoot, options.product, locate) };
+  await writeFile(files.summary, renderSummary(results, markdown));
+  await writeFile(files.comment, renderComment(results, markdown));
+
+  if (checklistError !== undefined) throw checklistError;
+  return files;
+}
+
+// What other layers (run, publish) need without reaching into the writers.
+export { readResultsFile, resultsProblem, serializeResults } from './results-file.js';
+export { STICKY_MARKER, verdictLine, SUMMARY_MAX_BYTES, COMMENT_MAX_CHARS } from './markdown.js';
+export { FALLBACK_PRODUCT_PATH } from './locations.js';

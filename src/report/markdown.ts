@@ -1,0 +1,245 @@
+// summary.md (the job summary, ≤ 1 MiB) and comment.md (the sticky PR comment, ≤ 65,536
+// characters). Both lead with the verdict and, given a baseline, with what changed; then a table
+// per category and the details of each requirement folded in <details>. Every string that came
+// from the cluster or from results.json goes through escape.ts first.
+
+import type { RequirementResult, RunResults } from '../model/results.js';
+import { blockingRequirements, countByVerdict, isReadyToSubmit, VERDICTS } from '../model/results.js';
+import { diffBaseline, hasChanges, type VerdictChange } from './baseline.js';
+import { BoundedText, utf16Units, utf8Bytes, type Measure } from './budget.js';
+import { escapeHtml, escapeMarkdown as md, truncateText } from './escape.js';
+import { byCategory, categoryTitle, clusterDescription, formatDuration, formatOffset, VERDICT_EMOJI, VERDICT_LABEL } from './format.js';
+
+/** GitHub's limit for one step's job summary. */
+export const SUMMARY_MAX_BYTES = 1024 * 1024;
+/** GitHub's limit for an issue or PR comment body. */
+export const COMMENT_MAX_CHARS = 65_536;
+/** The hidden line the GitHub layer searches for to update the sticky comment in place. */
+export const STICKY_MARKER = '<!-- ai-conformance:sticky -->';
+
+export interface MarkdownOptions {
+  baseline?: RunResults;
+  /** The requirement's entry in the user's PRODUCT.yaml, when the repository has one. */
+  checklistEntry?: (requirementId: string) => { path: string; startLine: number; url?: string } | undefined;
+}
+
+function entryLine(r: RequirementResult, options: MarkdownOptions): string[] {
+  const entry = options.checklistEntry?.(r.id);
+  if (!entry) return [];
+  const label = `${md(entry.path)} line ${entry.startLine}`;
+  const link = entry.url && /^https:\/\/[^\s<>()"'`\\]+$/.test(entry.url) ? `[${label}](${entry.url})` : label;
+  return [`**Checklist entry:** ${link}\n`, '\n'];
+}
+
+interface Layout {
+  limit: number;
+  measure: Measure;
+  /** Longest reason shown in a table cell or change line, before escaping. */
+  reasonMax: number;
+  /** Longest observation or check reason shown in details, before escaping. */
+  detailMax: number;
+  /** Which requirements get a <details> block. */
+  details: (r: RequirementResult) => boolean;
+  truncationNote: (results: RunResults) => string;
+  marker?: string;
+}
+
+// Room for the closing note, footer and one `</details>`; each of those is bounded in length.
+const RESERVE = 4096;
+
+function safeLink(url: string | undefined, label: string): string | undefined {
+  if (!url) return undefined;
+  const clean = truncateText(url, 500);
+  return /^https?:\/\/[^\s<>()"'`\\]+$/.test(clean) ? `[${label}](${clean})` : `${label}: ${md(clean)}`;
+}
+
+function cell(text: string, max: number): string {
+  return md(truncateText(text, max));
+}
+
+function notReadyReasons(results: RunResults): string[] {
+  const reasons: string[] = [];
+  const blocking = blockingRequirements(results);
+  if (blocking.length > 0) {
+    const shown = blocking.slice(0, 20).map((r) => `${md(r.id)} (${VERDICT_LABEL[r.verdict]})`);
+    const more = blocking.length > shown.length ? `, and ${blocking.length - shown.length} more` : '';
+    const noun = blocking.length === 1 ? 'requirement did' : 'requirements did';
+    reasons.push(`${blocking.length} MUST ${noun} not pass: ${shown.join(', ')}${more}`);
+  }
+  if (results.leaked > 0) reasons.push(`${results.leaked} object${results.leaked === 1 ? ' was' : 's were'} left on the cluster after cleanup`);
+  if (results.cluster.simulated) reasons.push('this run used a simulated cluster, which certifies nothing');
+  return reasons;
+}
+
+/** The one-line verdict both the summary and the comment lead with. */
+export function verdictLine(results: RunResults): string {
+  if (isReadyToSubmit(results)) return '**✅ Ready to submit.** Every MUST requirement passed.';
+  return `**❌ Not ready, because** ${notReadyReasons(results).join('; ')}.`;
+}
+
+function changeLine(change: VerdictChange, reasonMax: number): string {
+  const before = change.before ? VERDICT_LABEL[change.before] : 'not in baseline';
+  const after = change.after ? VERDICT_LABEL[change.after] : 'not in this run';
+  const emoji = change.after ? VERDICT_EMOJI[change.after] : '➖';
+  return `- ${emoji} **${md(change.id)}** (${change.level}): ${before} → ${after} — ${cell(change.reason, reasonMax)}\n`;
+}
+
+function whatChanged(results: RunResults, baseline: RunResults, reasonMax: number): string[] {
+  const diff = diffBaseline(results, baseline);
+  const lines = ['### What changed\n', '\n'];
+  const version = diff.sameVersion ? '' : ` (Kubernetes v${baseline.kubernetesVersion}; this run is v${results.kubernetesVersion})`;
+  lines.push(`Compared with the baseline run ${md(baseline.runId)} of ${md(baseline.startedAt)}${version}.\n`, '\n');
+  if (!hasChanges(diff)) {
+    lines.push('No verdict changed.\n', '\n');
+    return lines;
+  }
+  const groups: [string, VerdictChange[]][] = [
+    ['Newly failing', diff.newlyFailing],
+    ['Newly passing', diff.newlyPassing],
+    ['Other changes', diff.otherChanges],
+    ['No longer checked', diff.removed],
+  ];
+  for (const [title, changes] of groups) {
+    if (changes.length === 0) continue;
+    lines.push(`**${title} (${changes.length})**\n`, '\n');
+    for (const change of changes) lines.push(changeLine(change, reasonMax));
+    lines.push('\n');
+  }
+  return lines;
+}
+
+function statsLine(results: RunResults): string {
+  const counts = countByVerdict(results);
+  const parts = VERDICTS.filter((v) => counts[v] > 0).map((v) => `${VERDICT_EMOJI[v]} ${counts[v]} ${VERDICT_LABEL[v]}`);
+  const accelerator = results.accelerator ? ` · accelerator ${md(results.accelerator.profile)}` : '';
+  return (
+    `Kubernetes v${results.kubernetesVersion} · ${results.requirements.length} requirements: ${parts.join(' · ')}` +
+    `\nCluster: ${md(clusterDescription(results))}${accelerator} · took ${formatDuration(results.durationMs)} · run ${md(results.runId)}\n`
+  );
+}
+
+function tableRow(r: RequirementResult, reasonMax: number): string {
+  return `| ${md(r.id)}${r.proposed ? ' (proposed)' : ''} | ${r.level} | ${VERDICT_EMOJI[r.verdict]} ${VERDICT_LABEL[r.verdict]} | ${formatDuration(r.durationMs)} | ${cell(r.reason, reasonMax)} |\n`;
+}
+
+/** Adds a requirement's <details>; observations go in one by one until the budget ends. */
+function addDetails(out: BoundedText, r: RequirementResult, layout: Layout, options: MarkdownOptions): boolean {
+  const head = [
+    `<details><summary>${VERDICT_EMOJI[r.verdict]} ${escapeHtml(r.id)}: ${VERDICT_LABEL[r.verdict]} (${r.level}, ${formatDuration(r.durationMs)})</summary>\n`,
+    '\n',
+    `${cell(r.summary, layout.detailMax)}\n`,
+    '\n',
+    `**Reason:** ${cell(r.reason, layout.detailMax)}\n`,
+    ...(r.notes ? ['\n', `**Notes:** ${cell(r.notes, layout.detailMax)}\n`] : []),
+    '\n',
+    ...entryLine(r, options),
+  ].join('');
+  if (!out.add(head)) return false;
+  // Items are rendered one at a time: a probe may have recorded thousands of observations.
+  const lists: [string, number, (i: number) => string][] = [
+    ['Checks', r.checks.length, (i) => {
+      const c = r.checks[i]!;
+      return `- ${VERDICT_EMOJI[c.verdict]} ${cell(c.name, 200)} (${formatDuration(c.durationMs)}): ${cell(c.reason, layout.detailMax)}\n`;
+    }],
+    ['Observations', r.observations.length, (i) => {
+      const o = r.observations[i]!;
+      return `- ${formatOffset(o.atMs)} ${cell(o.message, layout.detailMax)}\n`;
+    }],
+  ];
+  let complete = true;
+  for (const [title, count, item] of lists) {
+    if (count === 0 || !complete) continue;
+    if (!out.add(`**${title}**\n\n`)) {
+      complete = false;
+      break;
+    }
+    let shown = 0;
+    while (shown < count && out.add(item(shown))) shown += 1;
+    if (shown < count) {
+      complete = false;
+      out.close(`- … ${count - shown} more ${title.toLowerCase()} left out (size limit); see e2e.log\n`);
+    }
+    out.close('\n');
+  }
+  out.close('</details>\n\n');
+  return complete;
+}
+
+function render(results: RunResults, options: MarkdownOptions, layout: Layout): string {
+  const out = new BoundedText(layout.limit, layout.measure, RESERVE);
+  const head: string[] = [];
+  if (layout.marker) head.push(`${layout.marker}\n`);
+  head.push(`## Kubernetes AI Conformance v${results.kubernetesVersion}\n`, '\n', `${verdictLine(results)}\n`, '\n');
+  if (results.cluster.simulated) {
+    head.push('> [!WARNING]\n> **SIMULATION.** These results come from a simulated cluster. They certify nothing and must not be submitted.\n', '\n');
+  }
+  for (const piece of head) out.close(piece);
+  if (options.baseline) {
+    for (const line of whatChanged(results, options.baseline, layout.reasonMax)) if (!out.add(line)) break;
+  }
+  out.add(`${statsLine(results)}\n`);
+
+  let tablesComplete = !out.truncated;
+  for (const [category, requirements] of byCategory(results)) {
+    if (!tablesComplete) break;
+    if (!out.add(`### ${md(categoryTitle(category))}\n\n| Requirement | Level | Status | Duration | Reason |\n| --- | --- | --- | --- | --- |\n`)) {
+      tablesComplete = false;
+      break;
+    }
+    let shown = 0;
+    for (const r of requirements) {
+      if (!out.add(tableRow(r, layout.reasonMax))) break;
+      shown += 1;
+    }
+    if (shown < requirements.length) {
+      tablesComplete = false;
+      out.close(`\n_… ${requirements.length - shown} more rows left out (size limit)._\n`);
+    }
+    out.close('\n');
+  }
+
+  const detailed = results.requirements.filter(layout.details);
+  if (tablesComplete && detailed.length > 0 && out.add('### Details\n\n')) {
+    let done = 0;
+    for (const r of detailed) {
+      const complete = addDetails(out, r, layout, options);
+      done += 1;
+      if (!complete) break;
+    }
+    if (done < detailed.length) out.close(`_Details of ${detailed.length - done} more requirements left out (size limit)._\n\n`);
+  }
+
+  if (out.truncated) out.close(`${layout.truncationNote(results)}\n\n`);
+  const run = safeLink(results.runUrl, 'Workflow run');
+  out.close(`<sub>${md(`${results.tool.name} ${results.tool.version}`)}${run ? ` · ${run}` : ''}</sub>\n`);
+  return out.toString();
+}
+
+function artifactPointer(results: RunResults): string {
+  const run = safeLink(results.runUrl, 'the workflow run');
+  return `the report artifact (summary.md, e2e.log, results.json)${run ? ` of ${run}` : ''}`;
+}
+
+export function renderSummary(results: RunResults, options: MarkdownOptions = {}): string {
+  return render(results, options, {
+    limit: SUMMARY_MAX_BYTES,
+    measure: utf8Bytes,
+    reasonMax: 500,
+    detailMax: 2000,
+    details: () => true,
+    truncationNote: (r) => `> [!NOTE]\n> This summary was shortened to stay within GitHub's 1 MiB job-summary limit. Everything is in ${artifactPointer(r)}.`,
+  });
+}
+
+export function renderComment(results: RunResults, options: MarkdownOptions = {}): string {
+  return render(results, options, {
+    limit: COMMENT_MAX_CHARS,
+    measure: utf16Units,
+    reasonMax: 200,
+    detailMax: 300,
+    details: (r) => r.verdict === 'failed' || r.verdict === 'error',
+    marker: STICKY_MARKER,
+    truncationNote: (r) =>
+      `> [!NOTE]\n> This comment was shortened to stay within GitHub's 65,536-character limit. The full report is in the job summary and in ${artifactPointer(r)}.`,
+  });
+}
