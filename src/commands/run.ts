@@ -1,13 +1,214 @@
-import type { Command } from './command.js';
-import { UsageError } from '../errors.js';
+// `run`: get a cluster (an existing one or a kind cluster), probe every selected requirement,
+// write every report into --out, and exit 0/1/2/3 as DESIGN.md §3 says.
 
-// Placeholder until this command is built; it fails loudly rather than pretending.
+import path from 'node:path';
+import type { Command, ParsedValues } from './command.js';
+import { COMMON_OPTIONS, booleanOption, listOption, stringOption } from './command.js';
+import { UsageError, oneLine } from '../errors.js';
+import { exitCodeFor, isReadyToSubmit, type ClusterInfo, type RunResults } from '../model/results.js';
+import { allRequirementIds, parseKubernetesVersion } from '../requirements/catalog.js';
+import { BUILTIN_PROBES } from '../probes/index.js';
+import { detectProfile, profileFromFlag } from '../probes/profiles.js';
+import type { AcceleratorProfile } from '../probes/types.js';
+import { parseClusterMode, provisionCluster, type ProvisionedCluster } from '../cluster/index.js';
+import { KubeSession } from '../kube/client.js';
+import { catalogVersion, loadKubeConfig, serverVersion } from '../kube/connect.js';
+import { REPORT_FILES, writeReports } from '../report/index.js';
+import { readResultsFile } from '../report/results-file.js';
+import { newRunId, planRequirements, runSuite } from '../runner/index.js';
+import { sessionCluster } from '../runner/cluster.js';
+import { parseDuration, parseKeyValues, parseLevel, parsePositiveInt } from '../runner/flags.js';
+import { createImageCatalog, parseImageFlags } from '../runner/images.js';
+import { loadProbeDir } from '../runner/probeDir.js';
+import { TOOL, workflowRunUrl } from '../runner/tool.js';
+
+const USAGE =
+  'run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] [--only IDS] [--skip IDS] ' +
+  '[--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] ' +
+  '[--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P] [--metadata FILE|KEY=VALUE] ' +
+  '[--baseline RESULTS.json] [--offline] [--sarif-category C] [--verbose]';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Aborts on the first SIGINT/SIGTERM (cleanup still runs); a second one exits at once. */
+function trapSignals(controller: AbortController, runLabel: () => string): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      say(`ai-conformance: ${signal} again: exiting without cleanup; delete what is left with: kubectl delete ns -l ${runLabel()}`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    say(`ai-conformance: ${signal} received: stopping the probes and cleaning up (send it again to exit at once)`);
+    controller.abort(new Error(`cancelled by ${signal}`));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+function metadataOf(values: ParsedValues): { metadata?: Record<string, string>; metadataFile?: string } {
+  const given = listOption(values, 'metadata');
+  const files = given.filter((v) => !v.includes('='));
+  if (files.length > 1) throw new UsageError('--metadata takes one file (and any number of KEY=VALUE)');
+  const pairs = given.filter((v) => v.includes('='));
+  return { metadataFile: files[0], ...(pairs.length ? { metadata: parseKeyValues('--metadata', pairs) } : {}) };
+}
+
+async function chooseProfile(flag: string | undefined, session: KubeSession): Promise<AcceleratorProfile> {
+  if (flag) return profileFromFlag(flag);
+  const kube = session.forProbe({ probeId: 'accelerator-detection', namespace: 'default' });
+  try {
+    return await detectProfile(kube);
+  } catch (error) {
+    const fallback = profileFromFlag('example');
+    return { ...fallback, detected: true, detail: `detection failed (${oneLine(error)}); assuming the example profile — pass --accelerator to choose` };
+  }
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Connect to or provision a cluster, probe every requirement, write the reports',
-  usage: 'run',
-  options: {},
-  async run() {
-    throw new UsageError("'run' is not built yet");
+  usage: USAGE,
+  options: {
+    ...COMMON_OPTIONS,
+    cluster: { type: 'string' },
+    'keep-cluster': { type: 'boolean' },
+    addons: { type: 'boolean' },
+    only: { type: 'string', multiple: true },
+    skip: { type: 'string', multiple: true },
+    level: { type: 'string' },
+    accelerator: { type: 'string' },
+    parallel: { type: 'string' },
+    timeout: { type: 'string' },
+    out: { type: 'string' },
+    'probe-dir': { type: 'string' },
+    'probe-option': { type: 'string', multiple: true },
+    'image-registry': { type: 'string' },
+    image: { type: 'string', multiple: true },
+    'allow-node-scaling': { type: 'boolean' },
+    'prometheus-url': { type: 'string' },
+    'accelerator-metrics-url': { type: 'string' },
+    operator: { type: 'string' },
+    baseline: { type: 'string' },
+    template: { type: 'string' },
+    product: { type: 'string' },
+    metadata: { type: 'string', multiple: true },
+    offline: { type: 'boolean' },
+    'sarif-category': { type: 'string' },
+    verbose: { type: 'boolean' },
+  },
+  async run(values, positionals) {
+    if (positionals.length > 0) throw new UsageError(`run takes no arguments, got '${positionals[0]}' (usage: ai-conformance ${USAGE})`);
+    // Everything that can be checked without a cluster is checked first: bad input exits 2 at once.
+    const outDir = stringOption(values, 'out') ?? './ai-conformance-results';
+    const level = parseLevel(stringOption(values, 'level'));
+    const parallelFlag = stringOption(values, 'parallel');
+    const parallel = parallelFlag === undefined ? undefined : parsePositiveInt('--parallel', parallelFlag);
+    const timeoutFlag = stringOption(values, 'timeout');
+    const timeoutMs = timeoutFlag === undefined ? undefined : parseDuration('--timeout', timeoutFlag);
+    const acceleratorFlag = stringOption(values, 'accelerator');
+    if (acceleratorFlag) profileFromFlag(acceleratorFlag);
+    const requestedVersion = stringOption(values, 'kubernetes-version');
+    if (requestedVersion !== undefined) catalogVersion(requestedVersion, undefined);
+    const clusterMode = parseClusterMode(stringOption(values, 'cluster') ?? 'auto');
+    const probeDir = stringOption(values, 'probe-dir');
+    const extra = probeDir ? await loadProbeDir(probeDir) : [];
+    const only = listOption(values, 'only');
+    const skip = listOption(values, 'skip');
+    const knownIds = new Set([...allRequirementIds(), ...extra.map((s) => s.probe.id)]);
+    for (const [flag, ids] of [['--only', only], ['--skip', skip]] as const) {
+      const unknown = ids.filter((id) => !knownIds.has(id));
+      if (unknown.length) throw new UsageError(`${flag}: unknown requirement id ${unknown.join(', ')} (see 'ai-conformance list')`);
+    }
+    const allProbes = [...BUILTIN_PROBES, ...extra.map((s) => s.probe)];
+    const images = createImageCatalog(allProbes, {
+      registry: stringOption(values, 'image-registry'),
+      images: parseImageFlags(listOption(values, 'image')),
+    });
+    const probeExtra = parseKeyValues('--probe-option', listOption(values, 'probe-option'));
+    const { metadata, metadataFile } = metadataOf(values);
+    const baselineFile = stringOption(values, 'baseline');
+    const baseline: RunResults | undefined = baselineFile ? await readResultsFile(baselineFile) : undefined;
+
+    const controller = new AbortController();
+    const runId = newRunId();
+    const untrap = trapSignals(controller, () => `ai-conformance.cncf.io/run=${runId}`);
+    let provisioned: ProvisionedCluster | undefined;
+    try {
+      provisioned = await provisionCluster({
+        cluster: clusterMode,
+        // --cluster kind creates its cluster at this version (src/cluster); other modes read the server's.
+        kubernetesVersion: requestedVersion ? parseKubernetesVersion(requestedVersion) : undefined,
+        kubeconfig: stringOption(values, 'kubeconfig'),
+        context: stringOption(values, 'context'),
+        addons: booleanOption(values, 'addons') || undefined,
+        keepCluster: booleanOption(values, 'keep-cluster'),
+        signal: controller.signal,
+        log: say,
+      });
+      const loaded = loadKubeConfig({
+        kubeconfig: provisioned.kubeconfigPath,
+        context: provisioned.mode === 'kind' ? provisioned.context : stringOption(values, 'context'),
+        inCluster: provisioned.mode === 'in-cluster',
+      });
+      const server = await serverVersion(loaded.config);
+      const version = catalogVersion(requestedVersion, server.gitVersion);
+      const clusterInfo: ClusterInfo = {
+        mode: server.simulated ? 'fake' : provisioned.mode,
+        ...(loaded.context ? { context: loaded.context } : {}),
+        serverVersion: server.gitVersion,
+        simulated: server.simulated,
+      };
+      say(`ai-conformance: run ${runId} against ${clusterInfo.context ?? clusterInfo.mode} (Kubernetes ${server.gitVersion}, checking the ${version} requirements)${server.simulated ? ' - SIMULATED cluster, certifies nothing' : ''}`);
+
+      const session = new KubeSession(loaded.config, runId);
+      const profile = await chooseProfile(acceleratorFlag, session);
+      say(`ai-conformance: accelerator profile ${profile.name}: ${profile.detail}`);
+      const plan = planRequirements({ version, only, skip, level, builtin: BUILTIN_PROBES, extra });
+
+      const results = await runSuite({
+        cluster: sessionCluster(session),
+        clusterInfo,
+        kubernetesVersion: version,
+        plan,
+        profile,
+        probeOptions: {
+          kubernetesVersion: version,
+          allowNodeScaling: booleanOption(values, 'allow-node-scaling'),
+          prometheusUrl: stringOption(values, 'prometheus-url'),
+          acceleratorMetricsUrl: stringOption(values, 'accelerator-metrics-url'),
+          operator: stringOption(values, 'operator'),
+          extra: probeExtra,
+        },
+        images,
+        parallel,
+        timeoutMs,
+        signal: controller.signal,
+        verbose: booleanOption(values, 'verbose'),
+        tool: TOOL,
+        runUrl: workflowRunUrl(),
+      });
+
+      await writeReports(results, {
+        outDir,
+        template: stringOption(values, 'template'),
+        product: stringOption(values, 'product'),
+        metadata,
+        metadataFile,
+        offline: booleanOption(values, 'offline'),
+        baseline,
+        sarifCategory: stringOption(values, 'sarif-category'),
+      });
+      process.stdout.write(`Wrote ${Object.values(REPORT_FILES).join(', ')} to ${path.resolve(outDir)}\n`);
+      const ready = isReadyToSubmit(results);
+      process.stdout.write(`${ready ? 'Ready to submit.' : 'Not ready to submit: see summary.md.'}${results.cluster.simulated ? ' (simulated cluster)' : ''}\n`);
+      // A cancelled run is never a success, whatever its levels.
+      return controller.signal.aborted ? Math.max(1, exitCodeFor(results)) : exitCodeFor(results);
+    } finally {
+      untrap();
+      await provisioned?.cleanup().catch((error: unknown) => say(`ai-conformance: cluster cleanup failed: ${oneLine(error)}`));
+    }
   },
 };

@@ -50,6 +50,11 @@ export interface RequirementResult {
   observations: Observation[];
   /** Extra notes for the checklist entry (required by the CNCF validator for N/A). */
   notes?: string;
+  /**
+   * True for a requirement not in the catalog, probed by a --probe-dir module (a proposal):
+   * reported in summary, JUnit and SARIF, never written into the checklist.
+   */
+  proposed?: boolean;
 }
 
 export interface ClusterInfo {

@@ -5,7 +5,7 @@
 
 import type { V1Toleration } from '@kubernetes/client-node';
 import type { Kube } from '../kube/types.js';
-import type { KubernetesVersion } from '../requirements/catalog.js';
+import type { Category, KubernetesVersion, Level } from '../requirements/catalog.js';
 
 export interface Logger {
   info(message: string): void;
@@ -116,5 +116,10 @@ export interface Probe {
   timeoutMs: number;
   /** Logical image names this probe uses, with their defaults (for `list --images`). */
   images?: Readonly<Record<string, string>>;
+  /**
+   * For a --probe-dir probe of a requirement the catalog does not have yet (a proposal): where
+   * it would sit. Ignored for catalog ids.
+   */
+  proposal?: { category: Category; level: Level; summary: string };
   run(ctx: ProbeContext): Promise<void>;
 }

@@ -1,0 +1,99 @@
+// Runs one probe end to end against the fake cluster, exactly as `run` would (own namespace,
+// labels, timeout, cleanup), and counts labelled leftovers straight from the fake's store so a
+// test can assert that nothing was left behind independently of the runner's own count.
+
+import { resourceKey } from '../harness/resources.js';
+import { startFakeCluster, type FakeCluster, type Scenario } from '../harness/index.js';
+import { KubeSession } from '../../src/kube/client.js';
+import { RUN_LABEL } from '../../src/kube/types.js';
+import type { RequirementResult, RunResults } from '../../src/model/results.js';
+import { parseKubernetesVersion } from '../../src/requirements/catalog.js';
+import { detectProfile, profileFromFlag } from '../../src/probes/profiles.js';
+import type { Probe, ProbeOptions } from '../../src/probes/types.js';
+import { planRequirements, runSuite } from '../../src/runner/index.js';
+import { sessionCluster } from '../../src/runner/cluster.js';
+import { createImageCatalog } from '../../src/runner/images.js';
+
+export interface ProbeRunOptions {
+  /** --accelerator value; default: detected from the scenario. */
+  accelerator?: string;
+  /** Overrides the probe's timeout. */
+  timeoutMs?: number;
+  probeOptions?: Partial<ProbeOptions>;
+  /** Serve HTTPS (default false: faster; TLS is covered by the kube layer tests). */
+  tls?: boolean;
+  /** How long cleanup may wait for deletions (default 10 s). */
+  cleanupTimeoutMs?: number;
+  /** Aborts the run like SIGTERM does. */
+  signal?: AbortSignal;
+  /** Keep the fake cluster running after the run (the caller must stop it). Default: stopped. */
+  keepCluster?: boolean;
+  runId?: string;
+}
+
+export interface ProbeRun {
+  result: RequirementResult;
+  results: RunResults;
+  /** The runner's own count of labelled leftovers. */
+  leaked: number;
+  /** Labelled objects found in the fake's store after the run, counted independently. */
+  leftInStore: string[];
+  /** Progress lines the runner printed. */
+  log: string[];
+  cluster: FakeCluster;
+}
+
+/** Every object in the fake's store carrying the run label, as "resource namespace/name". */
+export function labelledInStore(cluster: FakeCluster, runId: string): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  for (const gv of cluster.registry.all()) {
+    if (gv.source === 'aggregated') continue;
+    for (const resource of gv.resources) {
+      const key = resourceKey(resource.group, resource.resource);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let objects;
+      try {
+        objects = cluster.store.list(key);
+      } catch {
+        continue;
+      }
+      for (const object of objects) {
+        if (object.metadata?.labels?.[RUN_LABEL] === runId) found.push(`${key} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`);
+      }
+    }
+  }
+  return found;
+}
+
+export async function runProbeOnScenario(probe: Probe, scenario: string | Scenario, opts: ProbeRunOptions = {}): Promise<ProbeRun> {
+  const cluster = await startFakeCluster({ scenario, tls: opts.tls ?? false });
+  try {
+    const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
+    if (!version) throw new Error(`scenario ${cluster.scenario.name}: Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
+    const runId = opts.runId ?? `rtest-${Math.random().toString(16).slice(2, 8)}`;
+    const session = new KubeSession(cluster.kubeConfig(), runId);
+    const profile = opts.accelerator
+      ? profileFromFlag(opts.accelerator)
+      : await detectProfile(session.forProbe({ probeId: 'accelerator-detection', namespace: 'default' }));
+    const log: string[] = [];
+    const results = await runSuite({
+      cluster: sessionCluster(session, opts.cleanupTimeoutMs ?? 10_000),
+      clusterInfo: { mode: 'fake', simulated: true, serverVersion: `v${cluster.scenario.kubernetesVersion}.0` },
+      kubernetesVersion: version,
+      plan: planRequirements({ version, only: [probe.id], builtin: [], extra: [{ probe, origin: 'builtin' }] }),
+      profile,
+      probeOptions: { kubernetesVersion: version, allowNodeScaling: false, extra: {}, ...opts.probeOptions },
+      images: createImageCatalog([probe]),
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      progress: (line) => log.push(line),
+    });
+    const result = results.requirements.find((r) => r.id === probe.id);
+    if (!result) throw new Error(`no result for ${probe.id}`);
+    return { result, results, leaked: results.leaked, leftInStore: labelledInStore(cluster, runId), log, cluster };
+  } finally {
+    if (!opts.keepCluster) await cluster.stop();
+  }
+}

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeCluster, type FakeCluster } from '../harness/index.js';
+import { ClusterUnreachableError, UsageError } from '../../src/errors.js';
+import { main } from '../../src/main.js';
+import { labelledInStore } from '../helpers/probe-harness.js';
+
+let cluster: FakeCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+const PROBE_DIR = path.join(import.meta.dirname, 'fixtures', 'probe-dir');
+const out = () => mkdtempSync(path.join(tmpdir(), 'aic-run-'));
+
+async function fake() {
+  cluster = await startFakeCluster({ scenario: { name: 'run', kubernetesVersion: '1.35', nodes: [{ name: 'w1' }] }, tls: false });
+  return cluster;
+}
+
+describe('run command', () => {
+  it('runs a proposed requirement from --probe-dir and writes every report', { timeout: 30_000 }, async () => {
+    const c = await fake();
+    const dir = out();
+    const code = await main(['run', '--kubeconfig', c.kubeconfigPath, '--out', dir, '--probe-dir', PROBE_DIR, '--only', 'model_cache', '--accelerator', 'example', '--offline']);
+    const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+      leaked: number;
+      runId: string;
+      cluster: { simulated: boolean; mode: string };
+      requirements: { id: string; verdict: string; proposed?: boolean; probe: string }[];
+    };
+    const proposed = results.requirements.find((r) => r.id === 'model_cache');
+    expect(proposed).toMatchObject({ verdict: 'passed', proposed: true, probe: path.join(PROBE_DIR, 'model_cache.ts') });
+    expect(results.requirements.filter((r) => r.id !== 'model_cache').every((r) => r.verdict === 'skipped')).toBe(true);
+    expect(results.cluster).toMatchObject({ simulated: true, mode: 'fake' });
+    expect(results.leaked).toBe(0);
+    expect(labelledInStore(c, results.runId)).toEqual([]);
+    for (const file of ['results.json', 'PRODUCT.yaml', 'junit_01.xml', 'e2e.log', 'results.sarif', 'summary.md']) expect(existsSync(path.join(dir, file))).toBe(true);
+    expect(code).toBe(0);
+  });
+
+  it('rejects unknown ids before touching the cluster', async () => {
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--only', 'dra_suport'])).rejects.toThrow(new UsageError("--only: unknown requirement id dra_suport (see 'ai-conformance list')"));
+    await expect(main(['run', '--level', 'sometimes'])).rejects.toThrow(UsageError);
+    await expect(main(['run', '--timeout', 'soon'])).rejects.toThrow(UsageError);
+    await expect(main(['run', '--accelerator', 'bad name!'])).rejects.toThrow(UsageError);
+  });
+
+  it('an unreachable cluster exits 3', async () => {
+    const c = await fake();
+    const text = readFileSync(c.kubeconfigPath, 'utf8');
+    await c.stop();
+    cluster = undefined;
+    const file = path.join(out(), 'kubeconfig');
+    writeFileSync(file, text);
+    const error = await main(['run', '--kubeconfig', file, '--out', out()]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterUnreachableError);
+  });
+});
+
+describe('list command', () => {
+  it('prints one JSON object per requirement with its probe', async () => {
+    const chunks: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => chunks.push(chunk) > 0) as typeof process.stdout.write;
+    try {
+      expect(await main(['list', '--kubernetes-version', '1.36', '--format', 'json'])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const rows = JSON.parse(chunks.join('')) as { id: string; category: string; level: string; probe: string }[];
+    expect(rows.find((r) => r.id === 'dra_support')).toBeUndefined();
+    expect(rows.find((r) => r.id === 'ai_inference')).toMatchObject({ category: 'networking', level: 'MUST', probe: 'builtin' });
+    expect(rows.find((r) => r.id === 'high_performance_networking')).toMatchObject({ probe: 'none' });
+  });
+});

@@ -1,0 +1,309 @@
+// The Kube implementation over a KubeConfig. One KubeSession serves a whole run: it owns the
+// discovery cache and the registry of everything created. Each probe gets its own view of it
+// (`session.forProbe`), which labels what it creates with the probe id, defaults namespaced
+// objects to the probe's namespace and cancels requests and waits when the probe is aborted.
+
+import type { KubeConfig, KubernetesObject, V1APIResource } from '@kubernetes/client-node';
+import { ConditionFailed, PROBE_LABEL, RUN_LABEL, type KindRef, type Kube, type ListOptions, type ObjectRef, type WaitOptions, type WaitVerdict } from './types.js';
+import { Discovery, groupVersionPath } from './discovery.js';
+import { KubeApiError, requestJson, requestText } from './http.js';
+import { describeObject } from './describe.js';
+import { watchUntil } from './watch.js';
+
+/** An object the run created, for cleanup. */
+export interface CreatedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  namespaced: boolean;
+  probe: string;
+}
+
+export interface ProbeViewOptions {
+  probeId: string;
+  /** Default namespace for namespaced objects. */
+  namespace: string;
+  signal?: AbortSignal;
+  /** Heartbeat lines during long waits. */
+  onHeartbeat?: (message: string) => void;
+  heartbeatMs?: number;
+}
+
+interface KubernetesList<T> {
+  metadata?: { continue?: string; resourceVersion?: string };
+  items?: T[];
+}
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const DEFAULT_PAGE = 500;
+
+export class KubeSession {
+  readonly discovery: Discovery;
+  /** Everything created so far, in creation order. */
+  readonly created: CreatedObject[] = [];
+
+  constructor(
+    readonly config: KubeConfig,
+    readonly runId: string,
+  ) {
+    this.discovery = new Discovery(config);
+  }
+
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<{ path: string; namespaced: boolean }> {
+    const resource = await this.discovery.resourceFor(apiVersion, kind);
+    const base = groupVersionPath(apiVersion);
+    if (resource.namespaced && namespace) {
+      return { path: `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`, namespaced: true };
+    }
+    return { path: `${base}/${resource.plural}`, namespaced: resource.namespaced };
+  }
+
+  async objectPath(ref: ObjectRef): Promise<string> {
+    const { path, namespaced } = await this.collectionPath(ref.apiVersion, ref.kind, ref.namespace);
+    if (namespaced && !ref.namespace) throw new KubeApiError(`${ref.kind} ${ref.name} needs a namespace`, undefined);
+    return `${path}/${encodeURIComponent(ref.name)}`;
+  }
+
+  forProbe(options: ProbeViewOptions): Kube {
+    return new ProbeKube(this, options);
+  }
+}
+
+function deletionOutcome(name: string | undefined) {
+  return (event: Parameters<Parameters<typeof watchUntil>[2]>[0]) => {
+    if (event.type === 'LISTED') return event.items.some((o) => o.metadata?.name === name) ? undefined : { done: undefined };
+    if (event.type === 'DELETED' && event.object.metadata?.name === name) return { done: undefined };
+    return undefined;
+  };
+}
+
+class ProbeKube implements Kube {
+  readonly config: KubeConfig;
+  readonly runId: string;
+
+  constructor(
+    private readonly session: KubeSession,
+    private readonly view: ProbeViewOptions,
+  ) {
+    this.config = session.config;
+    this.runId = session.runId;
+  }
+
+  isServed(groupVersion: string): Promise<boolean> {
+    return this.session.discovery.isServed(groupVersion);
+  }
+
+  async resources(groupVersion: string): Promise<V1APIResource[] | undefined> {
+    if (!(await this.isServed(groupVersion))) return undefined;
+    return this.session.discovery.resources(groupVersion);
+  }
+
+  groupVersions(group: string): Promise<string[]> {
+    return this.session.discovery.groupVersions(group);
+  }
+
+  async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    const path = await this.session.objectPath(ref);
+    try {
+      return await requestJson<T>(this.config, path, { signal: this.view.signal });
+    } catch (error) {
+      if (error instanceof KubeApiError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list<T extends KubernetesObject>(ref: KindRef, options: ListOptions = {}): Promise<T[]> {
+    const { path } = await this.session.collectionPath(ref.apiVersion, ref.kind, ref.namespace);
+    const items: T[] = [];
+    let token: string | undefined;
+    do {
+      const page: KubernetesList<T> = await requestJson<KubernetesList<T>>(this.config, path, {
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          limit: options.limit ?? DEFAULT_PAGE,
+          continue: token,
+        },
+        signal: this.view.signal,
+      });
+      items.push(...(page.items ?? []));
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return items;
+  }
+
+  async create<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
+    if (!object.apiVersion || !object.kind) throw new KubeApiError('an object to create needs apiVersion and kind', undefined);
+    const labelled: T = {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        labels: { ...object.metadata?.labels, [RUN_LABEL]: this.runId, [PROBE_LABEL]: this.view.probeId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63) },
+      },
+    };
+    const resource = await this.session.discovery.resourceFor(object.apiVersion, object.kind);
+    const namespace = resource.namespaced ? (object.metadata?.namespace ?? this.view.namespace) : undefined;
+    if (namespace && labelled.metadata) labelled.metadata.namespace = namespace;
+    const { path } = await this.session.collectionPath(object.apiVersion, object.kind, namespace);
+    // Registered before the request: if the answer is lost (abort, dropped connection) the object
+    // may exist anyway, and cleanup must still find it. A definite refusal unregisters it.
+    const entry: CreatedObject | undefined =
+      options.dryRun || !object.metadata?.name
+        ? undefined
+        : { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace, namespaced: resource.namespaced, probe: this.view.probeId };
+    if (entry) this.session.created.push(entry);
+    let created: T;
+    try {
+      created = await requestJson<T>(this.config, path, {
+        method: 'POST',
+        body: labelled,
+        query: { dryRun: options.dryRun ? 'All' : undefined },
+        signal: this.view.signal,
+      });
+    } catch (error) {
+      if (entry && error instanceof KubeApiError && error.code !== undefined) {
+        this.session.created.splice(this.session.created.indexOf(entry), 1);
+      }
+      throw error;
+    }
+    if (!options.dryRun && !entry) {
+      this.session.created.push({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: created.metadata?.name ?? '',
+        namespace,
+        namespaced: resource.namespaced,
+        probe: this.view.probeId,
+      });
+    }
+    return created;
+  }
+
+  async patch<T extends KubernetesObject>(ref: ObjectRef, patch: object): Promise<T> {
+    const path = await this.session.objectPath(this.withNamespace(ref));
+    return requestJson<T>(this.config, path, {
+      method: 'PATCH',
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      signal: this.view.signal,
+    });
+  }
+
+  async delete(ref: ObjectRef): Promise<void> {
+    const path = await this.session.objectPath(this.withNamespace(ref));
+    try {
+      await requestJson<unknown>(this.config, path, {
+        method: 'DELETE',
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+        signal: this.view.signal,
+      });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.code === 404)) throw error;
+    }
+  }
+
+  async waitFor<T extends KubernetesObject>(
+    ref: KindRef & { name?: string },
+    predicate: (object: T) => WaitVerdict,
+    options: WaitOptions,
+  ): Promise<T> {
+    const { path } = await this.session.collectionPath(ref.apiVersion, ref.kind, this.namespaceOf(ref));
+    const fieldSelector = [ref.name ? `metadata.name=${ref.name}` : undefined, options.fieldSelector].filter(Boolean).join(',') || undefined;
+    const judge = (object: T) => {
+      const verdict = predicate(object);
+      if (verdict === true) return { done: object };
+      if (typeof verdict === 'string') return { error: new ConditionFailed(`${options.description}: ${verdict}`) };
+      return undefined;
+    };
+    return this.withHeartbeat(options.description, () =>
+      watchUntil<T>(
+        this.config,
+        path,
+        (event) => {
+          if (event.type === 'LISTED') {
+            for (const item of event.items) {
+              const decision = judge(item as T);
+              if (decision) return decision;
+            }
+            return undefined;
+          }
+          if (event.type === 'DELETED') return undefined;
+          return judge(event.object as T);
+        },
+        {
+          description: options.description,
+          timeoutMs: options.timeoutMs,
+          signal: this.view.signal,
+          labelSelector: options.labelSelector,
+          fieldSelector,
+          describe: (event) =>
+            event.type === 'LISTED'
+              ? event.items.length === 0
+                ? 'nothing matching'
+                : event.items.map(describeObject).slice(0, 3).join('; ')
+              : `${describeObject(event.object)}${event.type === 'DELETED' ? ' (deleted)' : ''}`,
+        },
+      ),
+    );
+  }
+
+  async waitForDeletion(ref: ObjectRef, options: Omit<WaitOptions, 'labelSelector' | 'fieldSelector'>): Promise<void> {
+    const withNs = this.withNamespace(ref);
+    const { path } = await this.session.collectionPath(withNs.apiVersion, withNs.kind, withNs.namespace);
+    return this.withHeartbeat(options.description, () =>
+      watchUntil<undefined>(this.config, path, deletionOutcome(ref.name), {
+        description: options.description,
+        timeoutMs: options.timeoutMs,
+        signal: this.view.signal,
+        fieldSelector: `metadata.name=${ref.name}`,
+        describe: (event) => (event.type === 'LISTED' ? `${event.items.length} left` : describeObject(event.object)),
+      }),
+    );
+  }
+
+  podLogs(namespace: string, pod: string, container?: string): Promise<string> {
+    return requestText(this.config, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, {
+      query: { container },
+      accept: 'text/plain, */*',
+      signal: this.view.signal,
+    });
+  }
+
+  serviceProxyGet(namespace: string, service: string, port: string | number, path: string): Promise<string> {
+    const rest = path.startsWith('/') ? path.slice(1) : path;
+    return requestText(
+      this.config,
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(`${service}:${port}`)}/proxy/${rest}`,
+      { accept: '*/*', signal: this.view.signal },
+    );
+  }
+
+  getRaw<T = unknown>(path: string): Promise<T> {
+    return requestJson<T>(this.config, path, { signal: this.view.signal });
+  }
+
+  private namespaceOf(ref: KindRef): string | undefined {
+    return ref.namespace;
+  }
+
+  /** Namespaced refs without a namespace mean the probe's own namespace. */
+  private withNamespace(ref: ObjectRef): ObjectRef {
+    return ref.namespace ? ref : { ...ref, namespace: this.view.namespace };
+  }
+
+  private async withHeartbeat<R>(description: string, wait: () => Promise<R>): Promise<R> {
+    const beat = this.view.onHeartbeat;
+    if (!beat) return wait();
+    const started = Date.now();
+    const interval = setInterval(
+      () => beat(`${this.view.probeId}: still waiting for ${description} (${Math.round((Date.now() - started) / 1000)}s)`),
+      this.view.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    );
+    try {
+      return await wait();
+    } finally {
+      clearInterval(interval);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// Raw HTTP to the API server, authenticated by the KubeConfig (tokens, client certs, exec
+// plugins). Everything the kube layer sends except watches goes through here, so responses are
+// plain JSON exactly as served (the same shape watch events have) and errors carry the HTTP code.
+
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** An API server answer that was not 2xx, or a request that never got one (code undefined). */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+    readonly reason?: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+function statusMessage(text: string): { message?: string; reason?: string; body?: unknown } {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const record = parsed as Record<string, unknown>;
+      return {
+        message: typeof record.message === 'string' ? record.message : undefined,
+        reason: typeof record.reason === 'string' ? record.reason : undefined,
+        body: parsed,
+      };
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const line = text.split('\n').find((l) => l.trim() !== '');
+  return { message: line?.slice(0, 300) };
+}
+
+/** The URL of an API path on the current cluster. */
+export function apiUrl(config: KubeConfig, path: string, query?: RequestOptions['query']): URL {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new KubeApiError('the kubeconfig has no current cluster', undefined);
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  return url;
+}
+
+/** Sends one request and resolves with the response text; rejects with KubeApiError when not 2xx. */
+export async function requestText(config: KubeConfig, path: string, options: RequestOptions = {}): Promise<string> {
+  const url = apiUrl(config, path, options.query);
+  const requestOptions: https.RequestOptions = {
+    method: options.method ?? 'GET',
+    headers: { Accept: options.accept ?? 'application/json' },
+  };
+  await config.applyToHTTPSOptions(requestOptions);
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  if (payload !== undefined) {
+    requestOptions.headers = {
+      ...requestOptions.headers,
+      'Content-Type': options.contentType ?? 'application/json',
+      'Content-Length': Buffer.byteLength(payload),
+    };
+  }
+  const transport = url.protocol === 'http:' ? http : https;
+  return new Promise<string>((resolve, reject) => {
+    const request = transport.request(url, { ...requestOptions, signal: options.signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', (error) => reject(new KubeApiError(`${requestOptions.method} ${url.pathname}: ${error.message}`, undefined)));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const code = response.statusCode ?? 0;
+        if (code >= 200 && code < 300) {
+          resolve(text);
+          return;
+        }
+        const status = statusMessage(text);
+        const why = status.message ?? response.statusMessage ?? 'no message';
+        reject(new KubeApiError(`${requestOptions.method} ${url.pathname}: ${code} ${why}`, code, status.reason, status.body));
+      });
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (options.signal?.aborted) {
+        reject(options.signal.reason);
+        return;
+      }
+      reject(new KubeApiError(`${requestOptions.method} ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '), undefined));
+    });
+    if (payload !== undefined) request.write(payload);
+    request.end();
+  });
+}
+
+export async function requestJson<T>(config: KubeConfig, path: string, options: RequestOptions = {}): Promise<T> {
+  const text = await requestText(config, path, options);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new KubeApiError(`${options.method ?? 'GET'} ${path}: the answer is not JSON`, undefined);
+  }
+}

@@ -1,0 +1,88 @@
+// The ProbeContext a probe runs with: `check` records each step of the test plan, `observe`
+// what a reviewer should see, and `notApplicable`/`manual` end the probe with that verdict.
+
+import type { CheckResult, Observation } from '../model/results.js';
+import { oneLine } from '../errors.js';
+import type { Kube } from '../kube/types.js';
+import { CheckFailure, ProbeConclusion, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeContext, type ProbeOptions } from '../probes/types.js';
+
+export interface ProbeRecorder {
+  readonly checks: CheckResult[];
+  readonly observations: Observation[];
+  /** Checks still running, by name and start time; recorded as errors if the probe is aborted. */
+  readonly inFlight: Map<number, { name: string; startedAt: number }>;
+  /** Once frozen (the probe ended or was aborted) late results are ignored. */
+  frozen: boolean;
+}
+
+export interface ContextParts {
+  kube: Kube;
+  namespace: string;
+  profile: AcceleratorProfile;
+  options: ProbeOptions;
+  images: ImageCatalog;
+  log: Logger;
+  signal: AbortSignal;
+  clock: Clock;
+}
+
+export function createProbeContext(parts: ContextParts): { context: ProbeContext; recorder: ProbeRecorder } {
+  const started = parts.clock.now();
+  const recorder: ProbeRecorder = { checks: [], observations: [], inFlight: new Map(), frozen: false };
+  let nextCheck = 0;
+
+  const abortReason = () => oneLine(parts.signal.reason ?? 'aborted');
+
+  const context: ProbeContext = {
+    ...parts,
+    async check(name: string, step: () => Promise<string>): Promise<boolean> {
+      const id = nextCheck++;
+      const checkStart = parts.clock.now();
+      recorder.inFlight.set(id, { name, startedAt: checkStart });
+      let result: CheckResult;
+      try {
+        if (parts.signal.aborted) throw parts.signal.reason;
+        const seen = await step();
+        result = { name, verdict: 'passed', reason: oneLine(seen), durationMs: parts.clock.now() - checkStart };
+      } catch (error) {
+        if (error instanceof ProbeConclusion) {
+          recorder.inFlight.delete(id);
+          throw error;
+        }
+        const verdict = error instanceof CheckFailure && !parts.signal.aborted ? 'failed' : 'error';
+        const reason = parts.signal.aborted ? abortReason() : oneLine(error);
+        result = { name, verdict, reason, durationMs: parts.clock.now() - checkStart };
+      }
+      recorder.inFlight.delete(id);
+      if (!recorder.frozen) {
+        recorder.checks.push(result);
+        const line = `${name}: ${result.verdict}${result.verdict === 'passed' ? '' : ` (${result.reason})`}`;
+        if (result.verdict === 'passed') parts.log.debug(line);
+        else parts.log.info(line);
+      }
+      return result.verdict === 'passed';
+    },
+    observe(message: string): void {
+      if (recorder.frozen) return;
+      recorder.observations.push({ atMs: parts.clock.now() - started, message: oneLine(message) });
+      parts.log.debug(message);
+    },
+    notApplicable(reason: string): never {
+      throw new ProbeConclusion('not-applicable', reason);
+    },
+    manual(reason: string): never {
+      throw new ProbeConclusion('manual', reason);
+    },
+  };
+  return { context, recorder };
+}
+
+/** Freezes the recorder; checks still running become errors with the abort reason. */
+export function freezeRecorder(recorder: ProbeRecorder, reason: string, now: number): void {
+  if (recorder.frozen) return;
+  for (const check of recorder.inFlight.values()) {
+    recorder.checks.push({ name: check.name, verdict: 'error', reason, durationMs: now - check.startedAt });
+  }
+  recorder.inFlight.clear();
+  recorder.frozen = true;
+}

@@ -1,0 +1,40 @@
+// Parsing of the run flags that are more than strings: durations, counts, levels, key=value lists.
+
+import { UsageError } from '../errors.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "90s", "10m", "1h30m", "500ms", or a bare number of seconds. */
+export function parseDuration(flag: string, value: string): number {
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
+    throw new UsageError(`${flag} '${value}' is not a duration (e.g. 90s, 10m, 1h)`);
+  }
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0);
+  if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
+  return Math.round(ms);
+}
+
+export function parsePositiveInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UsageError(`${flag} '${value}' is not a whole number of at least 1`);
+  return Number(value);
+}
+
+export function parseLevel(value: string | undefined): 'must' | 'should' | 'all' {
+  const level = (value ?? 'all').toLowerCase();
+  if (level !== 'must' && level !== 'should' && level !== 'all') throw new UsageError(`--level must be must, should or all, not '${value}'`);
+  return level;
+}
+
+/** Repeated KEY=VALUE flags into a record. */
+export function parseKeyValues(flag: string, values: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const value of values) {
+    const split = value.indexOf('=');
+    if (split <= 0) throw new UsageError(`${flag} '${value}' is not KEY=VALUE`);
+    record[value.slice(0, split).trim()] = value.slice(split + 1).trim();
+  }
+  return record;
+}

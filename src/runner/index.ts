@@ -1,0 +1,229 @@
+// The runner: runs the planned probes concurrently (up to --parallel, never two sharing an
+// exclusive resource), each in its own labelled namespace under its own timeout and the run's
+// abort signal; turns what each recorded into a verdict; then deletes everything the run created
+// and counts what is left (`leaked`).
+
+import { oneLine } from '../errors.js';
+import type { Kube } from '../kube/types.js';
+import type { ProbeViewOptions } from '../kube/client.js';
+import type { CleanupResult } from '../kube/cleanup.js';
+import { RESULTS_SCHEMA_VERSION, type ClusterInfo, type RequirementResult, type RunResults } from '../model/results.js';
+import type { KubernetesVersion } from '../requirements/catalog.js';
+import { ProbeConclusion, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeOptions } from '../probes/types.js';
+import { createProbeContext, freezeRecorder } from './context.js';
+import { probeNamespace } from './runId.js';
+import { runScheduled } from './schedule.js';
+import type { PlanEntry } from './select.js';
+import { computeVerdict, type ProbeEnding } from './verdict.js';
+
+/** What the runner needs from the cluster: per-probe views, and cleanup at the end. */
+export interface RunnerCluster {
+  readonly runId: string;
+  forProbe(view: ProbeViewOptions): Kube;
+  cleanup(): Promise<CleanupResult>;
+}
+
+export interface RunSuiteOptions {
+  cluster: RunnerCluster;
+  clusterInfo: ClusterInfo;
+  kubernetesVersion: KubernetesVersion;
+  plan: readonly PlanEntry[];
+  profile: AcceleratorProfile;
+  probeOptions: ProbeOptions;
+  images: ImageCatalog;
+  /** Most probes at once; default: all that do not conflict. */
+  parallel?: number;
+  /** Overrides every probe's own timeout. */
+  timeoutMs?: number;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+  /** Progress lines (default: stderr). */
+  progress?: (line: string) => void;
+  verbose?: boolean;
+  heartbeatMs?: number;
+  clock?: Clock;
+  tool?: { name: string; version: string };
+  runUrl?: string;
+}
+
+export class ProbeTimeout extends Error {}
+
+type RunEntry = Extract<PlanEntry, { action: 'run' }>;
+
+/**
+ * Probes that need an exclusive resource run one after another; the one with the shortest
+ * timeout goes first (shortest job first), so a probe that can only take long does not make
+ * quick ones wait behind it. Probes without exclusive needs keep their places.
+ */
+function shortestExclusiveFirst(entries: RunEntry[]): RunEntry[] {
+  const exclusive = (entry: RunEntry) => (entry.source.probe.exclusive ?? []).length > 0;
+  const slots = entries.map((entry, index) => (exclusive(entry) ? index : -1)).filter((index) => index >= 0);
+  const sorted = slots.map((index) => entries[index]!).sort((a, b) => a.source.probe.timeoutMs - b.source.probe.timeoutMs);
+  const result = [...entries];
+  slots.forEach((slot, i) => {
+    result[slot] = sorted[i]!;
+  });
+  return result;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Resolves (never rejects) once the signal aborts. */
+function whenAborted(signal: AbortSignal): Promise<ProbeEnding> {
+  return new Promise((resolve) => {
+    const settle = () => resolve({ kind: 'aborted', reason: oneLine(signal.reason ?? 'aborted') });
+    if (signal.aborted) settle();
+    else signal.addEventListener('abort', settle, { once: true });
+  });
+}
+
+function endingOf(error: unknown): ProbeEnding {
+  if (error instanceof ProbeConclusion) return { kind: 'concluded', verdict: error.verdict, reason: oneLine(error) };
+  return { kind: 'threw', reason: oneLine(error) };
+}
+
+export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
+  const clock = options.clock ?? systemClock;
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const runSignal = options.signal ?? new AbortController().signal;
+  const startedAt = new Date();
+  const runStart = clock.now();
+  const results = new Map<string, RequirementResult>();
+
+  const base = (entry: PlanEntry, at: Date): Omit<RequirementResult, 'verdict' | 'reason' | 'probe'> => ({
+    id: entry.requirement.id,
+    category: entry.requirement.category,
+    level: entry.requirement.level,
+    summary: entry.requirement.summary,
+    startedAt: at.toISOString(),
+    durationMs: 0,
+    checks: [],
+    observations: [],
+    ...(entry.proposed ? { proposed: true } : {}),
+  });
+
+  for (const entry of options.plan) {
+    if (entry.action === 'skip') results.set(entry.requirement.id, { ...base(entry, startedAt), verdict: 'skipped', reason: entry.reason, probe: 'none' });
+    if (entry.action === 'manual') {
+      results.set(entry.requirement.id, { ...base(entry, startedAt), verdict: 'manual', reason: entry.reason, notes: entry.reason, probe: 'none' });
+    }
+  }
+
+  const runnable = shortestExclusiveFirst(options.plan.filter((entry): entry is Extract<PlanEntry, { action: 'run' }> => entry.action === 'run'));
+  const tasks = runnable.map((entry) => ({
+    exclusive: entry.source.probe.exclusive,
+    start: async () => {
+      results.set(entry.requirement.id, await runOne(entry));
+    },
+  }));
+
+  async function runOne(entry: Extract<PlanEntry, { action: 'run' }>): Promise<RequirementResult> {
+    const { probe } = entry.source;
+    const at = new Date();
+    const t0 = clock.now();
+    const finish = (ending: ProbeEnding, checks: RequirementResult['checks'] = [], observations: RequirementResult['observations'] = []) => {
+      const { verdict, reason } = computeVerdict(checks, ending);
+      const durationMs = clock.now() - t0;
+      progress(`[done]  ${probe.id}: ${verdict} in ${seconds(durationMs)} - ${reason}`);
+      const notes = verdict === 'not-applicable' || verdict === 'manual' ? reason : undefined;
+      return { ...base(entry, at), verdict, reason, probe: entry.source.origin, durationMs, checks, observations, ...(notes ? { notes } : {}) };
+    };
+    if (runSignal.aborted) return finish({ kind: 'aborted', reason: `not started: ${oneLine(runSignal.reason ?? 'cancelled')}` });
+
+    const timeoutMs = options.timeoutMs ?? probe.timeoutMs;
+    const controller = new AbortController();
+    const onRunAbort = () => controller.abort(runSignal.reason);
+    runSignal.addEventListener('abort', onRunAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new ProbeTimeout(`timed out after ${seconds(timeoutMs)}`)), timeoutMs);
+    const namespace = probeNamespace(probe.id, options.cluster.runId);
+    const log: Logger = {
+      info: (message) => progress(`        ${probe.id}: ${oneLine(message)}`),
+      warn: (message) => progress(`        ${probe.id}: warning: ${oneLine(message)}`),
+      debug: (message) => {
+        if (options.verbose) progress(`        ${probe.id}: ${oneLine(message)}`);
+      },
+    };
+    progress(`[start] ${probe.id} (${entry.requirement.level}, namespace ${namespace}, timeout ${seconds(timeoutMs)})`);
+    const kube = options.cluster.forProbe({
+      probeId: probe.id,
+      namespace,
+      signal: controller.signal,
+      onHeartbeat: (line) => progress(`        ${line}`),
+      heartbeatMs: options.heartbeatMs,
+    });
+    try {
+      const aborted = whenAborted(controller.signal);
+      const setUp = await Promise.race([
+        kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).then(
+          () => undefined,
+          (error: unknown): ProbeEnding => ({ kind: 'threw', reason: `could not create namespace ${namespace}: ${oneLine(error)}` }),
+        ),
+        aborted,
+      ]);
+      if (setUp) return finish(setUp);
+      const { context, recorder } = createProbeContext({
+        kube,
+        namespace,
+        profile: options.profile,
+        options: options.probeOptions,
+        images: options.images,
+        log,
+        signal: controller.signal,
+        clock,
+      });
+      const ending = await Promise.race([
+        Promise.resolve()
+          .then(() => probe.run(context))
+          .then((): ProbeEnding => ({ kind: 'completed' }), endingOf),
+        aborted,
+      ]);
+      freezeRecorder(recorder, ending.kind === 'aborted' ? ending.reason : 'the probe ended before this check finished', clock.now());
+      return finish(ending, recorder.checks, recorder.observations);
+    } finally {
+      clearTimeout(timer);
+      runSignal.removeEventListener('abort', onRunAbort);
+      // Anything the probe still has in flight stops now.
+      if (!controller.signal.aborted) controller.abort(new Error('probe finished'));
+    }
+  }
+
+  const limit = options.parallel ?? Math.max(1, tasks.length);
+  await runScheduled(tasks, limit);
+
+  progress(`[clean] deleting what run ${options.cluster.runId} created`);
+  let leaked: number;
+  try {
+    const cleanup = await options.cluster.cleanup();
+    leaked = cleanup.leaked;
+    for (const error of cleanup.errors) progress(`[clean] could not delete ${error}`);
+    for (const leftover of cleanup.leftovers) progress(`[clean] still present: ${leftover}`);
+    progress(`[clean] ${cleanup.deleted} deleted, ${cleanup.leaked} left`);
+  } catch (error) {
+    // Could not even count: report at least one leak so the run is never called clean.
+    progress(`[clean] cleanup failed: ${oneLine(error)}`);
+    leaked = 1;
+  }
+
+  const finishedAt = new Date();
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: options.tool ?? { name: 'k8s-ai-conformance', version: '0.0.0' },
+    runId: options.cluster.runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: clock.now() - runStart,
+    kubernetesVersion: options.kubernetesVersion,
+    cluster: options.clusterInfo,
+    accelerator: { profile: options.profile.name, detected: options.profile.detected, detail: options.profile.detail },
+    requirements: options.plan.map((entry) => results.get(entry.requirement.id)!),
+    leaked,
+    ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+  };
+}
+
+export { planRequirements, type PlanEntry, type ProbeSource } from './select.js';
+export { newRunId, probeNamespace } from './runId.js';

@@ -1,0 +1,27 @@
+// A requirement's verdict is computed from the checks its probe recorded, never written by hand:
+// a probe cannot pass without a passed check, and one failed check fails the requirement.
+
+import type { CheckResult, Verdict } from '../model/results.js';
+
+/** How a probe's run function ended. */
+export type ProbeEnding =
+  | { kind: 'completed' }
+  | { kind: 'concluded'; verdict: 'not-applicable' | 'manual' | 'failed'; reason: string }
+  | { kind: 'threw'; reason: string }
+  | { kind: 'aborted'; reason: string };
+
+export interface ComputedVerdict {
+  verdict: Verdict;
+  reason: string;
+}
+
+export function computeVerdict(checks: readonly CheckResult[], ending: ProbeEnding): ComputedVerdict {
+  if (ending.kind === 'concluded') return { verdict: ending.verdict, reason: ending.reason };
+  const failed = checks.find((c) => c.verdict === 'failed');
+  if (failed) return { verdict: 'failed', reason: `${failed.name}: ${failed.reason}` };
+  if (ending.kind === 'threw' || ending.kind === 'aborted') return { verdict: 'error', reason: ending.reason };
+  const errored = checks.find((c) => c.verdict === 'error');
+  if (errored) return { verdict: 'error', reason: `${errored.name}: ${errored.reason}` };
+  if (checks.length === 0) return { verdict: 'error', reason: 'probe recorded no checks' };
+  return { verdict: 'passed', reason: checks.length === 1 ? checks[0]!.reason : `all ${checks.length} checks passed` };
+}
