@@ -1,0 +1,84 @@
+// accelerator_metrics end to end: the DCGM exporter Service (through the service proxy), the
+// DCGM series in Prometheus, and --accelerator-metrics-url; a missing utilisation field fails;
+// no endpoint fails; API faults are errors.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { acceleratorMetricsProbe } from '../../src/probes/accelerator_metrics.js';
+import { runProbeOnScenario } from '../helpers/probe-harness.js';
+import { explain, expectClean, failedCheck, withAddons } from './addonRuns.js';
+import { scenarioPath } from './scenarioFile.js';
+
+describe('accelerator_metrics', () => {
+  it('passes on gpu-nvidia-1.35 with the DCGM exporter Service', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toContain('DCGM exporter Service gpu-operator/nvidia-dcgm-exporter:gpu-metrics');
+    expect(run.result.checks[1].reason).toContain('GPU-c2f76b33-7953-256e-8f33-1343419b1a1c=0%');
+    const observed = run.result.observations.map((o) => o.message).join('\n');
+    expect(observed).toMatch(/temperature: .*DCGM_FI_DEV_GPU_TEMP/);
+    expect(observed).toMatch(/power: .*DCGM_FI_DEV_POWER_USAGE/);
+    expect(observed).toMatch(/interconnect: .*DCGM_FI_PROF_PCIE_TX_BYTES/);
+    expectClean(run);
+  });
+
+  it('passes on kind-example-dra-1.35 with the DCGM exporter Service', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('kind-example-dra-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expectClean(run);
+  });
+
+  it('passes through Prometheus holding DCGM series when no exporter Service is found (bare-1.35 plus Prometheus)', async () => {
+    const run = await runProbeOnScenario(
+      acceleratorMetricsProbe,
+      withAddons('bare-1.35', ['prometheus.yaml'], {
+        behaviours: { prometheus: { staticScrapes: [{ file: 'fixtures/metrics/dcgm-exporter.scrape.vks-v1.36.vgpu-grid-a100.prom', labels: { job: 'nvidia-dcgm-exporter' } }] } },
+      }),
+    );
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toContain('DCGM series in Service monitoring/prometheus-operated:web');
+    expect(run.result.checks[1].reason).toContain('GPU-44d2411e-1604-478f-aa96-5a3c00000000');
+    expectClean(run);
+  });
+
+  it('passes with --accelerator-metrics-url', async () => {
+    const text = readFileSync(resolve(__dirname, '../../fixtures/metrics/dcgm-exporter.scrape.vks-v1.36.vgpu-grid-a100.prom'), 'utf8');
+    const server = createServer((_req, res) => res.end(text));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'), { probeOptions: { acceleratorMetricsUrl: url, extra: {} } });
+      expect(run.result.verdict, explain(run)).toBe('passed');
+      expect(run.result.checks[0].reason).toContain(`--accelerator-metrics-url ${url}`);
+      expectClean(run);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('fails when utilisation is missing (fail-accelerator-metrics-no-util-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-no-util-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toBe('GPU-c2f76b33-7953-256e-8f33-1343419b1a1c lacks utilisation (DCGM_FI_DEV_GPU_UTIL)');
+    expectClean(run);
+  });
+
+  it('fails on bare-1.35: no metrics endpoint', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('bare-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toContain('no accelerator metrics endpoint found');
+    expectClean(run);
+  });
+
+  it('is an error when the service proxy fails', async () => {
+    const run = await runProbeOnScenario(
+      acceleratorMetricsProbe,
+      withAddons('gpu-nvidia-1.35', [], { faults: [{ verb: 'proxy', resource: 'services/proxy', errorRate: 1, status: 503, message: 'proxy unavailable' }] }),
+    );
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(run.result.checks[0].reason).toContain('proxy unavailable');
+    expectClean(run);
+  });
+});

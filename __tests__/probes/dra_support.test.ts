@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { draSupport } from '../../src/probes/dra_support.js';
+import { runProbeOnScenario, type ProbeRun } from '../helpers/probe-harness.js';
+import { derivedScenario, scenarioPath } from './scenarioFile.js';
+
+function expectClean(run: ProbeRun): void {
+  expect(run.leaked).toBe(0);
+  expect(run.leftInStore).toEqual([]);
+}
+
+function checkNamed(run: ProbeRun, fragment: string): { verdict: string; reason: string } {
+  const check = run.result.checks.find((c) => c.name.includes(fragment));
+  if (!check) throw new Error(`no check named like "${fragment}" in ${run.result.checks.map((c) => c.name).join(', ')}`);
+  return check;
+}
+
+describe('dra_support', () => {
+  it('passes on kind with dra-example-driver (1.35): v1 served, slices published, claim allocated, pod runs', async () => {
+    const run = await runProbeOnScenario(draSupport, scenarioPath('kind-example-dra-1.35'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(checkNamed(run, 'required version').reason).toContain('using resource.k8s.io/v1 ');
+    expect(checkNamed(run, 'DeviceClass').reason).toContain('gpu.example.com');
+    expect(checkNamed(run, 'allocated').reason).toMatch(/allocated gpu\.example\.com\/[^/]+\/gpu-\d/);
+    expectClean(run);
+  });
+
+  it('passes on 1.34, where DRA is GA', async () => {
+    const run = await runProbeOnScenario(draSupport, scenarioPath('kind-example-dra-1.34'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(run.result.level).toBe('MUST');
+    expectClean(run);
+  });
+
+  it('creates its objects in a beta version on a 1.33 cluster', async () => {
+    const run = await runProbeOnScenario(draSupport, scenarioPath('kind-example-dra-1.33'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(checkNamed(run, 'required version').reason).toMatch(/using resource\.k8s\.io\/v1beta[12]/);
+    expect(run.result.level).toBe('SHOULD');
+    expectClean(run);
+  });
+
+  it('uses the v1beta1 request shape on a 1.33 cluster serving only v1beta1', async () => {
+    const file = derivedScenario('dra-v1beta1-only-1.33', '1.33', ['kind-example-dra-1.33'], { discovery: { disable: ['resource.k8s.io/v1beta2'] } });
+    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(checkNamed(run, 'required version').reason).toContain('using resource.k8s.io/v1beta1 ');
+    expectClean(run);
+  });
+
+  it('passes with the nvidia profile on a GPU cluster by using the DeviceClass that exists', async () => {
+    const run = await runProbeOnScenario(draSupport, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(checkNamed(run, 'DeviceClass').reason).toContain('using DeviceClass gpu.nvidia.com');
+    expectClean(run);
+  });
+
+  it('fails when no driver publishes ResourceSlices, saying so', async () => {
+    const run = await runProbeOnScenario(draSupport, scenarioPath('fail-dra-no-slices-1.35'));
+    expect(run.result.verdict).toBe('failed');
+    expect(checkNamed(run, 'ResourceSlices').verdict).toBe('failed');
+    expect(run.result.reason).toContain('no ResourceSlice with devices published by driver gpu.example.com');
+    expectClean(run);
+  });
+
+  it('fails on 1.35 when resource.k8s.io/v1 is not served', async () => {
+    const file = derivedScenario('dra-no-v1-1.35', '1.35', ['kind-example-dra-1.35'], { discovery: { disable: ['resource.k8s.io/v1'] } });
+    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('failed');
+    expect(run.result.reason).toContain('Kubernetes 1.35 must serve resource.k8s.io/v1');
+    expectClean(run);
+  });
+
+  it('fails with a clear reason when an extended-resource profile meets a cluster without DeviceClasses', async () => {
+    const run = await runProbeOnScenario(draSupport, scenarioPath('bare-1.35'), { accelerator: 'nvidia' });
+    expect(run.result.verdict).toBe('failed');
+    expect(run.result.reason).toContain('has no DeviceClass');
+    expectClean(run);
+  });
+
+  it('ends in error, never passed, when listing ResourceSlices answers 500', async () => {
+    const file = derivedScenario('dra-slices-500', '1.35', ['kind-example-dra-1.35'], {
+      faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 500, message: 'etcdserver: request timed out' }],
+    });
+    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('error');
+    expect(checkNamed(run, 'ResourceSlices').verdict).toBe('error');
+    expect(run.result.reason).toContain('500');
+    expectClean(run);
+  });
+
+  it('still decides correctly when watches on claims keep dropping', async () => {
+    const file = derivedScenario('dra-watch-drops', '1.35', ['kind-example-dra-1.35'], {
+      faults: [{ verb: 'watch', resource: 'resourceclaims.resource.k8s.io', dropWatchAfterMs: 20 }],
+      behaviours: { kubelet: { startDelayMs: 100 } },
+    });
+    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    // The kube layer re-establishes dropped watches; the probe must not notice.
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expectClean(run);
+  });
+});

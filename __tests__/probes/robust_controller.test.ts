@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { robustController } from '../../src/probes/robust_controller.js';
+import { runProbeOnScenario, type ProbeRun } from '../helpers/probe-harness.js';
+import { derivedScenario, scenarioPath } from './scenarioFile.js';
+
+function expectClean(run: ProbeRun): void {
+  expect(run.leaked).toBe(0);
+  expect(run.leftInStore).toEqual([]);
+}
+
+function reasonOf(run: ProbeRun, name: string): string {
+  return run.result.checks.find((c) => c.name === name)?.reason ?? `no check "${name}"`;
+}
+
+const INSTALLED = 'the operator is installed and its CRDs are established';
+const PODS = 'its controller pods are running';
+const WEBHOOK = 'its validating webhook rejects an invalid object';
+const RECONCILE = 'a valid object is reconciled to ready';
+
+describe('robust_controller', () => {
+  it('passes with KubeRay: CRDs established, pods running, webhook denies, RayCluster reconciled', async () => {
+    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
+    expect(reasonOf(run, INSTALLED)).toContain('KubeRay (detected): rayclusters.ray.io, rayjobs.ray.io, rayservices.ray.io Established; using ray.io/v1');
+    expect(reasonOf(run, PODS)).toMatch(/1 KubeRay pod\(s\) Running and Ready: kuberay-system\/kuberay-operator-/);
+    expect(reasonOf(run, WEBHOOK)).toContain('admission webhook "vraycluster.kb.io" denied the request');
+    expect(reasonOf(run, RECONCILE)).toMatch(/RayCluster robust-controller-valid reconciled to ready in [\d.]+s, then deleted/);
+    expectClean(run);
+  });
+
+  it('uses the operator named with --operator', async () => {
+    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.33'), { probeOptions: { operator: 'KubeRay' } });
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(reasonOf(run, INSTALLED)).toContain('KubeRay (named with --operator)');
+    expectClean(run);
+  });
+
+  it('fails when the webhook admits an invalid RayCluster', async () => {
+    const run = await runProbeOnScenario(robustController, scenarioPath('fail-robust-controller-webhook-1.35'));
+    expect(run.result.verdict).toBe('failed');
+    expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'failed', 'passed']);
+    expect(run.result.reason).toContain(
+      'an invalid RayCluster was accepted (dry run) although webhooks kuberay-validating-webhook-configuration/vraycluster.kb.io cover rayclusters',
+    );
+    expectClean(run);
+  });
+
+  it('fails when no AI operator is installed, saying what it looked for', async () => {
+    const run = await runProbeOnScenario(robustController, scenarioPath('bare-1.35'), { accelerator: 'example' });
+    expect(run.result.verdict).toBe('failed');
+    expect(run.result.reason).toContain('no AI operator found: looked for KubeRay (rayclusters.ray.io), Kubeflow Trainer (trainjobs.trainer.kubeflow.org), KServe');
+    expectClean(run);
+  });
+
+  it('fails when the operator has no validating webhook at all', async () => {
+    const addon = parse(readFileSync(scenarioPath('addons/ai-operator'), 'utf8')) as { objects: { kind: string }[] };
+    const file = derivedScenario('robust-no-webhook', '1.35', ['bare-1.35'], {
+      objects: addon.objects.filter((object) => object.kind !== 'ValidatingWebhookConfiguration'),
+      behaviours: { operator: {} },
+    });
+    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('failed');
+    expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'failed', 'passed']);
+    expect(run.result.reason).toContain('no ValidatingWebhookConfiguration covers rayclusters.ray.io: invalid objects are not rejected');
+    expectClean(run);
+  });
+
+  it('ends in error, never passed, when the operator never reconciles in time', async () => {
+    const file = derivedScenario('robust-no-reconcile', '1.35', ['kind-example-dra-1.35'], { behaviours: { operator: { reconcile: false } } });
+    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example', timeoutMs: 1500 });
+    expect(run.result.verdict).toBe('error');
+    expect(run.result.checks.find((c) => c.name === RECONCILE)?.verdict).toBe('error');
+    expect(run.result.reason).toContain('timed out');
+    expectClean(run);
+  });
+
+  it('ends in error for an unknown --operator', async () => {
+    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'), { probeOptions: { operator: 'no-such-operator' } });
+    expect(run.result.verdict).toBe('error');
+    expect(run.result.reason).toContain('unknown operator "no-such-operator"; known: kuberay, kubeflow-trainer, kserve');
+    expectClean(run);
+  });
+
+  it('ends in error, never passed, when listing webhook configurations answers 500', async () => {
+    const file = derivedScenario('robust-webhooks-500', '1.35', ['kind-example-dra-1.35'], {
+      faults: [{ verb: 'list', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', errorRate: 1, status: 500 }],
+    });
+    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('error');
+    expect(run.result.checks.find((c) => c.name === WEBHOOK)?.verdict).toBe('error');
+    expectClean(run);
+  });
+});

@@ -1,0 +1,162 @@
+// dra_support: Dynamic Resource Allocation works end to end. Test plan:
+//   1. resource.k8s.io is served in the version this Kubernetes release must serve
+//      (v1 from 1.34; v1beta1 or v1beta2 on 1.33), with its four kinds;
+//   2. the accelerator profile's DeviceClass exists;
+//   3. a driver publishes ResourceSlices with devices;
+//   4. a claim generated from a ResourceClaimTemplate is allocated for a pod;
+//   5. the pod using the claim runs.
+
+import type { V1Pod } from '@kubernetes/client-node';
+import { WaitTimeout } from '../kube/types.js';
+import { CheckFailure, type Probe, type ProbeContext } from './types.js';
+import {
+  allocatedDevices,
+  claimTemplate,
+  driverOfDeviceClass,
+  servedDra,
+  type DeviceClassObject,
+  type ResourceClaimObject,
+  type ResourceSliceObject,
+} from './lib/dra.js';
+import {
+  PROBE_SHELL_DEFAULT,
+  PROBE_SHELL_IMAGE,
+  probePod,
+  unschedulableFails,
+  unschedulableReason,
+  waitForPod,
+} from './lib/probePod.js';
+
+const DRA_KINDS = ['deviceclasses', 'resourceclaims', 'resourceclaimtemplates', 'resourceslices'];
+const CLAIM_TIMEOUT_MS = 120_000;
+const POD_TIMEOUT_MS = 180_000;
+const TEMPLATE = 'dra-support-accelerator';
+const POD = 'dra-support-consumer';
+
+interface ChosenClass {
+  name: string;
+  driver?: string;
+}
+
+/** The DeviceClass to claim from: the profile's, or (extended-resource profiles) any one present. */
+async function chooseDeviceClass(ctx: ProbeContext, apiVersion: string): Promise<{ chosen: ChosenClass; saw: string }> {
+  const { profile, kube } = ctx;
+  if (profile.deviceClassName) {
+    const found = await kube.get<DeviceClassObject>({ apiVersion, kind: 'DeviceClass', name: profile.deviceClassName });
+    if (!found) {
+      const present = (await kube.list<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' })).map((c) => c.metadata?.name);
+      throw new CheckFailure(
+        `DeviceClass ${profile.deviceClassName} (accelerator profile ${profile.name}) does not exist; DeviceClasses present: ${present.join(', ') || 'none'}`,
+      );
+    }
+    const driver = profile.driver ?? driverOfDeviceClass(found);
+    return { chosen: { name: profile.deviceClassName, driver }, saw: `DeviceClass ${profile.deviceClassName} exists${driver ? ` (driver ${driver})` : ''}` };
+  }
+  const classes = await kube.list<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' });
+  const first = classes.find((deviceClass) => deviceClass.metadata?.name);
+  if (!first?.metadata?.name) {
+    throw new CheckFailure(
+      `accelerator profile ${profile.name} uses the extended resource ${profile.resourceName ?? '?'} and the cluster has no DeviceClass, so no device can be claimed through DRA`,
+    );
+  }
+  const driver = driverOfDeviceClass(first);
+  return {
+    chosen: { name: first.metadata.name, driver },
+    saw: `profile ${profile.name} names no DeviceClass; using DeviceClass ${first.metadata.name}${driver ? ` (driver ${driver})` : ''} of ${classes.length}`,
+  };
+}
+
+function ownedByPod(claim: ResourceClaimObject, pod: V1Pod): boolean {
+  return (claim.metadata?.ownerReferences ?? []).some(
+    (owner) => owner.kind === 'Pod' && (owner.uid === pod.metadata?.uid || owner.name === pod.metadata?.name),
+  );
+}
+
+async function run(ctx: ProbeContext): Promise<void> {
+  const { kube } = ctx;
+  const version = ctx.options.kubernetesVersion;
+  let apiVersion = '';
+
+  const served = await ctx.check('resource.k8s.io is served in the required version', async () => {
+    const dra = await servedDra(kube);
+    const list = dra.served.join(', ') || 'none';
+    if (version !== '1.33' && !dra.served.includes('v1')) {
+      throw new CheckFailure(`Kubernetes ${version} must serve resource.k8s.io/v1; the server serves: ${list}`);
+    }
+    if (!dra.apiVersion) throw new CheckFailure(`resource.k8s.io is not served (versions served: ${list})`);
+    const resources = (await kube.resources(dra.apiVersion)) ?? [];
+    const names = new Set(resources.map((resource) => resource.name));
+    const missing = DRA_KINDS.filter((kind) => !names.has(kind));
+    if (missing.length > 0) throw new CheckFailure(`${dra.apiVersion} does not serve ${missing.join(', ')}`);
+    apiVersion = dra.apiVersion;
+    return `serves ${list}; using ${apiVersion} (${DRA_KINDS.join(', ')})`;
+  });
+  if (!served) return;
+
+  let chosen: ChosenClass | undefined;
+  const hasClass = await ctx.check('the accelerator DeviceClass exists', async () => {
+    const result = await chooseDeviceClass(ctx, apiVersion);
+    chosen = result.chosen;
+    return result.saw;
+  });
+  if (!hasClass || !chosen) return;
+  const deviceClass = chosen;
+
+  const published = await ctx.check('ResourceSlices are published', async () => {
+    const slices = await kube.list<ResourceSliceObject>({ apiVersion, kind: 'ResourceSlice' });
+    const ours = deviceClass.driver ? slices.filter((slice) => slice.spec?.driver === deviceClass.driver) : slices;
+    const devices = ours.reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
+    const who = deviceClass.driver ? `driver ${deviceClass.driver}` : 'any driver';
+    if (ours.length === 0 || devices === 0) {
+      const others = [...new Set(slices.map((slice) => slice.spec?.driver ?? '?'))];
+      throw new CheckFailure(
+        `no ResourceSlice with devices published by ${who}` +
+          (others.length > 0 ? ` (slices seen from: ${others.join(', ')})` : ' (no ResourceSlice at all)'),
+      );
+    }
+    const nodes = new Set(ours.map((slice) => slice.spec?.nodeName ?? slice.spec?.pool?.name ?? '?'));
+    return `${ours.length} ResourceSlice(s) from ${who} list ${devices} device(s) on ${nodes.size} node(s)/pool(s)`;
+  });
+  if (!published) return;
+
+  const allocated = await ctx.check('a claim from a ResourceClaimTemplate is allocated', async () => {
+    await kube.create(claimTemplate(apiVersion, TEMPLATE, deviceClass.name, kube.runId));
+    const pod = await kube.create<V1Pod>(
+      // The pod holds its device until deleted: a pod that finished would release the claim
+      // before the allocation could be seen.
+      probePod(ctx, { name: POD, claimTemplateName: TEMPLATE, holdDevice: true, containers: [{ name: 'consumer', withAccelerator: true }] }),
+    );
+    const started = ctx.clock.now();
+    try {
+      const claim = await kube.waitFor<ResourceClaimObject>(
+        { apiVersion, kind: 'ResourceClaim', namespace: ctx.namespace },
+        (candidate) => ownedByPod(candidate, pod) && candidate.status?.allocation !== undefined,
+        { description: `the claim of pod ${POD} allocated`, timeoutMs: CLAIM_TIMEOUT_MS },
+      );
+      const seconds = ((ctx.clock.now() - started) / 1000).toFixed(1);
+      return `claim ${claim.metadata?.name ?? '?'} from template ${TEMPLATE} (DeviceClass ${deviceClass.name}) allocated ${allocatedDevices(claim).join(', ') || 'no device'} in ${seconds}s`;
+    } catch (error) {
+      if (error instanceof WaitTimeout) {
+        const reason = unschedulableReason(await kube.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }));
+        if (reason !== undefined) throw new CheckFailure(`the claim was not allocated; pod ${POD} is unschedulable: ${reason}`);
+      }
+      throw error;
+    }
+  });
+  if (!allocated) return;
+
+  await ctx.check('a pod using the claim runs', async () => {
+    const pod = await waitForPod(ctx, POD, 'running', POD_TIMEOUT_MS).catch(unschedulableFails);
+    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD };
+    await kube.delete(ref); // frees the device for other probes at once
+    return `pod ${POD} ${pod.status?.phase ?? '?'} on node ${pod.spec?.nodeName ?? '?'} with the claimed device`;
+  });
+}
+
+export const draSupport: Probe = {
+  id: 'dra_support',
+  versions: ['1.33', '1.34', '1.35'],
+  timeoutMs: 5 * 60_000,
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  run,
+};

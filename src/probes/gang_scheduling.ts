@@ -1,0 +1,277 @@
+// gang_scheduling (MUST): a gang-scheduling solution is installed and works: the pods of a
+// distributed job start all together or not at all.
+//
+// Test plan:
+//  1. Detect the solution: Kueue (in whichever kueue.x-k8s.io version serves Workloads: v1beta2
+//     from 0.16, v1beta1 before) or Volcano (scheduling.volcano.sh PodGroups). Neither is a failure.
+//  2. Give the probe its own capacity: Kueue — a ResourceFlavor, two ClusterQueues and their
+//     LocalQueues (one with room for N pods, one for N-1); Volcano — two Queues the same way.
+//     "Room for fewer" is then the probe's own quota, never derived by listing the cluster.
+//  3. Positive: a job of N pods on the roomy queue is admitted whole and completes.
+//  4. Negative: a job of N pods on the short queue starts no pod at all within the window
+//     (a watch for a Running pod that must reach its deadline).
+
+import type { KubernetesObject, V1Container, V1Job, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { WaitTimeout } from '../kube/types.js';
+import type { Probe, ProbeContext } from './types.js';
+import { CheckFailure } from './types.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probePod.js';
+import { countOption, durationOption, seconds } from './lib/probe-timing.js';
+import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
+
+const POD_CPU_MILLIS = 100;
+const POD_MEMORY_MI = 32;
+
+type Solution =
+  | { name: 'Kueue'; apiVersion: string }
+  | { name: 'Volcano'; apiVersion: string };
+
+async function detect(ctx: ProbeContext): Promise<Solution | undefined> {
+  for (const groupVersion of await ctx.kube.groupVersions('kueue.x-k8s.io')) {
+    const resources = await ctx.kube.resources(groupVersion);
+    if (resources?.some((resource) => resource.name === 'workloads')) return { name: 'Kueue', apiVersion: groupVersion };
+  }
+  for (const groupVersion of await ctx.kube.groupVersions('scheduling.volcano.sh')) {
+    const resources = await ctx.kube.resources(groupVersion);
+    if (resources?.some((resource) => resource.name === 'podgroups')) return { name: 'Volcano', apiVersion: groupVersion };
+  }
+  return undefined;
+}
+
+function quota(pods: number): { cpu: string; memory: string } {
+  return { cpu: `${pods * POD_CPU_MILLIS}m`, memory: `${pods * POD_MEMORY_MI}Mi` };
+}
+
+function worker(ctx: ProbeContext): V1Container {
+  return {
+    name: 'worker',
+    image: ctx.images.resolve(PROBE_SHELL_IMAGE),
+    command: ['sh', '-c', 'echo gang member started'],
+    resources: {
+      requests: { cpu: `${POD_CPU_MILLIS}m`, memory: `${POD_MEMORY_MI}Mi` },
+      limits: { cpu: `${POD_CPU_MILLIS}m`, memory: `${POD_MEMORY_MI}Mi` },
+    },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+}
+
+function podSpec(ctx: ProbeContext, extra: Partial<V1PodSpec> = {}): V1PodSpec {
+  return { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, automountServiceAccountToken: false, containers: [worker(ctx)], ...extra };
+}
+
+/** Watches the gang's pods for one reaching Running; the gang holds if none does by the deadline. */
+async function noPodRuns(ctx: ProbeContext, labelSelector: string, pods: number, room: number, windowMs: number, why: () => Promise<string>): Promise<string> {
+  try {
+    const running = await ctx.kube.waitFor<V1Pod>(
+      { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace },
+      (pod) => pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded',
+      { description: `a pod of ${labelSelector} Running`, timeoutMs: windowMs, labelSelector },
+    );
+    throw new CheckFailure(
+      `pod ${running.metadata?.name ?? '?'} reached ${running.status?.phase ?? '?'} although the quota has room for ${room} of ${pods} pods: the gang was started partially`,
+    );
+  } catch (error) {
+    if (!(error instanceof WaitTimeout)) throw error;
+  }
+  return `no pod of the ${pods}-pod gang started within ${seconds(windowMs)} with room for ${room}; ${await why()}`;
+}
+
+// ---- Kueue ----
+
+interface Workload extends KubernetesObject {
+  spec?: { podSets?: { name?: string; count?: number }[]; queueName?: string };
+  status?: { admission?: { clusterQueue?: string; podSetAssignments?: { name?: string; count?: number }[] }; conditions?: unknown[] };
+}
+
+function kueueJob(ctx: ProbeContext, name: string, queue: string, pods: number): V1Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: ctx.namespace, labels: { 'kueue.x-k8s.io/queue-name': queue } },
+    spec: {
+      suspend: true,
+      parallelism: pods,
+      completions: pods,
+      completionMode: 'Indexed',
+      backoffLimit: 0,
+      template: { metadata: { labels: { 'ai-conformance.cncf.io/gang': name } }, spec: podSpec(ctx) },
+    },
+  };
+}
+
+async function workloadOf(ctx: ProbeContext, apiVersion: string, job: V1Job): Promise<Workload | undefined> {
+  const workloads = await ctx.kube.list<Workload>({ apiVersion, kind: 'Workload', namespace: ctx.namespace });
+  return workloads.find((workload) => workload.metadata?.ownerReferences?.some((owner) => owner.uid === job.metadata?.uid));
+}
+
+async function kueue(ctx: ProbeContext, apiVersion: string, pods: number, timeoutMs: number, windowMs: number): Promise<void> {
+  const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
+  const queues = [
+    { cluster: `${prefix}-fits`, local: 'gang-fits', room: pods },
+    { cluster: `${prefix}-short`, local: 'gang-short', room: pods - 1 },
+  ];
+
+  const setUp = await ctx.check(`the probe's Kueue queues are created (${apiVersion})`, async () => {
+    await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: `${prefix}-flavor` } } as KubernetesObject);
+    for (const queue of queues) {
+      await ctx.kube.create({
+        apiVersion,
+        kind: 'ClusterQueue',
+        metadata: { name: queue.cluster },
+        spec: {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ctx.namespace } },
+          resourceGroups: [
+            {
+              coveredResources: ['cpu', 'memory'],
+              flavors: [
+                {
+                  name: `${prefix}-flavor`,
+                  resources: [
+                    { name: 'cpu', nominalQuota: quota(queue.room).cpu },
+                    { name: 'memory', nominalQuota: quota(queue.room).memory },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      } as KubernetesObject);
+      await ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } } as KubernetesObject);
+    }
+    return `ResourceFlavor ${prefix}-flavor; ClusterQueues with room for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
+  });
+  if (!setUp) return;
+
+  await ctx.check(`a ${pods}-pod job that fits is admitted whole and completes`, async () => {
+    const job = await ctx.kube.create(kueueJob(ctx, 'gang-fits', queues[0].local, pods));
+    const done = await ctx.kube.waitFor<V1Job>(
+      { apiVersion: 'batch/v1', kind: 'Job', namespace: ctx.namespace, name: 'gang-fits' },
+      (current) => {
+        const conditions = conditionsOf(current);
+        if (isTrue(conditions, 'Failed')) return `job gang-fits failed: ${describeCondition(conditions, 'Failed')}`;
+        return isTrue(conditions, 'Complete');
+      },
+      { description: 'job gang-fits Complete', timeoutMs },
+    );
+    const succeeded = done.status?.succeeded ?? 0;
+    if (succeeded < pods) throw new CheckFailure(`job gang-fits completed with ${succeeded} of ${pods} pods succeeded`);
+    const workload = await workloadOf(ctx, apiVersion, job);
+    if (!workload) throw new Error('Kueue created no Workload for job gang-fits (is the Kueue controller running?)');
+    const admitted = (workload.status?.admission?.podSetAssignments ?? []).reduce((sum, set) => sum + (set.count ?? 0), 0);
+    if (admitted !== 0 && admitted < pods) throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted for ${admitted} of ${pods} pods`);
+    return `Workload ${workload.metadata?.name ?? '?'} admitted to ${workload.status?.admission?.clusterQueue ?? queues[0].cluster}; all ${succeeded} pods succeeded`;
+  });
+
+  await ctx.check(`a ${pods}-pod job with room for ${pods - 1} starts no pod`, async () => {
+    const job = await ctx.kube.create(kueueJob(ctx, 'gang-short', queues[1].local, pods));
+    return noPodRuns(ctx, 'ai-conformance.cncf.io/gang=gang-short', pods, pods - 1, windowMs, async () => {
+      const workload = await workloadOf(ctx, apiVersion, job);
+      if (!workload) return 'Kueue created no Workload';
+      const conditions = conditionsOf(workload);
+      if (isTrue(conditions, 'Admitted')) throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted although it does not fit`);
+      return `Workload ${workload.metadata?.name ?? '?'} waits: ${describeCondition(conditions, 'QuotaReserved')}`;
+    });
+  });
+}
+
+// ---- Volcano ----
+
+interface PodGroup extends KubernetesObject {
+  status?: { phase?: string; running?: number; succeeded?: number };
+}
+
+async function volcano(ctx: ProbeContext, apiVersion: string, pods: number, timeoutMs: number, windowMs: number): Promise<void> {
+  const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
+  const groups = [
+    { queue: `${prefix}-fits`, group: 'gang-fits', room: pods },
+    { queue: `${prefix}-short`, group: 'gang-short', room: pods - 1 },
+  ];
+
+  const setUp = await ctx.check(`the probe's Volcano queues are created (${apiVersion})`, async () => {
+    for (const entry of groups) {
+      await ctx.kube.create({
+        apiVersion,
+        kind: 'Queue',
+        metadata: { name: entry.queue },
+        spec: { weight: 1, reclaimable: false, capability: quota(entry.room) },
+      } as KubernetesObject);
+    }
+    return `Queues with capability for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
+  });
+  if (!setUp) return;
+
+  const createGang = async (entry: (typeof groups)[number]) => {
+    await ctx.kube.create({
+      apiVersion,
+      kind: 'PodGroup',
+      metadata: { name: entry.group },
+      spec: { minMember: pods, queue: entry.queue, minResources: quota(pods) },
+    } as KubernetesObject);
+    for (let index = 0; index < pods; index++) {
+      await ctx.kube.create<V1Pod>({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `${entry.group}-${index}`,
+          labels: { 'ai-conformance.cncf.io/gang': entry.group },
+          annotations: { 'scheduling.k8s.io/group-name': entry.group },
+        },
+        spec: podSpec(ctx, { schedulerName: 'volcano' }),
+      });
+    }
+  };
+
+  await ctx.check(`a ${pods}-pod gang that fits is scheduled whole and completes`, async () => {
+    await createGang(groups[0]);
+    for (let index = 0; index < pods; index++) {
+      await ctx.kube.waitFor<V1Pod>(
+        { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: `gang-fits-${index}` },
+        (pod) => (pod.status?.phase === 'Failed' ? `pod gang-fits-${index} failed` : pod.status?.phase === 'Succeeded'),
+        { description: `pod gang-fits-${index} Succeeded`, timeoutMs },
+      );
+    }
+    const group = await ctx.kube.get<PodGroup>({ apiVersion, kind: 'PodGroup', namespace: ctx.namespace, name: 'gang-fits' });
+    return `PodGroup gang-fits (minMember ${pods}) ${group?.status?.phase ?? 'phase not reported'}; all ${pods} pods succeeded`;
+  });
+
+  await ctx.check(`a ${pods}-pod gang with room for ${pods - 1} starts no pod`, async () => {
+    await createGang(groups[1]);
+    return noPodRuns(ctx, 'ai-conformance.cncf.io/gang=gang-short', pods, pods - 1, windowMs, async () => {
+      const group = await ctx.kube.get<PodGroup>({ apiVersion, kind: 'PodGroup', namespace: ctx.namespace, name: 'gang-short' });
+      return `PodGroup gang-short is ${group?.status?.phase ?? 'without a phase'}`;
+    });
+  });
+}
+
+async function run(ctx: ProbeContext): Promise<void> {
+  const pods = countOption(ctx, 'gang-scheduling.pods', 3);
+  if (pods < 2) throw new Error('--probe-option gang-scheduling.pods must be at least 2 to make a gang');
+  const timeoutMs = durationOption(ctx, 'gang-scheduling.complete-ms', 300_000);
+  const windowMs = durationOption(ctx, 'gang-scheduling.window-ms', 30_000);
+  let solution: Solution | undefined;
+
+  const found = await ctx.check('a gang-scheduling solution is installed', async () => {
+    solution = await detect(ctx);
+    if (!solution) {
+      throw new CheckFailure('no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served');
+    }
+    return `${solution.name} (${solution.apiVersion})`;
+  });
+  if (!found || !solution) return;
+  ctx.observe(`gang scheduling by ${solution.name} ${solution.apiVersion}`);
+  if (solution.name === 'Kueue') await kueue(ctx, solution.apiVersion, pods, timeoutMs, windowMs);
+  else await volcano(ctx, solution.apiVersion, pods, timeoutMs, windowMs);
+}
+
+export const gangSchedulingProbe: Probe = {
+  id: 'gang_scheduling',
+  timeoutMs: 600_000,
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  run,
+};

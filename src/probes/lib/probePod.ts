@@ -1,0 +1,216 @@
+// Probe pods: small non-root containers that run the accelerator profile's device-list script and
+// print one `AI_CONFORMANCE_RESULT {"devices":[...]}` line, read back from the pod log.
+
+import type { V1Container, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { ConditionFailed, WaitTimeout } from '../../kube/types.js';
+import { CheckFailure, type ProbeContext } from '../types.js';
+import { ACCELERATOR_REQUEST } from './dra.js';
+
+export const PROBE_SHELL_IMAGE = 'probe-shell';
+export const PROBE_SHELL_DEFAULT = 'registry.k8s.io/e2e-test-images/busybox:1.36.1-1';
+export const RESULT_PREFIX = 'AI_CONFORMANCE_RESULT ';
+/** File a holding pod touches once it has printed its result; its readiness probe looks for it. */
+const READY_FILE = '/tmp/ai-conformance-printed';
+
+export interface ProbeContainerSpec {
+  name: string;
+  /**
+   * Whether this container takes the pod's accelerator: the pod's claim when the pod names a
+   * claim template, else one of the profile's extended resource.
+   */
+  withAccelerator: boolean;
+}
+
+export interface ProbePodSpec {
+  name: string;
+  containers: ProbeContainerSpec[];
+  /** The ResourceClaimTemplate the pod claims its accelerator from (DRA); absent: extended resource. */
+  claimTemplateName?: string;
+  /**
+   * Keep the device after printing (sleep, Ready once printed), so two pods provably hold
+   * their devices at the same time.
+   */
+  holdDevice?: boolean;
+}
+
+function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeContainerSpec): V1Container {
+  const { profile } = ctx;
+  const limits: Record<string, string> = { cpu: '100m', memory: '64Mi' };
+  const byClaim = spec.claimTemplateName !== undefined;
+  if (container.withAccelerator && !byClaim) {
+    if (!profile.resourceName) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
+    limits[profile.resourceName] = '1';
+  }
+  const script = spec.holdDevice
+    ? `${profile.deviceListScript}\ntouch ${READY_FILE}\nexec sleep 3600`
+    : profile.deviceListScript;
+  return {
+    name: container.name,
+    image: ctx.images.resolve(PROBE_SHELL_IMAGE),
+    command: ['sh', '-c', script],
+    resources: {
+      limits,
+      requests: { cpu: '10m', memory: '16Mi' },
+      ...(container.withAccelerator && byClaim ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}),
+    },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    ...(spec.holdDevice
+      ? { readinessProbe: { exec: { command: ['test', '-f', READY_FILE] }, periodSeconds: 1 } }
+      : {}),
+  };
+}
+
+export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
+  const claims = spec.claimTemplateName !== undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: spec.name, namespace: ctx.namespace },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      automountServiceAccountToken: false,
+      tolerations: ctx.profile.tolerations,
+      containers: spec.containers.map((container) => containerFor(ctx, spec, container)),
+      ...(claims
+        ? { resourceClaims: [{ name: ACCELERATOR_REQUEST, resourceClaimTemplateName: spec.claimTemplateName }] }
+        : {}),
+    },
+  };
+}
+
+const HOPELESS_WAITING_REASONS = new Set(['ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError']);
+
+function podProblem(pod: V1Pod): { kind: PodProblemKind; message: string } | undefined {
+  const name = pod.metadata?.name ?? '?';
+  if (pod.status?.phase === 'Failed') {
+    const exits = (pod.status.containerStatuses ?? [])
+      .map((status) => {
+        const terminated = status.state?.terminated;
+        return terminated ? `${status.name} exited ${terminated.exitCode}${terminated.reason ? ` (${terminated.reason})` : ''}` : undefined;
+      })
+      .filter((part): part is string => part !== undefined);
+    const why = `${pod.status.reason ? ` (${pod.status.reason})` : ''}${exits.length ? `: ${exits.join(', ')}` : ''}`;
+    return { kind: 'failed', message: `pod ${name} failed${why}` };
+  }
+  for (const status of pod.status?.containerStatuses ?? []) {
+    const waiting = status.state?.waiting;
+    if (waiting?.reason && HOPELESS_WAITING_REASONS.has(waiting.reason)) {
+      const detail = `${waiting.reason}${waiting.message ? ` ${waiting.message}` : ''}`;
+      return { kind: 'cannot-start', message: `pod ${name} container ${status.name} cannot start: ${detail}` };
+    }
+  }
+  return undefined;
+}
+
+function scheduledCondition(pod: V1Pod | undefined): V1PodCondition | undefined {
+  return pod?.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
+}
+
+/** A pod that the scheduler reports Unschedulable is the cluster's answer, not a slow cluster. */
+export function unschedulableReason(pod: V1Pod | undefined): string | undefined {
+  const scheduled = scheduledCondition(pod);
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return scheduled.message ?? 'Unschedulable';
+  }
+  return undefined;
+}
+
+export type PodGoal = 'completed' | 'running' | 'printed';
+
+function reached(pod: V1Pod, goal: PodGoal): boolean {
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded') return true;
+  if (goal === 'running') return phase === 'Running';
+  if (goal === 'printed') {
+    return phase === 'Running' && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  }
+  return false;
+}
+
+export type PodProblemKind = 'failed' | 'cannot-start' | 'unschedulable';
+
+/** The pod will not get where it was asked to go; `kind` lets callers judge what that means. */
+export class PodProblem extends Error {
+  constructor(
+    readonly kind: PodProblemKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns "the scheduler cannot place the pod" into a failed check; other problems stay errors. */
+export function unschedulableFails(error: unknown): never {
+  if (error instanceof PodProblem && error.kind === 'unschedulable') throw new CheckFailure(error.message);
+  throw error;
+}
+
+/**
+ * Waits by watch until the pod completed (or runs, or has printed and holds its device).
+ * A pod that failed or cannot start ends the wait at once; one the scheduler reports
+ * Unschedulable when the wait runs out is reported as such rather than as a timeout.
+ */
+export async function waitForPod(ctx: ProbeContext, name: string, goal: PodGoal, timeoutMs: number): Promise<V1Pod> {
+  const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name };
+  const description = goal === 'completed' ? `pod ${name} Succeeded` : goal === 'running' ? `pod ${name} Running` : `pod ${name} printed its result`;
+  try {
+    return await ctx.kube.waitFor<V1Pod>(
+      ref,
+      (pod) => {
+        if (reached(pod, goal)) return true;
+        const problem = podProblem(pod);
+        return problem ? `${problem.kind}:${problem.message}` : false;
+      },
+      { description, timeoutMs },
+    );
+  } catch (error) {
+    if (error instanceof ConditionFailed) {
+      const split = error.message.indexOf(':');
+      const kind = error.message.slice(0, split);
+      if (kind === 'failed' || kind === 'cannot-start') throw new PodProblem(kind, error.message.slice(split + 1));
+    }
+    if (error instanceof WaitTimeout) {
+      const reason = unschedulableReason(await ctx.kube.get<V1Pod>(ref));
+      if (reason !== undefined) throw new PodProblem('unschedulable', `pod ${name} stayed unschedulable: ${reason}`);
+    }
+    throw error;
+  }
+}
+
+/** The devices listed by the container's result line; throws when the line is missing or malformed. */
+export function parseDeviceLine(log: string, where: string): string[] {
+  const line = log
+    .split('\n')
+    .map((text) => text.trim())
+    .filter((text) => text.startsWith(RESULT_PREFIX))
+    .pop();
+  if (line === undefined) throw new Error(`${where} printed no ${RESULT_PREFIX.trim()} line`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.slice(RESULT_PREFIX.length));
+  } catch {
+    throw new Error(`${where} printed a result line that is not JSON`);
+  }
+  const devices = (parsed as { devices?: unknown }).devices;
+  if (!Array.isArray(devices) || !devices.every((device) => typeof device === 'string')) {
+    throw new Error(`${where} printed a result line without a devices list`);
+  }
+  return devices as string[];
+}
+
+/** The devices one container of a pod saw, read from its log. */
+export async function devicesSeen(ctx: ProbeContext, pod: string, container: string): Promise<string[]> {
+  const log = await ctx.kube.podLogs(ctx.namespace, pod, container);
+  return parseDeviceLine(log, `container ${container} of pod ${pod}`);
+}
+
+export function describeDevices(devices: string[]): string {
+  return devices.length === 0 ? 'no device' : devices.join(', ');
+}

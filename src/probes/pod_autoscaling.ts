@@ -1,0 +1,218 @@
+// pod_autoscaling (MUST): the HorizontalPodAutoscaler scales pods that use accelerators on custom
+// metrics.
+//
+// Test plan:
+//  1. The custom metrics API (custom.metrics.k8s.io) is served.
+//  2. A Deployment whose pods each take one accelerator from the profile and serve a custom
+//     metric; the metric reaches the custom metrics API.
+//  3. An HPA (autoscaling/v2) on that Pods metric, 1..2 replicas, scale-down stabilisation low.
+//  4. Metric above target: the Deployment scales up and the new pod runs on an accelerator node.
+//  5. Metric below target: it scales back down.
+// The metric is driven by patching each pod's annotation, which the pod serves as its /metrics.
+// Step 2 re-asks an aggregated API (no watch exists for metric values) with a bounded backoff.
+
+import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { WaitTimeout } from '../kube/types.js';
+import type { Probe, ProbeContext } from './types.js';
+import { CheckFailure } from './types.js';
+import { exposition, metricsDeployment, registration, METRICS_ANNOTATION } from './lib/metrics-workload.js';
+import { detectPrometheus } from './lib/prometheus-api.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probePod.js';
+import { claimTemplate, requireDraApiVersion } from './lib/dra.js';
+import { durationOption, seconds, untilAnswered } from './lib/probe-timing.js';
+import { conditionsOf, describeCondition } from './lib/conditions.js';
+
+const WORKLOAD = 'autoscaled';
+const HPA = 'autoscaled';
+export const LOAD_METRIC = 'ai_conformance_probe_load';
+const TARGET = 10;
+const HIGH = 100;
+const LOW = 0;
+
+interface MetricValueList {
+  items?: { describedObject?: { name?: string }; metricName?: string; value?: string }[];
+}
+
+function load(value: number): string {
+  return exposition(LOAD_METRIC, 'gauge', 'Load reported by the AI conformance autoscaling probe.', value);
+}
+
+async function customMetricsVersion(ctx: ProbeContext): Promise<string | undefined> {
+  const served = await ctx.kube.groupVersions('custom.metrics.k8s.io');
+  return served.find((version) => version.endsWith('/v1beta2')) ?? served[0];
+}
+
+/** Quantity strings as the metrics APIs write them: "100", "1500m", "2k". */
+export function quantityValue(text: string): number {
+  const match = /^([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)([a-zA-Z]*)$/.exec(text.trim());
+  if (!match) return Number.NaN;
+  const factor: Record<string, number> = { '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+  return Number(match[1]) * (factor[match[2]] ?? Number.NaN);
+}
+
+async function podsOf(ctx: ProbeContext): Promise<V1Pod[]> {
+  const pods = await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace }, { labelSelector: `app=${WORKLOAD}` });
+  return pods.filter((pod) => !pod.metadata?.deletionTimestamp);
+}
+
+async function setLoad(ctx: ProbeContext, value: number): Promise<number> {
+  const pods = await podsOf(ctx);
+  for (const pod of pods) {
+    await ctx.kube.patch({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: pod.metadata?.name ?? '' }, { metadata: { annotations: { [METRICS_ANNOTATION]: load(value) } } });
+  }
+  return pods.length;
+}
+
+/** Whether the node the pod runs on offers the profile's accelerator (one node, one query). */
+async function onAcceleratorNode(ctx: ProbeContext, pod: V1Pod): Promise<string | undefined> {
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) return undefined;
+  if (ctx.profile.mechanism === 'extended-resource') {
+    const node = await ctx.kube.get<KubernetesObject & { status?: { allocatable?: Record<string, string> } }>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+    const count = node?.status?.allocatable?.[ctx.profile.resourceName ?? ''];
+    return count && quantityValue(count) > 0 ? `${nodeName} (${ctx.profile.resourceName}: ${count})` : undefined;
+  }
+  const apiVersion = await requireDraApiVersion(ctx.kube);
+  const slices = await ctx.kube.list({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${nodeName}`, limit: 50 });
+  const driver = ctx.profile.driver;
+  const match = slices.some((slice) => !driver || (slice as { spec?: { driver?: string } }).spec?.driver === driver);
+  return match ? `${nodeName} (ResourceSlice of ${driver ?? 'a DRA driver'})` : undefined;
+}
+
+async function waitForReplicas(ctx: ProbeContext, want: number, timeoutMs: number): Promise<V1Deployment> {
+  return ctx.kube.waitFor<V1Deployment>(
+    { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.namespace, name: WORKLOAD },
+    (deployment) =>
+      deployment.spec?.replicas === want && (deployment.status?.readyReplicas ?? 0) === want && (deployment.status?.replicas ?? 0) === want,
+    { description: `Deployment ${WORKLOAD} at ${want} ready replica(s)`, timeoutMs },
+  );
+}
+
+/** The HPA did not get there in time: the requirement is not met; say what the HPA reports. */
+async function scaledTo(ctx: ProbeContext, want: number, timeoutMs: number): Promise<void> {
+  try {
+    await waitForReplicas(ctx, want, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof WaitTimeout)) throw error;
+    const hpa = await ctx.kube.get<KubernetesObject & { status?: { currentReplicas?: number; desiredReplicas?: number } }>({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      namespace: ctx.namespace,
+      name: HPA,
+    });
+    const conditions = conditionsOf(hpa);
+    const said = ['ScalingActive', 'AbleToScale', 'ScalingLimited']
+      .filter((type) => conditions.some((condition) => condition.type === type))
+      .map((type) => describeCondition(conditions, type));
+    throw new CheckFailure(
+      `Deployment ${WORKLOAD} did not reach ${want} ready replica(s) within ${seconds(timeoutMs)}; HPA reports current ${hpa?.status?.currentReplicas ?? '?'}, desired ${hpa?.status?.desiredReplicas ?? '?'}${said.length ? `, ${said.join(', ')}` : ''}`,
+    );
+  }
+}
+
+async function run(ctx: ProbeContext): Promise<void> {
+  const stabilizationText = ctx.options.extra['pod-autoscaling.scale-down-stabilization-seconds'] ?? '15';
+  const stabilizationSeconds = Number(stabilizationText);
+  if (!Number.isInteger(stabilizationSeconds) || stabilizationSeconds < 0 || stabilizationSeconds > 3600) {
+    throw new Error(`--probe-option pod-autoscaling.scale-down-stabilization-seconds=${stabilizationText} is not a whole number of seconds from 0 to 3600`);
+  }
+  const scaleTimeoutMs = durationOption(ctx, 'pod-autoscaling.scale-ms', 300_000);
+  const readyMs = durationOption(ctx, 'pod-autoscaling.ready-ms', 180_000);
+  let metricsGroupVersion: string | undefined;
+
+  const served = await ctx.check('the custom metrics API is served', async () => {
+    metricsGroupVersion = await customMetricsVersion(ctx);
+    if (!metricsGroupVersion) {
+      throw new CheckFailure('the custom metrics API (custom.metrics.k8s.io) is not served: no APIService for a custom metrics adapter such as prometheus-adapter');
+    }
+    return `${metricsGroupVersion} served`;
+  });
+  if (!served || !metricsGroupVersion) return;
+  const metricsPath = `/apis/${metricsGroupVersion}/namespaces/${ctx.namespace}/pods/*/${LOAD_METRIC}`;
+
+  const deployed = await ctx.check('a Deployment whose pods use an accelerator serves the custom metric', async () => {
+    let claimTemplateName: string | undefined;
+    if (ctx.profile.mechanism === 'dra') {
+      if (!ctx.profile.deviceClassName) throw new Error(`accelerator profile ${ctx.profile.name} names no DeviceClass`);
+      const apiVersion = await requireDraApiVersion(ctx.kube);
+      claimTemplateName = 'autoscaled-accelerator';
+      await ctx.kube.create(claimTemplate(apiVersion, claimTemplateName, ctx.profile.deviceClassName, ctx.kube.runId));
+    }
+    const prometheus = await detectPrometheus(ctx);
+    const registered = await registration(ctx, WORKLOAD, prometheus?.operated);
+    await ctx.kube.create(
+      metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: load(LOW), accelerator: { claimTemplateName }, annotations: registered.annotations }),
+    );
+    if (registered.namespaceLabels && Object.keys(registered.namespaceLabels).length) {
+      await ctx.kube.patch({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }, { metadata: { labels: registered.namespaceLabels } });
+    }
+    for (const object of registered.objects) await ctx.kube.create(object);
+    await waitForReplicas(ctx, 1, readyMs);
+    const outcome = await untilAnswered(
+      ctx,
+      async () => {
+        const list = await ctx.kube.getRaw<MetricValueList>(metricsPath);
+        return (list.items ?? []).length > 0 ? list : undefined;
+      },
+      { description: metricsPath, deadlineMs: durationOption(ctx, 'pod-autoscaling.metric-ms', 300_000) },
+    );
+    if (!outcome.value) {
+      const why = outcome.lastError instanceof Error ? `: ${outcome.lastError.message}` : '';
+      throw new CheckFailure(`the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome.attempts} queries${why}); registered by ${registered.how}`);
+    }
+    const values = (outcome.value.items ?? []).map((item) => `${item.describedObject?.name ?? '?'}=${item.value ?? '?'}`);
+    return `1 pod with one accelerator each; ${metricsGroupVersion} reports ${LOAD_METRIC}: ${values.join(', ')} (registered by ${registered.how})`;
+  });
+  if (!deployed) return;
+
+  const hpaCreated = await ctx.check('an HPA on the custom metric is created', async () => {
+    await ctx.kube.create({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: HPA },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: WORKLOAD },
+        minReplicas: 1,
+        maxReplicas: 2,
+        metrics: [{ type: 'Pods', pods: { metric: { name: LOAD_METRIC }, target: { type: 'AverageValue', averageValue: String(TARGET) } } }],
+        behavior: {
+          scaleUp: { stabilizationWindowSeconds: 0 },
+          scaleDown: { stabilizationWindowSeconds: stabilizationSeconds, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+        },
+      },
+    } as KubernetesObject);
+    return `HPA ${HPA}: Pods metric ${LOAD_METRIC} average ${TARGET}, 1..2 replicas, scale-down stabilisation ${stabilizationSeconds}s`;
+  });
+  if (!hpaCreated) return;
+
+  const scaledUp = await ctx.check(`metric above target (${HIGH} > ${TARGET}): scales up onto an accelerator node`, async () => {
+    const started = ctx.clock.now();
+    const patched = await setLoad(ctx, HIGH);
+    await scaledTo(ctx, 2, scaleTimeoutMs);
+    const pods = await podsOf(ctx);
+    const placements: string[] = [];
+    for (const pod of pods) {
+      if (pod.status?.phase !== 'Running') throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} is ${pod.status?.phase ?? 'without a phase'} after scale-up`);
+      const node = await onAcceleratorNode(ctx, pod);
+      if (!node) throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} runs on ${pod.spec?.nodeName ?? 'no node'}, which offers no ${ctx.profile.name} accelerator`);
+      placements.push(`${pod.metadata?.name ?? '?'} on ${node}`);
+    }
+    return `${patched} pod(s) report ${HIGH}; 2 replicas after ${seconds(ctx.clock.now() - started)}: ${placements.join('; ')}`;
+  });
+  if (!scaledUp) return;
+
+  await ctx.check(`metric below target (${LOW} < ${TARGET}): scales down`, async () => {
+    const started = ctx.clock.now();
+    await setLoad(ctx, LOW);
+    await scaledTo(ctx, 1, scaleTimeoutMs + stabilizationSeconds * 1000);
+    return `1 replica after ${seconds(ctx.clock.now() - started)}`;
+  });
+}
+
+export const podAutoscalingProbe: Probe = {
+  id: 'pod_autoscaling',
+  timeoutMs: 900_000,
+  exclusive: [],
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  run,
+};
