@@ -6,6 +6,7 @@ import { validateCommand } from './validate.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { kindUpCommand, kindDownCommand } from './kind.js';
+import { publishCommand } from './publish.js';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -14,4 +15,5 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   kindUpCommand,
   kindDownCommand,
+  publishCommand,
 ];

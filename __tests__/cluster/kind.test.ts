@@ -1,0 +1,217 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
+import { createKindCluster, deleteKindCluster } from '../../src/cluster/kind.js';
+import { provisionCluster } from '../../src/cluster/index.js';
+import { ProvisionError } from '../../src/cluster/errors.js';
+import { exitCodeOf } from '../../src/errors.js';
+import { NODE_IMAGES } from '../../src/cluster/pins.js';
+import { makeStandIns, type StandIns } from './standins.js';
+
+let standIns: StandIns | undefined;
+afterEach(() => {
+  standIns?.cleanup();
+  standIns = undefined;
+});
+
+function setup(env: NodeJS.ProcessEnv = {}, tools?: string[]): StandIns {
+  standIns = makeStandIns(tools, env);
+  return standIns;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('kind provider command lines', () => {
+  it('checks docker, creates the cluster, installs the driver pinned for 1.35 and watches for ResourceSlices', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.35', env: s.env, waitTimeoutMs: 20_000 });
+    const kubeconfig = cluster.kubeconfigPath;
+    const calls = s.calls();
+    const configPath = calls[2]?.[calls[2].indexOf('--config') + 1];
+    expect(calls).toEqual([
+      ['docker', 'info', '--format', '{{.ServerVersion}}'],
+      ['kind', 'get', 'clusters'],
+      ['kind', 'create', 'cluster', '--name', 'ai-conformance', '--image', NODE_IMAGES['1.35'], '--config', configPath, '--kubeconfig', kubeconfig, '--wait', '20s'],
+      [
+        'helm', 'upgrade', '--install', 'dra-example-driver', 'oci://registry.k8s.io/dra-example-driver/charts/dra-example-driver',
+        '--version', '0.4.0', '--namespace', 'dra-example-driver', '--create-namespace', '--wait', '--timeout', '20s',
+        '--kubeconfig', kubeconfig, '--kube-context', 'kind-ai-conformance',
+      ],
+      [
+        'kubectl', '--kubeconfig', kubeconfig, '--context', 'kind-ai-conformance', 'get', 'resourceslices',
+        '--field-selector', 'spec.driver=gpu.example.com', '--watch', '--output', 'name',
+      ],
+    ]);
+    expect(parse(s.kindConfig() ?? '').nodes).toHaveLength(3);
+    expect(cluster.context).toBe('kind-ai-conformance');
+    expect(cluster.created).toBe(true);
+    expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+
+    await cluster.remove();
+    expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+    expect(existsSync(kubeconfig)).toBe(false);
+  });
+
+  it('uses the 1.33 chart and config, and a node image override', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.33', name: 'pr-7', nodeImage: 'example.com/node:v1.33.0', env: s.env });
+    const calls = s.calls();
+    expect(calls[2]).toContain('example.com/node:v1.33.0');
+    expect(calls[3]?.slice(0, 7)).toEqual(['helm', 'upgrade', '--install', 'dra-example-driver', 'oci://registry.k8s.io/dra-example-driver/charts/dra-example-driver', '--version', '0.2.0']);
+    expect(calls[3]).toContain('kind-pr-7');
+    expect(parse(s.kindConfig() ?? '').featureGates).toEqual({ DynamicResourceAllocation: true });
+    await cluster.remove();
+  });
+
+  it('reuses an existing cluster of the same name and never deletes it', async () => {
+    const s = setup({ STANDIN_KIND_CLUSTERS: 'other\nai-conformance' });
+    const cluster = await createKindCluster({ kubernetesVersion: '1.34', env: s.env });
+    expect(cluster.created).toBe(false);
+    expect(s.calls().map((c) => c.slice(0, 3))).toContainEqual(['kind', 'get', 'kubeconfig']);
+    expect(s.calls().some((c) => c[1] === 'create')).toBe(false);
+    expect(readFileSync(cluster.kubeconfigPath, 'utf8')).toContain('kind-ai-conformance');
+    await cluster.remove();
+    expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
+  });
+
+  it('installs every add-on, each followed by its wait, when asked', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env });
+    const calls = s.calls().slice(5);
+    const summary = calls.map((c) => `${c[0]} ${c[1]} ${c[1] === 'upgrade' ? c[3] : c[2] ?? ''}`);
+    expect(summary).toEqual([
+      'kubectl apply --server-side',
+      'kubectl wait --for=condition=Established',
+      'helm upgrade eg',
+      'kubectl apply -f',
+      'kubectl wait --for=condition=Accepted',
+      'helm upgrade kueue',
+      'helm upgrade gpu-operator',
+      'kubectl wait --for=jsonpath={.status.allocatable.nvidia\\.com/gpu}',
+      'helm upgrade prometheus',
+      'helm upgrade prometheus-adapter',
+      'kubectl wait --for=condition=Available',
+      'helm upgrade kuberay-operator',
+      'kubectl wait --for=condition=Established',
+    ]);
+    // Every call targets the new cluster, never whatever the user's current context is.
+    for (const call of calls) expect(call).toContain(cluster.kubeconfigPath);
+    for (const call of calls.filter((c) => c[0] === 'helm')) {
+      expect(call).toContain('--version');
+      expect(call).toContain('--wait');
+    }
+    const stdin = readFileSync(`${s.dir}/stdin.log`, 'utf8');
+    expect(stdin).toContain('kind: GatewayClass');
+    expect(stdin).toContain('job_name: dcgm');
+    await cluster.remove();
+  });
+
+  it('kind down deletes the named cluster', async () => {
+    const s = setup();
+    await deleteKindCluster({ name: 'pr-9', env: s.env });
+    expect(s.calls()).toEqual([['kind', 'delete', 'cluster', '--name', 'pr-9']]);
+  });
+
+  it('provisionCluster keeps the cluster with keepCluster and deletes it otherwise', async () => {
+    const s = setup();
+    const kept = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', keepCluster: true, env: s.env });
+    await kept.cleanup();
+    expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
+    const dropped = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', env: s.env });
+    expect(dropped.mode).toBe('kind');
+    await dropped.cleanup();
+    expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+  });
+});
+
+describe('kind provider error paths', () => {
+  it('docker missing: one line naming the install step, exit 3', async () => {
+    const s = setup({}, ['kind', 'helm', 'kubectl']);
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env }));
+    expect(error).toBeInstanceOf(ProvisionError);
+    expect(exitCodeOf(error)).toBe(3);
+    expect(error.message).toMatch(/^docker not found on PATH: install Docker Engine/);
+    expect(error.message).not.toContain('\n');
+    expect(s.calls()).toEqual([]);
+  });
+
+  it('docker daemon down: says so, exit 3, nothing created', async () => {
+    const s = setup({ STANDIN_DOCKER_DOWN: '1' });
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env }));
+    expect(exitCodeOf(error)).toBe(3);
+    expect(error.message).toBe(
+      'Docker is not running (docker info: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?); start the Docker daemon and retry',
+    );
+    expect(s.calls().map((c) => c[0])).toEqual(['docker']);
+  });
+
+  it.each(['kind', 'helm', 'kubectl'])('%s missing outside Actions: names the install step', async (tool) => {
+    const s = setup({}, ['docker', 'kind', 'helm', 'kubectl'].filter((t) => t !== tool));
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env }));
+    expect(exitCodeOf(error)).toBe(3);
+    expect(error.message).toMatch(new RegExp(`^${tool} not found on PATH: install `));
+    expect(s.calls().some((c) => c[0] === 'kind' && c[1] === 'create')).toBe(false);
+  });
+
+  it('cluster creation fails: the first line of kind\'s error, exit 3', async () => {
+    const s = setup({ STANDIN_KIND_CREATE_FAIL: '1' });
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env }));
+    expect(exitCodeOf(error)).toBe(3);
+    expect(error.message).toBe('failed to create kind cluster ai-conformance: ERROR: failed to create cluster: failed to pull image "kindest/node": exit status 1');
+  });
+
+  it('driver chart install fails: error names the chart, and the half-built cluster is deleted', async () => {
+    const s = setup({ STANDIN_HELM_FAIL: 'dra-example-driver' });
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.34', env: s.env }));
+    expect(exitCodeOf(error)).toBe(3);
+    expect(error.message).toBe('failed to install dra-example-driver chart 0.4.0: Error: INSTALLATION FAILED: context deadline exceeded');
+    expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+  });
+
+  it('an add-on install fails: error names the add-on step', async () => {
+    const s = setup({ STANDIN_HELM_FAIL: 'kueue' });
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env }));
+    expect(error.message).toBe('failed to install Kueue 0.13.4: Error: INSTALLATION FAILED: context deadline exceeded');
+  });
+
+  it('ResourceSlices never appear on every worker: times out with what it saw, cluster deleted', async () => {
+    const s = setup({ STANDIN_SLICES: 'only-one-slice' });
+    const started = Date.now();
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env, waitTimeoutMs: 1_500 }));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(exitCodeOf(error)).toBe(3);
+    expect(error.message).toBe('timed out after 1500ms waiting to see ResourceSlices from gpu.example.com on 2 nodes (saw 1 of 2)');
+    expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+  });
+
+  it('an aborted run stops the watch and reports cancellation', async () => {
+    const s = setup({ STANDIN_SLICES: '' });
+    const controller = new AbortController();
+    const pending = failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env, signal: controller.signal }));
+    // Abort once the watch is running (its command line is in the log).
+    await vitestWaitFor(() => s.calls().some((c) => c.includes('resourceslices')));
+    controller.abort();
+    const error = await pending;
+    expect(error.message).toMatch(/^cancelled while waiting to see ResourceSlices/);
+  });
+
+  it('--cluster kind without a version, or with a kubeconfig, is a usage error', async () => {
+    expect(exitCodeOf(await failure(provisionCluster({ cluster: 'kind' })))).toBe(2);
+    expect(exitCodeOf(await failure(provisionCluster({ cluster: 'kind', kubernetesVersion: '1.35', kubeconfig: '/x' })))).toBe(2);
+  });
+});
+
+/** Polls a cheap condition on a file the stand-ins write (test-side only). */
+async function vitestWaitFor(condition: () => boolean): Promise<void> {
+  const { vi } = await import('vitest');
+  await vi.waitFor(() => {
+    if (!condition()) throw new Error('not yet');
+  }, { timeout: 10_000, interval: 20 });
+}

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connectKubeconfig, kubeconfigFromEnv, looksLikeKubeconfigContent } from '../../src/cluster/kubeconfig.js';
+import { parseClusterMode, parseKubernetesVersion, provisionCluster } from '../../src/cluster/index.js';
+import { exitCodeOf } from '../../src/errors.js';
+
+const TOKEN = 'sha256~SuperSecretTokenValue0123456789';
+const CONTENT = `apiVersion: v1
+kind: Config
+clusters:
+- name: gpu
+  cluster: {server: 'https://gpu.example.com:6443'}
+contexts:
+- name: gpu-admin
+  context: {cluster: gpu, user: admin}
+- name: gpu-ci
+  context: {cluster: gpu, user: admin}
+current-context: gpu-admin
+users:
+- name: admin
+  user:
+    token: ${TOKEN}
+`;
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kubeconfig-test-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  vi.restoreAllMocks();
+});
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('kubeconfig provider', () => {
+  it('uses a kubeconfig file and checks the context exists', async () => {
+    const file = path.join(tempDir(), 'config');
+    writeFileSync(file, CONTENT);
+    const cluster = await connectKubeconfig({ kubeconfig: file, context: 'gpu-ci', env: {} });
+    expect(cluster).toMatchObject({ mode: 'kubeconfig', kubeconfigPath: file, context: 'gpu-ci' });
+    await cluster.cleanup();
+    expect(existsSync(file)).toBe(true); // the user's file is never removed
+
+    const error = await failure(connectKubeconfig({ kubeconfig: file, context: 'nope', env: {} }));
+    expect(exitCodeOf(error)).toBe(2);
+    expect(error.message).toBe(`context 'nope' is not in kubeconfig ${file} (contexts: gpu-admin, gpu-ci)`);
+  });
+
+  it('reports a missing or malformed file in one line, exit 2', async () => {
+    const missing = await failure(connectKubeconfig({ kubeconfig: '/nonexistent/config', env: {} }));
+    expect(exitCodeOf(missing)).toBe(2);
+    expect(missing.message).toBe('kubeconfig file /nonexistent/config cannot be read');
+    const file = path.join(tempDir(), 'config');
+    writeFileSync(file, 'just a string');
+    expect((await failure(connectKubeconfig({ kubeconfig: file, env: {} }))).message).toBe(`kubeconfig ${file} is not a kubeconfig`);
+  });
+
+  it('falls back to $KUBECONFIG', async () => {
+    const file = path.join(tempDir(), 'config');
+    writeFileSync(file, CONTENT);
+    const cluster = await connectKubeconfig({ env: { KUBECONFIG: file } });
+    expect(cluster.kubeconfigPath).toBe(file);
+  });
+
+  it('writes secret content to a 0600 temp file, removes it afterwards, never logs it', async () => {
+    const lines: string[] = [];
+    const cluster = await connectKubeconfig({ kubeconfigContent: CONTENT, env: {}, log: (l) => lines.push(l) });
+    const file = cluster.kubeconfigPath ?? '';
+    expect(readFileSync(file, 'utf8')).toBe(CONTENT);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(lines.join('\n')).not.toContain(TOKEN);
+    await cluster.cleanup();
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(path.dirname(file))).toBe(false);
+  });
+
+  it('masks the content in GitHub Actions, and prints nothing to mask outside it', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const outside = await connectKubeconfig({ kubeconfigContent: CONTENT, env: {} });
+    await outside.cleanup();
+    expect(writes.join('')).toBe('');
+    const inside = await connectKubeconfig({ kubeconfigContent: CONTENT, env: { GITHUB_ACTIONS: 'true' } });
+    await inside.cleanup();
+    const masks = writes.join('').split('\n').filter((l) => l.startsWith('::add-mask::'));
+    expect(masks).toContain(`::add-mask::${TOKEN}`);
+    expect(masks.some((m) => m.includes('%0A'))).toBe(true); // the whole content, escaped
+  });
+
+  it('reads content or a path from AI_CONFORMANCE_KUBECONFIG', async () => {
+    expect(kubeconfigFromEnv({ AI_CONFORMANCE_KUBECONFIG: CONTENT })).toEqual({ kubeconfigContent: CONTENT });
+    expect(kubeconfigFromEnv({ AI_CONFORMANCE_KUBECONFIG: ' /etc/kube/config ' })).toEqual({ kubeconfig: '/etc/kube/config' });
+    expect(kubeconfigFromEnv({ AI_CONFORMANCE_KUBECONFIG: '' })).toEqual({});
+    expect(looksLikeKubeconfigContent('{"apiVersion":"v1"}')).toBe(true);
+    const cluster = await provisionCluster({ cluster: 'kubeconfig', context: 'gpu-ci', env: { AI_CONFORMANCE_KUBECONFIG: CONTENT } });
+    expect(cluster.mode).toBe('kubeconfig');
+    expect(readFileSync(cluster.kubeconfigPath ?? '', 'utf8')).toBe(CONTENT);
+    await cluster.cleanup();
+  });
+
+  it('in-cluster mode needs the service account, and auto mode falls back to it', async () => {
+    const sa = tempDir();
+    const error = await failure(connectKubeconfig({ inCluster: true, env: {}, serviceAccountDir: sa }));
+    expect(exitCodeOf(error)).toBe(2);
+    expect(error.message).toBe(`in-cluster mode needs KUBERNETES_SERVICE_HOST and a service account token at ${sa}/token`);
+    mkdirSync(sa, { recursive: true });
+    writeFileSync(path.join(sa, 'token'), 'x');
+    const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', HOME: tempDir() };
+    const inCluster = await connectKubeconfig({ inCluster: true, env, serviceAccountDir: sa });
+    expect(inCluster).toMatchObject({ mode: 'in-cluster', kubeconfigPath: undefined });
+    const auto = await connectKubeconfig({ allowInClusterFallback: true, env, serviceAccountDir: sa });
+    expect(auto.mode).toBe('in-cluster');
+    // An explicit kubeconfig mode never silently switches to the service account.
+    const explicit = await failure(connectKubeconfig({ env, serviceAccountDir: sa }));
+    expect(explicit.message).toMatch(/^kubeconfig file .*\.kube\/config cannot be read$/);
+  });
+
+  it('parses --cluster and --kubernetes-version', () => {
+    expect(parseClusterMode(undefined)).toBe('auto');
+    expect(parseClusterMode('kind')).toBe('kind');
+    expect(() => parseClusterMode('minikube')).toThrow("unknown --cluster 'minikube' (expected one of: kind, kubeconfig, in-cluster, auto)");
+    expect(parseKubernetesVersion('v1.34.2')).toBe('1.34');
+    expect(() => parseKubernetesVersion('1.30')).toThrow("unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36)");
+  });
+
+  it('--addons outside kind mode is a usage error', async () => {
+    expect(exitCodeOf(await failure(provisionCluster({ cluster: 'kubeconfig', addons: true })))).toBe(2);
+  });
+});

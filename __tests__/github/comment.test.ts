@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STICKY_MARKER, COMMENT_TRUNCATED_NOTE, stickyBody, upsertStickyComment } from '../../src/github/comment.js';
+import { COMMENT_MAX_CHARS } from '../../src/github/limits.js';
+import { startFakeGitHub, type FakeGitHub } from './fakeGitHub.js';
+
+let gh: FakeGitHub;
+const pr = { owner: 'acme', repo: 'platform', number: 42 };
+beforeEach(async () => {
+  gh = await startFakeGitHub();
+});
+afterEach(async () => {
+  await gh.close();
+});
+
+describe('sticky PR comment', () => {
+  it('creates the comment once, then updates it in place', async () => {
+    const first = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\n## run 1`, baseUrl: gh.baseUrl });
+    expect(first).toMatchObject({ action: 'created', truncated: false });
+    const second = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\n## run 2`, baseUrl: gh.baseUrl });
+    expect(second).toEqual({ action: 'updated', id: first.action === 'created' ? first.id : -1, truncated: false });
+    expect(gh.comments).toHaveLength(1);
+    expect(gh.comments[0]?.body).toBe(`${STICKY_MARKER}\n## run 2`);
+    expect(gh.requests.filter((r) => r.startsWith('POST'))).toHaveLength(1);
+  });
+
+  it('adds the marker when the body lacks it, so the next run finds the comment', async () => {
+    await upsertStickyComment({ token: 't', pr, body: 'no marker here', baseUrl: gh.baseUrl });
+    expect(gh.comments[0]?.body).toBe(`${STICKY_MARKER}\nno marker here`);
+    const again = await upsertStickyComment({ token: 't', pr, body: 'still none', baseUrl: gh.baseUrl });
+    expect(again.action).toBe('updated');
+    expect(gh.comments).toHaveLength(1);
+  });
+
+  it('pages through more than 100 comments to find its own', async () => {
+    for (let i = 0; i < 250; i += 1) gh.comments.push({ id: i + 1, body: i === 230 ? `${STICKY_MARKER}\nold` : `comment ${i}`, user: { login: 'someone' } });
+    const outcome = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\nnew`, baseUrl: gh.baseUrl });
+    expect(outcome).toEqual({ action: 'updated', id: 231, truncated: false });
+    expect(gh.comments).toHaveLength(250);
+    expect(gh.comments[230]?.body).toBe(`${STICKY_MARKER}\nnew`);
+    const lists = gh.requests.filter((r) => r.startsWith('GET'));
+    expect(lists).toHaveLength(3);
+    expect(lists[0]).toContain('per_page=100');
+  });
+
+  it('does not mistake another tool\'s comment for its own', async () => {
+    gh.comments.push({ id: 1, body: '<!-- Sticky Pull Request Comment -->\nother tool', user: { login: 'x' } });
+    const outcome = await upsertStickyComment({ token: 't', pr, body: 'ours', baseUrl: gh.baseUrl });
+    expect(outcome.action).toBe('created');
+    expect(gh.comments).toHaveLength(2);
+  });
+
+  it('turns a 403 (fork PR, read-only token) into a skip with a reason, not a failure', async () => {
+    gh.readOnly = true;
+    const outcome = await upsertStickyComment({ token: 't', pr, body: 'x', baseUrl: gh.baseUrl });
+    expect(outcome.action).toBe('skipped');
+    expect(outcome.action === 'skipped' && outcome.reason).toMatch(/HTTP 403.*forks GITHUB_TOKEN is read-only.*pull-requests: write/);
+    expect(gh.comments).toHaveLength(0);
+  });
+
+  it('keeps the body within 65,536 characters, marker first, note last', async () => {
+    const huge = `${STICKY_MARKER}\n${'| row | 😀 passed |\n'.repeat(10_000)}`;
+    const outcome = await upsertStickyComment({ token: 't', pr, body: huge, baseUrl: gh.baseUrl });
+    expect(outcome).toMatchObject({ action: 'created', truncated: true });
+    const posted = gh.comments[0]?.body ?? '';
+    expect(posted.length).toBeLessThanOrEqual(COMMENT_MAX_CHARS);
+    expect(posted.startsWith(STICKY_MARKER)).toBe(true);
+    expect(posted.endsWith(COMMENT_TRUNCATED_NOTE)).toBe(true);
+    // Cut at a line end: no half row, no lone surrogate.
+    expect(posted.slice(0, -COMMENT_TRUNCATED_NOTE.length).endsWith('|\n')).toBe(true);
+    expect(posted).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+
+  it('stickyBody leaves bodies under the limit untouched', () => {
+    const body = `${STICKY_MARKER}\nshort`;
+    expect(stickyBody(body)).toBe(body);
+    expect(stickyBody('x'.repeat(COMMENT_MAX_CHARS + 1)).length).toBeLessThanOrEqual(COMMENT_MAX_CHARS);
+  });
+});

@@ -1,0 +1,93 @@
+// A local HTTP server standing in for the GitHub REST API's issue-comment endpoints: list
+// (paged, with Link headers), create, update. Faults: refuse writes with 403 as a fork PR's
+// read-only token gets, or reject bodies over 65,536 characters with 422 as GitHub does.
+
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  user: { login: string };
+}
+
+export interface FakeGitHub {
+  baseUrl: string;
+  comments: FakeComment[];
+  requests: string[];
+  /** Writes answer 403 "Resource not accessible by integration". */
+  readOnly: boolean;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let data = '';
+  for await (const chunk of req) data += String(chunk);
+  return data;
+}
+
+export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue = 42): Promise<FakeGitHub> {
+  let nextId = 1000;
+  const state = { comments: [] as FakeComment[], requests: [] as string[], readOnly: false };
+  const listPath = `/repos/${owner}/${repo}/issues/${issue}/comments`;
+  const commentPath = new RegExp(`^/repos/${owner}/${repo}/issues/comments/(\\d+)$`);
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    state.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && url.pathname === listPath) {
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const items = state.comments.slice((page - 1) * perPage, page * perPage);
+      const last = Math.max(1, Math.ceil(state.comments.length / perPage));
+      const link: Record<string, string> = page < last ? { link: `<${baseUrl}${listPath}?per_page=${perPage}&page=${page + 1}>; rel="next", <${baseUrl}${listPath}?per_page=${perPage}&page=${last}>; rel="last"` } : {};
+      send(200, items, link);
+      return;
+    }
+    if (state.readOnly && (req.method === 'POST' || req.method === 'PATCH')) {
+      send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === listPath) {
+      const { body } = JSON.parse(await readBody(req)) as { body: string };
+      if (body.length > 65_536) return send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
+      const comment = { id: nextId++, body, user: { login: 'github-actions[bot]' } };
+      state.comments.push(comment);
+      send(201, comment);
+      return;
+    }
+    const match = commentPath.exec(url.pathname);
+    if (req.method === 'PATCH' && match) {
+      const { body } = JSON.parse(await readBody(req)) as { body: string };
+      if (body.length > 65_536) return send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
+      const comment = state.comments.find((c) => c.id === Number(match[1]));
+      if (!comment) return send(404, { message: 'Not Found' });
+      comment.body = body;
+      send(200, comment);
+      return;
+    }
+    send(404, { message: 'Not Found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseUrl,
+    get comments() {
+      return state.comments;
+    },
+    get requests() {
+      return state.requests;
+    },
+    get readOnly() {
+      return state.readOnly;
+    },
+    set readOnly(value: boolean) {
+      state.readOnly = value;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,68 @@
+// The sticky PR comment: one comment per PR, found again by a hidden marker and edited in
+// place, so reruns never pile up comments.
+
+import { getOctokit } from '@actions/github';
+import { COMMENT_MAX_CHARS, truncateChars } from './limits.js';
+import type { PullRequestRef } from './pullRequest.js';
+
+export const STICKY_MARKER = '<!-- ai-conformance:sticky -->';
+export const COMMENT_TRUNCATED_NOTE = '\n\n> The comment was cut to fit GitHub\'s 65,536-character limit; the full report is in the job summary and the run\'s artifact.\n';
+
+export type CommentOutcome =
+  | { action: 'created' | 'updated'; id: number; truncated: boolean }
+  | { action: 'skipped'; reason: string };
+
+export interface StickyCommentOptions {
+  token: string;
+  pr: Pick<PullRequestRef, 'owner' | 'repo' | 'number'>;
+  body: string;
+  marker?: string;
+  /** GitHub API base URL; defaults to GITHUB_API_URL or api.github.com. */
+  baseUrl?: string;
+}
+
+/** The body as posted: marker guaranteed, within the size limit with the marker kept. */
+export function stickyBody(body: string, marker: string = STICKY_MARKER): string {
+  const withMarker = body.includes(marker) ? body : `${marker}\n${body}`;
+  const fitted = truncateChars(withMarker, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
+  return fitted.includes(marker) ? fitted : truncateChars(`${marker}\n${body}`, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'status' in error) {
+    const status = (error as { status: unknown }).status;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
+
+export async function upsertStickyComment(opts: StickyCommentOptions): Promise<CommentOutcome> {
+  const marker = opts.marker ?? STICKY_MARKER;
+  const body = stickyBody(opts.body, marker);
+  const octokit = getOctokit(opts.token, opts.baseUrl ? { baseUrl: opts.baseUrl } : {});
+  const { owner, repo, number } = opts.pr;
+  try {
+    // Pages through every comment (100 a page); the first one carrying the marker is ours.
+    let existing: { id: number } | undefined;
+    for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 })) {
+      existing = page.data.find((c) => (c.body ?? '').includes(marker));
+      if (existing) break;
+    }
+    const truncated = body.includes(COMMENT_TRUNCATED_NOTE) && !opts.body.includes(COMMENT_TRUNCATED_NOTE);
+    if (existing) {
+      await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+      return { action: 'updated', id: existing.id, truncated };
+    }
+    const created = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+    return { action: 'created', id: created.data.id, truncated };
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 403 || status === 404) {
+      return {
+        action: 'skipped',
+        reason: `the token cannot write PR comments (HTTP ${status}); on pull requests from forks GITHUB_TOKEN is read-only, otherwise grant 'pull-requests: write'`,
+      };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+// After a run in GitHub Actions: the job summary, the sticky PR comment and the step outputs,
+// all from the files the run left in its output directory. Anything GitHub refuses (fork PRs,
+// missing permissions) becomes a notice, never a failed step.
+
+import * as core from '@actions/core';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { countByVerdict, exitCodeFor, type RunResults } from '../model/results.js';
+import { UsageError } from '../errors.js';
+import { upsertStickyComment, type CommentOutcome } from './comment.js';
+import { pullRequestFromEnv } from './pullRequest.js';
+import { writeJobSummary, type SummaryOutcome } from './summary.js';
+import { REPORT_FILES } from '../report/index.js';
+
+
+export interface PublishOptions {
+  outDir: string;
+  comment: boolean;
+  token?: string;
+  /** Overrides the checklist path reported (default <out>/PRODUCT.yaml). */
+  checklist?: string;
+  env?: NodeJS.ProcessEnv;
+  baseUrl?: string;
+  notice?: (message: string) => void;
+}
+
+export interface PublishOutcome {
+  summary: SummaryOutcome;
+  comment: CommentOutcome;
+  outputs: Record<string, string>;
+}
+
+function readResults(file: string): RunResults {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new UsageError(`${file} is missing or not JSON; did the run write its reports?`);
+  }
+  const candidate = parsed as Partial<RunResults>;
+  if (!Array.isArray(candidate.requirements) || typeof candidate.leaked !== 'number') throw new UsageError(`${file} is not a results file`);
+  return parsed as RunResults;
+}
+
+function readOptional(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
+  const env = opts.env ?? process.env;
+  const notice = opts.notice ?? ((m: string) => core.notice(m));
+  const out = path.resolve(opts.outDir);
+  const results = readResults(path.join(out, REPORT_FILES.resultsJson));
+  const counts = countByVerdict(results);
+
+  const summaryPath = path.join(out, REPORT_FILES.summary);
+  const summaryText = readOptional(summaryPath);
+  const summary: SummaryOutcome = summaryText === undefined ? { written: false, reason: `${summaryPath} not found` } : await writeJobSummary(summaryText, env);
+  if (summary.written && summary.truncated) notice('The job summary was cut to fit GitHub\'s 1 MiB limit; see the artifact for the full report.');
+
+  let comment: CommentOutcome;
+  const pr = pullRequestFromEnv(env);
+  const commentText = readOptional(path.join(out, REPORT_FILES.comment)) ?? summaryText;
+  if (!opts.comment) comment = { action: 'skipped', reason: 'comment: off' };
+  else if (!pr) comment = { action: 'skipped', reason: 'not a pull request run' };
+  else if (pr.fromFork && pr.event === 'pull_request') comment = { action: 'skipped', reason: 'pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)' };
+  else if (!opts.token) comment = { action: 'skipped', reason: 'no token to comment with' };
+  else if (commentText === undefined) comment = { action: 'skipped', reason: 'no comment.md or summary.md in the output directory' };
+  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, baseUrl: opts.baseUrl ?? env.GITHUB_API_URL });
+  if (comment.action === 'skipped' && opts.comment && pr) notice(`Sticky PR comment skipped: ${comment.reason}`);
+
+  const checklist = opts.checklist ?? path.join(out, REPORT_FILES.product);
+  const sarif = path.join(out, REPORT_FILES.sarif);
+  const outputs: Record<string, string> = {
+    result: exitCodeFor(results) === 0 ? 'passed' : 'failed',
+    passed: String(counts.passed),
+    failed: String(counts.failed + counts.error),
+    results: path.join(out, REPORT_FILES.resultsJson),
+    checklist: existsSync(checklist) ? checklist : '',
+    sarif: existsSync(sarif) ? sarif : '',
+    summary: summaryText === undefined ? '' : summaryPath,
+  };
+  return { summary, comment, outputs };
+}
