@@ -10,7 +10,7 @@ import { startFakeCluster } from '../harness/index.js';
 
 const run = promisify(execFile);
 const KUBECTL = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-const DISCOVERY = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'discovery');
+const DISCOVERY = resolve(__dirname, '..', '..', 'fixtures', 'discovery');
 
 if (!KUBECTL) {
   // Said visibly: these tests are skipped, not passed.

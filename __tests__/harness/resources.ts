@@ -1,5 +1,5 @@
 // The resource registry: which group/version/resources the server serves, built from the real
-// discovery documents in ../shared/fixtures/discovery/ for the scenario's Kubernetes version,
+// discovery documents in fixtures/discovery/ for the scenario's Kubernetes version,
 // plus CRDs and aggregated APIs registered at run time.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,8 +40,8 @@ export interface GroupVersionInfo {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** ../shared/fixtures/discovery relative to the repository root. */
-export const DISCOVERY_DIR = resolve(HERE, '..', '..', '..', 'shared', 'fixtures', 'discovery');
+/** fixtures/discovery: real kube-apiserver discovery documents (see its SOURCES.md). */
+export const DISCOVERY_DIR = resolve(HERE, '..', '..', 'fixtures', 'discovery');
 
 export function resourceKey(group: string, resource: string): string {
   return group === '' ? resource : `${resource}.${group}`;
