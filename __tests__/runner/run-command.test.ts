@@ -13,7 +13,8 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const PROBE_DIR = path.join(import.meta.dirname, 'fixtures', 'probe-dir');
+// The example module the README shows for WG mode.
+const PROBE_DIR = path.join(import.meta.dirname, '..', '..', 'examples', 'probes');
 const out = () => mkdtempSync(path.join(tmpdir(), 'aic-run-'));
 
 async function fake() {
@@ -33,7 +34,7 @@ describe('run command', () => {
       requirements: { id: string; verdict: string; proposed?: boolean; probe: string }[];
     };
     const proposed = results.requirements.find((r) => r.id === 'model_cache');
-    expect(proposed).toMatchObject({ verdict: 'passed', proposed: true, probe: path.join(PROBE_DIR, 'model_cache.ts') });
+    expect(proposed).toMatchObject({ verdict: 'passed', proposed: true, probe: path.join(PROBE_DIR, 'model_cache.mjs') });
     expect(results.requirements.filter((r) => r.id !== 'model_cache').every((r) => r.verdict === 'skipped')).toBe(true);
     expect(results.cluster).toMatchObject({ simulated: true, mode: 'fake' });
     expect(results.leaked).toBe(0);
