@@ -52888,8 +52888,8 @@ function parseCommandArgs(command, argv) {
     });
     return { values, positionals };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${message.split("\n")[0]} (usage: ai-conformance ${command.usage})`);
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\. To specify a positional argument[\s\S]*/, "");
+    throw new UsageError(`${message.split("\n")[0]} (see 'ai-conformance ${command.name} --help')`);
   }
 }
 function stringOption(values, name) {
@@ -66701,6 +66701,7 @@ async function provisionCluster(opts) {
     };
   }
   if (opts.addons) throw new UsageError("--addons only applies to --cluster kind");
+  if (opts.nodeImage) throw new UsageError("--node-image only applies to --cluster kind");
   const kubeOpts = {
     kubeconfig: opts.kubeconfig,
     kubeconfigContent: opts.kubeconfigContent,
@@ -103828,7 +103829,7 @@ function workflowRunUrl(env = process.env) {
 }
 
 // src/commands/run.ts
-var USAGE2 = "run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] [--only IDS] [--skip IDS] [--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] [--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P] [--metadata FILE|KEY=VALUE] [--baseline RESULTS.json] [--offline] [--sarif-category C] [--verbose]";
+var USAGE2 = "run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] [--addons] [--node-image IMAGE] [--keep-cluster] [--only IDS] [--skip IDS] [--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] [--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P] [--metadata FILE|KEY=VALUE] [--baseline RESULTS.json] [--offline] [--sarif-category C] [--allow-node-scaling] [--prometheus-url URL] [--accelerator-metrics-url URL] [--operator NAME] [--probe-option KEY=VALUE] [--verbose]";
 var say = (line) => process.stderr.write(`${line}
 `);
 function trapSignals(controller, runLabel) {
@@ -103872,6 +103873,7 @@ var runCommand = {
     ...COMMON_OPTIONS,
     cluster: { type: "string" },
     "keep-cluster": { type: "boolean" },
+    "node-image": { type: "string" },
     addons: { type: "boolean" },
     only: { type: "string", multiple: true },
     skip: { type: "string", multiple: true },
@@ -103938,6 +103940,7 @@ var runCommand = {
         kubernetesVersion: requestedVersion ? parseKubernetesVersion(requestedVersion) : void 0,
         kubeconfig: stringOption(values, "kubeconfig"),
         context: stringOption(values, "context"),
+        nodeImage: stringOption(values, "node-image"),
         addons: booleanOption(values, "addons") || void 0,
         keepCluster: booleanOption(values, "keep-cluster"),
         signal: controller.signal,

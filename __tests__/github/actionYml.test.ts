@@ -8,6 +8,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { parseCommandArgs } from '../../src/commands/command.js';
+import { runCommand } from '../../src/commands/run.js';
 
 interface Step {
   id?: string;
@@ -234,6 +236,20 @@ describe('the run step maps inputs to CLI flags', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('emits only flags the real run command accepts, with every input set', async () => {
+    const every: Record<string, string> = {};
+    for (const name of Object.keys(action.inputs)) every[name] = 'x';
+    Object.assign(every, { cluster: 'kubeconfig', 'kubernetes-version': '1.34', addons: 'true', 'keep-cluster': 'true', 'fail-on': 'must', 'out-dir': 'out' });
+    const { argv, code, dir } = await runStep(every);
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(0);
+    const [, command, ...flags] = argv;
+    expect(command).toBe('run');
+    const { values } = parseCommandArgs(runCommand, flags);
+    const given = Object.keys(values).sort();
+    expect(given).toEqual(expect.arrayContaining(['accelerator', 'addons', 'baseline', 'cluster', 'context', 'keep-cluster', 'metadata', 'node-image', 'only', 'probe-dir', 'product', 'sarif-category', 'skip', 'template', 'timeout']));
   });
 
   it('rejects an unknown fail-on before running anything', async () => {

@@ -48,6 +48,8 @@ describe('run command', () => {
     await expect(main(['run', '--level', 'sometimes'])).rejects.toThrow(UsageError);
     await expect(main(['run', '--timeout', 'soon'])).rejects.toThrow(UsageError);
     await expect(main(['run', '--accelerator', 'bad name!'])).rejects.toThrow(UsageError);
+    await expect(main(['run', '--cluster', 'kubeconfig', '--node-image', 'kindest/node:v1.35.0'])).rejects.toThrow(new UsageError('--node-image only applies to --cluster kind'));
+    await expect(main(['run', '--cluster', 'kubeconfig', '--addons'])).rejects.toThrow(new UsageError('--addons only applies to --cluster kind'));
   });
 
   it('an unreachable cluster exits 3', async () => {

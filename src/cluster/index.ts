@@ -100,6 +100,7 @@ export async function provisionCluster(opts: ProvisionOptions): Promise<Provisio
     };
   }
   if (opts.addons) throw new UsageError('--addons only applies to --cluster kind');
+  if (opts.nodeImage) throw new UsageError('--node-image only applies to --cluster kind');
   const kubeOpts: KubeconfigOptions = {
     kubeconfig: opts.kubeconfig,
     kubeconfigContent: opts.kubeconfigContent,

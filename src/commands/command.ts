@@ -36,9 +36,9 @@ export function parseCommandArgs(command: Command, argv: string[]): { values: Pa
     });
     return { values: values as ParsedValues, positionals };
   } catch (error) {
-    // node:util errors are already one line, e.g. "Unknown option '--frob'".
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${message.split('\n')[0]} (usage: ai-conformance ${command.usage})`);
+    // node:util's first sentence is the useful part, e.g. "Unknown option '--frob'."
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\. To specify a positional argument[\s\S]*/, '');
+    throw new UsageError(`${message.split('\n')[0]} (see 'ai-conformance ${command.name} --help')`);
   }
 }
 

@@ -23,10 +23,12 @@ import { loadProbeDir } from '../runner/probeDir.js';
 import { TOOL, workflowRunUrl } from '../runner/tool.js';
 
 const USAGE =
-  'run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] [--only IDS] [--skip IDS] ' +
+  'run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] ' +
+  '[--addons] [--node-image IMAGE] [--keep-cluster] [--only IDS] [--skip IDS] ' +
   '[--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] ' +
   '[--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P] [--metadata FILE|KEY=VALUE] ' +
-  '[--baseline RESULTS.json] [--offline] [--sarif-category C] [--verbose]';
+  '[--baseline RESULTS.json] [--offline] [--sarif-category C] [--allow-node-scaling] [--prometheus-url URL] ' +
+  '[--accelerator-metrics-url URL] [--operator NAME] [--probe-option KEY=VALUE] [--verbose]';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -75,6 +77,7 @@ export const runCommand: Command = {
     ...COMMON_OPTIONS,
     cluster: { type: 'string' },
     'keep-cluster': { type: 'boolean' },
+    'node-image': { type: 'string' },
     addons: { type: 'boolean' },
     only: { type: 'string', multiple: true },
     skip: { type: 'string', multiple: true },
@@ -143,6 +146,7 @@ export const runCommand: Command = {
         kubernetesVersion: requestedVersion ? parseKubernetesVersion(requestedVersion) : undefined,
         kubeconfig: stringOption(values, 'kubeconfig'),
         context: stringOption(values, 'context'),
+        nodeImage: stringOption(values, 'node-image'),
         addons: booleanOption(values, 'addons') || undefined,
         keepCluster: booleanOption(values, 'keep-cluster'),
         signal: controller.signal,
