@@ -56024,6 +56024,72 @@ function exitCodeFor(results) {
 import { mkdir, readFile as readFile4, rm, writeFile } from "node:fs/promises";
 import path4 from "node:path";
 
+// src/report/escape.ts
+var SECRET_PATTERNS = [
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
+  [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, "[redacted-jwt]"],
+  [
+    /\b(client-key-data|client-certificate-data|certificate-authority-data|token|password|client-secret)(["']?\s*[:=]\s*["']?)[^\s"',;}]{4,}/gi,
+    "$1$2[redacted]"
+  ],
+  [/(\/\/)[^/\s:@]+:[^/\s@]+@/g, "$1[redacted]@"]
+];
+function redactSecrets(text) {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+function redactDeep(value) {
+  return JSON.parse(JSON.stringify(value), (_key, v) => typeof v === "string" ? redactSecrets(v) : v);
+}
+var FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function replaceControlChars(text) {
+  return text.replace(FORBIDDEN_CHARS, (c3) => `\\u{${c3.charCodeAt(0).toString(16)}}`);
+}
+function sanitize(text) {
+  return replaceControlChars(redactSecrets(String(text)));
+}
+var MENTION = /@(?=[A-Za-z0-9_-])/g;
+var ZWSP = "\u200B";
+var MARKDOWN_ESCAPES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "\\": "\\\\",
+  "`": "\\`",
+  "|": "\\|",
+  "*": "\\*",
+  _: "\\_",
+  "[": "\\[",
+  "]": "\\]",
+  "~": "\\~",
+  "#": "\\#",
+  "!": "\\!"
+};
+function escapeMarkdown(text) {
+  const oneLine2 = sanitize(text).replace(/\r\n|\r|\n|\t/g, " ");
+  return oneLine2.replace(/[&<>\\`|*_[\]~#!]/g, (c3) => MARKDOWN_ESCAPES[c3] ?? c3).replace(MENTION, `@${ZWSP}`);
+}
+function escapeHtml(text) {
+  return sanitize(text).replace(/\r\n|\r|\n|\t/g, " ").replace(/[&<>"']/g, (c3) => `&#${c3.charCodeAt(0)};`).replace(MENTION, `@${ZWSP}`);
+}
+function escapeXmlAttribute(text) {
+  return sanitize(text).replace(/[&<>"'\t\n\r]/g, (c3) => `&#${c3.charCodeAt(0)};`);
+}
+function escapeXmlText(text) {
+  return sanitize(text).replace(/[&<>]/g, (c3) => `&#${c3.charCodeAt(0)};`);
+}
+function escapeLogLine(text) {
+  return sanitize(text).replace(/\r\n|\r|\n/g, " \u23CE ");
+}
+function truncateText(text, max, ellipsis = "\u2026") {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - ellipsis.length);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 55296 && code <= 56319) end -= 1;
+  return `${text.slice(0, end)}${ellipsis}`;
+}
+
 // src/checklist/fill.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 import { readFile as readFile2 } from "node:fs/promises";
@@ -56351,69 +56417,6 @@ function requirementLines(yamlText) {
   } catch {
   }
   return lines;
-}
-
-// src/report/escape.ts
-var SECRET_PATTERNS = [
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
-  [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, "[redacted-jwt]"],
-  [
-    /\b(client-key-data|client-certificate-data|certificate-authority-data|token|password|client-secret)(["']?\s*[:=]\s*["']?)[^\s"',;}]{4,}/gi,
-    "$1$2[redacted]"
-  ],
-  [/(\/\/)[^/\s:@]+:[^/\s@]+@/g, "$1[redacted]@"]
-];
-function redactSecrets(text) {
-  let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
-var FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-function replaceControlChars(text) {
-  return text.replace(FORBIDDEN_CHARS, (c3) => `\\u{${c3.charCodeAt(0).toString(16)}}`);
-}
-function sanitize(text) {
-  return replaceControlChars(redactSecrets(String(text)));
-}
-var MENTION = /@(?=[A-Za-z0-9_-])/g;
-var ZWSP = "\u200B";
-var MARKDOWN_ESCAPES = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  "\\": "\\\\",
-  "`": "\\`",
-  "|": "\\|",
-  "*": "\\*",
-  _: "\\_",
-  "[": "\\[",
-  "]": "\\]",
-  "~": "\\~",
-  "#": "\\#",
-  "!": "\\!"
-};
-function escapeMarkdown(text) {
-  const oneLine2 = sanitize(text).replace(/\r\n|\r|\n|\t/g, " ");
-  return oneLine2.replace(/[&<>\\`|*_[\]~#!]/g, (c3) => MARKDOWN_ESCAPES[c3] ?? c3).replace(MENTION, `@${ZWSP}`);
-}
-function escapeHtml(text) {
-  return sanitize(text).replace(/\r\n|\r|\n|\t/g, " ").replace(/[&<>"']/g, (c3) => `&#${c3.charCodeAt(0)};`).replace(MENTION, `@${ZWSP}`);
-}
-function escapeXmlAttribute(text) {
-  return sanitize(text).replace(/[&<>"'\t\n\r]/g, (c3) => `&#${c3.charCodeAt(0)};`);
-}
-function escapeXmlText(text) {
-  return sanitize(text).replace(/[&<>]/g, (c3) => `&#${c3.charCodeAt(0)};`);
-}
-function escapeLogLine(text) {
-  return sanitize(text).replace(/\r\n|\r|\n/g, " \u23CE ");
-}
-function truncateText(text, max, ellipsis = "\u2026") {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max - ellipsis.length);
-  const code = text.charCodeAt(end - 1);
-  if (code >= 55296 && code <= 56319) end -= 1;
-  return `${text.slice(0, end)}${ellipsis}`;
 }
 
 // src/report/format.ts
@@ -57455,7 +57458,8 @@ function checklistEntries(repoRoot, product, locate) {
     return { path: display, startLine, ...url ? { url } : {} };
   };
 }
-async function writeReports(results, options) {
+async function writeReports(given, options) {
+  const results = redactDeep(given);
   const outDir = path4.resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const files = Object.fromEntries(
@@ -108232,8 +108236,6 @@ function getOctokit(token, options, ...additionalPlugins) {
 }
 
 // src/github/limits.ts
-var SUMMARY_MAX_BYTES2 = 1024 * 1024;
-var COMMENT_MAX_CHARS2 = 65536;
 function truncateBytes(text, maxBytes, note) {
   if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
   const budget = maxBytes - Buffer.byteLength(note, "utf8");
@@ -108260,14 +108262,13 @@ function cutAtLine(text) {
 }
 
 // src/github/comment.ts
-var STICKY_MARKER2 = "<!-- ai-conformance:sticky -->";
 var COMMENT_TRUNCATED_NOTE = "\n\n> The comment was cut to fit GitHub's 65,536-character limit; the full report is in the job summary and the run's artifact.\n";
-function stickyBody(body, marker = STICKY_MARKER2) {
+function stickyBody(body, marker = STICKY_MARKER) {
   const withMarker = body.includes(marker) ? body : `${marker}
 ${body}`;
-  const fitted = truncateChars(withMarker, COMMENT_MAX_CHARS2, COMMENT_TRUNCATED_NOTE);
+  const fitted = truncateChars(withMarker, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
   return fitted.includes(marker) ? fitted : truncateChars(`${marker}
-${body}`, COMMENT_MAX_CHARS2, COMMENT_TRUNCATED_NOTE);
+${body}`, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
 }
 function statusOf(error) {
   if (typeof error === "object" && error !== null && "status" in error) {
@@ -108277,7 +108278,7 @@ function statusOf(error) {
   return void 0;
 }
 async function upsertStickyComment(opts) {
-  const marker = opts.marker ?? STICKY_MARKER2;
+  const marker = opts.marker ?? STICKY_MARKER;
   const body = stickyBody(opts.body, marker);
   const octokit = getOctokit(opts.token, opts.baseUrl ? { baseUrl: opts.baseUrl } : {});
   const { owner, repo, number } = opts.pr;
@@ -108333,7 +108334,7 @@ var SUMMARY_TRUNCATED_NOTE = "\n\n> The summary was cut to fit GitHub's 1 MiB li
 async function writeJobSummary(markdown, env = process.env) {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return { written: false, reason: "GITHUB_STEP_SUMMARY is not set (not running in GitHub Actions)" };
-  const body = truncateBytes(markdown, SUMMARY_MAX_BYTES2, SUMMARY_TRUNCATED_NOTE);
+  const body = truncateBytes(markdown, SUMMARY_MAX_BYTES, SUMMARY_TRUNCATED_NOTE);
   await appendFile2(file, body, "utf8");
   return { written: true, bytes: Buffer.byteLength(body, "utf8"), truncated: body !== markdown };
 }

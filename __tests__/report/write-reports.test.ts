@@ -8,7 +8,7 @@ import { FALLBACK_PRODUCT_PATH } from '../../src/report/locations.js';
 import { evidenceFor, REPORT_FILES, writeReports } from '../../src/report/index.js';
 import type { SarifLog } from '../../src/report/sarif.js';
 import { loadSarifValidator } from './sarif-schema.js';
-import { sample } from './samples.js';
+import { sample, withRequirement } from './samples.js';
 
 const TEMPLATE_135 = path.resolve(import.meta.dirname, '../../fixtures/checklists/templates/AIConformance-1.35.yaml');
 const validateSarif = loadSarifValidator();
@@ -40,6 +40,21 @@ describe('writeReports', () => {
     expect(await readFile(written.resultsJson, 'utf8')).toBe(`${JSON.stringify(results, null, 2)}\n`);
     expect(validateSarif(await readSarif(written.sarif))).toBe(true);
     expect((await readFile(written.comment, 'utf8')).startsWith('<!-- ai-conformance:sticky -->')).toBe(true);
+  });
+
+  it('redacts credentials from every report, results.json and PRODUCT.yaml included', async () => {
+    const secrets = ['abcdefghijklmnopqrstuvwxyz0123456789', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl'];
+    const results = withRequirement(sample('mixed-1.35'), 'dra_support', {
+      verdict: 'failed',
+      reason: `the API said: Authorization: Bearer ${secrets[0]}`,
+      observations: [{ atMs: 5, message: `pod log: token: ${secrets[1]}` }],
+    });
+    const written = await writeReports(results, { outDir: path.join(tmp, 'redacted'), offline: true, repoRoot: tmp });
+    for (const file of Object.values(written)) {
+      const text = await readFile(file, 'utf8');
+      for (const secret of secrets) expect(text, file).not.toContain(secret);
+    }
+    expect(await readFile(written.resultsJson, 'utf8')).toContain('Bearer [redacted]');
   });
 
   it('fills PRODUCT.yaml with the evidence files written beside it and the run URL', async () => {

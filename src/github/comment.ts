@@ -2,10 +2,11 @@
 // place, so reruns never pile up comments.
 
 import { getOctokit } from '@actions/github';
+import { STICKY_MARKER } from '../report/markdown.js';
 import { COMMENT_MAX_CHARS, truncateChars } from './limits.js';
 import type { PullRequestRef } from './pullRequest.js';
 
-export const STICKY_MARKER = '<!-- ai-conformance:sticky -->';
+export { STICKY_MARKER };
 export const COMMENT_TRUNCATED_NOTE = '\n\n> The comment was cut to fit GitHub\'s 65,536-character limit; the full report is in the job summary and the run\'s artifact.\n';
 
 export type CommentOutcome =

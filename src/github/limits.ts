@@ -1,9 +1,7 @@
 // GitHub's size limits, and truncation that keeps a note saying where the rest is.
 
-/** A step summary larger than this is rejected by the runner (GitHub docs: 1024k). */
-export const SUMMARY_MAX_BYTES = 1024 * 1024;
-/** Issue/PR comment bodies larger than this get a 422 "Body is too long". */
-export const COMMENT_MAX_CHARS = 65_536;
+// The limits themselves are the report writers' (they size the Markdown they render).
+export { COMMENT_MAX_CHARS, SUMMARY_MAX_BYTES } from '../report/markdown.js';
 
 /** Cuts text to at most maxBytes of UTF-8, ending with the note; never splits a character. */
 export function truncateBytes(text: string, maxBytes: number, note: string): string {

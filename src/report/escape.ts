@@ -21,6 +21,11 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/** A copy of a JSON-shaped value with every string passed through redactSecrets. */
+export function redactDeep<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === 'string' ? redactSecrets(v) : v)) as T;
+}
+
 // C0 controls except tab/newline/carriage return, DEL, C1 controls, lone surrogates and the
 // two XML non-characters: none may appear in XML 1.0, and in Markdown they only confuse.
 const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

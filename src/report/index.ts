@@ -9,6 +9,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResults } from '../model/results.js';
+import { redactDeep } from './escape.js';
 import { renderChecklist } from '../checklist/fill.js';
 import { requirementLines } from '../checklist/lines.js';
 import { renderE2eLog } from './e2e-log.js';
@@ -87,7 +88,9 @@ function checklistEntries(
   };
 }
 
-export async function writeReports(results: RunResults, options: ReportOptions): Promise<WrittenReports> {
+export async function writeReports(given: RunResults, options: ReportOptions): Promise<WrittenReports> {
+  // Cluster text (reasons, pod logs, API errors) may carry a credential; no report may.
+  const results = redactDeep(given);
   const outDir = path.resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const files = Object.fromEntries(
