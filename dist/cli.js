@@ -53969,6 +53969,23 @@ var aiServiceMetricsProbe = {
   run: run3
 };
 
+// src/probes/lib/accelerator.ts
+async function prepareAcceleratorRequest(ctx, name) {
+  const { profile, kube } = ctx;
+  if (profile.available === false) throw new CheckFailure(`no accelerator on this cluster: ${profile.detail}`);
+  if (profile.mechanism === "extended-resource") {
+    if (!profile.resourceName) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
+    return { asking: `a ${profile.resourceName} limit` };
+  }
+  if (!profile.deviceClassName) throw new Error(`accelerator profile ${profile.name} names no DeviceClass`);
+  const apiVersion = await requireDraApiVersion(kube);
+  if (!await kube.get({ apiVersion, kind: "DeviceClass", name: profile.deviceClassName })) {
+    throw new CheckFailure(`DeviceClass ${profile.deviceClassName} (accelerator profile ${profile.name}) does not exist`);
+  }
+  await kube.create(claimTemplate(apiVersion, name, profile.deviceClassName, kube.runId));
+  return { claimTemplateName: name, asking: `a claim on DeviceClass ${profile.deviceClassName}` };
+}
+
 // src/probes/cluster_autoscaling.ts
 var STATUS_CONFIGMAP = { apiVersion: "v1", kind: "ConfigMap", namespace: "kube-system", name: "cluster-autoscaler-status" };
 async function detectAutoscaler(ctx) {
@@ -54038,12 +54055,7 @@ async function run4(ctx) {
   let newNode;
   let grownEarly;
   const filled = await ctx.check("pods taking one accelerator each fill the existing nodes until one is Pending", async () => {
-    let claimTemplateName;
-    if (ctx.profile.mechanism === "dra") {
-      if (!ctx.profile.deviceClassName) throw new Error(`accelerator profile ${ctx.profile.name} names no DeviceClass`);
-      claimTemplateName = "scale-accelerator";
-      await ctx.kube.create(claimTemplate(await requireDraApiVersion(ctx.kube), claimTemplateName, ctx.profile.deviceClassName, ctx.kube.runId));
-    }
+    const { claimTemplateName } = await prepareAcceleratorRequest(ctx, "scale-accelerator");
     const placed = [];
     for (let index2 = 0; index2 < maxPods && !pending && !grownEarly; index2++) {
       const name = `scale-${index2}`;
@@ -54544,13 +54556,7 @@ async function run7(ctx) {
   if (!served || !metricsGroupVersion) return;
   const metricsPath = `/apis/${metricsGroupVersion}/namespaces/${ctx.namespace}/pods/*/${LOAD_METRIC}`;
   const deployed = await ctx.check("a Deployment whose pods use an accelerator serves the custom metric", async () => {
-    let claimTemplateName;
-    if (ctx.profile.mechanism === "dra") {
-      if (!ctx.profile.deviceClassName) throw new Error(`accelerator profile ${ctx.profile.name} names no DeviceClass`);
-      const apiVersion = await requireDraApiVersion(ctx.kube);
-      claimTemplateName = "autoscaled-accelerator";
-      await ctx.kube.create(claimTemplate(apiVersion, claimTemplateName, ctx.profile.deviceClassName, ctx.kube.runId));
-    }
+    const { claimTemplateName } = await prepareAcceleratorRequest(ctx, "autoscaled-accelerator");
     const prometheus = await detectPrometheus(ctx);
     const registered = await registration(ctx, WORKLOAD2, prometheus?.operated);
     await ctx.kube.create(
@@ -54919,17 +54925,6 @@ var robustController = {
 // src/probes/secure_accelerator_access.ts
 var POD_TIMEOUT_MS2 = 18e4;
 var TEMPLATE2 = "secure-access-accelerator";
-async function prepare(ctx) {
-  const { profile, kube } = ctx;
-  if (profile.mechanism === "extended-resource") {
-    if (!profile.resourceName) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
-    return { asking: `a ${profile.resourceName} limit` };
-  }
-  if (!profile.deviceClassName) throw new Error(`accelerator profile ${profile.name} names no DeviceClass`);
-  const apiVersion = await requireDraApiVersion(kube);
-  await kube.create(claimTemplate(apiVersion, TEMPLATE2, profile.deviceClassName, kube.runId));
-  return { claimTemplateName: TEMPLATE2, asking: `a claim on DeviceClass ${profile.deviceClassName}` };
-}
 async function runPod(ctx, setup, name, containers) {
   await ctx.kube.create(probePod(ctx, { name, containers, claimTemplateName: setup.claimTemplateName }));
   await waitForPod(ctx, name, "completed", POD_TIMEOUT_MS2).catch(unschedulableFails);
@@ -54940,7 +54935,7 @@ async function runPod(ctx, setup, name, containers) {
 async function run9(ctx) {
   let setup;
   const ready = await ctx.check("probe pods can ask for an accelerator", async () => {
-    setup = await prepare(ctx);
+    setup = await prepareAcceleratorRequest(ctx, TEMPLATE2);
     return `probe pods ask with ${setup.asking} (profile ${ctx.profile.name})`;
   });
   if (!ready || !setup) return;
@@ -55006,8 +55001,8 @@ async function acceleratorsOnNode(ctx, node) {
     return value === void 0 ? 0 : Number.parseInt(value, 10) || 0;
   }
   const apiVersion = await requireDraApiVersion(kube);
-  const slices = await kube.list({ apiVersion, kind: "ResourceSlice" });
-  return slices.filter((slice) => slice.spec?.nodeName === node && (!profile.driver || slice.spec.driver === profile.driver)).reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
+  const slices = await kube.list({ apiVersion, kind: "ResourceSlice" }, { fieldSelector: `spec.nodeName=${node}` });
+  return slices.filter((slice) => !profile.driver || slice.spec?.driver === profile.driver).reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
 }
 async function holdAccelerator(ctx, setup, name, onNode) {
   const pod = probePod(ctx, { name, holdDevice: true, claimTemplateName: setup.claimTemplateName, containers: [{ name: "probe", withAccelerator: true }] });
@@ -57673,11 +57668,14 @@ async function detectProfile(kube) {
   if (classes && classes.length > 0) {
     return customDeviceClassProfile(classes[0], detected(`DeviceClass ${classes[0]} found (of ${classes.join(", ")})`));
   }
-  return exampleProfile(
-    detected(
-      `no accelerator found (no DeviceClass; no accelerator resource on GPU-labelled nodes or the first ${NODE_SAMPLE} nodes); assuming the example profile \u2014 pass --accelerator to choose`
-    )
-  );
+  return {
+    ...exampleProfile(
+      detected(
+        `no accelerator found (no DeviceClass; no accelerator resource on GPU-labelled nodes or the first ${NODE_SAMPLE} nodes); pass --accelerator to choose one`
+      )
+    ),
+    available: false
+  };
   function resourceProfile(resource, detail) {
     return resource === "nvidia.com/gpu" ? nvidiaProfile(detected(detail)) : customResourceProfile(resource, detected(detail));
   }

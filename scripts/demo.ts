@@ -37,8 +37,10 @@ async function main(): Promise<number> {
   const cluster = await startFakeCluster({ scenario });
   try {
     const code = await new Promise<number>((done, fail) => {
-      const child = spawn(process.execPath, [cli, 'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, ...args], { stdio: 'inherit' });
-      // The CLI cleans up on a signal and needs the fake server meanwhile: pass signals on, stay up.
+      // Its own process group, so a Ctrl-C reaches the CLI once (from here), not twice: a second
+      // signal makes the CLI exit without cleaning up. This process stays up meanwhile, because
+      // the CLI needs the fake server to clean up.
+      const child = spawn(process.execPath, [cli, 'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, ...args], { stdio: 'inherit', detached: true });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
       child.on('error', fail);
       child.on('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));

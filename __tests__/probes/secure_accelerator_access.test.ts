@@ -41,6 +41,20 @@ describe('secure_accelerator_access', () => {
     expectClean(run);
   });
 
+  it('fails at once, without waiting on pods, on a cluster without accelerators (bare-1.35)', async () => {
+    const detected = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('bare-1.35'));
+    expect(detected.result.verdict).toBe('failed');
+    expect(detected.result.reason).toMatch(/^probe pods can ask for an accelerator: no accelerator on this cluster: no accelerator found/);
+    expect(detected.result.durationMs).toBeLessThan(10_000);
+    expectClean(detected);
+
+    const given = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('bare-1.35'), { accelerator: 'example' });
+    expect(given.result.verdict).toBe('failed');
+    expect(given.result.reason).toContain('DeviceClass gpu.example.com (accelerator profile example) does not exist');
+    expect(given.result.durationMs).toBeLessThan(10_000);
+    expectClean(given);
+  });
+
   it('fails when the runtime shows every device to every container', async () => {
     const run = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('fail-secure-access-isolation-1.35'));
     expect(run.result.verdict).toBe('failed');

@@ -23,6 +23,7 @@ describe('run and SIGTERM', () => {
         name: 'sigterm',
         kubernetesVersion: '1.35',
         nodes: [{ name: 'worker-1' }],
+        objects: [{ apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'gpu.example.com' }, spec: {} }],
         // No scheduler: probe pods stay Pending, so the probes are mid-wait when the signal comes.
         behaviours: { scheduler: false },
       },

@@ -16,7 +16,7 @@ import { WaitTimeout } from '../kube/types.js';
 import type { Probe, ProbeContext } from './types.js';
 import { CheckFailure } from './types.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, probePod, unschedulableReason } from './lib/probePod.js';
-import { claimTemplate, requireDraApiVersion } from './lib/dra.js';
+import { prepareAcceleratorRequest } from './lib/accelerator.js';
 import { countOption, durationOption, seconds } from './lib/probe-timing.js';
 
 const STATUS_CONFIGMAP = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'cluster-autoscaler-status' };
@@ -104,12 +104,7 @@ async function run(ctx: ProbeContext): Promise<void> {
   let grownEarly: { pod: string; node: string; born: Date } | undefined;
 
   const filled = await ctx.check('pods taking one accelerator each fill the existing nodes until one is Pending', async () => {
-    let claimTemplateName: string | undefined;
-    if (ctx.profile.mechanism === 'dra') {
-      if (!ctx.profile.deviceClassName) throw new Error(`accelerator profile ${ctx.profile.name} names no DeviceClass`);
-      claimTemplateName = 'scale-accelerator';
-      await ctx.kube.create(claimTemplate(await requireDraApiVersion(ctx.kube), claimTemplateName, ctx.profile.deviceClassName, ctx.kube.runId));
-    }
+    const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'scale-accelerator');
     const placed: string[] = [];
     for (let index = 0; index < maxPods && !pending && !grownEarly; index++) {
       const name = `scale-${index}`;

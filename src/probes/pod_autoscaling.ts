@@ -18,7 +18,8 @@ import { CheckFailure } from './types.js';
 import { exposition, metricsDeployment, registration, METRICS_ANNOTATION } from './lib/metrics-workload.js';
 import { detectPrometheus } from './lib/prometheus-api.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probePod.js';
-import { claimTemplate, requireDraApiVersion } from './lib/dra.js';
+import { requireDraApiVersion } from './lib/dra.js';
+import { prepareAcceleratorRequest } from './lib/accelerator.js';
 import { durationOption, seconds, untilAnswered } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition } from './lib/conditions.js';
 
@@ -131,13 +132,7 @@ async function run(ctx: ProbeContext): Promise<void> {
   const metricsPath = `/apis/${metricsGroupVersion}/namespaces/${ctx.namespace}/pods/*/${LOAD_METRIC}`;
 
   const deployed = await ctx.check('a Deployment whose pods use an accelerator serves the custom metric', async () => {
-    let claimTemplateName: string | undefined;
-    if (ctx.profile.mechanism === 'dra') {
-      if (!ctx.profile.deviceClassName) throw new Error(`accelerator profile ${ctx.profile.name} names no DeviceClass`);
-      const apiVersion = await requireDraApiVersion(ctx.kube);
-      claimTemplateName = 'autoscaled-accelerator';
-      await ctx.kube.create(claimTemplate(apiVersion, claimTemplateName, ctx.profile.deviceClassName, ctx.kube.runId));
-    }
+    const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'autoscaled-accelerator');
     const prometheus = await detectPrometheus(ctx);
     const registered = await registration(ctx, WORKLOAD, prometheus?.operated);
     await ctx.kube.create(

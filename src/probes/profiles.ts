@@ -159,11 +159,14 @@ export async function detectProfile(kube: Kube): Promise<AcceleratorProfile> {
   if (classes && classes.length > 0) {
     return customDeviceClassProfile(classes[0]!, detected(`DeviceClass ${classes[0]} found (of ${classes.join(', ')})`));
   }
-  return exampleProfile(
-    detected(
-      `no accelerator found (no DeviceClass; no accelerator resource on GPU-labelled nodes or the first ${NODE_SAMPLE} nodes); assuming the example profile — pass --accelerator to choose`,
+  return {
+    ...exampleProfile(
+      detected(
+        `no accelerator found (no DeviceClass; no accelerator resource on GPU-labelled nodes or the first ${NODE_SAMPLE} nodes); pass --accelerator to choose one`,
+      ),
     ),
-  );
+    available: false,
+  };
 
   function resourceProfile(resource: string, detail: string): AcceleratorProfile {
     return resource === 'nvidia.com/gpu' ? nvidiaProfile(detected(detail)) : customResourceProfile(resource, detected(detail));

@@ -9,7 +9,8 @@
 
 import { CheckFailure, type Probe, type ProbeContext } from './types.js';
 import type { V1Node } from '@kubernetes/client-node';
-import { claimTemplate, requireDraApiVersion, type ResourceSliceObject } from './lib/dra.js';
+import { requireDraApiVersion, type ResourceSliceObject } from './lib/dra.js';
+import { prepareAcceleratorRequest, type AcceleratorRequest } from './lib/accelerator.js';
 import {
   PROBE_SHELL_DEFAULT,
   PROBE_SHELL_IMAGE,
@@ -24,27 +25,8 @@ import {
 const POD_TIMEOUT_MS = 180_000;
 const TEMPLATE = 'secure-access-accelerator';
 
-interface Setup {
-  /** The template pods claim from; undefined for extended-resource profiles. */
-  claimTemplateName?: string;
-  /** "a claim on DeviceClass gpu.example.com" / "a nvidia.com/gpu limit". */
-  asking: string;
-}
-
-async function prepare(ctx: ProbeContext): Promise<Setup> {
-  const { profile, kube } = ctx;
-  if (profile.mechanism === 'extended-resource') {
-    if (!profile.resourceName) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
-    return { asking: `a ${profile.resourceName} limit` };
-  }
-  if (!profile.deviceClassName) throw new Error(`accelerator profile ${profile.name} names no DeviceClass`);
-  const apiVersion = await requireDraApiVersion(kube);
-  await kube.create(claimTemplate(apiVersion, TEMPLATE, profile.deviceClassName, kube.runId));
-  return { claimTemplateName: TEMPLATE, asking: `a claim on DeviceClass ${profile.deviceClassName}` };
-}
-
 /** Runs a probe pod to completion and returns what each of its containers saw. */
-async function runPod(ctx: ProbeContext, setup: Setup, name: string, containers: ProbeContainerSpec[]): Promise<Map<string, string[]>> {
+async function runPod(ctx: ProbeContext, setup: AcceleratorRequest, name: string, containers: ProbeContainerSpec[]): Promise<Map<string, string[]>> {
   await ctx.kube.create(probePod(ctx, { name, containers, claimTemplateName: setup.claimTemplateName }));
   await waitForPod(ctx, name, 'completed', POD_TIMEOUT_MS).catch(unschedulableFails);
   const seen = new Map<string, string[]>();
@@ -53,9 +35,9 @@ async function runPod(ctx: ProbeContext, setup: Setup, name: string, containers:
 }
 
 async function run(ctx: ProbeContext): Promise<void> {
-  let setup: Setup | undefined;
+  let setup: AcceleratorRequest | undefined;
   const ready = await ctx.check('probe pods can ask for an accelerator', async () => {
-    setup = await prepare(ctx);
+    setup = await prepareAcceleratorRequest(ctx, TEMPLATE);
     return `probe pods ask with ${setup.asking} (profile ${ctx.profile.name})`;
   });
   if (!ready || !setup) return;
@@ -139,14 +121,15 @@ async function acceleratorsOnNode(ctx: ProbeContext, node: string): Promise<numb
     return value === undefined ? 0 : Number.parseInt(value, 10) || 0;
   }
   const apiVersion = await requireDraApiVersion(kube);
-  const slices = await kube.list<ResourceSliceObject>({ apiVersion, kind: 'ResourceSlice' });
+  // The node's slices only: one small request however many nodes publish slices.
+  const slices = await kube.list<ResourceSliceObject>({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${node}` });
   return slices
-    .filter((slice) => slice.spec?.nodeName === node && (!profile.driver || slice.spec.driver === profile.driver))
+    .filter((slice) => !profile.driver || slice.spec?.driver === profile.driver)
     .reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
 }
 
 /** Starts a pod that takes an accelerator and keeps it; resolves once it printed what it sees. */
-async function holdAccelerator(ctx: ProbeContext, setup: Setup, name: string, onNode?: string): Promise<Holder> {
+async function holdAccelerator(ctx: ProbeContext, setup: AcceleratorRequest, name: string, onNode?: string): Promise<Holder> {
   const pod = probePod(ctx, { name, holdDevice: true, claimTemplateName: setup.claimTemplateName, containers: [{ name: 'probe', withAccelerator: true }] });
   if (onNode && pod.spec) {
     pod.spec.affinity = {

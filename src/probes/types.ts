@@ -39,6 +39,8 @@ export interface AcceleratorProfile {
   deviceListScript: string;
   /** True when detected from the cluster rather than given with --accelerator. */
   detected: boolean;
+  /** False when detection found no accelerator at all: probes that need one fail at once. */
+  available?: false;
   /** How it was chosen, for the report: "DeviceClass gpu.example.com found". */
   detail: string;
 }

@@ -4,7 +4,8 @@
 // (after scaleUpDelayMs), with a ResourceSlice when the template names a DRA driver; a group node
 // that has carried no running pod for scaleDownDelayMs is removed (with its slices).
 // Parameters: namePrefix (ca-gpu-), maxSize (default 2), labels, allocatable (e.g.
-// nvidia.com/gpu: "1"), taints, dra: { driver, devices } (ResourceSlice for new nodes),
+// nvidia.com/gpu: "1"), taints, dra: { driver, devices, attributes } (ResourceSlice for new
+// nodes; attributes are added to every device, e.g. { type: { string: gpu } }),
 // scaleUpDelayMs (default 0), scaleDownDelayMs (default 0), scaleUp (default true; false: an
 // autoscaler that never adds nodes).
 import type { KObj } from '../types.js';
@@ -87,7 +88,7 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
     if (driver && sliceInfo) {
       const devices = Array.from({ length: Number(dra.devices ?? 1) }, (_, index) => ({
         name: `gpu-${index}`,
-        attributes: { index: { int: index }, uuid: { string: `gpu-${name}-${index}` } },
+        attributes: { ...rec(dra.attributes), index: { int: index }, uuid: { string: `gpu-${name}-${index}` } },
         capacity: { memory: { value: '80Gi' } },
       }));
       ctx.store.create('resourceslices.resource.k8s.io', {
