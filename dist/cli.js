@@ -53590,6 +53590,13 @@ function allocatedDevices(claim) {
 var PROBE_SHELL_IMAGE = "probe-shell";
 var PROBE_SHELL_DEFAULT = "registry.k8s.io/e2e-test-images/busybox:1.36.1-1";
 var RESULT_PREFIX = "AI_CONFORMANCE_RESULT ";
+var RESTRICTED_CONTAINER = {
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" }
+};
 var READY_FILE = "/tmp/ai-conformance-printed";
 function containerFor(ctx, spec, container) {
   const { profile } = ctx;
@@ -53611,13 +53618,7 @@ exec sleep 3600` : profile.deviceListScript;
       requests: { cpu: "10m", memory: "16Mi" },
       ...container.withAccelerator && byClaim ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}
     },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" }
-    },
+    securityContext: RESTRICTED_CONTAINER,
     ...spec.holdDevice ? { readinessProbe: { exec: { command: ["test", "-f", READY_FILE] }, periodSeconds: 1 } } : {}
   };
 }
@@ -53772,13 +53773,7 @@ function serverContainer(ctx, accelerator) {
       requests: { cpu: "10m", memory: "16Mi" },
       ...accelerator === "claim" ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}
     },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" }
-    }
+    securityContext: RESTRICTED_CONTAINER
   };
 }
 function metricsDeployment(ctx, spec) {
@@ -54272,13 +54267,7 @@ function worker(ctx) {
       requests: { cpu: `${POD_CPU_MILLIS}m`, memory: `${POD_MEMORY_MI}Mi` },
       limits: { cpu: `${POD_CPU_MILLIS}m`, memory: `${POD_MEMORY_MI}Mi` }
     },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" }
-    }
+    securityContext: RESTRICTED_CONTAINER
   };
 }
 function podSpec(ctx, extra = {}) {

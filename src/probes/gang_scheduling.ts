@@ -15,7 +15,7 @@ import type { KubernetesObject, V1Container, V1Job, V1Pod, V1PodSpec } from '@ku
 import { WaitTimeout } from '../kube/types.js';
 import type { Probe, ProbeContext } from './types.js';
 import { CheckFailure } from './types.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probePod.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './lib/probePod.js';
 import { countOption, durationOption, seconds } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
 
@@ -51,13 +51,7 @@ function worker(ctx: ProbeContext): V1Container {
       requests: { cpu: `${POD_CPU_MILLIS}m`, memory: `${POD_MEMORY_MI}Mi` },
       limits: { cpu: `${POD_CPU_MILLIS}m`, memory: `${POD_MEMORY_MI}Mi` },
     },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: RESTRICTED_CONTAINER,
   };
 }
 

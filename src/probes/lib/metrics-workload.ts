@@ -13,7 +13,7 @@ import type {
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
-import { PROBE_SHELL_IMAGE } from './probePod.js';
+import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probePod.js';
 import type { PrometheusOperated } from './prometheus-api.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
 
@@ -54,13 +54,7 @@ function serverContainer(ctx: ProbeContext, accelerator: 'claim' | 'extended-res
       requests: { cpu: '10m', memory: '16Mi' },
       ...(accelerator === 'claim' ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}),
     },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: RESTRICTED_CONTAINER,
   };
 }
 

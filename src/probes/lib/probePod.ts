@@ -1,7 +1,7 @@
 // Probe pods: small non-root containers that run the accelerator profile's device-list script and
 // print one `AI_CONFORMANCE_RESULT {"devices":[...]}` line, read back from the pod log.
 
-import type { V1Container, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodCondition, V1SecurityContext } from '@kubernetes/client-node';
 import { ConditionFailed, WaitTimeout } from '../../kube/types.js';
 import { CheckFailure, type ProbeContext } from '../types.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
@@ -9,6 +9,15 @@ import { ACCELERATOR_REQUEST } from './dra.js';
 export const PROBE_SHELL_IMAGE = 'probe-shell';
 export const PROBE_SHELL_DEFAULT = 'registry.k8s.io/e2e-test-images/busybox:1.36.1-1';
 export const RESULT_PREFIX = 'AI_CONFORMANCE_RESULT ';
+
+/** Every probe container runs as the "restricted" Pod Security Standard asks, so it runs anywhere. */
+export const RESTRICTED_CONTAINER: V1SecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 /** File a holding pod touches once it has printed its result; its readiness probe looks for it. */
 const READY_FILE = '/tmp/ai-conformance-printed';
 
@@ -53,13 +62,7 @@ function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeCon
       requests: { cpu: '10m', memory: '16Mi' },
       ...(container.withAccelerator && byClaim ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}),
     },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: RESTRICTED_CONTAINER,
     ...(spec.holdDevice
       ? { readinessProbe: { exec: { command: ['test', '-f', READY_FILE] }, periodSeconds: 1 } }
       : {}),
