@@ -53960,6 +53960,7 @@ async function run3(ctx) {
 var aiServiceMetricsProbe = {
   id: "ai_service_metrics",
   timeoutMs: 6e5,
+  options: ["ai-service-metrics.ready-ms", "ai-service-metrics.scrape-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run3
 };
@@ -54118,6 +54119,7 @@ var clusterAutoscalingProbe = {
   id: "cluster_autoscaling",
   timeoutMs: 27e5,
   exclusive: ["accelerators"],
+  options: ["cluster-autoscaling.max-pods", "cluster-autoscaling.place-ms", "cluster-autoscaling.scale-down-ms", "cluster-autoscaling.scale-up-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run4
 };
@@ -54452,6 +54454,7 @@ async function run6(ctx) {
 var gangSchedulingProbe = {
   id: "gang_scheduling",
   timeoutMs: 6e5,
+  options: ["gang-scheduling.complete-ms", "gang-scheduling.pods", "gang-scheduling.window-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run6
 };
@@ -54617,6 +54620,7 @@ var podAutoscalingProbe = {
   id: "pod_autoscaling",
   timeoutMs: 9e5,
   exclusive: [],
+  options: ["pod-autoscaling.metric-ms", "pod-autoscaling.ready-ms", "pod-autoscaling.scale-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run7
 };
@@ -103917,6 +103921,10 @@ var runCommand = {
       images: parseImageFlags(listOption(values, "image"))
     });
     const probeExtra = parseKeyValues("--probe-option", listOption(values, "probe-option"));
+    const knownOptions = new Set(allProbes.flatMap((p) => p.options ?? []));
+    for (const key of Object.keys(probeExtra)) {
+      if (!knownOptions.has(key)) throw new UsageError(`--probe-option: no probe reads '${key}' (known: ${[...knownOptions].sort().join(", ") || "none"})`);
+    }
     const { metadata, metadataFile } = metadataOf(values);
     const baselineFile = stringOption(values, "baseline");
     const baseline = baselineFile ? await readResultsFile(baselineFile) : void 0;

@@ -50,6 +50,7 @@ describe('run command', () => {
     await expect(main(['run', '--accelerator', 'bad name!'])).rejects.toThrow(UsageError);
     await expect(main(['run', '--cluster', 'kubeconfig', '--node-image', 'kindest/node:v1.35.0'])).rejects.toThrow(new UsageError('--node-image only applies to --cluster kind'));
     await expect(main(['run', '--cluster', 'kubeconfig', '--addons'])).rejects.toThrow(new UsageError('--addons only applies to --cluster kind'));
+    await expect(main(['run', '--probe-option', 'gang-scheduling.windw-ms=1000'])).rejects.toThrow(/^--probe-option: no probe reads 'gang-scheduling.windw-ms' \(known: .*gang-scheduling.window-ms/);
   });
 
   it('an unreachable cluster exits 3', async () => {

@@ -131,6 +131,10 @@ export const runCommand: Command = {
       images: parseImageFlags(listOption(values, 'image')),
     });
     const probeExtra = parseKeyValues('--probe-option', listOption(values, 'probe-option'));
+    const knownOptions = new Set(allProbes.flatMap((p) => p.options ?? []));
+    for (const key of Object.keys(probeExtra)) {
+      if (!knownOptions.has(key)) throw new UsageError(`--probe-option: no probe reads '${key}' (known: ${[...knownOptions].sort().join(', ') || 'none'})`);
+    }
     const { metadata, metadataFile } = metadataOf(values);
     const baselineFile = stringOption(values, 'baseline');
     const baseline: RunResults | undefined = baselineFile ? await readResultsFile(baselineFile) : undefined;

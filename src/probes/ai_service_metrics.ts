@@ -90,6 +90,7 @@ async function run(ctx: ProbeContext): Promise<void> {
 export const aiServiceMetricsProbe: Probe = {
   id: 'ai_service_metrics',
   timeoutMs: 600_000,
+  options: ['ai-service-metrics.ready-ms', 'ai-service-metrics.scrape-ms'],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run,
 };

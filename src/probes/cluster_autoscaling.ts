@@ -175,6 +175,7 @@ export const clusterAutoscalingProbe: Probe = {
   id: 'cluster_autoscaling',
   timeoutMs: 2_700_000,
   exclusive: ['accelerators'],
+  options: ['cluster-autoscaling.max-pods', 'cluster-autoscaling.place-ms', 'cluster-autoscaling.scale-down-ms', 'cluster-autoscaling.scale-up-ms'],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run,
 };

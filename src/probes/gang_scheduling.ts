@@ -266,6 +266,7 @@ async function run(ctx: ProbeContext): Promise<void> {
 export const gangSchedulingProbe: Probe = {
   id: 'gang_scheduling',
   timeoutMs: 600_000,
+  options: ['gang-scheduling.complete-ms', 'gang-scheduling.pods', 'gang-scheduling.window-ms'],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run,
 };

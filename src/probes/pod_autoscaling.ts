@@ -208,6 +208,7 @@ export const podAutoscalingProbe: Probe = {
   id: 'pod_autoscaling',
   timeoutMs: 900_000,
   exclusive: [],
+  options: ['pod-autoscaling.metric-ms', 'pod-autoscaling.ready-ms', 'pod-autoscaling.scale-ms'],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run,
 };

@@ -116,6 +116,8 @@ export interface Probe {
   exclusive?: readonly string[];
   /** Default timeout; --timeout overrides. */
   timeoutMs: number;
+  /** The --probe-option keys this probe reads; any other key is rejected as a typo. */
+  options?: readonly string[];
   /** Logical image names this probe uses, with their defaults (for `list --images`). */
   images?: Readonly<Record<string, string>>;
   /**
