@@ -35,7 +35,8 @@ function gpuPod(name: string, gpus: number, tolerate = true): Record<string, unk
 
 describe('scheduler and kubelet with device-plugin GPUs (gpu-nvidia-1.35)', () => {
   it('schedules onto tolerated GPU nodes and gives pods on a node distinct /dev/nvidia devices', async () => {
-    cluster = await startFakeCluster({ scenario: { name: 'gpu', kubernetesVersion: '1.35', include: ['gpu-nvidia-1.35.yaml'], nodes: [], behaviours: {} }, tls: false });
+    // The scheduler alone: no autoscaler adding a node for the pod that must stay Unschedulable.
+    cluster = await startFakeCluster({ scenario: { name: 'gpu', kubernetesVersion: '1.35', include: ['gpu-nvidia-1.35.yaml'], nodes: [], behaviours: { 'cluster-autoscaler': false } }, tls: false });
     const c = cluster;
     // Fill gpu-node-1/2 (8 GPUs each): 4 pods of 4 GPUs.
     for (const n of ['a', 'b', 'c', 'd']) await raw(c, 'POST', '/api/v1/namespaces/default/pods', gpuPod(`gpu-${n}`, 4));
