@@ -56289,6 +56289,23 @@ async function startingText(input) {
   }
   return { text: generatedTemplate(version), source: `generated from the built-in catalog (Kubernetes ${version})` };
 }
+async function checkChecklistInputs(input) {
+  const { template } = input;
+  if (template && /^https:\/\//i.test(template)) {
+    if (input.offline && !input.product) throw new UsageError(`--template ${template} is a URL but --offline was given`);
+  } else if (template && /^[a-z]+:\/\//i.test(template)) {
+    throw new UsageError(`--template must be a file path or an https URL, not ${template}`);
+  }
+  for (const [file, what] of [
+    [input.product, "product"],
+    [template && !/^https:\/\//i.test(template) ? template : void 0, "template"]
+  ]) {
+    if (!file) continue;
+    const { doc } = parseYaml(await readLocal(file, what), file);
+    if (!(0, import_yaml4.isMap)(doc.contents)) throw new UsageError(`${file}: not a checklist (the document is not a mapping)`);
+  }
+  if (input.metadataFile) await metadataFromFile(input.metadataFile);
+}
 async function metadataFromFile(file) {
   const text = await readLocal(file, "metadata file");
   let data;
@@ -103894,7 +103911,7 @@ var runCommand = {
     verbose: { type: "boolean" }
   },
   async run(values, positionals) {
-    if (positionals.length > 0) throw new UsageError(`run takes no arguments, got '${positionals[0]}' (usage: ai-conformance ${USAGE2})`);
+    if (positionals.length > 0) throw new UsageError(`run takes no arguments, got '${positionals[0]}' (see 'ai-conformance run --help')`);
     const outDir = stringOption(values, "out") ?? "./ai-conformance-results";
     const level = parseLevel(stringOption(values, "level"));
     const parallelFlag = stringOption(values, "parallel");
@@ -103926,6 +103943,8 @@ var runCommand = {
       if (!knownOptions.has(key)) throw new UsageError(`--probe-option: no probe reads '${key}' (known: ${[...knownOptions].sort().join(", ") || "none"})`);
     }
     const { metadata, metadataFile } = metadataOf(values);
+    const checklistInputs = { product: stringOption(values, "product"), template: stringOption(values, "template"), metadataFile, offline: booleanOption(values, "offline") };
+    await checkChecklistInputs(checklistInputs);
     const baselineFile = stringOption(values, "baseline");
     const baseline = baselineFile ? await readResultsFile(baselineFile) : void 0;
     const controller = new AbortController();
@@ -103987,11 +104006,8 @@ var runCommand = {
       });
       await writeReports(results, {
         outDir,
-        template: stringOption(values, "template"),
-        product: stringOption(values, "product"),
+        ...checklistInputs,
         metadata,
-        metadataFile,
-        offline: booleanOption(values, "offline"),
         baseline,
         sarifCategory: stringOption(values, "sarif-category")
       });

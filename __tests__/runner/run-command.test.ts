@@ -50,6 +50,12 @@ describe('run command', () => {
     await expect(main(['run', '--accelerator', 'bad name!'])).rejects.toThrow(UsageError);
     await expect(main(['run', '--cluster', 'kubeconfig', '--node-image', 'kindest/node:v1.35.0'])).rejects.toThrow(new UsageError('--node-image only applies to --cluster kind'));
     await expect(main(['run', '--cluster', 'kubeconfig', '--addons'])).rejects.toThrow(new UsageError('--addons only applies to --cluster kind'));
+    const bad = mkdtempSync(path.join(tmpdir(), 'aic-bad-'));
+    writeFileSync(path.join(bad, 'broken.yaml'), 'spec: [\n');
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--product', path.join(bad, 'missing.yaml')])).rejects.toThrow(/^product .*missing.yaml: no such file/);
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--product', path.join(bad, 'broken.yaml')])).rejects.toThrow(/broken.yaml:2: malformed YAML/);
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--metadata', path.join(bad, 'missing.yaml')])).rejects.toThrow(/^metadata file .*missing.yaml: no such file/);
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--template', 'ftp://example.com/t.yaml'])).rejects.toThrow(/--template must be a file path or an https URL/);
     await expect(main(['run', '--probe-option', 'gang-scheduling.windw-ms=1000'])).rejects.toThrow(/^--probe-option: no probe reads 'gang-scheduling.windw-ms' \(known: .*gang-scheduling.window-ms/);
   });
 

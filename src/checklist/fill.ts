@@ -111,6 +111,29 @@ async function startingText(input: ChecklistInput): Promise<{ text: string; sour
   return { text: generatedTemplate(version), source: `generated from the built-in catalog (Kubernetes ${version})` };
 }
 
+/**
+ * Reads and parses the local checklist inputs (--product, a --template path, --metadata file)
+ * and checks a --template URL's form, so that a bad one stops a run before it probes anything
+ * rather than after. Downloads are left to the render.
+ */
+export async function checkChecklistInputs(input: Pick<ChecklistInput, 'product' | 'template' | 'metadataFile' | 'offline'>): Promise<void> {
+  const { template } = input;
+  if (template && /^https:\/\//i.test(template)) {
+    if (input.offline && !input.product) throw new UsageError(`--template ${template} is a URL but --offline was given`);
+  } else if (template && /^[a-z]+:\/\//i.test(template)) {
+    throw new UsageError(`--template must be a file path or an https URL, not ${template}`);
+  }
+  for (const [file, what] of [
+    [input.product, 'product'],
+    [template && !/^https:\/\//i.test(template) ? template : undefined, 'template'],
+  ] as const) {
+    if (!file) continue;
+    const { doc } = parseYaml(await readLocal(file, what), file);
+    if (!isMap(doc.contents)) throw new UsageError(`${file}: not a checklist (the document is not a mapping)`);
+  }
+  if (input.metadataFile) await metadataFromFile(input.metadataFile);
+}
+
 async function metadataFromFile(file: string): Promise<Record<string, string>> {
   const text = await readLocal(file, 'metadata file');
   let data: unknown;

@@ -14,6 +14,7 @@ import { parseClusterMode, provisionCluster, type ProvisionedCluster } from '../
 import { KubeSession } from '../kube/client.js';
 import { catalogVersion, loadKubeConfig, serverVersion } from '../kube/connect.js';
 import { REPORT_FILES, writeReports } from '../report/index.js';
+import { checkChecklistInputs } from '../checklist/fill.js';
 import { readResultsFile } from '../report/results-file.js';
 import { newRunId, planRequirements, runSuite } from '../runner/index.js';
 import { sessionCluster } from '../runner/cluster.js';
@@ -103,7 +104,7 @@ export const runCommand: Command = {
     verbose: { type: 'boolean' },
   },
   async run(values, positionals) {
-    if (positionals.length > 0) throw new UsageError(`run takes no arguments, got '${positionals[0]}' (usage: ai-conformance ${USAGE})`);
+    if (positionals.length > 0) throw new UsageError(`run takes no arguments, got '${positionals[0]}' (see 'ai-conformance run --help')`);
     // Everything that can be checked without a cluster is checked first: bad input exits 2 at once.
     const outDir = stringOption(values, 'out') ?? './ai-conformance-results';
     const level = parseLevel(stringOption(values, 'level'));
@@ -136,6 +137,8 @@ export const runCommand: Command = {
       if (!knownOptions.has(key)) throw new UsageError(`--probe-option: no probe reads '${key}' (known: ${[...knownOptions].sort().join(', ') || 'none'})`);
     }
     const { metadata, metadataFile } = metadataOf(values);
+    const checklistInputs = { product: stringOption(values, 'product'), template: stringOption(values, 'template'), metadataFile, offline: booleanOption(values, 'offline') };
+    await checkChecklistInputs(checklistInputs);
     const baselineFile = stringOption(values, 'baseline');
     const baseline: RunResults | undefined = baselineFile ? await readResultsFile(baselineFile) : undefined;
 
@@ -201,11 +204,8 @@ export const runCommand: Command = {
 
       await writeReports(results, {
         outDir,
-        template: stringOption(values, 'template'),
-        product: stringOption(values, 'product'),
+        ...checklistInputs,
         metadata,
-        metadataFile,
-        offline: booleanOption(values, 'offline'),
         baseline,
         sarifCategory: stringOption(values, 'sarif-category'),
       });
