@@ -56012,7 +56012,7 @@ function exitCodeFor(results) {
 import { mkdir, readFile as readFile4, rm, writeFile } from "node:fs/promises";
 import path4 from "node:path";
 
-// src/report/escape.ts
+// src/secrets.ts
 var SECRET_PATTERNS = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
   [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, "[redacted-jwt]"],
@@ -56029,53 +56029,6 @@ function redactSecrets(text) {
 }
 function redactDeep(value) {
   return JSON.parse(JSON.stringify(value), (_key, v) => typeof v === "string" ? redactSecrets(v) : v);
-}
-var FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-function replaceControlChars(text) {
-  return text.replace(FORBIDDEN_CHARS, (c3) => `\\u{${c3.charCodeAt(0).toString(16)}}`);
-}
-function sanitize(text) {
-  return replaceControlChars(redactSecrets(String(text)));
-}
-var MENTION = /@(?=[A-Za-z0-9_-])/g;
-var ZWSP = "\u200B";
-var MARKDOWN_ESCAPES = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  "\\": "\\\\",
-  "`": "\\`",
-  "|": "\\|",
-  "*": "\\*",
-  _: "\\_",
-  "[": "\\[",
-  "]": "\\]",
-  "~": "\\~",
-  "#": "\\#",
-  "!": "\\!"
-};
-function escapeMarkdown(text) {
-  const oneLine2 = sanitize(text).replace(/\r\n|\r|\n|\t/g, " ");
-  return oneLine2.replace(/[&<>\\`|*_[\]~#!]/g, (c3) => MARKDOWN_ESCAPES[c3] ?? c3).replace(MENTION, `@${ZWSP}`);
-}
-function escapeHtml(text) {
-  return sanitize(text).replace(/\r\n|\r|\n|\t/g, " ").replace(/[&<>"']/g, (c3) => `&#${c3.charCodeAt(0)};`).replace(MENTION, `@${ZWSP}`);
-}
-function escapeXmlAttribute(text) {
-  return sanitize(text).replace(/[&<>"'\t\n\r]/g, (c3) => `&#${c3.charCodeAt(0)};`);
-}
-function escapeXmlText(text) {
-  return sanitize(text).replace(/[&<>]/g, (c3) => `&#${c3.charCodeAt(0)};`);
-}
-function escapeLogLine(text) {
-  return sanitize(text).replace(/\r\n|\r|\n/g, " \u23CE ");
-}
-function truncateText(text, max, ellipsis = "\u2026") {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max - ellipsis.length);
-  const code = text.charCodeAt(end - 1);
-  if (code >= 55296 && code <= 56319) end -= 1;
-  return `${text.slice(0, end)}${ellipsis}`;
 }
 
 // src/checklist/fill.ts
@@ -56422,6 +56375,55 @@ function requirementLines(yamlText) {
   } catch {
   }
   return lines;
+}
+
+// src/report/escape.ts
+var FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function replaceControlChars(text) {
+  return text.replace(FORBIDDEN_CHARS, (c3) => `\\u{${c3.charCodeAt(0).toString(16)}}`);
+}
+function sanitize(text) {
+  return replaceControlChars(redactSecrets(String(text)));
+}
+var MENTION = /@(?=[A-Za-z0-9_-])/g;
+var ZWSP = "\u200B";
+var MARKDOWN_ESCAPES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "\\": "\\\\",
+  "`": "\\`",
+  "|": "\\|",
+  "*": "\\*",
+  _: "\\_",
+  "[": "\\[",
+  "]": "\\]",
+  "~": "\\~",
+  "#": "\\#",
+  "!": "\\!"
+};
+function escapeMarkdown(text) {
+  const oneLine2 = sanitize(text).replace(/\r\n|\r|\n|\t/g, " ");
+  return oneLine2.replace(/[&<>\\`|*_[\]~#!]/g, (c3) => MARKDOWN_ESCAPES[c3] ?? c3).replace(MENTION, `@${ZWSP}`);
+}
+function escapeHtml(text) {
+  return sanitize(text).replace(/\r\n|\r|\n|\t/g, " ").replace(/[&<>"']/g, (c3) => `&#${c3.charCodeAt(0)};`).replace(MENTION, `@${ZWSP}`);
+}
+function escapeXmlAttribute(text) {
+  return sanitize(text).replace(/[&<>"'\t\n\r]/g, (c3) => `&#${c3.charCodeAt(0)};`);
+}
+function escapeXmlText(text) {
+  return sanitize(text).replace(/[&<>]/g, (c3) => `&#${c3.charCodeAt(0)};`);
+}
+function escapeLogLine(text) {
+  return sanitize(text).replace(/\r\n|\r|\n/g, " \u23CE ");
+}
+function truncateText(text, max, ellipsis = "\u2026") {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - ellipsis.length);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 55296 && code <= 56319) end -= 1;
+  return `${text.slice(0, end)}${ellipsis}`;
 }
 
 // src/report/format.ts
@@ -103597,8 +103599,9 @@ function endingOf(error) {
 }
 async function runSuite(options) {
   const clock = options.clock ?? systemClock;
-  const progress = options.progress ?? ((line) => process.stderr.write(`${line}
+  const write = options.progress ?? ((line) => process.stderr.write(`${line}
 `));
+  const progress = (line) => write(redactSecrets(line));
   const runSignal = options.signal ?? new AbortController().signal;
   const startedAt = /* @__PURE__ */ new Date();
   const runStart = clock.now();
@@ -108493,7 +108496,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error) => {
-    process.stderr.write(`ai-conformance: ${oneLine(error)}
+    process.stderr.write(`ai-conformance: ${redactSecrets(oneLine(error))}
 `);
     if (process.env.AI_CONFORMANCE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}
 `);

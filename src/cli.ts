@@ -3,13 +3,14 @@
 
 import { exitCodeOf, oneLine } from './errors.js';
 import { main } from './main.js';
+import { redactSecrets } from './secrets.js';
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`ai-conformance: ${oneLine(error)}\n`);
+    process.stderr.write(`ai-conformance: ${redactSecrets(oneLine(error))}\n`);
     if (process.env.AI_CONFORMANCE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeOf(error);
   },

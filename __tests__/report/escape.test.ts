@@ -5,9 +5,9 @@ import {
   escapeMarkdown,
   escapeXmlAttribute,
   escapeXmlText,
-  redactSecrets,
   truncateText,
 } from '../../src/report/escape.js';
+import { redactSecrets } from '../../src/secrets.js';
 import { HOSTILE } from './samples.js';
 
 // What must never survive escaping for Markdown, whatever the input.

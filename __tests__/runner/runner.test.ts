@@ -42,6 +42,23 @@ describe('runSuite verdicts', () => {
     expect(cluster.cleanedUp).toBe(1);
   });
 
+  it('never prints a credential that cluster text carries into a progress line', async () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl';
+    const lines: string[] = [];
+    await runSuite(
+      options(new MemoryCluster(), [
+        probe('ai_inference', async (ctx) => {
+          ctx.log.info(`pod log says token: ${token}`);
+          await ctx.check('class accepted', async () => {
+            throw new CheckFailure(`the API answered: Authorization: Bearer ${token}`);
+          });
+        }),
+      ], { progress: (line) => lines.push(line) }),
+    );
+    expect(lines.some((line) => line.includes('[redacted'))).toBe(true);
+    expect(lines.join('\n')).not.toContain(token);
+  });
+
   it('fails on the first failed check even when later checks pass', async () => {
     const cluster = new MemoryCluster();
     const results = await runSuite(

@@ -9,7 +9,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResults } from '../model/results.js';
-import { redactDeep } from './escape.js';
+import { redactDeep } from '../secrets.js';
 import { renderChecklist } from '../checklist/fill.js';
 import { requirementLines } from '../checklist/lines.js';
 import { renderE2eLog } from './e2e-log.js';

@@ -3,6 +3,7 @@
 // abort signal; turns what each recorded into a verdict; then deletes everything the run created
 // and counts what is left (`leaked`).
 
+import { redactSecrets } from '../secrets.js';
 import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
 import type { ProbeViewOptions } from '../kube/client.js';
@@ -88,7 +89,9 @@ function endingOf(error: unknown): ProbeEnding {
 
 export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
   const clock = options.clock ?? systemClock;
-  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const write = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Progress lines carry cluster text (reasons, API errors) into CI logs.
+  const progress = (line: string) => write(redactSecrets(line));
   const runSignal = options.signal ?? new AbortController().signal;
   const startedAt = new Date();
   const runStart = clock.now();
