@@ -66680,9 +66680,9 @@ function parseClusterMode(value) {
   if (CLUSTER_MODES.includes(value)) return value;
   throw new UsageError(`unknown --cluster '${value}' (expected one of: ${CLUSTER_MODES.join(", ")})`);
 }
-function parseKubernetesVersion2(value) {
-  const short = value.replace(/^v/, "").split(".").slice(0, 2).join(".");
-  if (KUBERNETES_VERSIONS.includes(short)) return short;
+function requireKubernetesVersion(value) {
+  const version = parseKubernetesVersion(value);
+  if (version) return version;
   throw new UsageError(`unsupported Kubernetes version '${value}' (supported: ${KUBERNETES_VERSIONS.join(", ")})`);
 }
 async function provisionCluster(opts) {
@@ -104052,7 +104052,7 @@ var kindUpCommand = {
     const name = stringOption(values, "name") ?? DEFAULT_CLUSTER_NAME;
     const kubeconfigOut = path19.resolve(stringOption(values, "kubeconfig") ?? path19.join(homedir2(), ".kube", `ai-conformance-${name}.yaml`));
     const cluster = await createKindCluster({
-      kubernetesVersion: parseKubernetesVersion2(versionFlag),
+      kubernetesVersion: requireKubernetesVersion(versionFlag),
       name,
       nodeImage: stringOption(values, "node-image"),
       addons: booleanOption(values, "addons"),

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectKubeconfig, kubeconfigFromEnv, looksLikeKubeconfigContent } from '../../src/cluster/kubeconfig.js';
-import { parseClusterMode, parseKubernetesVersion, provisionCluster } from '../../src/cluster/index.js';
+import { parseClusterMode, requireKubernetesVersion, provisionCluster } from '../../src/cluster/index.js';
 import { exitCodeOf } from '../../src/errors.js';
 
 const TOKEN = 'sha256~SuperSecretTokenValue0123456789';
@@ -134,8 +134,8 @@ describe('kubeconfig provider', () => {
     expect(parseClusterMode(undefined)).toBe('auto');
     expect(parseClusterMode('kind')).toBe('kind');
     expect(() => parseClusterMode('minikube')).toThrow("unknown --cluster 'minikube' (expected one of: kind, kubeconfig, in-cluster, auto)");
-    expect(parseKubernetesVersion('v1.34.2')).toBe('1.34');
-    expect(() => parseKubernetesVersion('1.30')).toThrow("unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36)");
+    expect(requireKubernetesVersion('v1.34.2')).toBe('1.34');
+    expect(() => requireKubernetesVersion('1.30')).toThrow("unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36)");
   });
 
   it('--addons outside kind mode is a usage error', async () => {

@@ -19,7 +19,7 @@
 //   ClusterUnreachableError, exit 3: no usable cluster), each with a one-line message.
 
 import { UsageError } from '../errors.js';
-import { KUBERNETES_VERSIONS, type KubernetesVersion } from '../requirements/catalog.js';
+import { KUBERNETES_VERSIONS, parseKubernetesVersion, type KubernetesVersion } from '../requirements/catalog.js';
 import { createKindCluster, type KindOptions } from './kind.js';
 import { connectKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 
@@ -64,9 +64,10 @@ export function parseClusterMode(value: string | undefined): ClusterMode {
   throw new UsageError(`unknown --cluster '${value}' (expected one of: ${CLUSTER_MODES.join(', ')})`);
 }
 
-export function parseKubernetesVersion(value: string): KubernetesVersion {
-  const short = value.replace(/^v/, '').split('.').slice(0, 2).join('.');
-  if ((KUBERNETES_VERSIONS as readonly string[]).includes(short)) return short as KubernetesVersion;
+/** The catalog's version parser, for flags: an unsupported version is a usage error. */
+export function requireKubernetesVersion(value: string): KubernetesVersion {
+  const version = parseKubernetesVersion(value);
+  if (version) return version;
   throw new UsageError(`unsupported Kubernetes version '${value}' (supported: ${KUBERNETES_VERSIONS.join(', ')})`);
 }
 

@@ -3,7 +3,7 @@
 
 import { booleanOption, stringOption, type Command } from './command.js';
 import { UsageError } from '../errors.js';
-import { createKindCluster, deleteKindCluster, DEFAULT_CLUSTER_NAME, parseKubernetesVersion } from '../cluster/index.js';
+import { createKindCluster, deleteKindCluster, DEFAULT_CLUSTER_NAME, requireKubernetesVersion } from '../cluster/index.js';
 import { KUBERNETES_VERSIONS } from '../requirements/catalog.js';
 import path from 'node:path';
 import { homedir } from 'node:os';
@@ -30,7 +30,7 @@ export const kindUpCommand: Command = {
     const name = stringOption(values, 'name') ?? DEFAULT_CLUSTER_NAME;
     const kubeconfigOut = path.resolve(stringOption(values, 'kubeconfig') ?? path.join(homedir(), '.kube', `ai-conformance-${name}.yaml`));
     const cluster = await createKindCluster({
-      kubernetesVersion: parseKubernetesVersion(versionFlag),
+      kubernetesVersion: requireKubernetesVersion(versionFlag),
       name,
       nodeImage: stringOption(values, 'node-image'),
       addons: booleanOption(values, 'addons'),
