@@ -173,7 +173,8 @@ async function run(ctx: ProbeContext): Promise<void> {
 
 export const clusterAutoscalingProbe: Probe = {
   id: 'cluster_autoscaling',
-  timeoutMs: 2_700_000,
+  // Above its own waits: up to 16 pods placed (120 s each), scale-up 900 s, scale-down 1,200 s.
+  timeoutMs: 4_200_000,
   exclusive: ['accelerators'],
   options: ['cluster-autoscaling.max-pods', 'cluster-autoscaling.place-ms', 'cluster-autoscaling.scale-down-ms', 'cluster-autoscaling.scale-up-ms'],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },

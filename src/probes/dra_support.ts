@@ -156,7 +156,9 @@ async function run(ctx: ProbeContext): Promise<void> {
 export const draSupport: Probe = {
   id: 'dra_support',
   versions: ['1.33', '1.34', '1.35'],
-  timeoutMs: 5 * 60_000,
+  shares: ['accelerators'],
+  // Above its own waits (claim allocated 120 s, pod running 180 s), so they report, not the timeout.
+  timeoutMs: 6 * 60_000,
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run,
 };

@@ -206,8 +206,9 @@ async function run(ctx: ProbeContext): Promise<void> {
 
 export const podAutoscalingProbe: Probe = {
   id: 'pod_autoscaling',
-  timeoutMs: 900_000,
-  exclusive: [],
+  shares: ['accelerators'],
+  // Above its own waits (ready 180 s, metric 300 s, up 300 s, down 300 s + stabilisation).
+  timeoutMs: 1_200_000,
   options: ['pod-autoscaling.metric-ms', 'pod-autoscaling.ready-ms', 'pod-autoscaling.scale-ms'],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run,

@@ -114,6 +114,12 @@ export interface Probe {
    * pool); probes sharing a name never run at the same time.
    */
   exclusive?: readonly string[];
+  /**
+   * Resources the probe uses alongside other probes that share them, but never while a probe
+   * holds them exclusively (e.g. "accelerators": a few devices, while cluster_autoscaling needs
+   * every device of the pool).
+   */
+  shares?: readonly string[];
   /** Default timeout; --timeout overrides. */
   timeoutMs: number;
   /** The --probe-option keys this probe reads; any other key is rejected as a typo. */

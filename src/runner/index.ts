@@ -119,6 +119,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
   const runnable = shortestExclusiveFirst(options.plan.filter((entry): entry is Extract<PlanEntry, { action: 'run' }> => entry.action === 'run'));
   const tasks = runnable.map((entry) => ({
     exclusive: entry.source.probe.exclusive,
+    shares: entry.source.probe.shares,
     start: async () => {
       results.set(entry.requirement.id, await runOne(entry));
     },
