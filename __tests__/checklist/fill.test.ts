@@ -204,4 +204,88 @@ describe('renderChecklist', () => {
     writeFileSync(meta, 'platformName: [a]\n');
     await expect(renderChecklist({ results: results('1.35', {}), metadataFile: meta, evidence: [], offline: true })).rejects.toThrow(/platformName must be a string/);
   });
+  it('replaces block-scalar notes without joining the next key onto their line', async () => {
+    const product = path.join(work, 'block-notes.yaml');
+    writeFileSync(
+      product,
+      'spec:\n  schedulingOrchestration:\n    - id: gang_scheduling\n      status: ""\n      notes: |\n        first line\n        second line\n      evidence: []\n' +
+        '    - id: cluster_autoscaling\n      notes: >-\n        folded\n        text\n\n      status: ""\n',
+    );
+    const out = await renderChecklist({ results: results('1.35', { gang_scheduling: 'failed', cluster_autoscaling: 'not-applicable' }, { cluster_autoscaling: { notes: 'No node groups.' } }), product, evidence: EVIDENCE, offline: true });
+    // The vendor's block notes on the failed entry are theirs and stay; the N/A entry's are replaced.
+    expect(out.text).toContain('      notes: |\n        first line\n        second line\n      evidence: ["junit_01.xml", "e2e.log"]\n');
+    expect(out.text).toContain('      notes: "No node groups."\n\n      status: "N/A"\n');
+    const doc = parse(out.text) as { spec: { schedulingOrchestration: Array<{ id: string; status: string; notes: string; evidence: string[] }> } };
+    expect(doc.spec.schedulingOrchestration[1]).toMatchObject({ status: 'N/A', notes: 'No node groups.', evidence: EVIDENCE });
+  });
+
+  it('replaces a block scalar that ends the file, and a literal block on a failed entry that was ours', async () => {
+    const product = path.join(work, 'block-last.yaml');
+    writeFileSync(product, 'metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: ""\n      notes: |\n        k8s-ai-conformance 0.0.9: old reason\n');
+    const out = await renderChecklist({ results: results('1.35', { robust_controller: 'failed' }), product, evidence: [], offline: true });
+    expect(out.text).toBe('metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: "Not Implemented"\n      notes: "k8s-ai-conformance 0.1.0: reason for robust_controller"\n');
+  });
+
+  it('fills an empty value followed by a comment with a space before the #', async () => {
+    const product = path.join(work, 'empty-comment.yaml');
+    writeFileSync(product, 'spec:\n  schedulingOrchestration:\n    - id: cluster_autoscaling\n      status:   # Implemented, Not Implemented, Partially Implemented, N/A\n      evidence: # files or URLs\n      notes: # why\n');
+    const out = await renderChecklist({ results: results('1.35', { cluster_autoscaling: 'not-applicable' }), product, evidence: EVIDENCE, offline: true });
+    expect(out.text).toContain('      status:   "N/A" # Implemented, Not Implemented, Partially Implemented, N/A\n');
+    expect(out.text).toContain('      evidence: ["junit_01.xml", "e2e.log"] # files or URLs\n');
+    expect(out.text).toContain('      notes: "reason for cluster_autoscaling" # why\n');
+    const doc = parse(out.text) as { spec: { schedulingOrchestration: Array<{ status: string; notes: string; evidence: string[] }> } };
+    expect(doc.spec.schedulingOrchestration[0]).toMatchObject({ status: 'N/A', notes: 'reason for cluster_autoscaling', evidence: EVIDENCE });
+  });
+
+  it('refuses to return a checklist its edits would leave unparsable, naming the file', async () => {
+    // A mapping where a status string belongs: replacing it textually would join the next key on.
+    const product = path.join(work, 'status-map.yaml');
+    writeFileSync(product, 'spec:\n  operator:\n    - id: robust_controller\n      status:\n        odd: shape\n      notes: ""\n');
+    await expect(renderChecklist({ results: results('1.35', { robust_controller: 'passed' }), product, evidence: [], offline: true })).rejects.toThrow(
+      new RegExp(`^${product.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: filling it would produce invalid YAML \\(.+\\); it was not written`),
+    );
+  });
+
+  it('never writes a proposed requirement into the checklist', async () => {
+    const product = path.join(work, 'proposed.yaml');
+    writeFileSync(product, 'metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: ""\n');
+    const base = results('1.35', { robust_controller: 'passed', gang_scheduling: 'passed' });
+    const proposed = { ...base, requirements: base.requirements.map((r) => (r.id === 'gang_scheduling' ? { ...r, id: 'proposed_thing', proposed: true } : r)) };
+    const out = await renderChecklist({ results: proposed, product, evidence: [], offline: true });
+    expect(out.text).toBe('metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: "Implemented"\n');
+    // Even when the checklist already has an entry with that id.
+    writeFileSync(product, 'spec:\n  schedulingOrchestration:\n    - id: proposed_thing\n      status: ""\n');
+    const again = await renderChecklist({ results: proposed, product, evidence: [], offline: true });
+    expect(again.text).toContain('    - id: proposed_thing\n      status: ""\n  operator:');
+  });
+
+  it('passed clears only notes an earlier fill wrote; a vendor\'s own notes stay', async () => {
+    const product = path.join(work, 'notes-passed.yaml');
+    writeFileSync(
+      product,
+      'spec:\n  operator:\n    - id: robust_controller\n      status: "Not Implemented"\n      notes: "k8s-ai-conformance 0.0.9: webhook did not reject"\n' +
+        '  networking:\n    - id: ai_inference\n      status: ""\n      notes: "Served by our managed gateway."\n' +
+        '  observability:\n    - id: accelerator_metrics\n      status: ""\n      notes: "k8s-ai-conformance 0.1.0 could not decide: timeout"\n',
+    );
+    const out = await renderChecklist({ results: results('1.35', { robust_controller: 'passed', ai_inference: 'passed', accelerator_metrics: 'passed' }), product, evidence: [], offline: true });
+    const doc = parse(out.text) as { spec: Record<string, Array<{ status: string; notes: string }>> };
+    expect(doc.spec.operator?.[0]).toEqual({ id: 'robust_controller', status: 'Implemented', notes: '' });
+    expect(doc.spec.networking?.[0]).toEqual({ id: 'ai_inference', status: 'Implemented', notes: 'Served by our managed gateway.' });
+    expect(doc.spec.observability?.[0]).toEqual({ id: 'accelerator_metrics', status: 'Implemented', notes: '' });
+  });
+
+  it('failed writes notes only over empty notes or ours, never over a vendor\'s', async () => {
+    const product = path.join(work, 'notes-failed.yaml');
+    writeFileSync(
+      product,
+      'spec:\n  operator:\n    - id: robust_controller\n      status: ""\n      notes: "k8s-ai-conformance 0.0.9: old reason"\n' +
+        '  networking:\n    - id: ai_inference\n      status: ""\n      notes: "Fix scheduled for Q3."\n' +
+        '  observability:\n    - id: accelerator_metrics\n      status: ""\n      notes:\n',
+    );
+    const out = await renderChecklist({ results: results('1.35', { robust_controller: 'failed', ai_inference: 'failed', accelerator_metrics: 'failed' }), product, evidence: [], offline: true });
+    const doc = parse(out.text) as { spec: Record<string, Array<{ status: string; notes: string }>> };
+    expect(doc.spec.operator?.[0]?.notes).toBe('k8s-ai-conformance 0.1.0: reason for robust_controller');
+    expect(doc.spec.networking?.[0]).toMatchObject({ status: 'Not Implemented', notes: 'Fix scheduled for Q3.' });
+    expect(doc.spec.observability?.[0]?.notes).toBe('k8s-ai-conformance 0.1.0: reason for accelerator_metrics');
+  });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STICKY_MARKER, COMMENT_TRUNCATED_NOTE, stickyBody, upsertStickyComment } from '../../src/github/comment.js';
+import { STICKY_MARKER, COMMENT_TRUNCATED_NOTE, stickyBody, stickyMarker, upsertStickyComment } from '../../src/github/comment.js';
 import { COMMENT_MAX_CHARS } from '../../src/github/limits.js';
 import { startFakeGitHub, type FakeGitHub } from './fakeGitHub.js';
 
@@ -32,7 +32,7 @@ describe('sticky PR comment', () => {
   });
 
   it('pages through more than 100 comments to find its own', async () => {
-    for (let i = 0; i < 250; i += 1) gh.comments.push({ id: i + 1, body: i === 230 ? `${STICKY_MARKER}\nold` : `comment ${i}`, user: { login: 'someone' } });
+    for (let i = 0; i < 250; i += 1) gh.comments.push({ id: i + 1, body: i === 230 ? `${STICKY_MARKER}\nold` : `comment ${i}`, user: i === 230 ? { login: 'github-actions[bot]', type: 'Bot' } : { login: 'someone', type: 'User' } });
     const outcome = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\nnew`, baseUrl: gh.baseUrl });
     expect(outcome).toEqual({ action: 'updated', id: 231, truncated: false });
     expect(gh.comments).toHaveLength(250);
@@ -47,6 +47,40 @@ describe('sticky PR comment', () => {
     const outcome = await upsertStickyComment({ token: 't', pr, body: 'ours', baseUrl: gh.baseUrl });
     expect(outcome.action).toBe('created');
     expect(gh.comments).toHaveLength(2);
+  });
+
+  it('ignores a person\'s comment that carries the marker and creates its own', async () => {
+    gh.comments.push({ id: 1, body: `${STICKY_MARKER}\nplanted by a participant`, user: { login: 'mallory', type: 'User' } });
+    const outcome = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\nreport`, baseUrl: gh.baseUrl });
+    expect(outcome.action).toBe('created');
+    expect(gh.comments.map((c) => c.body)).toEqual([`${STICKY_MARKER}\nplanted by a participant`, `${STICKY_MARKER}\nreport`]);
+    expect(gh.requests.some((r) => r.startsWith('PATCH'))).toBe(false);
+  });
+
+  it('ignores a bot comment that only quotes the marker further down', async () => {
+    gh.comments.push({ id: 1, body: `> quoted:\n${STICKY_MARKER}`, user: { login: 'other[bot]', type: 'Bot' } });
+    const outcome = await upsertStickyComment({ token: 't', pr, body: 'report', baseUrl: gh.baseUrl });
+    expect(outcome.action).toBe('created');
+    expect(gh.comments[0]?.body).toBe(`> quoted:\n${STICKY_MARKER}`);
+  });
+
+  it('keeps one comment per SARIF category: matrix jobs do not overwrite each other', async () => {
+    const a = stickyMarker('k8s-1.34');
+    const b = stickyMarker('k8s-1.35');
+    expect(a).toBe('<!-- ai-conformance:sticky:k8s-1.34 -->');
+    await upsertStickyComment({ token: 't', pr, body: `${a}\njob a`, marker: a, baseUrl: gh.baseUrl });
+    await upsertStickyComment({ token: 't', pr, body: `${b}\njob b`, marker: b, baseUrl: gh.baseUrl });
+    await upsertStickyComment({ token: 't', pr, body: 'default', baseUrl: gh.baseUrl });
+    const again = await upsertStickyComment({ token: 't', pr, body: `${a}\njob a, run 2`, marker: a, baseUrl: gh.baseUrl });
+    expect(again.action).toBe('updated');
+    expect(gh.comments.map((c) => c.body)).toEqual([`${a}\njob a, run 2`, `${b}\njob b`, `${STICKY_MARKER}\ndefault`]);
+  });
+
+  it('stickyMarker: no category keeps the default; unsafe characters cannot close the comment', () => {
+    expect(stickyMarker()).toBe(STICKY_MARKER);
+    expect(stickyMarker('   ')).toBe(STICKY_MARKER);
+    expect(stickyMarker('x --> <b>@all</b>')).toBe('<!-- ai-conformance:sticky:x_--_b_all_/b_ -->');
+    expect(stickyMarker('a'.repeat(500)).length).toBe('<!-- ai-conformance:sticky: -->'.length + 100);
   });
 
   it('turns a 403 (fork PR, read-only token) into a skip with a reason, not a failure', async () => {

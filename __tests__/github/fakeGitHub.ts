@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface FakeComment {
   id: number;
   body: string;
-  user: { login: string };
+  /** type as GitHub reports it: 'Bot' for github-actions[bot], 'User' for people. */
+  user: { login: string; type?: string };
 }
 
 export interface FakeGitHub {
@@ -55,7 +56,7 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
     if (req.method === 'POST' && url.pathname === listPath) {
       const { body } = JSON.parse(await readBody(req)) as { body: string };
       if (body.length > 65_536) return send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
-      const comment = { id: nextId++, body, user: { login: 'github-actions[bot]' } };
+      const comment = { id: nextId++, body, user: { login: 'github-actions[bot]', type: 'Bot' } };
       state.comments.push(comment);
       send(201, comment);
       return;

@@ -120,4 +120,18 @@ describe('publish', () => {
     rmSync(path.join(out, 'results.json'));
     await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(`${path.join(out, 'results.json')} is missing or not JSON; did the run write its reports?`);
   });
+  it('uses the marker run wrote into comment.md, or the one for --sarif-category, to find its comment', async () => {
+    const marker = '<!-- ai-conformance:sticky:k8s-1.34 -->';
+    writeFileSync(path.join(out, 'comment.md'), `${marker}\n## Job 1.34\n`);
+    gh.comments.push({ id: 7, body: `${STICKY_MARKER}\n## other job`, user: { login: 'github-actions[bot]', type: 'Bot' } });
+    const first = await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) });
+    expect(first.comment.action).toBe('created');
+    const second = await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, sarifCategory: 'k8s-1.34', notice: (m) => notices.push(m) });
+    expect(second.comment.action).toBe('updated');
+    expect(gh.comments.map((c) => c.body)).toEqual([`${STICKY_MARKER}\n## other job`, `${marker}\n## Job 1.34\n`]);
+    // Without comment.md the summary is posted, under the category's marker.
+    rmSync(path.join(out, 'comment.md'));
+    await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, sarifCategory: 'k8s-1.34', notice: (m) => notices.push(m) });
+    expect(gh.comments[1]?.body).toBe(`${marker}\n## Summary\n`);
+  });
 });

@@ -44,6 +44,24 @@ describe('escapeMarkdown', () => {
     expect(escapeMarkdown('mail ops@example.com')).toBe('mail ops@\u200Bexample.com');
   });
 
+  it('shows bidi overrides and zero-width characters, so text cannot be hidden or reversed', () => {
+    expect(escapeMarkdown('ok \u202Edeliaf\u202C')).toBe('ok \\\\u{202e}deliaf\\\\u{202c}');
+    expect(escapeMarkdown('a\u2066b\u2069')).toBe('a\\\\u{2066}b\\\\u{2069}');
+    expect(escapeMarkdown('pass\u200Bed\u200D\u200F\uFEFF')).toBe('pass\\\\u{200b}ed\\\\u{200d}\\\\u{200f}\\\\u{feff}');
+    expect(escapeHtml('x\u202Ey')).toBe('x\\u{202e}y');
+    expect(escapeXmlText('x\u200By')).toBe('x\\u{200b}y');
+    expect(escapeLogLine('x\u2067y')).toBe('x\\u{2067}y');
+    for (const c of ['\u202A', '\u202B', '\u202D', '\u2068', '\u200C', '\u200E']) expect(escapeMarkdown(`a${c}b`)).not.toContain(c);
+  });
+
+  it('still defuses mentions with its own zero-width space, while a zero-width space in the input shows', () => {
+    expect(escapeMarkdown('@octocat')).toBe('@\u200Boctocat');
+    expect(escapeHtml('@octocat')).toBe('@\u200Boctocat');
+    // An input that tries to pre-place the ZWSP gets it shown, and the mention is still defused.
+    expect(escapeMarkdown('\u200B@octocat')).toBe('\\\\u{200b}@\u200Boctocat');
+    expect(escapeMarkdown('@\u200Boctocat')).toBe('@\\\\u{200b}octocat');
+  });
+
   it('shows control characters instead of passing them through', () => {
     expect(escapeMarkdown('a\u001bb')).toBe('a\\\\u{1b}b');
     expect(escapeMarkdown('x\ud800y')).toBe('x\\\\u{d800}y');

@@ -57,18 +57,44 @@ describe('writeReports', () => {
     expect(await readFile(written.resultsJson, 'utf8')).toContain('Bearer [redacted]');
   });
 
-  it('fills PRODUCT.yaml with the evidence files written beside it and the run URL', async () => {
+  it('fills PRODUCT.yaml with the evidence files written beside it and, for a public repository, the run URL', async () => {
     const results = sample('all-pass-1.35');
     const outDir = path.join(tmp, 'product');
-    const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp });
+    const event = path.join(tmp, 'public-event.json');
+    await writeFile(event, JSON.stringify({ repository: { full_name: 'acme/platform', private: false } }));
+    const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp, env: { GITHUB_EVENT_PATH: event } });
     const product = await readFile(written.product, 'utf8');
-    expect(evidenceFor(results)).toEqual(['junit_01.xml', 'e2e.log', results.runUrl]);
+    expect(evidenceFor(results, { publicRepository: true })).toEqual(['junit_01.xml', 'e2e.log', results.runUrl]);
     expect(product).toContain('junit_01.xml');
     expect(product).toContain('e2e.log');
     expect(product).toContain(results.runUrl);
     expect(product.match(/status: "?Implemented"?/g)).toHaveLength(results.requirements.length);
     expect(existsSync(path.join(path.dirname(written.product), 'junit_01.xml'))).toBe(true);
     expect(existsSync(path.join(path.dirname(written.product), 'e2e.log'))).toBe(true);
+  });
+
+  it('leaves the run URL out of the checklist unless the repository is known to be public; the summary keeps it', async () => {
+    const results = sample('all-pass-1.35');
+    expect(results.runUrl).toMatch(/^https:\/\//);
+    const privateEvent = path.join(tmp, 'private-event.json');
+    await writeFile(privateEvent, JSON.stringify({ repository: { full_name: 'acme/platform', private: true } }));
+    const unreadable = path.join(tmp, 'no-such-event.json');
+    for (const [name, env] of [['private', { GITHUB_EVENT_PATH: privateEvent }], ['no-event', {}], ['unreadable', { GITHUB_EVENT_PATH: unreadable }]] as const) {
+      const written = await writeReports(results, { outDir: path.join(tmp, `runurl-${name}`), offline: true, repoRoot: tmp, env });
+      const product = await readFile(written.product, 'utf8');
+      expect(product, name).toContain('junit_01.xml');
+      expect(product, name).not.toContain(results.runUrl);
+      expect(await readFile(written.summary, 'utf8'), name).toContain(results.runUrl);
+    }
+    expect(evidenceFor(results, { publicRepository: false })).toEqual(['junit_01.xml', 'e2e.log']);
+  });
+
+  it('marks comment.md with the SARIF category, so matrix jobs keep separate sticky comments', async () => {
+    const results = sample('mixed-1.35');
+    const withCategory = await writeReports(results, { outDir: path.join(tmp, 'cat-a'), offline: true, repoRoot: tmp, sarifCategory: 'gpu nodes/1.35' });
+    expect((await readFile(withCategory.comment, 'utf8')).split('\n')[0]).toBe('<!-- ai-conformance:sticky:gpu_nodes/1.35 -->');
+    const plain = await writeReports(results, { outDir: path.join(tmp, 'cat-none'), offline: true, repoRoot: tmp });
+    expect((await readFile(plain.comment, 'utf8')).split('\n')[0]).toBe('<!-- ai-conformance:sticky -->');
   });
 
   it('points SARIF at the id lines of a PRODUCT.yaml inside the repository', async () => {

@@ -63,9 +63,12 @@ export class Editor {
     if (isScalar(node) && typeof node.value === 'string' && node.value === value) return;
     if (isScalar(node) && node.range) {
       const style = node.value === null ? undefined : node.type;
-      const rendered = renderScalar(value, style === 'BLOCK_FOLDED' || style === 'BLOCK_LITERAL' ? undefined : style);
-      if (node.value === null && node.range[0] === node.range[1]) this.edits.push({ start: node.range[0], end: node.range[1], text: ` ${rendered}` });
-      else this.edits.push({ start: node.range[0], end: node.range[1], text: rendered });
+      const block = style === 'BLOCK_FOLDED' || style === 'BLOCK_LITERAL';
+      const rendered = renderScalar(value, block ? undefined : style);
+      if (node.value === null && node.range[0] === node.range[1]) this.insertValue(node.range[0], rendered);
+      // A block scalar's range runs through its last line break; keep that break, or the next
+      // key would be joined onto our line.
+      else this.edits.push({ start: node.range[0], end: block ? this.contentEnd(node.range[0], node.range[1]) : node.range[1], text: rendered });
       return;
     }
     this.replaceValue(pair, ` ${renderScalar(value)}`);
@@ -95,12 +98,29 @@ export class Editor {
     const merged = [...existing, ...values.filter((v) => !existing.includes(v))];
     const flow = `[${merged.map((v) => JSON.stringify(v)).join(', ')}]`;
     if (isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1]) {
-      this.edits.push({ start: node.range[0], end: node.range[1], text: ` ${flow}` });
+      this.insertValue(node.range[0], flow);
     } else this.replaceValue(pair, node?.range ? flow : ` ${flow}`);
   }
 
   private addOrFail(map: YAMLMap, line: string): void {
     if (!this.addKey(map, line)) throw new UsageError(`cannot add '${line.split(':')[0]}' at line ${this.lineOf(map)}: only non-empty block mappings can be extended`);
+  }
+
+  /**
+   * Writes a value where an empty one was. The empty value's offset can be a comment's `#`
+   * (`status:   # Implemented, …`); YAML needs a space between a value and its comment.
+   */
+  private insertValue(at: number, rendered: string): void {
+    const before = /[ \t]/.test(this.text[at - 1] ?? '') ? '' : ' ';
+    const after = this.text[at] === '#' ? ' ' : '';
+    this.edits.push({ start: at, end: at, text: `${before}${rendered}${after}` });
+  }
+
+  /** End of a block scalar's last non-blank character, never before its header indicator. */
+  private contentEnd(start: number, end: number): number {
+    let at = end;
+    while (at > start + 1 && /\s/.test(this.text[at - 1] ?? '')) at -= 1;
+    return at;
   }
 
   private lineOf(node: Node): number {

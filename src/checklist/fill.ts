@@ -157,23 +157,59 @@ function oneLineText(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * When notes may be written: 'always'; 'empty' (only into blank notes); 'ours' (only over notes
+ * an earlier fill wrote); 'empty-or-ours'. A vendor's own notes are never overwritten by a verdict
+ * that has nothing to explain.
+ */
+type NotesMode = 'always' | 'empty' | 'ours' | 'empty-or-ours';
+
+interface EntryUpdate {
+  status?: string;
+  notes?: string;
+  notesMode?: NotesMode;
+  evidence?: string[];
+}
+
 /** Status, notes and evidence to write for one result; undefined = leave the entry alone. */
-function entryUpdate(r: RequirementResult, evidence: string[], tool: string): { status?: string; notes?: string; evidence?: string[]; notesOnlyIfEmpty?: boolean } | undefined {
+function entryUpdate(r: RequirementResult, evidence: string[], tool: string): EntryUpdate | undefined {
   switch (r.verdict) {
     case 'passed':
-      return { status: 'Implemented', evidence };
+      // A failure note from an earlier fill would contradict "Implemented"; the vendor's stays.
+      return { status: 'Implemented', notes: '', notesMode: 'ours', evidence };
     case 'failed': {
       const partial = r.checks.some((c) => c.verdict === 'passed') && r.checks.some((c) => c.verdict === 'failed');
-      return { status: partial ? 'Partially Implemented' : 'Not Implemented', notes: oneLineText(`${tool}: ${r.reason}`), evidence };
+      return { status: partial ? 'Partially Implemented' : 'Not Implemented', notes: oneLineText(`${tool}: ${r.reason}`), notesMode: 'empty-or-ours', evidence };
     }
     case 'not-applicable':
-      return { status: 'N/A', notes: oneLineText(r.notes || r.reason) || 'Not applicable to this platform.', evidence };
+      return { status: 'N/A', notes: oneLineText(r.notes || r.reason) || 'Not applicable to this platform.', notesMode: 'always', evidence };
     case 'error':
-      return { notes: oneLineText(`${tool} could not decide: ${r.reason}`), notesOnlyIfEmpty: true };
+      return { notes: oneLineText(`${tool} could not decide: ${r.reason}`), notesMode: 'empty' };
     case 'manual':
-      return { notes: oneLineText(`Needs manual attestation: ${r.reason}`), notesOnlyIfEmpty: true };
+      return { notes: oneLineText(`Needs manual attestation: ${r.reason}`), notesMode: 'empty' };
     case 'skipped':
       return undefined;
+  }
+}
+
+/** Notes this tool wrote (any version): "<name> <version>: …" or "<name> <version> could not decide: …". */
+export function isToolNote(notes: string, toolName: string): boolean {
+  const name = toolName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${name} \\S+(?: could not decide)?: `).test(notes);
+}
+
+function mayWriteNotes(mode: NotesMode, current: unknown, toolName: string): boolean {
+  const empty = current === null || current === undefined || current === '';
+  const ours = typeof current === 'string' && isToolNote(current, toolName);
+  switch (mode) {
+    case 'always':
+      return true;
+    case 'empty':
+      return empty;
+    case 'ours':
+      return ours;
+    case 'empty-or-ours':
+      return empty || ours;
   }
 }
 
@@ -211,6 +247,8 @@ export async function renderChecklist(input: ChecklistInput): Promise<{ text: st
   const spec = root.get('spec', true);
   const added = new Map<string, string[][]>();
   for (const r of results.requirements) {
+    // Proposed requirements are not in any CNCF template; the submission must not carry them.
+    if (r.proposed) continue;
     const update = entryUpdate(r, input.evidence, tool);
     if (!update) continue;
     const category = isMap(spec) ? spec.get(r.category, true) : undefined;
@@ -229,10 +267,7 @@ export async function renderChecklist(input: ChecklistInput): Promise<{ text: st
     }
     const map = entry as YAMLMap;
     if (update.status !== undefined) editor.setString(map, 'status', update.status);
-    if (update.notes !== undefined) {
-      const current = map.get('notes');
-      if (!update.notesOnlyIfEmpty || current === null || current === undefined || current === '') editor.setString(map, 'notes', update.notes);
-    }
+    if (update.notes !== undefined && mayWriteNotes(update.notesMode ?? 'always', map.get('notes'), results.tool.name)) editor.setString(map, 'notes', update.notes);
     // A scalar evidence value (which the CNCF validator cannot load) becomes a list here.
     if (update.evidence && update.evidence.length > 0) editor.setList(map, 'evidence', update.evidence);
   }
@@ -244,5 +279,13 @@ export async function renderChecklist(input: ChecklistInput): Promise<{ text: st
     const body = items.flatMap((lines) => lines.map((l, i) => `${i === 0 ? '  - ' : '    '}${l}`));
     if (!editor.addKey(spec as YAMLMap, [`${category}:`, ...body].join('\n'))) throw new UsageError(`${source}: cannot add spec.${category}: spec has no entries to extend`);
   }
-  return { text: editor.result(), source };
+  const filled = editor.result();
+  // Edits are textual; a shape they did not foresee must not reach disk as a corrupt checklist.
+  try {
+    parseYaml(filled, source);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/^.*?: malformed YAML: /, '') : String(error);
+    throw new UsageError(`${source}: filling it would produce invalid YAML (${why}); it was not written, fill the entries by hand`);
+  }
+  return { text: filled, source };
 }

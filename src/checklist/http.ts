@@ -1,14 +1,19 @@
 // Reachability checks for checklist URLs, as the CNCF validator does them: HEAD first; when that
-// fails or answers >= 400, GET; success is a status below 400 (429 counts as reachable: the
-// server is there, it is only rate limiting us). Every request is bounded in time.
+// fails or answers >= 400, GET; success is a status below 400. Every request is bounded in time
+// (30 s, the validator's limit) and at most DEFAULT_URL_CONCURRENCY run at once.
 
 export type FetchFn = typeof fetch;
 
-export const USER_AGENT = 'k8s-ai-conformance (+https://github.com/cncf/k8s-ai-conformance validator rules)';
-export const DEFAULT_URL_TIMEOUT_MS = 15_000;
+// The validator's own User-Agent: vendors allowlist it for their evidence pages, and we must be
+// let in (or kept out) exactly as the validator will be.
+export const USER_AGENT = 'CNCF-K8s-AI-Conformance-Validator/1.0 (+https://github.com/cncf/k8s-ai-conformance)';
+// Some sites answer a request without a language with an error page or a redirect loop.
+export const ACCEPT_LANGUAGE = 'en-US,en;q=0.9';
+export const DEFAULT_URL_TIMEOUT_MS = 30_000;
 export const DEFAULT_URL_CONCURRENCY = 8;
 
 function reachable(status: number): boolean {
+  // 429 is laxer than the validator on purpose: the server is there and only rate limiting us.
   return status < 400 || status === 429;
 }
 
@@ -16,7 +21,7 @@ async function request(fetchFn: FetchFn, method: 'HEAD' | 'GET', url: string, ti
   const response = await fetchFn(url, {
     method,
     redirect: 'follow',
-    headers: { 'User-Agent': USER_AGENT, Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    headers: { 'User-Agent': USER_AGENT, Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'Accept-Language': ACCEPT_LANGUAGE },
     signal: AbortSignal.timeout(timeoutMs),
   });
   // Only the status matters; release the connection.

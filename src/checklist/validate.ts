@@ -47,7 +47,7 @@ export interface ValidateOptions {
   /** A directory holding AIConformance-<X.Y>.yaml; default: the official templates bundled with the tool. */
   templatesDir?: string;
   fetch?: typeof fetch;
-  /** Per-request limit for URL checks (default 15 s). */
+  /** Per-request limit for URL checks (default 30 s, as the CNCF validator). */
   timeoutMs?: number;
   /** URL checks in flight at once (default 8). */
   concurrency?: number;

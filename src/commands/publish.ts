@@ -9,11 +9,12 @@ import { publish } from '../github/publish.js';
 export const publishCommand: Command = {
   name: 'publish',
   summary: 'Publish a finished run to GitHub: job summary, sticky PR comment, step outputs',
-  usage: 'publish --out DIR [--comment on|off] [--checklist PATH]',
+  usage: 'publish --out DIR [--comment on|off] [--checklist PATH] [--sarif-category C]',
   options: {
     out: { type: 'string' },
     comment: { type: 'string' },
     checklist: { type: 'string' },
+    'sarif-category': { type: 'string' },
   },
   async run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ai-conformance ${this.usage})`);
@@ -31,6 +32,7 @@ export const publishCommand: Command = {
       comment: commentFlag === 'on' || commentFlag === 'true',
       token: process.env.GITHUB_TOKEN,
       checklist: stringOption(values, 'checklist'),
+      sarifCategory: stringOption(values, 'sarif-category'),
       notice: say,
     });
     for (const [name, value] of Object.entries(outcome.outputs)) {

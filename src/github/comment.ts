@@ -2,11 +2,11 @@
 // place, so reruns never pile up comments.
 
 import { getOctokit } from '@actions/github';
-import { STICKY_MARKER } from '../report/markdown.js';
+import { STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker } from '../report/markdown.js';
 import { COMMENT_MAX_CHARS, truncateChars } from './limits.js';
 import type { PullRequestRef } from './pullRequest.js';
 
-export { STICKY_MARKER };
+export { STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker };
 export const COMMENT_TRUNCATED_NOTE = '\n\n> The comment was cut to fit GitHub\'s 65,536-character limit; the full report is in the job summary and the run\'s artifact.\n';
 
 export type CommentOutcome =
@@ -24,9 +24,24 @@ export interface StickyCommentOptions {
 
 /** The body as posted: marker guaranteed, within the size limit with the marker kept. */
 export function stickyBody(body: string, marker: string = STICKY_MARKER): string {
-  const withMarker = body.includes(marker) ? body : `${marker}\n${body}`;
-  const fitted = truncateChars(withMarker, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
-  return fitted.includes(marker) ? fitted : truncateChars(`${marker}\n${body}`, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
+  // First, because only a comment that starts with the marker is recognised as ours.
+  const withMarker = body.startsWith(marker) ? body : `${marker}\n${body}`;
+  return truncateChars(withMarker, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
+}
+
+interface ListedComment {
+  id: number;
+  body?: string | null;
+  user?: { type?: string } | null;
+}
+
+/**
+ * Ours: starts with the marker and was written by a bot (GITHUB_TOKEN posts as
+ * github-actions[bot]). Anyone on the PR can post the marker; editing their comment would put
+ * our report into text they can change afterwards.
+ */
+export function isStickyComment(comment: ListedComment, marker: string): boolean {
+  return (comment.body ?? '').startsWith(marker) && comment.user?.type === 'Bot';
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -43,10 +58,10 @@ export async function upsertStickyComment(opts: StickyCommentOptions): Promise<C
   const octokit = getOctokit(opts.token, opts.baseUrl ? { baseUrl: opts.baseUrl } : {});
   const { owner, repo, number } = opts.pr;
   try {
-    // Pages through every comment (100 a page); the first one carrying the marker is ours.
+    // Pages through every comment (100 a page); the first bot comment opening with the marker is ours.
     let existing: { id: number } | undefined;
     for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 })) {
-      existing = page.data.find((c) => (c.body ?? '').includes(marker));
+      existing = page.data.find((c) => isStickyComment(c, marker));
       if (existing) break;
     }
     const truncated = body.includes(COMMENT_TRUNCATED_NOTE) && !opts.body.includes(COMMENT_TRUNCATED_NOTE);

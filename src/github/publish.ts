@@ -7,11 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countByVerdict, exitCodeFor, type RunResults } from '../model/results.js';
 import { UsageError } from '../errors.js';
-import { upsertStickyComment, type CommentOutcome } from './comment.js';
+import { STICKY_MARKER_LINE, stickyMarker, upsertStickyComment, type CommentOutcome } from './comment.js';
 import { pullRequestFromEnv } from './pullRequest.js';
 import { writeJobSummary, type SummaryOutcome } from './summary.js';
 import { REPORT_FILES } from '../report/index.js';
-
 
 export interface PublishOptions {
   outDir: string;
@@ -19,6 +18,8 @@ export interface PublishOptions {
   token?: string;
   /** Overrides the checklist path reported (default <out>/PRODUCT.yaml). */
   checklist?: string;
+  /** The run's SARIF category: picks the sticky marker, so each matrix job keeps its own comment. */
+  sarifCategory?: string;
   env?: NodeJS.ProcessEnv;
   baseUrl?: string;
   notice?: (message: string) => void;
@@ -46,6 +47,16 @@ function readOptional(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
+/**
+ * The sticky marker: from the category when one is given, else the one `run` already wrote on
+ * comment.md's first line (it knew the category), else the default.
+ */
+export function markerFor(sarifCategory: string | undefined, commentText: string | undefined): string {
+  if (sarifCategory?.trim()) return stickyMarker(sarifCategory);
+  const first = commentText?.split('\n', 1)[0]?.trimEnd() ?? '';
+  return STICKY_MARKER_LINE.test(first) ? first : stickyMarker();
+}
+
 export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   const env = opts.env ?? process.env;
   const notice = opts.notice ?? ((m: string) => core.notice(m));
@@ -60,13 +71,15 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
 
   let comment: CommentOutcome;
   const pr = pullRequestFromEnv(env);
-  const commentText = readOptional(path.join(out, REPORT_FILES.comment)) ?? summaryText;
+  const commentFile = readOptional(path.join(out, REPORT_FILES.comment));
+  const commentText = commentFile ?? summaryText;
+  const marker = markerFor(opts.sarifCategory, commentFile);
   if (!opts.comment) comment = { action: 'skipped', reason: 'comment: off' };
   else if (!pr) comment = { action: 'skipped', reason: 'not a pull request run' };
   else if (pr.fromFork && pr.event === 'pull_request') comment = { action: 'skipped', reason: 'pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)' };
   else if (!opts.token) comment = { action: 'skipped', reason: 'no token to comment with' };
   else if (commentText === undefined) comment = { action: 'skipped', reason: 'no comment.md or summary.md in the output directory' };
-  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, baseUrl: opts.baseUrl ?? env.GITHUB_API_URL });
+  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, marker, baseUrl: opts.baseUrl ?? env.GITHUB_API_URL });
   if (comment.action === 'skipped' && opts.comment && pr) notice(`Sticky PR comment skipped: ${comment.reason}`);
 
   const checklist = opts.checklist ?? path.join(out, REPORT_FILES.product);

@@ -13,6 +13,7 @@ export interface PullRequestRef {
 }
 
 interface EventPayload {
+  repository?: { private?: unknown };
   pull_request?: {
     number?: number;
     head?: { repo?: { full_name?: string } | null };
@@ -20,16 +21,30 @@ interface EventPayload {
   };
 }
 
-export function pullRequestFromEnv(env: NodeJS.ProcessEnv = process.env): PullRequestRef | undefined {
+/** The event payload the runner wrote, or undefined outside Actions or when it is unreadable. */
+function readEvent(env: NodeJS.ProcessEnv): EventPayload | undefined {
   const eventPath = env.GITHUB_EVENT_PATH;
-  const repository = env.GITHUB_REPOSITORY;
-  if (!eventPath || !repository) return undefined;
-  let payload: EventPayload;
+  if (!eventPath) return undefined;
   try {
-    payload = JSON.parse(readFileSync(eventPath, 'utf8')) as EventPayload;
+    const parsed: unknown = JSON.parse(readFileSync(eventPath, 'utf8'));
+    return parsed !== null && typeof parsed === 'object' ? (parsed as EventPayload) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * True only when the event payload says the repository is public. Anything else (private,
+ * internal, no payload) is false: links into the repository then 404 for anonymous readers.
+ */
+export function repositoryIsPublic(env: NodeJS.ProcessEnv = process.env): boolean {
+  return readEvent(env)?.repository?.private === false;
+}
+
+export function pullRequestFromEnv(env: NodeJS.ProcessEnv = process.env): PullRequestRef | undefined {
+  const repository = env.GITHUB_REPOSITORY;
+  const payload = readEvent(env);
+  if (!payload || !repository) return undefined;
   const pr = payload.pull_request;
   if (!pr || typeof pr.number !== 'number') return undefined;
   const [owner, repo] = repository.split('/');

@@ -6,9 +6,13 @@ import { redactSecrets } from '../secrets.js';
 
 // C0 controls except tab/newline/carriage return, DEL, C1 controls, lone surrogates and the
 // two XML non-characters: none may appear in XML 1.0, and in Markdown they only confuse.
-const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// Also the invisible ones: zero-width characters and marks (U+200B-U+200F, U+FEFF) and bidi
+// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), with which cluster text
+// could hide words or show a line reversed ("Trojan Source").
+const FORBIDDEN_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** Shows control characters as visible `\u{1b}` text instead of dropping them silently. */
+/** Shows control and invisible characters as visible `\u{1b}` text instead of passing them on. */
 export function replaceControlChars(text: string): string {
   return text.replace(FORBIDDEN_CHARS, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
@@ -19,7 +23,8 @@ export function sanitize(text: string): string {
 }
 
 // A zero-width space after "@" stops GitHub from turning "@someone" into a mention (and a
-// notification) while the text still reads the same.
+// notification) while the text still reads the same. It is inserted after sanitize(), which
+// would otherwise make it visible like any other zero-width character.
 const MENTION = /@(?=[A-Za-z0-9_-])/g;
 const ZWSP = '\u200B';
 

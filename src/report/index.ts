@@ -11,11 +11,12 @@ import path from 'node:path';
 import type { RunResults } from '../model/results.js';
 import { redactDeep } from '../secrets.js';
 import { renderChecklist } from '../checklist/fill.js';
+import { repositoryIsPublic } from '../github/pullRequest.js';
 import { requirementLines } from '../checklist/lines.js';
 import { renderE2eLog } from './e2e-log.js';
 import { renderJunit } from './junit.js';
 import { productLocator, repoRelativeUri } from './locations.js';
-import { renderComment, renderSummary, type MarkdownOptions } from './markdown.js';
+import { renderComment, renderSummary, stickyMarker, type MarkdownOptions } from './markdown.js';
 import { serializeResults } from './results-file.js';
 import { renderSarif } from './sarif.js';
 
@@ -31,6 +32,8 @@ export interface ReportOptions {
   /** Previous results: the summary and comment lead with what changed. */
   baseline?: RunResults;
   sarifCategory?: string;
+  /** Where the GitHub Actions variables come from (default process.env); read for GITHUB_EVENT_PATH. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Absolute paths of everything written. */
@@ -54,9 +57,13 @@ export const REPORT_FILES = {
   comment: 'comment.md',
 } as const satisfies Record<keyof WrittenReports, string>;
 
-/** What each probed checklist entry cites: the evidence files beside PRODUCT.yaml and the run URL. */
-export function evidenceFor(results: RunResults): string[] {
-  return [REPORT_FILES.junit, REPORT_FILES.e2eLog, ...(results.runUrl ? [results.runUrl] : [])];
+/**
+ * What each probed checklist entry cites: the evidence files beside PRODUCT.yaml, and the run URL
+ * only for a public repository. The CNCF validator fetches every evidence URL anonymously, and a
+ * private repository's run answers 404, which fails the submission ("Invalid evidence URL").
+ */
+export function evidenceFor(results: RunResults, opts: { publicRepository: boolean }): string[] {
+  return [REPORT_FILES.junit, REPORT_FILES.e2eLog, ...(results.runUrl && opts.publicRepository ? [results.runUrl] : [])];
 }
 
 async function readIfPresent(file: string | undefined): Promise<string | undefined> {
@@ -112,7 +119,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
       product: options.product,
       metadata: options.metadata,
       metadataFile: options.metadataFile,
-      evidence: evidenceFor(results),
+      evidence: evidenceFor(results, { publicRepository: repositoryIsPublic(options.env ?? process.env) }),
       offline: options.offline,
     });
     generated = checklist.text;
@@ -132,7 +139,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
   await writeFile(files.sarif, renderSarif(results, { locate, category: options.sarifCategory }));
   const markdown = { baseline: options.baseline, checklistEntry: checklistEntries(repoRoot, options.product, locate) };
   await writeFile(files.summary, renderSummary(results, markdown));
-  await writeFile(files.comment, renderComment(results, markdown));
+  await writeFile(files.comment, renderComment(results, { ...markdown, marker: stickyMarker(options.sarifCategory) }));
 
   if (checklistError !== undefined) throw checklistError;
   return files;
@@ -140,5 +147,5 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
 
 // What other layers (run, publish) need without reaching into the writers.
 export { readResultsFile, resultsProblem, serializeResults } from './results-file.js';
-export { STICKY_MARKER, verdictLine, SUMMARY_MAX_BYTES, COMMENT_MAX_CHARS } from './markdown.js';
+export { STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker, verdictLine, SUMMARY_MAX_BYTES, COMMENT_MAX_CHARS } from './markdown.js';
 export { FALLBACK_PRODUCT_PATH } from './locations.js';

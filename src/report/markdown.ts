@@ -17,10 +17,25 @@ export const COMMENT_MAX_CHARS = 65_536;
 /** The hidden line the GitHub layer searches for to update the sticky comment in place. */
 export const STICKY_MARKER = '<!-- ai-conformance:sticky -->';
 
+/** Any marker stickyMarker can produce, alone on a line. */
+export const STICKY_MARKER_LINE = /^<!-- ai-conformance:sticky(?::[A-Za-z0-9._/-]{1,100})? -->$/;
+
+/**
+ * The marker for one SARIF category: matrix jobs give each job its own category, and each must
+ * keep its own comment rather than overwrite the others'. Without a category: STICKY_MARKER.
+ * Only [A-Za-z0-9._/-] survive, so the marker can never close the HTML comment early.
+ */
+export function stickyMarker(category?: string): string {
+  const safe = (category ?? '').trim().replace(/[^A-Za-z0-9._/-]+/g, '_').slice(0, 100);
+  return safe === '' ? STICKY_MARKER : `<!-- ai-conformance:sticky:${safe} -->`;
+}
+
 export interface MarkdownOptions {
   baseline?: RunResults;
   /** The requirement's entry in the user's PRODUCT.yaml, when the repository has one. */
   checklistEntry?: (requirementId: string) => { path: string; startLine: number; url?: string } | undefined;
+  /** The comment's sticky marker (see stickyMarker); default STICKY_MARKER. */
+  marker?: string;
 }
 
 function entryLine(r: RequirementResult, options: MarkdownOptions): string[] {
@@ -238,7 +253,7 @@ export function renderComment(results: RunResults, options: MarkdownOptions = {}
     reasonMax: 200,
     detailMax: 300,
     details: (r) => r.verdict === 'failed' || r.verdict === 'error',
-    marker: STICKY_MARKER,
+    marker: options.marker !== undefined && STICKY_MARKER_LINE.test(options.marker) ? options.marker : STICKY_MARKER,
     truncationNote: (r) =>
       `> [!NOTE]\n> This comment was shortened to stay within GitHub's 65,536-character limit. The full report is in the job summary and in ${artifactPointer(r)}.`,
   });
