@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { acceleratorMetricsProbe } from '../../src/probes/accelerator_metrics.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { explain, expectClean, failedCheck, withAddons } from './addonRuns.js';
-import { scenarioPath } from './scenarioFile.js';
+import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
 describe('accelerator_metrics', () => {
   it('passes on gpu-nvidia-1.35 with the DCGM exporter Service', async () => {
@@ -79,6 +79,15 @@ describe('accelerator_metrics', () => {
     );
     expect(run.result.verdict, explain(run)).toBe('error');
     expect(run.result.checks[0].reason).toContain('proxy unavailable');
+    expectClean(run);
+  });
+
+  it('asks for a manual check naming --accelerator-metrics-url when no endpoint is found for a non-NVIDIA accelerator', async () => {
+    const amd = derivedScenario('amd-gpus', '1.35', ['bare-1.35'], { nodes: [{ name: 'amd-node', allocatable: { 'amd.com/gpu': '8' } }] });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, amd, { accelerator: 'amd.com/gpu' });
+    expect(run.result.verdict, explain(run)).toBe('manual');
+    expect(run.result.reason).toContain('no accelerator metrics endpoint found');
+    expect(run.result.reason).toContain('--accelerator-metrics-url');
     expectClean(run);
   });
 });

@@ -1,6 +1,8 @@
 // ai_service_metrics end to end: a workload's metric registered by PodMonitor (Prometheus
 // Operator) or annotations reaches the Prometheus query API; a Prometheus that never scrapes
 // fails; no monitoring system fails; API faults are errors.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { aiServiceMetricsProbe } from '../../src/probes/ai_service_metrics.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
@@ -15,7 +17,8 @@ describe('ai_service_metrics', () => {
   it('passes on kind-example-dra-1.35 with a PodMonitor selected by the Prometheus object', async () => {
     const run = await runProbeOnScenario(
       aiServiceMetricsProbe,
-      withAddons('kind-example-dra-1.35', [], { behaviours: { prometheus: { scrapeDelayMs: 150 } } }),
+      // Annotations ignored (kube-prometheus-stack's default): only the PodMonitor can register it.
+      withAddons('kind-example-dra-1.35', [], { behaviours: { prometheus: { scrapeDelayMs: 150, annotationScrape: false } } }),
       fast(),
     );
     expect(run.result.verdict, explain(run)).toBe('passed');
@@ -41,6 +44,7 @@ describe('ai_service_metrics', () => {
           spec: { podMonitorSelector: { matchLabels: { team: 'ml' } } },
         },
       ],
+      behaviours: { prometheus: { annotationScrape: false } },
     };
     const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('gpu-nvidia-1.35', [], ownNamespaceOnly), fast());
     expect(run.result.verdict, explain(run)).toBe('passed');
@@ -92,6 +96,64 @@ describe('ai_service_metrics', () => {
       fast(),
     );
     expect(run.result.verdict, explain(run)).toBe('error');
+    expectClean(run);
+  });
+
+  it('is an error, not a failure, when every query for the series fails (503)', async () => {
+    // A Prometheus that answers the reachability query but fails every later one.
+    const server = createServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query');
+      if (query === 'vector(1)') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } }));
+        return;
+      }
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('Service Unavailable');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const options = fast(300);
+      const run = await runProbeOnScenario(aiServiceMetricsProbe, scenarioPath('bare-1.35'), { probeOptions: { ...options.probeOptions, prometheusUrl: url } });
+      expect(run.result.verdict, explain(run)).toBe('error');
+      const check = run.result.checks.find((c) => c.name === 'the monitoring system collected the workload metric');
+      expect(check?.verdict).toBe('error');
+      expect(check?.reason).toMatch(/could not query --prometheus-url http:\S+: the last of \d+ queries of .* failed: .*503/);
+      expectClean(run);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('registers by annotations too when the Prometheus object has no podMonitorSelector (it selects no PodMonitor)', async () => {
+    const noSelector = {
+      objects: [{ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' }, spec: {} }],
+    };
+    const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('gpu-nvidia-1.35', [], noSelector), fast());
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks.map((c) => c.reason).join('\n')).toContain(
+      'registered by PodMonitor ai-metrics-workload in namespace monitoring (Prometheus monitoring/kube-prometheus-stack-prometheus has no podMonitorSelector, so it selects no PodMonitor) and pod annotations prometheus.io/scrape',
+    );
+    expectClean(run);
+  });
+
+  it('does not trust its PodMonitor labels when the podMonitorSelector uses matchExpressions', async () => {
+    const expressions = {
+      objects: [
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'Prometheus',
+          metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' },
+          spec: { podMonitorSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['ml'] }] }, podMonitorNamespaceSelector: {} },
+        },
+      ],
+    };
+    const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('gpu-nvidia-1.35', [], expressions), fast());
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks.map((c) => c.reason).join('\n')).toContain(
+      'registered by PodMonitor ai-metrics-workload (Prometheus monitoring/kube-prometheus-stack-prometheus selects PodMonitors with matchExpressions, which the probe does not try to satisfy) and pod annotations prometheus.io/scrape',
+    );
     expectClean(run);
   });
 });

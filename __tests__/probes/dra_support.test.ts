@@ -99,4 +99,48 @@ describe('dra_support', () => {
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expectClean(run);
   });
+
+  it('reads one page of its driver\'s ResourceSlices however many slices the cluster has', async () => {
+    const otherSlice = (i: number) => ({
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'ResourceSlice',
+      metadata: { name: `other-${i}` },
+      spec: { driver: 'other.example.org', nodeName: 'ai-conformance-worker', pool: { name: `pool-${i}`, generation: 0, resourceSliceCount: 1 }, devices: [{ name: 'd0' }] },
+    });
+    const base = derivedScenario('dra-few-slices', '1.35', ['kind-example-dra-1.35']);
+    const many = derivedScenario('dra-many-slices', '1.35', ['kind-example-dra-1.35'], { objects: Array.from({ length: 1200 }, (_, i) => otherSlice(i)) });
+    const lists = async (file: string): Promise<{ lists: number; reason: string }> => {
+      const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example', keepCluster: true });
+      try {
+        expect(run.result.verdict, run.result.reason).toBe('passed');
+        expectClean(run);
+        return { lists: run.cluster.stats().byVerb.list ?? 0, reason: checkNamed(run, 'ResourceSlices').reason };
+      } finally {
+        await run.cluster.stop();
+      }
+    };
+    const few = await lists(base);
+    const lots = await lists(many);
+    expect(lots.lists).toBe(few.lists);
+    expect(lots.reason).toBe('2 ResourceSlice(s) from driver gpu.example.com list 16 device(s) on 2 node(s)/pool(s)');
+  });
+
+  it('says that slices of any driver were counted when the DeviceClass names no driver', async () => {
+    const file = derivedScenario('dra-class-without-driver', '1.35', ['bare-1.35'], {
+      objects: [
+        { apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'accel.example.org' }, spec: {} },
+        {
+          apiVersion: 'resource.k8s.io/v1',
+          kind: 'ResourceSlice',
+          metadata: { name: 'bare-worker-accel' },
+          spec: { driver: 'accel.example.org', nodeName: 'bare-worker', pool: { name: 'bare-worker', generation: 0, resourceSliceCount: 1 }, devices: [{ name: 'a0' }] },
+        },
+      ],
+    });
+    const run = await runProbeOnScenario(draSupport, file);
+    expect(checkNamed(run, 'ResourceSlices').reason).toBe(
+      '1 ResourceSlice(s) from any driver (DeviceClass accel.example.org names none, so slices of every driver were counted) list 1 device(s) on 1 node(s)/pool(s)',
+    );
+    expectClean(run);
+  });
 });

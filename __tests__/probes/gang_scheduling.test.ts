@@ -73,4 +73,15 @@ describe('gang_scheduling', () => {
     expect(run.result.checks.find((c) => c.verdict === 'error')?.reason).toContain('etcd is down');
     expectClean(run);
   });
+
+  it('is an error, never passed, when Kueue creates no Workload for the gang that does not fit', async () => {
+    // Kueue's CRDs are served but its controller does not run: the suspended job starts nothing.
+    const quick = { probeOptions: { extra: { 'gang-scheduling.window-ms': '300', 'gang-scheduling.complete-ms': '300' } } };
+    const run = await runProbeOnScenario(gangSchedulingProbe, withAddons('gpu-nvidia-1.35', [], { behaviours: { kueue: false } }), quick);
+    expect(run.result.verdict, explain(run)).toBe('error');
+    const negative = run.result.checks.find((c) => c.name === 'a 3-pod job with room for 2 starts no pod');
+    expect(negative?.verdict, explain(run)).toBe('error');
+    expect(negative?.reason).toContain('Kueue created no Workload for job gang-short');
+    expectClean(run);
+  });
 });

@@ -91,4 +91,14 @@ describe('pod_autoscaling', () => {
     expect(run.result.verdict, explain(run)).toBe('error');
     expectClean(run);
   });
+
+  it('is an error, not a failure, when every custom metrics query fails with something other than 404', async () => {
+    const quick = { probeOptions: { extra: { ...fast.probeOptions.extra, 'pod-autoscaling.metric-ms': '300' } } };
+    const run = await runProbeOnScenario(podAutoscalingProbe, withAddons('gpu-nvidia-1.35', [], { behaviours: { 'custom-metrics': { failStatus: 503 } } }), quick);
+    expect(run.result.verdict, explain(run)).toBe('error');
+    const check = run.result.checks.find((c) => c.name === 'a Deployment whose pods use an accelerator serves the custom metric');
+    expect(check?.verdict).toBe('error');
+    expect(check?.reason).toMatch(/could not read ai_conformance_probe_load from custom\.metrics\.k8s\.io\/v1beta1: the last of \d+ queries failed \(HTTP 503\)/);
+    expectClean(run);
+  });
 });

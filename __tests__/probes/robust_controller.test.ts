@@ -19,6 +19,38 @@ const PODS = 'its controller pods are running';
 const WEBHOOK = 'its validating webhook rejects an invalid object';
 const RECONCILE = 'a valid object is reconciled to ready';
 
+/** Gatekeeper as robust_controller sees it: a catch-all webhook and a controller pod that never starts. */
+const GATEKEEPER_OBJECTS = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gatekeeper-system' } },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'gatekeeper-webhook-service', namespace: 'gatekeeper-system' },
+    spec: { selector: { 'control-plane': 'controller-manager' }, ports: [{ port: 443, targetPort: 8443 }] },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'gatekeeper-controller-manager-0', namespace: 'gatekeeper-system', labels: { 'control-plane': 'controller-manager' } },
+    spec: { nodeSelector: { 'no-such-node': 'true' }, containers: [{ name: 'manager', image: 'openpolicyagent/gatekeeper:v3.18.0' }] },
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'gatekeeper-validating-webhook-configuration' },
+    webhooks: [
+      {
+        name: 'validation.gatekeeper.sh',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Ignore',
+        clientConfig: { service: { namespace: 'gatekeeper-system', name: 'gatekeeper-webhook-service', path: '/v1/admit' } },
+        rules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['*'] }],
+      },
+    ],
+  },
+];
+
 describe('robust_controller', () => {
   it('passes with KubeRay: CRDs established, pods running, webhook denies, RayCluster reconciled', async () => {
     const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'));
@@ -91,6 +123,30 @@ describe('robust_controller', () => {
     const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
     expect(run.result.checks.find((c) => c.name === WEBHOOK)?.verdict).toBe('error');
+    expectClean(run);
+  });
+
+  it("ignores a policy engine's catch-all webhook: its pods are not the operator's", async () => {
+    const file = derivedScenario('robust-gatekeeper', '1.35', ['kind-example-dra-1.35'], { objects: GATEKEEPER_OBJECTS });
+    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(reasonOf(run, PODS)).toMatch(/^1 KubeRay pod\(s\) Running and Ready: kuberay-system\/kuberay-operator-[^,]*$/);
+    expect(reasonOf(run, WEBHOOK)).toContain('denied by vraycluster.kb.io');
+    expectClean(run);
+  });
+
+  it("ends in error, never passed, when only a policy engine's webhook denies the invalid object", async () => {
+    // KubeRay's webhook admits everything; Gatekeeper denies every RayCluster for its own reasons.
+    const file = derivedScenario('robust-gatekeeper-denies', '1.35', ['fail-robust-controller-webhook-1.35'], {
+      objects: GATEKEEPER_OBJECTS,
+      behaviours: { 'policy-webhook': { resources: ['rayclusters.ray.io'] } },
+    });
+    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('error');
+    const webhook = run.result.checks.find((c) => c.name === WEBHOOK);
+    expect(webhook?.verdict).toBe('error');
+    expect(webhook?.reason).toContain('webhook validation.gatekeeper.sh, not the operator\'s, denied it first');
+    expect(run.result.checks.find((c) => c.name === PODS)?.verdict).toBe('passed');
     expectClean(run);
   });
 });

@@ -88,4 +88,77 @@ describe('secure_accelerator_access', () => {
     expect(run.result.reason).toContain('500');
     expectClean(run);
   });
+
+  it('runs the pod without an accelerator on the node where the pod with one ran, not on a CPU-only node', async () => {
+    // Devices leak on the one GPU node; the emptier CPU-only workers have none, so a negative pod
+    // placed by the scheduler alone would land there and see nothing.
+    const file = derivedScenario('saa-leak-cpu-node', '1.35', ['bare-1.35'], {
+      nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '8' } }],
+      behaviours: { kubelet: { breakIsolation: true, extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
+    });
+    const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'nvidia' });
+    const negative = run.result.checks.find((c) => c.name === NEGATIVE);
+    expect(negative?.verdict, negative?.reason).toBe('failed');
+    expect(negative?.reason).toMatch(/a pod that asked for no accelerator sees nvidia0.* on node gpu-a: devices are not isolated/);
+    expectClean(run);
+  });
+
+  it('ends the negative check in error when the pod cannot be placed beside the accelerator', async () => {
+    // The only GPU node is an autoscaled one, removed once idle: the pinned pod has nowhere to go.
+    const file = derivedScenario('saa-node-gone', '1.35', ['bare-1.35', 'addons/cluster-autoscaler.yaml'], {
+      behaviours: { 'cluster-autoscaler': { scaleDownDelayMs: 0, maxSize: 1 } },
+    });
+    const run = await runProbeOnScenario(secureAcceleratorAccess, file, {
+      accelerator: 'nvidia',
+      probeOptions: { extra: { 'secure-accelerator-access.pod-ms': '3000' } },
+    });
+    const negative = run.result.checks.find((c) => c.name === NEGATIVE);
+    expect(negative?.verdict, negative?.reason).toBe('error');
+    expect(negative?.reason).toMatch(/could not check .*pinned to node ca-gpu-1 could not be placed there/);
+    expect(run.result.verdict).not.toBe('passed');
+    expectClean(run);
+  });
+
+  it('ends in error, not passed, when the two holders land on different nodes', async () => {
+    const gpuNode = (name: string) => ({ name, allocatable: { 'nvidia.com/gpu': '1' } });
+    const file = derivedScenario('saa-one-gpu-per-node', '1.35', ['bare-1.35'], {
+      nodes: [gpuNode('gpu-a'), gpuNode('gpu-b')],
+      behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
+    });
+    const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'nvidia' });
+    const distinct = run.result.checks.find((c) => c.name === DISTINCT);
+    expect(distinct?.verdict, distinct?.reason).toBe('error');
+    expect(distinct?.reason).toContain('isolation between two pods on one node could not be tested');
+    expect(run.result.verdict).toBe('error');
+    expectClean(run);
+  });
+
+  it('ends in error, not failed, when the pinned second holder stays unschedulable because the node is busy', async () => {
+    // gpu-a offers 2 GPUs but another pod holds one: the first holder takes the last one.
+    const file = derivedScenario('saa-busy-node', '1.35', ['bare-1.35'], {
+      nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '2' } }],
+      behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
+      objects: [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'training', namespace: 'default' },
+          spec: {
+            nodeName: 'gpu-a',
+            containers: [{ name: 'train', image: 'trainer', command: ['sleep', 'infinity'], resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+          },
+          status: { phase: 'Running' },
+        },
+      ],
+    });
+    const run = await runProbeOnScenario(secureAcceleratorAccess, file, {
+      accelerator: 'nvidia',
+      probeOptions: { extra: { 'secure-accelerator-access.pod-ms': '3000' } },
+    });
+    const distinct = run.result.checks.find((c) => c.name === DISTINCT);
+    expect(distinct?.verdict, distinct?.reason).toBe('error');
+    expect(distinct?.reason).toMatch(/pinned to node gpu-a could not be placed there .*stayed unschedulable/);
+    expect(run.result.verdict).toBe('error');
+    expectClean(run);
+  });
 });

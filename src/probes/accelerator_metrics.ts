@@ -56,6 +56,21 @@ async function scrape(ctx: ProbeContext, endpoint: HttpEndpoint, path: string): 
   return { description: endpoint.description, samples: exposition.samples };
 }
 
+/** Profiles whose accelerators report DCGM metrics (example: PR mode feeds it a fake DCGM source). */
+const DCGM_PROFILES = new Set(['nvidia', 'nvidia-dra', 'example']);
+
+/**
+ * The probe only knows DCGM's metric names: finding none on another vendor's accelerators says
+ * nothing about the cluster, so a person must point the probe at the endpoint or attest it.
+ */
+function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
+  if (DCGM_PROFILES.has(ctx.profile.name)) return;
+  ctx.manual(
+    `${nothing}; the probe knows only NVIDIA DCGM metric names and accelerator profile ${ctx.profile.name} may use others. ` +
+      'Run again with --accelerator-metrics-url pointing at the accelerators\' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed',
+  );
+}
+
 async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
   if (ctx.options.acceleratorMetricsUrl) {
     const url = ctx.options.acceleratorMetricsUrl;
@@ -75,8 +90,11 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
         }),
       };
     }
-    throw new CheckFailure(`no DCGM exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_* series`);
+    const nothing = `no DCGM exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_* series`;
+    unknownMetricNames(ctx, nothing);
+    throw new CheckFailure(nothing);
   }
+  unknownMetricNames(ctx, 'no accelerator metrics endpoint found');
   throw new CheckFailure(
     'no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled app=nvidia-dcgm-exporter or app.kubernetes.io/name=dcgm-exporter, and no Prometheus',
   );

@@ -18,6 +18,7 @@ import { detectPrometheus, matchers, promQuery, type DetectedPrometheus } from '
 import { exposition, metricsDeployment, registration, METRICS_PATH } from './lib/metrics-workload.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probePod.js';
 import { durationOption, seconds, untilAnswered } from './lib/probe-timing.js';
+import { apiErrorOf } from './lib/apiError.js';
 
 const WORKLOAD = 'ai-metrics-workload';
 export const SERVICE_METRIC = 'ai_conformance_probe_requests_total';
@@ -75,8 +76,13 @@ async function run(ctx: ProbeContext): Promise<void> {
       { description: query, deadlineMs },
     );
     if (!outcome.value) {
-      const why = outcome.lastError instanceof Error ? ` (last answer: ${outcome.lastError.message})` : '';
-      throw new CheckFailure(`${query} returned no series within ${seconds(deadlineMs)} after ${outcome.attempts} queries${why}; the workload was registered by ${registered.how}`);
+      // Only an empty answer means "not collected"; a failed query (403, 503, proxy error) means
+      // the monitoring system could not be asked, so nothing is known.
+      if (outcome.lastError !== undefined) {
+        const { code, message } = apiErrorOf(outcome.lastError);
+        throw new Error(`could not query ${endpoint.description}: the last of ${outcome.attempts} queries of ${query} failed${code ? ` (HTTP ${code})` : ''}: ${message}`);
+      }
+      throw new CheckFailure(`${query} returned no series within ${seconds(deadlineMs)} after ${outcome.attempts} queries; the workload was registered by ${registered.how}`);
     }
     const sample = outcome.value[0];
     if (sample.value !== SERVED_VALUE) {

@@ -166,7 +166,8 @@ async function kueue(ctx: ProbeContext, apiVersion: string, pods: number, timeou
     const job = await ctx.kube.create(kueueJob(ctx, 'gang-short', queues[1].local, pods));
     return noPodRuns(ctx, 'ai-conformance.cncf.io/gang=gang-short', pods, pods - 1, windowMs, async () => {
       const workload = await workloadOf(ctx, apiVersion, job);
-      if (!workload) return 'Kueue created no Workload';
+      // No Workload: Kueue never took the job, so nothing was admitted or held back by it.
+      if (!workload) throw new Error('Kueue created no Workload for job gang-short (is the Kueue controller running?): gang admission was not exercised');
       const conditions = conditionsOf(workload);
       if (isTrue(conditions, 'Admitted')) throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted although it does not fit`);
       return `Workload ${workload.metadata?.name ?? '?'} waits: ${describeCondition(conditions, 'QuotaReserved')}`;

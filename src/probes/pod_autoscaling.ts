@@ -22,6 +22,7 @@ import { requireDraApiVersion } from './lib/dra.js';
 import { prepareAcceleratorRequest } from './lib/accelerator.js';
 import { durationOption, seconds, untilAnswered } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition } from './lib/conditions.js';
+import { apiErrorOf } from './lib/apiError.js';
 
 const WORKLOAD = 'autoscaled';
 const HPA = 'autoscaled';
@@ -152,6 +153,12 @@ async function run(ctx: ProbeContext): Promise<void> {
       { description: metricsPath, deadlineMs: durationOption(ctx, 'pod-autoscaling.metric-ms', 300_000) },
     );
     if (!outcome.value) {
+      // 404 ("could not find the metric") means not collected yet; any other failure means the
+      // API could not be asked, which says nothing about the cluster.
+      const last = outcome.lastError === undefined ? undefined : apiErrorOf(outcome.lastError);
+      if (last !== undefined && last.code !== 404) {
+        throw new Error(`could not read ${LOAD_METRIC} from ${metricsGroupVersion}: the last of ${outcome.attempts} queries failed${last.code ? ` (HTTP ${last.code})` : ''}: ${last.message}`);
+      }
       const why = outcome.lastError instanceof Error ? `: ${outcome.lastError.message}` : '';
       throw new CheckFailure(`the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome.attempts} queries${why}); registered by ${registered.how}`);
     }

@@ -55,13 +55,20 @@ function servedVersion(crd: V1CustomResourceDefinition): string | undefined {
   return (served.find((version) => version.storage) ?? served[0])?.name;
 }
 
+// Exact group and plural only: a catch-all webhook (Gatekeeper, Kyverno: apiGroups ['*']) is not
+// the operator's, so neither its pods nor its denials speak for the operator.
 function covers(webhook: V1ValidatingWebhook, operator: AiOperator): boolean {
   return (webhook.rules ?? []).some(
     (rule) =>
-      (rule.apiGroups ?? []).some((group) => group === operator.group || group === '*') &&
-      (rule.resources ?? []).some((resource) => resource === operator.plural || resource === '*') &&
+      (rule.apiGroups ?? []).includes(operator.group) &&
+      (rule.resources ?? []).includes(operator.plural) &&
       (rule.operations ?? []).some((operation) => operation === 'CREATE' || operation === '*'),
   );
+}
+
+/** The webhook named in the API server's denial: `admission webhook "NAME" denied the request: ...`. */
+function denyingWebhook(message: string): string | undefined {
+  return /admission webhook "([^"]+)" denied the request/i.exec(message)?.[1];
 }
 
 function selectorOf(labels: Record<string, string>): string {
@@ -146,8 +153,13 @@ async function run(ctx: ProbeContext): Promise<void> {
       await kube.create(operator.invalidObject(apiVersion, INVALID_NAME), { dryRun: true });
     } catch (error) {
       const { code, message } = apiErrorOf(error);
-      if (code !== undefined && code >= 400 && code < 500 && /denied the request/i.test(message)) {
-        return `dry-run create of an invalid ${operator.kind} denied (HTTP ${code}): ${message}`;
+      const denier = code !== undefined && code >= 400 && code < 500 ? denyingWebhook(message) : undefined;
+      if (denier !== undefined && webhooks.some(({ webhook }) => webhook.name === denier)) {
+        return `dry-run create of an invalid ${operator.kind} denied by ${denier} (HTTP ${code}): ${message}`;
+      }
+      if (denier !== undefined) {
+        // Another webhook (e.g. a policy engine) answered first: the operator's verdict is unknown.
+        throw new Error(`could not tell whether ${names} reject an invalid ${operator.kind}: webhook ${denier}, not the operator's, denied it first (HTTP ${code}): ${message}`);
       }
       throw error;
     }

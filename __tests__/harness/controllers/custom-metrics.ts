@@ -2,7 +2,8 @@
 // the aggregated API custom.metrics.k8s.io/v1beta1 from the monitoring model's scraped series.
 // GET /namespaces/NS/pods/NAME|*/METRIC[?labelSelector=...] -> MetricValueList; 404 when no pod
 // has the metric (prometheus-adapter's answer). A scenario without this behaviour serves no
-// custom metrics API at all.
+// custom metrics API at all. Parameter failStatus (e.g. 503): every metric request answers that
+// status, as an adapter whose Prometheus is unreachable does.
 import type { KObj } from '../types.js';
 import { parseLabelSelector, matchesLabels } from '../selectors.js';
 import type { Controller, ControllerContext, ControllerFactory, ProxyResponse } from './types.js';
@@ -35,8 +36,14 @@ function notFound(message: string): ProxyResponse {
   return { status: 404, contentType: 'application/json', body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'NotFound', code: 404 } };
 }
 
+function failure(status: number): ProxyResponse {
+  const message = `unable to fetch metrics from Prometheus: the adapter's backend answered ${status}`;
+  return { status, contentType: 'application/json', body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'ServiceUnavailable', code: status } };
+}
+
 export const customMetricsController: ControllerFactory = (ctx: ControllerContext): Controller => ({
   start() {
+    const failStatus = typeof ctx.params.failStatus === 'number' ? ctx.params.failStatus : undefined;
     ctx.registerAggregatedApi({
       group: CUSTOM_METRICS_GROUP,
       version: 'v1beta1',
@@ -44,6 +51,7 @@ export const customMetricsController: ControllerFactory = (ctx: ControllerContex
         { resource: 'pods/ai_conformance_probe_load', singular: '', kind: 'MetricValueList', namespaced: true, verbs: ['get'], subresources: [] },
       ],
       handler: (req) => {
+        if (failStatus !== undefined) return failure(failStatus);
         const match = /^\/namespaces\/([^/]+)\/pods\/([^/]+)\/([^/]+)$/.exec(req.path);
         if (!match) return notFound(`the server could not find the requested resource ${req.path}`);
         const [, namespace, name, metric] = match;

@@ -17,6 +17,7 @@ import { dcgmExporterController } from './dcgm-exporter.js';
 import { hpaController } from './hpa.js';
 import { kueueController } from './kueue.js';
 import { prometheusController } from './prometheus.js';
+import { policyWebhookController } from './policy-webhook.js';
 import { volcanoController } from './volcano.js';
 import type { ControllerFactory } from './types.js';
 
@@ -40,4 +41,5 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'cluster-autoscaler': clusterAutoscalerController,
   'dcgm-exporter': dcgmExporterController,
   prometheus: prometheusController,
+  'policy-webhook': policyWebhookController,
 };

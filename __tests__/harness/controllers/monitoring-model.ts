@@ -3,9 +3,11 @@
 // real prometheus-adapter reads from the same Prometheus.
 //
 // Scrape targets, as the Prometheus Operator and the community chart configure them:
-//  - pods annotated prometheus.io/scrape=true (port from prometheus.io/port);
+//  - pods annotated prometheus.io/scrape=true (port from prometheus.io/port), unless the
+//    Prometheus has no such scrape config (annotationScrape: false, as kube-prometheus-stack);
 //  - pods selected by a PodMonitor that a Prometheus object selects (podMonitorSelector on the
-//    PodMonitor's labels; podMonitorNamespaceSelector null = its own namespace only, {} = all),
+//    PodMonitor's labels, null = none, as the Prometheus Operator reads it;
+//    podMonitorNamespaceSelector null = its own namespace only, {} = all),
 //    on a container port named by the PodMonitor endpoint.
 // A target's series appear `scrapeDelayMs` after it is first seen Ready (one scrape interval).
 import type { Store } from '../store.js';
@@ -27,11 +29,13 @@ export interface ScrapeSettings {
   /** false: targets are discovered but never scraped (a broken scrape config). */
   scrape: boolean;
   scrapeDelayMs: number;
+  /** false: pods' prometheus.io/scrape annotations are ignored (no such scrape config). */
+  annotationScrape: boolean;
 }
 
 class MonitoringModel {
   private readonly readySince = new Map<string, number>();
-  settings: ScrapeSettings = { scrape: true, scrapeDelayMs: 0 };
+  settings: ScrapeSettings = { scrape: true, scrapeDelayMs: 0, annotationScrape: true };
 
   constructor(private readonly store: Store, private readonly has: (key: string) => boolean) {
     for (const pod of store.list('pods')) this.track(pod);
@@ -61,7 +65,9 @@ class MonitoringModel {
     return monitors.filter((monitor) =>
       prometheuses.some((prometheus) => {
         const spec = rec(prometheus.spec);
-        if (!matchesLabelSelectorObject(spec.podMonitorSelector ?? {}, labelsOf(monitor))) return false;
+        // The Prometheus Operator reads an absent podMonitorSelector as "no PodMonitor".
+        if (spec.podMonitorSelector === undefined || spec.podMonitorSelector === null) return false;
+        if (!matchesLabelSelectorObject(spec.podMonitorSelector, labelsOf(monitor))) return false;
         const namespaceSelector = spec.podMonitorNamespaceSelector;
         if (namespaceSelector === undefined || namespaceSelector === null) return monitor.metadata.namespace === prometheus.metadata.namespace;
         const namespace = this.store.get('namespaces', undefined, monitor.metadata.namespace ?? '');
@@ -74,7 +80,7 @@ class MonitoringModel {
   private targetsOf(pod: KObj, monitors: KObj[]): { job: string; port: number }[] {
     const targets: { job: string; port: number }[] = [];
     const annotations = pod.metadata.annotations ?? {};
-    if (annotations['prometheus.io/scrape'] === 'true') targets.push({ job: 'kubernetes-pods', port: Number(annotations['prometheus.io/port'] ?? 0) });
+    if (this.settings.annotationScrape && annotations['prometheus.io/scrape'] === 'true') targets.push({ job: 'kubernetes-pods', port: Number(annotations['prometheus.io/port'] ?? 0) });
     const ports = podPorts(pod);
     for (const monitor of monitors) {
       const spec = rec(monitor.spec);

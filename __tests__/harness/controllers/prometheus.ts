@@ -91,7 +91,7 @@ export const prometheusController: ControllerFactory = (ctx: ControllerContext):
 
   return {
     start() {
-      model.settings = { scrape: ctx.params.scrape !== false, scrapeDelayMs: numberParam(ctx.params, 'scrapeDelayMs', 0) };
+      model.settings = { scrape: ctx.params.scrape !== false, scrapeDelayMs: numberParam(ctx.params, 'scrapeDelayMs', 0), annotationScrape: ctx.params.annotationScrape !== false };
       const handler = (req: { path: string; query: URLSearchParams }): ProxyResponse => {
         if (req.path === '/api/v1/query') {
           const text = req.query.get('query');

@@ -14,7 +14,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
 import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probePod.js';
-import type { PrometheusOperated } from './prometheus-api.js';
+import type { PrometheusLabelSelector, PrometheusOperated } from './prometheus-api.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
 
 export const METRICS_ANNOTATION = 'ai-conformance.cncf.io/metrics';
@@ -114,23 +114,52 @@ export interface Registration {
   namespaceLabels?: Record<string, string>;
 }
 
+function onlyMatchLabels(selector: PrometheusLabelSelector): boolean {
+  return (selector.matchExpressions ?? []).length === 0;
+}
+
+function describeLabels(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
 /**
- * Registers pods labelled app=NAME: a PodMonitor shaped to be selected by the detected
- * Prometheus Operator object, or the prometheus.io annotations when there is no operator.
+ * Registers pods labelled app=NAME. The prometheus.io annotations always (the community charts
+ * scrape by them), plus a PodMonitor where the Prometheus Operator's API is served. The PodMonitor
+ * is shaped for the detected Prometheus object only when its selectors are known and use only
+ * matchLabels: an absent podMonitorSelector selects no PodMonitor at all, and matchExpressions
+ * cannot be satisfied reliably, so then only the annotations can register the workload.
  */
 export async function registration(ctx: ProbeContext, name: string, operated: PrometheusOperated | undefined): Promise<Registration> {
+  const annotations = scrapeAnnotations();
+  const byAnnotations = 'pod annotations prometheus.io/scrape, port and path';
   const podMonitors = (await ctx.kube.resources('monitoring.coreos.com/v1'))?.some((resource) => resource.name === 'podmonitors');
-  if (!podMonitors) {
-    return { how: 'pod annotations prometheus.io/scrape, port and path (no PodMonitor API served)', annotations: scrapeAnnotations(), objects: [] };
-  }
-  const selectorLabels = operated?.spec?.podMonitorSelector?.matchLabels ?? {};
+  if (!podMonitors) return { how: `${byAnnotations} (no PodMonitor API served)`, annotations, objects: [] };
+
+  const prometheusName = operated ? `Prometheus ${operated.metadata?.namespace ?? '?'}/${operated.metadata?.name ?? '?'}` : undefined;
+  const selector = operated?.spec?.podMonitorSelector;
   const namespaceSelector = operated?.spec?.podMonitorNamespaceSelector;
+  let labels: Record<string, string> = {};
+  let namespaceLabels: Record<string, string> | undefined;
+  let note: string;
+  if (!operated) {
+    note = 'no Prometheus object known, so the PodMonitor carries no selector labels';
+  } else if (selector == null) {
+    note = `${prometheusName} has no podMonitorSelector, so it selects no PodMonitor`;
+  } else if (!onlyMatchLabels(selector) || (namespaceSelector != null && !onlyMatchLabels(namespaceSelector))) {
+    note = `${prometheusName} selects PodMonitors with matchExpressions, which the probe does not try to satisfy`;
+  } else {
+    labels = { ...(selector.matchLabels ?? {}) };
+    namespaceLabels = namespaceSelector?.matchLabels;
+    note = `shaped for ${prometheusName}'s podMonitorSelector`;
+  }
   // A Prometheus without podMonitorNamespaceSelector only reads PodMonitors from its own namespace.
   const monitorNamespace = operated && namespaceSelector == null ? operated.metadata?.namespace ?? ctx.namespace : ctx.namespace;
   const podMonitor: KubernetesObject & { spec: object } = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
-    metadata: { name, namespace: monitorNamespace, labels: { ...selectorLabels } },
+    metadata: { name, namespace: monitorNamespace, labels },
     spec: {
       selector: { matchLabels: { app: name } },
       namespaceSelector: { matchNames: [ctx.namespace] },
@@ -138,11 +167,11 @@ export async function registration(ctx: ProbeContext, name: string, operated: Pr
     },
   };
   const where = monitorNamespace === ctx.namespace ? '' : ` in namespace ${monitorNamespace}`;
-  const labelled = Object.keys(selectorLabels).length ? ` labelled ${Object.entries(selectorLabels).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+  const labelled = Object.keys(labels).length ? ` labelled ${describeLabels(labels)}` : '';
   return {
-    how: `PodMonitor ${name}${where}${labelled}`,
-    annotations: {},
+    how: `PodMonitor ${name}${where}${labelled} (${note}) and ${byAnnotations}`,
+    annotations,
     objects: [podMonitor],
-    namespaceLabels: namespaceSelector?.matchLabels,
+    namespaceLabels,
   };
 }

@@ -72,10 +72,16 @@ export function matchers(labels: Record<string, string>): string {
     .join(',');
 }
 
+/** A label selector as the Prometheus object carries it (matchExpressions only counted). */
+export interface PrometheusLabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
+
 interface PrometheusResource extends KubernetesObject {
   spec?: {
-    podMonitorSelector?: { matchLabels?: Record<string, string> } | null;
-    podMonitorNamespaceSelector?: { matchLabels?: Record<string, string> } | null;
+    podMonitorSelector?: PrometheusLabelSelector | null;
+    podMonitorNamespaceSelector?: PrometheusLabelSelector | null;
   };
 }
 
