@@ -7744,11 +7744,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants7) {
+      optimizeNames(names, constants8) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants7);
+          this.rhs = optimizeExpr(this.rhs, names, constants8);
         return this;
       }
       get names() {
@@ -7765,10 +7765,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants7) {
+      optimizeNames(names, constants8) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants7);
+        this.rhs = optimizeExpr(this.rhs, names, constants8);
         return this;
       }
       get names() {
@@ -7829,8 +7829,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants7) {
-        this.code = optimizeExpr(this.code, names, constants7);
+      optimizeNames(names, constants8) {
+        this.code = optimizeExpr(this.code, names, constants8);
         return this;
       }
       get names() {
@@ -7859,12 +7859,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants7) {
+      optimizeNames(names, constants8) {
         const { nodes } = this;
         let i2 = nodes.length;
         while (i2--) {
           const n2 = nodes[i2];
-          if (n2.optimizeNames(names, constants7))
+          if (n2.optimizeNames(names, constants8))
             continue;
           subtractNames(names, n2.names);
           nodes.splice(i2, 1);
@@ -7917,12 +7917,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants7) {
+      optimizeNames(names, constants8) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants7);
-        if (!(super.optimizeNames(names, constants7) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants8);
+        if (!(super.optimizeNames(names, constants8) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants7);
+        this.condition = optimizeExpr(this.condition, names, constants8);
         return this;
       }
       get names() {
@@ -7945,10 +7945,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants7) {
-        if (!super.optimizeNames(names, constants7))
+      optimizeNames(names, constants8) {
+        if (!super.optimizeNames(names, constants8))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants7);
+        this.iteration = optimizeExpr(this.iteration, names, constants8);
         return this;
       }
       get names() {
@@ -7984,10 +7984,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants7) {
-        if (!super.optimizeNames(names, constants7))
+      optimizeNames(names, constants8) {
+        if (!super.optimizeNames(names, constants8))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants7);
+        this.iterable = optimizeExpr(this.iterable, names, constants8);
         return this;
       }
       get names() {
@@ -8029,11 +8029,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants7) {
+      optimizeNames(names, constants8) {
         var _a, _b;
-        super.optimizeNames(names, constants7);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants7);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants7);
+        super.optimizeNames(names, constants8);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants8);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants8);
         return this;
       }
       get names() {
@@ -8334,7 +8334,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from2) {
       return from2 instanceof code_1._CodeOrName ? addNames(names, from2.names) : names;
     }
-    function optimizeExpr(expr, names, constants7) {
+    function optimizeExpr(expr, names, constants8) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -8349,14 +8349,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n2) {
-        const c3 = constants7[n2.str];
+        const c3 = constants8[n2.str];
         if (c3 === void 0 || names[n2.str] !== 1)
           return n2;
         delete names[n2.str];
         return c3;
       }
       function canOptimize(e2) {
-        return e2 instanceof code_1._Code && e2._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants7[c3.str] !== void 0);
+        return e2 instanceof code_1._Code && e2._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants8[c3.str] !== void 0);
       }
     }
     function subtractNames(names, from2) {
@@ -20339,7 +20339,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants7 = require_constants2();
+    var constants8 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -20414,7 +20414,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants7.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants8.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -20509,11 +20509,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants7.ERROR.OK) {
+          if (ret !== constants8.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants7.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants8.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants7.ERROR.PAUSED) {
+            } else if (ret === constants8.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -20536,10 +20536,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants7.ERROR.OK) {
+        if (ret === constants8.ERROR.OK) {
           return null;
         }
-        if (ret === constants7.ERROR.PAUSED || ret === constants7.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants8.ERROR.PAUSED || ret === constants8.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -20556,7 +20556,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants7.ERROR[ret], data);
+        return new HTTPParserError(message, constants8.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -20736,7 +20736,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause2 ? constants7.ERROR.PAUSED : 0;
+        return pause2 ? constants8.ERROR.PAUSED : 0;
       }
       onBody(buf2) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -20758,7 +20758,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf2.length;
         if (request3.onData(buf2) === false) {
-          return constants7.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -20794,13 +20794,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants7.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -34581,10 +34581,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse5 = require_parse2();
-    var constants7 = require_constants6();
+    var constants8 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants7.RELEASE_TYPES.includes(truncation)) {
+      if (!constants8.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -35824,7 +35824,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants7 = require_constants6();
+    var constants8 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse5 = require_parse2();
@@ -35908,8 +35908,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants7.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants7.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants8.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants8.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -40983,13 +40983,13 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Address4 = void 0;
     var common3 = __importStar(require_common());
-    var constants7 = __importStar(require_constants8());
+    var constants8 = __importStar(require_constants8());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common3.isCorrect(constants7.BITS);
+    var isCorrect4 = common3.isCorrect(constants8.BITS);
     var Address4 = class _Address4 {
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants7.GROUPS;
+        this.groups = constants8.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -40999,17 +40999,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common3.isInSubnet;
         this.isHostInSubnet = common3.isHostInSubnet;
         this.address = address;
-        const subnet = constants7.RE_SUBNET_STRING.exec(address);
+        const subnet = constants8.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants7.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants8.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants7.RE_SUBNET_STRING, "");
+          address = address.replace(constants8.RE_SUBNET_STRING, "");
         }
-        const longest = constants7.GROUPS * 4 - 1;
+        const longest = constants8.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -41042,7 +41042,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants7.RE_ADDRESS)) {
+        if (!address.match(constants8.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -41065,7 +41065,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common3.prefixLengthFromMask(new _Address4(mask).bigInt(), constants7.BITS);
+        const bits = common3.prefixLengthFromMask(new _Address4(mask).bigInt(), constants8.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -41079,9 +41079,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants7.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants8.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common3.prefixLengthFromMask(mask, constants7.BITS);
+        const bits = common3.prefixLengthFromMask(mask, constants8.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -41099,7 +41099,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants7.GROUPS) {
+        if (groups.length !== constants8.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -41114,7 +41114,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants7.BITS - trailing * 8;
+        const subnetBits = constants8.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -41160,7 +41160,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants7.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants8.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -41191,7 +41191,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i2;
-        for (i2 = 0; i2 < constants7.GROUPS; i2 += 2) {
+        for (i2 = 0; i2 < constants8.GROUPS; i2 += 2) {
           output.push(`${common3.stringToPaddedHex(this.parsedAddress[i2])}${common3.stringToPaddedHex(this.parsedAddress[i2 + 1])}`);
         }
         return output.join(":");
@@ -41208,7 +41208,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants7.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants8.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -41238,7 +41238,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n2) {
-        return _Address4.fromBigInt(common3.offsetBigInt(this.bigInt(), n2, constants7.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common3.offsetBigInt(this.bigInt(), n2, constants8.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -41249,7 +41249,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common3.offsetBigInt(this._endAddress(), 1, constants7.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common3.offsetBigInt(this._endAddress(), 1, constants8.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -41259,7 +41259,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants7.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants8.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -41284,7 +41284,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants7.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants8.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -41293,7 +41293,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants7.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants8.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -41474,7 +41474,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants7.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants8.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -41489,7 +41489,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants7.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants8.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports.Address4 = Address4;
@@ -41511,7 +41511,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants7.SPECIAL_PURPOSE.map(([cidr, , reachable2]) => ({
+    var SPECIAL_PURPOSE_V4 = constants8.SPECIAL_PURPOSE.map(([cidr, , reachable2]) => ({
       subnet: new Address4(cidr),
       reachable: reachable2
     }));
@@ -48934,17 +48934,17 @@ var require_readable_streambuffer = __commonJS({
   "node_modules/stream-buffers/lib/readable_streambuffer.js"(exports, module) {
     "use strict";
     var stream2 = __require("stream");
-    var constants7 = require_constants11();
+    var constants8 = require_constants11();
     var util2 = __require("util");
     var ReadableStreamBuffer = module.exports = function(opts) {
       var that = this;
       opts = opts || {};
       stream2.Readable.call(this, opts);
       this.stopped = false;
-      var frequency = opts.hasOwnProperty("frequency") ? opts.frequency : constants7.DEFAULT_FREQUENCY;
-      var chunkSize = opts.chunkSize || constants7.DEFAULT_CHUNK_SIZE;
-      var initialSize = opts.initialSize || constants7.DEFAULT_INITIAL_SIZE;
-      var incrementAmount = opts.incrementAmount || constants7.DEFAULT_INCREMENT_AMOUNT;
+      var frequency = opts.hasOwnProperty("frequency") ? opts.frequency : constants8.DEFAULT_FREQUENCY;
+      var chunkSize = opts.chunkSize || constants8.DEFAULT_CHUNK_SIZE;
+      var initialSize = opts.initialSize || constants8.DEFAULT_INITIAL_SIZE;
+      var incrementAmount = opts.incrementAmount || constants8.DEFAULT_INCREMENT_AMOUNT;
       var size = 0;
       var buffer = new Buffer(initialSize);
       var allowPush = false;
@@ -49029,13 +49029,13 @@ var require_writable_streambuffer = __commonJS({
     "use strict";
     var util2 = __require("util");
     var stream2 = __require("stream");
-    var constants7 = require_constants11();
+    var constants8 = require_constants11();
     var WritableStreamBuffer2 = module.exports = function(opts) {
       opts = opts || {};
       opts.decodeStrings = true;
       stream2.Writable.call(this, opts);
-      var initialSize = opts.initialSize || constants7.DEFAULT_INITIAL_SIZE;
-      var incrementAmount = opts.incrementAmount || constants7.DEFAULT_INCREMENT_AMOUNT;
+      var initialSize = opts.initialSize || constants8.DEFAULT_INITIAL_SIZE;
+      var incrementAmount = opts.incrementAmount || constants8.DEFAULT_INCREMENT_AMOUNT;
       var buffer = new Buffer(initialSize);
       var size = 0;
       this.size = function() {
@@ -51258,7 +51258,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants12 = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants7 = {
+    var constants8 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -51268,9 +51268,9 @@ var require_constants12 = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants7;
+      module.exports = __require("fs").constants || constants8;
     } catch {
-      module.exports = constants7;
+      module.exports = constants8;
     }
   }
 });
@@ -51280,7 +51280,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable: Writable4, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants7 = require_constants12();
+    var constants8 = require_constants12();
     var headers2 = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
@@ -51483,16 +51483,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants7.S_IFMT) {
-        case constants7.S_IFBLK:
+      switch (mode & constants8.S_IFMT) {
+        case constants8.S_IFBLK:
           return "block-device";
-        case constants7.S_IFCHR:
+        case constants8.S_IFCHR:
           return "character-device";
-        case constants7.S_IFDIR:
+        case constants8.S_IFDIR:
           return "directory";
-        case constants7.S_IFIFO:
+        case constants8.S_IFIFO:
           return "fifo";
-        case constants7.S_IFLNK:
+        case constants8.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -53285,6 +53285,13 @@ async function scrape(ctx, endpoint2, path21) {
   if (exposition2.errors.length) ctx.observe(`${exposition2.errors.length} unparsable lines, first: ${exposition2.errors[0]}`);
   return { description: endpoint2.description, samples: exposition2.samples };
 }
+var DCGM_PROFILES = /* @__PURE__ */ new Set(["nvidia", "nvidia-dra", "example"]);
+function unknownMetricNames(ctx, nothing) {
+  if (DCGM_PROFILES.has(ctx.profile.name)) return;
+  ctx.manual(
+    `${nothing}; the probe knows only NVIDIA DCGM metric names and accelerator profile ${ctx.profile.name} may use others. Run again with --accelerator-metrics-url pointing at the accelerators' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed`
+  );
+}
 async function findMetrics(ctx) {
   if (ctx.options.acceleratorMetricsUrl) {
     const url = ctx.options.acceleratorMetricsUrl;
@@ -53304,8 +53311,11 @@ async function findMetrics(ctx) {
         })
       };
     }
-    throw new CheckFailure(`no DCGM exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_* series`);
+    const nothing = `no DCGM exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_* series`;
+    unknownMetricNames(ctx, nothing);
+    throw new CheckFailure(nothing);
   }
+  unknownMetricNames(ctx, "no accelerator metrics endpoint found");
   throw new CheckFailure(
     "no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled app=nvidia-dcgm-exporter or app.kubernetes.io/name=dcgm-exporter, and no Prometheus"
   );
@@ -53806,18 +53816,39 @@ function metricsDeployment(ctx, spec) {
 function scrapeAnnotations() {
   return { "prometheus.io/scrape": "true", "prometheus.io/port": String(METRICS_PORT), "prometheus.io/path": METRICS_PATH };
 }
+function onlyMatchLabels(selector) {
+  return (selector.matchExpressions ?? []).length === 0;
+}
+function describeLabels(labels) {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+}
 async function registration(ctx, name, operated) {
+  const annotations = scrapeAnnotations();
+  const byAnnotations = "pod annotations prometheus.io/scrape, port and path";
   const podMonitors = (await ctx.kube.resources("monitoring.coreos.com/v1"))?.some((resource) => resource.name === "podmonitors");
-  if (!podMonitors) {
-    return { how: "pod annotations prometheus.io/scrape, port and path (no PodMonitor API served)", annotations: scrapeAnnotations(), objects: [] };
-  }
-  const selectorLabels = operated?.spec?.podMonitorSelector?.matchLabels ?? {};
+  if (!podMonitors) return { how: `${byAnnotations} (no PodMonitor API served)`, annotations, objects: [] };
+  const prometheusName = operated ? `Prometheus ${operated.metadata?.namespace ?? "?"}/${operated.metadata?.name ?? "?"}` : void 0;
+  const selector = operated?.spec?.podMonitorSelector;
   const namespaceSelector = operated?.spec?.podMonitorNamespaceSelector;
+  let labels = {};
+  let namespaceLabels;
+  let note;
+  if (!operated) {
+    note = "no Prometheus object known, so the PodMonitor carries no selector labels";
+  } else if (selector == null) {
+    note = `${prometheusName} has no podMonitorSelector, so it selects no PodMonitor`;
+  } else if (!onlyMatchLabels(selector) || namespaceSelector != null && !onlyMatchLabels(namespaceSelector)) {
+    note = `${prometheusName} selects PodMonitors with matchExpressions, which the probe does not try to satisfy`;
+  } else {
+    labels = { ...selector.matchLabels ?? {} };
+    namespaceLabels = namespaceSelector?.matchLabels;
+    note = `shaped for ${prometheusName}'s podMonitorSelector`;
+  }
   const monitorNamespace = operated && namespaceSelector == null ? operated.metadata?.namespace ?? ctx.namespace : ctx.namespace;
   const podMonitor = {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
-    metadata: { name, namespace: monitorNamespace, labels: { ...selectorLabels } },
+    metadata: { name, namespace: monitorNamespace, labels },
     spec: {
       selector: { matchLabels: { app: name } },
       namespaceSelector: { matchNames: [ctx.namespace] },
@@ -53825,12 +53856,12 @@ async function registration(ctx, name, operated) {
     }
   };
   const where = monitorNamespace === ctx.namespace ? "" : ` in namespace ${monitorNamespace}`;
-  const labelled = Object.keys(selectorLabels).length ? ` labelled ${Object.entries(selectorLabels).map(([k, v]) => `${k}=${v}`).join(",")}` : "";
+  const labelled = Object.keys(labels).length ? ` labelled ${describeLabels(labels)}` : "";
   return {
-    how: `PodMonitor ${name}${where}${labelled}`,
-    annotations: {},
+    how: `PodMonitor ${name}${where}${labelled} (${note}) and ${byAnnotations}`,
+    annotations,
     objects: [podMonitor],
-    namespaceLabels: namespaceSelector?.matchLabels
+    namespaceLabels
   };
 }
 
@@ -53894,6 +53925,35 @@ function seconds(ms) {
   return ms >= 1e3 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`;
 }
 
+// src/probes/lib/apiError.ts
+function numberField(value, key) {
+  if (typeof value !== "object" || value === null) return void 0;
+  const field = value[key];
+  return typeof field === "number" ? field : void 0;
+}
+function statusMessage(body) {
+  let parsed = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body.trim() === "" ? void 0 : body;
+    }
+  }
+  if (typeof parsed === "object" && parsed !== null) {
+    const message = parsed.message;
+    if (typeof message === "string") return message;
+  }
+  return void 0;
+}
+function apiErrorOf(error) {
+  if (typeof error !== "object" || error === null) return { message: String(error) };
+  const record = error;
+  const code = numberField(record, "code") ?? numberField(record, "statusCode") ?? numberField(record, "status");
+  const message = statusMessage(record.body) ?? (typeof record.message === "string" ? record.message : String(error));
+  return { code, message };
+}
+
 // src/probes/ai_service_metrics.ts
 var WORKLOAD = "ai-metrics-workload";
 var SERVICE_METRIC = "ai_conformance_probe_requests_total";
@@ -53946,8 +54006,11 @@ async function run3(ctx) {
       { description: query, deadlineMs }
     );
     if (!outcome2.value) {
-      const why = outcome2.lastError instanceof Error ? ` (last answer: ${outcome2.lastError.message})` : "";
-      throw new CheckFailure(`${query} returned no series within ${seconds(deadlineMs)} after ${outcome2.attempts} queries${why}; the workload was registered by ${registered.how}`);
+      if (outcome2.lastError !== void 0) {
+        const { code, message } = apiErrorOf(outcome2.lastError);
+        throw new Error(`could not query ${endpoint2.description}: the last of ${outcome2.attempts} queries of ${query} failed${code ? ` (HTTP ${code})` : ""}: ${message}`);
+      }
+      throw new CheckFailure(`${query} returned no series within ${seconds(deadlineMs)} after ${outcome2.attempts} queries; the workload was registered by ${registered.how}`);
     }
     const sample = outcome2.value[0];
     if (sample.value !== SERVED_VALUE) {
@@ -54117,7 +54180,8 @@ async function run4(ctx) {
 }
 var clusterAutoscalingProbe = {
   id: "cluster_autoscaling",
-  timeoutMs: 27e5,
+  // Above its own waits: up to 16 pods placed (120 s each), scale-up 900 s, scale-down 1,200 s.
+  timeoutMs: 42e5,
   exclusive: ["accelerators"],
   options: ["cluster-autoscaling.max-pods", "cluster-autoscaling.place-ms", "cluster-autoscaling.scale-down-ms", "cluster-autoscaling.scale-up-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
@@ -54130,6 +54194,7 @@ var CLAIM_TIMEOUT_MS = 12e4;
 var POD_TIMEOUT_MS = 18e4;
 var TEMPLATE = "dra-support-accelerator";
 var POD = "dra-support-consumer";
+var SLICE_PAGE = 50;
 async function chooseDeviceClass(ctx, apiVersion) {
   const { profile, kube } = ctx;
   if (profile.deviceClassName) {
@@ -54155,6 +54220,12 @@ async function chooseDeviceClass(ctx, apiVersion) {
     chosen: { name: first.metadata.name, driver },
     saw: `profile ${profile.name} names no DeviceClass; using DeviceClass ${first.metadata.name}${driver ? ` (driver ${driver})` : ""} of ${classes.length}`
   };
+}
+async function slicePage(ctx, apiVersion, driver) {
+  const query = new URLSearchParams({ limit: String(SLICE_PAGE) });
+  if (driver) query.set("fieldSelector", `spec.driver=${driver}`);
+  const page = await ctx.kube.getRaw(`/apis/${apiVersion}/resourceslices?${query.toString()}`);
+  return { items: page.items ?? [], more: Boolean(page.metadata?.continue) };
 }
 function ownedByPod(claim, pod) {
   return (claim.metadata?.ownerReferences ?? []).some(
@@ -54189,18 +54260,18 @@ async function run5(ctx) {
   if (!hasClass || !chosen) return;
   const deviceClass = chosen;
   const published = await ctx.check("ResourceSlices are published", async () => {
-    const slices = await kube.list({ apiVersion, kind: "ResourceSlice" });
-    const ours = deviceClass.driver ? slices.filter((slice) => slice.spec?.driver === deviceClass.driver) : slices;
-    const devices = ours.reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
-    const who = deviceClass.driver ? `driver ${deviceClass.driver}` : "any driver";
-    if (ours.length === 0 || devices === 0) {
-      const others = [...new Set(slices.map((slice) => slice.spec?.driver ?? "?"))];
+    const ours = await slicePage(ctx, apiVersion, deviceClass.driver);
+    const devices = ours.items.reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
+    const who = deviceClass.driver ? `driver ${deviceClass.driver}` : `any driver (DeviceClass ${deviceClass.name} names none, so slices of every driver were counted)`;
+    if (ours.items.length === 0 || devices === 0) {
+      const others = deviceClass.driver ? [...new Set((await slicePage(ctx, apiVersion, void 0)).items.map((slice) => slice.spec?.driver ?? "?"))] : [];
       throw new CheckFailure(
-        `no ResourceSlice with devices published by ${who}` + (others.length > 0 ? ` (slices seen from: ${others.join(", ")})` : " (no ResourceSlice at all)")
+        `no ResourceSlice with devices published by ${who}` + (others.length > 0 ? ` (slices seen from: ${others.join(", ")})` : deviceClass.driver ? " (no ResourceSlice at all)" : "")
       );
     }
-    const nodes = new Set(ours.map((slice) => slice.spec?.nodeName ?? slice.spec?.pool?.name ?? "?"));
-    return `${ours.length} ResourceSlice(s) from ${who} list ${devices} device(s) on ${nodes.size} node(s)/pool(s)`;
+    const nodes = new Set(ours.items.map((slice) => slice.spec?.nodeName ?? slice.spec?.pool?.name ?? "?"));
+    const atLeast = ours.more ? "at least " : "";
+    return `${atLeast}${ours.items.length} ResourceSlice(s) from ${who} list ${atLeast}${devices} device(s) on ${nodes.size} node(s)/pool(s)`;
   });
   if (!published) return;
   const allocated = await ctx.check("a claim from a ResourceClaimTemplate is allocated", async () => {
@@ -54238,7 +54309,9 @@ async function run5(ctx) {
 var draSupport = {
   id: "dra_support",
   versions: ["1.33", "1.34", "1.35"],
-  timeoutMs: 5 * 6e4,
+  shares: ["accelerators"],
+  // Above its own waits (claim allocated 120 s, pod running 180 s), so they report, not the timeout.
+  timeoutMs: 6 * 6e4,
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run5
 };
@@ -54368,7 +54441,7 @@ async function kueue(ctx, apiVersion, pods, timeoutMs, windowMs) {
     const job = await ctx.kube.create(kueueJob(ctx, "gang-short", queues[1].local, pods));
     return noPodRuns(ctx, "ai-conformance.cncf.io/gang=gang-short", pods, pods - 1, windowMs, async () => {
       const workload = await workloadOf(ctx, apiVersion, job);
-      if (!workload) return "Kueue created no Workload";
+      if (!workload) throw new Error("Kueue created no Workload for job gang-short (is the Kueue controller running?): gang admission was not exercised");
       const conditions = conditionsOf(workload);
       if (isTrue(conditions, "Admitted")) throw new CheckFailure(`Workload ${workload.metadata?.name ?? "?"} was admitted although it does not fit`);
       return `Workload ${workload.metadata?.name ?? "?"} waits: ${describeCondition(conditions, "QuotaReserved")}`;
@@ -54568,6 +54641,10 @@ async function run7(ctx) {
       { description: metricsPath, deadlineMs: durationOption(ctx, "pod-autoscaling.metric-ms", 3e5) }
     );
     if (!outcome2.value) {
+      const last = outcome2.lastError === void 0 ? void 0 : apiErrorOf(outcome2.lastError);
+      if (last !== void 0 && last.code !== 404) {
+        throw new Error(`could not read ${LOAD_METRIC} from ${metricsGroupVersion}: the last of ${outcome2.attempts} queries failed${last.code ? ` (HTTP ${last.code})` : ""}: ${last.message}`);
+      }
       const why = outcome2.lastError instanceof Error ? `: ${outcome2.lastError.message}` : "";
       throw new CheckFailure(`the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome2.attempts} queries${why}); registered by ${registered.how}`);
     }
@@ -54618,41 +54695,13 @@ async function run7(ctx) {
 }
 var podAutoscalingProbe = {
   id: "pod_autoscaling",
-  timeoutMs: 9e5,
-  exclusive: [],
+  shares: ["accelerators"],
+  // Above its own waits (ready 180 s, metric 300 s, up 300 s, down 300 s + stabilisation).
+  timeoutMs: 12e5,
   options: ["pod-autoscaling.metric-ms", "pod-autoscaling.ready-ms", "pod-autoscaling.scale-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run7
 };
-
-// src/probes/lib/apiError.ts
-function numberField(value, key) {
-  if (typeof value !== "object" || value === null) return void 0;
-  const field = value[key];
-  return typeof field === "number" ? field : void 0;
-}
-function statusMessage(body) {
-  let parsed = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return body.trim() === "" ? void 0 : body;
-    }
-  }
-  if (typeof parsed === "object" && parsed !== null) {
-    const message = parsed.message;
-    if (typeof message === "string") return message;
-  }
-  return void 0;
-}
-function apiErrorOf(error) {
-  if (typeof error !== "object" || error === null) return { message: String(error) };
-  const record = error;
-  const code = numberField(record, "code") ?? numberField(record, "statusCode") ?? numberField(record, "status");
-  const message = statusMessage(record.body) ?? (typeof record.message === "string" ? record.message : String(error));
-  return { code, message };
-}
 
 // src/probes/lib/operators.ts
 var RESTRICTED = {
@@ -54815,8 +54864,11 @@ function servedVersion2(crd) {
 }
 function covers(webhook, operator) {
   return (webhook.rules ?? []).some(
-    (rule) => (rule.apiGroups ?? []).some((group) => group === operator.group || group === "*") && (rule.resources ?? []).some((resource) => resource === operator.plural || resource === "*") && (rule.operations ?? []).some((operation) => operation === "CREATE" || operation === "*")
+    (rule) => (rule.apiGroups ?? []).includes(operator.group) && (rule.resources ?? []).includes(operator.plural) && (rule.operations ?? []).some((operation) => operation === "CREATE" || operation === "*")
   );
+}
+function denyingWebhook(message) {
+  return /admission webhook "([^"]+)" denied the request/i.exec(message)?.[1];
 }
 function selectorOf(labels) {
   return Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(",");
@@ -54884,8 +54936,12 @@ async function run8(ctx) {
       await kube.create(operator.invalidObject(apiVersion, INVALID_NAME), { dryRun: true });
     } catch (error) {
       const { code, message } = apiErrorOf(error);
-      if (code !== void 0 && code >= 400 && code < 500 && /denied the request/i.test(message)) {
-        return `dry-run create of an invalid ${operator.kind} denied (HTTP ${code}): ${message}`;
+      const denier = code !== void 0 && code >= 400 && code < 500 ? denyingWebhook(message) : void 0;
+      if (denier !== void 0 && webhooks.some(({ webhook }) => webhook.name === denier)) {
+        return `dry-run create of an invalid ${operator.kind} denied by ${denier} (HTTP ${code}): ${message}`;
+      }
+      if (denier !== void 0) {
+        throw new Error(`could not tell whether ${names} reject an invalid ${operator.kind}: webhook ${denier}, not the operator's, denied it first (HTTP ${code}): ${message}`);
       }
       throw error;
     }
@@ -54916,14 +54972,39 @@ var robustController = {
 };
 
 // src/probes/secure_accelerator_access.ts
-var POD_TIMEOUT_MS2 = 18e4;
 var TEMPLATE2 = "secure-access-accelerator";
-async function runPod(ctx, setup, name, containers) {
-  await ctx.kube.create(probePod(ctx, { name, containers, claimTemplateName: setup.claimTemplateName }));
-  await waitForPod(ctx, name, "completed", POD_TIMEOUT_MS2).catch(unschedulableFails);
+function pinToNode(pod, node) {
+  if (!pod.spec) return;
+  pod.spec.affinity = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] }]
+      }
+    }
+  };
+}
+function pinnedUnplaceable(node, what) {
+  return (error) => {
+    if (error instanceof PodProblem && error.kind === "unschedulable") {
+      throw new Error(`could not check ${what}: a pod pinned to node ${node} could not be placed there (${error.message})`);
+    }
+    throw error;
+  };
+}
+async function runPod(ctx, setup, spec) {
+  const pod = probePod(ctx, { name: spec.name, containers: spec.containers, claimTemplateName: setup.claimTemplateName });
+  if (spec.onNode) pinToNode(pod, spec.onNode);
+  await ctx.kube.create(pod);
+  const waited = waitForPod(ctx, spec.name, "completed", podTimeoutMs(ctx));
+  const done = await (spec.onNode ? waited.catch(pinnedUnplaceable(spec.onNode, spec.what ?? spec.name)) : waited.catch(unschedulableFails));
+  const node = done.spec?.nodeName ?? "?";
+  if (spec.onNode && node !== spec.onNode) throw new Error(`pod ${spec.name} ran on node ${node}, not on node ${spec.onNode} it was pinned to`);
   const seen = /* @__PURE__ */ new Map();
-  for (const container of containers) seen.set(container.name, await devicesSeen(ctx, name, container.name));
-  return seen;
+  for (const container of spec.containers) seen.set(container.name, await devicesSeen(ctx, spec.name, container.name));
+  return { node, seen };
+}
+function podTimeoutMs(ctx) {
+  return durationOption(ctx, "secure-accelerator-access.pod-ms", 18e4);
 }
 async function run9(ctx) {
   let setup;
@@ -54933,32 +55014,45 @@ async function run9(ctx) {
   });
   if (!ready || !setup) return;
   const asked = setup;
-  const positive = runPod(ctx, asked, "saa-with-accelerator", [{ name: "probe", withAccelerator: true }]);
-  const negative = runPod(ctx, asked, "saa-without-accelerator", [{ name: "probe", withAccelerator: false }]);
-  const split = runPod(ctx, asked, "saa-two-containers", [
-    { name: "with-accelerator", withAccelerator: true },
-    { name: "without-accelerator", withAccelerator: false }
-  ]);
-  for (const pending of [positive, negative, split]) pending.catch(() => void 0);
+  const positive = runPod(ctx, asked, { name: "saa-with-accelerator", containers: [{ name: "probe", withAccelerator: true }] });
+  const split = runPod(ctx, asked, {
+    name: "saa-two-containers",
+    containers: [
+      { name: "with-accelerator", withAccelerator: true },
+      { name: "without-accelerator", withAccelerator: false }
+    ]
+  });
+  for (const pending of [positive, split]) pending.catch(() => void 0);
   await ctx.check("a pod with an accelerator sees it", async () => {
-    const seen = await positive;
+    const { node, seen } = await positive;
     const devices = seen.get("probe") ?? [];
-    if (devices.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device`);
+    if (devices.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (node ${node})`);
     if (devices.length > 1) {
       throw new CheckFailure(`a pod that asked for one accelerator sees ${devices.length}: ${describeDevices(devices)}: devices are not isolated`);
     }
-    return `pod with ${asked.asking} sees ${describeDevices(devices)}`;
+    return `pod with ${asked.asking} sees ${describeDevices(devices)} on node ${node}`;
   });
   await ctx.check("a pod without an accelerator sees none", async () => {
-    const seen = await negative;
+    let node;
+    try {
+      ({ node } = await positive);
+    } catch (error) {
+      throw new Error(`could not check: no node known to have an accelerator, the pod with one did not run (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const { seen } = await runPod(ctx, asked, {
+      name: "saa-without-accelerator",
+      containers: [{ name: "probe", withAccelerator: false }],
+      onNode: node,
+      what: "a pod without an accelerator beside one"
+    });
     const devices = seen.get("probe") ?? [];
     if (devices.length > 0) {
-      throw new CheckFailure(`a pod that asked for no accelerator sees ${describeDevices(devices)}: devices are not isolated`);
+      throw new CheckFailure(`a pod that asked for no accelerator sees ${describeDevices(devices)} on node ${node}: devices are not isolated`);
     }
-    return "pod without an accelerator sees no device";
+    return `pod without an accelerator sees no device on node ${node}, where the pod with one saw its device`;
   });
   await ctx.check("only the container that references the accelerator sees it", async () => {
-    const seen = await split;
+    const { seen } = await split;
     const withDevices = seen.get("with-accelerator") ?? [];
     const withoutDevices = seen.get("without-accelerator") ?? [];
     if (withoutDevices.length > 0) {
@@ -54970,20 +55064,31 @@ async function run9(ctx) {
     return `container with-accelerator sees ${describeDevices(withDevices)}; container without-accelerator sees none`;
   });
   await ctx.check("two pods with separate claims see different devices", async () => {
-    const first = await holdAccelerator(ctx, asked, "saa-holder-a");
-    const capacity = await acceleratorsOnNode(ctx, first.node);
-    const second = await holdAccelerator(ctx, asked, "saa-holder-b", capacity >= 2 ? first.node : void 0);
-    for (const holder of [first, second]) {
-      await ctx.kube.delete({ apiVersion: "v1", kind: "Pod", namespace: ctx.namespace, name: holder.pod });
+    const holders = [];
+    try {
+      const first = await holdAccelerator(ctx, asked, "saa-holder-a");
+      holders.push(first);
+      const capacity = await acceleratorsOnNode(ctx, first.node);
+      const pinned = capacity >= 2 ? first.node : void 0;
+      const second = await holdAccelerator(ctx, asked, "saa-holder-b", pinned);
+      holders.push(second);
+      const seen = `${first.pod} on ${first.node} sees ${describeDevices(first.devices)}; ${second.pod} on ${second.node} sees ${describeDevices(second.devices)}`;
+      if (first.devices.length === 0 || second.devices.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (${seen})`);
+      if (first.node !== second.node) {
+        throw new Error(
+          `isolation between two pods on one node could not be tested: node ${first.node} offers ${capacity} accelerator(s), and the second pod ran on another node (${seen})`
+        );
+      }
+      const shared = first.devices.filter((device) => second.devices.includes(device));
+      if (shared.length > 0) {
+        throw new CheckFailure(`two pods with separate accelerators on node ${first.node} both see ${describeDevices(shared)} (${seen})`);
+      }
+      return `(same node) ${seen}`;
+    } finally {
+      for (const holder of holders) {
+        await ctx.kube.delete({ apiVersion: "v1", kind: "Pod", namespace: ctx.namespace, name: holder.pod });
+      }
     }
-    const placement2 = first.node === second.node ? "same node" : `different nodes: ${first.node} has ${capacity} accelerator(s)`;
-    const seen = `(${placement2}) ${first.pod} on ${first.node} sees ${describeDevices(first.devices)}; ${second.pod} on ${second.node} sees ${describeDevices(second.devices)}`;
-    if (first.devices.length === 0 || second.devices.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (${seen})`);
-    const shared = first.node === second.node ? first.devices.filter((device) => second.devices.includes(device)) : [];
-    if (shared.length > 0) {
-      throw new CheckFailure(`two pods with separate accelerators on node ${first.node} both see ${describeDevices(shared)} (${seen})`);
-    }
-    return seen;
   });
 }
 async function acceleratorsOnNode(ctx, node) {
@@ -54999,24 +55104,18 @@ async function acceleratorsOnNode(ctx, node) {
 }
 async function holdAccelerator(ctx, setup, name, onNode) {
   const pod = probePod(ctx, { name, holdDevice: true, claimTemplateName: setup.claimTemplateName, containers: [{ name: "probe", withAccelerator: true }] });
-  if (onNode && pod.spec) {
-    pod.spec.affinity = {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [onNode] }] }]
-        }
-      }
-    };
-  }
+  if (onNode) pinToNode(pod, onNode);
   await ctx.kube.create(pod);
-  const running = await waitForPod(ctx, name, "printed", POD_TIMEOUT_MS2).catch(unschedulableFails);
+  const waited = waitForPod(ctx, name, "printed", podTimeoutMs(ctx));
+  const running = await (onNode ? waited.catch(pinnedUnplaceable(onNode, "two pods holding accelerators on one node")) : waited.catch(unschedulableFails));
   return { pod: name, node: running.spec?.nodeName ?? "?", devices: await devicesSeen(ctx, name, "probe") };
 }
 var secureAcceleratorAccess = {
   id: "secure_accelerator_access",
-  // Two pods hold an accelerator each at the same time.
-  exclusive: ["accelerators"],
+  // At most four accelerators at once (two of them on one node), beside the other sharers.
+  shares: ["accelerators"],
   timeoutMs: 8 * 6e4,
+  options: ["secure-accelerator-access.pod-ms"],
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   run: run9
 };
@@ -55327,8 +55426,9 @@ function decodeChecklist(text, source) {
 }
 
 // src/checklist/http.ts
-var USER_AGENT = "k8s-ai-conformance (+https://github.com/cncf/k8s-ai-conformance validator rules)";
-var DEFAULT_URL_TIMEOUT_MS = 15e3;
+var USER_AGENT = "CNCF-K8s-AI-Conformance-Validator/1.0 (+https://github.com/cncf/k8s-ai-conformance)";
+var ACCEPT_LANGUAGE = "en-US,en;q=0.9";
+var DEFAULT_URL_TIMEOUT_MS = 3e4;
 var DEFAULT_URL_CONCURRENCY = 8;
 function reachable(status) {
   return status < 400 || status === 429;
@@ -55337,7 +55437,7 @@ async function request(fetchFn, method, url, timeoutMs) {
   const response = await fetchFn(url, {
     method,
     redirect: "follow",
-    headers: { "User-Agent": USER_AGENT, Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+    headers: { "User-Agent": USER_AGENT, Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Accept-Language": ACCEPT_LANGUAGE },
     signal: AbortSignal.timeout(timeoutMs)
   });
   await response.body?.cancel().catch(() => void 0);
@@ -56080,9 +56180,10 @@ var Editor = class {
     if ((0, import_yaml3.isScalar)(node) && typeof node.value === "string" && node.value === value) return;
     if ((0, import_yaml3.isScalar)(node) && node.range) {
       const style = node.value === null ? void 0 : node.type;
-      const rendered = renderScalar(value, style === "BLOCK_FOLDED" || style === "BLOCK_LITERAL" ? void 0 : style);
-      if (node.value === null && node.range[0] === node.range[1]) this.edits.push({ start: node.range[0], end: node.range[1], text: ` ${rendered}` });
-      else this.edits.push({ start: node.range[0], end: node.range[1], text: rendered });
+      const block = style === "BLOCK_FOLDED" || style === "BLOCK_LITERAL";
+      const rendered = renderScalar(value, block ? void 0 : style);
+      if (node.value === null && node.range[0] === node.range[1]) this.insertValue(node.range[0], rendered);
+      else this.edits.push({ start: node.range[0], end: block ? this.contentEnd(node.range[0], node.range[1]) : node.range[1], text: rendered });
       return;
     }
     this.replaceValue(pair, ` ${renderScalar(value)}`);
@@ -56112,11 +56213,26 @@ ${indent}- ${quoted ? JSON.stringify(v) : renderScalar(v, "PLAIN")}`).join("");
     const merged = [...existing, ...values.filter((v) => !existing.includes(v))];
     const flow = `[${merged.map((v) => JSON.stringify(v)).join(", ")}]`;
     if ((0, import_yaml3.isScalar)(node) && node.value === null && node.range && node.range[0] === node.range[1]) {
-      this.edits.push({ start: node.range[0], end: node.range[1], text: ` ${flow}` });
+      this.insertValue(node.range[0], flow);
     } else this.replaceValue(pair, node?.range ? flow : ` ${flow}`);
   }
   addOrFail(map3, line) {
     if (!this.addKey(map3, line)) throw new UsageError(`cannot add '${line.split(":")[0]}' at line ${this.lineOf(map3)}: only non-empty block mappings can be extended`);
+  }
+  /**
+   * Writes a value where an empty one was. The empty value's offset can be a comment's `#`
+   * (`status:   # Implemented, …`); YAML needs a space between a value and its comment.
+   */
+  insertValue(at, rendered) {
+    const before = /[ \t]/.test(this.text[at - 1] ?? "") ? "" : " ";
+    const after = this.text[at] === "#" ? " " : "";
+    this.edits.push({ start: at, end: at, text: `${before}${rendered}${after}` });
+  }
+  /** End of a block scalar's last non-blank character, never before its header indicator. */
+  contentEnd(start, end) {
+    let at = end;
+    while (at > start + 1 && /\s/.test(this.text[at - 1] ?? "")) at -= 1;
+    return at;
   }
   lineOf(node) {
     return node.range ? this.text.slice(0, node.range[0]).split("\n").length : 1;
@@ -56282,19 +56398,37 @@ function oneLineText(text) {
 function entryUpdate(r, evidence, tool) {
   switch (r.verdict) {
     case "passed":
-      return { status: "Implemented", evidence };
+      return { status: "Implemented", notes: "", notesMode: "ours", evidence };
     case "failed": {
       const partial = r.checks.some((c3) => c3.verdict === "passed") && r.checks.some((c3) => c3.verdict === "failed");
-      return { status: partial ? "Partially Implemented" : "Not Implemented", notes: oneLineText(`${tool}: ${r.reason}`), evidence };
+      return { status: partial ? "Partially Implemented" : "Not Implemented", notes: oneLineText(`${tool}: ${r.reason}`), notesMode: "empty-or-ours", evidence };
     }
     case "not-applicable":
-      return { status: "N/A", notes: oneLineText(r.notes || r.reason) || "Not applicable to this platform.", evidence };
+      return { status: "N/A", notes: oneLineText(r.notes || r.reason) || "Not applicable to this platform.", notesMode: "always", evidence };
     case "error":
-      return { notes: oneLineText(`${tool} could not decide: ${r.reason}`), notesOnlyIfEmpty: true };
+      return { notes: oneLineText(`${tool} could not decide: ${r.reason}`), notesMode: "empty" };
     case "manual":
-      return { notes: oneLineText(`Needs manual attestation: ${r.reason}`), notesOnlyIfEmpty: true };
+      return { notes: oneLineText(`Needs manual attestation: ${r.reason}`), notesMode: "empty" };
     case "skipped":
       return void 0;
+  }
+}
+function isToolNote(notes, toolName) {
+  const name = toolName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${name} \\S+(?: could not decide)?: `).test(notes);
+}
+function mayWriteNotes(mode, current, toolName) {
+  const empty = current === null || current === void 0 || current === "";
+  const ours = typeof current === "string" && isToolNote(current, toolName);
+  switch (mode) {
+    case "always":
+      return true;
+    case "empty":
+      return empty;
+    case "ours":
+      return ours;
+    case "empty-or-ours":
+      return empty || ours;
   }
 }
 async function renderChecklist(input) {
@@ -56328,6 +56462,7 @@ ${lines.join("\n")}
   const spec = root.get("spec", true);
   const added = /* @__PURE__ */ new Map();
   for (const r of results.requirements) {
+    if (r.proposed) continue;
     const update = entryUpdate(r, input.evidence, tool);
     if (!update) continue;
     const category = (0, import_yaml4.isMap)(spec) ? spec.get(r.category, true) : void 0;
@@ -56346,10 +56481,7 @@ ${lines.join("\n")}
     }
     const map3 = entry;
     if (update.status !== void 0) editor.setString(map3, "status", update.status);
-    if (update.notes !== void 0) {
-      const current = map3.get("notes");
-      if (!update.notesOnlyIfEmpty || current === null || current === void 0 || current === "") editor.setString(map3, "notes", update.notes);
-    }
+    if (update.notes !== void 0 && mayWriteNotes(update.notesMode ?? "always", map3.get("notes"), results.tool.name)) editor.setString(map3, "notes", update.notes);
     if (update.evidence && update.evidence.length > 0) editor.setList(map3, "evidence", update.evidence);
   }
   for (const [category, items] of added) {
@@ -56359,7 +56491,42 @@ ${lines.join("\n")}
     const body = items.flatMap((lines) => lines.map((l, i2) => `${i2 === 0 ? "  - " : "    "}${l}`));
     if (!editor.addKey(spec, [`${category}:`, ...body].join("\n"))) throw new UsageError(`${source}: cannot add spec.${category}: spec has no entries to extend`);
   }
-  return { text: editor.result(), source };
+  const filled = editor.result();
+  try {
+    parseYaml(filled, source);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/^.*?: malformed YAML: /, "") : String(error);
+    throw new UsageError(`${source}: filling it would produce invalid YAML (${why}); it was not written, fill the entries by hand`);
+  }
+  return { text: filled, source };
+}
+
+// src/github/pullRequest.ts
+import { readFileSync } from "node:fs";
+function readEvent(env) {
+  const eventPath = env.GITHUB_EVENT_PATH;
+  if (!eventPath) return void 0;
+  try {
+    const parsed = JSON.parse(readFileSync(eventPath, "utf8"));
+    return parsed !== null && typeof parsed === "object" ? parsed : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function repositoryIsPublic(env = process.env) {
+  return readEvent(env)?.repository?.private === false;
+}
+function pullRequestFromEnv(env = process.env) {
+  const repository = env.GITHUB_REPOSITORY;
+  const payload = readEvent(env);
+  if (!payload || !repository) return void 0;
+  const pr = payload.pull_request;
+  if (!pr || typeof pr.number !== "number") return void 0;
+  const [owner, repo] = repository.split("/");
+  if (!owner || !repo) return void 0;
+  const head = pr.head?.repo?.full_name;
+  const base = pr.base?.repo?.full_name ?? repository;
+  return { owner, repo, number: pr.number, fromFork: head !== void 0 && head !== base, event: env.GITHUB_EVENT_NAME ?? "" };
 }
 
 // src/checklist/lines.ts
@@ -56378,7 +56545,7 @@ function requirementLines(yamlText) {
 }
 
 // src/report/escape.ts
-var FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+var FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 function replaceControlChars(text) {
   return text.replace(FORBIDDEN_CHARS, (c3) => `\\u{${c3.charCodeAt(0).toString(16)}}`);
 }
@@ -56765,6 +56932,11 @@ var BoundedText = class {
 var SUMMARY_MAX_BYTES = 1024 * 1024;
 var COMMENT_MAX_CHARS = 65536;
 var STICKY_MARKER = "<!-- ai-conformance:sticky -->";
+var STICKY_MARKER_LINE = /^<!-- ai-conformance:sticky(?::[A-Za-z0-9._/-]{1,100})? -->$/;
+function stickyMarker(category) {
+  const safe = (category ?? "").trim().replace(/[^A-Za-z0-9._/-]+/g, "_").slice(0, 100);
+  return safe === "" ? STICKY_MARKER : `<!-- ai-conformance:sticky:${safe} -->`;
+}
 function entryLine(r, options) {
   const entry = options.checklistEntry?.(r.id);
   if (!entry) return [];
@@ -56975,7 +57147,7 @@ function renderComment(results, options = {}) {
     reasonMax: 200,
     detailMax: 300,
     details: (r) => r.verdict === "failed" || r.verdict === "error",
-    marker: STICKY_MARKER,
+    marker: options.marker !== void 0 && STICKY_MARKER_LINE.test(options.marker) ? options.marker : STICKY_MARKER,
     truncationNote: (r) => `> [!NOTE]
 > This comment was shortened to stay within GitHub's 65,536-character limit. The full report is in the job summary and in ${artifactPointer(r)}.`
   });
@@ -57443,8 +57615,8 @@ var REPORT_FILES = {
   summary: "summary.md",
   comment: "comment.md"
 };
-function evidenceFor(results) {
-  return [REPORT_FILES.junit, REPORT_FILES.e2eLog, ...results.runUrl ? [results.runUrl] : []];
+function evidenceFor(results, opts) {
+  return [REPORT_FILES.junit, REPORT_FILES.e2eLog, ...results.runUrl && opts.publicRepository ? [results.runUrl] : []];
 }
 async function readIfPresent(file) {
   if (!file) return void 0;
@@ -57485,7 +57657,7 @@ async function writeReports(given, options) {
       product: options.product,
       metadata: options.metadata,
       metadataFile: options.metadataFile,
-      evidence: evidenceFor(results),
+      evidence: evidenceFor(results, { publicRepository: repositoryIsPublic(options.env ?? process.env) }),
       offline: options.offline
     });
     generated = checklist.text;
@@ -57504,7 +57676,7 @@ async function writeReports(given, options) {
   await writeFile(files.sarif, renderSarif(results, { locate, category: options.sarifCategory }));
   const markdown = { baseline: options.baseline, checklistEntry: checklistEntries(repoRoot, options.product, locate) };
   await writeFile(files.summary, renderSummary(results, markdown));
-  await writeFile(files.comment, renderComment(results, markdown));
+  await writeFile(files.comment, renderComment(results, { ...markdown, marker: stickyMarker(options.sarifCategory) }));
   if (checklistError !== void 0) throw checklistError;
   return files;
 }
@@ -57558,6 +57730,8 @@ var reportCommand = {
 };
 
 // src/commands/run.ts
+import { access as access2, mkdir as mkdir3 } from "node:fs/promises";
+import { constants as constants7 } from "node:fs";
 import path18 from "node:path";
 
 // src/probes/profiles.ts
@@ -62748,7 +62922,7 @@ var handleResult = (result, verboseInfo, { reject }) => {
 };
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // node_modules/execa/lib/stdio/type.js
 var getStdioItemType = (value, optionName) => {
@@ -63078,7 +63252,7 @@ var normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((st
 var isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream = ({ stdioItem, stdioItem: { type: type2 }, isStdioArray, fdNumber, direction, isSync }) => {
   if (!isStdioArray || type2 !== "native") {
@@ -63112,7 +63286,7 @@ var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
   if (tty2.isatty(targetFdNumber)) {
     throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
   }
-  return { type: "uint8Array", value: bufferToUint8Array(readFileSync(targetFdNumber)), optionName };
+  return { type: "uint8Array", value: bufferToUint8Array(readFileSync2(targetFdNumber)), optionName };
 };
 var getTargetFdNumber = (value, fdNumber) => {
   if (value === "inherit") {
@@ -63445,8 +63619,8 @@ var addProperties = {
 var addPropertiesSync = {
   input: {
     ...addProperties,
-    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync2(value))] }),
-    filePath: ({ value: { file } }) => ({ contents: [bufferToUint8Array(readFileSync2(file))] }),
+    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync3(value))] }),
+    filePath: ({ value: { file } }) => ({ contents: [bufferToUint8Array(readFileSync3(file))] }),
     fileNumber: forbiddenIfSync,
     iterable: ({ value }) => ({ contents: [...value] }),
     string: ({ value }) => ({ contents: [value] }),
@@ -66591,7 +66765,7 @@ async function deleteKindCluster(opts) {
 
 // src/cluster/kubeconfig.ts
 var import_yaml6 = __toESM(require_dist(), 1);
-import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
 import { chmod as chmod4, mkdtemp as mkdtemp2, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
 import { homedir, tmpdir as tmpdir2 } from "node:os";
 import path16 from "node:path";
@@ -66663,7 +66837,7 @@ async function connectKubeconfig(opts) {
   const file = given.kubeconfig ?? defaultKubeconfigPath(env);
   let text;
   try {
-    text = readFileSync3(file, "utf8");
+    text = readFileSync4(file, "utf8");
   } catch {
     throw new UsageError(`kubeconfig file ${file} cannot be read`);
   }
@@ -103494,21 +103668,29 @@ async function runScheduled(tasks, parallel) {
   const limit = Math.max(1, parallel);
   const pending = [...tasks];
   const held = /* @__PURE__ */ new Set();
+  const sharedBy = /* @__PURE__ */ new Map();
   let running = 0;
+  const canStart = (task) => (task.exclusive ?? []).every((name) => !held.has(name) && !sharedBy.get(name)) && (task.shares ?? []).every((name) => !held.has(name));
+  const share = (names, delta) => {
+    for (const name of names) sharedBy.set(name, (sharedBy.get(name) ?? 0) + delta);
+  };
   await new Promise((resolve) => {
     const pump = () => {
       for (let i2 = 0; i2 < pending.length && running < limit; ) {
         const task = pending[i2];
-        const needs = task.exclusive ?? [];
-        if (needs.some((name) => held.has(name))) {
+        if (!canStart(task)) {
           i2 += 1;
           continue;
         }
         pending.splice(i2, 1);
-        for (const name of needs) held.add(name);
+        const exclusive = task.exclusive ?? [];
+        const shares = task.shares ?? [];
+        for (const name of exclusive) held.add(name);
+        share(shares, 1);
         running += 1;
         task.start().catch(() => void 0).finally(() => {
-          for (const name of needs) held.delete(name);
+          for (const name of exclusive) held.delete(name);
+          share(shares, -1);
           running -= 1;
           pump();
         });
@@ -103626,6 +103808,7 @@ async function runSuite(options) {
   const runnable = shortestExclusiveFirst(options.plan.filter((entry) => entry.action === "run"));
   const tasks = runnable.map((entry) => ({
     exclusive: entry.source.probe.exclusive,
+    shares: entry.source.probe.shares,
     start: async () => {
       results.set(entry.requirement.id, await runOne(entry));
     }
@@ -103806,16 +103989,17 @@ function sessionCluster(session, cleanupTimeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS) 
 
 // src/runner/flags.ts
 var UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var MAX_TIMER_MS = 2 ** 31 - 1;
 function parseDuration(flag, value) {
   const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1e3);
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  const parts = /^\d+(\.\d+)?$/.test(trimmed) ? [[trimmed, trimmed, "s"]] : [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== trimmed) {
     throw new UsageError(`${flag} '${value}' is not a duration (e.g. 90s, 10m, 1h)`);
   }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0);
+  const ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0));
   if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
-  return Math.round(ms);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag} '${value}' is too long (at most 24 days)`);
+  return ms;
 }
 function parsePositiveInt(flag, value) {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UsageError(`${flag} '${value}' is not a whole number of at least 1`);
@@ -103845,12 +104029,21 @@ function workflowRunUrl(env = process.env) {
 
 // src/commands/run.ts
 var USAGE2 = "run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] [--addons] [--node-image IMAGE] [--keep-cluster] [--only IDS] [--skip IDS] [--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] [--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P] [--metadata FILE|KEY=VALUE] [--baseline RESULTS.json] [--offline] [--sarif-category C] [--allow-node-scaling] [--prometheus-url URL] [--accelerator-metrics-url URL] [--operator NAME] [--probe-option KEY=VALUE] [--verbose]";
-var say = (line) => process.stderr.write(`${line}
+var say = (line) => process.stderr.write(`${redactSecrets(line)}
 `);
 function trapSignals(controller, runLabel) {
+  const received = /* @__PURE__ */ new Set();
   const handler2 = (signal3) => {
-    if (controller.signal.aborted) {
-      say(`ai-conformance: ${signal3} again: exiting without cleanup; delete what is left with: kubectl delete ns -l ${runLabel()}`);
+    const again = received.has(signal3);
+    received.add(signal3);
+    if (controller.signal.aborted && !again) {
+      say(`ai-conformance: ${signal3} received: still cleaning up (send ${signal3} again to exit at once)`);
+      return;
+    }
+    if (again) {
+      say(
+        `ai-conformance: ${signal3} again: exiting without cleanup; delete what is left with: kubectl delete ns,clusterqueues,resourceflavors,queues -l ${runLabel()} (and any kind cluster this run created: ai-conformance kind down)`
+      );
       process.exit(signal3 === "SIGINT" ? 130 : 143);
     }
     say(`ai-conformance: ${signal3} received: stopping the probes and cleaning up (send it again to exit at once)`);
@@ -103869,6 +104062,15 @@ function metadataOf(values) {
   if (files.length > 1) throw new UsageError("--metadata takes one file (and any number of KEY=VALUE)");
   const pairs2 = given.filter((v) => v.includes("="));
   return { metadataFile: files[0], ...pairs2.length ? { metadata: parseKeyValues("--metadata", pairs2) } : {} };
+}
+async function ensureWritableDir(dir) {
+  try {
+    await mkdir3(dir, { recursive: true });
+    await access2(dir, constants7.W_OK);
+  } catch (error) {
+    const code = error.code;
+    throw new UsageError(`--out ${dir}: cannot write reports there (${code ?? oneLine(error)})`);
+  }
 }
 async function chooseProfile(flag, session) {
   if (flag) return profileFromFlag(flag);
@@ -103948,6 +104150,7 @@ var runCommand = {
     const { metadata, metadataFile } = metadataOf(values);
     const checklistInputs = { product: stringOption(values, "product"), template: stringOption(values, "template"), metadataFile, offline: booleanOption(values, "offline") };
     await checkChecklistInputs(checklistInputs);
+    await ensureWritableDir(outDir);
     const baselineFile = stringOption(values, "baseline");
     const baseline = baselineFile ? await readResultsFile(baselineFile) : void 0;
     const controller = new AbortController();
@@ -104021,8 +104224,8 @@ var runCommand = {
 `);
       return controller.signal.aborted ? Math.max(1, exitCodeFor(results)) : exitCodeFor(results);
     } finally {
-      untrap();
       await provisioned?.cleanup().catch((error) => say(`ai-conformance: cluster cleanup failed: ${oneLine(error)}`));
+      untrap();
     }
   }
 };
@@ -104085,7 +104288,7 @@ import { existsSync as existsSync6, readFileSync as readFileSync6 } from "node:f
 import path20 from "node:path";
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync4, existsSync as existsSync5 } from "fs";
+import { readFileSync as readFileSync5, existsSync as existsSync5 } from "fs";
 import { EOL as EOL5 } from "os";
 var Context = class {
   /**
@@ -104096,7 +104299,7 @@ var Context = class {
     this.payload = {};
     if (process.env.GITHUB_EVENT_PATH) {
       if (existsSync5(process.env.GITHUB_EVENT_PATH)) {
-        this.payload = JSON.parse(readFileSync4(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+        this.payload = JSON.parse(readFileSync5(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
         const path21 = process.env.GITHUB_EVENT_PATH;
         process.stdout.write(`GITHUB_EVENT_PATH ${path21} does not exist${EOL5}`);
@@ -108278,11 +108481,12 @@ function cutAtLine(text) {
 // src/github/comment.ts
 var COMMENT_TRUNCATED_NOTE = "\n\n> The comment was cut to fit GitHub's 65,536-character limit; the full report is in the job summary and the run's artifact.\n";
 function stickyBody(body, marker = STICKY_MARKER) {
-  const withMarker = body.includes(marker) ? body : `${marker}
+  const withMarker = body.startsWith(marker) ? body : `${marker}
 ${body}`;
-  const fitted = truncateChars(withMarker, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
-  return fitted.includes(marker) ? fitted : truncateChars(`${marker}
-${body}`, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
+  return truncateChars(withMarker, COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE);
+}
+function isStickyComment(comment, marker) {
+  return (comment.body ?? "").startsWith(marker) && comment.user?.type === "Bot";
 }
 function statusOf(error) {
   if (typeof error === "object" && error !== null && "status" in error) {
@@ -108299,7 +108503,7 @@ async function upsertStickyComment(opts) {
   try {
     let existing;
     for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 })) {
-      existing = page.data.find((c3) => (c3.body ?? "").includes(marker));
+      existing = page.data.find((c3) => isStickyComment(c3, marker));
       if (existing) break;
     }
     const truncated = body.includes(COMMENT_TRUNCATED_NOTE) && !opts.body.includes(COMMENT_TRUNCATED_NOTE);
@@ -108319,27 +108523,6 @@ async function upsertStickyComment(opts) {
     }
     throw error;
   }
-}
-
-// src/github/pullRequest.ts
-import { readFileSync as readFileSync5 } from "node:fs";
-function pullRequestFromEnv(env = process.env) {
-  const eventPath = env.GITHUB_EVENT_PATH;
-  const repository = env.GITHUB_REPOSITORY;
-  if (!eventPath || !repository) return void 0;
-  let payload;
-  try {
-    payload = JSON.parse(readFileSync5(eventPath, "utf8"));
-  } catch {
-    return void 0;
-  }
-  const pr = payload.pull_request;
-  if (!pr || typeof pr.number !== "number") return void 0;
-  const [owner, repo] = repository.split("/");
-  if (!owner || !repo) return void 0;
-  const head = pr.head?.repo?.full_name;
-  const base = pr.base?.repo?.full_name ?? repository;
-  return { owner, repo, number: pr.number, fromFork: head !== void 0 && head !== base, event: env.GITHUB_EVENT_NAME ?? "" };
 }
 
 // src/github/summary.ts
@@ -108368,6 +108551,11 @@ function readResults(file) {
 function readOptional(file) {
   return existsSync6(file) ? readFileSync6(file, "utf8") : void 0;
 }
+function markerFor(sarifCategory, commentText) {
+  if (sarifCategory?.trim()) return stickyMarker(sarifCategory);
+  const first = commentText?.split("\n", 1)[0]?.trimEnd() ?? "";
+  return STICKY_MARKER_LINE.test(first) ? first : stickyMarker();
+}
 async function publish(opts) {
   const env = opts.env ?? process.env;
   const notice2 = opts.notice ?? ((m) => notice(m));
@@ -108380,13 +108568,15 @@ async function publish(opts) {
   if (summary2.written && summary2.truncated) notice2("The job summary was cut to fit GitHub's 1 MiB limit; see the artifact for the full report.");
   let comment;
   const pr = pullRequestFromEnv(env);
-  const commentText = readOptional(path20.join(out, REPORT_FILES.comment)) ?? summaryText;
+  const commentFile = readOptional(path20.join(out, REPORT_FILES.comment));
+  const commentText = commentFile ?? summaryText;
+  const marker = markerFor(opts.sarifCategory, commentFile);
   if (!opts.comment) comment = { action: "skipped", reason: "comment: off" };
   else if (!pr) comment = { action: "skipped", reason: "not a pull request run" };
   else if (pr.fromFork && pr.event === "pull_request") comment = { action: "skipped", reason: "pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)" };
   else if (!opts.token) comment = { action: "skipped", reason: "no token to comment with" };
   else if (commentText === void 0) comment = { action: "skipped", reason: "no comment.md or summary.md in the output directory" };
-  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, baseUrl: opts.baseUrl ?? env.GITHUB_API_URL });
+  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, marker, baseUrl: opts.baseUrl ?? env.GITHUB_API_URL });
   if (comment.action === "skipped" && opts.comment && pr) notice2(`Sticky PR comment skipped: ${comment.reason}`);
   const checklist = opts.checklist ?? path20.join(out, REPORT_FILES.product);
   const sarif = path20.join(out, REPORT_FILES.sarif);
@@ -108406,11 +108596,12 @@ async function publish(opts) {
 var publishCommand = {
   name: "publish",
   summary: "Publish a finished run to GitHub: job summary, sticky PR comment, step outputs",
-  usage: "publish --out DIR [--comment on|off] [--checklist PATH]",
+  usage: "publish --out DIR [--comment on|off] [--checklist PATH] [--sarif-category C]",
   options: {
     out: { type: "string" },
     comment: { type: "string" },
-    checklist: { type: "string" }
+    checklist: { type: "string" },
+    "sarif-category": { type: "string" }
   },
   async run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ai-conformance ${this.usage})`);
@@ -108429,6 +108620,7 @@ var publishCommand = {
       comment: commentFlag === "on" || commentFlag === "true",
       token: process.env.GITHUB_TOKEN,
       checklist: stringOption(values, "checklist"),
+      sarifCategory: stringOption(values, "sarif-category"),
       notice: say2
     });
     for (const [name, value] of Object.entries(outcome2.outputs)) {

@@ -61,6 +61,9 @@ describe('run flags', () => {
     expect(parseDuration('--timeout', '1h30m')).toBe(5_400_000);
     expect(parseDuration('--timeout', '300')).toBe(300_000);
     expect(() => parseDuration('--timeout', '10 minutes')).toThrow(UsageError);
+    expect(() => parseDuration('--timeout', '0')).toThrow('--timeout must be longer than zero');
+    expect(() => parseDuration('--timeout', '0s')).toThrow('--timeout must be longer than zero');
+    expect(() => parseDuration('--timeout', '600h')).toThrow("--timeout '600h' is too long");
     expect(parsePositiveInt('--parallel', '4')).toBe(4);
     expect(() => parsePositiveInt('--parallel', '0')).toThrow(UsageError);
     expect(parseLevel('MUST')).toBe('must');

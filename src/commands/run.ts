@@ -1,6 +1,8 @@
 // `run`: get a cluster (an existing one or a kind cluster), probe every selected requirement,
 // write every report into --out, and exit 0/1/2/3 as DESIGN.md §3 says.
 
+import { access, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import path from 'node:path';
 import type { Command, ParsedValues } from './command.js';
 import { COMMON_OPTIONS, booleanOption, listOption, stringOption } from './command.js';
@@ -22,6 +24,7 @@ import { parseDuration, parseKeyValues, parseLevel, parsePositiveInt } from '../
 import { createImageCatalog, parseImageFlags } from '../runner/images.js';
 import { loadProbeDir } from '../runner/probeDir.js';
 import { TOOL, workflowRunUrl } from '../runner/tool.js';
+import { redactSecrets } from '../secrets.js';
 
 const USAGE =
   'run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] ' +
@@ -31,13 +34,27 @@ const USAGE =
   '[--baseline RESULTS.json] [--offline] [--sarif-category C] [--allow-node-scaling] [--prometheus-url URL] ' +
   '[--accelerator-metrics-url URL] [--operator NAME] [--probe-option KEY=VALUE] [--verbose]';
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
+// Lines carry cluster text (detection failures, cleanup errors) into CI logs.
+const say = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
 
-/** Aborts on the first SIGINT/SIGTERM (cleanup still runs); a second one exits at once. */
+/**
+ * Aborts on the first SIGINT/SIGTERM (cleanup still runs); the same signal again exits at once.
+ * A different one does not: GitHub Actions cancels a job with SIGINT and then SIGTERM, and the
+ * cleanup needs that time.
+ */
 function trapSignals(controller: AbortController, runLabel: () => string): () => void {
+  const received = new Set<NodeJS.Signals>();
   const handler = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      say(`ai-conformance: ${signal} again: exiting without cleanup; delete what is left with: kubectl delete ns -l ${runLabel()}`);
+    const again = received.has(signal);
+    received.add(signal);
+    if (controller.signal.aborted && !again) {
+      say(`ai-conformance: ${signal} received: still cleaning up (send ${signal} again to exit at once)`);
+      return;
+    }
+    if (again) {
+      say(
+        `ai-conformance: ${signal} again: exiting without cleanup; delete what is left with: kubectl delete ns,clusterqueues,resourceflavors,queues -l ${runLabel()} (and any kind cluster this run created: ai-conformance kind down)`,
+      );
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     say(`ai-conformance: ${signal} received: stopping the probes and cleaning up (send it again to exit at once)`);
@@ -57,6 +74,17 @@ function metadataOf(values: ParsedValues): { metadata?: Record<string, string>; 
   if (files.length > 1) throw new UsageError('--metadata takes one file (and any number of KEY=VALUE)');
   const pairs = given.filter((v) => v.includes('='));
   return { metadataFile: files[0], ...(pairs.length ? { metadata: parseKeyValues('--metadata', pairs) } : {}) };
+}
+
+/** The reports' directory, made and checked before probing: a bad --out must not waste a run. */
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`--out ${dir}: cannot write reports there (${code ?? oneLine(error)})`);
+  }
 }
 
 async function chooseProfile(flag: string | undefined, session: KubeSession): Promise<AcceleratorProfile> {
@@ -139,6 +167,7 @@ export const runCommand: Command = {
     const { metadata, metadataFile } = metadataOf(values);
     const checklistInputs = { product: stringOption(values, 'product'), template: stringOption(values, 'template'), metadataFile, offline: booleanOption(values, 'offline') };
     await checkChecklistInputs(checklistInputs);
+    await ensureWritableDir(outDir);
     const baselineFile = stringOption(values, 'baseline');
     const baseline: RunResults | undefined = baselineFile ? await readResultsFile(baselineFile) : undefined;
 
@@ -215,8 +244,9 @@ export const runCommand: Command = {
       // A cancelled run is never a success, whatever its levels.
       return controller.signal.aborted ? Math.max(1, exitCodeFor(results)) : exitCodeFor(results);
     } finally {
-      untrap();
+      // Still trapped: a signal now must not kill the process halfway through deleting a cluster.
       await provisioned?.cleanup().catch((error: unknown) => say(`ai-conformance: cluster cleanup failed: ${oneLine(error)}`));
+      untrap();
     }
   },
 };

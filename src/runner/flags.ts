@@ -4,17 +4,20 @@ import { UsageError } from '../errors.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** Node's timers overflow past this (about 24.8 days) and then fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** "90s", "10m", "1h30m", "500ms", or a bare number of seconds. */
 export function parseDuration(flag: string, value: string): number {
   const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  const parts = /^\d+(\.\d+)?$/.test(trimmed) ? [[trimmed, trimmed, 's']] : [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
     throw new UsageError(`${flag} '${value}' is not a duration (e.g. 90s, 10m, 1h)`);
   }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0);
+  const ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
   if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
-  return Math.round(ms);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag} '${value}' is too long (at most 24 days)`);
+  return ms;
 }
 
 export function parsePositiveInt(flag: string, value: string): number {
