@@ -66835,10 +66835,15 @@ async function connectKubeconfig(opts) {
     } };
   }
   const file = given.kubeconfig ?? defaultKubeconfigPath(env);
+  const fromSecret = opts.kubeconfig === void 0 && given.kubeconfig !== void 0;
   let text;
   try {
     text = readFileSync4(file, "utf8");
   } catch {
+    if (fromSecret) {
+      maskSecret(file, env);
+      throw new UsageError(`${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`);
+    }
     throw new UsageError(`kubeconfig file ${file} cannot be read`);
   }
   checkKubeconfig(text, `kubeconfig ${file}`, opts.context);
@@ -103401,7 +103406,7 @@ var ProbeKube = class {
         signal: this.view.signal
       });
     } catch (error) {
-      if (entry && error instanceof KubeApiError && error.code !== void 0) {
+      if (entry && error instanceof KubeApiError && error.code !== void 0 && error.code >= 400 && error.code < 500) {
         this.session.created.splice(this.session.created.indexOf(entry), 1);
       }
       throw error;
@@ -103703,9 +103708,9 @@ async function runScheduled(tasks, parallel) {
 
 // src/runner/verdict.ts
 function computeVerdict(checks, ending) {
-  if (ending.kind === "concluded") return { verdict: ending.verdict, reason: ending.reason };
   const failed = checks.find((c3) => c3.verdict === "failed");
   if (failed) return { verdict: "failed", reason: `${failed.name}: ${failed.reason}` };
+  if (ending.kind === "concluded") return { verdict: ending.verdict, reason: ending.reason };
   if (ending.kind === "threw" || ending.kind === "aborted") return { verdict: "error", reason: ending.reason };
   const errored = checks.find((c3) => c3.verdict === "error");
   if (errored) return { verdict: "error", reason: `${errored.name}: ${errored.reason}` };
@@ -103944,8 +103949,9 @@ async function cleanupRun(session, options) {
       let path21;
       try {
         path21 = (await session.collectionPath(apiVersion, kind)).path;
-      } catch {
-        return [];
+      } catch (error) {
+        if (error instanceof KubeApiError && error.code === 404) return [];
+        return [`${kind} objects (not verified: ${oneLine(error)})`];
       }
       const present = /* @__PURE__ */ new Set();
       try {
@@ -103967,8 +103973,8 @@ async function cleanupRun(session, options) {
         try {
           const list = await requestJson(session.config, path21, { query: { labelSelector } });
           return (list.items ?? []).map((item) => `${kind} ${keyOf(item).replace(/^\//, "")}`);
-        } catch {
-          return [...present].map((key) => `${kind} ${key.replace(/^\//, "")}`);
+        } catch (error) {
+          return [`${kind} objects (not verified: ${oneLine(error)})`];
         }
       }
     })

@@ -113,6 +113,14 @@ describe('kubeconfig provider', () => {
     await cluster.cleanup();
   });
 
+  it('never echoes an AI_CONFORMANCE_KUBECONFIG value it cannot use (e.g. base64 content)', async () => {
+    const encoded = Buffer.from(CONTENT).toString('base64');
+    const error = await provisionCluster({ cluster: 'kubeconfig', env: { AI_CONFORMANCE_KUBECONFIG: encoded } }).catch((e: unknown) => e);
+    expect(String(error)).toContain('neither a readable file nor kubeconfig YAML');
+    expect(String(error)).not.toContain(encoded.slice(0, 12));
+    expect(exitCodeOf(error)).toBe(2);
+  });
+
   it('in-cluster mode needs the service account, and auto mode falls back to it', async () => {
     const sa = tempDir();
     const error = await failure(connectKubeconfig({ inCluster: true, env: {}, serviceAccountDir: sa }));

@@ -164,6 +164,13 @@ describe('registry and heartbeats', () => {
     expect(s.created.filter((o) => o.name === 'once')).toHaveLength(1);
   });
 
+  it('keeps an object registered after a 5xx, which may have created it anyway', async () => {
+    const { s, kube } = await session({ faults: [{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 503, message: 'etcd timeout' }] });
+    await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
+    await expect(kube.create(configMap('maybe'))).rejects.toMatchObject({ code: 503 });
+    expect(s.created.filter((o) => o.name === 'maybe')).toHaveLength(1);
+  });
+
   it('prints a heartbeat while a wait goes on', async () => {
     cluster = await startFakeCluster({ scenario: scenario(), tls: false });
     const beats: string[] = [];
@@ -184,6 +191,15 @@ describe('cleanup', () => {
     expect(result).toMatchObject({ deleted: 2, leaked: 0, errors: [] });
     expect(cluster!.store.list('namespaces').filter((n) => n.metadata?.labels?.[RUN_LABEL] === RUN)).toEqual([]);
     expect(cluster!.store.list('configmaps').filter((n) => n.metadata?.labels?.[RUN_LABEL] === RUN)).toEqual([]);
+  });
+
+  it('does not call a cleanup clean when it could not look', async () => {
+    const { s, kube } = await session({ rbac: { deny: [{ verbs: ['list', 'watch'], resources: ['configmaps'] }] } });
+    await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
+    await kube.create(configMap('unseen'));
+    const result = await cleanupRun(s, { timeoutMs: 300 });
+    expect(result.leaked).toBeGreaterThanOrEqual(1);
+    expect(result.leftovers.join('\n')).toMatch(/ConfigMap objects \(not verified: .*403/);
   });
 
   it('counts what it could not delete as leaked', async () => {

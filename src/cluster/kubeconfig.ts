@@ -116,10 +116,16 @@ export async function connectKubeconfig(opts: KubeconfigOptions): Promise<Kubeco
   }
 
   const file = given.kubeconfig ?? defaultKubeconfigPath(env);
+  // A value from the secret input may be content we did not recognise (e.g. base64): never echo it.
+  const fromSecret = opts.kubeconfig === undefined && given.kubeconfig !== undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
+    if (fromSecret) {
+      maskSecret(file, env);
+      throw new UsageError(`${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`);
+    }
     throw new UsageError(`kubeconfig file ${file} cannot be read`);
   }
   checkKubeconfig(text, `kubeconfig ${file}`, opts.context);

@@ -65,8 +65,10 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
       let path: string;
       try {
         path = (await session.collectionPath(apiVersion, kind)).path;
-      } catch {
-        return [] as string[]; // The kind is no longer served (its CRD went away): nothing can be left.
+      } catch (error) {
+        // Not served any more (its CRD went away): nothing of that kind can be left.
+        if (error instanceof KubeApiError && error.code === 404) return [] as string[];
+        return [`${kind} objects (not verified: ${oneLine(error)})`];
       }
       const present = new Set<string>();
       try {
@@ -89,8 +91,9 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
         try {
           const list = await requestJson<{ items?: KubernetesObject[] }>(session.config, path, { query: { labelSelector } });
           return (list.items ?? []).map((item) => `${kind} ${keyOf(item).replace(/^\//, '')}`);
-        } catch {
-          return [...present].map((key) => `${kind} ${key.replace(/^\//, '')}`);
+        } catch (error) {
+          // Could not look: an unverified cleanup is not a clean one.
+          return [`${kind} objects (not verified: ${oneLine(error)})`];
         }
       }
     }),

@@ -162,7 +162,9 @@ class ProbeKube implements Kube {
         signal: this.view.signal,
       });
     } catch (error) {
-      if (entry && error instanceof KubeApiError && error.code !== undefined) {
+      // Only a definite refusal (4xx) means nothing was created; after a 5xx or a dropped
+      // connection the object may exist, so cleanup keeps looking for it.
+      if (entry && error instanceof KubeApiError && error.code !== undefined && error.code >= 400 && error.code < 500) {
         this.session.created.splice(this.session.created.indexOf(entry), 1);
       }
       throw error;

@@ -16,9 +16,10 @@ export interface ComputedVerdict {
 }
 
 export function computeVerdict(checks: readonly CheckResult[], ending: ProbeEnding): ComputedVerdict {
-  if (ending.kind === 'concluded') return { verdict: ending.verdict, reason: ending.reason };
+  // A failed check stands, whatever the probe concluded afterwards.
   const failed = checks.find((c) => c.verdict === 'failed');
   if (failed) return { verdict: 'failed', reason: `${failed.name}: ${failed.reason}` };
+  if (ending.kind === 'concluded') return { verdict: ending.verdict, reason: ending.reason };
   if (ending.kind === 'threw' || ending.kind === 'aborted') return { verdict: 'error', reason: ending.reason };
   const errored = checks.find((c) => c.verdict === 'error');
   if (errored) return { verdict: 'error', reason: `${errored.name}: ${errored.reason}` };
