@@ -107,8 +107,11 @@ describe('action.yml', () => {
 
 describe('the Result step follows the exit code and fail-on', () => {
   const script = steps.find((s) => s.name === 'Result')?.run ?? '';
-  async function result(exitCode: string, failOn: string): Promise<{ code: number; out: string }> {
-    const r = await execa('bash', ['-c', script], { env: { EXIT_CODE: exitCode, INPUT_FAIL_ON: failOn }, reject: false });
+  // An output directory holding a results.json, as a run that finished writes it.
+  const finished = mkdtempSync(path.join(tmpdir(), 'result-step-'));
+  writeFileSync(path.join(finished, 'results.json'), '{}');
+  async function result(exitCode: string, failOn: string, outDir = finished): Promise<{ code: number; out: string }> {
+    const r = await execa('bash', ['-c', script], { env: { EXIT_CODE: exitCode, INPUT_FAIL_ON: failOn, OUT_DIR: outDir }, reject: false });
     return { code: r.exitCode ?? -1, out: String(r.stdout) };
   }
   it.each([
@@ -120,6 +123,12 @@ describe('the Result step follows the exit code and fail-on', () => {
     ['', 'none', 1],
   ])('exit code %j with fail-on %s fails the step with %i', async (exitCode, failOn, expected) => {
     expect((await result(exitCode, failOn)).code).toBe(expected);
+  });
+
+  it('a crash (exit code 1, no results.json) fails the step even with fail-on none', async () => {
+    const crashed = await result('1', 'none', path.join(finished, 'nothing-written'));
+    expect(crashed.code).toBe(1);
+    expect(crashed.out).toContain('stopped before writing results.json');
   });
 });
 
@@ -188,7 +197,7 @@ describe('README examples', () => {
 describe('the run step maps inputs to CLI flags', () => {
   const script = steps.find((s) => s.id === 'run')?.run ?? '';
 
-  async function runStep(inputs: Record<string, string>, cliExit = 0): Promise<{ argv: string[]; outputs: string; code: number; dir: string }> {
+  async function runStep(inputs: Record<string, string>, cliExit = 0, extraEnv: Record<string, string> = {}): Promise<{ argv: string[]; outputs: string; code: number; dir: string }> {
     const dir = mkdtempSync(path.join(tmpdir(), 'runstep-'));
     const bin = path.join(dir, 'bin');
     mkdirSync(bin);
@@ -202,7 +211,7 @@ describe('the run step maps inputs to CLI flags', () => {
     for (const [name, spec] of Object.entries(action.inputs)) env[`INPUT_${name.toUpperCase().replace(/-/g, '_')}`] = inputs[name] ?? (spec.default?.startsWith('${{') ? '' : spec.default ?? '');
     env.AI_CONFORMANCE_KUBECONFIG = inputs.kubeconfig ?? '';
     env.INPUT_OUT_DIR = path.join(dir, inputs['out-dir'] ?? 'out');
-    const r = await execa('bash', ['-c', script], { env, reject: false, cwd: dir });
+    const r = await execa('bash', ['-c', script], { env: { ...env, ...extraEnv }, reject: false, cwd: dir });
     const argvFile = path.join(dir, 'argv');
     const argv = existsSync(argvFile) ? readFileSync(argvFile, 'utf8').trimEnd().split('\n') : [];
     const outputs = existsSync(env.GITHUB_OUTPUT) ? readFileSync(env.GITHUB_OUTPUT, 'utf8') : '';
@@ -250,6 +259,17 @@ describe('the run step maps inputs to CLI flags', () => {
     const { values } = parseCommandArgs(runCommand, flags);
     const given = Object.keys(values).sort();
     expect(given).toEqual(expect.arrayContaining(['accelerator', 'addons', 'baseline', 'cluster', 'context', 'keep-cluster', 'metadata', 'node-image', 'only', 'probe-dir', 'product', 'sarif-category', 'skip', 'template', 'timeout']));
+  });
+
+  it('refuses an empty kubeconfig on a fork PR instead of using the runner\'s own', async () => {
+    const fork = { HEAD_REPO: 'someone/fork', BASE_REPO: 'owner/repo' };
+    const refused = await runStep({ cluster: 'kubeconfig', kubeconfig: '' }, 0, fork);
+    rmSync(refused.dir, { recursive: true, force: true });
+    expect(refused.code).toBe(2);
+    expect(refused.argv).toEqual([]);
+    const sameRepo = await runStep({ cluster: 'kubeconfig', kubeconfig: '' }, 0, { HEAD_REPO: 'owner/repo', BASE_REPO: 'owner/repo' });
+    rmSync(sameRepo.dir, { recursive: true, force: true });
+    expect(sameRepo.code).toBe(0);
   });
 
   it('rejects an unknown fail-on before running anything', async () => {
