@@ -57730,7 +57730,7 @@ var reportCommand = {
 };
 
 // src/commands/run.ts
-import { access as access2, mkdir as mkdir3 } from "node:fs/promises";
+import { access as access2, mkdir as mkdir4 } from "node:fs/promises";
 import { constants as constants7 } from "node:fs";
 import path18 from "node:path";
 
@@ -57868,7 +57868,7 @@ async function detectProfile(kube) {
 }
 
 // src/cluster/kind.ts
-import { chmod as chmod3, mkdtemp, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
+import { chmod as chmod3, mkdir as mkdir3, mkdtemp, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path15 from "node:path";
 
@@ -66674,17 +66674,19 @@ async function createKindCluster(opts) {
   const kind = await resolveKind(ctx.env, ctx.log, opts.kindRelease);
   const helm = requireTool("helm", ctx.env);
   const kubectl = requireTool("kubectl", ctx.env);
+  const created = !await clusterExists(ctx, kind, name);
   const workDir = await mkdtemp(path15.join(tmpdir(), "ai-conformance-kind-"));
   const kubeconfigPath = opts.kubeconfigOut ?? path15.join(workDir, "kubeconfig");
-  const created = !await clusterExists(ctx, kind, name);
+  const release = () => rm4(workDir, { recursive: true, force: true });
   const remove = async () => {
     try {
       if (created) await deleteKindCluster({ name, env: ctx.env, log: ctx.log, kindPath: kind });
     } finally {
-      await rm4(workDir, { recursive: true, force: true });
+      await release();
     }
   };
   try {
+    if (opts.kubeconfigOut) await mkdir3(path15.dirname(opts.kubeconfigOut), { recursive: true });
     if (created) {
       const configPath = path15.join(workDir, "kind-config.yaml");
       await writeFile3(configPath, kindConfigYaml(opts.kubernetesVersion, name, image));
@@ -66736,7 +66738,7 @@ async function createKindCluster(opts) {
     await remove().catch((cleanupError) => ctx.log(`cleanup after failure also failed: ${String(cleanupError)}`));
     throw error;
   }
-  return { name, context: context3, kubeconfigPath, created, remove };
+  return { name, context: context3, kubeconfigPath, created, remove, release };
 }
 async function waitForResourceSlices(ctx, kubectl, target, timeoutMs) {
   await watchLines(
@@ -66886,7 +66888,10 @@ async function provisionCluster(opts) {
       context: cluster.context,
       cleanup: async () => {
         if (opts.keepCluster) {
-          opts.log?.(`keeping kind cluster ${cluster.name} (context ${cluster.context}); delete it with: ai-conformance kind down --name ${cluster.name}`);
+          opts.log?.(
+            `keeping kind cluster ${cluster.name}; get its kubeconfig with: kind export kubeconfig --name ${cluster.name}; delete it with: ai-conformance kind down --name ${cluster.name}`
+          );
+          await cluster.release();
           return;
         }
         await cluster.remove();
@@ -104071,7 +104076,7 @@ function metadataOf(values) {
 }
 async function ensureWritableDir(dir) {
   try {
-    await mkdir3(dir, { recursive: true });
+    await mkdir4(dir, { recursive: true });
     await access2(dir, constants7.W_OK);
   } catch (error) {
     const code = error.code;
@@ -104268,6 +104273,7 @@ var kindUpCommand = {
       kubeconfigOut,
       log
     });
+    await cluster.release();
     process.stdout.write(`kind cluster ${cluster.name} is ready (context ${cluster.context})
 export KUBECONFIG=${cluster.kubeconfigPath}
 `);

@@ -122,8 +122,11 @@ describe('kind provider command lines', () => {
   it('provisionCluster keeps the cluster with keepCluster and deletes it otherwise', async () => {
     const s = setup();
     const kept = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', keepCluster: true, env: s.env });
+    expect(existsSync(kept.kubeconfigPath ?? '')).toBe(true);
     await kept.cleanup();
     expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
+    // The kept cluster's admin kubeconfig does not linger in a temp directory.
+    expect(existsSync(kept.kubeconfigPath ?? '')).toBe(false);
     const dropped = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', env: s.env });
     expect(dropped.mode).toBe('kind');
     await dropped.cleanup();

@@ -93,7 +93,10 @@ export async function provisionCluster(opts: ProvisionOptions): Promise<Provisio
       context: cluster.context,
       cleanup: async () => {
         if (opts.keepCluster) {
-          opts.log?.(`keeping kind cluster ${cluster.name} (context ${cluster.context}); delete it with: ai-conformance kind down --name ${cluster.name}`);
+          opts.log?.(
+            `keeping kind cluster ${cluster.name}; get its kubeconfig with: kind export kubeconfig --name ${cluster.name}; delete it with: ai-conformance kind down --name ${cluster.name}`,
+          );
+          await cluster.release();
           return;
         }
         await cluster.remove();

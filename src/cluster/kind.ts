@@ -1,7 +1,7 @@
 // The kind provider: a throwaway cluster with a fake DRA driver (dra-example-driver), ready when
 // its ResourceSlices are published, plus the PR-mode add-ons on request.
 
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubernetesVersion } from '../requirements/catalog.js';
@@ -38,6 +38,8 @@ export interface KindCluster {
   created: boolean;
   /** Deletes the cluster (when this run created it) and the private kubeconfig. */
   remove(): Promise<void>;
+  /** Keeps the cluster but deletes the work directory (and the private kubeconfig in it). */
+  release(): Promise<void>;
 }
 
 const DEFAULT_WAIT_MS = 300_000;
@@ -74,19 +76,22 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
   const helm = requireTool('helm', ctx.env);
   const kubectl = requireTool('kubectl', ctx.env);
 
+  const created = !(await clusterExists(ctx, kind, name));
+  // The work directory holds the generated config and, unless --kubeconfig names a place, the
+  // cluster's admin kubeconfig: it is removed on every path (remove or release).
   const workDir = await mkdtemp(path.join(tmpdir(), 'ai-conformance-kind-'));
   const kubeconfigPath = opts.kubeconfigOut ?? path.join(workDir, 'kubeconfig');
-  const created = !(await clusterExists(ctx, kind, name));
-
+  const release = () => rm(workDir, { recursive: true, force: true });
   const remove = async (): Promise<void> => {
     try {
       if (created) await deleteKindCluster({ name, env: ctx.env, log: ctx.log, kindPath: kind });
     } finally {
-      await rm(workDir, { recursive: true, force: true });
+      await release();
     }
   };
 
   try {
+    if (opts.kubeconfigOut) await mkdir(path.dirname(opts.kubeconfigOut), { recursive: true });
     if (created) {
       const configPath = path.join(workDir, 'kind-config.yaml');
       await writeFile(configPath, kindConfigYaml(opts.kubernetesVersion, name, image));
@@ -132,7 +137,7 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
     await remove().catch((cleanupError: unknown) => ctx.log(`cleanup after failure also failed: ${String(cleanupError)}`));
     throw error;
   }
-  return { name, context, kubeconfigPath, created, remove };
+  return { name, context, kubeconfigPath, created, remove, release };
 }
 
 /** The driver is usable once every worker has published its ResourceSlice: watch until then. */

@@ -37,6 +37,7 @@ export const kindUpCommand: Command = {
       kubeconfigOut,
       log,
     });
+    await cluster.release(); // the kubeconfig was written to kubeconfigOut, outside the work directory
     process.stdout.write(`kind cluster ${cluster.name} is ready (context ${cluster.context})\nexport KUBECONFIG=${cluster.kubeconfigPath}\n`);
     return 0;
   },
