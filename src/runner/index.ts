@@ -49,6 +49,9 @@ export interface RunSuiteOptions {
 
 export class ProbeTimeout extends Error {}
 
+/** How long a finished probe waits for its namespace to go before the next holder may start. */
+const VACATE_TIMEOUT_MS = 120_000;
+
 type RunEntry = Extract<PlanEntry, { action: 'run' }>;
 
 /**
@@ -122,8 +125,27 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     shares: entry.source.probe.shares,
     start: async () => {
       results.set(entry.requirement.id, await runOne(entry));
+      if ((entry.source.probe.exclusive ?? []).length + (entry.source.probe.shares ?? []).length > 0) await vacate(entry.source.probe.id);
     },
   }));
+
+  /**
+   * A probe that used a guarded resource (accelerators) gives it back before the next holder
+   * starts: its namespace and every pod in it are deleted now, not at the end of the run, so a
+   * probe that was stopped mid-way does not leave pods holding devices another probe counts.
+   */
+  async function vacate(probeId: string): Promise<void> {
+    if (runSignal.aborted) return; // the run's cleanup follows at once
+    const namespace = probeNamespace(probeId, options.cluster.runId);
+    const kube = options.cluster.forProbe({ probeId, namespace, signal: runSignal });
+    const ref = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+    try {
+      await kube.delete(ref);
+      await kube.waitForDeletion(ref, { description: `namespace ${namespace} gone`, timeoutMs: VACATE_TIMEOUT_MS });
+    } catch (error) {
+      progress(`        ${probeId}: warning: namespace ${namespace} not gone yet (${oneLine(error)}); the run's cleanup deletes it`);
+    }
+  }
 
   async function runOne(entry: Extract<PlanEntry, { action: 'run' }>): Promise<RequirementResult> {
     const { probe } = entry.source;
