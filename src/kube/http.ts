@@ -25,6 +25,8 @@ export interface RequestOptions {
   contentType?: string;
   accept?: string;
   signal?: AbortSignal;
+  /** Give up when the server sends nothing for this long (default REQUEST_IDLE_MS). */
+  idleTimeoutMs?: number;
 }
 
 function statusMessage(text: string): { message?: string; reason?: string; body?: unknown } {
@@ -55,6 +57,9 @@ export function apiUrl(config: KubeConfig, path: string, query?: RequestOptions[
   }
   return url;
 }
+
+/** A request (never a watch) that sends nothing for this long is given up. */
+export const REQUEST_IDLE_MS = 60_000;
 
 /** Sends one request and resolves with the response text; rejects with KubeApiError when not 2xx. */
 export async function requestText(config: KubeConfig, path: string, options: RequestOptions = {}): Promise<string> {
@@ -97,6 +102,9 @@ export async function requestText(config: KubeConfig, path: string, options: Req
       }
       reject(new KubeApiError(`${requestOptions.method} ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '), undefined));
     });
+    // A half-open connection would otherwise hang this request, and the cleanup after it, forever.
+    const idleMs = options.idleTimeoutMs ?? REQUEST_IDLE_MS;
+    request.setTimeout(idleMs, () => request.destroy(new Error(`no answer for ${idleMs / 1000}s`)));
     if (payload !== undefined) request.write(payload);
     request.end();
   });
