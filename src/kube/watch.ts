@@ -26,6 +26,8 @@ export interface WatchWaitOptions {
 
 /** Consecutive failed lists or watch starts before the wait gives up with the last error. */
 const MAX_CONSECUTIVE_FAILURES = 5;
+/** A watch up this long before it broke counts as having recovered. */
+const STABLE_WATCH_MS = 5_000;
 
 interface KubernetesList {
   metadata?: { resourceVersion?: string };
@@ -144,6 +146,9 @@ export function watchUntil<R>(
             if (finished || myGeneration !== generation) return;
             generation += 1;
             if (error !== null && error !== undefined) {
+              // Only a watch that stayed up a while counts as a recovery; one that connects and
+              // breaks at once keeps backing off (and gives up after too many in a row).
+              if (Date.now() - startedAt >= STABLE_WATCH_MS) failures = 0;
               retry(watchErrorOf(error));
               return;
             }
@@ -157,10 +162,7 @@ export function watchUntil<R>(
         .then(
           (controller) => {
             if (finished || myGeneration !== generation) controller.abort();
-            else {
-              watchController = controller;
-              failures = 0;
-            }
+            else watchController = controller;
           },
           (error: unknown) => {
             if (!finished && myGeneration === generation) {
