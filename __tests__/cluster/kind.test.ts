@@ -81,6 +81,15 @@ describe('kind provider command lines', () => {
     expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
   });
 
+  it('refuses to reuse a cluster of the same name running another Kubernetes version', async () => {
+    const s = setup({ STANDIN_KIND_CLUSTERS: 'ai-conformance', STANDIN_NODE_IMAGE: 'kindest/node:v1.33.1@sha256:0123' });
+    const error = await createKindCluster({ kubernetesVersion: '1.35', env: s.env }).catch((e: unknown) => e);
+    expect(String(error)).toContain('kind cluster ai-conformance already exists with Kubernetes 1.33');
+    expect(exitCodeOf(error)).toBe(2);
+    expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
+    expect(s.calls().some((c) => c[0] === 'helm')).toBe(false);
+  });
+
   it('installs every add-on, each followed by its wait, when asked', async () => {
     const s = setup();
     const cluster = await createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env });

@@ -29,6 +29,7 @@ if [ -n "$STANDIN_DOCKER_DOWN" ]; then
   echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
   exit 1
 fi
+if [ "$1" = inspect ]; then echo "$STANDIN_NODE_IMAGE"; exit 0; fi
 echo 27.3.1
 `,
   kind: `#!/bin/sh

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { KubernetesVersion } from '../requirements/catalog.js';
 import { prModeAddons, type AddonStep } from './addons.js';
 import { ProvisionError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { resolveKind, type KindRelease } from './kindBinary.js';
 import { kindConfigYaml } from './kindConfig.js';
 import { DEFAULT_CLUSTER_NAME, DRA_EXAMPLE_DRIVER, NODE_IMAGES, WORKER_COUNT } from './pins.js';
@@ -60,6 +61,24 @@ async function clusterExists(ctx: ToolContext, kind: string, name: string): Prom
   return out.split('\n').map((l) => l.trim()).includes(name);
 }
 
+/** "v1.35" from a kind node image such as kindest/node:v1.35.0@sha256:…; undefined if it has no such tag. */
+function imageMinor(image: string): string | undefined {
+  return /:v(\d+\.\d+)/.exec(image)?.[1];
+}
+
+/**
+ * A cluster of the same name is reused only when it runs the requested Kubernetes minor version:
+ * otherwise the run would check one version's requirements against another version's server.
+ */
+async function checkReusable(ctx: ToolContext, name: string, image: string): Promise<void> {
+  const docker = requireTool('docker', ctx.env);
+  const running = (await runTool(ctx, docker, ['inspect', '--format', '{{.Config.Image}}', `${name}-control-plane`], { what: `inspect kind cluster ${name}`, timeoutMs: 30_000 })).trim();
+  const [want, have] = [imageMinor(image), imageMinor(running)];
+  if (want && have && want !== have) {
+    throw new UsageError(`kind cluster ${name} already exists with Kubernetes ${have} (${running}), not ${want}; delete it with 'ai-conformance kind down --name ${name}' or choose another --name`);
+  }
+}
+
 function toolContext(opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; log?: (line: string) => void }): ToolContext {
   return { env: opts.env ?? process.env, signal: opts.signal, log: opts.log ?? (() => {}) };
 }
@@ -103,6 +122,7 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
         { what: `create kind cluster ${name}`, timeoutMs: waitMs + 300_000 },
       );
     } else {
+      await checkReusable(ctx, name, image);
       ctx.log(`reusing existing kind cluster ${name}`);
       const kubeconfig = await runTool(ctx, kind, ['get', 'kubeconfig', '--name', name], { what: `read the kubeconfig of kind cluster ${name}`, timeoutMs: 30_000 });
       await writeFile(kubeconfigPath, `${kubeconfig}\n`, { mode: 0o600 });
