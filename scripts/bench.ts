@@ -150,7 +150,7 @@ async function measure(label: string, scenario: Scenario): Promise<SizeFigures> 
     process.stderr.write(`bench: ${label}: ${nodes} nodes; the suite...\n`);
     const { wallMs, probesMs, ran } = await runProbes(cluster, BUILTIN_PROBES);
     const longest = ran.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
-    const suite: SuiteFigures = { wallMs, probesMs, longest, verdicts: ran.map((r) => `${r.id}=${r.verdict}`).join(' ') };
+    const suite: SuiteFigures = { wallMs, probesMs, longest, verdicts: ran.map((r) => `${r.id}=${r.verdict}${r.verdict === 'passed' || r.verdict === 'not-applicable' ? '' : ` (${r.reason})`}`).join(' ') };
     const probes: ProbeFigures[] = [];
     for (const probe of BUILTIN_PROBES) {
       process.stderr.write(`bench: ${label}: ${probe.id} alone...\n`);
