@@ -58,11 +58,18 @@ async function podsOf(ctx: ProbeContext): Promise<V1Pod[]> {
 }
 
 async function setLoad(ctx: ProbeContext, value: number): Promise<number> {
-  const pods = await podsOf(ctx);
-  for (const pod of pods) {
-    await ctx.kube.patch({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: pod.metadata?.name ?? '' }, { metadata: { annotations: { [METRICS_ANNOTATION]: load(value) } } });
+  let patched = 0;
+  for (const pod of await podsOf(ctx)) {
+    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: pod.metadata?.name ?? '' };
+    try {
+      await ctx.kube.patch(ref, { metadata: { annotations: { [METRICS_ANNOTATION]: load(value) } } });
+      patched += 1;
+    } catch (error) {
+      // The HPA may remove a pod between the list and the patch: a pod that is gone needs no load.
+      if (apiErrorOf(error).code !== 404) throw error;
+    }
   }
-  return pods.length;
+  return patched;
 }
 
 /** Whether the node the pod runs on offers the profile's accelerator (one node, one query). */
