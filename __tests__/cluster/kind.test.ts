@@ -6,7 +6,7 @@ import { provisionCluster } from '../../src/cluster/index.js';
 import { ProvisionError } from '../../src/cluster/errors.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { NODE_IMAGES } from '../../src/cluster/pins.js';
-import { makeStandIns, type StandIns } from './standins.js';
+import { failure, makeStandIns, type StandIns } from './standins.js';
 
 let standIns: StandIns | undefined;
 afterEach(() => {
@@ -17,15 +17,6 @@ afterEach(() => {
 function setup(env: NodeJS.ProcessEnv = {}, tools?: string[]): StandIns {
   standIns = makeStandIns(tools, env);
   return standIns;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('kind provider command lines', () => {

@@ -122,3 +122,13 @@ export function makeStandIns(tools: string[] = ['docker', 'kind', 'helm', 'kubec
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** The error a promise rejects with; the test fails when it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+}
