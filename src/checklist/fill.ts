@@ -83,22 +83,29 @@ export function generatedTemplate(version: KubernetesVersion): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What --template names: an https URL or a local file; any other scheme, or a URL offline, is a usage error. */
+function templateSource(template: string, offline: boolean): { url: string } | { file: string } {
+  if (/^https:\/\//i.test(template)) {
+    if (offline) throw new UsageError(`--template ${template} is a URL but --offline was given`);
+    return { url: template };
+  }
+  if (/^[a-z]+:\/\//i.test(template)) throw new UsageError(`--template must be a file path or an https URL, not ${template}`);
+  return { file: template };
+}
+
 async function startingText(input: ChecklistInput): Promise<{ text: string; source: string }> {
   const version = input.results.kubernetesVersion;
   const fetchFn = input.fetch ?? fetch;
   const timeoutMs = input.timeoutMs ?? 10_000;
   if (input.product) return { text: await readLocal(input.product, 'product'), source: input.product };
   if (input.template) {
-    if (/^https:\/\//i.test(input.template)) {
-      if (input.offline) throw new UsageError(`--template ${input.template} is a URL but --offline was given`);
-      try {
-        return { text: await download(input.template, fetchFn, timeoutMs), source: input.template };
-      } catch (error) {
-        throw new UsageError(`cannot download template ${input.template}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-      }
+    const source = templateSource(input.template, input.offline);
+    if ('file' in source) return { text: await readLocal(source.file, 'template'), source: source.file };
+    try {
+      return { text: await download(source.url, fetchFn, timeoutMs), source: source.url };
+    } catch (error) {
+      throw new UsageError(`cannot download template ${source.url}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
-    if (/^[a-z]+:\/\//i.test(input.template)) throw new UsageError(`--template must be a file path or an https URL, not ${input.template}`);
-    return { text: await readLocal(input.template, 'template'), source: input.template };
   }
   if (!input.offline) {
     const url = OFFICIAL_TEMPLATE_URL(version);
@@ -117,15 +124,11 @@ async function startingText(input: ChecklistInput): Promise<{ text: string; sour
  * rather than after. Downloads are left to the render.
  */
 export async function checkChecklistInputs(input: Pick<ChecklistInput, 'product' | 'template' | 'metadataFile' | 'offline'>): Promise<void> {
-  const { template } = input;
-  if (template && /^https:\/\//i.test(template)) {
-    if (input.offline && !input.product) throw new UsageError(`--template ${template} is a URL but --offline was given`);
-  } else if (template && /^[a-z]+:\/\//i.test(template)) {
-    throw new UsageError(`--template must be a file path or an https URL, not ${template}`);
-  }
+  // --product wins over --template (startingText), so a template is only judged without one.
+  const template = input.template && !input.product ? templateSource(input.template, input.offline) : undefined;
   for (const [file, what] of [
     [input.product, 'product'],
-    [template && !/^https:\/\//i.test(template) ? template : undefined, 'template'],
+    [template && 'file' in template ? template.file : undefined, 'template'],
   ] as const) {
     if (!file) continue;
     const { doc } = parseYaml(await readLocal(file, what), file);
