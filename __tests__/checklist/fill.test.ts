@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generatedTemplate, renderChecklist } from '../../src/checklist/fill.js';
+import { renderChecklist } from '../../src/checklist/fill.js';
+import { officialTemplate } from '../../src/checklist/templates.js';
 import { validateProduct } from '../../src/checklist/validate.js';
 import type { RequirementResult, RunResults, Verdict } from '../../src/model/results.js';
 import { requirementsFor, type KubernetesVersion } from '../../src/requirements/catalog.js';
@@ -48,6 +49,13 @@ function changedLines(before: string, after: string): string[] {
 
 const EVIDENCE = ['junit_01.xml', 'e2e.log'];
 
+/** The lines a fill adds to an entry that lacks the official wording (minimal hand-written products). */
+function wording(version: KubernetesVersion, id: string, indent = '      '): string {
+  const r = requirementsFor(version).find((x) => x.id === id);
+  return `${indent}description: ${JSON.stringify(r?.description)}\n${indent}level: "${r?.level}"\n`;
+}
+const passedNote = (id: string) => `k8s-ai-conformance 0.1.0: reason for ${id}; see evidence/${id}.md.`;
+
 describe('renderChecklist', () => {
   it('round trip: a real submission changes only the lines that were filled', async () => {
     const product = 'fixtures/checklists/submissions/v1.36/Softbank/PRODUCT.yaml';
@@ -80,7 +88,15 @@ describe('renderChecklist', () => {
     ] } }), product, evidence: EVIDENCE, offline: true });
     const diff = out.text.split('\n').filter((l) => !before.split('\n').includes(l));
     // The failed entry gets the evidence too: the JUnit file shows what failed.
-    expect(diff).toEqual(['    - junit_01.xml', '    - e2e.log', '    status: Partially Implemented', '    - junit_01.xml', '    - e2e.log', "    notes: 'k8s-ai-conformance 0.1.0: reason for gang_scheduling'"]);
+    expect(diff).toEqual([
+      '    - junit_01.xml',
+      '    - e2e.log',
+      `    notes: '${passedNote('dra_support')}'`,
+      '    status: Partially Implemented',
+      '    - junit_01.xml',
+      '    - e2e.log',
+      "    notes: 'k8s-ai-conformance 0.1.0: reason for gang_scheduling'",
+    ]);
     const doc = parse(out.text) as { spec: { accelerators: Array<{ id: string; evidence: string[] }> } };
     expect(doc.spec.accelerators[0]?.evidence).toEqual(['tests/TestAcceleratorsDRASupport/output.md', 'junit_01.xml', 'e2e.log']);
     // An entry we did not probe, byte for byte.
@@ -123,10 +139,10 @@ describe('renderChecklist', () => {
     const meta = path.join(work, 'meta.yaml');
     writeFileSync(meta, 'platformName: From File\ncontactEmailAddress: ops@example.com\n');
     const product = path.join(work, 'snake.yaml');
-    writeFileSync(product, '# mine\nmetadata:\n  kubernetes_version: v1.34\n  contact_email_address: old@example.com # keep this comment\nspec:\n  accelerators:\n    - id: dra_support\n      status: ""\n');
+    writeFileSync(product, '# mine\nmetadata:\n  kubernetes_version: ""\n  contact_email_address: old@example.com # keep this comment\nspec:\n  accelerators:\n    - id: dra_support\n      status: ""\n');
     const out = await renderChecklist({ results: results('1.35', { dra_support: 'passed' }), product, metadataFile: meta, metadata: { platformName: 'From Flag' }, evidence: [], offline: true });
     expect(out.text).toBe(
-      '# mine\nmetadata:\n  kubernetes_version: v1.35\n  contact_email_address: ops@example.com # keep this comment\n  platformName: "From Flag"\nspec:\n  accelerators:\n    - id: dra_support\n      status: "Implemented"\n',
+      `# mine\nmetadata:\n  kubernetes_version: "v1.35"\n  contact_email_address: ops@example.com # keep this comment\n  platformName: "From Flag"\nspec:\n  accelerators:\n    - id: dra_support\n      status: "Implemented"\n      notes: "${passedNote('dra_support')}"\n${wording('1.35', 'dra_support')}`,
     );
   });
 
@@ -137,7 +153,9 @@ describe('renderChecklist', () => {
     const trimmed = path.join(work, 'no-robust.yaml');
     writeFileSync(trimmed, readFileSync(product, 'utf8').replace(/  operator:[\s\S]*$/, '  operator:\n    - id: other\n      status: ""\n'));
     const added = await renderChecklist({ results: results('1.33', { robust_controller: 'passed' }), product: trimmed, evidence: ['e2e.log'], offline: true });
-    expect(added.text.endsWith('    - id: other\n      status: ""\n    - id: robust_controller\n      description: "A complex AI operator runs: its pods are up, its webhook rejects bad objects, its resources reconcile."\n      level: MUST\n      status: "Implemented"\n      evidence: ["e2e.log"]\n      notes: ""\n')).toBe(true);
+    // An added entry carries the official wording, never our own summary.
+    const official = requirementsFor('1.33').find((r) => r.id === 'robust_controller')?.description;
+    expect(added.text.endsWith(`    - id: other\n      status: ""\n    - id: robust_controller\n      description: ${JSON.stringify(official)}\n      level: MUST\n      status: "Implemented"\n      evidence: ["e2e.log"]\n      notes: "${passedNote('robust_controller')}"\n`)).toBe(true);
   });
 
   it('adds several missing entries in order, into their list or a new category; new metadata keys keep their order', async () => {
@@ -161,38 +179,54 @@ describe('renderChecklist', () => {
     const product = path.join(work, 'no-meta.yaml');
     writeFileSync(product, 'spec:\n  operator:\n    - id: robust_controller\n      status: ""\n');
     const out = await renderChecklist({ results: results('1.33', { robust_controller: 'passed' }), product, metadata: { vendorName: 'V' }, evidence: [], offline: true });
-    expect(out.text).toBe('metadata:\n  kubernetesVersion: "v1.33"\n  vendorName: "V"\nspec:\n  operator:\n    - id: robust_controller\n      status: "Implemented"\n');
+    expect(out.text).toBe(`metadata:\n  kubernetesVersion: "v1.33"\n  vendorName: "V"\nspec:\n  operator:\n    - id: robust_controller\n      status: "Implemented"\n      notes: "${passedNote('robust_controller')}"\n${wording('1.33', 'robust_controller')}`);
     writeFileSync(product, 'metadata:\nspec:\n  operator:\n    - id: robust_controller\n');
     await expect(renderChecklist({ results: results('1.33', {}), product, evidence: [], offline: true })).rejects.toThrow(/metadata is not a mapping/);
   });
 
-  it('without a template: fetches the official one online, falls back to the catalog, and never fetches offline', async () => {
-    const requested: string[] = [];
-    const official = readFileSync('fixtures/checklists/templates/AIConformance-1.34.yaml', 'utf8');
-    const ok: typeof fetch = async (input) => {
-      requested.push(String(input));
-      return new Response(official, { status: 200 });
-    };
-    const online = await renderChecklist({ results: results('1.34', { dra_support: 'passed' }), evidence: [], offline: false, fetch: ok });
-    expect(requested).toEqual(['https://raw.githubusercontent.com/cncf/k8s-ai-conformance/main/docs/AIConformance-1.34.yaml']);
-    expect(online.source).toBe(requested[0]);
-    const failing: typeof fetch = async () => new Response('nope', { status: 404 });
-    const fallback = await renderChecklist({ results: results('1.34', {}), evidence: [], offline: false, fetch: failing });
-    expect(fallback.source).toMatch(/generated from the built-in catalog/);
+  it('without a template: starts from the bundled official template of the version, and never fetches', async () => {
     let calls = 0;
     const counting: typeof fetch = async () => {
       calls += 1;
       throw new Error('network');
     };
-    const offline = await renderChecklist({ results: results('1.36', {}), evidence: [], offline: true, fetch: counting });
+    for (const offline of [true, false]) {
+      const out = await renderChecklist({ results: results('1.37', {}), evidence: [], offline, fetch: counting });
+      expect(out.text).toBe(officialTemplate('1.37'));
+      expect(out.source).toMatch(/official AIConformance-1\.37\.yaml/);
+    }
     expect(calls).toBe(0);
-    expect(offline.text).toBe(generatedTemplate('1.36'));
     await expect(renderChecklist({ results: results('1.36', {}), template: 'https://example.test/t.yaml', evidence: [], offline: true })).rejects.toThrow(/--offline/);
   });
 
-  it('the generated template lists the catalog in template order with our summaries', () => {
-    const doc = parse(generatedTemplate('1.33')) as { spec: Record<string, Array<{ id: string; level: string; description: string }>> };
-    expect(Object.values(doc.spec).flat().map((e) => `${e.id}:${e.level}`)).toEqual(requirementsFor('1.33').map((r) => `${r.id}:${r.level}`));
+  it('writes the official id, description and level of every entry it fills, whatever the starting text said', async () => {
+    const product = path.join(work, 'edited-wording.yaml');
+    writeFileSync(product, 'metadata:\n  kubernetesVersion: v1.37\nspec:\n  security:\n    - id: secure_accelerator_access\n      description: "Our own words."\n      level: SHOULD\n      status: ""\n');
+    const out = await renderChecklist({ results: results('1.37', { secure_accelerator_access: 'passed' }), product, evidence: [], offline: true });
+    const doc = parse(out.text) as { spec: { security: Array<{ description: string; level: string }> } };
+    const official = requirementsFor('1.37').find((r) => r.id === 'secure_accelerator_access');
+    expect(doc.spec.security[0]).toMatchObject({ description: official?.description, level: 'MUST' });
+    expect(out.text).not.toContain('Our own words.');
+  });
+
+  it('refuses a --product of another Kubernetes version in one line, and migrates it only with migrateProduct', async () => {
+    const product = 'fixtures/checklists/submissions/v1.36/Softbank/PRODUCT.yaml';
+    const run = results('1.37', { gang_scheduling: 'passed' });
+    await expect(renderChecklist({ results: run, product, evidence: [], offline: true })).rejects.toThrow(
+      /^--product \S+ is a checklist for Kubernetes v1\.36, but this run checks 1\.37; pass --migrate-product/,
+    );
+    const out = await renderChecklist({ results: run, product, migrateProduct: true, evidence: ['junit.xml#TestGangScheduling'], offline: true });
+    expect(out.migration).toContain('added workload_sandboxing (SHOULD): new in 1.37, fill it in');
+    expect(out.migration).toContain('accelerator_metrics: the official description changed in 1.37');
+    expect(out.text.startsWith(officialTemplate('1.37').split('\n')[0]!)).toBe(true);
+    const doc = parse(out.text) as { metadata: Record<string, string>; spec: Record<string, Array<{ id: string; status: string; notes: string; evidence: string[] }>> };
+    const before = parse(readFileSync(product, 'utf8')) as typeof doc;
+    expect(doc.metadata.kubernetesVersion).toBe('v1.37');
+    expect(doc.metadata.vendorName).toBe(before.metadata.vendorName);
+    const entry = (d: typeof doc, id: string) => Object.values(d.spec).flat().find((e) => e.id === id);
+    expect(entry(doc, 'virtualized_accelerator')?.notes).toBe(entry(before, 'virtualized_accelerator')?.notes);
+    expect(entry(doc, 'gang_scheduling')?.status).toBe('Implemented');
+    expect(entry(doc, 'workload_sandboxing')?.status).toBe('');
   });
 
   it('rejects a missing product, a malformed template and a bad metadata file with one line', async () => {
@@ -223,7 +257,7 @@ describe('renderChecklist', () => {
     const product = path.join(work, 'block-last.yaml');
     writeFileSync(product, 'metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: ""\n      notes: |\n        k8s-ai-conformance 0.0.9: old reason\n');
     const out = await renderChecklist({ results: results('1.35', { robust_controller: 'failed' }), product, evidence: [], offline: true });
-    expect(out.text).toBe('metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: "Not Implemented"\n      notes: "k8s-ai-conformance 0.1.0: reason for robust_controller"\n');
+    expect(out.text).toBe(`metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: "Not Implemented"\n      notes: "k8s-ai-conformance 0.1.0: reason for robust_controller"\n${wording('1.35', 'robust_controller')}`);
   });
 
   it('fills an empty value followed by a comment with a space before the #', async () => {
@@ -252,14 +286,14 @@ describe('renderChecklist', () => {
     const base = results('1.35', { robust_controller: 'passed', gang_scheduling: 'passed' });
     const proposed = { ...base, requirements: base.requirements.map((r) => (r.id === 'gang_scheduling' ? { ...r, id: 'proposed_thing', proposed: true } : r)) };
     const out = await renderChecklist({ results: proposed, product, evidence: [], offline: true });
-    expect(out.text).toBe('metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: "Implemented"\n');
+    expect(out.text).toBe(`metadata:\n  kubernetesVersion: v1.35\nspec:\n  operator:\n    - id: robust_controller\n      status: "Implemented"\n      notes: "${passedNote('robust_controller')}"\n${wording('1.35', 'robust_controller')}`);
     // Even when the checklist already has an entry with that id.
     writeFileSync(product, 'spec:\n  schedulingOrchestration:\n    - id: proposed_thing\n      status: ""\n');
     const again = await renderChecklist({ results: proposed, product, evidence: [], offline: true });
     expect(again.text).toContain('    - id: proposed_thing\n      status: ""\n  operator:');
   });
 
-  it('passed clears only notes an earlier fill wrote; a vendor\'s own notes stay', async () => {
+  it('passed replaces only notes an earlier fill wrote (with what was shown); a vendor\'s own notes stay', async () => {
     const product = path.join(work, 'notes-passed.yaml');
     writeFileSync(
       product,
@@ -269,9 +303,9 @@ describe('renderChecklist', () => {
     );
     const out = await renderChecklist({ results: results('1.35', { robust_controller: 'passed', ai_inference: 'passed', accelerator_metrics: 'passed' }), product, evidence: [], offline: true });
     const doc = parse(out.text) as { spec: Record<string, Array<{ status: string; notes: string }>> };
-    expect(doc.spec.operator?.[0]).toEqual({ id: 'robust_controller', status: 'Implemented', notes: '' });
-    expect(doc.spec.networking?.[0]).toEqual({ id: 'ai_inference', status: 'Implemented', notes: 'Served by our managed gateway.' });
-    expect(doc.spec.observability?.[0]).toEqual({ id: 'accelerator_metrics', status: 'Implemented', notes: '' });
+    expect(doc.spec.operator?.[0]).toMatchObject({ id: 'robust_controller', status: 'Implemented', notes: passedNote('robust_controller') });
+    expect(doc.spec.networking?.[0]).toMatchObject({ id: 'ai_inference', status: 'Implemented', notes: 'Served by our managed gateway.' });
+    expect(doc.spec.observability?.[0]).toMatchObject({ id: 'accelerator_metrics', status: 'Implemented', notes: passedNote('accelerator_metrics') });
   });
 
   it('failed writes notes only over empty notes or ours, never over a vendor\'s', async () => {

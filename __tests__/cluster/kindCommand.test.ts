@@ -44,7 +44,7 @@ describe('kind up / kind down commands', () => {
   it('kind up without a version or with an unknown one is a usage error (exit 2)', async () => {
     const missing = await main(['kind', 'up']).catch((e: unknown) => e);
     expect(exitCodeOf(missing)).toBe(2);
-    expect((missing as Error).message).toBe('--kubernetes-version is required (one of 1.33, 1.34, 1.35, 1.36)');
+    expect((missing as Error).message).toBe('--kubernetes-version is required (one of 1.33, 1.34, 1.35, 1.36, 1.37)');
     expect(exitCodeOf(await main(['kind', 'up', '--kubernetes-version', '1.29']).catch((e: unknown) => e))).toBe(2);
     expect(s.calls()).toEqual([]);
   });

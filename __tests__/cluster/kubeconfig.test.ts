@@ -135,7 +135,7 @@ describe('kubeconfig provider', () => {
     expect(parseClusterMode('kind')).toBe('kind');
     expect(() => parseClusterMode('minikube')).toThrow("unknown --cluster 'minikube' (expected one of: kind, kubeconfig, in-cluster, auto)");
     expect(requireKubernetesVersion('v1.34.2')).toBe('1.34');
-    expect(() => requireKubernetesVersion('1.30')).toThrow("unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36)");
+    expect(() => requireKubernetesVersion('1.30')).toThrow("unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36, 1.37)");
   });
 
   it('--addons outside kind mode is a usage error', async () => {

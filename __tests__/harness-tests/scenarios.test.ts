@@ -9,7 +9,7 @@ const files = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml'));
 
 describe('scenario files', () => {
   it('includes the required scenarios', () => {
-    for (const name of ['kind-example-dra-1.33', 'kind-example-dra-1.34', 'kind-example-dra-1.35', 'kind-example-dra-1.36', 'gpu-nvidia-1.35', 'bare-1.35', 'large-1.35']) {
+    for (const name of ['kind-example-dra-1.33', 'kind-example-dra-1.34', 'kind-example-dra-1.35', 'kind-example-dra-1.36', 'kind-example-dra-1.37', 'gpu-nvidia-1.35', 'gpu-nvidia-1.37', 'bare-1.35', 'large-1.35']) {
       expect(files).toContain(`${name}.yaml`);
     }
   });
@@ -26,7 +26,7 @@ describe('scenario files', () => {
   });
 
   it('kind-example-dra scenarios serve dra-example-driver slices on both workers for every version', async () => {
-    for (const v of ['1.33', '1.34', '1.35', '1.36']) {
+    for (const v of ['1.33', '1.34', '1.35', '1.36', '1.37']) {
       const cluster = await startFakeCluster({ scenario: `kind-example-dra-${v}`, tls: false });
       try {
         const preferred = v === '1.33' ? 'v1beta2' : 'v1';

@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import { KUBERNETES_VERSIONS, parseKubernetesVersion, type KubernetesVersion } from '../requirements/catalog.js';
 import { decodeChecklist, type ChecklistEntry, type DecodedChecklist } from './decode.js';
 import { checkUrl, DEFAULT_URL_CONCURRENCY, mapLimited, USER_AGENT, type FetchFn } from './http.js';
-import { OFFICIAL_TEMPLATES } from './templates.js';
+import { officialTemplate } from './templates.js';
 
 export type ViolationRule =
   | 'load'
@@ -108,7 +108,7 @@ export function versionFor(file: string, flag: string | undefined, decoded: Deco
 }
 
 async function templateText(version: KubernetesVersion, templatesDir: string | undefined): Promise<{ text: string; source: string }> {
-  if (!templatesDir) return { text: OFFICIAL_TEMPLATES[version], source: `built-in AIConformance-${version}.yaml` };
+  if (!templatesDir) return { text: officialTemplate(version), source: `built-in AIConformance-${version}.yaml` };
   const file = path.join(templatesDir, `AIConformance-${version}.yaml`);
   try {
     return { text: await readFile(file, 'utf8'), source: file };

@@ -22,6 +22,8 @@ export const NODE_IMAGES: Readonly<Record<KubernetesVersion, string>> = {
   '1.34': 'kindest/node:v1.34.8@sha256:02722c2dedddcfc00febf5d27fbeb9b7b2c14294c82109ff4a85d89ac9ba3256',
   '1.35': 'kindest/node:v1.35.5@sha256:ce977ae6d65918d0b58a5f8b5e940429c2ce42fa3a5619ec2bbc60b949c0ac95',
   '1.36': 'kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5',
+  // Published with kind v0.33.0 (the release whose default is Kubernetes 1.37).
+  '1.37': 'kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5',
 };
 
 export const DRA_EXAMPLE_DRIVER = {
@@ -35,6 +37,7 @@ export const DRA_EXAMPLE_DRIVER = {
     '1.34': '0.4.0',
     '1.35': '0.4.0',
     '1.36': '0.4.0',
+    '1.37': '0.4.0',
   } satisfies Record<KubernetesVersion, string>,
 } as const;
 

@@ -32,7 +32,7 @@ function table(rows: string[][]): string {
 export const listCommand: Command = {
   name: 'list',
   summary: 'List the requirements and probes for a Kubernetes version',
-  usage: 'list [--kubernetes-version 1.33..1.36] [--format text|json] [--images] [--image-registry REG] [--image NAME=REF]',
+  usage: 'list [--kubernetes-version 1.33..1.37] [--format text|json] [--images] [--image-registry REG] [--image NAME=REF]',
   options: {
     ...COMMON_OPTIONS,
     images: { type: 'boolean' },

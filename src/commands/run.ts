@@ -16,7 +16,7 @@ import { parseClusterMode, provisionCluster, type ProvisionedCluster } from '../
 import { KubeSession } from '../kube/client.js';
 import { catalogVersion, loadKubeConfig, serverVersion } from '../kube/connect.js';
 import { REPORT_FILES, writeReports } from '../report/index.js';
-import { checkChecklistInputs } from '../checklist/fill.js';
+import { checkChecklistInputs, checkProductFor } from '../checklist/fill.js';
 import { readResultsFile } from '../report/results-file.js';
 import { newRunId, planRequirements, runSuite } from '../runner/index.js';
 import { sessionCluster } from '../runner/cluster.js';
@@ -30,7 +30,7 @@ const USAGE =
   'run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] ' +
   '[--addons] [--node-image IMAGE] [--keep-cluster] [--only IDS] [--skip IDS] ' +
   '[--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] ' +
-  '[--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P] [--metadata FILE|KEY=VALUE] ' +
+  '[--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P [--migrate-product]] [--metadata FILE|KEY=VALUE] ' +
   '[--baseline RESULTS.json] [--offline] [--sarif-category C] [--allow-node-scaling] [--prometheus-url URL] ' +
   '[--accelerator-metrics-url URL] [--operator NAME] [--probe-option KEY=VALUE] [--verbose]';
 
@@ -126,6 +126,7 @@ export const runCommand: Command = {
     baseline: { type: 'string' },
     template: { type: 'string' },
     product: { type: 'string' },
+    'migrate-product': { type: 'boolean' },
     metadata: { type: 'string', multiple: true },
     offline: { type: 'boolean' },
     'sarif-category': { type: 'string' },
@@ -165,8 +166,16 @@ export const runCommand: Command = {
       if (!knownOptions.has(key)) throw new UsageError(`--probe-option: no probe reads '${key}' (known: ${[...knownOptions].sort().join(', ') || 'none'})`);
     }
     const { metadata, metadataFile } = metadataOf(values);
-    const checklistInputs = { product: stringOption(values, 'product'), template: stringOption(values, 'template'), metadataFile, offline: booleanOption(values, 'offline') };
+    const checklistInputs = {
+      product: stringOption(values, 'product'),
+      migrateProduct: booleanOption(values, 'migrate-product'),
+      template: stringOption(values, 'template'),
+      metadataFile,
+      offline: booleanOption(values, 'offline'),
+    };
     await checkChecklistInputs(checklistInputs);
+    // A --product of another Kubernetes version is refused before connecting when the version is given.
+    if (requestedVersion !== undefined) await checkProductFor(checklistInputs, catalogVersion(requestedVersion, undefined));
     await ensureWritableDir(outDir);
     const baselineFile = stringOption(values, 'baseline');
     const baseline: RunResults | undefined = baselineFile ? await readResultsFile(baselineFile) : undefined;
@@ -195,6 +204,7 @@ export const runCommand: Command = {
       });
       const server = await serverVersion(loaded.config);
       const version = catalogVersion(requestedVersion, server.gitVersion);
+      await checkProductFor(checklistInputs, version);
       const clusterInfo: ClusterInfo = {
         mode: server.simulated ? 'fake' : provisioned.mode,
         ...(loaded.context ? { context: loaded.context } : {}),

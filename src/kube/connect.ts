@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterUnreachableError, UsageError, oneLine } from '../errors.js';
-import { parseKubernetesVersion, type KubernetesVersion } from '../requirements/catalog.js';
+import { KUBERNETES_VERSIONS, parseKubernetesVersion, supportedVersionsText, type KubernetesVersion } from '../requirements/catalog.js';
 import { KubeApiError, requestJson } from './http.js';
 
 export interface ConfigSource {
@@ -87,12 +87,12 @@ export async function serverVersion(config: KubeConfig): Promise<ServerInfo> {
 export function catalogVersion(requested: string | undefined, gitVersion: string | undefined): KubernetesVersion {
   if (requested !== undefined) {
     const version = parseKubernetesVersion(requested);
-    if (!version) throw new UsageError(`unsupported --kubernetes-version '${requested}' (supported: 1.33, 1.34, 1.35, 1.36)`);
+    if (!version) throw new UsageError(`unsupported --kubernetes-version '${requested}' (supported: ${KUBERNETES_VERSIONS.join(', ')})`);
     return version;
   }
   const version = gitVersion ? parseKubernetesVersion(gitVersion) : undefined;
   if (!version) {
-    throw new UsageError(`the cluster runs Kubernetes ${gitVersion ?? 'of an unknown version'}, which has no AI conformance requirements here (supported: 1.33-1.36); pass --kubernetes-version to check against one`);
+    throw new UsageError(`the cluster runs Kubernetes ${gitVersion ?? 'of an unknown version'}, which has no AI conformance requirements here (supported: ${supportedVersionsText()}); pass --kubernetes-version to check against one`);
   }
   return version;
 }

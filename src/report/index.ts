@@ -24,6 +24,8 @@ export interface ReportOptions {
   outDir: string;
   template?: string;
   product?: string;
+  /** Move a --product of another Kubernetes version onto this version's template. */
+  migrateProduct?: boolean;
   metadata?: Record<string, string>;
   metadataFile?: string;
   offline: boolean;
@@ -117,6 +119,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
       results,
       template: options.template,
       product: options.product,
+      migrateProduct: options.migrateProduct,
       metadata: options.metadata,
       metadataFile: options.metadataFile,
       evidence: evidenceFor(results, { publicRepository: repositoryIsPublic(options.env ?? process.env) }),

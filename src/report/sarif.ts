@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { RequirementResult, RunResults } from '../model/results.js';
-import { requirementsFor, type Requirement } from '../requirements/catalog.js';
+import { requirementsFor, testNameFor, type Requirement } from '../requirements/catalog.js';
 import { escapeMarkdown, sanitize, truncateText } from './escape.js';
 import { categoryTitle } from './format.js';
 
@@ -88,10 +88,12 @@ function ruleName(id: string): string {
 
 function buildRule(requirement: Requirement & { proposed: boolean }, kubernetesVersion: string): SarifRule {
   const summary = sanitize(requirement.summary);
+  // The official requirement text where the template has one (our label only for proposals).
+  const official = sanitize(requirement.description || requirement.summary);
   const where = `${categoryTitle(requirement.category)} · ${requirement.level} · Kubernetes AI Conformance v${kubernetesVersion}`;
-  const full = truncateText(`${summary} (${where})`, DESCRIPTION_MAX);
+  const full = truncateText(`${official} (${where})`, DESCRIPTION_MAX);
   const helpText = [
-    `${requirement.id} (${requirement.level}, ${requirement.category}): ${summary}`,
+    `${requirement.id} (${requirement.level}, ${requirement.category}): ${official}`,
     '',
     'The alert means the conformance probe for this requirement failed or could not decide.',
     'The job summary and e2e.log of the run list every check and observation.',
@@ -103,7 +105,7 @@ function buildRule(requirement: Requirement & { proposed: boolean }, kubernetesV
   const helpMarkdown = [
     `**${escapeMarkdown(requirement.id)}** (${requirement.level}, ${escapeMarkdown(categoryTitle(requirement.category))})`,
     '',
-    escapeMarkdown(summary),
+    escapeMarkdown(official),
     '',
     'The alert means the conformance probe for this requirement failed or could not decide. ' +
       'The job summary and `e2e.log` of the run list every check and observation.',
@@ -146,7 +148,7 @@ function rulesFor(results: RunResults): (Requirement & { proposed: boolean })[] 
   const known = new Set(rules.map((r) => r.id));
   for (const r of results.requirements) {
     if (!known.has(r.id)) {
-      rules.push({ id: r.id, category: r.category, level: r.level, summary: r.summary });
+      rules.push({ id: r.id, category: r.category, level: r.level, summary: r.summary, description: r.summary, testName: testNameFor(r.id) });
       known.add(r.id);
     }
   }

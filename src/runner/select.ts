@@ -3,7 +3,7 @@
 // built-in probe or propose a requirement the catalog does not have yet).
 
 import { UsageError } from '../errors.js';
-import { allRequirementIds, requirementsFor, type KubernetesVersion, type Requirement } from '../requirements/catalog.js';
+import { allRequirementIds, requirementsFor, testNameFor, type KubernetesVersion, type Requirement } from '../requirements/catalog.js';
 import type { Probe } from '../probes/types.js';
 
 export interface ProbeSource {
@@ -35,7 +35,7 @@ export function planRequirements(options: SelectionOptions): PlanEntry[] {
       if (!proposal) {
         throw new UsageError(`probe '${source.probe.id}' in ${source.origin} is not a requirement of ${options.version}; a proposed requirement declares proposal: { category, level, summary }`);
       }
-      return { id: source.probe.id, category: proposal.category, level: proposal.level, summary: proposal.summary };
+      return { id: source.probe.id, category: proposal.category, level: proposal.level, summary: proposal.summary, description: proposal.summary, testName: testNameFor(source.probe.id) };
     });
   const requirements = [...catalog, ...proposals];
 
