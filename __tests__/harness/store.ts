@@ -3,6 +3,7 @@
 // deletion, namespace lifecycle checks and an owner index for garbage collection.
 import { randomUUID } from 'node:crypto';
 import { applyDefaults } from './defaults.js';
+import { admitRuntimeClass } from './runtimeclass.js';
 import { ApiError, alreadyExists, conflict, invalid, notFound } from './errors.js';
 import type { ResourceInfo, ResourceRegistry } from './resources.js';
 import { groupVersionString, resourceKey } from './resources.js';
@@ -245,6 +246,7 @@ export class Store {
     const namespace = info.namespaced ? obj.metadata?.namespace : undefined;
     this.checkNamespace(info, namespace, true);
     this.prepareNew(info, obj);
+    if (info.kind === 'Pod' && info.group === '') admitRuntimeClass(this, obj);
     const path = objectKey(namespace, obj.metadata.name ?? '');
     const b = this.bucket(key);
     if (b.objects.has(path)) throw alreadyExists(this.qualified(info), obj.metadata.name ?? '', info.group);

@@ -5,6 +5,7 @@ import { aiInference } from './ai_inference.js';
 import { aiServiceMetricsProbe } from './ai_service_metrics.js';
 import { clusterAutoscalingProbe } from './cluster_autoscaling.js';
 import { draSupport } from './dra_support.js';
+import { driverRuntimeManagement } from './driver_runtime_management.js';
 import { gangSchedulingProbe } from './gang_scheduling.js';
 import { podAutoscalingProbe } from './pod_autoscaling.js';
 import { robustController } from './robust_controller.js';
@@ -13,6 +14,7 @@ import type { Probe } from './types.js';
 
 export const BUILTIN_PROBES: readonly Probe[] = [
   draSupport,
+  driverRuntimeManagement,
   secureAcceleratorAccess,
   aiInference,
   robustController,

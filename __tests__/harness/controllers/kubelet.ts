@@ -3,6 +3,7 @@
 // container does follows the rule documented in fixtures/scenarios/README.md (behaviours.kubelet).
 import { randomBytes } from 'node:crypto';
 import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
+import { ContainerRuntime, type RuntimeParams } from '../runtime.js';
 import { nowTimestamp } from '../store.js';
 import type { KObj } from '../types.js';
 import type { ControllerFactory } from './types.js';
@@ -54,9 +55,14 @@ function longRunning(text: string): boolean {
   return sleeps.some((s) => s >= 30);
 }
 
-function echoedLines(text: string): string {
+/** What the command's `echo`s print; `$(COMMAND)` inside double quotes or bare words is replaced by `substitute`. */
+function echoedLines(text: string, substitute: (command: string) => string | undefined = () => undefined): string {
   const lines: string[] = [];
-  for (const m of text.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|\n]+))/g)) lines.push((m[1] ?? m[2] ?? m[3] ?? '').trim());
+  for (const m of text.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|\n]+))/g)) {
+    const literal = (m[1] ?? m[2] ?? m[3] ?? '').trim();
+    const line = m[2] !== undefined ? literal : literal.replace(/\$\(([^()]*)\)/g, (whole, command: string) => substitute(command) ?? whole);
+    if (!line.startsWith(RESULT_MARKER)) lines.push(line);
+  }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
@@ -70,6 +76,7 @@ export const kubelet: ControllerFactory = (ctx) => {
   const rules = (Array.isArray(params.containers) ? params.containers : []) as ContainerRule[];
   const pullFailures = Array.isArray(params.imagePullFailures) ? params.imagePullFailures.map(String) : [];
   const downNodes = Array.isArray(params.downNodes) ? params.downNodes.map(String) : [];
+  const runtime = new ContainerRuntime(store, params as RuntimeParams);
 
   /** node -> resource -> index -> pod uid: which device-plugin devices each pod holds. */
   const extAssigned = new Map<string, Map<string, Map<number, string>>>();
@@ -150,13 +157,14 @@ export const kubelet: ControllerFactory = (ctx) => {
     const restartAlways = (rec(pod.spec).restartPolicy ?? 'Always') === 'Always';
     const rule = rules.find((r) => ruleMatches(r, pod, c));
     let log = '';
+    const substitute = (command: string): string | undefined => runtime.commandOutput(command, pod, c, node);
     if (text.includes(RESULT_MARKER)) {
       const seen = devicesSeen(pod, c, node);
       const devices = rule?.devices ?? [...(text.includes('GPU_DEVICE_') ? seen.env : []), ...(text.includes('/dev/nvidia') ? seen.dev : [])];
-      log = `${RESULT_MARKER} ${JSON.stringify({ devices })}\n`;
+      log = `${RESULT_MARKER} ${JSON.stringify({ devices })}\n${echoedLines(text, substitute)}`;
     } else {
       devicesSeen(pod, c, node); // device-plugin devices are assigned whether or not they are listed
-      log = echoedLines(text);
+      log = echoedLines(text, substitute);
     }
     if (rule?.log) log += rule.log.endsWith('\n') ? rule.log : `${rule.log}\n`;
     const afterMs = rule?.afterMs ?? 0;
@@ -197,6 +205,20 @@ export const kubelet: ControllerFactory = (ctx) => {
         return p;
       }, 'status');
       recordEvent(store, pod, 'Warning', 'Failed', `Failed to pull image "${String(failing.image)}"`, 'kubelet');
+      return;
+    }
+    const sandboxError = runtime.sandboxError(pod, node);
+    if (sandboxError) {
+      // containerd has no such handler here: the pod stays ContainerCreating, as on a real node.
+      store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
+        const status = rec(p.status);
+        status.hostIP = hostIP;
+        status.startTime = now;
+        status.containerStatuses = containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }));
+        p.status = status;
+        return p;
+      }, 'status');
+      recordEvent(store, pod, 'Warning', 'FailedCreatePodSandBox', sandboxError, 'kubelet');
       return;
     }
     const fates = new Map<string, Fate>();

@@ -40,6 +40,8 @@ export interface ProbePodSpec {
    * their devices at the same time.
    */
   holdDevice?: boolean;
+  /** Shell lines run after the device list (e.g. `echo` lines that print more facts); same in every container. */
+  extraScript?: string;
 }
 
 function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeContainerSpec): V1Container {
@@ -50,9 +52,8 @@ function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeCon
     if (!profile.resourceName) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
     limits[profile.resourceName] = '1';
   }
-  const script = spec.holdDevice
-    ? `${profile.deviceListScript}\ntouch ${READY_FILE}\nexec sleep 3600`
-    : profile.deviceListScript;
+  const listed = spec.extraScript ? `${profile.deviceListScript}\n${spec.extraScript}` : profile.deviceListScript;
+  const script = spec.holdDevice ? `${listed}\ntouch ${READY_FILE}\nexec sleep 3600` : listed;
   return {
     name: container.name,
     image: ctx.images.resolve(PROBE_SHELL_IMAGE),
