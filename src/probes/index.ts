@@ -7,6 +7,7 @@ import { clusterAutoscalingProbe } from './cluster_autoscaling.js';
 import { draSupport } from './dra_support.js';
 import { driverRuntimeManagement } from './driver_runtime_management.js';
 import { gangSchedulingProbe } from './gang_scheduling.js';
+import { gpuSharing } from './gpu_sharing.js';
 import { podAutoscalingProbe } from './pod_autoscaling.js';
 import { robustController } from './robust_controller.js';
 import { secureAcceleratorAccess } from './secure_accelerator_access.js';
@@ -15,6 +16,7 @@ import type { Probe } from './types.js';
 export const BUILTIN_PROBES: readonly Probe[] = [
   draSupport,
   driverRuntimeManagement,
+  gpuSharing,
   secureAcceleratorAccess,
   aiInference,
   robustController,
