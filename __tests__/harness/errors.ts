@@ -60,6 +60,7 @@ const REASON_BY_CODE: Record<number, StatusReason> = {
   422: 'Invalid',
   429: 'TooManyRequests',
   500: 'InternalError',
+  502: 'InternalError',
   503: 'ServiceUnavailable',
   504: 'Timeout',
 };

@@ -14,7 +14,7 @@ import { CONTROLLERS } from './controllers/index.js';
 import type { AdmissionHook, AggregatedApi, Controller, ControllerContext, ProxyHandler } from './controllers/types.js';
 import { PodLogs } from './podlogs.js';
 import { ResourceRegistry, builtinGroupVersions, resourceKey } from './resources.js';
-import type { Scenario } from './scenario.js';
+import type { Fault, Scenario } from './scenario.js';
 import { behaviourParams, normaliseScenario } from './scenario.js';
 import { seedScenario } from './seed.js';
 import type { Stats } from './server.js';
@@ -54,6 +54,8 @@ export interface FakeCluster {
   registry: ResourceRegistry;
   stats(): Stats;
   resetStats(): void;
+  /** Injects a fault from now on (the same as a `faults` entry in the scenario). */
+  addFault(fault: Fault): void;
   stop(): Promise<void>;
 }
 
@@ -206,6 +208,9 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
     },
     stats: () => ({ ...api.stats, byVerb: { ...api.stats.byVerb } }),
     resetStats: () => api.resetStats(),
+    addFault(fault) {
+      (scenario.faults ??= []).push(fault);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -29,8 +29,16 @@ export interface Fault {
   errorRate?: number;
   status?: number;
   message?: string;
+  /** Retry-After (header and Status details) of injected errors; default 1 for 429, none otherwise. */
+  retryAfterSeconds?: number;
+  /** 0..1: share of matching requests whose connection is reset before they are handled. */
+  resetRate?: number;
+  /** 0..1: share of matching requests that are handled (a create lands) but whose answer is lost to a reset. Not for watches. */
+  lostAnswerRate?: number;
   /** Watches matching the fault are closed after this many ms. */
   dropWatchAfterMs?: number;
+  /** The fault is active only for this long after the first request it matches (e.g. deletes failing for the first 20 s). */
+  forFirstMs?: number;
 }
 
 export interface RbacRule {

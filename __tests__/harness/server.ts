@@ -23,6 +23,8 @@ export interface Stats {
   requests: number;
   bytes: number;
   byVerb: Record<string, number>;
+  /** Injected errors, resets and lost answers. */
+  faults: number;
 }
 
 export interface ServerDeps {
@@ -81,7 +83,11 @@ function parseJsonBody(text: string): unknown {
 }
 
 export class ApiServer {
-  readonly stats: Stats = { requests: 0, bytes: 0, byVerb: {} };
+  readonly stats: Stats = { requests: 0, bytes: 0, byVerb: {}, faults: 0 };
+  /** When each time-limited fault first matched. */
+  private readonly faultStarts = new Map<Fault, number>();
+  /** Responses whose answer is to be lost (the connection reset instead). */
+  private readonly lostAnswers = new WeakSet<ServerResponse>();
   private readonly random: () => number;
   private readonly watches = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -94,6 +100,7 @@ export class ApiServer {
     this.stats.requests = 0;
     this.stats.bytes = 0;
     this.stats.byVerb = {};
+    this.stats.faults = 0;
   }
 
   /** Ends every open watch (on stop). */
@@ -108,20 +115,27 @@ export class ApiServer {
     this.serve(req, res).catch((err: unknown) => this.fail(res, err));
   };
 
-  private send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  private send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
     if (res.headersSent) {
       res.end();
       return;
     }
+    if (this.lostAnswers.has(res)) {
+      // The work is done; the client never hears of it.
+      res.socket?.destroy();
+      return;
+    }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     this.stats.bytes += Buffer.byteLength(text);
-    res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+    res.writeHead(code, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
     res.end(text);
   }
 
   private fail(res: ServerResponse, err: unknown): void {
     const apiErr = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
-    this.send(res, apiErr.code, apiErr.toStatus());
+    // As the apiserver's responsewriters do: a Status with retryAfterSeconds sets Retry-After.
+    const retryAfter = apiErr.details?.retryAfterSeconds;
+    this.send(res, apiErr.code, apiErr.toStatus(), 'application/json', retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -286,9 +300,17 @@ export class ApiServer {
     return verbOk && resOk && nsOk;
   }
 
+  private faultActive(f: Fault): boolean {
+    if (f.forFirstMs === undefined) return true;
+    const now = Date.now();
+    const start = this.faultStarts.get(f) ?? now;
+    this.faultStarts.set(f, start);
+    return now - start < f.forFirstMs;
+  }
+
   private async applyFaults(verb: string, resource: string, namespace: string | undefined, res: ServerResponse): Promise<void> {
     for (const f of this.deps.scenario.faults ?? []) {
-      if (!this.faultMatches(f, verb, resource, namespace)) continue;
+      if (!this.faultMatches(f, verb, resource, namespace) || !this.faultActive(f)) continue;
       if (f.latencyMs) {
         await new Promise<void>((r) => {
           const t = setTimeout(() => {
@@ -298,9 +320,21 @@ export class ApiServer {
           this.timers.add(t);
         });
       }
+      if (f.resetRate !== undefined && f.resetRate > 0 && this.random() < f.resetRate) {
+        this.stats.faults++;
+        this.lostAnswers.add(res);
+        res.socket?.destroy();
+        throw new ApiError(500, 'InternalError', `injected fault: ${verb} ${resource} connection reset`);
+      }
       if (f.errorRate !== undefined && f.errorRate > 0 && this.random() < f.errorRate) {
+        this.stats.faults++;
         const code = f.status ?? 500;
-        throw new ApiError(code, reasonForCode(code), f.message ?? `injected fault: ${verb} ${resource} answered ${code}`, code === 429 ? { retryAfterSeconds: 1 } : undefined);
+        const retryAfterSeconds = f.retryAfterSeconds ?? (code === 429 ? 1 : undefined);
+        throw new ApiError(code, reasonForCode(code), f.message ?? `injected fault: ${verb} ${resource} answered ${code}`, retryAfterSeconds !== undefined ? { retryAfterSeconds } : undefined);
+      }
+      if (f.lostAnswerRate !== undefined && f.lostAnswerRate > 0 && verb !== 'watch' && this.random() < f.lostAnswerRate) {
+        this.stats.faults++;
+        this.lostAnswers.add(res);
       }
       if (f.dropWatchAfterMs !== undefined && verb === 'watch') {
         const t = setTimeout(() => {

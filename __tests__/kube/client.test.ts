@@ -4,6 +4,7 @@ import { startFakeCluster, type FakeCluster, type Scenario } from '../harness/in
 import { KubeSession } from '../../src/kube/client.js';
 import { cleanupRun } from '../../src/kube/cleanup.js';
 import { KubeApiError } from '../../src/kube/http.js';
+import type { ApiClientOptions } from '../../src/kube/api.js';
 import { ConditionFailed, PROBE_LABEL, RUN_LABEL, WaitTimeout } from '../../src/kube/types.js';
 
 const RUN = 'rtest-abc123';
@@ -18,9 +19,9 @@ function scenario(extra: Partial<Scenario> = {}): Scenario {
   return { name: 'kube-layer', kubernetesVersion: '1.35', nodes: [{ name: 'n1' }], ...extra };
 }
 
-async function session(extra: Partial<Scenario> = {}, tls = false) {
+async function session(extra: Partial<Scenario> = {}, tls = false, apiOptions: ApiClientOptions = {}) {
   cluster = await startFakeCluster({ scenario: scenario(extra), tls });
-  const s = new KubeSession(cluster.kubeConfig(), RUN);
+  const s = new KubeSession(cluster.kubeConfig(), RUN, apiOptions);
   return { s, kube: s.forProbe({ probeId: 'dra_support', namespace: 'aic-test' }) };
 }
 
@@ -165,7 +166,8 @@ describe('registry and heartbeats', () => {
   });
 
   it('keeps an object registered after a 5xx, which may have created it anyway', async () => {
-    const { s, kube } = await session({ faults: [{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 503, message: 'etcd timeout' }] });
+    // Retried (a named create is safe to repeat) until the attempts run out: keep those few and quick.
+    const { s, kube } = await session({ faults: [{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 503, message: 'etcd timeout' }] }, false, { retry: { maxAttempts: 3, baseDelayMs: 10 } });
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
     await expect(kube.create(configMap('maybe'))).rejects.toMatchObject({ code: 503 });
     expect(s.created.filter((o) => o.name === 'maybe')).toHaveLength(1);

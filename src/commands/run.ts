@@ -20,7 +20,7 @@ import { checkChecklistInputs, checkProductFor } from '../checklist/fill.js';
 import { readResultsFile } from '../report/results-file.js';
 import { newRunId, planRequirements, runSuite } from '../runner/index.js';
 import { sessionCluster } from '../runner/cluster.js';
-import { parseDuration, parseKeyValues, parseLevel, parsePositiveInt } from '../runner/flags.js';
+import { parseDuration, parseKeyValues, parseLevel, parsePositiveInt, parsePositiveNumber } from '../runner/flags.js';
 import { createImageCatalog, parseImageFlags } from '../runner/images.js';
 import { loadProbeDir } from '../runner/probeDir.js';
 import { TOOL, workflowRunUrl } from '../runner/tool.js';
@@ -29,7 +29,7 @@ import { redactSecrets } from '../secrets.js';
 const USAGE =
   'run [--kubeconfig K] [--context C] [--cluster kubeconfig|kind|in-cluster|auto] [--kubernetes-version V] ' +
   '[--addons] [--node-image IMAGE] [--keep-cluster] [--only IDS] [--skip IDS] ' +
-  '[--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] ' +
+  '[--level must|should|all] [--accelerator example|nvidia|nvidia-dra|deviceclass:NAME|resource:NAME] [--parallel N] [--timeout 10m] [--qps 50] [--burst 100] ' +
   '[--out DIR] [--probe-dir DIR] [--image-registry REG] [--image NAME=REF] [--template T] [--product P [--migrate-product]] [--metadata FILE|KEY=VALUE] ' +
   '[--baseline RESULTS.json] [--offline] [--sarif-category C] [--allow-node-scaling] [--prometheus-url URL] ' +
   '[--accelerator-metrics-url URL] [--operator NAME] [--probe-option KEY=VALUE] [--verbose]';
@@ -114,6 +114,8 @@ export const runCommand: Command = {
     accelerator: { type: 'string' },
     parallel: { type: 'string' },
     timeout: { type: 'string' },
+    qps: { type: 'string' },
+    burst: { type: 'string' },
     out: { type: 'string' },
     'probe-dir': { type: 'string' },
     'probe-option': { type: 'string', multiple: true },
@@ -141,6 +143,13 @@ export const runCommand: Command = {
     const parallel = parallelFlag === undefined ? undefined : parsePositiveInt('--parallel', parallelFlag);
     const timeoutFlag = stringOption(values, 'timeout');
     const timeoutMs = timeoutFlag === undefined ? undefined : parseDuration('--timeout', timeoutFlag);
+    const qpsFlag = stringOption(values, 'qps');
+    const burstFlag = stringOption(values, 'burst');
+    // Client-side rate limit of every API request (src/kube/throttle.ts has the defaults).
+    const apiLimits = {
+      ...(qpsFlag === undefined ? {} : { qps: parsePositiveNumber('--qps', qpsFlag) }),
+      ...(burstFlag === undefined ? {} : { burst: parsePositiveInt('--burst', burstFlag) }),
+    };
     const acceleratorFlag = stringOption(values, 'accelerator');
     if (acceleratorFlag) profileFromFlag(acceleratorFlag);
     const requestedVersion = stringOption(values, 'kubernetes-version');
@@ -213,7 +222,7 @@ export const runCommand: Command = {
       };
       say(`ai-conformance: run ${runId} against ${clusterInfo.context ?? clusterInfo.mode} (Kubernetes ${server.gitVersion}, checking the ${version} requirements)${server.simulated ? ' - SIMULATED cluster, certifies nothing' : ''}`);
 
-      const session = new KubeSession(loaded.config, runId);
+      const session = new KubeSession(loaded.config, runId, apiLimits);
       const profile = await chooseProfile(acceleratorFlag, session);
       say(`ai-conformance: accelerator profile ${profile.name}: ${profile.detail}`);
       const plan = planRequirements({ version, only, skip, level, builtin: BUILTIN_PROBES, extra });

@@ -6,7 +6,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { oneLine } from '../errors.js';
 import { RUN_LABEL } from './types.js';
-import { KubeApiError, requestJson } from './http.js';
+import { KubeApiError } from './http.js';
 import type { CreatedObject, KubeSession } from './client.js';
 import { watchUntil } from './watch.js';
 
@@ -31,7 +31,7 @@ const isNamespace = (o: CreatedObject) => o.apiVersion === 'v1' && o.kind === 'N
 async function deleteOne(session: KubeSession, object: CreatedObject): Promise<void> {
   const path = await session.objectPath({ apiVersion: object.apiVersion, kind: object.kind, name: object.name, namespace: object.namespace });
   try {
-    await requestJson<unknown>(session.config, path, {
+    await session.api.json<unknown>(path, {
       method: 'DELETE',
       body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
     });
@@ -73,7 +73,7 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
       const present = new Set<string>();
       try {
         await watchUntil<undefined>(
-          session.config,
+          session.api,
           path,
           (event) => {
             if (event.type === 'LISTED') {
@@ -89,7 +89,7 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
       } catch {
         // Timed out or the watch failed: count what a final list still shows.
         try {
-          const list = await requestJson<{ items?: KubernetesObject[] }>(session.config, path, { query: { labelSelector } });
+          const list = await session.api.json<{ items?: KubernetesObject[] }>(path, { query: { labelSelector } });
           return (list.items ?? []).map((item) => `${kind} ${keyOf(item).replace(/^\//, '')}`);
         } catch (error) {
           // Could not look: an unverified cleanup is not a clean one.

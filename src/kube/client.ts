@@ -6,7 +6,8 @@
 import type { KubeConfig, KubernetesObject, V1APIResource } from '@kubernetes/client-node';
 import { ConditionFailed, PROBE_LABEL, RUN_LABEL, type KindRef, type Kube, type ListOptions, type ObjectRef, type WaitOptions, type WaitVerdict } from './types.js';
 import { Discovery, groupVersionPath } from './discovery.js';
-import { KubeApiError, requestJson, requestText } from './http.js';
+import { KubeApiError } from './http.js';
+import { ApiClient, type ApiClientOptions } from './api.js';
 import { describeObject } from './describe.js';
 import { watchUntil } from './watch.js';
 
@@ -43,11 +44,16 @@ export class KubeSession {
   /** Everything created so far, in creation order. */
   readonly created: CreatedObject[] = [];
 
+  /** Rate limiting and retries for every request of the run. */
+  readonly api: ApiClient;
+
   constructor(
     readonly config: KubeConfig,
     readonly runId: string,
+    apiOptions: ApiClientOptions = {},
   ) {
-    this.discovery = new Discovery(config);
+    this.api = new ApiClient(config, apiOptions);
+    this.discovery = new Discovery(this.api);
   }
 
   async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<{ path: string; namespaced: boolean }> {
@@ -81,6 +87,7 @@ function deletionOutcome(name: string | undefined) {
 class ProbeKube implements Kube {
   readonly config: KubeConfig;
   readonly runId: string;
+  private readonly api: ApiClient;
 
   constructor(
     private readonly session: KubeSession,
@@ -88,6 +95,7 @@ class ProbeKube implements Kube {
   ) {
     this.config = session.config;
     this.runId = session.runId;
+    this.api = session.api;
   }
 
   isServed(groupVersion: string): Promise<boolean> {
@@ -106,7 +114,7 @@ class ProbeKube implements Kube {
   async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     const path = await this.session.objectPath(ref);
     try {
-      return await requestJson<T>(this.config, path, { signal: this.view.signal });
+      return await this.api.json<T>(path, { signal: this.view.signal });
     } catch (error) {
       if (error instanceof KubeApiError && error.code === 404) return undefined;
       throw error;
@@ -118,7 +126,7 @@ class ProbeKube implements Kube {
     const items: T[] = [];
     let token: string | undefined;
     do {
-      const page: KubernetesList<T> = await requestJson<KubernetesList<T>>(this.config, path, {
+      const page: KubernetesList<T> = await this.api.json<KubernetesList<T>>(path, {
         query: {
           labelSelector: options.labelSelector,
           fieldSelector: options.fieldSelector,
@@ -139,7 +147,7 @@ class ProbeKube implements Kube {
       ...object,
       metadata: {
         ...object.metadata,
-        labels: { ...object.metadata?.labels, [RUN_LABEL]: this.runId, [PROBE_LABEL]: this.view.probeId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63) },
+        labels: { ...object.metadata?.labels, [RUN_LABEL]: this.runId, [PROBE_LABEL]: this.probeLabel() },
       },
     };
     const resource = await this.session.discovery.resourceFor(object.apiVersion, object.kind);
@@ -155,18 +163,22 @@ class ProbeKube implements Kube {
     if (entry) this.session.created.push(entry);
     let created: T;
     try {
-      created = await requestJson<T>(this.config, path, {
+      created = await this.api.json<T>(path, {
         method: 'POST',
         body: labelled,
         query: { dryRun: options.dryRun ? 'All' : undefined },
         signal: this.view.signal,
+        // A dry run changes nothing, and a repeated create of a named object is resolved below;
+        // an unnamed (generateName) create is repeated only when the server surely refused it.
+        repeatable: Boolean(options.dryRun || entry),
       });
     } catch (error) {
+      const landed = entry && (await this.earlierAttemptLanded<T>(entry, error));
+      if (landed) return landed;
       // Only a definite refusal (4xx) means nothing was created; after a 5xx or a dropped
       // connection the object may exist, so cleanup keeps looking for it.
-      if (entry && error instanceof KubeApiError && error.code !== undefined && error.code >= 400 && error.code < 500) {
-        this.session.created.splice(this.session.created.indexOf(entry), 1);
-      }
+      const refused = error instanceof KubeApiError && !error.mayHaveApplied && error.code !== undefined && error.code >= 400 && error.code < 500;
+      if (entry && refused) this.session.created.splice(this.session.created.indexOf(entry), 1);
       throw error;
     }
     if (!options.dryRun && !entry) {
@@ -182,9 +194,25 @@ class ProbeKube implements Kube {
     return created;
   }
 
+  /**
+   * A create retried after a lost answer that is then told AlreadyExists: the first attempt may
+   * have made it. It did if the object carries this run's and this probe's labels (names are
+   * ours, run ids unique); then that object is the answer.
+   */
+  private async earlierAttemptLanded<T extends KubernetesObject>(entry: CreatedObject, error: unknown): Promise<T | undefined> {
+    if (!(error instanceof KubeApiError && error.code === 409 && error.reason === 'AlreadyExists' && error.mayHaveApplied)) return undefined;
+    const existing = await this.get<T>(entry);
+    const labels = existing?.metadata?.labels;
+    return labels?.[RUN_LABEL] === this.runId && labels[PROBE_LABEL] === this.probeLabel() ? existing : undefined;
+  }
+
+  private probeLabel(): string {
+    return this.view.probeId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63);
+  }
+
   async patch<T extends KubernetesObject>(ref: ObjectRef, patch: object): Promise<T> {
     const path = await this.session.objectPath(this.withNamespace(ref));
-    return requestJson<T>(this.config, path, {
+    return this.api.json<T>(path, {
       method: 'PATCH',
       body: patch,
       contentType: 'application/merge-patch+json',
@@ -195,7 +223,7 @@ class ProbeKube implements Kube {
   async delete(ref: ObjectRef): Promise<void> {
     const path = await this.session.objectPath(this.withNamespace(ref));
     try {
-      await requestJson<unknown>(this.config, path, {
+      await this.api.json<unknown>(path, {
         method: 'DELETE',
         body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
         signal: this.view.signal,
@@ -220,7 +248,7 @@ class ProbeKube implements Kube {
     };
     return this.withHeartbeat(options.description, () =>
       watchUntil<T>(
-        this.config,
+        this.api,
         path,
         (event) => {
           if (event.type === 'LISTED') {
@@ -254,7 +282,7 @@ class ProbeKube implements Kube {
     const withNs = this.withNamespace(ref);
     const { path } = await this.session.collectionPath(withNs.apiVersion, withNs.kind, withNs.namespace);
     return this.withHeartbeat(options.description, () =>
-      watchUntil<undefined>(this.config, path, deletionOutcome(ref.name), {
+      watchUntil<undefined>(this.api, path, deletionOutcome(ref.name), {
         description: options.description,
         timeoutMs: options.timeoutMs,
         signal: this.view.signal,
@@ -265,7 +293,7 @@ class ProbeKube implements Kube {
   }
 
   podLogs(namespace: string, pod: string, container?: string): Promise<string> {
-    return requestText(this.config, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, {
+    return this.api.text(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, {
       query: { container },
       accept: 'text/plain, */*',
       signal: this.view.signal,
@@ -274,15 +302,14 @@ class ProbeKube implements Kube {
 
   serviceProxyGet(namespace: string, service: string, port: string | number, path: string): Promise<string> {
     const rest = path.startsWith('/') ? path.slice(1) : path;
-    return requestText(
-      this.config,
+    return this.api.text(
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(`${service}:${port}`)}/proxy/${rest}`,
       { accept: '*/*', signal: this.view.signal },
     );
   }
 
   getRaw<T = unknown>(path: string): Promise<T> {
-    return requestJson<T>(this.config, path, { signal: this.view.signal });
+    return this.api.json<T>(path, { signal: this.view.signal });
   }
 
   private namespaceOf(ref: KindRef): string | undefined {

@@ -2,8 +2,9 @@
 // (plural name, namespaced or not) back each kind. Objects of a kind the cache does not know yet
 // (a CRD installed mid-run) trigger one fresh lookup of that group/version.
 
-import type { KubeConfig, V1APIGroupList, V1APIResource, V1APIResourceList, V1APIVersions } from '@kubernetes/client-node';
-import { KubeApiError, requestJson } from './http.js';
+import type { V1APIGroupList, V1APIResource, V1APIResourceList, V1APIVersions } from '@kubernetes/client-node';
+import type { ApiClient } from './api.js';
+import { KubeApiError } from './http.js';
 
 export interface ResourceInfo {
   /** Plural resource name, e.g. "pods". */
@@ -19,15 +20,15 @@ export class Discovery {
   private groups?: Promise<Map<string, string[]>>;
   private readonly resourceLists = new Map<string, Promise<V1APIResource[] | undefined>>();
 
-  constructor(private readonly config: KubeConfig) {}
+  constructor(private readonly api: ApiClient) {}
 
   /** group ("" for core) -> served versions as group/version, preferred first. */
   private loadGroups(): Promise<Map<string, string[]>> {
     this.groups ??= (async () => {
       const map = new Map<string, string[]>();
-      const core = await requestJson<V1APIVersions>(this.config, '/api');
+      const core = await this.api.json<V1APIVersions>('/api');
       map.set('', core.versions);
-      const list = await requestJson<V1APIGroupList>(this.config, '/apis');
+      const list = await this.api.json<V1APIGroupList>('/apis');
       for (const group of list.groups) {
         const preferred = group.preferredVersion?.groupVersion;
         const versions = group.versions.map((v) => v.groupVersion);
@@ -54,7 +55,7 @@ export class Discovery {
   resources(groupVersion: string, refresh = false): Promise<V1APIResource[] | undefined> {
     let cached = this.resourceLists.get(groupVersion);
     if (!cached || refresh) {
-      cached = requestJson<V1APIResourceList>(this.config, groupVersionPath(groupVersion)).then(
+      cached = this.api.json<V1APIResourceList>(groupVersionPath(groupVersion)).then(
         (list) => list.resources,
         (error: unknown) => {
           if (error instanceof KubeApiError && error.code === 404) return undefined;

@@ -1,6 +1,7 @@
 // Raw HTTP to the API server, authenticated by the KubeConfig (tokens, client certs, exec
 // plugins). Everything the kube layer sends except watches goes through here, so responses are
 // plain JSON exactly as served (the same shape watch events have) and errors carry the HTTP code.
+// `requestText` is one attempt; `ApiClient` (api.ts) adds rate limiting and retries on top.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -8,6 +9,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 /** An API server answer that was not 2xx, or a request that never got one (code undefined). */
 export class KubeApiError extends Error {
+  /** The server's Retry-After, in milliseconds, when it sent one. */
+  retryAfterMs?: number;
+  /** For a request that got no answer: the socket error's code (ECONNRESET, ECONNREFUSED, …). */
+  network?: string;
+  /** How many attempts were made before this error was final (set by ApiClient). */
+  attempts?: number;
+  /** True when an earlier attempt failed in a way that may have applied it (5xx, reset). */
+  mayHaveApplied?: boolean;
+
   constructor(
     message: string,
     readonly code: number | undefined,
@@ -16,6 +26,16 @@ export class KubeApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Retry-After as seconds (what the API server sends) or an HTTP date, in milliseconds. */
+function retryAfterOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 export interface RequestOptions {
@@ -60,6 +80,8 @@ export function apiUrl(config: KubeConfig, path: string, query?: RequestOptions[
 
 /** A request (never a watch) that sends nothing for this long is given up. */
 export const REQUEST_IDLE_MS = 60_000;
+/** The `network` code of a request given up for silence. */
+export const IDLE_TIMEOUT = 'IDLE_TIMEOUT';
 
 /** Sends one request and resolves with the response text; rejects with KubeApiError when not 2xx. */
 export async function requestText(config: KubeConfig, path: string, options: RequestOptions = {}): Promise<string> {
@@ -82,7 +104,11 @@ export async function requestText(config: KubeConfig, path: string, options: Req
     const request = transport.request(url, { ...requestOptions, signal: options.signal }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (error) => reject(new KubeApiError(`${requestOptions.method} ${url.pathname}: ${error.message}`, undefined)));
+      response.on('error', (error: NodeJS.ErrnoException) => {
+        const failure = new KubeApiError(`${requestOptions.method} ${url.pathname}: ${error.message}`, undefined);
+        failure.network = error.code ?? 'ECONNRESET';
+        reject(failure);
+      });
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const code = response.statusCode ?? 0;
@@ -92,7 +118,9 @@ export async function requestText(config: KubeConfig, path: string, options: Req
         }
         const status = statusMessage(text);
         const why = status.message ?? response.statusMessage ?? 'no message';
-        reject(new KubeApiError(`${requestOptions.method} ${url.pathname}: ${code} ${why}`, code, status.reason, status.body));
+        const error = new KubeApiError(`${requestOptions.method} ${url.pathname}: ${code} ${why}`, code, status.reason, status.body);
+        error.retryAfterMs = retryAfterOf(response.headers['retry-after']);
+        reject(error);
       });
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
@@ -100,11 +128,13 @@ export async function requestText(config: KubeConfig, path: string, options: Req
         reject(options.signal.reason);
         return;
       }
-      reject(new KubeApiError(`${requestOptions.method} ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '), undefined));
+      const failure = new KubeApiError(`${requestOptions.method} ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '), undefined);
+      failure.network = error.code;
+      reject(failure);
     });
     // A half-open connection would otherwise hang this request, and the cleanup after it, forever.
     const idleMs = options.idleTimeoutMs ?? REQUEST_IDLE_MS;
-    request.setTimeout(idleMs, () => request.destroy(new Error(`no answer for ${idleMs / 1000}s`)));
+    request.setTimeout(idleMs, () => request.destroy(Object.assign(new Error(`no answer for ${idleMs / 1000}s`), { code: IDLE_TIMEOUT })));
     if (payload !== undefined) request.write(payload);
     request.end();
   });

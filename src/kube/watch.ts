@@ -1,11 +1,14 @@
 // Waiting on the cluster with watches, never polling: list once for a consistent snapshot and a
-// resourceVersion, then watch from it. A watch that drops or is answered 410 Gone (its
-// resourceVersion expired) is resumed by listing again. The wait ends on the decision function's
-// verdict, its deadline, or the abort signal, whichever comes first.
+// resourceVersion, then watch from it. A watch that breaks (a reset, a proxy closing it, the
+// server's own watch timeout, a 429 or 5xx on reconnecting) is resumed from the last
+// resourceVersion it saw, with back-off, so nothing in between is missed and nothing is listed
+// twice; only a 410 Gone (that version has been compacted away) makes it list again. The wait
+// ends on the decision function's verdict, its deadline, or the abort signal, whichever is first.
 
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { WaitTimeout } from './types.js';
-import { KubeApiError, requestJson } from './http.js';
+import { KubeApiError } from './http.js';
+import type { ApiClient } from './api.js';
 
 export type WatchEvent =
   | { type: 'LISTED'; items: KubernetesObject[] }
@@ -24,8 +27,6 @@ export interface WatchWaitOptions {
   describe?: (event: WatchEvent) => string | undefined;
 }
 
-/** Consecutive failed lists or watch starts before the wait gives up with the last error. */
-const MAX_CONSECUTIVE_FAILURES = 5;
 /** A watch up this long before it broke counts as having recovered. */
 const STABLE_WATCH_MS = 5_000;
 
@@ -34,27 +35,28 @@ interface KubernetesList {
   items?: KubernetesObject[];
 }
 
-function isRetriable(error: unknown): boolean {
-  const code =
-    error instanceof KubeApiError
-      ? error.code
-      : typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number'
-        ? (error as { statusCode: number }).statusCode
-        : undefined;
-  return code === undefined || code === 410 || code === 429 || code >= 500;
+/** The HTTP code of a failed watch start (client-node sets statusCode), if it got an answer. */
+function statusOf(error: unknown): number | undefined {
+  if (error instanceof KubeApiError) return error.code;
+  const code = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
+  return typeof code === 'number' ? code : undefined;
 }
 
-function watchErrorOf(error: unknown): Error {
-  if (error instanceof Error) {
-    const code = (error as { statusCode?: unknown }).statusCode;
-    return new KubeApiError(`watch failed: ${typeof code === 'number' ? `${code} ` : ''}${error.message}`, typeof code === 'number' ? code : undefined);
-  }
-  return new KubeApiError(`watch failed: ${String(error)}`, undefined);
+/** Worth reconnecting after: no answer at all (a reset), 429, or a server error. */
+function isRetriable(code: number | undefined): boolean {
+  return code === undefined || code === 429 || code >= 500;
+}
+
+function watchErrorOf(error: unknown): KubeApiError {
+  if (error instanceof KubeApiError) return error;
+  const code = statusOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new KubeApiError(`watch failed: ${code !== undefined ? `${code} ` : ''}${message}`, code);
 }
 
 /** Lists then watches `collectionPath` until `decide` returns a verdict. */
 export function watchUntil<R>(
-  config: KubeConfig,
+  api: ApiClient,
   collectionPath: string,
   decide: (event: WatchEvent) => Decision<R>,
   options: WatchWaitOptions,
@@ -62,16 +64,19 @@ export function watchUntil<R>(
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const selectors = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
-  const watcher = new Watch(config);
+  const watcher = new Watch(api.config);
+  const maxFailures = api.retry.maxAttempts;
 
   return new Promise<R>((resolve, reject) => {
     let finished = false;
     let generation = 0;
     let failures = 0;
     let quickCloses = 0;
+    /** Where a resumed watch starts; undefined: list first. */
+    let resourceVersion: string | undefined;
     let lastSeen = 'nothing matching yet';
     let watchController: AbortController | undefined;
-    const listAbort = new AbortController();
+    const requestAbort = new AbortController();
     let retryTimer: NodeJS.Timeout | undefined;
 
     const finish = (settle: () => void) => {
@@ -80,7 +85,7 @@ export function watchUntil<R>(
       clearTimeout(deadline);
       clearTimeout(retryTimer);
       signal?.removeEventListener('abort', onAbort);
-      listAbort.abort();
+      requestAbort.abort();
       watchController?.abort();
       settle();
     };
@@ -107,20 +112,36 @@ export function watchUntil<R>(
       return true;
     };
 
-    const retry = (error: unknown) => {
-      if (finished) return;
-      failures += 1;
-      if (!isRetriable(error) || failures >= MAX_CONSECUTIVE_FAILURES) {
-        finish(() => reject(error instanceof Error ? error : new Error(String(error))));
-        return;
-      }
-      // Back off between reconnects so a flapping server is not hammered; the first is immediate.
-      const delay = failures === 1 ? 0 : Math.min(2000, 100 * 2 ** (failures - 2));
-      retryTimer = setTimeout(() => void cycle(), delay);
+    const later = (delayMs: number) => {
+      retryTimer = setTimeout(() => void cycle(), delayMs);
     };
 
-    const startWatch = (resourceVersion: string | undefined, myGeneration: number) => {
+    /** A broken watch: 410 lists again at once; a transient failure resumes after back-off. */
+    const broke = (error: unknown) => {
+      if (finished) return;
+      const code = statusOf(error);
+      if (code === 410) {
+        resourceVersion = undefined;
+        later(0);
+        return;
+      }
+      failures += 1;
+      if (!isRetriable(code) || failures >= maxFailures) {
+        const final = watchErrorOf(error);
+        finish(() => reject(failures > 1 ? new KubeApiError(`${final.message} (gave up after ${failures} attempts)`, final.code, final.reason) : final));
+        return;
+      }
+      later(failures === 1 ? 0 : api.backoffMs(failures - 1, error));
+    };
+
+    const startWatch = async (myGeneration: number) => {
       const startedAt = Date.now();
+      try {
+        await api.throttle(requestAbort.signal);
+      } catch {
+        return; // finished meanwhile
+      }
+      if (finished || myGeneration !== generation) return;
       const query = { ...selectors, resourceVersion, allowWatchBookmarks: true };
       watcher
         .watch(
@@ -128,15 +149,16 @@ export function watchUntil<R>(
           query,
           (type: string, object: KubernetesObject & { code?: number; message?: string }) => {
             if (finished || myGeneration !== generation) return;
-            if (type === 'BOOKMARK') return;
             if (type === 'ERROR') {
-              // Usually 410 Gone: our resourceVersion is too old. List again.
+              // Usually 410 Gone: our resourceVersion is too old.
               const code = typeof object.code === 'number' ? object.code : undefined;
               generation += 1;
               watchController?.abort();
-              retry(new KubeApiError(`watch error: ${code ?? ''} ${object.message ?? ''}`.trim(), code));
+              broke(new KubeApiError(`watch error: ${code ?? ''} ${object.message ?? ''}`.trim(), code));
               return;
             }
+            const version = object.metadata?.resourceVersion;
+            if (version) resourceVersion = version;
             if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
               failures = 0;
               consider({ type, object });
@@ -149,14 +171,13 @@ export function watchUntil<R>(
               // Only a watch that stayed up a while counts as a recovery; one that connects and
               // breaks at once keeps backing off (and gives up after too many in a row).
               if (Date.now() - startedAt >= STABLE_WATCH_MS) failures = 0;
-              retry(watchErrorOf(error));
+              broke(error);
               return;
             }
             // A clean close (the server's watch timeout, a proxy dropping the connection) is
-            // resumed by listing again; closes in quick succession back off so they cannot spin.
+            // resumed; closes in quick succession back off so they cannot spin.
             quickCloses = Date.now() - startedAt < 1000 ? quickCloses + 1 : 0;
-            const delay = quickCloses <= 1 ? 0 : Math.min(1000, 25 * 2 ** (quickCloses - 2));
-            retryTimer = setTimeout(() => void cycle(), delay);
+            later(quickCloses <= 1 ? 0 : Math.min(1000, 25 * 2 ** (quickCloses - 2)));
           },
         )
         .then(
@@ -167,7 +188,7 @@ export function watchUntil<R>(
           (error: unknown) => {
             if (!finished && myGeneration === generation) {
               generation += 1;
-              retry(watchErrorOf(error));
+              broke(error);
             }
           },
         );
@@ -176,16 +197,22 @@ export function watchUntil<R>(
     const cycle = async () => {
       if (finished) return;
       const myGeneration = ++generation;
-      let list: KubernetesList;
-      try {
-        list = await requestJson<KubernetesList>(config, collectionPath, { query: selectors, signal: listAbort.signal });
-      } catch (error) {
-        if (!finished) retry(error);
-        return;
+      if (resourceVersion === undefined) {
+        let list: KubernetesList;
+        try {
+          // The client retries transient failures itself; what comes back is final.
+          list = await api.json<KubernetesList>(collectionPath, { query: selectors, signal: requestAbort.signal });
+        } catch (error) {
+          finish(() => reject(error instanceof Error ? error : new Error(String(error))));
+          return;
+        }
+        if (finished || myGeneration !== generation) return;
+        if (consider({ type: 'LISTED', items: list.items ?? [] })) return;
+        resourceVersion = list.metadata?.resourceVersion;
+        // A server that gives no version cannot be resumed from; the watch then starts "now".
+        resourceVersion ??= '';
       }
-      if (finished || myGeneration !== generation) return;
-      if (consider({ type: 'LISTED', items: list.items ?? [] })) return;
-      startWatch(list.metadata?.resourceVersion, myGeneration);
+      void startWatch(myGeneration);
     };
 
     void cycle();

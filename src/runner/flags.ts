@@ -25,6 +25,13 @@ export function parsePositiveInt(flag: string, value: string): number {
   return Number(value);
 }
 
+/** A number above zero, fractions allowed (e.g. --qps 2.5). */
+export function parsePositiveNumber(flag: string, value: string): number {
+  const number = Number(value.trim());
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(number > 0)) throw new UsageError(`${flag} '${value}' is not a number above 0`);
+  return number;
+}
+
 export function parseLevel(value: string | undefined): 'must' | 'should' | 'all' {
   const level = (value ?? 'all').toLowerCase();
   if (level !== 'must' && level !== 'should' && level !== 'all') throw new UsageError(`--level must be must, should or all, not '${value}'`);
