@@ -5,6 +5,7 @@
 import { resourceKey } from '../harness/resources.js';
 import { startFakeCluster, type FakeCluster, type Scenario } from '../harness/index.js';
 import { KubeSession } from '../../src/kube/client.js';
+import type { ApiClientOptions } from '../../src/kube/api.js';
 import { RUN_LABEL } from '../../src/kube/types.js';
 import type { RequirementResult, RunResults } from '../../src/model/results.js';
 import { parseKubernetesVersion } from '../../src/requirements/catalog.js';
@@ -29,7 +30,15 @@ export interface ProbeRunOptions {
   /** Keep the fake cluster running after the run (the caller must stop it). Default: stopped. */
   keepCluster?: boolean;
   runId?: string;
+  /** Rate limit and retry policy; default: real limits, back-off shortened to tens of ms. */
+  api?: ApiClientOptions;
 }
+
+/**
+ * The real number of attempts with a back-off short enough for tests: a probe facing a fault
+ * that never clears still makes every attempt, and ends in error within a second, not ~25 s.
+ */
+export const TEST_API_OPTIONS: ApiClientOptions = { retry: { baseDelayMs: 10, maxDelayMs: 100 } };
 
 export interface ProbeRun {
   result: RequirementResult;
@@ -73,7 +82,7 @@ export async function runProbeOnScenario(probe: Probe, scenario: string | Scenar
     const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
     if (!version) throw new Error(`scenario ${cluster.scenario.name}: Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
     const runId = opts.runId ?? `rtest-${Math.random().toString(16).slice(2, 8)}`;
-    const session = new KubeSession(cluster.kubeConfig(), runId);
+    const session = new KubeSession(cluster.kubeConfig(), runId, opts.api ?? TEST_API_OPTIONS);
     const profile = opts.accelerator
       ? profileFromFlag(opts.accelerator)
       : await detectProfile(session.forProbe({ probeId: 'accelerator-detection', namespace: 'default' }));
