@@ -87,20 +87,33 @@ describe('kind provider command lines', () => {
     const calls = s.calls().slice(5);
     const summary = calls.map((c) => `${c[0]} ${c[1]} ${c[1] === 'upgrade' ? c[3] : c[2] ?? ''}`);
     expect(summary).toEqual([
-      'kubectl apply --server-side',
-      'kubectl wait --for=condition=Established',
       'helm upgrade eg',
+      'kubectl wait --for=condition=Established',
+      'kubectl wait --for=jsonpath={.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}=v1.6.1',
       'kubectl apply -f',
       'kubectl wait --for=condition=Accepted',
       'helm upgrade kueue',
       'helm upgrade gpu-operator',
       'kubectl wait --for=jsonpath={.status.allocatable.nvidia\\.com/gpu}',
-      'helm upgrade prometheus',
+      'helm upgrade kube-prometheus-stack',
+      'kubectl wait --for=condition=Available',
+      'kubectl apply -f',
       'helm upgrade prometheus-adapter',
       'kubectl wait --for=condition=Available',
-      'helm upgrade kuberay-operator',
-      'kubectl wait --for=condition=Established',
+      'kubectl apply --server-side',
+      'kubectl wait --for=condition=Available',
+      'kubectl apply --server-side',
+      'kubectl wait --for=create',
     ]);
+    // Each pinned release, from its project's documented source.
+    const versionOf = (release: string): string | undefined => {
+      const call = calls.find((c) => c[0] === 'helm' && c[3] === release);
+      return call?.[call.indexOf('--version') + 1];
+    };
+    expect(versionOf('eg')).toBe('v1.9.0');
+    expect(versionOf('kueue')).toBe('0.19.2');
+    expect(versionOf('kube-prometheus-stack')).toBe('88.5.3');
+    expect(calls.some((c) => c.includes('https://github.com/kubeflow/trainer.git/manifests/overlays/manager?ref=v2.3.0'))).toBe(true);
     // Every call targets the new cluster, never whatever the user's current context is.
     for (const call of calls) expect(call).toContain(cluster.kubeconfigPath);
     for (const call of calls.filter((c) => c[0] === 'helm')) {
@@ -109,7 +122,9 @@ describe('kind provider command lines', () => {
     }
     const stdin = readFileSync(`${s.dir}/stdin.log`, 'utf8');
     expect(stdin).toContain('kind: GatewayClass');
-    expect(stdin).toContain('job_name: dcgm');
+    // kind has no load balancer: the proxy Service must be ClusterIP for the Gateway to get an address.
+    expect(stdin).toMatch(/kind: EnvoyProxy[\s\S]*envoyService:\s+type: ClusterIP/);
+    expect(stdin).toMatch(/kind: ServiceMonitor[\s\S]*release: kube-prometheus-stack/);
     await cluster.remove();
   });
 
@@ -181,7 +196,7 @@ describe('kind provider error paths', () => {
   it('an add-on install fails: error names the add-on step', async () => {
     const s = setup({ STANDIN_HELM_FAIL: 'kueue' });
     const error = await failure(createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env }));
-    expect(error.message).toBe('failed to install Kueue 0.13.4: Error: INSTALLATION FAILED: context deadline exceeded');
+    expect(error.message).toBe('failed to install Kueue v0.19.2: Error: INSTALLATION FAILED: context deadline exceeded');
   });
 
   it('ResourceSlices never appear on every worker: times out with what it saw, cluster deleted', async () => {

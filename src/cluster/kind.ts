@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubernetesVersion } from '../requirements/catalog.js';
-import { prModeAddons, type AddonStep } from './addons.js';
+import { outsideSupport, prModeAddons, type AddonStep } from './addons.js';
 import { ProvisionError } from './errors.js';
 import { UsageError } from '../errors.js';
 import { resolveKind, type KindRelease } from './kindBinary.js';
@@ -147,6 +147,8 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
     await waitForResourceSlices(ctx, kubectl, kubectlTarget, waitMs);
 
     if (opts.addons) {
+      // Said, not hidden: a newer Kubernetes than an add-on's newest release lists.
+      for (const line of outsideSupport(opts.kubernetesVersion)) ctx.log(`warning: ${line}`);
       for (const addon of prModeAddons()) {
         ctx.log(`installing add-on ${addon.name}`);
         for (const step of addon.steps) await runAddonStep(ctx, { helm, kubectl }, step, step.tool === 'helm' ? target : kubectlTarget);

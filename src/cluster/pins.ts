@@ -41,16 +41,89 @@ export const DRA_EXAMPLE_DRIVER = {
   } satisfies Record<KubernetesVersion, string>,
 } as const;
 
-/** PR-mode add-ons, each pinned. */
-export const ADDON_PINS = {
-  gatewayApi: 'v1.3.0',
-  envoyGateway: 'v1.4.2',
-  kueue: '0.13.4',
-  prometheus: '29.2.0',
-  prometheusAdapter: '5.3.0',
-  fakeGpuOperator: '0.2.0',
-  kuberay: '1.4.2',
-} as const;
+/**
+ * What an add-on's project says about the Kubernetes versions a release supports: a closed range
+ * (`to` set) where the project publishes a matrix, open-ended where it only states a minimum.
+ */
+export interface KubernetesSupport {
+  from: string;
+  to?: string;
+  /** Where upstream says so, at the pinned tag. */
+  source: string;
+}
+
+export interface AddonRelease {
+  /** The upstream project, as the scenarios' `models` entries name it. */
+  project: string;
+  version: string;
+  supports: KubernetesSupport;
+  /**
+   * Provisioned versions outside `supports`, each with why we still install this release there.
+   * Said in the run's log, never silently.
+   */
+  outsideMatrix?: Partial<Record<string, string>>;
+}
+
+/**
+ * PR-mode add-ons, each pinned to a release whose project supports the Kubernetes versions we
+ * provision (see the README of ../shared/fixtures/addons for the statements quoted here).
+ * The kind scenarios (fixtures/scenarios/kind-example-dra-*.yaml) model exactly these releases;
+ * __tests__/cluster/addon-scenarios.test.ts fails when the two disagree.
+ */
+export type AddonKey = 'gatewayApi' | 'envoyGateway' | 'kueue' | 'kubeflowTrainer' | 'kubePrometheusStack' | 'prometheusAdapter' | 'fakeGpuOperator';
+
+export const ADDON_RELEASES: Readonly<Record<AddonKey, AddonRelease>> = {
+  gatewayApi: {
+    project: 'kubernetes-sigs/gateway-api',
+    version: 'v1.6.1',
+    supports: { from: '1.32', to: '1.36', source: 'site/content/en/docs/concepts/versioning.md (most recent 5 minors); CRD CEL tests on 1.32-1.36 (.github/workflows/crd-validation.yml)' },
+    outsideMatrix: { '1.37': 'no Gateway API release tested on 1.37 yet; the project supports the 5 most recent minors, which now include 1.37' },
+  },
+  envoyGateway: {
+    project: 'envoyproxy/gateway',
+    version: 'v1.9.0',
+    supports: { from: '1.33', to: '1.36', source: 'site/content/en/news/releases/matrix.md (v1.9: Kubernetes 1.33-1.36, Gateway API v1.6.1)' },
+    outsideMatrix: { '1.37': 'no Envoy Gateway release lists 1.37 yet; v1.9.0 is the newest and bundles Gateway API v1.6.1' },
+  },
+  kueue: {
+    project: 'kubernetes-sigs/kueue',
+    version: 'v0.19.2',
+    supports: { from: '1.29', source: 'README.md ("Requires Kubernetes 1.29 or newer")' },
+  },
+  kubeflowTrainer: {
+    project: 'kubeflow/trainer',
+    version: 'v2.3.0',
+    supports: { from: '1.31', source: 'docs/operator-guides/installation.md ("Kubernetes >= 1.31")' },
+  },
+  kubePrometheusStack: {
+    project: 'prometheus-community/kube-prometheus-stack',
+    version: '88.5.3',
+    supports: { from: '1.25', source: 'charts/kube-prometheus-stack/Chart.yaml (kubeVersion ">=1.25.0-0"); prometheus-operator v0.93: Kubernetes >= 1.25' },
+  },
+  prometheusAdapter: {
+    project: 'prometheus-community/prometheus-adapter',
+    version: '5.3.0',
+    supports: { from: '1.25', source: 'charts/prometheus-adapter (aggregated API apiregistration.k8s.io/v1, autoscaling/v2)' },
+  },
+  fakeGpuOperator: {
+    project: 'run-ai/fake-gpu-operator',
+    version: '0.2.0',
+    supports: { from: '1.31', source: 'README.md ("Kubernetes 1.31+")' },
+  },
+};
+
+/** "1.35" >= "1.33", numerically per part. */
+function minorAtLeast(version: string, floor: string): boolean {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  const [c = 0, d = 0] = floor.split('.').map(Number);
+  return a !== c ? a > c : b >= d;
+}
+
+/** Whether the release's project states support for a Kubernetes minor version. */
+export function supportsVersion(release: AddonRelease, version: string): boolean {
+  const { from, to } = release.supports;
+  return minorAtLeast(version, from) && (to === undefined || minorAtLeast(to, version));
+}
 
 /** Worker label the fake GPU operator selects its simulated GPU nodes by. */
 export const FAKE_GPU_POOL_LABEL = 'run.ai/simulated-gpu-node-pool';
