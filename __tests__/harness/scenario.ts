@@ -1,5 +1,5 @@
 // Scenario files: YAML describing a cluster (see fixtures/scenarios/README.md for every field).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KObj } from './types.js';
@@ -55,6 +55,11 @@ export interface GenerateSpec {
 
 export type BehaviourParams = Record<string, unknown>;
 
+export interface ModelledRelease {
+  project: string;
+  version: string;
+}
+
 export interface Scenario {
   name: string;
   description?: string;
@@ -71,6 +76,8 @@ export interface Scenario {
   watch?: { bookmarkIntervalMs?: number; historySize?: number };
   /** Seed for fault randomness (default 1). */
   seed?: number;
+  /** The upstream releases this scenario (with its includes) models, e.g. kubeflow/trainer v2.3.0. */
+  models?: ModelledRelease[];
   /** The file it was read from, when read from a file. */
   source?: string;
 }
@@ -82,13 +89,27 @@ function fail(file: string, message: string): never {
   throw new Error(`scenario ${file}: ${message}`);
 }
 
+/**
+ * Parsed files by path and modification time: the add-on files derived from upstream releases
+ * hold megabytes of CRD schemas, and many tests start the same scenario.
+ */
+const parsed = new Map<string, { mtimeMs: number; value: Record<string, unknown> }>();
+
 function parseYamlFile(file: string): Record<string, unknown> {
-  let text: string;
+  let mtimeMs: number;
   try {
-    text = readFileSync(file, 'utf8');
+    mtimeMs = statSync(file).mtimeMs;
   } catch {
     fail(file, 'cannot be read');
   }
+  const cached = parsed.get(file);
+  if (cached && cached.mtimeMs === mtimeMs) return structuredClone(cached.value);
+  const value = parseYamlText(file, readFileSync(file, 'utf8'));
+  parsed.set(file, { mtimeMs, value });
+  return structuredClone(value);
+}
+
+function parseYamlText(file: string, text: string): Record<string, unknown> {
   const docs = parseAllDocuments(text);
   const first = Array.isArray(docs) ? docs[0] : docs;
   if (!first || first.errors.length > 0) fail(file, `is not valid YAML: ${first?.errors[0]?.message.split('\n')[0] ?? 'empty'}`);
@@ -137,6 +158,9 @@ export function loadScenarioFile(path: string, seen: string[] = []): Scenario {
     faults: [],
     source: file,
   };
+  if (raw.models !== undefined && !(Array.isArray(raw.models) && raw.models.every((m) => isRecord(m) && typeof m.project === 'string' && typeof m.version === 'string'))) {
+    fail(file, '`models` must be a list of {project, version}');
+  }
   const include = raw.include === undefined ? [] : raw.include;
   if (!Array.isArray(include)) fail(file, '`include` must be a list of relative paths');
   for (const inc of include) {
@@ -163,6 +187,7 @@ function mergeInto(target: Scenario, part: Partial<Scenario>): void {
   if (part.watch) target.watch = { ...target.watch, ...part.watch };
   if (part.generate) target.generate = { ...target.generate, ...part.generate };
   if (part.seed !== undefined) target.seed = part.seed;
+  if (part.models) target.models = [...(target.models ?? []), ...part.models];
 }
 
 /** A scenario given in code gets the same include resolution, relative to fixtures/scenarios/. */

@@ -1,4 +1,4 @@
-// Simulated KubeRay operator (behaviour `operator`), enough for robust_controller:
+// Simulated KubeRay operator (behaviour `operator`, default `model: kuberay`), enough for robust_controller:
 //   - its validating webhook (vraycluster.kb.io) denies RayClusters whose worker group names
 //     repeat, as KubeRay's does; it answers only while a ValidatingWebhookConfiguration routing
 //     rayclusters to it exists, so removing that configuration removes the validation;
@@ -11,6 +11,7 @@ import { ApiError } from '../errors.js';
 import type { KObj, StoreEvent } from '../types.js';
 import { isRecord } from '../types.js';
 import type { AdmissionRequest, Controller, ControllerContext, ControllerFactory } from './types.js';
+import { trainerModel } from './trainer.js';
 
 const RAYCLUSTERS = 'rayclusters.ray.io';
 const WEBHOOK_CONFIGURATIONS = 'validatingwebhookconfigurations.admissionregistration.k8s.io';
@@ -57,6 +58,8 @@ function isRunningAndReady(pod: KObj): boolean {
 }
 
 export const operatorController: ControllerFactory = (ctx: ControllerContext): Controller => {
+  // `model: kubeflow-trainer` is Kubeflow Trainer v2 (./trainer.ts); the default is KubeRay.
+  if (ctx.params.model === 'kubeflow-trainer') return trainerModel(ctx);
   const mode = ctx.params.webhook === 'allow' ? 'allow' : 'enforce';
   const reconcile = ctx.params.reconcile !== false;
   const unsubscribe: (() => void)[] = [];
