@@ -19,13 +19,22 @@ const ROUTE = 'an HTTPRoute with weighted backends and a header match is accepte
 
 describe('ai_inference', () => {
   it('passes with Gateway API CRDs and a controller: class accepted, Gateway programmed, weighted route accepted', async () => {
-    const run = await runProbeOnScenario(aiInference, scenarioPath('kind-example-dra-1.35'));
+    // cloud-provider-kind's Gateway API controller (addons/gateway-api.yaml).
+    const run = await runProbeOnScenario(aiInference, scenarioPath('gpu-nvidia-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
     expect(reasonOf(run, CRDS)).toContain('gatewayclasses (v1/v1beta1), gateways (v1/v1beta1), httproutes (v1/v1beta1), grpcroutes (v1), referencegrants (v1beta1)');
     expect(reasonOf(run, CLASS)).toContain('GatewayClass cloud-provider-kind accepted by kind.sigs.k8s.io/gateway-controller');
     expect(reasonOf(run, GATEWAY)).toMatch(/Accepted and Programmed in [\d.]+s, address 172\.18\.255\.\d+/);
     expect(reasonOf(run, ROUTE)).toContain('weights ai-inference-model-a=80/ai-inference-model-b=20');
+    expectClean(run);
+  });
+
+  it('passes on the kind cluster with Envoy Gateway v1.9.0: the ClusterIP proxy Service gives the Gateway its address', async () => {
+    const run = await runProbeOnScenario(aiInference, scenarioPath('kind-example-dra-1.35'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(reasonOf(run, CLASS)).toContain('GatewayClass ai-conformance accepted by gateway.envoyproxy.io/gatewayclass-controller');
+    expect(reasonOf(run, GATEWAY)).toMatch(/Accepted and Programmed in [\d.]+s, address 10\.96\.\d+\.\d+/);
     expectClean(run);
   });
 

@@ -5,6 +5,10 @@ import { robustController } from '../../src/probes/robust_controller.js';
 import { runProbeOnScenario, type ProbeRun } from '../helpers/probe-harness.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
+/** KubeRay installed with its webhooks (kustomize default-with-webhooks) on a plain 1.35 cluster. */
+const KUBERAY_1_35 = scenarioPath('gpu-nvidia-1.35');
+const KUBERAY_1_33 = derivedScenario('kuberay-1.33', '1.33', ['bare-1.35', 'addons/ai-operator']);
+
 function expectClean(run: ProbeRun): void {
   expect(run.leaked).toBe(0);
   expect(run.leftInStore).toEqual([]);
@@ -53,7 +57,7 @@ const GATEKEEPER_OBJECTS = [
 
 describe('robust_controller', () => {
   it('passes with KubeRay: CRDs established, pods running, webhook denies, RayCluster reconciled', async () => {
-    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'));
+    const run = await runProbeOnScenario(robustController, KUBERAY_1_35);
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
     expect(reasonOf(run, INSTALLED)).toContain('KubeRay (detected): rayclusters.ray.io, rayjobs.ray.io, rayservices.ray.io Established; using ray.io/v1');
@@ -63,8 +67,18 @@ describe('robust_controller', () => {
     expectClean(run);
   });
 
+  it('passes on the kind cluster with Kubeflow Trainer v2.3.0: its own webhook denies a TrainJob naming no runtime', async () => {
+    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(reasonOf(run, INSTALLED)).toContain('Kubeflow Trainer (detected): trainjobs.trainer.kubeflow.org, trainingruntimes.trainer.kubeflow.org, clustertrainingruntimes.trainer.kubeflow.org Established; using trainer.kubeflow.org/v1alpha1');
+    expect(reasonOf(run, PODS)).toMatch(/kubeflow-system\/kubeflow-trainer-controller-manager-/);
+    expect(reasonOf(run, WEBHOOK)).toContain('denied by validator.trainjob.trainer.kubeflow.org (HTTP 422)');
+    expect(reasonOf(run, RECONCILE)).toMatch(/TrainJob robust-controller-valid reconciled to ready in [\d.]+s, then deleted/);
+    expectClean(run);
+  });
+
   it('uses the operator named with --operator', async () => {
-    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.33'), { probeOptions: { operator: 'KubeRay' } });
+    const run = await runProbeOnScenario(robustController, KUBERAY_1_33, { accelerator: 'example', probeOptions: { operator: 'KubeRay' } });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(reasonOf(run, INSTALLED)).toContain('KubeRay (named with --operator)');
     expectClean(run);
@@ -127,8 +141,8 @@ describe('robust_controller', () => {
   });
 
   it("ignores a policy engine's catch-all webhook: its pods are not the operator's", async () => {
-    const file = derivedScenario('robust-gatekeeper', '1.35', ['kind-example-dra-1.35'], { objects: GATEKEEPER_OBJECTS });
-    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    const file = derivedScenario('robust-gatekeeper', '1.35', ['gpu-nvidia-1.35'], { objects: GATEKEEPER_OBJECTS });
+    const run = await runProbeOnScenario(robustController, file);
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(reasonOf(run, PODS)).toMatch(/^1 KubeRay pod\(s\) Running and Ready: kuberay-system\/kuberay-operator-[^,]*$/);
     expect(reasonOf(run, WEBHOOK)).toContain('denied by vraycluster.kb.io');
