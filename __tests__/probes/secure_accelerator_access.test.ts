@@ -31,7 +31,7 @@ describe('secure_accelerator_access', () => {
     const run = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks[0]?.reason).toContain('nvidia.com/gpu limit');
-    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/sees nvidia\d/);
+    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/sees GPU-[0-9a-f-]{36} on node gpu-node-\d/);
     expectClean(run);
   });
 
@@ -99,14 +99,15 @@ describe('secure_accelerator_access', () => {
     const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'nvidia' });
     const negative = run.result.checks.find((c) => c.name === NEGATIVE);
     expect(negative?.verdict, negative?.reason).toBe('failed');
-    expect(negative?.reason).toMatch(/a pod that asked for no accelerator sees nvidia0.* on node gpu-a: devices are not isolated/);
+    expect(negative?.reason).toMatch(/a pod that asked for no accelerator sees GPU-.* on node gpu-a: devices are not isolated/);
     expectClean(run);
   });
 
   it('ends the negative check in error when the pod cannot be placed beside the accelerator', async () => {
     // The only GPU node is an autoscaled one, removed once idle: the pinned pod has nowhere to go.
+    // Pods start at once here, so the node is idle (and removed) before the pinned pod is placed.
     const file = derivedScenario('saa-node-gone', '1.35', ['bare-1.35', 'addons/cluster-autoscaler.yaml'], {
-      behaviours: { 'cluster-autoscaler': { scaleDownDelayMs: 0, maxSize: 1 } },
+      behaviours: { 'cluster-autoscaler': { scaleDownDelayMs: 0, maxSize: 1 }, kubelet: { imagePullMs: 0, containerStartMs: 0, devicePrepareMs: 0 } },
     });
     const run = await runProbeOnScenario(secureAcceleratorAccess, file, {
       accelerator: 'nvidia',

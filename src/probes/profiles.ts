@@ -2,32 +2,60 @@
 // pod asks for one and how a probe container lists the ones it can see. Given with --accelerator
 // or detected from the cluster at a cost that does not grow with the number of nodes.
 
-import type { KubernetesObject, V1Node, V1Toleration } from '@kubernetes/client-node';
+import type { V1Toleration } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
 import type { Kube } from '../kube/types.js';
 import type { AcceleratorProfile } from './types.js';
+import { detectAccelerators } from './lib/accelerator-detect.js';
 
 const RESULT = 'AI_CONFORMANCE_RESULT';
 
-/** Collects device names into $d as a JSON string list; each fragment appends to it. */
+/**
+ * Collects the identities of the devices a container sees into $d (a JSON string list) and the
+ * /dev nodes behind them into $n; each collector appends to them. The result line lists
+ * `nodes` only when there are any.
+ */
 function listScript(...collectors: string[]): string {
+  const clean = 'v=$(printf %s "$1" | tr -cd "A-Za-z0-9._:/-")';
   return [
     "d=''",
-    'add() { v=$(printf %s "$1" | tr -cd "A-Za-z0-9._:/-"); [ -n "$v" ] && d="$d${d:+,}\\"$v\\""; }',
+    "n=''",
+    `add() { ${clean}; [ -n "$v" ] && d="$d\${d:+,}\\"$v\\""; }`,
+    `addn() { ${clean}; [ -n "$v" ] && n="$n\${n:+,}\\"$v\\""; }`,
     ...collectors,
-    `echo "${RESULT} {\\"devices\\":[$d]}"`,
+    `echo "${RESULT} {\\"devices\\":[$d]\${n:+,\\"nodes\\":[$n]}}"`,
   ].join('\n');
 }
 
 /** dra-example-driver: GPU_DEVICE_<n>=gpu-<n> per allocated device (not the _RESOURCE_CLAIM twins). */
 const EXAMPLE_ENV = "for v in $(env | sed -n 's/^GPU_DEVICE_[0-9][0-9]*=//p' | sort); do add \"$v\"; done";
-const NVIDIA_DEV = 'for f in /dev/nvidia[0-9]*; do [ -e "$f" ] && add "${f#/dev/}"; done';
-const OTHER_DEV = 'for f in /dev/dri/renderD* /dev/accel/accel* /dev/neuron[0-9]*; do [ -e "$f" ] && add "${f#/dev/}"; done';
+/**
+ * NVIDIA: the UUIDs `nvidia-smi -L` reports (the NVIDIA runtime mounts nvidia-smi into every
+ * container it gives a GPU): a MIG instance's own MIG- UUID rather than its parent GPU's, since
+ * two MIG instances of one GPU share /dev/nvidia<i>. The /dev/nvidia<i> nodes are listed
+ * beside them, and stand in for identities only where nvidia-smi is missing.
+ */
+const NVIDIA_DEV = [
+  "u=$(nvidia-smi -L 2>/dev/null | awk '/UUID: /{ u=$0; sub(/.*UUID: /,\"\",u); sub(/\\).*/,\"\",u); if ($1==\"GPU\") { if (g!=\"\" && !m) print g; g=u; m=0 } else { print u; m=1 } } END { if (g!=\"\" && !m) print g }')",
+  'for v in $u; do add "$v"; done',
+  'for f in /dev/nvidia[0-9]*; do [ -e "$f" ] && addn "${f#/dev/}"; done',
+  'if [ -z "$u" ]; then for f in /dev/nvidia[0-9]*; do [ -e "$f" ] && add "${f#/dev/}"; done; fi',
+].join('\n');
+/**
+ * Other vendors' device nodes, each its own identity on a node: AMD and Intel render nodes
+ * (/dev/dri/renderD*) and AMD's /dev/kfd (shared by every AMD GPU container, so it tells that a
+ * container has AMD compute access, not which GPU), TPU and DRM-accel nodes (/dev/accel*), VFIO
+ * groups (/dev/vfio/<n>), AWS Neuron (/dev/neuron*).
+ */
+const OTHER_DEV =
+  'for f in /dev/dri/renderD* /dev/kfd /dev/accel[0-9]* /dev/accel/accel* /dev/vfio/[0-9]* /dev/neuron[0-9]*; do [ -e "$f" ] && add "${f#/dev/}" && addn "${f#/dev/}"; done';
 
 export const EXAMPLE_DEVICE_SCRIPT = listScript(EXAMPLE_ENV);
 export const NVIDIA_DEVICE_SCRIPT = listScript(NVIDIA_DEV);
-/** For custom profiles we cannot know how devices show; list every usual sign. */
+/** Every usual sign of an accelerator: what each profile's pods print, so that a leak of any kind shows. */
 export const GENERIC_DEVICE_SCRIPT = listScript(EXAMPLE_ENV, NVIDIA_DEV, OTHER_DEV);
+/** Device nodes shared by every container of a vendor: they show access, not which device. */
+export const SHARED_DEVICE_NODES = ['kfd', 'vfio/vfio'];
 
 const toleration = (key: string): V1Toleration => ({ key, operator: 'Exists', effect: 'NoSchedule' });
 
@@ -42,7 +70,7 @@ export function exampleProfile(chosen: Chosen): AcceleratorProfile {
     deviceClassName: 'gpu.example.com',
     driver: 'gpu.example.com',
     tolerations: [],
-    deviceListScript: EXAMPLE_DEVICE_SCRIPT,
+    deviceListScript: GENERIC_DEVICE_SCRIPT,
     ...chosen,
   };
 }
@@ -53,7 +81,7 @@ export function nvidiaProfile(chosen: Chosen): AcceleratorProfile {
     mechanism: 'extended-resource',
     resourceName: 'nvidia.com/gpu',
     tolerations: [toleration('nvidia.com/gpu')],
-    deviceListScript: NVIDIA_DEVICE_SCRIPT,
+    deviceListScript: GENERIC_DEVICE_SCRIPT,
     ...chosen,
   };
 }
@@ -65,7 +93,7 @@ export function nvidiaDraProfile(chosen: Chosen): AcceleratorProfile {
     deviceClassName: 'gpu.nvidia.com',
     driver: 'gpu.nvidia.com',
     tolerations: [toleration('nvidia.com/gpu')],
-    deviceListScript: NVIDIA_DEVICE_SCRIPT,
+    deviceListScript: GENERIC_DEVICE_SCRIPT,
     ...chosen,
   };
 }
@@ -111,64 +139,25 @@ export function profileFromFlag(value: string): AcceleratorProfile {
   return customDeviceClassProfile(rest, given(`DeviceClass ${rest} given with --accelerator`));
 }
 
-/** Extended resources we recognise on nodes, in order of preference. */
-const KNOWN_RESOURCES = ['nvidia.com/gpu', 'amd.com/gpu', 'gpu.intel.com/i915', 'gpu.intel.com/xe', 'aws.amazon.com/neuron', 'google.com/tpu'];
-/** Node labels that GPU operators put on accelerator nodes; a selector on them costs one small request. */
-const GPU_NODE_LABELS = ['nvidia.com/gpu.present=true', 'amd.com/gpu.present=true'];
-/** Nodes sampled when no label gives accelerator nodes away: bounded, whatever the cluster size. */
-const NODE_SAMPLE = 5;
-
-function acceleratorResourceOf(node: V1Node): string | undefined {
-  const allocatable = node.status?.allocatable ?? {};
-  const positive = (name: string) => allocatable[name] !== undefined && allocatable[name] !== '0';
-  return KNOWN_RESOURCES.find(positive) ?? Object.keys(allocatable).find((name) => /\/(gpu|tpu|accelerator)s?$/i.test(name) && positive(name));
+/** The --accelerator value that selects this profile again (for commands a report hands out). */
+export function profileFlag(profile: AcceleratorProfile): string {
+  if ((PROFILE_NAMES as readonly string[]).includes(profile.name)) return profile.name;
+  if (profile.mechanism === 'dra') return `deviceclass:${profile.deviceClassName ?? '?'}`;
+  return `resource:${profile.resourceName ?? '?'}`;
 }
 
-/** One page of nodes and no more, however many the cluster has. */
-async function nodePage(kube: Kube, labelSelector: string | undefined, limit: number): Promise<V1Node[]> {
-  const query = new URLSearchParams({ limit: String(limit) });
-  if (labelSelector) query.set('labelSelector', labelSelector);
-  const page = await kube.getRaw<{ items?: V1Node[] }>(`/api/v1/nodes?${query.toString()}`);
-  return page.items ?? [];
-}
-
-async function deviceClassNames(kube: Kube): Promise<string[] | undefined> {
-  const versions = await kube.groupVersions('resource.k8s.io');
-  if (versions.length === 0) return undefined;
-  const classes = await kube.list<KubernetesObject>({ apiVersion: versions[0]!, kind: 'DeviceClass' }, { limit: 100 });
-  return classes.map((c) => c.metadata?.name ?? '').filter((name) => name !== '').sort();
-}
-
-/** Detection: DeviceClasses first (DRA is the newer way), then node resources. */
+/**
+ * Detection (lib/accelerator-detect.ts): every mechanism the cluster offers, DRA first. The run's
+ * profile is the first; the others are its `alternatives`.
+ */
 export async function detectProfile(kube: Kube): Promise<AcceleratorProfile> {
-  const detected = (detail: string): Chosen => ({ detected: true, detail });
-  const classes = await deviceClassNames(kube);
-  if (classes?.includes('gpu.example.com')) return exampleProfile(detected('DeviceClass gpu.example.com found (dra-example-driver)'));
-  if (classes?.includes('gpu.nvidia.com')) return nvidiaDraProfile(detected('DeviceClass gpu.nvidia.com found (NVIDIA DRA driver)'));
-
-  for (const selector of GPU_NODE_LABELS) {
-    const [node] = await nodePage(kube, selector, 1);
-    const resource = node ? acceleratorResourceOf(node) : undefined;
-    if (node && resource) return resourceProfile(resource, `node ${node.metadata?.name ?? '?'} (label ${selector}) has allocatable ${resource}`);
-  }
-  const sample = await nodePage(kube, undefined, NODE_SAMPLE);
-  for (const node of sample) {
-    const resource = acceleratorResourceOf(node);
-    if (resource) return resourceProfile(resource, `node ${node.metadata?.name ?? '?'} has allocatable ${resource}`);
-  }
-  if (classes && classes.length > 0) {
-    return customDeviceClassProfile(classes[0]!, detected(`DeviceClass ${classes[0]} found (of ${classes.join(', ')})`));
-  }
-  return {
-    ...exampleProfile(
-      detected(
-        `no accelerator found (no DeviceClass; no accelerator resource on GPU-labelled nodes or the first ${NODE_SAMPLE} nodes); pass --accelerator to choose one`,
-      ),
-    ),
-    available: false,
-  };
-
-  function resourceProfile(resource: string, detail: string): AcceleratorProfile {
-    return resource === 'nvidia.com/gpu' ? nvidiaProfile(detected(detail)) : customResourceProfile(resource, detected(detail));
-  }
+  return detectAccelerators(kube, {
+    draClass: (name, driver, chosen) => {
+      if (name === 'gpu.example.com') return exampleProfile(chosen);
+      if (name === 'gpu.nvidia.com') return nvidiaDraProfile(chosen);
+      return { ...customDeviceClassProfile(name, chosen), ...(driver ? { driver } : {}) };
+    },
+    resource: (resource, chosen) => (resource === 'nvidia.com/gpu' ? nvidiaProfile(chosen) : customResourceProfile(resource, chosen)),
+    none: (detail) => ({ ...exampleProfile({ detected: true, detail }), available: false }),
+  });
 }

@@ -43,6 +43,11 @@ export interface AcceleratorProfile {
   available?: false;
   /** How it was chosen, for the report: "DeviceClass gpu.example.com found". */
   detail: string;
+  /**
+   * The other mechanisms detection found beside this one (e.g. a device-plugin resource on a
+   * cluster whose preferred profile is a DRA DeviceClass), for probes that test each one.
+   */
+  alternatives?: AcceleratorProfile[];
 }
 
 /** Images the probes run; every one can be overridden for air-gapped clusters. */

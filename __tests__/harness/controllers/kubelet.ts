@@ -2,6 +2,7 @@
 // writes container logs, and finishes graceful deletions. It cannot run shell, so what a
 // container does follows the rule documented in fixtures/scenarios/README.md (behaviours.kubelet).
 import { randomBytes } from 'node:crypto';
+import { isAcceleratorResource, isNvidiaResource, nvidiaDraDevice, nvidiaGpusOfNode, ownVisibleDevices, pluginDevice, privileged, renderDeviceLine, visibleByEnv, type SeenDevice } from '../devices.js';
 import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
 import { ContainerRuntime, type RuntimeParams } from '../runtime.js';
 import { nowTimestamp } from '../store.js';
@@ -68,11 +69,26 @@ function echoedLines(text: string, substitute: (command: string) => string | und
 
 export const kubelet: ControllerFactory = (ctx) => {
   const { store, logs, params } = ctx;
-  const startDelayMs = typeof params.startDelayMs === 'number' ? params.startDelayMs : 0;
+  const num = (key: string, fallback: number): number => (typeof params[key] === 'number' ? (params[key] as number) : fallback);
+  // Time from binding to Running: a fixed part, an image pull the first time a node runs an image,
+  // container creation, and device preparation (DRA NodePrepareResources / device plugin
+  // Allocate) for pods with accelerators. Real clusters take seconds; the defaults are scaled down
+  // a thousandfold so that tests stay fast but nothing appears instantly.
+  const startDelayMs = num('startDelayMs', 0);
+  const imagePullMs = num('imagePullMs', 15);
+  const containerStartMs = num('containerStartMs', 3);
+  const devicePrepareMs = num('devicePrepareMs', 5);
+  /** node -> images already pulled there. */
+  const pulled = new Map<string, Set<string>>();
   const breakIsolation = params.breakIsolation === true;
   const envDrivers = Array.isArray(params.envDrivers) ? params.envDrivers.map(String) : ['gpu.example.com'];
   const devDrivers = Array.isArray(params.devDrivers) ? params.devDrivers.map(String) : ['gpu.nvidia.com'];
-  const devResources: Record<string, string> = { 'nvidia.com/gpu': 'nvidia', ...(rec(params.extendedResources) as Record<string, string>) };
+  // Resources named here that the device model does not know get /dev/<prefix><i> devices.
+  const devResources = Object.fromEntries(Object.entries(rec(params.extendedResources) as Record<string, string>).filter(([r]) => !isAcceleratorResource(r)));
+  const draDevNodes = rec(params.draDevNodes) as Record<string, string[]>;
+  const nvidiaRuntime = params.nvidiaRuntime !== false;
+  // nvidia-container-toolkit's default (config.toml accept-nvidia-visible-devices-envvar-when-unprivileged).
+  const acceptEnvvarUnprivileged = params.acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged !== false;
   const rules = (Array.isArray(params.containers) ? params.containers : []) as ContainerRule[];
   const pullFailures = Array.isArray(params.imagePullFailures) ? params.imagePullFailures.map(String) : [];
   const downNodes = Array.isArray(params.downNodes) ? params.downNodes.map(String) : [];
@@ -110,25 +126,42 @@ export const kubelet: ControllerFactory = (ctx) => {
     return out;
   };
 
-  const devName = (d: { name: string; attributes?: Record<string, unknown> }): string => {
-    const idx = rec(d.attributes?.index).int;
-    return `nvidia${typeof idx === 'number' ? idx : (/(\d+)$/.exec(d.name)?.[1] ?? '0')}`;
+  /** The NVIDIA runtime is the default runtime of nodes with NVIDIA GPUs (the GPU Operator sets it so). */
+  const nvidiaRuntimeOn = (node: KObj, draGpuCount: number): boolean =>
+    nvidiaRuntime !== false && (draGpuCount > 0 || Object.keys(rec(rec(node.status).allocatable)).some(isNvidiaResource) || node.metadata.labels?.['nvidia.com/gpu.present'] === 'true');
+
+  /** How one allocated DRA device shows in a container, by its driver. */
+  const draDevice = (d: { driver: string; name: string; attributes: Record<string, unknown> }, ordinal: number): SeenDevice | undefined => {
+    if (envDrivers.includes(d.driver)) return { id: d.name, nodes: [], env: d.name };
+    if (devDrivers.includes(d.driver)) return nvidiaDraDevice(d.name, d.attributes, ordinal);
+    const pattern = draDevNodes[d.driver];
+    if (pattern) {
+      const index = Number(rec(d.attributes.index).int ?? /(\d+)$/.exec(d.name)?.[1] ?? ordinal);
+      const nodes = pattern.map((p) => p.replace(/\{(\d+)\+index\}/g, (_, base: string) => String(Number(base) + index)).replace(/\{index\}/g, String(index)));
+      return { id: nodes[nodes.length - 1] ?? d.name, nodes };
+    }
+    return undefined;
   };
 
-  /** What a container sees: GPU_DEVICE_<n> values (env) and /dev entries (dev). */
-  const devicesSeen = (pod: KObj, c: Record<string, unknown>, node: KObj): { env: string[]; dev: string[] } => {
-    const env: string[] = [];
-    const dev: string[] = [];
+  /** What a container sees: its granted devices, plus whatever the NVIDIA runtime adds on its own. */
+  const devicesSeen = (pod: KObj, c: Record<string, unknown>, node: KObj): SeenDevice[] => {
+    const seen: SeenDevice[] = [];
     const nodeName = node.metadata.name ?? '';
-    const slices = store.registry.byKey(SLICES) ? devicesOf(store).filter((d) => d.nodeName === undefined || d.nodeName === nodeName) : [];
+    const onNode = store.registry.byKey(SLICES) ? devicesOf(store).filter((d) => d.nodeName === undefined || d.nodeName === nodeName) : [];
+    const nvidiaDra = onNode.filter((d) => devDrivers.includes(d.driver));
+    const draGpus = nvidiaDra.map((d, i) => nvidiaDraDevice(d.name, d.attributes, i)).filter((d) => d.smi && !d.id.startsWith('MIG-'));
+    const allocatable = rec(rec(node.status).allocatable);
     if (breakIsolation) {
-      for (const d of slices) {
-        if (envDrivers.includes(d.driver)) env.push(d.name);
-        if (devDrivers.includes(d.driver)) dev.push(devName(d));
-      }
-      for (const [resource, prefix] of Object.entries(devResources)) {
-        const capacity = quantity(rec(rec(node.status).allocatable)[resource]);
-        for (let i = 0; i < capacity; i++) dev.push(`${prefix}${i}`);
+      onNode.forEach((d, i) => {
+        const shown = draDevice(d, i);
+        if (shown) seen.push(shown);
+      });
+      for (const [resource, value] of Object.entries(allocatable)) {
+        if (!isAcceleratorResource(resource) && !(resource in devResources)) continue;
+        for (let i = 0; i < quantity(value); i++) {
+          const d = pluginDevice(node, resource, i) ?? legacyDevice(resource, i);
+          if (d) seen.push(d);
+        }
       }
     } else {
       const claimNames = podClaimNames(pod);
@@ -136,20 +169,40 @@ export const kubelet: ControllerFactory = (ctx) => {
         const claimName = claimNames.get(String(ref.name));
         const claim = claimName && store.registry.byKey(CLAIMS) ? store.get(CLAIMS, pod.metadata.namespace, claimName) : undefined;
         if (!claim) continue;
-        for (const r of allocationResults(claim)) {
-          if (typeof ref.request === 'string' && r.request !== ref.request && !r.request.startsWith(`${ref.request}/`)) continue;
-          const d = slices.find((s) => s.driver === r.driver && s.pool === r.pool && s.name === r.device);
-          if (envDrivers.includes(r.driver)) env.push(r.device);
-          if (devDrivers.includes(r.driver)) dev.push(devName(d ?? { name: r.device }));
-        }
+        allocationResults(claim).forEach((r, i) => {
+          if (typeof ref.request === 'string' && r.request !== ref.request && !r.request.startsWith(`${ref.request}/`)) return;
+          const d = onNode.find((s) => s.driver === r.driver && s.pool === r.pool && s.name === r.device);
+          const shown = draDevice(d ?? { driver: r.driver, name: r.device, attributes: {} }, i);
+          if (shown) seen.push(shown);
+        });
       }
       const limits = rec(rec(c.resources).limits);
-      for (const [resource, prefix] of Object.entries(devResources)) {
+      for (const resource of Object.keys(limits)) {
         const n = quantity(limits[resource]);
-        if (n > 0) for (const i of assignExtended(node, pod, resource, n)) dev.push(`${prefix}${i}`);
+        if (n <= 0 || (!isAcceleratorResource(resource) && !(resource in devResources))) continue;
+        for (const i of assignExtended(node, pod, resource, n)) {
+          const d = pluginDevice(node, resource, i) ?? legacyDevice(resource, i);
+          if (d) seen.push(d);
+        }
       }
     }
-    return { env: [...new Set(env)].sort(), dev: [...new Set(dev)].sort() };
+    // The NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES from the container's own environment unless
+    // the toolkit refuses it for unprivileged containers; the device plugin's own value (envvar
+    // strategy) replaces the container's only where the plugin granted devices.
+    const own = ownVisibleDevices(c);
+    const grantedNvidia = seen.some((d) => d.smi);
+    if (own !== undefined && !grantedNvidia && nvidiaRuntimeOn(node, draGpus.length) && (acceptEnvvarUnprivileged || privileged(c))) {
+      seen.push(...visibleByEnv(own, nvidiaGpusOfNode(node, draGpus)));
+    }
+    const byId = new Map<string, SeenDevice>();
+    for (const d of seen) byId.set(`${d.id}|${d.nodes.join(',')}`, d);
+    return [...byId.values()];
+  };
+
+  /** A resource named in `extendedResources` with a /dev prefix of its own (older scenarios). */
+  const legacyDevice = (resource: string, index: number): SeenDevice | undefined => {
+    const prefix = devResources[resource];
+    return prefix ? { id: `${prefix}${index}`, nodes: [`${prefix}${index}`] } : undefined;
   };
 
   const fateOf = (pod: KObj, c: Record<string, unknown>, node: KObj): Fate => {
@@ -159,9 +212,9 @@ export const kubelet: ControllerFactory = (ctx) => {
     let log = '';
     const substitute = (command: string): string | undefined => runtime.commandOutput(command, pod, c, node);
     if (text.includes(RESULT_MARKER)) {
-      const seen = devicesSeen(pod, c, node);
-      const devices = rule?.devices ?? [...(text.includes('GPU_DEVICE_') ? seen.env : []), ...(text.includes('/dev/nvidia') ? seen.dev : [])];
-      log = `${RESULT_MARKER} ${JSON.stringify({ devices })}\n${echoedLines(text, substitute)}`;
+      const seen = renderDeviceLine(text, devicesSeen(pod, c, node));
+      const line = rule?.devices ? { devices: rule.devices } : { devices: seen.devices, ...(seen.nodes.length ? { nodes: seen.nodes } : {}) };
+      log = `${RESULT_MARKER} ${JSON.stringify(line)}\n${echoedLines(text, substitute)}`;
     } else {
       devicesSeen(pod, c, node); // device-plugin devices are assigned whether or not they are listed
       log = echoedLines(text, substitute);
@@ -303,6 +356,22 @@ export const kubelet: ControllerFactory = (ctx) => {
     }, 'status');
   };
 
+  /** Pull (first time on the node), create and prepare devices: the modelled start-up time of a pod. */
+  const startCostMs = (pod: KObj, nodeName: string): number => {
+    const images = pulled.get(nodeName) ?? new Set<string>();
+    pulled.set(nodeName, images);
+    const containers = [...arr(rec(pod.spec).initContainers), ...arr(rec(pod.spec).containers)];
+    const fresh = [...new Set(containers.map((c) => String(c.image ?? '')))].filter((image) => !images.has(image));
+    for (const image of fresh) {
+      images.add(image);
+      ctx.after(imagePullMs, () => recordEvent(store, pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${imagePullMs}ms`, 'kubelet'));
+    }
+    const withDevices =
+      arr(rec(pod.spec).resourceClaims).length > 0 ||
+      containers.some((c) => Object.keys(rec(rec(c.resources).limits)).some((r) => isAcceleratorResource(r) || r in devResources));
+    return (fresh.length > 0 ? imagePullMs : 0) + containerStartMs * containers.length + (withDevices ? devicePrepareMs : 0);
+  };
+
   const finishDeletion = (pod: KObj): void => {
     const uid = pod.metadata.uid ?? '';
     const delay = typeof params.terminationDelayMs === 'number' ? params.terminationDelayMs : 0;
@@ -346,7 +415,8 @@ export const kubelet: ControllerFactory = (ctx) => {
           if (!live || live.metadata.uid !== uid || live.metadata.deletionTimestamp || arr(rec(live.status).containerStatuses).length > 0) return;
           start(live);
         };
-        if (startDelayMs > 0) ctx.after(startDelayMs, go);
+        const delay = startDelayMs + startCostMs(pod, nodeName);
+        if (delay > 0) ctx.after(delay, go);
         else go();
       });
     },
