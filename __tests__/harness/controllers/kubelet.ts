@@ -356,8 +356,29 @@ export const kubelet: ControllerFactory = (ctx) => {
     }, 'status');
   };
 
+  /** Workloads of the scenario itself (there when the kubelet started): up already, no start-up time. */
+  const WORKLOAD_KEYS: Record<string, string> = { ReplicaSet: 'replicasets.apps', Deployment: 'deployments.apps', StatefulSet: 'statefulsets.apps', DaemonSet: 'daemonsets.apps', Job: 'jobs.batch' };
+  const atStart = new Set<string>();
+  const snapshot = (): void => {
+    for (const key of ['pods', ...Object.values(WORKLOAD_KEYS)]) {
+      if (!store.registry.byKey(key)) continue;
+      for (const obj of store.peek(key)) atStart.add(obj.metadata.uid ?? '');
+    }
+  };
+  const preExisting = (obj: KObj, depth = 0): boolean => {
+    if (atStart.has(obj.metadata.uid ?? '')) return true;
+    if (depth > 3) return false;
+    return (obj.metadata.ownerReferences ?? []).some((ref) => {
+      if (atStart.has(ref.uid)) return true;
+      const key = WORKLOAD_KEYS[ref.kind];
+      const owner = key && store.registry.byKey(key) ? store.peekOne(key, obj.metadata.namespace, ref.name) : undefined;
+      return owner !== undefined && owner.metadata.uid === ref.uid && preExisting(owner, depth + 1);
+    });
+  };
+
   /** Pull (first time on the node), create and prepare devices: the modelled start-up time of a pod. */
   const startCostMs = (pod: KObj, nodeName: string): number => {
+    if (preExisting(pod)) return 0;
     const images = pulled.get(nodeName) ?? new Set<string>();
     pulled.set(nodeName, images);
     const containers = [...arr(rec(pod.spec).initContainers), ...arr(rec(pod.spec).containers)];
@@ -387,6 +408,7 @@ export const kubelet: ControllerFactory = (ctx) => {
 
   return {
     start() {
+      snapshot();
       ctx.watch('pods', (ev) => {
         const pod = ev.object;
         const uid = pod.metadata.uid ?? '';

@@ -118,17 +118,14 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
   for (const deviceClass of classes) {
     const name = deviceClass.metadata?.name ?? '';
     const driver = driverOfDeviceClass(deviceClass);
-    if (!driver) {
-      classesWithoutSlices.push(name);
-      continue;
+    // A class that names no driver may select any driver's devices: any slice will do.
+    const key = driver ?? '';
+    if (!slicesByDriver.has(key)) {
+      const query = new URLSearchParams({ limit: '20', ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) });
+      const slices = await kube.getRaw<Page<ResourceSliceObject>>(`/apis/${apiVersion}/resourceslices?${query.toString()}`);
+      slicesByDriver.set(key, (slices.items ?? []).filter((s) => (s.spec?.devices?.length ?? 0) > 0));
     }
-    if (!slicesByDriver.has(driver)) {
-      const slices = await kube.getRaw<Page<ResourceSliceObject>>(
-        `/apis/${apiVersion}/resourceslices?${new URLSearchParams({ fieldSelector: `spec.driver=${driver}`, limit: '20' }).toString()}`,
-      );
-      slicesByDriver.set(driver, (slices.items ?? []).filter((s) => (s.spec?.devices?.length ?? 0) > 0));
-    }
-    const slices = slicesByDriver.get(driver) ?? [];
+    const slices = slicesByDriver.get(key) ?? [];
     if (slices.length === 0) {
       classesWithoutSlices.push(name);
       continue;
@@ -142,7 +139,7 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
     const nodeName = slices.find((s) => s.spec?.nodeName)?.spec?.nodeName;
     const node = nodeName ? await kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName }) : undefined;
     const where = nodeName ? ` on node ${nodeName}${slices.length > 1 ? ' and others' : ''}` : '';
-    const how = `DRA DeviceClass ${name} (driver ${driver}, ResourceSlices${where})`;
+    const how = `DRA DeviceClass ${name} (${driver ? `driver ${driver}` : 'no driver named'}, ResourceSlices${where})`;
     const profile = make.draClass(name, driver, { detected: true, detail: how });
     found.push({ profile: { ...profile, tolerations: node ? tolerationsFor(node) : profile.tolerations }, how });
   }
