@@ -39,7 +39,7 @@ describe('driver_runtime_management', () => {
     const run = await runProbeOnScenario(driverRuntimeManagement, file, { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(failedCheck(run)?.name).toBe('a pod with an accelerator sees the driver version its node advertises');
-    expect(run.result.reason).toMatch(/advertises driver 580\.95\.05 \(label nvidia\.com\/cuda\.driver-version\.full.*\), but the container given nvidia\d runs kernel module 570\.86\.15/);
+    expect(run.result.reason).toMatch(/advertises driver 580\.95\.05 \(label nvidia\.com\/cuda\.driver-version\.full.*\), but the container given (nvidia\d|GPU-[0-9a-f-]{36}) runs kernel module 570\.86\.15/);
     expectClean(run);
   });
 

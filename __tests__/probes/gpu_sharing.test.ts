@@ -20,7 +20,7 @@ describe('gpu_sharing', () => {
     // MIG through the device plugin is the stronger strategy and is the one shown; time-slicing is listed.
     expect(run.result.checks[0]!.reason).toContain('MIG partitions through the device plugin (mixed strategy, nvidia.com/mig-1g.10gb on node mig-node-1)');
     expect(run.result.checks[0]!.reason).toContain('time-slicing through the device plugin (node ts-node-1: 1 physical GPU(s), 4 replicas each, 4 nvidia.com/gpu allocatable)');
-    expect(run.result.checks[1]!.reason).toMatch(/pod gpu-sharing-partition holds a partition on node mig-node-1 and sees nvidia\d/);
+    expect(run.result.checks[1]!.reason).toMatch(/pod gpu-sharing-partition holds a partition on node mig-node-1 and sees MIG-[0-9a-f-]{36}/);
     expectClean(run);
   });
 
