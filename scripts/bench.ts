@@ -17,11 +17,10 @@ import { KubeSession } from '../src/kube/client.js';
 import type { RequirementResult } from '../src/model/results.js';
 import { parseKubernetesVersion } from '../src/requirements/catalog.js';
 import { BUILTIN_PROBES } from '../src/probes/index.js';
-import { detectProfile } from '../src/probes/profiles.js';
 import type { Probe } from '../src/probes/types.js';
-import { newRunId, planRequirements, runSuite } from '../src/runner/index.js';
-import { sessionCluster } from '../src/runner/cluster.js';
-import { createImageCatalog } from '../src/runner/images.js';
+import { newRunId, planRequirements } from '../src/runner/index.js';
+import { defaultRunConfig } from '../src/run/config.js';
+import { executeRun } from '../src/run/execute.js';
 
 const { values } = parseArgs({
   options: {
@@ -96,24 +95,28 @@ function withLatency(base: Scenario, extraNodes: number): Scenario {
 async function runProbes(cluster: FakeCluster, probes: readonly Probe[]) {
   const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
   if (!version) throw new Error(`Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
-  const session = new KubeSession(cluster.kubeConfig(), newRunId());
-  const profile = await detectProfile(session.forProbe({ probeId: 'accelerator-detection', namespace: 'default' }));
   const supported = probes.filter((p) => planRequirements({ version, builtin: probes }).some((e) => e.action === 'run' && e.requirement.id === p.id));
-  const started = performance.now();
+  // The same composition root as `run`, with the fake as the cluster and no reports.
+  const config = defaultRunConfig({
+    only: supported.map((p) => p.id),
+    builtinProbes: supported,
+    probeOptions: { allowNodeScaling: true, extra: { 'gang-scheduling.window-ms': gangWindowMs! } },
+  });
+  // Timed from the first probe's start, as before the composition root existed: connecting and
+  // detecting the accelerator are not the suite.
+  let started: number | undefined;
   let cleanupAt: number | undefined;
-  const results = await runSuite({
-    cluster: sessionCluster(session, 30_000),
-    clusterInfo: { mode: 'fake', simulated: true },
-    kubernetesVersion: version,
-    plan: planRequirements({ version, builtin: supported, only: supported.map((p) => p.id) }),
-    profile,
-    probeOptions: { kubernetesVersion: version, allowNodeScaling: true, extra: { 'gang-scheduling.window-ms': gangWindowMs } },
-    images: createImageCatalog(supported),
+  const { results } = await executeRun(config, {
+    provide: async () => ({ mode: 'kubeconfig', kubeConfig: cluster.kubeConfig(), cleanup: async () => {} }),
+    cleanupTimeoutMs: 30_000,
+    log: () => {},
     progress: (line) => {
+      if (line.startsWith('[start]')) started ??= performance.now();
       if (line.startsWith('[clean] deleting')) cleanupAt = performance.now();
     },
   });
   const ended = performance.now();
+  started ??= ended;
   return { results, wallMs: ended - started, probesMs: (cleanupAt ?? ended) - started, ran: results.requirements.filter((r) => r.verdict !== 'skipped') };
 }
 

@@ -13,9 +13,31 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/(\/\/)[^/\s:@]+:[^/\s@]+@/g, '$1[redacted]@'],
 ];
 
-/** Replaces anything that looks like a credential with a "[redacted]" marker. */
+/**
+ * Credential values this process has seen (from the kubeconfig, token files, exec plugins).
+ * They are redacted wherever they appear, whatever their shape: a password or an opaque token
+ * does not look like one. Shorter values are not kept, or every such word would vanish.
+ */
+const knownSecrets = new Set<string>();
+const MIN_KNOWN_SECRET = 6;
+
+/** Remembers credential values (and each long line of multi-line ones, e.g. PEM keys). */
+export function rememberSecrets(...values: readonly (string | undefined | null)[]): void {
+  for (const value of values) {
+    if (typeof value !== 'string') continue;
+    const trimmed = value.trim();
+    if (trimmed.length >= MIN_KNOWN_SECRET) knownSecrets.add(trimmed);
+    if (trimmed.includes('\n')) {
+      for (const line of trimmed.split('\n')) if (line.trim().length >= 16) knownSecrets.add(line.trim());
+    }
+  }
+}
+
+/** Replaces anything that looks like a credential, and every remembered one, with a "[redacted]" marker. */
 export function redactSecrets(text: string): string {
   let out = text;
+  // Longest first, so a value that contains another is replaced whole.
+  for (const secret of [...knownSecrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parse } from 'yaml';
 import { createKindCluster, deleteKindCluster } from '../../src/cluster/kind.js';
 import { provisionCluster } from '../../src/cluster/index.js';
@@ -136,12 +138,18 @@ describe('kind provider command lines', () => {
 
   it('provisionCluster keeps the cluster with keepCluster and deletes it otherwise', async () => {
     const s = setup();
+    const workDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('ai-conformance-kind-'));
+    const before = workDirs();
     const kept = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', keepCluster: true, env: s.env });
-    expect(existsSync(kept.kubeconfigPath ?? '')).toBe(true);
+    // The provider hands over the loaded kubeconfig; its file sits in the run's work directory until cleanup.
+    expect(kept.kubeConfig.getCurrentContext()).toBe(kept.context);
+    const workDir = workDirs().filter((d) => !before.includes(d));
+    expect(workDir).toHaveLength(1);
+    expect(existsSync(path.join(tmpdir(), workDir[0]!, 'kubeconfig'))).toBe(true);
     await kept.cleanup();
     expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
     // The kept cluster's admin kubeconfig does not linger in a temp directory.
-    expect(existsSync(kept.kubeconfigPath ?? '')).toBe(false);
+    expect(existsSync(path.join(tmpdir(), workDir[0]!, 'kubeconfig'))).toBe(false);
     const dropped = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', env: s.env });
     expect(dropped.mode).toBe('kind');
     await dropped.cleanup();

@@ -1,6 +1,6 @@
 import { failure } from './standins.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectKubeconfig, kubeconfigFromEnv, looksLikeKubeconfigContent } from '../../src/cluster/kubeconfig.js';
@@ -41,7 +41,8 @@ describe('kubeconfig provider', () => {
     const file = path.join(tempDir(), 'config');
     writeFileSync(file, CONTENT);
     const cluster = await connectKubeconfig({ kubeconfig: file, context: 'gpu-ci', env: {} });
-    expect(cluster).toMatchObject({ mode: 'kubeconfig', kubeconfigPath: file, context: 'gpu-ci' });
+    expect(cluster).toMatchObject({ mode: 'kubeconfig', origin: `kubeconfig ${file}`, context: 'gpu-ci' });
+    expect(cluster.kubeConfig.getCurrentContext()).toBe('gpu-ci');
     await cluster.cleanup();
     expect(existsSync(file)).toBe(true); // the user's file is never removed
 
@@ -53,7 +54,7 @@ describe('kubeconfig provider', () => {
   it('reports a missing or malformed file in one line, exit 2', async () => {
     const missing = await failure(connectKubeconfig({ kubeconfig: '/nonexistent/config', env: {} }));
     expect(exitCodeOf(missing)).toBe(2);
-    expect(missing.message).toBe('kubeconfig file /nonexistent/config cannot be read');
+    expect(missing.message).toBe('kubeconfig file /nonexistent/config does not exist');
     const file = path.join(tempDir(), 'config');
     writeFileSync(file, 'just a string');
     expect((await failure(connectKubeconfig({ kubeconfig: file, env: {} }))).message).toBe(`kubeconfig ${file} is not a kubeconfig`);
@@ -63,19 +64,18 @@ describe('kubeconfig provider', () => {
     const file = path.join(tempDir(), 'config');
     writeFileSync(file, CONTENT);
     const cluster = await connectKubeconfig({ env: { KUBECONFIG: file } });
-    expect(cluster.kubeconfigPath).toBe(file);
+    expect(cluster.origin).toBe(`kubeconfig ${file}`);
+    expect(cluster.kubeConfig.getCurrentCluster()?.server).toBe('https://gpu.example.com:6443');
   });
 
-  it('writes secret content to a 0600 temp file, removes it afterwards, never logs it', async () => {
+  it('loads secret content from memory: no file is written, nothing logged', async () => {
     const lines: string[] = [];
+    const before = readdirSync(tmpdir());
     const cluster = await connectKubeconfig({ kubeconfigContent: CONTENT, env: {}, log: (l) => lines.push(l) });
-    const file = cluster.kubeconfigPath ?? '';
-    expect(readFileSync(file, 'utf8')).toBe(CONTENT);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(cluster.kubeConfig.getCurrentUser()?.token).toBe(TOKEN);
+    expect(readdirSync(tmpdir()).filter((f) => !before.includes(f) && f.startsWith('ai-conformance'))).toEqual([]);
     expect(lines.join('\n')).not.toContain(TOKEN);
     await cluster.cleanup();
-    expect(existsSync(file)).toBe(false);
-    expect(existsSync(path.dirname(file))).toBe(false);
   });
 
   it('masks the content in GitHub Actions, and prints nothing to mask outside it', async () => {
@@ -101,7 +101,8 @@ describe('kubeconfig provider', () => {
     expect(looksLikeKubeconfigContent('{"apiVersion":"v1"}')).toBe(true);
     const cluster = await provisionCluster({ cluster: 'kubeconfig', context: 'gpu-ci', env: { AI_CONFORMANCE_KUBECONFIG: CONTENT } });
     expect(cluster.mode).toBe('kubeconfig');
-    expect(readFileSync(cluster.kubeconfigPath ?? '', 'utf8')).toBe(CONTENT);
+    expect(cluster.kubeConfig.getCurrentContext()).toBe('gpu-ci');
+    expect(cluster.kubeConfig.getCurrentUser()?.token).toBe(TOKEN);
     await cluster.cleanup();
   });
 
@@ -122,12 +123,14 @@ describe('kubeconfig provider', () => {
     writeFileSync(path.join(sa, 'token'), 'x');
     const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', HOME: tempDir() };
     const inCluster = await connectKubeconfig({ inCluster: true, env, serviceAccountDir: sa });
-    expect(inCluster).toMatchObject({ mode: 'in-cluster', kubeconfigPath: undefined });
+    expect(inCluster.mode).toBe('in-cluster');
+    expect(inCluster.context).toBeUndefined();
+    expect(inCluster.kubeConfig.getCurrentCluster()?.server).toBe('https://10.0.0.1:443');
     const auto = await connectKubeconfig({ allowInClusterFallback: true, env, serviceAccountDir: sa });
     expect(auto.mode).toBe('in-cluster');
     // An explicit kubeconfig mode never silently switches to the service account.
     const explicit = await failure(connectKubeconfig({ env, serviceAccountDir: sa }));
-    expect(explicit.message).toMatch(/^kubeconfig file .*\.kube\/config cannot be read$/);
+    expect(explicit.message).toMatch(/^kubeconfig file .*\.kube\/config does not exist$/);
   });
 
   it('parses --cluster and --kubernetes-version', () => {

@@ -1,19 +1,17 @@
-// Runs one probe end to end against the fake cluster, exactly as `run` would (own namespace,
-// labels, timeout, cleanup), and counts labelled leftovers straight from the fake's store so a
+// Runs one probe end to end against the fake cluster through `run`'s own composition root
+// (executeRun: own namespace, labels, timeout, cleanup), and counts labelled leftovers straight from the fake's store so a
 // test can assert that nothing was left behind independently of the runner's own count.
 
 import { resourceKey } from '../harness/resources.js';
 import { startFakeCluster, type FakeCluster, type Scenario } from '../harness/index.js';
-import { KubeSession } from '../../src/kube/client.js';
 import type { ApiClientOptions } from '../../src/kube/api.js';
 import { RUN_LABEL } from '../../src/kube/types.js';
 import type { RequirementResult, RunResults } from '../../src/model/results.js';
 import { parseKubernetesVersion } from '../../src/requirements/catalog.js';
-import { detectProfile, profileFromFlag } from '../../src/probes/profiles.js';
+import { profileFromFlag } from '../../src/probes/profiles.js';
 import type { Probe, ProbeOptions } from '../../src/probes/types.js';
-import { planRequirements, runSuite } from '../../src/runner/index.js';
-import { sessionCluster } from '../../src/runner/cluster.js';
-import { createImageCatalog } from '../../src/runner/images.js';
+import { defaultRunConfig } from '../../src/run/config.js';
+import { executeRun } from '../../src/run/execute.js';
 
 export interface ProbeRunOptions {
   /** --accelerator value; default: detected from the scenario. */
@@ -79,25 +77,27 @@ export function labelledInStore(cluster: FakeCluster, runId: string): string[] {
 export async function runProbeOnScenario(probe: Probe, scenario: string | Scenario, opts: ProbeRunOptions = {}): Promise<ProbeRun> {
   const cluster = await startFakeCluster({ scenario, tls: opts.tls ?? false });
   try {
-    const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
-    if (!version) throw new Error(`scenario ${cluster.scenario.name}: Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
+    if (!parseKubernetesVersion(cluster.scenario.kubernetesVersion)) throw new Error(`scenario ${cluster.scenario.name}: Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
     const runId = opts.runId ?? `rtest-${Math.random().toString(16).slice(2, 8)}`;
-    const session = new KubeSession(cluster.kubeConfig(), runId, opts.api ?? TEST_API_OPTIONS);
-    const profile = opts.accelerator
-      ? profileFromFlag(opts.accelerator)
-      : await detectProfile(session.forProbe({ probeId: 'accelerator-detection', namespace: 'default' }));
-    const log: string[] = [];
-    const results = await runSuite({
-      cluster: sessionCluster(session, opts.cleanupTimeoutMs ?? 10_000),
-      clusterInfo: { mode: 'fake', simulated: true, serverVersion: `v${cluster.scenario.kubernetesVersion}.0` },
-      kubernetesVersion: version,
-      plan: planRequirements({ version, only: [probe.id], builtin: [], extra: [{ probe, origin: 'builtin' }] }),
-      profile,
-      probeOptions: { kubernetesVersion: version, allowNodeScaling: false, extra: {}, ...opts.probeOptions },
-      images: createImageCatalog([probe]),
+    const { allowNodeScaling = false, extra = {}, kubernetesVersion: _version, ...urls } = opts.probeOptions ?? {};
+    const config = defaultRunConfig({
+      only: [probe.id],
+      builtinProbes: [],
+      extraProbes: [{ probe, origin: 'builtin' }],
+      accelerator: opts.accelerator ? profileFromFlag(opts.accelerator) : undefined,
       timeoutMs: opts.timeoutMs,
+      probeOptions: { allowNodeScaling, extra, ...urls },
+      api: opts.api ?? TEST_API_OPTIONS,
+    });
+    const log: string[] = [];
+    // The same composition root as `run`, with the fake as the cluster.
+    const { results } = await executeRun(config, {
+      provide: async () => ({ mode: 'kubeconfig', kubeConfig: cluster.kubeConfig(), cleanup: async () => {} }),
+      runId,
       signal: opts.signal,
+      cleanupTimeoutMs: opts.cleanupTimeoutMs ?? 10_000,
       progress: (line) => log.push(line),
+      log: (line) => log.push(line),
     });
     const result = results.requirements.find((r) => r.id === probe.id);
     if (!result) throw new Error(`no result for ${probe.id}`);

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from '../harness/index.js';
 import { ClusterUnreachableError, UsageError } from '../../src/errors.js';
-import { catalogVersion, loadKubeConfig, serverVersion } from '../../src/kube/connect.js';
+import { catalogVersion, serverVersion } from '../../src/kube/connect.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+
+const loadKubeConfig = (source: { kubeconfig: string; context?: string }) =>
+  loadKubeconfig({ kind: 'files', files: [source.kubeconfig], from: 'flag' }, source.context);
 import { KubeSession } from '../../src/kube/client.js';
 import { detectProfile } from '../../src/probes/profiles.js';
 
@@ -19,8 +23,8 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'aic-connect-'));
 describe('connecting', () => {
   it('reads the server version over TLS and maps it to the catalog', async () => {
     cluster = await startFakeCluster({ scenario: { name: 'c', kubernetesVersion: '1.34' }, tls: true });
-    const { config, mode } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
-    expect(mode).toBe('kubeconfig');
+    const { config, origin } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
+    expect(origin).toBe(`kubeconfig ${cluster.kubeconfigPath}`);
     const info = await serverVersion(config);
     expect(info).toEqual({ gitVersion: 'v1.34.0', simulated: true });
     expect(catalogVersion(undefined, info.gitVersion)).toBe('1.34');
@@ -69,12 +73,12 @@ describe('connecting', () => {
     expect(() => loadKubeConfig({ kubeconfig: '/nonexistent/kubeconfig' })).toThrow(UsageError);
     const file = path.join(tmp(), 'kubeconfig');
     writeFileSync(file, 'not: [valid');
-    expect(() => loadKubeConfig({ kubeconfig: file })).toThrow(/not a valid kubeconfig/);
+    expect(() => loadKubeConfig({ kubeconfig: file })).toThrow(/is not valid YAML/);
   });
 
   it('rejects an unknown context', async () => {
     cluster = await startFakeCluster({ scenario: { name: 'c', kubernetesVersion: '1.35' }, tls: false });
-    expect(() => loadKubeConfig({ kubeconfig: cluster!.kubeconfigPath, context: 'nope' })).toThrow(/context 'nope' is not in the kubeconfig/);
+    expect(() => loadKubeConfig({ kubeconfig: cluster!.kubeconfigPath, context: 'nope' })).toThrow(/context 'nope' is not in kubeconfig /);
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, copyFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readGitHubContext } from '../../src/github/context.js';
 import { requirementLines } from '../../src/checklist/lines.js';
 import { FALLBACK_PRODUCT_PATH } from '../../src/report/locations.js';
 import { evidenceFor, REPORT_FILES, writeReports } from '../../src/report/index.js';
@@ -62,7 +63,7 @@ describe('writeReports', () => {
     const outDir = path.join(tmp, 'product');
     const event = path.join(tmp, 'public-event.json');
     await writeFile(event, JSON.stringify({ repository: { full_name: 'acme/platform', private: false } }));
-    const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp, env: { GITHUB_EVENT_PATH: event } });
+    const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp, repository: readGitHubContext({ GITHUB_EVENT_PATH: event }) });
     const product = await readFile(written.product, 'utf8');
     expect(evidenceFor(results, { publicRepository: true })).toEqual(['junit_01.xml', 'e2e.log', results.runUrl]);
     expect(product).toContain('junit_01.xml');
@@ -80,7 +81,7 @@ describe('writeReports', () => {
     await writeFile(privateEvent, JSON.stringify({ repository: { full_name: 'acme/platform', private: true } }));
     const unreadable = path.join(tmp, 'no-such-event.json');
     for (const [name, env] of [['private', { GITHUB_EVENT_PATH: privateEvent }], ['no-event', {}], ['unreadable', { GITHUB_EVENT_PATH: unreadable }]] as const) {
-      const written = await writeReports(results, { outDir: path.join(tmp, `runurl-${name}`), offline: true, repoRoot: tmp, env });
+      const written = await writeReports(results, { outDir: path.join(tmp, `runurl-${name}`), offline: true, repoRoot: tmp, repository: readGitHubContext(env) });
       const product = await readFile(written.product, 'utf8');
       expect(product, name).toContain('junit_01.xml');
       expect(product, name).not.toContain(results.runUrl);
@@ -125,21 +126,13 @@ describe('writeReports', () => {
     const productFile = path.join(repo, 'PRODUCT.yaml');
     await mkdir(repo, { recursive: true });
     await copyFile(TEMPLATE_135, productFile);
-    const env = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/platform', GITHUB_SHA: 'abc123' };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    try {
-      const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'linked-out'), product: productFile, offline: true, repoRoot: repo });
-      const line = requirementLines(await readFile(productFile, 'utf8')).get('gang_scheduling');
-      expect(await readFile(written.comment, 'utf8')).toContain(
-        `**Checklist entry:** [PRODUCT.yaml line ${line}](https://github.com/acme/platform/blob/abc123/PRODUCT.yaml#L${line})`,
-      );
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+    // The GitHub context is read at the front door and handed in; the reporters never read the environment.
+    const repository = readGitHubContext({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/platform', GITHUB_SHA: 'abc123' });
+    const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'linked-out'), product: productFile, offline: true, repoRoot: repo, repository });
+    const line = requirementLines(await readFile(productFile, 'utf8')).get('gang_scheduling');
+    expect(await readFile(written.comment, 'utf8')).toContain(
+      `**Checklist entry:** [PRODUCT.yaml line ${line}](https://github.com/acme/platform/blob/abc123/PRODUCT.yaml#L${line})`,
+    );
   });
 
   it('takes the repository root from GITHUB_WORKSPACE when none is given', async () => {
@@ -147,16 +140,10 @@ describe('writeReports', () => {
     const productFile = path.join(repo, 'PRODUCT.yaml');
     await mkdir(repo, { recursive: true });
     await copyFile(TEMPLATE_135, productFile);
-    const saved = process.env.GITHUB_WORKSPACE;
-    process.env.GITHUB_WORKSPACE = repo;
-    try {
-      const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'ws-out'), product: productFile, offline: true });
-      const uris = (await readSarif(written.sarif)).runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation.uri);
-      expect(new Set(uris)).toEqual(new Set(['PRODUCT.yaml']));
-    } finally {
-      if (saved === undefined) delete process.env.GITHUB_WORKSPACE;
-      else process.env.GITHUB_WORKSPACE = saved;
-    }
+    const repository = readGitHubContext({ GITHUB_WORKSPACE: repo });
+    const written = await writeReports(sample('mixed-1.35'), { outDir: path.join(tmp, 'ws-out'), product: productFile, offline: true, repository });
+    const uris = (await readSarif(written.sarif)).runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+    expect(new Set(uris)).toEqual(new Set(['PRODUCT.yaml']));
   });
 
   it('falls back to the stable path, at the lines of the generated checklist, for a product outside the repository', async () => {

@@ -6,19 +6,21 @@
 //                               opts.addons also the PR-mode add-ons. Needs opts.kubernetesVersion
 //                               (the server's version is not known before the cluster exists).
 //                 'kubeconfig'  an existing cluster: opts.kubeconfig (path), opts.kubeconfigContent
-//                               (secret content, written to a 0600 temp file, masked in Actions), or
+//                               (secret content, loaded from memory, masked in Actions), or
 //                               the AI_CONFORMANCE_KUBECONFIG env var (content or path); else
-//                               $KUBECONFIG / ~/.kube/config. opts.context picks a context.
-//                 'in-cluster'  the pod's service account (kubeconfigPath is undefined: call
-//                               KubeConfig.loadFromCluster()).
+//                               $KUBECONFIG (merged as kubectl merges) / ~/.kube/config.
+//                               opts.context picks a context.
+//                 'in-cluster'  the pod's service account.
 //                 'auto'        (default) kubeconfig if one is given or present, else in-cluster.
 //
-//   Result: { mode, kubeconfigPath, context, cleanup() }. Always call cleanup() (in a finally):
+//   Result: { mode, kubeConfig (loaded and checked), context, origin, cleanup() }. Always call cleanup() (in a finally):
 //   it deletes the kind cluster this run created unless opts.keepCluster, and removes temp
 //   kubeconfig files. Failures throw UsageError (exit 2: bad input) or ProvisionError (a
 //   ClusterUnreachableError, exit 3: no usable cluster), each with a one-line message.
 
+import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
+import { loadKubeconfig, type LoadedKubeconfig } from '../kube/kubeconfig.js';
 import { KUBERNETES_VERSIONS, parseKubernetesVersion, type KubernetesVersion } from '../requirements/catalog.js';
 import { createKindCluster, type KindOptions } from './kind.js';
 import { connectKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
@@ -53,8 +55,11 @@ export interface ProvisionOptions {
 
 export interface ProvisionedCluster {
   mode: 'kind' | 'kubeconfig' | 'in-cluster';
-  kubeconfigPath: string | undefined;
+  /** Loaded (merged as kubectl merges) and checked: nothing loads it again. */
+  kubeConfig: KubeConfig;
   context?: string;
+  /** For messages: where the kubeconfig came from. */
+  origin: string;
   cleanup(): Promise<void>;
 }
 
@@ -87,10 +92,18 @@ export async function provisionCluster(opts: ProvisionOptions): Promise<Provisio
       log: opts.log,
       kindRelease: opts.kindRelease,
     });
+    let loaded: LoadedKubeconfig;
+    try {
+      loaded = loadKubeconfig({ kind: 'files', files: [cluster.kubeconfigPath], from: 'flag' }, cluster.context);
+    } catch (error) {
+      await cluster.remove();
+      throw error;
+    }
     return {
       mode: 'kind',
-      kubeconfigPath: cluster.kubeconfigPath,
+      kubeConfig: loaded.config,
       context: cluster.context,
+      origin: `kind cluster ${cluster.name}`,
       cleanup: async () => {
         if (opts.keepCluster) {
           opts.log?.(

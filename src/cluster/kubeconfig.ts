@@ -2,12 +2,12 @@
 // kubeconfig content handed over in a secret (never on a command line), or from inside a pod.
 
 import * as core from '@actions/core';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
+import { defaultKubeconfigSource, loadKubeconfig } from '../kube/kubeconfig.js';
 
 /** Environment variable the action passes kubeconfig content (or a path) through. */
 export const KUBECONFIG_ENV = 'AI_CONFORMANCE_KUBECONFIG';
@@ -17,7 +17,7 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export interface KubeconfigOptions {
   /** Path of a kubeconfig file. */
   kubeconfig?: string;
-  /** Kubeconfig content, e.g. from a secret; written to a private temp file for the run. */
+  /** Kubeconfig content, e.g. from a secret; loaded from memory, never written to disk. */
   kubeconfigContent?: string;
   context?: string;
   inCluster?: boolean;
@@ -31,9 +31,12 @@ export interface KubeconfigOptions {
 
 export interface KubeconfigCluster {
   mode: 'kubeconfig' | 'in-cluster';
-  /** Undefined in-cluster: load the config from the service account instead. */
-  kubeconfigPath: string | undefined;
+  /** Loaded, merged and checked: nothing loads it again. */
+  kubeConfig: KubeConfig;
+  /** The context in use (undefined in-cluster). */
   context?: string;
+  /** For messages: which file(s) or source it came from. */
+  origin: string;
   cleanup(): Promise<void>;
 }
 
@@ -50,35 +53,6 @@ export function kubeconfigFromEnv(env: NodeJS.ProcessEnv): Pick<KubeconfigOption
   return looksLikeKubeconfigContent(value) ? { kubeconfigContent: value } : { kubeconfig: value.trim() };
 }
 
-function defaultKubeconfigPath(env: NodeJS.ProcessEnv): string {
-  const fromEnv = (env.KUBECONFIG ?? '').split(path.delimiter).find((p) => p !== '');
-  return fromEnv ?? path.join(env.HOME ?? homedir(), '.kube', 'config');
-}
-
-interface KubeconfigDoc {
-  contexts?: Array<{ name?: string }>;
-  'current-context'?: string;
-}
-
-/** Parses the kubeconfig just enough to check it is one and that the context exists. */
-function checkKubeconfig(text: string, source: string, context: string | undefined): void {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch {
-    throw new UsageError(`${source} is not valid YAML`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`${source} is not a kubeconfig`);
-  const contexts = ((doc as KubeconfigDoc).contexts ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string');
-  if (contexts.length === 0) throw new UsageError(`${source} has no contexts`);
-  if (context !== undefined && !contexts.includes(context)) {
-    throw new UsageError(`context '${context}' is not in ${source} (contexts: ${contexts.join(', ')})`);
-  }
-  if (context === undefined && !(doc as KubeconfigDoc)['current-context']) {
-    throw new UsageError(`${source} has no current-context; pass --context (contexts: ${contexts.join(', ')})`);
-  }
-}
-
 /** Registers the content with the runner's log masking, line by line as multi-line secrets need. */
 function maskSecret(content: string, env: NodeJS.ProcessEnv): void {
   if (env.GITHUB_ACTIONS !== 'true') return; // outside Actions ::add-mask:: would print the secret
@@ -93,42 +67,33 @@ export async function connectKubeconfig(opts: KubeconfigOptions): Promise<Kubeco
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => {});
   const given = opts.kubeconfig !== undefined || opts.kubeconfigContent !== undefined ? opts : { ...opts, ...kubeconfigFromEnv(env) };
+  const none = async () => {};
 
   if (given.kubeconfigContent !== undefined) {
     maskSecret(given.kubeconfigContent, env);
-    checkKubeconfig(given.kubeconfigContent, 'the kubeconfig content', opts.context);
-    const dir = await mkdtemp(path.join(tmpdir(), 'ai-conformance-kubeconfig-'));
-    const file = path.join(dir, 'kubeconfig');
-    await writeFile(file, given.kubeconfigContent, { mode: 0o600 });
-    await chmod(file, 0o600); // mode is subject to umask; make sure
-    log('using kubeconfig content from the secret input (written to a private temp file)');
-    return { mode: 'kubeconfig', kubeconfigPath: file, context: opts.context, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    // Loaded from memory: the secret never touches the disk.
+    const loaded = loadKubeconfig({ kind: 'content', content: given.kubeconfigContent, label: 'the kubeconfig content' }, opts.context);
+    log('using kubeconfig content from the secret input');
+    return { mode: 'kubeconfig', kubeConfig: loaded.config, context: loaded.context, origin: loaded.origin, cleanup: none };
   }
 
   const saDir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const inClusterAvailable = env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(path.join(saDir, 'token'));
-  if (opts.inCluster || (opts.allowInClusterFallback === true && given.kubeconfig === undefined && !existsSync(defaultKubeconfigPath(env)) && inClusterAvailable)) {
-    if (!inClusterAvailable) {
-      throw new UsageError(`in-cluster mode needs KUBERNETES_SERVICE_HOST and a service account token at ${path.join(saDir, 'token')}`);
-    }
+  const fallback = defaultKubeconfigSource(env, env.HOME ?? homedir());
+  if (opts.inCluster || (opts.allowInClusterFallback === true && given.kubeconfig === undefined && !fallback.files.some((f) => existsSync(f)) && inClusterAvailable)) {
+    const loaded = loadKubeconfig({ kind: 'in-cluster', serviceAccountDir: saDir, env });
     log('using the in-cluster service account');
-    return { mode: 'in-cluster', kubeconfigPath: undefined, cleanup: async () => {} };
+    return { mode: 'in-cluster', kubeConfig: loaded.config, origin: loaded.origin, cleanup: none };
   }
 
-  const file = given.kubeconfig ?? defaultKubeconfigPath(env);
   // A value from the secret input may be content we did not recognise (e.g. base64): never echo it.
   const fromSecret = opts.kubeconfig === undefined && given.kubeconfig !== undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    if (fromSecret) {
-      maskSecret(file, env);
-      throw new UsageError(`${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`);
-    }
-    throw new UsageError(`kubeconfig file ${file} cannot be read`);
+  if (fromSecret && !existsSync(given.kubeconfig!)) {
+    maskSecret(given.kubeconfig!, env);
+    throw new UsageError(`${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`);
   }
-  checkKubeconfig(text, `kubeconfig ${file}`, opts.context);
-  log(`using kubeconfig ${file}${opts.context ? ` (context ${opts.context})` : ''}`);
-  return { mode: 'kubeconfig', kubeconfigPath: file, context: opts.context, cleanup: async () => {} };
+  const source = given.kubeconfig !== undefined ? ({ kind: 'files', files: [given.kubeconfig], from: 'flag' } as const) : fallback;
+  const loaded = loadKubeconfig(source, opts.context);
+  log(`using ${loaded.origin} (context ${loaded.context ?? '?'})`);
+  return { mode: 'kubeconfig', kubeConfig: loaded.config, context: loaded.context, origin: loaded.origin, cleanup: none };
 }

@@ -1,12 +1,14 @@
 // `kind up` / `kind down`: the PR-mode cluster on its own, e.g. to keep one around between runs
 // (`run --cluster kind` reuses a cluster of the same name and leaves it in place).
 
-import { booleanOption, stringOption, type Command } from './command.js';
+import { booleanOption, noArguments, stringOption, type Command, type FlagSpec } from './command.js';
 import { UsageError } from '../errors.js';
 import { createKindCluster, deleteKindCluster, DEFAULT_CLUSTER_NAME, requireKubernetesVersion } from '../cluster/index.js';
 import { KUBERNETES_VERSIONS } from '../requirements/catalog.js';
 import path from 'node:path';
 import { homedir } from 'node:os';
+
+const NAME_FLAG: FlagSpec = { type: 'string', value: 'NAME', description: 'kind cluster name', default: DEFAULT_CLUSTER_NAME, example: 'pr-42' };
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -15,16 +17,17 @@ const log = (line: string): void => {
 export const kindUpCommand: Command = {
   name: 'kind up',
   summary: 'Create the PR-mode kind cluster with a fake DRA driver',
-  usage: `kind up --kubernetes-version ${KUBERNETES_VERSIONS.join('|')} [--name NAME] [--node-image IMAGE] [--addons] [--kubeconfig OUT]`,
-  options: {
-    'kubernetes-version': { type: 'string' },
-    name: { type: 'string' },
-    'node-image': { type: 'string' },
-    addons: { type: 'boolean' },
-    kubeconfig: { type: 'string' },
+  usage: `kind up --kubernetes-version ${KUBERNETES_VERSIONS.join('|')} [flags]`,
+  flags: {
+    'kubernetes-version': { type: 'string', value: 'X.Y', description: `Kubernetes version of the cluster (${KUBERNETES_VERSIONS.join(', ')}); required`, example: '1.35' },
+    name: NAME_FLAG,
+    'node-image': { type: 'string', value: 'IMAGE', description: 'node image instead of the pinned one', default: 'pinned per version', example: 'kindest/node:v1.35.0' },
+    addons: { type: 'boolean', description: 'also install the PR-mode add-ons (Gateway, Kueue, Prometheus, fake DCGM, KubeRay)', example: '' },
+    kubeconfig: { type: 'string', value: 'FILE', description: "where to write the cluster's kubeconfig", default: '~/.kube/ai-conformance-NAME.yaml', example: '/tmp/kind.yaml' },
   },
+  examples: ['kind up --kubernetes-version 1.35 --addons', 'kind up --kubernetes-version 1.33 --name pr-42 --kubeconfig /tmp/pr-42.yaml'],
   async run(values, positionals) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ai-conformance ${this.usage})`);
+    noArguments(this, positionals);
     const versionFlag = stringOption(values, 'kubernetes-version');
     if (!versionFlag) throw new UsageError(`--kubernetes-version is required (one of ${KUBERNETES_VERSIONS.join(', ')})`);
     const name = stringOption(values, 'name') ?? DEFAULT_CLUSTER_NAME;
@@ -46,10 +49,11 @@ export const kindUpCommand: Command = {
 export const kindDownCommand: Command = {
   name: 'kind down',
   summary: 'Delete the PR-mode kind cluster',
-  usage: 'kind down [--name NAME]',
-  options: { name: { type: 'string' } },
+  usage: 'kind down [flags]',
+  flags: { name: NAME_FLAG },
+  examples: ['kind down', 'kind down --name pr-42'],
   async run(values, positionals) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ai-conformance ${this.usage})`);
+    noArguments(this, positionals);
     const name = stringOption(values, 'name') ?? DEFAULT_CLUSTER_NAME;
     await deleteKindCluster({ name, log });
     process.stdout.write(`kind cluster ${name} deleted\n`);

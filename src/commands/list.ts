@@ -1,21 +1,31 @@
-// `list`: the requirements of a Kubernetes version with the probe serving each, or with --images
+// `list`: the requirements of a Kubernetes version (given, or the cluster's) with the probe serving each, or with --images
 // every image the probes run (after --image-registry/--image overrides) for air-gapped mirrors.
 
 import type { Command, ParsedValues } from './command.js';
-import { COMMON_OPTIONS, listOption, stringOption } from './command.js';
+import { COMMON_FLAGS, listOption, noArguments, stringOption } from './command.js';
 import { UsageError } from '../errors.js';
-import { KUBERNETES_VERSIONS, parseKubernetesVersion, requirementsFor, type KubernetesVersion } from '../requirements/catalog.js';
+import { KUBERNETES_VERSIONS, requirementsFor, type KubernetesVersion } from '../requirements/catalog.js';
+import { connectKubeconfig, requireKubernetesVersion } from '../cluster/index.js';
+import { catalogVersion, serverVersion } from '../kube/connect.js';
+import { RUN_FLAGS } from '../run/config.js';
 import { BUILTIN_PROBES } from '../probes/index.js';
 import type { Probe } from '../probes/types.js';
 import { createImageCatalog, parseImageFlags } from '../runner/images.js';
 import { loadProbeDir } from '../runner/probeDir.js';
 
-function versionOf(values: ParsedValues): KubernetesVersion {
+/** --kubernetes-version, else the version of the cluster --kubeconfig/--context name, else the newest. */
+async function versionOf(values: ParsedValues): Promise<KubernetesVersion> {
   const requested = stringOption(values, 'kubernetes-version');
-  if (requested === undefined) return KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1]!;
-  const version = parseKubernetesVersion(requested);
-  if (!version) throw new UsageError(`unsupported --kubernetes-version '${requested}' (supported: ${KUBERNETES_VERSIONS.join(', ')})`);
-  return version;
+  if (requested !== undefined) return requireKubernetesVersion(requested);
+  const kubeconfig = stringOption(values, 'kubeconfig');
+  const context = stringOption(values, 'context');
+  if (kubeconfig === undefined && context === undefined) return KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1]!;
+  const cluster = await connectKubeconfig({ kubeconfig, context });
+  try {
+    return catalogVersion(undefined, (await serverVersion(cluster.kubeConfig)).gitVersion);
+  } finally {
+    await cluster.cleanup();
+  }
 }
 
 function formatOf(values: ParsedValues): 'text' | 'json' {
@@ -32,17 +42,22 @@ function table(rows: string[][]): string {
 export const listCommand: Command = {
   name: 'list',
   summary: 'List the requirements and probes for a Kubernetes version',
-  usage: 'list [--kubernetes-version 1.33..1.37] [--format text|json] [--images] [--image-registry REG] [--image NAME=REF]',
-  options: {
-    ...COMMON_OPTIONS,
-    images: { type: 'boolean' },
-    'image-registry': { type: 'string' },
-    image: { type: 'string', multiple: true },
-    'probe-dir': { type: 'string' },
+  usage: 'list [flags]',
+  flags: {
+    ...COMMON_FLAGS,
+    kubeconfig: { ...COMMON_FLAGS.kubeconfig, description: "list for the version this cluster runs (one /version request, nothing created)", default: 'not used' },
+    context: { ...COMMON_FLAGS.context, description: 'kubeconfig context of that cluster' },
+    'kubernetes-version': { ...COMMON_FLAGS['kubernetes-version'], default: "the cluster's with --kubeconfig/--context, else the newest" },
+    images: { type: 'boolean', description: 'list every image the probes run instead (for air-gapped mirrors)', example: '' },
+    'image-registry': RUN_FLAGS['image-registry'],
+    image: RUN_FLAGS.image,
+    'probe-dir': RUN_FLAGS['probe-dir'],
   },
-  async run(values) {
-    const version = versionOf(values);
+  examples: ['list', 'list --kubeconfig ~/.kube/config --format json', 'list --images --image-registry registry.example.com/mirror'],
+  async run(values, positionals) {
+    noArguments(this, positionals);
     const format = formatOf(values);
+    const version = await versionOf(values);
     const probeDir = stringOption(values, 'probe-dir');
     const extra = probeDir ? await loadProbeDir(probeDir) : [];
     const probes = new Map<string, { probe: Probe; origin: string }>();

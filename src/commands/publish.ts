@@ -2,22 +2,23 @@
 // outputs). The action calls it after `run`; locally it only prints what it would do.
 
 import * as core from '@actions/core';
-import { stringOption, type Command } from './command.js';
+import { noArguments, stringOption, type Command } from './command.js';
 import { UsageError } from '../errors.js';
 import { publish } from '../github/publish.js';
 
 export const publishCommand: Command = {
   name: 'publish',
   summary: 'Publish a finished run to GitHub: job summary, sticky PR comment, step outputs',
-  usage: 'publish --out DIR [--comment on|off] [--checklist PATH] [--sarif-category C]',
-  options: {
-    out: { type: 'string' },
-    comment: { type: 'string' },
-    checklist: { type: 'string' },
-    'sarif-category': { type: 'string' },
+  usage: 'publish --out DIR [flags]',
+  flags: {
+    out: { type: 'string', value: 'DIR', description: 'the output directory of a finished run; required', example: 'ai-conformance-results' },
+    comment: { type: 'string', value: 'on|off', description: 'post or update the sticky PR comment', default: 'on', example: 'off' },
+    checklist: { type: 'string', value: 'FILE', description: 'the checklist path to report as an output', default: 'DIR/PRODUCT.yaml', example: 'conformance/PRODUCT.yaml' },
+    'sarif-category': { type: 'string', value: 'NAME', description: "the run's SARIF category: each category keeps its own sticky comment", default: "the one the run wrote", example: 'ai-conformance-1.35' },
   },
+  examples: ['publish --out ai-conformance-results', 'publish --out results --comment off'],
   async run(values, positionals) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (usage: ai-conformance ${this.usage})`);
+    noArguments(this, positionals);
     const outDir = stringOption(values, 'out');
     if (!outDir) throw new UsageError(`--out is required (usage: ai-conformance ${this.usage})`);
     const commentFlag = stringOption(values, 'comment') ?? 'on';

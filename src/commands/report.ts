@@ -4,27 +4,28 @@
 import path from 'node:path';
 import type { Command } from './command.js';
 import { booleanOption, stringOption } from './command.js';
+import { RUN_FLAGS } from '../run/config.js';
 import { UsageError, oneLine } from '../errors.js';
 import { exitCodeFor, isReadyToSubmit } from '../model/results.js';
 import { REPORT_FILES, writeReports } from '../report/index.js';
 import { readResultsFile } from '../report/results-file.js';
 
-const USAGE =
-  'report RESULTS.json --out DIR [--template T] [--product P] [--metadata FILE] [--offline] [--baseline B] [--sarif-category C]';
+const USAGE = 'report RESULTS.json --out DIR [flags]';
 
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Re-render every report from a results.json',
   usage: USAGE,
-  options: {
-    out: { type: 'string' },
-    template: { type: 'string' },
-    product: { type: 'string' },
-    metadata: { type: 'string' },
-    offline: { type: 'boolean' },
-    baseline: { type: 'string' },
-    'sarif-category': { type: 'string' },
+  flags: {
+    out: { ...RUN_FLAGS.out, description: 'where every report is written; required', default: undefined },
+    template: RUN_FLAGS.template,
+    product: RUN_FLAGS.product,
+    metadata: { type: 'string', value: 'FILE', description: 'checklist metadata from a YAML file', example: 'metadata.yaml' },
+    offline: RUN_FLAGS.offline,
+    baseline: RUN_FLAGS.baseline,
+    'sarif-category': RUN_FLAGS['sarif-category'],
   },
+  examples: ['report results/results.json --out rerendered/', 'report results/results.json --out out/ --product conformance/PRODUCT.yaml --offline'],
   async run(values, positionals) {
     if (positionals.length !== 1) {
       throw new UsageError(`report takes exactly one results file, got ${positionals.length} (usage: ai-conformance ${USAGE})`);

@@ -2,19 +2,20 @@
 // 2 when the file cannot be read or parsed (thrown as UsageError).
 
 import type { Command } from './command.js';
-import { booleanOption, stringOption } from './command.js';
+import { COMMON_FLAGS, booleanOption, stringOption } from './command.js';
 import { UsageError } from '../errors.js';
 import { formatViolation, validateProduct } from '../checklist/validate.js';
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check a PRODUCT.yaml as the CNCF validator does',
-  usage: 'validate FILE [--offline] [--kubernetes-version X.Y] [--format text|json]',
-  options: {
-    offline: { type: 'boolean' },
-    'kubernetes-version': { type: 'string' },
-    format: { type: 'string' },
+  usage: 'validate FILE [flags]',
+  flags: {
+    offline: { type: 'boolean', description: 'skip the URL reachability checks', example: '' },
+    'kubernetes-version': { type: 'string', value: 'X.Y', description: "the checklist's Kubernetes version", default: "the file's metadata.kubernetesVersion, else its folder name", example: '1.35' },
+    format: COMMON_FLAGS.format,
   },
+  examples: ['validate PRODUCT.yaml', 'validate v1.35/acme/PRODUCT.yaml --offline --format json'],
   async run(values, positionals) {
     const format = stringOption(values, 'format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format '${format}' (text or json)`);

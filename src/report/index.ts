@@ -11,7 +11,6 @@ import path from 'node:path';
 import type { RunResults } from '../model/results.js';
 import { redactDeep } from '../secrets.js';
 import { renderChecklist } from '../checklist/fill.js';
-import { repositoryIsPublic } from '../github/pullRequest.js';
 import { requirementLines } from '../checklist/lines.js';
 import { renderE2eLog } from './e2e-log.js';
 import { renderJunit } from './junit.js';
@@ -29,13 +28,23 @@ export interface ReportOptions {
   metadata?: Record<string, string>;
   metadataFile?: string;
   offline: boolean;
-  /** For SARIF repo-relative paths (default: GITHUB_WORKSPACE, else the working directory). */
+  /** For SARIF repo-relative paths (default: the repository's workspace, else the working directory). */
   repoRoot?: string;
   /** Previous results: the summary and comment lead with what changed. */
   baseline?: RunResults;
   sarifCategory?: string;
-  /** Where the GitHub Actions variables come from (default process.env); read for GITHUB_EVENT_PATH. */
-  env?: NodeJS.ProcessEnv;
+  /** Where the run happened, read once at the front door (src/github/context.ts); default: nowhere known. */
+  repository?: RepositoryContext;
+}
+
+/** What the reports need to know about the repository the run belongs to; plain data. */
+export interface RepositoryContext {
+  /** Only a public repository's run URL may be cited: the CNCF validator opens it anonymously. */
+  publicRepository: boolean;
+  /** https://github.com/OWNER/REPO/blob/SHA, for links to the user's PRODUCT.yaml lines. */
+  blobUrl?: string;
+  /** The repository root (GITHUB_WORKSPACE). */
+  workspace?: string;
 }
 
 /** Absolute paths of everything written. */
@@ -85,14 +94,14 @@ function checklistEntries(
   repoRoot: string,
   product: string | undefined,
   locate: ReturnType<typeof productLocator>,
+  blobUrl: string | undefined,
 ): MarkdownOptions['checklistEntry'] {
   const uri = product ? repoRelativeUri(repoRoot, product) : undefined;
   if (!product || !uri) return undefined;
   const display = path.relative(path.resolve(repoRoot), path.resolve(product)).split(path.sep).join('/');
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_SHA: sha } = process.env;
   return (id) => {
     const { startLine } = locate(id);
-    const url = server && repository && sha ? `${server}/${repository}/blob/${sha}/${uri}#L${startLine}` : undefined;
+    const url = blobUrl ? `${blobUrl}/${uri}#L${startLine}` : undefined;
     return { path: display, startLine, ...(url ? { url } : {}) };
   };
 }
@@ -122,7 +131,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
       migrateProduct: options.migrateProduct,
       metadata: options.metadata,
       metadataFile: options.metadataFile,
-      evidence: evidenceFor(results, { publicRepository: repositoryIsPublic(options.env ?? process.env) }),
+      evidence: evidenceFor(results, { publicRepository: options.repository?.publicRepository ?? false }),
       offline: options.offline,
     });
     generated = checklist.text;
@@ -131,7 +140,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
     checklistError = error;
   }
 
-  const repoRoot = options.repoRoot ?? process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const repoRoot = options.repoRoot ?? options.repository?.workspace ?? process.cwd();
   const locate = productLocator({
     repoRoot,
     product: options.product,
@@ -140,7 +149,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
     linesOf: requirementLines,
   });
   await writeFile(files.sarif, renderSarif(results, { locate, category: options.sarifCategory }));
-  const markdown = { baseline: options.baseline, checklistEntry: checklistEntries(repoRoot, options.product, locate) };
+  const markdown = { baseline: options.baseline, checklistEntry: checklistEntries(repoRoot, options.product, locate, options.repository?.blobUrl) };
   await writeFile(files.summary, renderSummary(results, markdown));
   await writeFile(files.comment, renderComment(results, { ...markdown, marker: stickyMarker(options.sarifCategory) }));
 
