@@ -56,6 +56,7 @@ export class MemoryCluster implements RunnerCluster {
     this.cleanedUp += 1;
     const deleted = this.objects.length;
     this.objects.splice(0, this.objects.length - this.stuck);
-    return { deleted, leaked: this.objects.length, leftovers: this.objects.map((o) => `${o.kind} ${o.metadata?.name}`), errors: [] };
+    const objects = this.objects.map((o) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '', name: o.metadata?.name ?? '' }));
+    return { deleted, leaked: this.objects.length, objects, leftovers: this.objects.map((o) => `${o.kind} ${o.metadata?.name}`), errors: [] };
   }
 }

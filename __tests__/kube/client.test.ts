@@ -179,7 +179,7 @@ describe('registry and heartbeats', () => {
     const kube = new KubeSession(cluster.kubeConfig(), RUN).forProbe({ probeId: 'dra_support', namespace: 'default', onHeartbeat: (line) => beats.push(line), heartbeatMs: 40 });
     await kube.waitFor({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'x' }, () => false, { description: 'pod x Running', timeoutMs: 150 }).catch(() => undefined);
     expect(beats.length).toBeGreaterThanOrEqual(2);
-    expect(beats[0]).toMatch(/^dra_support: still waiting for pod x Running \(\d+s\)$/);
+    expect(beats[0]).toMatch(/^dra_support: still waiting for pod x Running \([\d.]+s so far, deadline 0\.2s\)$/);
   });
 });
 

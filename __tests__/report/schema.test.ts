@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AcceleratorInfo, CheckResult, ClusterInfo, Observation, RequirementResult, RunResults } from '../../src/model/results.js';
+import type { AcceleratorInfo, CheckResult, CleanupSummary, ClusterInfo, LeftoverObject, Observation, RequirementResult, RunResults } from '../../src/model/results.js';
 import { RESULTS_SCHEMA_VERSION, VERDICTS } from '../../src/model/results.js';
 import { CATEGORIES, KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
 import { resultsProblem } from '../../src/report/results-file.js';
@@ -18,7 +18,9 @@ const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../
 // Every key of each model type, checked by the compiler: a field added to or removed from
 // src/model/results.ts breaks these `satisfies` until the list (and so the schema test) follows.
 type Keys<T> = { [K in keyof Required<T>]: undefined extends T[K] ? 'optional' : 'required' };
-const RUN = { schemaVersion: 'required', tool: 'required', runId: 'required', startedAt: 'required', finishedAt: 'required', durationMs: 'required', kubernetesVersion: 'required', cluster: 'required', accelerator: 'optional', requirements: 'required', leaked: 'required', runUrl: 'optional' } as const satisfies Keys<RunResults>;
+const RUN = { schemaVersion: 'required', tool: 'required', runId: 'required', startedAt: 'required', finishedAt: 'required', durationMs: 'required', kubernetesVersion: 'required', cluster: 'required', accelerator: 'optional', requirements: 'required', leaked: 'required', cleanup: 'optional', interrupted: 'optional', runUrl: 'optional' } as const satisfies Keys<RunResults>;
+const CLEANUP = { finished: 'required', leftovers: 'required', command: 'optional' } as const satisfies Keys<CleanupSummary>;
+const LEFTOVER = { apiVersion: 'required', kind: 'required', namespace: 'optional', name: 'optional', note: 'optional' } as const satisfies Keys<LeftoverObject>;
 const REQUIREMENT = { id: 'required', category: 'required', level: 'required', summary: 'required', verdict: 'required', reason: 'required', probe: 'required', startedAt: 'required', durationMs: 'required', checks: 'required', observations: 'required', notes: 'optional', proposed: 'optional' } as const satisfies Keys<RequirementResult>;
 const CHECK = { name: 'required', verdict: 'required', reason: 'required', durationMs: 'required' } as const satisfies Keys<CheckResult>;
 const OBSERVATION = { atMs: 'required', message: 'required' } as const satisfies Keys<Observation>;
@@ -38,6 +40,8 @@ describe('schema/results.schema.json', () => {
     expectSameShape(schema.definitions.observation!, OBSERVATION);
     expectSameShape(schema.definitions.cluster!, CLUSTER);
     expectSameShape(schema.definitions.accelerator!, ACCELERATOR);
+    expectSameShape(schema.definitions.cleanup!, CLEANUP);
+    expectSameShape(schema.definitions.leftover!, LEFTOVER);
   });
 
   it('has the same enums as the model and the catalog', () => {

@@ -5,45 +5,16 @@
 import path from 'node:path';
 import { noArguments, type Command } from './command.js';
 import { exitCodeFor, isReadyToSubmit } from '../model/results.js';
-import { REPORT_FILES } from '../report/index.js';
-import { newRunId } from '../runner/index.js';
+import { REPORT_FILES, writeReports } from '../report/index.js';
+import { newRunId, type RunHandle } from '../runner/index.js';
+import { trapSignals } from '../runner/signals.js';
+import { RUN_LABEL } from '../kube/types.js';
 import { RUN_FLAGS, parseRunConfig } from '../run/config.js';
 import { executeRun } from '../run/execute.js';
 import { redactSecrets } from '../secrets.js';
 
 // Lines carry cluster text (detection failures, cleanup errors) into CI logs.
 const say = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
-
-/**
- * Aborts on the first SIGINT/SIGTERM (cleanup still runs); the same signal again exits at once.
- * A different one does not: GitHub Actions cancels a job with SIGINT and then SIGTERM, and the
- * cleanup needs that time.
- */
-function trapSignals(controller: AbortController, runLabel: () => string): () => void {
-  const received = new Set<NodeJS.Signals>();
-  const handler = (signal: NodeJS.Signals) => {
-    const again = received.has(signal);
-    received.add(signal);
-    if (controller.signal.aborted && !again) {
-      say(`ai-conformance: ${signal} received: still cleaning up (send ${signal} again to exit at once)`);
-      return;
-    }
-    if (again) {
-      say(
-        `ai-conformance: ${signal} again: exiting without cleanup; delete what is left with: kubectl delete ns,clusterqueues,resourceflavors,queues -l ${runLabel()} (and any kind cluster this run created: ai-conformance kind down)`,
-      );
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    }
-    say(`ai-conformance: ${signal} received: stopping the probes and cleaning up (send it again to exit at once)`);
-    controller.abort(new Error(`cancelled by ${signal}`));
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
-}
 
 export const runCommand: Command = {
   name: 'run',
@@ -62,9 +33,27 @@ export const runCommand: Command = {
 
     const controller = new AbortController();
     const runId = newRunId();
-    const untrap = trapSignals(controller, () => `ai-conformance.cncf.io/run=${runId}`);
+    const handle: RunHandle = {};
+    // A forced exit (the same signal twice) still leaves partial reports and a cleanup command
+    // that works on this cluster (it names only kinds the run created, which the cluster serves).
+    const untrap = trapSignals({
+      controller,
+      say,
+      onForcedExit: async (signal) => {
+        const partial = await handle.snapshot?.(`${signal} received twice: exited before the run and its cleanup finished`);
+        if (partial && config.reports) {
+          await writeReports(partial, { ...config.reports, repository: config.github });
+          say(`ai-conformance: partial results written to ${path.resolve(config.reports.outDir)} (${Object.values(REPORT_FILES).join(', ')})`);
+        } else if (!partial) {
+          say('ai-conformance: no probe had started: no results written');
+        }
+        const command = partial?.cleanup?.command ?? `kubectl delete namespaces -l ${RUN_LABEL}=${runId} --ignore-not-found`;
+        const kind = config.cluster.mode === 'kind' || config.cluster.mode === 'auto' ? ' (and any kind cluster this run created: ai-conformance kind down)' : '';
+        say(`ai-conformance: delete what this run may have left with: ${command}${kind}`);
+      },
+    });
     try {
-      const { results } = await executeRun(config, { signal: controller.signal, runId, log: say });
+      const { results } = await executeRun(config, { signal: controller.signal, runId, log: say, handle });
       const outDir = config.reports?.outDir ?? '.';
       process.stdout.write(`Wrote ${Object.values(REPORT_FILES).join(', ')} to ${path.resolve(outDir)}\n`);
       const ready = isReadyToSubmit(results);

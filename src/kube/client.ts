@@ -37,6 +37,8 @@ interface KubernetesList<T> {
 }
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
+
+const secondsText = (ms: number) => `${ms < 10_000 ? Math.round(ms / 100) / 10 : Math.round(ms / 1000)}s`;
 const DEFAULT_PAGE = 500;
 
 export class KubeSession {
@@ -246,7 +248,7 @@ class ProbeKube implements Kube {
       if (typeof verdict === 'string') return { error: new ConditionFailed(`${options.description}: ${verdict}`) };
       return undefined;
     };
-    return this.withHeartbeat(options.description, () =>
+    return this.withHeartbeat(options.description, options.timeoutMs, () =>
       watchUntil<T>(
         this.api,
         path,
@@ -281,7 +283,7 @@ class ProbeKube implements Kube {
   async waitForDeletion(ref: ObjectRef, options: Omit<WaitOptions, 'labelSelector' | 'fieldSelector'>): Promise<void> {
     const withNs = this.withNamespace(ref);
     const { path } = await this.session.collectionPath(withNs.apiVersion, withNs.kind, withNs.namespace);
-    return this.withHeartbeat(options.description, () =>
+    return this.withHeartbeat(options.description, options.timeoutMs, () =>
       watchUntil<undefined>(this.api, path, deletionOutcome(ref.name), {
         description: options.description,
         timeoutMs: options.timeoutMs,
@@ -321,12 +323,13 @@ class ProbeKube implements Kube {
     return ref.namespace ? ref : { ...ref, namespace: this.view.namespace };
   }
 
-  private async withHeartbeat<R>(description: string, wait: () => Promise<R>): Promise<R> {
+  /** Long waits are never silent: what is awaited, for how long so far, and until when. */
+  private async withHeartbeat<R>(description: string, timeoutMs: number, wait: () => Promise<R>): Promise<R> {
     const beat = this.view.onHeartbeat;
     if (!beat) return wait();
     const started = Date.now();
     const interval = setInterval(
-      () => beat(`${this.view.probeId}: still waiting for ${description} (${Math.round((Date.now() - started) / 1000)}s)`),
+      () => beat(`${this.view.probeId}: still waiting for ${description} (${secondsText(Date.now() - started)} so far, deadline ${secondsText(timeoutMs)})`),
       this.view.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     );
     try {

@@ -74,6 +74,31 @@ export interface AcceleratorInfo {
   detail: string;
 }
 
+/** Something the run created that cleanup could not prove gone. */
+export interface LeftoverObject {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  /** Absent when a whole kind could not be checked (the note says why). */
+  name?: string;
+  note?: string;
+}
+
+/** "ClusterQueue aic-x", "ConfigMap ns/name (note)", or "ConfigMap objects (not verified: why)". */
+export function describeLeftover(o: LeftoverObject): string {
+  if (!o.name) return `${o.kind} objects (${o.note ?? 'not verified'})`;
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${o.note ? ` (${o.note})` : ''}`;
+}
+
+export interface CleanupSummary {
+  /** False when the run was forced to exit before its cleanup finished. */
+  finished: boolean;
+  /** What is (or may be) left, by kind/namespace/name; empty when clean. */
+  leftovers: LeftoverObject[];
+  /** One command that deletes what is left, naming only kinds this cluster serves. */
+  command?: string;
+}
+
 export interface RunResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
   tool: { name: string; version: string };
@@ -87,6 +112,10 @@ export interface RunResults {
   requirements: RequirementResult[];
   /** Objects labelled with this run's id still present after cleanup; must be 0. */
   leaked: number;
+  /** What cleanup left and how to delete it (absent in results written before it existed). */
+  cleanup?: CleanupSummary;
+  /** Set when the run was cut short (a second signal): the results are partial. */
+  interrupted?: string;
   /** The workflow run URL when run in GitHub Actions. */
   runUrl?: string;
 }
@@ -97,7 +126,7 @@ export function blockingRequirements(results: RunResults): RequirementResult[] {
 }
 
 export function isReadyToSubmit(results: RunResults): boolean {
-  return blockingRequirements(results).length === 0 && results.leaked === 0 && !results.cluster.simulated;
+  return blockingRequirements(results).length === 0 && results.leaked === 0 && !results.cluster.simulated && !results.interrupted;
 }
 
 export function countByVerdict(results: RunResults): Record<Verdict, number> {
@@ -109,5 +138,5 @@ export function countByVerdict(results: RunResults): Record<Verdict, number> {
 /** Exit code of a finished run (DESIGN.md §3): 1 when any MUST requirement failed or errored. */
 export function exitCodeFor(results: RunResults): 0 | 1 {
   const bad = results.requirements.some((r) => r.level === 'MUST' && (r.verdict === 'failed' || r.verdict === 'error'));
-  return bad || results.leaked > 0 ? 1 : 0;
+  return bad || results.leaked > 0 || results.interrupted ? 1 : 0;
 }

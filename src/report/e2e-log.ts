@@ -5,6 +5,7 @@ import type { RequirementResult, RunResults } from '../model/results.js';
 import { countByVerdict, exitCodeFor, isReadyToSubmit, VERDICTS } from '../model/results.js';
 import { escapeLogLine as clean } from './escape.js';
 import { formatDuration, formatOffset, VERDICT_LABEL } from './format.js';
+import { cleanupLines } from './cleanup.js';
 
 const RULE = '='.repeat(78);
 const THIN_RULE = '-'.repeat(78);
@@ -71,12 +72,16 @@ export function renderE2eLog(results: RunResults): string {
     `finished:           ${clean(results.finishedAt)} (${formatDuration(results.durationMs)})`,
   );
   if (results.runUrl) lines.push(`workflow run:       ${clean(results.runUrl)}`);
+  const cleanup = cleanupLines(results);
+  if (cleanup.interrupted) lines.push(`INTERRUPTED:        ${clean(cleanup.interrupted)}; these results are partial and cleanup did not finish`);
   lines.push('');
   for (const requirement of results.requirements) lines.push(...requirementSection(requirement));
   lines.push(
     RULE,
     `Summary: ${VERDICTS.map((v) => `${counts[v]} ${VERDICT_LABEL[v]}`).join(', ')}`,
     `Objects left behind after cleanup: ${results.leaked}`,
+    ...cleanup.leftovers.map((leftover) => `  left: ${clean(leftover)}`),
+    ...(cleanup.command ? [`Delete what is left with: ${clean(cleanup.command)}`] : []),
     `Ready to submit: ${isReadyToSubmit(results) ? 'yes' : 'no'}${results.cluster.simulated ? ' (simulated cluster)' : ''}`,
     `Exit code: ${exitCodeFor(results)}`,
   );

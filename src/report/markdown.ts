@@ -8,6 +8,7 @@ import { blockingRequirements, countByVerdict, isReadyToSubmit, VERDICTS } from 
 import { diffBaseline, hasChanges, type VerdictChange } from './baseline.js';
 import { BoundedText, utf16Units, utf8Bytes, type Measure } from './budget.js';
 import { escapeHtml, escapeMarkdown as md, truncateText } from './escape.js';
+import { cleanupLines } from './cleanup.js';
 import { byCategory, categoryTitle, clusterDescription, formatDuration, formatOffset, VERDICT_EMOJI, VERDICT_LABEL } from './format.js';
 
 /** GitHub's limit for one step's job summary. */
@@ -81,6 +82,7 @@ function notReadyReasons(results: RunResults): string[] {
     const noun = blocking.length === 1 ? 'requirement did' : 'requirements did';
     reasons.push(`${blocking.length} MUST ${noun} not pass: ${shown.join(', ')}${more}`);
   }
+  if (results.interrupted) reasons.push(`the run was cut short (${md(results.interrupted)}), so these results are partial`);
   if (results.leaked > 0) reasons.push(`${results.leaked} object${results.leaked === 1 ? ' was' : 's were'} left on the cluster after cleanup`);
   if (results.cluster.simulated) reasons.push('this run used a simulated cluster, which certifies nothing');
   return reasons;
@@ -189,6 +191,14 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
     head.push('> [!WARNING]\n> **SIMULATION.** These results come from a simulated cluster. They certify nothing and must not be submitted.\n', '\n');
   }
   for (const piece of head) out.close(piece);
+  const cleanup = cleanupLines(results);
+  if (cleanup.leftovers.length > 0) {
+    out.add(`### Left on the cluster\n\n`);
+    for (const leftover of cleanup.leftovers) if (!out.add(`- ${cell(leftover, 300)}\n`)) break;
+    // The command names only kubectl resource names and the run label (cleanup.ts checks them).
+    if (cleanup.command) out.add(`\nDelete it with:\n\n\`\`\`\n${cleanup.command}\n\`\`\`\n`);
+    out.add('\n');
+  }
   if (options.baseline) {
     for (const line of whatChanged(results, options.baseline, layout.reasonMax)) if (!out.add(line)) break;
   }

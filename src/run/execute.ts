@@ -13,7 +13,7 @@ import { detectProfile, profileFromFlag } from '../probes/profiles.js';
 import type { AcceleratorProfile, Clock } from '../probes/types.js';
 import { writeReports, type WrittenReports } from '../report/index.js';
 import { checkProductFor } from '../checklist/fill.js';
-import { newRunId, planRequirements, runSuite } from '../runner/index.js';
+import { newRunId, planRequirements, runSuite, type RunHandle } from '../runner/index.js';
 import { DEFAULT_CLEANUP_TIMEOUT_MS, sessionCluster } from '../runner/cluster.js';
 import { createImageCatalog } from '../runner/images.js';
 import { TOOL } from '../runner/tool.js';
@@ -41,6 +41,8 @@ export interface RunDeps {
   cleanupTimeoutMs?: number;
   heartbeatMs?: number;
   clock?: Clock;
+  /** Receives the means to take partial results while the run goes on (a forced exit). */
+  handle?: RunHandle;
 }
 
 export interface RunOutcome {
@@ -120,6 +122,7 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
       verbose: config.verbose,
       tool: TOOL,
       runUrl: config.github.runUrl,
+      handle: deps.handle,
     });
     const written = config.reports ? await writeReports(results, { ...config.reports, repository: config.github }) : undefined;
     return { results, ...(written ? { written } : {}) };

@@ -1,7 +1,7 @@
 // The runner's view of a real (or fake) cluster: a KubeSession plus its cleanup deadline.
 
 import { KubeSession } from '../kube/client.js';
-import { cleanupRun } from '../kube/cleanup.js';
+import { cleanupRun, pendingCleanup } from '../kube/cleanup.js';
 import type { RunnerCluster } from './index.js';
 
 export const DEFAULT_CLEANUP_TIMEOUT_MS = 180_000;
@@ -10,6 +10,7 @@ export function sessionCluster(session: KubeSession, cleanupTimeoutMs = DEFAULT_
   return {
     runId: session.runId,
     forProbe: (view) => session.forProbe(view),
-    cleanup: () => cleanupRun(session, { timeoutMs: cleanupTimeoutMs }),
+    cleanup: (options) => cleanupRun(session, { ...options, timeoutMs: cleanupTimeoutMs }),
+    pending: () => pendingCleanup(session),
   };
 }

@@ -7,8 +7,8 @@ import { redactSecrets } from '../secrets.js';
 import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
 import type { ProbeViewOptions } from '../kube/client.js';
-import type { CleanupResult } from '../kube/cleanup.js';
-import { RESULTS_SCHEMA_VERSION, type ClusterInfo, type RequirementResult, type RunResults } from '../model/results.js';
+import type { CleanupOptions, CleanupResult } from '../kube/cleanup.js';
+import { RESULTS_SCHEMA_VERSION, type ClusterInfo, type CleanupSummary, type LeftoverObject, type RequirementResult, type RunResults } from '../model/results.js';
 import type { KubernetesVersion } from '../requirements/catalog.js';
 import { ProbeConclusion, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeOptions } from '../probes/types.js';
 import { createProbeContext, freezeRecorder } from './context.js';
@@ -21,7 +21,18 @@ import { computeVerdict, type ProbeEnding } from './verdict.js';
 export interface RunnerCluster {
   readonly runId: string;
   forProbe(view: ProbeViewOptions): Kube;
-  cleanup(): Promise<CleanupResult>;
+  cleanup(options?: Pick<CleanupOptions, 'onProgress'>): Promise<CleanupResult>;
+  /** What may be left right now, unchecked, and the command that deletes it (for a forced exit). */
+  pending?(): Promise<{ objects: LeftoverObject[]; command?: string }>;
+}
+
+/**
+ * Filled in by runSuite: partial results of the run while it is still going, for a forced exit
+ * (a second signal). Probes still running are errors "interrupted", those not started errors
+ * "not run", and cleanup is reported as not finished, with what may be left.
+ */
+export interface RunHandle {
+  snapshot?: (reason: string) => Promise<RunResults>;
 }
 
 export interface RunSuiteOptions {
@@ -45,6 +56,8 @@ export interface RunSuiteOptions {
   clock?: Clock;
   tool?: { name: string; version: string };
   runUrl?: string;
+  /** Receives the means to take partial results (see RunHandle). */
+  handle?: RunHandle;
 }
 
 export class ProbeTimeout extends Error {}
@@ -119,6 +132,9 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     }
   }
 
+  /** Probes under way: when each started, for partial results. */
+  const running = new Map<string, { entry: PlanEntry; at: Date; t0: number }>();
+
   const runnable = shortestExclusiveFirst(options.plan.filter((entry): entry is Extract<PlanEntry, { action: 'run' }> => entry.action === 'run'));
   const tasks = runnable.map((entry) => ({
     exclusive: entry.source.probe.exclusive,
@@ -137,7 +153,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
   async function vacate(probeId: string): Promise<void> {
     if (runSignal.aborted) return; // the run's cleanup follows at once
     const namespace = probeNamespace(probeId, options.cluster.runId);
-    const kube = options.cluster.forProbe({ probeId, namespace, signal: runSignal });
+    const kube = options.cluster.forProbe({ probeId, namespace, signal: runSignal, onHeartbeat: (line) => progress(`        ${line}`), heartbeatMs: options.heartbeatMs });
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
     try {
       await kube.delete(ref);
@@ -174,6 +190,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
       },
     };
     progress(`[start] ${probe.id} (${entry.requirement.level}, namespace ${namespace}, timeout ${seconds(timeoutMs)})`);
+    running.set(entry.requirement.id, { entry, at, t0 });
     const kube = options.cluster.forProbe({
       probeId: probe.id,
       namespace,
@@ -210,6 +227,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
       freezeRecorder(recorder, ending.kind === 'aborted' ? ending.reason : 'the probe ended before this check finished', clock.now());
       return finish(ending, recorder.checks, recorder.observations);
     } finally {
+      running.delete(entry.requirement.id);
       clearTimeout(timer);
       runSignal.removeEventListener('abort', onRunAbort);
       // Anything the probe still has in flight stops now.
@@ -217,38 +235,69 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     }
   }
 
+  const assemble = (requirements: RequirementResult[], leaked: number, cleanup: CleanupSummary, interrupted?: string): RunResults => ({
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: options.tool ?? { name: 'k8s-ai-conformance', version: '0.0.0' },
+    runId: options.cluster.runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: clock.now() - runStart,
+    kubernetesVersion: options.kubernetesVersion,
+    cluster: options.clusterInfo,
+    accelerator: { profile: options.profile.name, detected: options.profile.detected, detail: options.profile.detail },
+    requirements,
+    leaked,
+    cleanup,
+    ...(interrupted ? { interrupted } : {}),
+    ...(options.runUrl ? { runUrl: options.runUrl } : {}),
+  });
+
+  if (options.handle) {
+    options.handle.snapshot = async (reason) => {
+      const requirements = options.plan.map((entry) => {
+        const done = results.get(entry.requirement.id);
+        if (done) return done;
+        const under = running.get(entry.requirement.id);
+        const at = under?.at ?? new Date();
+        return {
+          ...base(entry, at),
+          verdict: 'error' as const,
+          reason: under ? `interrupted while running: ${reason}` : `not run: ${reason}`,
+          probe: entry.action === 'run' ? entry.source.origin : 'none',
+          durationMs: under ? clock.now() - under.t0 : 0,
+        };
+      });
+      const pending = (await options.cluster.pending?.().catch(() => undefined)) ?? { objects: [] };
+      return assemble(requirements, pending.objects.length, { finished: false, leftovers: pending.objects, ...(pending.command ? { command: pending.command } : {}) }, reason);
+    };
+  }
+
   const limit = options.parallel ?? Math.max(1, tasks.length);
   await runScheduled(tasks, limit);
 
   progress(`[clean] deleting what run ${options.cluster.runId} created`);
   let leaked: number;
+  let summary: CleanupSummary;
   try {
-    const cleanup = await options.cluster.cleanup();
+    const cleanup = await options.cluster.cleanup({ onProgress: (line) => progress(`[clean] ${line}`) });
     leaked = cleanup.leaked;
     for (const error of cleanup.errors) progress(`[clean] could not delete ${error}`);
     for (const leftover of cleanup.leftovers) progress(`[clean] still present: ${leftover}`);
     progress(`[clean] ${cleanup.deleted} deleted, ${cleanup.leaked} left`);
+    if (cleanup.command) progress(`[clean] delete what is left with: ${cleanup.command}`);
+    summary = { finished: true, leftovers: cleanup.objects, ...(cleanup.command ? { command: cleanup.command } : {}) };
   } catch (error) {
     // Could not even count: report at least one leak so the run is never called clean.
     progress(`[clean] cleanup failed: ${oneLine(error)}`);
     leaked = 1;
+    summary = { finished: false, leftovers: [{ apiVersion: 'v1', kind: 'Namespace', note: `not verified: ${oneLine(error)}` }] };
   }
 
-  const finishedAt = new Date();
-  return {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: options.tool ?? { name: 'k8s-ai-conformance', version: '0.0.0' },
-    runId: options.cluster.runId,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: clock.now() - runStart,
-    kubernetesVersion: options.kubernetesVersion,
-    cluster: options.clusterInfo,
-    accelerator: { profile: options.profile.name, detected: options.profile.detected, detail: options.profile.detail },
-    requirements: options.plan.map((entry) => results.get(entry.requirement.id)!),
+  return assemble(
+    options.plan.map((entry) => results.get(entry.requirement.id)!),
     leaked,
-    ...(options.runUrl ? { runUrl: options.runUrl } : {}),
-  };
+    summary,
+  );
 }
 
 export { planRequirements, type PlanEntry, type ProbeSource } from './select.js';
