@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { draSupport } from '../../src/probes/dra_support.js';
+import { draSupportProbe } from '../../src/probes/dra_support.js';
 import { runProbeOnScenario, type ProbeRun } from '../helpers/probe-harness.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
@@ -16,7 +16,7 @@ function checkNamed(run: ProbeRun, fragment: string): { verdict: string; reason:
 
 describe('dra_support', () => {
   it('passes on kind with dra-example-driver (1.35): v1 served, slices published, claim allocated, pod runs', async () => {
-    const run = await runProbeOnScenario(draSupport, scenarioPath('kind-example-dra-1.35'));
+    const run = await runProbeOnScenario(draSupportProbe, scenarioPath('kind-example-dra-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
     expect(checkNamed(run, 'required version').reason).toContain('using resource.k8s.io/v1 ');
@@ -26,14 +26,14 @@ describe('dra_support', () => {
   });
 
   it('passes on 1.34, where DRA is GA', async () => {
-    const run = await runProbeOnScenario(draSupport, scenarioPath('kind-example-dra-1.34'));
+    const run = await runProbeOnScenario(draSupportProbe, scenarioPath('kind-example-dra-1.34'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.level).toBe('MUST');
     expectClean(run);
   });
 
   it('creates its objects in a beta version on a 1.33 cluster', async () => {
-    const run = await runProbeOnScenario(draSupport, scenarioPath('kind-example-dra-1.33'));
+    const run = await runProbeOnScenario(draSupportProbe, scenarioPath('kind-example-dra-1.33'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(checkNamed(run, 'required version').reason).toMatch(/using resource\.k8s\.io\/v1beta[12]/);
     expect(run.result.level).toBe('SHOULD');
@@ -42,21 +42,21 @@ describe('dra_support', () => {
 
   it('uses the v1beta1 request shape on a 1.33 cluster serving only v1beta1', async () => {
     const file = derivedScenario('dra-v1beta1-only-1.33', '1.33', ['kind-example-dra-1.33'], { discovery: { disable: ['resource.k8s.io/v1beta2'] } });
-    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(checkNamed(run, 'required version').reason).toContain('using resource.k8s.io/v1beta1 ');
     expectClean(run);
   });
 
   it('passes with the nvidia profile on a GPU cluster by using the DeviceClass that exists', async () => {
-    const run = await runProbeOnScenario(draSupport, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(draSupportProbe, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(checkNamed(run, 'DeviceClass').reason).toContain('using DeviceClass gpu.nvidia.com');
     expectClean(run);
   });
 
   it('fails when no driver publishes ResourceSlices, saying so', async () => {
-    const run = await runProbeOnScenario(draSupport, scenarioPath('fail-dra-no-slices-1.35'));
+    const run = await runProbeOnScenario(draSupportProbe, scenarioPath('fail-dra-no-slices-1.35'));
     expect(run.result.verdict).toBe('failed');
     expect(checkNamed(run, 'ResourceSlices').verdict).toBe('failed');
     expect(run.result.reason).toContain('no ResourceSlice with devices published by driver gpu.example.com');
@@ -65,14 +65,14 @@ describe('dra_support', () => {
 
   it('fails on 1.35 when resource.k8s.io/v1 is not served', async () => {
     const file = derivedScenario('dra-no-v1-1.35', '1.35', ['kind-example-dra-1.35'], { discovery: { disable: ['resource.k8s.io/v1'] } });
-    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('failed');
     expect(run.result.reason).toContain('Kubernetes 1.35 must serve resource.k8s.io/v1');
     expectClean(run);
   });
 
   it('fails with a clear reason when an extended-resource profile meets a cluster without DeviceClasses', async () => {
-    const run = await runProbeOnScenario(draSupport, scenarioPath('bare-1.35'), { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(draSupportProbe, scenarioPath('bare-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict).toBe('failed');
     expect(run.result.reason).toContain('has no DeviceClass');
     expectClean(run);
@@ -82,7 +82,7 @@ describe('dra_support', () => {
     const file = derivedScenario('dra-slices-500', '1.35', ['kind-example-dra-1.35'], {
       faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 500, message: 'etcdserver: request timed out' }],
     });
-    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
     expect(checkNamed(run, 'ResourceSlices').verdict).toBe('error');
     expect(run.result.reason).toContain('500');
@@ -94,7 +94,7 @@ describe('dra_support', () => {
       faults: [{ verb: 'watch', resource: 'resourceclaims.resource.k8s.io', dropWatchAfterMs: 20 }],
       behaviours: { kubelet: { startDelayMs: 100 } },
     });
-    const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example' });
     // The kube layer re-establishes dropped watches; the probe must not notice.
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expectClean(run);
@@ -110,7 +110,7 @@ describe('dra_support', () => {
     const base = derivedScenario('dra-few-slices', '1.35', ['kind-example-dra-1.35']);
     const many = derivedScenario('dra-many-slices', '1.35', ['kind-example-dra-1.35'], { objects: Array.from({ length: 1200 }, (_, i) => otherSlice(i)) });
     const lists = async (file: string): Promise<{ lists: number; reason: string }> => {
-      const run = await runProbeOnScenario(draSupport, file, { accelerator: 'example', keepCluster: true });
+      const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example', keepCluster: true });
       try {
         expect(run.result.verdict, run.result.reason).toBe('passed');
         expectClean(run);
@@ -137,7 +137,7 @@ describe('dra_support', () => {
         },
       ],
     });
-    const run = await runProbeOnScenario(draSupport, file);
+    const run = await runProbeOnScenario(draSupportProbe, file);
     expect(checkNamed(run, 'ResourceSlices').reason).toBe(
       '1 ResourceSlice(s) from any driver (DeviceClass accel.example.org names none, so slices of every driver were counted) list 1 device(s) on 1 node(s)/pool(s)',
     );

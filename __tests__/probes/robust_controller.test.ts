@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { robustController } from '../../src/probes/robust_controller.js';
+import { robustControllerProbe } from '../../src/probes/robust_controller.js';
 import { runProbeOnScenario, type ProbeRun } from '../helpers/probe-harness.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
@@ -57,7 +57,7 @@ const GATEKEEPER_OBJECTS = [
 
 describe('robust_controller', () => {
   it('passes with KubeRay: CRDs established, pods running, webhook denies, RayCluster reconciled', async () => {
-    const run = await runProbeOnScenario(robustController, KUBERAY_1_35);
+    const run = await runProbeOnScenario(robustControllerProbe, KUBERAY_1_35);
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
     expect(reasonOf(run, INSTALLED)).toContain('KubeRay (detected): rayclusters.ray.io, rayjobs.ray.io, rayservices.ray.io Established; using ray.io/v1');
@@ -68,7 +68,7 @@ describe('robust_controller', () => {
   });
 
   it('passes on the kind cluster with Kubeflow Trainer v2.3.0: its own webhook denies a TrainJob naming no runtime', async () => {
-    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'));
+    const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('kind-example-dra-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(reasonOf(run, INSTALLED)).toContain('Kubeflow Trainer (detected): trainjobs.trainer.kubeflow.org, trainingruntimes.trainer.kubeflow.org, clustertrainingruntimes.trainer.kubeflow.org Established; using trainer.kubeflow.org/v1alpha1');
     expect(reasonOf(run, PODS)).toMatch(/kubeflow-system\/kubeflow-trainer-controller-manager-/);
@@ -78,14 +78,14 @@ describe('robust_controller', () => {
   });
 
   it('uses the operator named with --operator', async () => {
-    const run = await runProbeOnScenario(robustController, KUBERAY_1_33, { accelerator: 'example', probeOptions: { operator: 'KubeRay' } });
+    const run = await runProbeOnScenario(robustControllerProbe, KUBERAY_1_33, { accelerator: 'example', probeOptions: { operator: 'KubeRay' } });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(reasonOf(run, INSTALLED)).toContain('KubeRay (named with --operator)');
     expectClean(run);
   });
 
   it('fails when the webhook admits an invalid RayCluster', async () => {
-    const run = await runProbeOnScenario(robustController, scenarioPath('fail-robust-controller-webhook-1.35'));
+    const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('fail-robust-controller-webhook-1.35'));
     expect(run.result.verdict).toBe('failed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'failed', 'passed']);
     expect(run.result.reason).toContain(
@@ -95,7 +95,7 @@ describe('robust_controller', () => {
   });
 
   it('fails when no AI operator is installed, saying what it looked for', async () => {
-    const run = await runProbeOnScenario(robustController, scenarioPath('bare-1.35'), { accelerator: 'example' });
+    const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('bare-1.35'), { accelerator: 'example' });
     expect(run.result.verdict).toBe('failed');
     expect(run.result.reason).toContain('no AI operator found: looked for KubeRay (rayclusters.ray.io), Kubeflow Trainer (trainjobs.trainer.kubeflow.org), KServe');
     expectClean(run);
@@ -107,7 +107,7 @@ describe('robust_controller', () => {
       objects: addon.objects.filter((object) => object.kind !== 'ValidatingWebhookConfiguration'),
       behaviours: { operator: {} },
     });
-    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(robustControllerProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('failed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'failed', 'passed']);
     expect(run.result.reason).toContain('no ValidatingWebhookConfiguration covers rayclusters.ray.io: invalid objects are not rejected');
@@ -116,7 +116,7 @@ describe('robust_controller', () => {
 
   it('ends in error, never passed, when the operator never reconciles in time', async () => {
     const file = derivedScenario('robust-no-reconcile', '1.35', ['kind-example-dra-1.35'], { behaviours: { operator: { reconcile: false } } });
-    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example', timeoutMs: 1500 });
+    const run = await runProbeOnScenario(robustControllerProbe, file, { accelerator: 'example', timeoutMs: 1500 });
     expect(run.result.verdict).toBe('error');
     expect(run.result.checks.find((c) => c.name === RECONCILE)?.verdict).toBe('error');
     expect(run.result.reason).toContain('timed out');
@@ -124,7 +124,7 @@ describe('robust_controller', () => {
   });
 
   it('ends in error for an unknown --operator', async () => {
-    const run = await runProbeOnScenario(robustController, scenarioPath('kind-example-dra-1.35'), { probeOptions: { operator: 'no-such-operator' } });
+    const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('kind-example-dra-1.35'), { probeOptions: { operator: 'no-such-operator' } });
     expect(run.result.verdict).toBe('error');
     expect(run.result.reason).toContain('unknown operator "no-such-operator"; known: kuberay, kubeflow-trainer, kserve');
     expectClean(run);
@@ -134,7 +134,7 @@ describe('robust_controller', () => {
     const file = derivedScenario('robust-webhooks-500', '1.35', ['kind-example-dra-1.35'], {
       faults: [{ verb: 'list', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', errorRate: 1, status: 500 }],
     });
-    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(robustControllerProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
     expect(run.result.checks.find((c) => c.name === WEBHOOK)?.verdict).toBe('error');
     expectClean(run);
@@ -142,7 +142,7 @@ describe('robust_controller', () => {
 
   it("ignores a policy engine's catch-all webhook: its pods are not the operator's", async () => {
     const file = derivedScenario('robust-gatekeeper', '1.35', ['gpu-nvidia-1.35'], { objects: GATEKEEPER_OBJECTS });
-    const run = await runProbeOnScenario(robustController, file);
+    const run = await runProbeOnScenario(robustControllerProbe, file);
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(reasonOf(run, PODS)).toMatch(/^1 KubeRay pod\(s\) Running and Ready: kuberay-system\/kuberay-operator-[^,]*$/);
     expect(reasonOf(run, WEBHOOK)).toContain('denied by vraycluster.kb.io');
@@ -155,7 +155,7 @@ describe('robust_controller', () => {
       objects: GATEKEEPER_OBJECTS,
       behaviours: { 'policy-webhook': { resources: ['rayclusters.ray.io'] } },
     });
-    const run = await runProbeOnScenario(robustController, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(robustControllerProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
     const webhook = run.result.checks.find((c) => c.name === WEBHOOK);
     expect(webhook?.verdict).toBe('error');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { secureAcceleratorAccess } from '../../src/probes/secure_accelerator_access.js';
+import { secureAcceleratorAccessProbe } from '../../src/probes/secure_accelerator_access.js';
 import { runProbeOnScenario, type ProbeRun } from '../helpers/probe-harness.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
@@ -19,7 +19,7 @@ const DISTINCT = 'two pods with separate claims see different devices';
 
 describe('secure_accelerator_access', () => {
   it('passes on kind with dra-example-driver: claimed GPUs visible, unclaimed ones not, distinct per pod', async () => {
-    const run = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('kind-example-dra-1.35'));
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('kind-example-dra-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(Object.values(verdicts(run))).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
     const distinct = run.result.checks.find((c) => c.name === DISTINCT);
@@ -28,7 +28,7 @@ describe('secure_accelerator_access', () => {
   });
 
   it('passes with the nvidia device-plugin profile (extended resource, /dev/nvidia*)', async () => {
-    const run = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks[0]?.reason).toContain('nvidia.com/gpu limit');
     expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/sees GPU-[0-9a-f-]{36} on node gpu-node-\d/);
@@ -36,19 +36,19 @@ describe('secure_accelerator_access', () => {
   });
 
   it('passes on a 1.33 cluster, claiming through the beta DRA API', async () => {
-    const run = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('kind-example-dra-1.33'), { accelerator: 'example' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('kind-example-dra-1.33'), { accelerator: 'example' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expectClean(run);
   });
 
   it('fails at once, without waiting on pods, on a cluster without accelerators (bare-1.35)', async () => {
-    const detected = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('bare-1.35'));
+    const detected = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('bare-1.35'));
     expect(detected.result.verdict).toBe('failed');
     expect(detected.result.reason).toMatch(/^probe pods can ask for an accelerator: no accelerator on this cluster: no accelerator found/);
     expect(detected.result.durationMs).toBeLessThan(10_000);
     expectClean(detected);
 
-    const given = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('bare-1.35'), { accelerator: 'example' });
+    const given = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('bare-1.35'), { accelerator: 'example' });
     expect(given.result.verdict).toBe('failed');
     expect(given.result.reason).toContain('DeviceClass gpu.example.com (accelerator profile example) does not exist');
     expect(given.result.durationMs).toBeLessThan(10_000);
@@ -56,7 +56,7 @@ describe('secure_accelerator_access', () => {
   });
 
   it('fails when the runtime shows every device to every container', async () => {
-    const run = await runProbeOnScenario(secureAcceleratorAccess, scenarioPath('fail-secure-access-isolation-1.35'));
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('fail-secure-access-isolation-1.35'));
     expect(run.result.verdict).toBe('failed');
     expect(verdicts(run)).toMatchObject({ [POSITIVE]: 'failed', [NEGATIVE]: 'failed', [CONTAINERS]: 'failed', [DISTINCT]: 'failed' });
     const negative = run.result.checks.find((c) => c.name === NEGATIVE)?.reason;
@@ -71,7 +71,7 @@ describe('secure_accelerator_access', () => {
     const file = derivedScenario('saa-shared-device', '1.35', ['kind-example-dra-1.35'], {
       behaviours: { kubelet: { containers: [{ match: { pod: '^saa-holder-' }, devices: ['gpu-0'], running: true }] } },
     });
-    const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('failed');
     expect(verdicts(run)).toMatchObject({ [POSITIVE]: 'passed', [NEGATIVE]: 'passed', [DISTINCT]: 'failed' });
     expect(run.result.checks.find((c) => c.name === DISTINCT)?.reason).toContain('both see gpu-0');
@@ -82,7 +82,7 @@ describe('secure_accelerator_access', () => {
     const file = derivedScenario('saa-logs-500', '1.35', ['kind-example-dra-1.35'], {
       faults: [{ verb: 'get', resource: 'pods/log', errorRate: 1, status: 500, message: 'kubelet unreachable' }],
     });
-    const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'example' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
     expect(run.result.checks.filter((c) => c.verdict === 'passed').map((c) => c.name)).toEqual(['probe pods can ask for an accelerator']);
     expect(run.result.reason).toContain('500');
@@ -96,7 +96,7 @@ describe('secure_accelerator_access', () => {
       nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '8' } }],
       behaviours: { kubelet: { breakIsolation: true, extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
     });
-    const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'nvidia' });
     const negative = run.result.checks.find((c) => c.name === NEGATIVE);
     expect(negative?.verdict, negative?.reason).toBe('failed');
     expect(negative?.reason).toMatch(/a pod that asked for no accelerator sees GPU-.* on node gpu-a: devices are not isolated/);
@@ -109,7 +109,7 @@ describe('secure_accelerator_access', () => {
     const file = derivedScenario('saa-node-gone', '1.35', ['bare-1.35', 'addons/cluster-autoscaler.yaml'], {
       behaviours: { 'cluster-autoscaler': { scaleDownDelayMs: 0, maxSize: 1 }, kubelet: { imagePullMs: 0, containerStartMs: 0, devicePrepareMs: 0 } },
     });
-    const run = await runProbeOnScenario(secureAcceleratorAccess, file, {
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, {
       accelerator: 'nvidia',
       probeOptions: { extra: { 'secure-accelerator-access.pod-ms': '3000' } },
     });
@@ -126,7 +126,7 @@ describe('secure_accelerator_access', () => {
       nodes: [gpuNode('gpu-a'), gpuNode('gpu-b')],
       behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
     });
-    const run = await runProbeOnScenario(secureAcceleratorAccess, file, { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'nvidia' });
     const distinct = run.result.checks.find((c) => c.name === DISTINCT);
     expect(distinct?.verdict, distinct?.reason).toBe('error');
     expect(distinct?.reason).toContain('isolation between two pods on one node could not be tested');
@@ -152,7 +152,7 @@ describe('secure_accelerator_access', () => {
         },
       ],
     });
-    const run = await runProbeOnScenario(secureAcceleratorAccess, file, {
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, {
       accelerator: 'nvidia',
       probeOptions: { extra: { 'secure-accelerator-access.pod-ms': '3000' } },
     });

@@ -57,6 +57,14 @@ describe('run command', () => {
     await expect(main(['run', '--kubeconfig', '/nonexistent', '--metadata', path.join(bad, 'missing.yaml')])).rejects.toThrow(/^metadata file .*missing.yaml: no such file/);
     await expect(main(['run', '--kubeconfig', '/nonexistent', '--template', 'ftp://example.com/t.yaml'])).rejects.toThrow(/--template must be a file path or an https URL/);
     await expect(main(['run', '--probe-option', 'gang-scheduling.windw-ms=1000'])).rejects.toThrow(/^--probe-option: no probe reads 'gang-scheduling.windw-ms' \(known: .*gang-scheduling.window-ms/);
+    // A wrong value is a usage error before connecting (the kubeconfig does not exist), not a probe error mid-run.
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--probe-option', 'gang-scheduling.window-ms=soon'])).rejects.toThrow(
+      new UsageError('--probe-option gang-scheduling.window-ms=soon is not a positive number of milliseconds (read by gang_scheduling)'),
+    );
+    // Keys probes read are accepted: the run gets as far as the kubeconfig.
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--probe-option', 'gateway-class=eg', '--probe-option', 'trainer-runtime=torch'])).rejects.toThrow(
+      /^kubeconfig file \/nonexistent cannot be read/,
+    );
   });
 
   it('an unreachable cluster exits 3', async () => {

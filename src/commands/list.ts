@@ -1,5 +1,6 @@
-// `list`: the requirements of a Kubernetes version (given, or the cluster's) with the probe serving each, or with --images
-// every image the probes run (after --image-registry/--image overrides) for air-gapped mirrors.
+// `list`: the requirements of a Kubernetes version (given, or the cluster's) with the probe
+// serving each and every --probe-option the probes declare, or with --images every image the
+// probes run (after --image-registry/--image overrides) for air-gapped mirrors.
 
 import type { Command, ParsedValues } from './command.js';
 import { COMMON_FLAGS, listOption, noArguments, stringOption } from './command.js';
@@ -10,6 +11,7 @@ import { catalogVersion, serverVersion } from '../kube/connect.js';
 import { RUN_FLAGS } from '../run/config.js';
 import { BUILTIN_PROBES } from '../probes/index.js';
 import type { Probe } from '../probes/types.js';
+import { optionRows } from '../probes/options.js';
 import { createImageCatalog, parseImageFlags } from '../runner/images.js';
 import { loadProbeDir } from '../runner/probeDir.js';
 
@@ -81,12 +83,19 @@ export const listCommand: Command = {
       .filter((s) => !catalogEntries.some((r) => r.id === s.probe.id) && s.probe.proposal)
       .map((s) => ({ id: s.probe.id, ...s.probe.proposal!, probe: s.origin, proposed: true }));
     const rows = [...catalogEntries, ...proposals];
+    const listed = new Set(rows.map((r) => r.id));
+    const options = optionRows([...probes.values()].map((s) => s.probe).filter((probe) => listed.has(probe.id)));
     if (format === 'json') {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      const withOptions = rows.map((r) => ({ ...r, options: options.filter((o) => o.probe === r.id).map(({ probe: _probe, ...o }) => o) }));
+      process.stdout.write(`${JSON.stringify(withOptions, null, 2)}\n`);
       return 0;
     }
     process.stdout.write(`AI conformance requirements for Kubernetes ${version}\n\n`);
     process.stdout.write(`${table([['ID', 'CATEGORY', 'LEVEL', 'PROBE', 'SUMMARY'], ...rows.map((r) => [r.id, r.category, r.level, r.probe, r.summary])])}\n`);
+    if (options.length > 0) {
+      process.stdout.write(`\nProbe options (--probe-option KEY=VALUE; durations in milliseconds)\n\n`);
+      process.stdout.write(`${table([['OPTION', 'PROBE', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...options.map((o) => [o.key, o.probe, o.type, o.default, o.description])])}\n`);
+    }
     return 0;
   },
 };

@@ -245,6 +245,7 @@ class ProbeKube implements Kube {
     const judge = (object: T) => {
       const verdict = predicate(object);
       if (verdict === true) return { done: object };
+      if (verdict instanceof Error) return { error: verdict };
       if (typeof verdict === 'string') return { error: new ConditionFailed(`${options.description}: ${verdict}`) };
       return undefined;
     };

@@ -39,10 +39,12 @@ export interface WaitOptions {
 
 /**
  * What a wait predicate returns: true when the condition is met; false to keep waiting;
- * or a string to stop waiting because the condition can never be met (the string says why),
- * e.g. a pod that reached Failed while we waited for Running.
+ * or, to stop waiting because the condition can never be met (e.g. a pod that reached Failed
+ * while we waited for Running), a string saying why (the wait rejects with ConditionFailed) or
+ * an Error of the caller's own type (the wait rejects with it as it is, so the caller can tell
+ * kinds of impossibility apart without parsing messages).
  */
-export type WaitVerdict = boolean | string;
+export type WaitVerdict = boolean | string | Error;
 
 /** Raised when a wait's condition became impossible (its predicate returned a string). */
 export class ConditionFailed extends Error {}

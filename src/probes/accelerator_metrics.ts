@@ -9,8 +9,7 @@
 //  3. Temperature, power and interconnect series are reported when present (not required).
 
 import type { V1Service } from '@kubernetes/client-node';
-import type { Probe, ProbeContext } from './types.js';
-import { CheckFailure } from './types.js';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
 import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
 
@@ -23,6 +22,53 @@ const OPTIONAL_FAMILIES: Record<string, RegExp> = {
   interconnect: /^DCGM_FI_(DEV|PROF)_(NVLINK|PCIE)_/,
 };
 const QUERY = `{__name__=~"${UTIL}|${FB_USED}|${FB_FREE}|DCGM_FI_DEV_GPU_TEMP|DCGM_FI_DEV_MEMORY_TEMP|DCGM_FI_DEV_POWER_USAGE|DCGM_FI_DEV_NVLINK_.*|DCGM_FI_PROF_NVLINK_.*|DCGM_FI_PROF_PCIE_.*"}`;
+
+export const acceleratorMetricsProbe = defineProbe({
+  id: 'accelerator_metrics',
+  timeoutMs: 120_000,
+  async run(ctx) {
+    const source = await ctx.step('an accelerator metrics endpoint is found and serves metrics', async () => {
+      const found = await findMetrics(ctx);
+      const dcgm = found.samples.filter((sample) => sample.name.startsWith('DCGM_FI_')).length;
+      return { seen: `${found.description}: ${found.samples.length} samples, ${dcgm} DCGM samples`, value: found };
+    });
+    const samples = source.samples;
+
+    await ctx.check('every accelerator reports utilisation and memory', async () => {
+      const accelerators = new Map<string, Set<string>>();
+      for (const sample of samples) {
+        if (![UTIL, FB_USED, FB_FREE].includes(sample.name)) continue;
+        const key = acceleratorKey(sample);
+        if (!key) continue;
+        const names = accelerators.get(key) ?? new Set<string>();
+        names.add(sample.name);
+        accelerators.set(key, names);
+      }
+      if (accelerators.size === 0) {
+        throw new CheckFailure(`no per-accelerator ${UTIL}, ${FB_USED} or ${FB_FREE} sample (labelled by UUID or gpu) in ${source.description}`);
+      }
+      const lacking: string[] = [];
+      for (const [key, names] of accelerators) {
+        const missing: string[] = [];
+        if (!names.has(UTIL)) missing.push(`utilisation (${UTIL})`);
+        if (!names.has(FB_USED) && !names.has(FB_FREE)) missing.push(`memory (${FB_USED}/${FB_FREE})`);
+        if (missing.length) lacking.push(`${key} lacks ${missing.join(' and ')}`);
+      }
+      if (lacking.length) throw new CheckFailure(lacking.join('; '));
+      const utilisation = samples
+        .filter((sample) => sample.name === UTIL)
+        .map((sample) => `${acceleratorKey(sample)}=${sample.value}%`)
+        .slice(0, 8);
+      return `${accelerators.size} accelerator(s) report utilisation and memory: ${utilisation.join(', ')}`;
+    });
+
+    const names = new Set(samples.map((sample) => sample.name));
+    for (const [what, pattern] of Object.entries(OPTIONAL_FAMILIES)) {
+      const present = [...names].filter((name) => pattern.test(name));
+      ctx.observe(present.length ? `${what}: ${present.join(', ')}` : `${what}: not reported`);
+    }
+  },
+});
 
 /** Services of the NVIDIA GPU Operator / fake-gpu-operator and of the dcgm-exporter chart. */
 const EXPORTER_SELECTORS = ['app=nvidia-dcgm-exporter', 'app.kubernetes.io/name=dcgm-exporter'];
@@ -107,54 +153,3 @@ function acceleratorKey(sample: Sample): string | undefined {
   if (gpu !== undefined) return `${Hostname ?? instance ?? '?'}/gpu${gpu}`;
   return undefined;
 }
-
-async function run(ctx: ProbeContext): Promise<void> {
-  let source: MetricSource | undefined;
-  const found = await ctx.check('an accelerator metrics endpoint is found and serves metrics', async () => {
-    source = await findMetrics(ctx);
-    const dcgm = source.samples.filter((sample) => sample.name.startsWith('DCGM_FI_')).length;
-    return `${source.description}: ${source.samples.length} samples, ${dcgm} DCGM samples`;
-  });
-  if (!found || !source) return;
-  const samples = source.samples;
-
-  await ctx.check('every accelerator reports utilisation and memory', async () => {
-    const accelerators = new Map<string, Set<string>>();
-    for (const sample of samples) {
-      if (![UTIL, FB_USED, FB_FREE].includes(sample.name)) continue;
-      const key = acceleratorKey(sample);
-      if (!key) continue;
-      const names = accelerators.get(key) ?? new Set<string>();
-      names.add(sample.name);
-      accelerators.set(key, names);
-    }
-    if (accelerators.size === 0) {
-      throw new CheckFailure(`no per-accelerator ${UTIL}, ${FB_USED} or ${FB_FREE} sample (labelled by UUID or gpu) in ${source?.description}`);
-    }
-    const lacking: string[] = [];
-    for (const [key, names] of accelerators) {
-      const missing: string[] = [];
-      if (!names.has(UTIL)) missing.push(`utilisation (${UTIL})`);
-      if (!names.has(FB_USED) && !names.has(FB_FREE)) missing.push(`memory (${FB_USED}/${FB_FREE})`);
-      if (missing.length) lacking.push(`${key} lacks ${missing.join(' and ')}`);
-    }
-    if (lacking.length) throw new CheckFailure(lacking.join('; '));
-    const utilisation = samples
-      .filter((sample) => sample.name === UTIL)
-      .map((sample) => `${acceleratorKey(sample)}=${sample.value}%`)
-      .slice(0, 8);
-    return `${accelerators.size} accelerator(s) report utilisation and memory: ${utilisation.join(', ')}`;
-  });
-
-  const names = new Set(samples.map((sample) => sample.name));
-  for (const [what, pattern] of Object.entries(OPTIONAL_FAMILIES)) {
-    const present = [...names].filter((name) => pattern.test(name));
-    ctx.observe(present.length ? `${what}: ${present.join(', ')}` : `${what}: not reported`);
-  }
-}
-
-export const acceleratorMetricsProbe: Probe = {
-  id: 'accelerator_metrics',
-  timeoutMs: 120_000,
-  run,
-};

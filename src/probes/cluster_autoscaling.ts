@@ -12,14 +12,108 @@
 // Node counting never lists the cluster's nodes: the probe follows the one node it caused.
 
 import type { KubernetesObject, V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
-import { WaitTimeout } from '../kube/types.js';
-import type { Probe, ProbeContext } from './types.js';
-import { CheckFailure } from './types.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, probePod, unschedulableReason } from './lib/probePod.js';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { count, duration } from './options.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, probePod, unschedulableReason } from './lib/probe-pod.js';
 import { prepareAcceleratorRequest } from './lib/accelerator.js';
-import { countOption, durationOption, seconds } from './lib/probe-timing.js';
+import { seconds } from './lib/probe-timing.js';
+import { timeoutFails } from './lib/verdicts.js';
 
 const STATUS_CONFIGMAP = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'cluster-autoscaler-status' };
+
+export const clusterAutoscalingProbe = defineProbe({
+  id: 'cluster_autoscaling',
+  // Above its own waits: up to 16 pods placed (120 s each), scale-up 900 s, scale-down 1,200 s.
+  timeoutMs: 4_200_000,
+  exclusive: ['accelerators'],
+  options: {
+    'cluster-autoscaling.max-pods': count(16, 'most accelerator pods created to fill the existing nodes'),
+    'cluster-autoscaling.place-ms': duration(120_000, 'how long each pod may take to be placed or reported Unschedulable'),
+    'cluster-autoscaling.scale-up-ms': duration(900_000, 'how long the autoscaler may take to add a node'),
+    'cluster-autoscaling.scale-down-ms': duration(1_200_000, 'how long the autoscaler may take to remove the added node'),
+  },
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  async run(ctx) {
+    const autoscaler = await detectAutoscaler(ctx);
+    if (!autoscaler) {
+      ctx.notApplicable(
+        'no cluster autoscaler detected (no ConfigMap kube-system/cluster-autoscaler-status, no Karpenter NodePool); the requirement applies only where the platform provides one',
+      );
+    }
+    ctx.observe(`autoscaler: ${autoscaler}`);
+    if (!ctx.options.allowNodeScaling) {
+      ctx.manual(`${autoscaler} detected; scaling it adds accelerator nodes (which costs money), so the probe needs consent. Run: ${manualCommand(ctx)}`);
+    }
+    const maxPods = ctx.option('cluster-autoscaling.max-pods');
+    const placeMs = ctx.option('cluster-autoscaling.place-ms');
+    const scaleUpMs = ctx.option('cluster-autoscaling.scale-up-ms');
+    const scaleDownMs = ctx.option('cluster-autoscaling.scale-down-ms');
+    const started = new Date(ctx.clock.now());
+
+    const { created, overflow } = await ctx.step<Filled>('pods taking one accelerator each fill the existing nodes until one is Pending', async () => {
+      const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'scale-accelerator');
+      const pods: string[] = [];
+      const placed: string[] = [];
+      for (let index = 0; index < maxPods; index++) {
+        const name = `scale-${index}`;
+        await ctx.kube.create(probePod(ctx, { name, containers: [{ name: 'accelerator', withAccelerator: true }], claimTemplateName, holdDevice: true }));
+        pods.push(name);
+        const outcome = await placement(ctx, name, placeMs);
+        if ('pending' in outcome) {
+          return {
+            seen: `${placed.length} pod(s) placed (${placed.join(', ') || 'none'}); ${name} Pending: ${outcome.pending}`,
+            value: { created: pods, overflow: { pod: name, pending: outcome.pending } },
+          };
+        }
+        // A fast autoscaler may add the node before the probe sees its pod Pending; the pod's
+        // FailedScheduling event and the node's creation time then tell what happened.
+        const born = (await wasUnschedulable(ctx, name)) ? await bornAfter(ctx, outcome.node, started) : undefined;
+        if (born) {
+          return {
+            seen: `${placed.length} pod(s) placed on existing nodes; ${name} did not fit and landed on ${outcome.node}, a node added after the probe began`,
+            value: { created: pods, overflow: { pod: name, node: outcome.node, born } },
+          };
+        }
+        placed.push(`${name}→${outcome.node}`);
+      }
+      throw new Error(`all ${maxPods} pods found an accelerator on existing nodes; raise --probe-option cluster-autoscaling.max-pods or narrow the node group`);
+    });
+
+    const addedNode = await ctx.step('the autoscaler adds a node and the pending pod runs on it', async () => {
+      if ('node' in overflow) {
+        return { seen: `node ${overflow.node} created ${createdWhen(overflow.born, started)}; ${overflow.pod} Running on it`, value: overflow.node };
+      }
+      const pod = await ctx.kube
+        .waitFor<V1Pod>(
+          { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: overflow.pod },
+          (current) => (current.status?.phase === 'Failed' ? `pod ${overflow.pod} failed` : current.status?.phase === 'Running'),
+          { description: `pod ${overflow.pod} Running on a new node`, timeoutMs: scaleUpMs },
+        )
+        .catch(timeoutFails(`pod ${overflow.pod} stayed Pending for ${seconds(scaleUpMs)}: no node was added`));
+      const nodeName = pod.spec?.nodeName ?? '';
+      const born = await bornAfter(ctx, nodeName, started);
+      if (!born) {
+        throw new CheckFailure(`pod ${overflow.pod} runs on ${nodeName}, a node that existed before the probe began: no scale-up was needed`);
+      }
+      return { seen: `node ${nodeName} created ${createdWhen(born, started)}; ${overflow.pod} Running on it`, value: nodeName };
+    });
+
+    await ctx.step('after the pods are deleted the added node is removed', async () => {
+      for (const name of created) await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
+      const deleted = ctx.clock.now();
+      await ctx.kube
+        .waitForDeletion({ apiVersion: 'v1', kind: 'Node', name: addedNode }, { description: `node ${addedNode} removed`, timeoutMs: scaleDownMs })
+        .catch(timeoutFails(`node ${addedNode} was still there ${seconds(scaleDownMs)} after its pods were deleted`));
+      return `node ${addedNode} removed ${seconds(ctx.clock.now() - deleted)} after the pods were deleted`;
+    });
+  },
+});
+
+/** The pods created to fill the nodes, and the one that did not fit: still Pending, or already on a node the autoscaler added. */
+interface Filled {
+  created: string[];
+  overflow: { pod: string; pending: string } | { pod: string; node: string; born: Date };
+}
 
 async function detectAutoscaler(ctx: ProbeContext): Promise<string | undefined> {
   const status = await ctx.kube.get<V1ConfigMap>(STATUS_CONFIGMAP);
@@ -78,105 +172,3 @@ async function placement(ctx: ProbeContext, name: string, timeoutMs: number): Pr
   if (pending !== undefined && pod.status?.phase !== 'Running') return { pod: name, pending };
   return { pod: name, node: pod.spec?.nodeName ?? '?' };
 }
-
-async function run(ctx: ProbeContext): Promise<void> {
-  const autoscaler = await detectAutoscaler(ctx);
-  if (!autoscaler) {
-    ctx.notApplicable(
-      'no cluster autoscaler detected (no ConfigMap kube-system/cluster-autoscaler-status, no Karpenter NodePool); the requirement applies only where the platform provides one',
-    );
-  }
-  ctx.observe(`autoscaler: ${autoscaler}`);
-  if (!ctx.options.allowNodeScaling) {
-    ctx.manual(`${autoscaler} detected; scaling it adds accelerator nodes (which costs money), so the probe needs consent. Run: ${manualCommand(ctx)}`);
-  }
-
-  const maxPods = countOption(ctx, 'cluster-autoscaling.max-pods', 16);
-  const placeMs = durationOption(ctx, 'cluster-autoscaling.place-ms', 120_000);
-  const scaleUpMs = durationOption(ctx, 'cluster-autoscaling.scale-up-ms', 900_000);
-  const scaleDownMs = durationOption(ctx, 'cluster-autoscaling.scale-down-ms', 1_200_000);
-  const started = new Date(ctx.clock.now());
-  const created: string[] = [];
-  let pending: { pod: string; pending: string } | undefined;
-  let newNode: string | undefined;
-  // A fast autoscaler may add the node before the probe sees its pod Pending; the pod's
-  // FailedScheduling event and the node's creation time then tell what happened.
-  let grownEarly: { pod: string; node: string; born: Date } | undefined;
-
-  const filled = await ctx.check('pods taking one accelerator each fill the existing nodes until one is Pending', async () => {
-    const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'scale-accelerator');
-    const placed: string[] = [];
-    for (let index = 0; index < maxPods && !pending && !grownEarly; index++) {
-      const name = `scale-${index}`;
-      const spec = probePod(ctx, { name, containers: [{ name: 'accelerator', withAccelerator: true }], claimTemplateName, holdDevice: true });
-      await ctx.kube.create(spec);
-      created.push(name);
-      const outcome = await placement(ctx, name, placeMs);
-      if ('pending' in outcome) {
-        pending = outcome;
-        break;
-      }
-      const born = (await wasUnschedulable(ctx, name)) ? await bornAfter(ctx, outcome.node, started) : undefined;
-      if (born) grownEarly = { pod: name, node: outcome.node, born };
-      else placed.push(`${name}→${outcome.node}`);
-    }
-    if (grownEarly) {
-      return `${placed.length} pod(s) placed on existing nodes; ${grownEarly.pod} did not fit and landed on ${grownEarly.node}, a node added after the probe began`;
-    }
-    if (!pending) {
-      throw new Error(`all ${maxPods} pods found an accelerator on existing nodes; raise --probe-option cluster-autoscaling.max-pods or narrow the node group`);
-    }
-    return `${placed.length} pod(s) placed (${placed.join(', ') || 'none'}); ${pending.pod} Pending: ${pending.pending}`;
-  });
-  if (!filled || (!pending && !grownEarly)) return;
-  const waiting = pending ?? { pod: grownEarly?.pod ?? '?', pending: '' };
-
-  const grew = await ctx.check('the autoscaler adds a node and the pending pod runs on it', async () => {
-    if (grownEarly) {
-      newNode = grownEarly.node;
-      return `node ${grownEarly.node} created ${createdWhen(grownEarly.born, started)}; ${grownEarly.pod} Running on it`;
-    }
-    let pod: V1Pod;
-    try {
-      pod = await ctx.kube.waitFor<V1Pod>(
-        { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: waiting.pod },
-        (current) => (current.status?.phase === 'Failed' ? `pod ${waiting.pod} failed` : current.status?.phase === 'Running'),
-        { description: `pod ${waiting.pod} Running on a new node`, timeoutMs: scaleUpMs },
-      );
-    } catch (error) {
-      if (error instanceof WaitTimeout) throw new CheckFailure(`pod ${waiting.pod} stayed Pending for ${seconds(scaleUpMs)}: no node was added`);
-      throw error;
-    }
-    const nodeName = pod.spec?.nodeName ?? '';
-    const born = await bornAfter(ctx, nodeName, started);
-    if (!born) {
-      throw new CheckFailure(`pod ${waiting.pod} runs on ${nodeName}, a node that existed before the probe began: no scale-up was needed`);
-    }
-    newNode = nodeName;
-    return `node ${nodeName} created ${createdWhen(born, started)}; ${waiting.pod} Running on it`;
-  });
-  if (!grew || !newNode) return;
-  const addedNode = newNode;
-
-  await ctx.check('after the pods are deleted the added node is removed', async () => {
-    for (const name of created) await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
-    const deleted = ctx.clock.now();
-    try {
-      await ctx.kube.waitForDeletion({ apiVersion: 'v1', kind: 'Node', name: addedNode }, { description: `node ${addedNode} removed`, timeoutMs: scaleDownMs });
-    } catch (error) {
-      if (error instanceof WaitTimeout) throw new CheckFailure(`node ${addedNode} was still there ${seconds(scaleDownMs)} after its pods were deleted`);
-      throw error;
-    }
-    return `node ${addedNode} removed ${seconds(ctx.clock.now() - deleted)} after the pods were deleted`;
-  });
-}
-
-export const clusterAutoscalingProbe: Probe = {
-  id: 'cluster_autoscaling',
-  // Above its own waits: up to 16 pods placed (120 s each), scale-up 900 s, scale-down 1,200 s.
-  timeoutMs: 4_200_000,
-  exclusive: ['accelerators'],
-  options: ['cluster-autoscaling.max-pods', 'cluster-autoscaling.place-ms', 'cluster-autoscaling.scale-down-ms', 'cluster-autoscaling.scale-up-ms'],
-  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
-  run,
-};

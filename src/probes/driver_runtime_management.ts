@@ -14,12 +14,13 @@
 // driver's slices or of the labelled nodes, whatever the cluster size.
 
 import type { V1Node, V1Pod, V1RuntimeClass } from '@kubernetes/client-node';
-import { CheckFailure, type Probe, type ProbeContext } from './types.js';
-import { prepareAcceleratorRequest, type AcceleratorRequest } from './lib/accelerator.js';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { duration } from './options.js';
+import { prepareAcceleratorRequest } from './lib/accelerator.js';
 import { requireDraApiVersion, type ResourceClaimObject } from './lib/dra.js';
-import { attributeText, sameVersion, slicePage, type SliceDevice } from './lib/deviceAttributes.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, devicesSeen, probePod, unschedulableFails, waitForPod, describeDevices } from './lib/probePod.js';
-import { durationOption } from './lib/probe-timing.js';
+import { attributeText, sameVersion, slicePage, type SliceDevice } from './lib/device-attributes.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, devicesSeen, probePod, waitForPod, describeDevices } from './lib/probe-pod.js';
+import { unschedulableFails } from './lib/verdicts.js';
 
 const TEMPLATE = 'driver-runtime-accelerator';
 const POD = 'driver-runtime-probe';
@@ -38,6 +39,94 @@ const NODE_LABELS: Record<string, { driver: string; runtime?: string }> = {
 };
 /** Labels that name a node's pool on managed platforms; nodes of one pool should run one driver. */
 const POOL_LABELS = ['cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'karpenter.sh/nodepool', 'kubernetes.azure.com/agentpool', 'node.kubernetes.io/pool', 'nvidia.com/gpu.product'];
+
+export const driverRuntimeManagementProbe = defineProbe({
+  id: 'driver_runtime_management',
+  shares: ['accelerators'],
+  // Above its pod wait (180 s), so that wait reports, not the timeout.
+  timeoutMs: 5 * 60_000,
+  options: {
+    'driver-runtime-management.pod-ms': duration(180_000, 'how long the probe pod may take to run and print the driver it sees'),
+  },
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  async run(ctx) {
+    if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no accelerator driver to manage: ${ctx.profile.detail}`);
+    const advertised = await ctx.step('the accelerator driver version is discoverable', async () => {
+      const found = await advertisedVersions(ctx);
+      const advertising = found.nodes.filter((n) => n.driver !== '');
+      if (advertising.length === 0) throw new CheckFailure(`no accelerator node advertises a driver version (looked for ${found.looked})`);
+      const runtimeClasses = await ctx.kube.list<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 });
+      if (runtimeClasses.length > 0) ctx.observe(`RuntimeClasses: ${runtimeClasses.map((rc) => `${rc.metadata?.name ?? '?'} (handler ${rc.handler})`).join(', ')}`);
+      const atLeast = found.more ? 'at least ' : '';
+      return { seen: `${atLeast}${advertising.length} node(s) advertise it through ${advertising[0]!.source}: ${describeVersions(advertising)}`, value: advertising };
+    });
+
+    await ctx.check('the nodes of a pool run one driver version', async () => {
+      const pools = new Map<string, NodeVersions[]>();
+      for (const n of advertised) pools.set(n.pool, [...(pools.get(n.pool) ?? []), n]);
+      const drifting = [...pools].filter(([, nodes]) => nodes.some((n) => !sameVersion(n.driver, nodes[0]!.driver) || (n.runtime && nodes[0]!.runtime && !sameVersion(n.runtime, nodes[0]!.runtime))));
+      if (drifting.length > 0) {
+        throw new CheckFailure(drifting.map(([pool, nodes]) => `${pool} runs more than one driver: ${describeVersions(nodes)}`).join('; '));
+      }
+      return [...pools].map(([pool, nodes]) => `${pool}: ${nodes[0]!.driver}${nodes[0]!.runtime ? ` (runtime ${nodes[0]!.runtime})` : ''} on ${nodes.length} node(s)`).join('; ');
+    });
+
+    const asked = await ctx.step('a probe pod can ask for an accelerator', async () => {
+      const request = await prepareAcceleratorRequest(ctx, TEMPLATE);
+      return { seen: `the probe pod asks with ${request.asking}`, value: request };
+    });
+
+    // A driver that puts no version inside containers leaves the comparison to a person (value).
+    const unverifiable = await ctx.step<string | undefined>('a pod with an accelerator sees the driver version its node advertises', async () => {
+      // The pod holds its device while the probe reads the allocation (a finished pod's claim is released).
+      const pod = probePod(ctx, {
+        name: POD,
+        claimTemplateName: asked.claimTemplateName,
+        holdDevice: true,
+        extraScript: `echo "${DRIVER_LINE} $(head -n 1 ${NVIDIA_VERSION_FILE} 2>/dev/null)"`,
+        containers: [{ name: 'probe', withAccelerator: true }],
+      });
+      await ctx.kube.create(pod);
+      const done = await waitForPod(ctx, POD, 'printed', ctx.option('driver-runtime-management.pod-ms')).catch(unschedulableFails);
+      const nodeName = done.spec?.nodeName ?? '?';
+      const devices = await devicesSeen(ctx, POD, 'probe');
+      const log = await ctx.kube.podLogs(ctx.namespace, POD, 'probe');
+      if (devices.length === 0) throw new CheckFailure(`the pod with ${asked.asking} on node ${nodeName} sees no accelerator`);
+      const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+      const containerRuntime = node?.status?.nodeInfo?.containerRuntimeVersion ?? '';
+      if (!containerRuntime.includes('://')) throw new CheckFailure(`node ${nodeName} reports no container runtime (status.nodeInfo.containerRuntimeVersion is '${containerRuntime}')`);
+      const onNode = advertised.find((n) => n.node === nodeName);
+      const claimed = ctx.profile.mechanism === 'dra' ? await allocatedDevice(ctx, done) : undefined;
+      await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }); // frees the device for other probes
+      const expected = claimed?.driverVersion ?? onNode?.driver;
+      const where = `node ${nodeName} (${containerRuntime})`;
+      if (isNvidia(ctx)) {
+        const line = log.split('\n').find((l) => l.startsWith(DRIVER_LINE))?.slice(DRIVER_LINE.length).trim() ?? '';
+        const seen = kernelModuleVersion(line);
+        if (!seen) throw new CheckFailure(`a container given ${describeDevices(devices)} on ${where} cannot read ${NVIDIA_VERSION_FILE}: the container runtime did not expose the driver`);
+        if (!expected) throw new CheckFailure(`the container on ${where} sees driver ${seen}, but that node advertises no driver version`);
+        if (!sameVersion(seen, expected)) {
+          throw new CheckFailure(`${where} advertises driver ${expected} (${claimed?.driverVersion ? `device ${claimed.name}` : onNode?.source ?? '?'}), but the container given ${describeDevices(devices)} runs kernel module ${seen}`);
+        }
+        return { seen: `the container given ${describeDevices(devices)} on ${where} sees kernel module ${seen}, as advertised`, value: undefined };
+      }
+      if (claimed?.driverVersion) {
+        if (onNode && !sameVersion(claimed.driverVersion, onNode.driver)) throw new CheckFailure(`device ${claimed.name} on ${where} advertises driver ${claimed.driverVersion}, its node's other devices ${onNode.driver}`);
+        // dra-example-driver and most other drivers put no version inside the container: the
+        // allocation is the evidence, and the report says so.
+        return {
+          seen: `the container on ${where} sees ${describeDevices(devices)}, allocated from device ${claimed.name} that advertises driver ${claimed.driverVersion}; driver ${ctx.profile.driver ?? '?'} exposes no version inside containers`,
+          value: undefined,
+        };
+      }
+      const saw = `the pod on ${where} sees ${describeDevices(devices)}; ${expected ? `the node advertises driver ${expected}` : 'the node advertises no driver version'}`;
+      return { seen: saw, value: saw };
+    });
+    if (unverifiable) {
+      ctx.manual(`${unverifiable}, but no driver version can be read inside a container for ${ctx.profile.resourceName ?? ctx.profile.name}: attach the output of the vendor's tool (e.g. amd-smi version, xpu-smi discovery) run in a pod given one accelerator on that node`);
+    }
+  },
+});
 
 interface NodeVersions {
   node: string;
@@ -137,93 +226,3 @@ async function allocatedDevice(ctx: ProbeContext, pod: V1Pod): Promise<{ name: s
   const device = page.slices.flatMap((slice) => slice.spec?.devices ?? []).find((d) => d.name === result.device);
   return { name: result.device, driverVersion: device ? attributeText(device, result.driver ?? ctx.profile.driver, 'driverVersion') : undefined };
 }
-
-async function run(ctx: ProbeContext): Promise<void> {
-  let advertised: NodeVersions[] = [];
-  if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no accelerator driver to manage: ${ctx.profile.detail}`);
-  const discoverable = await ctx.check('the accelerator driver version is discoverable', async () => {
-    const found = await advertisedVersions(ctx);
-    advertised = found.nodes.filter((n) => n.driver !== '');
-    if (advertised.length === 0) throw new CheckFailure(`no accelerator node advertises a driver version (looked for ${found.looked})`);
-    const runtimeClasses = await ctx.kube.list<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 });
-    if (runtimeClasses.length > 0) ctx.observe(`RuntimeClasses: ${runtimeClasses.map((rc) => `${rc.metadata?.name ?? '?'} (handler ${rc.handler})`).join(', ')}`);
-    const atLeast = found.more ? 'at least ' : '';
-    return `${atLeast}${advertised.length} node(s) advertise it through ${advertised[0]!.source}: ${describeVersions(advertised)}`;
-  });
-  if (!discoverable) return;
-
-  await ctx.check('the nodes of a pool run one driver version', async () => {
-    const pools = new Map<string, NodeVersions[]>();
-    for (const n of advertised) pools.set(n.pool, [...(pools.get(n.pool) ?? []), n]);
-    const drifting = [...pools].filter(([, nodes]) => nodes.some((n) => !sameVersion(n.driver, nodes[0]!.driver) || (n.runtime && nodes[0]!.runtime && !sameVersion(n.runtime, nodes[0]!.runtime))));
-    if (drifting.length > 0) {
-      throw new CheckFailure(drifting.map(([pool, nodes]) => `${pool} runs more than one driver: ${describeVersions(nodes)}`).join('; '));
-    }
-    return [...pools].map(([pool, nodes]) => `${pool}: ${nodes[0]!.driver}${nodes[0]!.runtime ? ` (runtime ${nodes[0]!.runtime})` : ''} on ${nodes.length} node(s)`).join('; ');
-  });
-
-  let request: AcceleratorRequest | undefined;
-  const ready = await ctx.check('a probe pod can ask for an accelerator', async () => {
-    request = await prepareAcceleratorRequest(ctx, TEMPLATE);
-    return `the probe pod asks with ${request.asking}`;
-  });
-  if (!ready || !request) return;
-  const asked = request;
-
-  let unverifiable: string | undefined;
-  await ctx.check('a pod with an accelerator sees the driver version its node advertises', async () => {
-    // The pod holds its device while the probe reads the allocation (a finished pod's claim is released).
-    const pod = probePod(ctx, {
-      name: POD,
-      claimTemplateName: asked.claimTemplateName,
-      holdDevice: true,
-      extraScript: `echo "${DRIVER_LINE} $(head -n 1 ${NVIDIA_VERSION_FILE} 2>/dev/null)"`,
-      containers: [{ name: 'probe', withAccelerator: true }],
-    });
-    await ctx.kube.create(pod);
-    const done = await waitForPod(ctx, POD, 'printed', durationOption(ctx, 'driver-runtime-management.pod-ms', 180_000)).catch(unschedulableFails);
-    const nodeName = done.spec?.nodeName ?? '?';
-    const devices = await devicesSeen(ctx, POD, 'probe');
-    const log = await ctx.kube.podLogs(ctx.namespace, POD, 'probe');
-    if (devices.length === 0) throw new CheckFailure(`the pod with ${asked.asking} on node ${nodeName} sees no accelerator`);
-    const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
-    const containerRuntime = node?.status?.nodeInfo?.containerRuntimeVersion ?? '';
-    if (!containerRuntime.includes('://')) throw new CheckFailure(`node ${nodeName} reports no container runtime (status.nodeInfo.containerRuntimeVersion is '${containerRuntime}')`);
-    const onNode = advertised.find((n) => n.node === nodeName);
-    const claimed = ctx.profile.mechanism === 'dra' ? await allocatedDevice(ctx, done) : undefined;
-    await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }); // frees the device for other probes
-    const expected = claimed?.driverVersion ?? onNode?.driver;
-    const where = `node ${nodeName} (${containerRuntime})`;
-    if (isNvidia(ctx)) {
-      const line = log.split('\n').find((l) => l.startsWith(DRIVER_LINE))?.slice(DRIVER_LINE.length).trim() ?? '';
-      const seen = kernelModuleVersion(line);
-      if (!seen) throw new CheckFailure(`a container given ${describeDevices(devices)} on ${where} cannot read ${NVIDIA_VERSION_FILE}: the container runtime did not expose the driver`);
-      if (!expected) throw new CheckFailure(`the container on ${where} sees driver ${seen}, but that node advertises no driver version`);
-      if (!sameVersion(seen, expected)) {
-        throw new CheckFailure(`${where} advertises driver ${expected} (${claimed?.driverVersion ? `device ${claimed.name}` : onNode?.source ?? '?'}), but the container given ${describeDevices(devices)} runs kernel module ${seen}`);
-      }
-      return `the container given ${describeDevices(devices)} on ${where} sees kernel module ${seen}, as advertised`;
-    }
-    if (claimed?.driverVersion) {
-      if (onNode && !sameVersion(claimed.driverVersion, onNode.driver)) throw new CheckFailure(`device ${claimed.name} on ${where} advertises driver ${claimed.driverVersion}, its node's other devices ${onNode.driver}`);
-      // dra-example-driver and most other drivers put no version inside the container: the
-      // allocation is the evidence, and the report says so.
-      return `the container on ${where} sees ${describeDevices(devices)}, allocated from device ${claimed.name} that advertises driver ${claimed.driverVersion}; driver ${ctx.profile.driver ?? '?'} exposes no version inside containers`;
-    }
-    unverifiable = `the pod on ${where} sees ${describeDevices(devices)}; ${expected ? `the node advertises driver ${expected}` : 'the node advertises no driver version'}`;
-    return unverifiable;
-  });
-  if (unverifiable) {
-    ctx.manual(`${unverifiable}, but no driver version can be read inside a container for ${ctx.profile.resourceName ?? ctx.profile.name}: attach the output of the vendor's tool (e.g. amd-smi version, xpu-smi discovery) run in a pod given one accelerator on that node`);
-  }
-}
-
-export const driverRuntimeManagement: Probe = {
-  id: 'driver_runtime_management',
-  shares: ['accelerators'],
-  // Above its pod wait (180 s), so that wait reports, not the timeout.
-  timeoutMs: 5 * 60_000,
-  options: ['driver-runtime-management.pod-ms'],
-  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
-  run,
-};

@@ -12,12 +12,12 @@
 //     (a watch for a Running pod that must reach its deadline).
 
 import type { KubernetesObject, V1Container, V1Job, V1Pod, V1PodSpec } from '@kubernetes/client-node';
-import { WaitTimeout } from '../kube/types.js';
-import type { Probe, ProbeContext } from './types.js';
-import { CheckFailure } from './types.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './lib/probePod.js';
-import { countOption, durationOption, seconds } from './lib/probe-timing.js';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { count, duration } from './options.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './lib/probe-pod.js';
+import { seconds } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
+import { unlessTimedOut } from './lib/verdicts.js';
 
 const POD_CPU_MILLIS = 100;
 const POD_MEMORY_MI = 32;
@@ -25,6 +25,40 @@ const POD_MEMORY_MI = 32;
 type Solution =
   | { name: 'Kueue'; apiVersion: string }
   | { name: 'Volcano'; apiVersion: string };
+
+export const gangSchedulingProbe = defineProbe({
+  id: 'gang_scheduling',
+  timeoutMs: 600_000,
+  options: {
+    'gang-scheduling.pods': count(3, 'pods in each gang', 2),
+    'gang-scheduling.complete-ms': duration(300_000, 'how long the gang that fits may take to complete'),
+    'gang-scheduling.window-ms': duration(30_000, 'how long the gang that does not fit is watched for a started pod'),
+  },
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  async run(ctx) {
+    const budget: GangBudget = {
+      pods: ctx.option('gang-scheduling.pods'),
+      timeoutMs: ctx.option('gang-scheduling.complete-ms'),
+      windowMs: ctx.option('gang-scheduling.window-ms'),
+    };
+    const solution = await ctx.step('a gang-scheduling solution is installed', async () => {
+      const found = await detect(ctx);
+      if (!found) {
+        throw new CheckFailure('no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served');
+      }
+      return { seen: `${found.name} (${found.apiVersion})`, value: found };
+    });
+    ctx.observe(`gang scheduling by ${solution.name} ${solution.apiVersion}`);
+    if (solution.name === 'Kueue') await kueue(ctx, solution.apiVersion, budget);
+    else await volcano(ctx, solution.apiVersion, budget);
+  },
+});
+
+interface GangBudget {
+  pods: number;
+  timeoutMs: number;
+  windowMs: number;
+}
 
 async function detect(ctx: ProbeContext): Promise<Solution | undefined> {
   for (const groupVersion of await ctx.kube.groupVersions('kueue.x-k8s.io')) {
@@ -61,17 +95,17 @@ function podSpec(ctx: ProbeContext, extra: Partial<V1PodSpec> = {}): V1PodSpec {
 
 /** Watches the gang's pods for one reaching Running; the gang holds if none does by the deadline. */
 async function noPodRuns(ctx: ProbeContext, labelSelector: string, pods: number, room: number, windowMs: number, why: () => Promise<string>): Promise<string> {
-  try {
-    const running = await ctx.kube.waitFor<V1Pod>(
+  const running = await unlessTimedOut(
+    ctx.kube.waitFor<V1Pod>(
       { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace },
       (pod) => pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded',
       { description: `a pod of ${labelSelector} Running`, timeoutMs: windowMs, labelSelector },
-    );
+    ),
+  );
+  if (running) {
     throw new CheckFailure(
       `pod ${running.metadata?.name ?? '?'} reached ${running.status?.phase ?? '?'} although the quota has room for ${room} of ${pods} pods: the gang was started partially`,
     );
-  } catch (error) {
-    if (!(error instanceof WaitTimeout)) throw error;
   }
   return `no pod of the ${pods}-pod gang started within ${seconds(windowMs)} with room for ${room}; ${await why()}`;
 }
@@ -104,14 +138,14 @@ async function workloadOf(ctx: ProbeContext, apiVersion: string, job: V1Job): Pr
   return workloads.find((workload) => workload.metadata?.ownerReferences?.some((owner) => owner.uid === job.metadata?.uid));
 }
 
-async function kueue(ctx: ProbeContext, apiVersion: string, pods: number, timeoutMs: number, windowMs: number): Promise<void> {
+async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, windowMs }: GangBudget): Promise<void> {
   const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
   const queues = [
     { cluster: `${prefix}-fits`, local: 'gang-fits', room: pods },
     { cluster: `${prefix}-short`, local: 'gang-short', room: pods - 1 },
   ];
 
-  const setUp = await ctx.check(`the probe's Kueue queues are created (${apiVersion})`, async () => {
+  await ctx.step(`the probe's Kueue queues are created (${apiVersion})`, async () => {
     await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: `${prefix}-flavor` } } as KubernetesObject);
     for (const queue of queues) {
       await ctx.kube.create({
@@ -140,7 +174,6 @@ async function kueue(ctx: ProbeContext, apiVersion: string, pods: number, timeou
     }
     return `ResourceFlavor ${prefix}-flavor; ClusterQueues with room for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
   });
-  if (!setUp) return;
 
   await ctx.check(`a ${pods}-pod job that fits is admitted whole and completes`, async () => {
     const job = await ctx.kube.create(kueueJob(ctx, 'gang-fits', queues[0].local, pods));
@@ -181,14 +214,14 @@ interface PodGroup extends KubernetesObject {
   status?: { phase?: string; running?: number; succeeded?: number };
 }
 
-async function volcano(ctx: ProbeContext, apiVersion: string, pods: number, timeoutMs: number, windowMs: number): Promise<void> {
+async function volcano(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, windowMs }: GangBudget): Promise<void> {
   const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
   const groups = [
     { queue: `${prefix}-fits`, group: 'gang-fits', room: pods },
     { queue: `${prefix}-short`, group: 'gang-short', room: pods - 1 },
   ];
 
-  const setUp = await ctx.check(`the probe's Volcano queues are created (${apiVersion})`, async () => {
+  await ctx.step(`the probe's Volcano queues are created (${apiVersion})`, async () => {
     for (const entry of groups) {
       await ctx.kube.create({
         apiVersion,
@@ -199,7 +232,6 @@ async function volcano(ctx: ProbeContext, apiVersion: string, pods: number, time
     }
     return `Queues with capability for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
   });
-  if (!setUp) return;
 
   const createGang = async (entry: (typeof groups)[number]) => {
     await ctx.kube.create({
@@ -243,31 +275,3 @@ async function volcano(ctx: ProbeContext, apiVersion: string, pods: number, time
     });
   });
 }
-
-async function run(ctx: ProbeContext): Promise<void> {
-  const pods = countOption(ctx, 'gang-scheduling.pods', 3);
-  if (pods < 2) throw new Error('--probe-option gang-scheduling.pods must be at least 2 to make a gang');
-  const timeoutMs = durationOption(ctx, 'gang-scheduling.complete-ms', 300_000);
-  const windowMs = durationOption(ctx, 'gang-scheduling.window-ms', 30_000);
-  let solution: Solution | undefined;
-
-  const found = await ctx.check('a gang-scheduling solution is installed', async () => {
-    solution = await detect(ctx);
-    if (!solution) {
-      throw new CheckFailure('no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served');
-    }
-    return `${solution.name} (${solution.apiVersion})`;
-  });
-  if (!found || !solution) return;
-  ctx.observe(`gang scheduling by ${solution.name} ${solution.apiVersion}`);
-  if (solution.name === 'Kueue') await kueue(ctx, solution.apiVersion, pods, timeoutMs, windowMs);
-  else await volcano(ctx, solution.apiVersion, pods, timeoutMs, windowMs);
-}
-
-export const gangSchedulingProbe: Probe = {
-  id: 'gang_scheduling',
-  timeoutMs: 600_000,
-  options: ['gang-scheduling.complete-ms', 'gang-scheduling.pods', 'gang-scheduling.window-ms'],
-  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
-  run,
-};

@@ -14,17 +14,59 @@
 // strategy; manual for other device plugins, whose sharing this probe cannot recognise.
 
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
-import { CheckFailure, type Probe, type ProbeContext } from './types.js';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { duration } from './options.js';
 import { ACCELERATOR_REQUEST, claimTemplate, requireDraApiVersion, servedDra, type DeviceClassObject } from './lib/dra.js';
-import { attributeText, slicePage } from './lib/deviceAttributes.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, PodProblem, describeDevices, devicesSeen, probePod, unschedulableFails, waitForPod } from './lib/probePod.js';
-import { durationOption } from './lib/probe-timing.js';
+import { attributeText, slicePage } from './lib/device-attributes.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, describeDevices, devicesSeen, probePod, waitForPod } from './lib/probe-pod.js';
+import { PodProblem, unschedulableFails } from './lib/verdicts.js';
 
 type Strategy =
   | { kind: 'dra-partition'; deviceClass: string; profiles: string[] }
   | { kind: 'plugin-partition'; node: string; resource: string; strategy: 'mixed' | 'single' }
   | { kind: 'replicas'; node: string; resource: string; sharing: string; physical: number; replicas: number; allocatable: number }
   | { kind: 'shared-claim'; deviceClass: string; driver?: string };
+
+export const gpuSharingProbe = defineProbe({
+  id: 'gpu_sharing',
+  shares: ['accelerators'],
+  // Above its pod waits (180 s), so they report, not the timeout.
+  timeoutMs: 5 * 60_000,
+  options: {
+    'gpu-sharing.pod-ms': duration(180_000, 'how long each sharing pod may take to hold its accelerator'),
+  },
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  async run(ctx) {
+    if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no GPU to share: ${ctx.profile.detail}`);
+    const podMs = ctx.option('gpu-sharing.pod-ms');
+    const offered = await ctx.step('a GPU sharing strategy is offered', async () => {
+      const strategies = await offeredStrategies(ctx);
+      if (strategies.length === 0) {
+        const nvidia = (ctx.profile.resourceName ?? '').startsWith('nvidia.com/');
+        if (!nvidia) {
+          ctx.manual(
+            `accelerator ${ctx.profile.resourceName ?? ctx.profile.name} is served by a device plugin whose sharing this probe cannot recognise: attach the device plugin's sharing configuration and the output of two pods holding one accelerator at once (kubectl get pods -o wide)`,
+          );
+        }
+        throw new CheckFailure(
+          'no sharing strategy is offered: no MIG partitions (DeviceClass mig.nvidia.com, nvidia.com/mig-* resources, label nvidia.com/mig.strategy), no time-slicing or MPS replicas (label nvidia.com/gpu.sharing-strategy), and no DRA DeviceClass for the accelerator',
+        );
+      }
+      return { seen: `offered: ${strategies.map(describe).join('; ')}`, value: strategies };
+    });
+    const strongest = offered[0]!;
+
+    await ctx.step(`the ${strongest.kind === 'replicas' ? 'oversubscription' : strongest.kind === 'shared-claim' ? 'shared claim' : 'partition'} strategy works`, async () => {
+      const shown =
+        strongest.kind === 'replicas'
+          ? await showReplicas(ctx, strongest, podMs)
+          : strongest.kind === 'shared-claim'
+            ? await showSharedClaim(ctx, strongest, podMs)
+            : await showPartition(ctx, strongest, podMs);
+      return `shown: ${describe(strongest)}: ${shown}`;
+    });
+  },
+});
 
 const NODE_PAGE = 20;
 const SLICE_PAGE = 100;
@@ -120,12 +162,8 @@ function pluginPod(ctx: ProbeContext, name: string, resource: string, node: stri
   return pod;
 }
 
-function podMs(ctx: ProbeContext): number {
-  return durationOption(ctx, 'gpu-sharing.pod-ms', 180_000);
-}
-
-async function holdAll(ctx: ProbeContext, names: string[]): Promise<V1Pod[]> {
-  const waits = names.map((name) => waitForPod(ctx, name, 'printed', podMs(ctx)));
+async function holdAll(ctx: ProbeContext, names: string[], podMs: number): Promise<V1Pod[]> {
+  const waits = names.map((name) => waitForPod(ctx, name, 'printed', podMs));
   for (const wait of waits) wait.catch(() => undefined);
   return Promise.all(waits);
 }
@@ -134,7 +172,7 @@ async function deletePods(ctx: ProbeContext, names: string[]): Promise<void> {
   for (const name of names) await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
 }
 
-async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'dra-partition' | 'plugin-partition' }>): Promise<string> {
+async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'dra-partition' | 'plugin-partition' }>, podMs: number): Promise<string> {
   const name = 'gpu-sharing-partition';
   if (strategy.kind === 'dra-partition') {
     const apiVersion = await requireDraApiVersion(ctx.kube);
@@ -144,7 +182,7 @@ async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { ki
     await ctx.kube.create(pluginPod(ctx, name, strategy.resource, strategy.node));
   }
   try {
-    const [pod] = await holdAll(ctx, [name]).catch(unschedulableFails);
+    const [pod] = await holdAll(ctx, [name], podMs).catch(unschedulableFails);
     const devices = await devicesSeen(ctx, name, 'probe');
     if (devices.length === 0) throw new CheckFailure(`pod ${name} got a partition (${describe(strategy)}) but sees no device`);
     return `pod ${name} holds a partition on node ${pod?.spec?.nodeName ?? '?'} and sees ${describeDevices(devices)}`;
@@ -153,7 +191,7 @@ async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { ki
   }
 }
 
-async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'replicas' }>): Promise<string> {
+async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'replicas' }>, podMs: number): Promise<string> {
   const wanted = strategy.physical + 1;
   if (strategy.allocatable < wanted) {
     throw new CheckFailure(`node ${strategy.node} is labelled ${strategy.sharing} with ${strategy.replicas} replicas, but offers ${strategy.allocatable} ${strategy.resource} for ${strategy.physical} physical GPU(s): no oversubscription`);
@@ -162,7 +200,7 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
   const names = Array.from({ length: wanted }, (_, i) => `gpu-sharing-replica-${i}`);
   try {
     for (const name of names) await ctx.kube.create(pluginPod(ctx, name, strategy.resource, strategy.node));
-    await holdAll(ctx, names).catch((error: unknown) => {
+    await holdAll(ctx, names, podMs).catch((error: unknown) => {
       // Pinned pods that do not fit may only mean other probes hold replicas right now.
       if (error instanceof PodProblem && error.kind === 'unschedulable') throw new Error(`could not place ${wanted} pods on node ${strategy.node} (its replicas may be in use): ${error.message}`);
       throw error;
@@ -173,7 +211,7 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
   }
 }
 
-async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'shared-claim' }>): Promise<string> {
+async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'shared-claim' }>, podMs: number): Promise<string> {
   const apiVersion = await requireDraApiVersion(ctx.kube);
   const template = claimTemplate(apiVersion, 'gpu-sharing-shared', strategy.deviceClass, ctx.kube.runId) as KubernetesObject & { spec: { spec: { devices: Record<string, unknown> } } };
   const devices = template.spec.spec.devices;
@@ -190,7 +228,7 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
       pod.spec!.resourceClaims = [{ name: ACCELERATOR_REQUEST, resourceClaimName: 'gpu-sharing-shared' }];
       await ctx.kube.create(pod);
     }
-    const pods = await holdAll(ctx, names).catch(unschedulableFails);
+    const pods = await holdAll(ctx, names, podMs).catch(unschedulableFails);
     const seen = await Promise.all(names.map((name) => devicesSeen(ctx, name, 'probe')));
     const [a = [], b = []] = seen;
     const text = `${names[0]} on ${pods[0]?.spec?.nodeName ?? '?'} sees ${describeDevices(a)}; ${names[1]} on ${pods[1]?.spec?.nodeName ?? '?'} sees ${describeDevices(b)}`;
@@ -201,41 +239,3 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
     await deletePods(ctx, names);
   }
 }
-
-async function run(ctx: ProbeContext): Promise<void> {
-  if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no GPU to share: ${ctx.profile.detail}`);
-  let offered: Strategy[] = [];
-  const found = await ctx.check('a GPU sharing strategy is offered', async () => {
-    offered = await offeredStrategies(ctx);
-    if (offered.length === 0) {
-      const nvidia = (ctx.profile.resourceName ?? '').startsWith('nvidia.com/');
-      if (!nvidia) {
-        ctx.manual(
-          `accelerator ${ctx.profile.resourceName ?? ctx.profile.name} is served by a device plugin whose sharing this probe cannot recognise: attach the device plugin's sharing configuration and the output of two pods holding one accelerator at once (kubectl get pods -o wide)`,
-        );
-      }
-      throw new CheckFailure(
-        'no sharing strategy is offered: no MIG partitions (DeviceClass mig.nvidia.com, nvidia.com/mig-* resources, label nvidia.com/mig.strategy), no time-slicing or MPS replicas (label nvidia.com/gpu.sharing-strategy), and no DRA DeviceClass for the accelerator',
-      );
-    }
-    return `offered: ${offered.map(describe).join('; ')}`;
-  });
-  if (!found) return;
-  const strongest = offered[0]!;
-
-  await ctx.check(`the ${strongest.kind === 'replicas' ? 'oversubscription' : strongest.kind === 'shared-claim' ? 'shared claim' : 'partition'} strategy works`, async () => {
-    const shown =
-      strongest.kind === 'replicas' ? await showReplicas(ctx, strongest) : strongest.kind === 'shared-claim' ? await showSharedClaim(ctx, strongest) : await showPartition(ctx, strongest);
-    return `shown: ${describe(strongest)}: ${shown}`;
-  });
-}
-
-export const gpuSharing: Probe = {
-  id: 'gpu_sharing',
-  shares: ['accelerators'],
-  // Above its pod waits (180 s), so they report, not the timeout.
-  timeoutMs: 5 * 60_000,
-  options: ['gpu-sharing.pod-ms'],
-  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
-  run,
-};

@@ -12,17 +12,16 @@
 // Step 2 re-asks an aggregated API (no watch exists for metric values) with a bounded backoff.
 
 import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { WaitTimeout } from '../kube/types.js';
-import type { Probe, ProbeContext } from './types.js';
-import { CheckFailure } from './types.js';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { duration, seconds as wholeSeconds } from './options.js';
 import { exposition, metricsDeployment, registration, METRICS_ANNOTATION } from './lib/metrics-workload.js';
 import { detectPrometheus } from './lib/prometheus-api.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probePod.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probe-pod.js';
 import { requireDraApiVersion } from './lib/dra.js';
 import { prepareAcceleratorRequest } from './lib/accelerator.js';
-import { durationOption, seconds, untilAnswered } from './lib/probe-timing.js';
+import { seconds, untilAnswered } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition } from './lib/conditions.js';
-import { apiErrorOf } from './lib/apiError.js';
+import { isNotFound, timeoutFails, unansweredVerdict } from './lib/verdicts.js';
 
 const WORKLOAD = 'autoscaled';
 const HPA = 'autoscaled';
@@ -30,6 +29,107 @@ export const LOAD_METRIC = 'ai_conformance_probe_load';
 const TARGET = 10;
 const HIGH = 100;
 const LOW = 0;
+
+export const podAutoscalingProbe = defineProbe({
+  id: 'pod_autoscaling',
+  shares: ['accelerators'],
+  // Above its own waits (ready 180 s, metric 300 s, up 300 s, down 300 s + stabilisation).
+  timeoutMs: 1_200_000,
+  options: {
+    'pod-autoscaling.ready-ms': duration(180_000, 'how long the first pod may take to be ready'),
+    'pod-autoscaling.metric-ms': duration(300_000, 'how long the custom metric may take to reach the custom metrics API'),
+    'pod-autoscaling.scale-ms': duration(300_000, 'how long each scale-up and scale-down may take'),
+    'pod-autoscaling.scale-down-stabilization-seconds': wholeSeconds(15, "the HPA's scale-down stabilisation window", 3600),
+  },
+  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  async run(ctx) {
+    const stabilizationSeconds = ctx.option('pod-autoscaling.scale-down-stabilization-seconds');
+    const scaleTimeoutMs = ctx.option('pod-autoscaling.scale-ms');
+
+    const metricsGroupVersion = await ctx.step('the custom metrics API is served', async () => {
+      const version = await customMetricsVersion(ctx);
+      if (!version) {
+        throw new CheckFailure('the custom metrics API (custom.metrics.k8s.io) is not served: no APIService for a custom metrics adapter such as prometheus-adapter');
+      }
+      return { seen: `${version} served`, value: version };
+    });
+    const metricsPath = `/apis/${metricsGroupVersion}/namespaces/${ctx.namespace}/pods/*/${LOAD_METRIC}`;
+
+    await ctx.step('a Deployment whose pods use an accelerator serves the custom metric', async () => {
+      const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'autoscaled-accelerator');
+      const prometheus = await detectPrometheus(ctx);
+      const registered = await registration(ctx, WORKLOAD, prometheus?.operated);
+      await ctx.kube.create(
+        metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: load(LOW), accelerator: { claimTemplateName }, annotations: registered.annotations }),
+      );
+      if (registered.namespaceLabels && Object.keys(registered.namespaceLabels).length) {
+        await ctx.kube.patch({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }, { metadata: { labels: registered.namespaceLabels } });
+      }
+      for (const object of registered.objects) await ctx.kube.create(object);
+      await waitForReplicas(ctx, 1, ctx.option('pod-autoscaling.ready-ms'));
+      const outcome = await untilAnswered(
+        ctx,
+        async () => {
+          const list = await ctx.kube.getRaw<MetricValueList>(metricsPath);
+          return (list.items ?? []).length > 0 ? list : undefined;
+        },
+        { description: metricsPath, deadlineMs: ctx.option('pod-autoscaling.metric-ms') },
+      );
+      if (!outcome.value) {
+        // 404 ("could not find the metric") means not collected yet; any other failure means the
+        // API could not be asked, which says nothing about the cluster.
+        unansweredVerdict(outcome, {
+          what: `read ${LOAD_METRIC} from ${metricsGroupVersion}`,
+          notCollected: (why) => `the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome.attempts} queries${why}); registered by ${registered.how}`,
+          meansNotYet: [404],
+        });
+      }
+      const values = (outcome.value.items ?? []).map((item) => `${item.describedObject?.name ?? '?'}=${item.value ?? '?'}`);
+      return `1 pod with one accelerator each; ${metricsGroupVersion} reports ${LOAD_METRIC}: ${values.join(', ')} (registered by ${registered.how})`;
+    });
+
+    await ctx.step('an HPA on the custom metric is created', async () => {
+      await ctx.kube.create({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: HPA },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: WORKLOAD },
+          minReplicas: 1,
+          maxReplicas: 2,
+          metrics: [{ type: 'Pods', pods: { metric: { name: LOAD_METRIC }, target: { type: 'AverageValue', averageValue: String(TARGET) } } }],
+          behavior: {
+            scaleUp: { stabilizationWindowSeconds: 0 },
+            scaleDown: { stabilizationWindowSeconds: stabilizationSeconds, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+          },
+        },
+      } as KubernetesObject);
+      return `HPA ${HPA}: Pods metric ${LOAD_METRIC} average ${TARGET}, 1..2 replicas, scale-down stabilisation ${stabilizationSeconds}s`;
+    });
+
+    await ctx.step(`metric above target (${HIGH} > ${TARGET}): scales up onto an accelerator node`, async () => {
+      const started = ctx.clock.now();
+      const patched = await setLoad(ctx, HIGH);
+      await scaledTo(ctx, 2, scaleTimeoutMs);
+      const pods = await podsOf(ctx);
+      const placements: string[] = [];
+      for (const pod of pods) {
+        if (pod.status?.phase !== 'Running') throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} is ${pod.status?.phase ?? 'without a phase'} after scale-up`);
+        const node = await onAcceleratorNode(ctx, pod);
+        if (!node) throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} runs on ${pod.spec?.nodeName ?? 'no node'}, which offers no ${ctx.profile.name} accelerator`);
+        placements.push(`${pod.metadata?.name ?? '?'} on ${node}`);
+      }
+      return `${patched} pod(s) report ${HIGH}; 2 replicas after ${seconds(ctx.clock.now() - started)}: ${placements.join('; ')}`;
+    });
+
+    await ctx.step(`metric below target (${LOW} < ${TARGET}): scales down`, async () => {
+      const started = ctx.clock.now();
+      await setLoad(ctx, LOW);
+      await scaledTo(ctx, 1, scaleTimeoutMs + stabilizationSeconds * 1000);
+      return `1 replica after ${seconds(ctx.clock.now() - started)}`;
+    });
+  },
+});
 
 interface MetricValueList {
   items?: { describedObject?: { name?: string }; metricName?: string; value?: string }[];
@@ -66,7 +166,7 @@ async function setLoad(ctx: ProbeContext, value: number): Promise<number> {
       patched += 1;
     } catch (error) {
       // The HPA may remove a pod between the list and the patch: a pod that is gone needs no load.
-      if (apiErrorOf(error).code !== 404) throw error;
+      if (!isNotFound(error)) throw error;
     }
   }
   return patched;
@@ -99,131 +199,19 @@ async function waitForReplicas(ctx: ProbeContext, want: number, timeoutMs: numbe
 
 /** The HPA did not get there in time: the requirement is not met; say what the HPA reports. */
 async function scaledTo(ctx: ProbeContext, want: number, timeoutMs: number): Promise<void> {
-  try {
-    await waitForReplicas(ctx, want, timeoutMs);
-  } catch (error) {
-    if (!(error instanceof WaitTimeout)) throw error;
-    const hpa = await ctx.kube.get<KubernetesObject & { status?: { currentReplicas?: number; desiredReplicas?: number } }>({
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      namespace: ctx.namespace,
-      name: HPA,
-    });
-    const conditions = conditionsOf(hpa);
-    const said = ['ScalingActive', 'AbleToScale', 'ScalingLimited']
-      .filter((type) => conditions.some((condition) => condition.type === type))
-      .map((type) => describeCondition(conditions, type));
-    throw new CheckFailure(
-      `Deployment ${WORKLOAD} did not reach ${want} ready replica(s) within ${seconds(timeoutMs)}; HPA reports current ${hpa?.status?.currentReplicas ?? '?'}, desired ${hpa?.status?.desiredReplicas ?? '?'}${said.length ? `, ${said.join(', ')}` : ''}`,
-    );
-  }
+  await waitForReplicas(ctx, want, timeoutMs).catch(
+    timeoutFails(async () => {
+      const hpa = await ctx.kube.get<KubernetesObject & { status?: { currentReplicas?: number; desiredReplicas?: number } }>({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        namespace: ctx.namespace,
+        name: HPA,
+      });
+      const conditions = conditionsOf(hpa);
+      const said = ['ScalingActive', 'AbleToScale', 'ScalingLimited']
+        .filter((type) => conditions.some((condition) => condition.type === type))
+        .map((type) => describeCondition(conditions, type));
+      return `Deployment ${WORKLOAD} did not reach ${want} ready replica(s) within ${seconds(timeoutMs)}; HPA reports current ${hpa?.status?.currentReplicas ?? '?'}, desired ${hpa?.status?.desiredReplicas ?? '?'}${said.length ? `, ${said.join(', ')}` : ''}`;
+    }),
+  );
 }
-
-async function run(ctx: ProbeContext): Promise<void> {
-  const stabilizationText = ctx.options.extra['pod-autoscaling.scale-down-stabilization-seconds'] ?? '15';
-  const stabilizationSeconds = Number(stabilizationText);
-  if (!Number.isInteger(stabilizationSeconds) || stabilizationSeconds < 0 || stabilizationSeconds > 3600) {
-    throw new Error(`--probe-option pod-autoscaling.scale-down-stabilization-seconds=${stabilizationText} is not a whole number of seconds from 0 to 3600`);
-  }
-  const scaleTimeoutMs = durationOption(ctx, 'pod-autoscaling.scale-ms', 300_000);
-  const readyMs = durationOption(ctx, 'pod-autoscaling.ready-ms', 180_000);
-  let metricsGroupVersion: string | undefined;
-
-  const served = await ctx.check('the custom metrics API is served', async () => {
-    metricsGroupVersion = await customMetricsVersion(ctx);
-    if (!metricsGroupVersion) {
-      throw new CheckFailure('the custom metrics API (custom.metrics.k8s.io) is not served: no APIService for a custom metrics adapter such as prometheus-adapter');
-    }
-    return `${metricsGroupVersion} served`;
-  });
-  if (!served || !metricsGroupVersion) return;
-  const metricsPath = `/apis/${metricsGroupVersion}/namespaces/${ctx.namespace}/pods/*/${LOAD_METRIC}`;
-
-  const deployed = await ctx.check('a Deployment whose pods use an accelerator serves the custom metric', async () => {
-    const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'autoscaled-accelerator');
-    const prometheus = await detectPrometheus(ctx);
-    const registered = await registration(ctx, WORKLOAD, prometheus?.operated);
-    await ctx.kube.create(
-      metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: load(LOW), accelerator: { claimTemplateName }, annotations: registered.annotations }),
-    );
-    if (registered.namespaceLabels && Object.keys(registered.namespaceLabels).length) {
-      await ctx.kube.patch({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }, { metadata: { labels: registered.namespaceLabels } });
-    }
-    for (const object of registered.objects) await ctx.kube.create(object);
-    await waitForReplicas(ctx, 1, readyMs);
-    const outcome = await untilAnswered(
-      ctx,
-      async () => {
-        const list = await ctx.kube.getRaw<MetricValueList>(metricsPath);
-        return (list.items ?? []).length > 0 ? list : undefined;
-      },
-      { description: metricsPath, deadlineMs: durationOption(ctx, 'pod-autoscaling.metric-ms', 300_000) },
-    );
-    if (!outcome.value) {
-      // 404 ("could not find the metric") means not collected yet; any other failure means the
-      // API could not be asked, which says nothing about the cluster.
-      const last = outcome.lastError === undefined ? undefined : apiErrorOf(outcome.lastError);
-      if (last !== undefined && last.code !== 404) {
-        throw new Error(`could not read ${LOAD_METRIC} from ${metricsGroupVersion}: the last of ${outcome.attempts} queries failed${last.code ? ` (HTTP ${last.code})` : ''}: ${last.message}`);
-      }
-      const why = outcome.lastError instanceof Error ? `: ${outcome.lastError.message}` : '';
-      throw new CheckFailure(`the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome.attempts} queries${why}); registered by ${registered.how}`);
-    }
-    const values = (outcome.value.items ?? []).map((item) => `${item.describedObject?.name ?? '?'}=${item.value ?? '?'}`);
-    return `1 pod with one accelerator each; ${metricsGroupVersion} reports ${LOAD_METRIC}: ${values.join(', ')} (registered by ${registered.how})`;
-  });
-  if (!deployed) return;
-
-  const hpaCreated = await ctx.check('an HPA on the custom metric is created', async () => {
-    await ctx.kube.create({
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata: { name: HPA },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: WORKLOAD },
-        minReplicas: 1,
-        maxReplicas: 2,
-        metrics: [{ type: 'Pods', pods: { metric: { name: LOAD_METRIC }, target: { type: 'AverageValue', averageValue: String(TARGET) } } }],
-        behavior: {
-          scaleUp: { stabilizationWindowSeconds: 0 },
-          scaleDown: { stabilizationWindowSeconds: stabilizationSeconds, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
-        },
-      },
-    } as KubernetesObject);
-    return `HPA ${HPA}: Pods metric ${LOAD_METRIC} average ${TARGET}, 1..2 replicas, scale-down stabilisation ${stabilizationSeconds}s`;
-  });
-  if (!hpaCreated) return;
-
-  const scaledUp = await ctx.check(`metric above target (${HIGH} > ${TARGET}): scales up onto an accelerator node`, async () => {
-    const started = ctx.clock.now();
-    const patched = await setLoad(ctx, HIGH);
-    await scaledTo(ctx, 2, scaleTimeoutMs);
-    const pods = await podsOf(ctx);
-    const placements: string[] = [];
-    for (const pod of pods) {
-      if (pod.status?.phase !== 'Running') throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} is ${pod.status?.phase ?? 'without a phase'} after scale-up`);
-      const node = await onAcceleratorNode(ctx, pod);
-      if (!node) throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} runs on ${pod.spec?.nodeName ?? 'no node'}, which offers no ${ctx.profile.name} accelerator`);
-      placements.push(`${pod.metadata?.name ?? '?'} on ${node}`);
-    }
-    return `${patched} pod(s) report ${HIGH}; 2 replicas after ${seconds(ctx.clock.now() - started)}: ${placements.join('; ')}`;
-  });
-  if (!scaledUp) return;
-
-  await ctx.check(`metric below target (${LOW} < ${TARGET}): scales down`, async () => {
-    const started = ctx.clock.now();
-    await setLoad(ctx, LOW);
-    await scaledTo(ctx, 1, scaleTimeoutMs + stabilizationSeconds * 1000);
-    return `1 replica after ${seconds(ctx.clock.now() - started)}`;
-  });
-}
-
-export const podAutoscalingProbe: Probe = {
-  id: 'pod_autoscaling',
-  shares: ['accelerators'],
-  // Above its own waits (ready 180 s, metric 300 s, up 300 s, down 300 s + stabilisation).
-  timeoutMs: 1_200_000,
-  options: ['pod-autoscaling.metric-ms', 'pod-autoscaling.ready-ms', 'pod-autoscaling.scale-ms'],
-  images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
-  run,
-};

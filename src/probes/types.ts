@@ -1,11 +1,12 @@
 // What a probe is and what it gets to work with. A probe file reads like the requirement's test
-// plan: a sequence of `ctx.check(...)` steps, each recording what it saw. The runner turns the
-// recorded checks into the requirement's verdict (see src/runner/), so a probe never writes a
-// verdict by hand and can never say "passed" without a check having passed.
+// plan: a sequence of `ctx.step(...)` / `ctx.check(...)` calls, each recording what it saw. The
+// runner turns the recorded checks into the requirement's verdict (see src/runner/), so a probe
+// never writes a verdict by hand and can never say "passed" without a check having passed.
 
 import type { V1Toleration } from '@kubernetes/client-node';
 import type { Kube } from '../kube/types.js';
 import type { Category, KubernetesVersion, Level } from '../requirements/catalog.js';
+import type { NoOptions, OptionSpecs, OptionValue } from './options.js';
 
 export interface Logger {
   info(message: string): void;
@@ -66,8 +67,11 @@ export interface ProbeOptions {
   acceleratorMetricsUrl?: string;
   /** --operator: which AI operator robust_controller checks (else detected). */
   operator?: string;
-  /** Extra free-form settings from --probe-option key=value. */
-  extra: Record<string, string>;
+  /**
+   * The --probe-option KEY=VALUE strings as given (checked against the declarations before the
+   * run); probes read them typed with `ctx.option(name)`.
+   */
+  extra: Readonly<Record<string, string>>;
 }
 
 /** Thrown (via ctx helpers) to end a probe with a verdict that is not computed from checks. */
@@ -83,7 +87,27 @@ export class ProbeConclusion extends Error {
 /** Thrown inside a check to mark it failed (the requirement is not met); any other error marks it `error`. */
 export class CheckFailure extends Error {}
 
-export interface ProbeContext {
+/**
+ * Thrown by `ctx.step` when the step did not pass: the rest of the plan depends on it, so the
+ * probe ends there and its verdict is computed from the checks recorded so far.
+ */
+export class StepDidNotPass extends Error {
+  constructor(readonly step: string) {
+    super(`step '${step}' did not pass; the probe stops here`);
+  }
+}
+
+/** What a step saw (one line for the report) and the value the rest of the plan goes on with. */
+export interface Saw<T> {
+  seen: string;
+  value: T;
+}
+
+/**
+ * What a probe gets. `O` is the probe's option declarations, so `ctx.option` knows their names
+ * and types; helpers that read no option take the plain `ProbeContext`.
+ */
+export interface ProbeContext<O extends OptionSpecs = NoOptions> {
   readonly kube: Kube;
   /** A namespace created for this probe alone, labelled with the run id, deleted afterwards. */
   readonly namespace: string;
@@ -96,11 +120,23 @@ export interface ProbeContext {
   readonly clock: Clock;
 
   /**
-   * Runs one step of the test plan and records it. The step returns a one-line description of
-   * what it saw; it throws CheckFailure when the requirement is not met, anything else when it
-   * could not tell. Returns true when the step passed.
+   * Runs one step of the test plan that later steps depend on, and records it. The step returns
+   * what it saw (a line, or `{ seen, value }`); it throws CheckFailure when the requirement is not
+   * met, anything else when it could not tell. Returns the step's value when it passed; when it
+   * did not, the probe ends there (StepDidNotPass, which the runner expects).
+   */
+  step(name: string, step: () => Promise<string>): Promise<void>;
+  step<T>(name: string, step: () => Promise<Saw<T>>): Promise<T>;
+  /**
+   * Runs and records one check that no later step depends on: the plan goes on whatever its
+   * result. Returns true when it passed.
    */
   check(name: string, step: () => Promise<string>): Promise<boolean>;
+  /**
+   * The typed value of one of the probe's declared --probe-option keys: as given, else its
+   * default. Throws for a name the probe did not declare.
+   */
+  option<K extends keyof O & string>(name: K): OptionValue<O[K]>;
   /** Records something seen that is worth showing a reviewer. */
   observe(message: string): void;
   /** Ends the probe: the requirement does not apply here (reason becomes the checklist note). */
@@ -109,7 +145,7 @@ export interface ProbeContext {
   manual(reason: string): never;
 }
 
-export interface Probe {
+export interface Probe<O extends OptionSpecs = OptionSpecs> {
   /** The requirement id this probe serves. */
   id: string;
   /** Kubernetes versions the probe supports; default: every version listing the requirement. */
@@ -127,8 +163,11 @@ export interface Probe {
   shares?: readonly string[];
   /** Default timeout; --timeout overrides. */
   timeoutMs: number;
-  /** The --probe-option keys this probe reads; any other key is rejected as a typo. */
-  options?: readonly string[];
+  /**
+   * The --probe-option keys this probe reads, each with its type, default and description
+   * (builders in ./options.ts); `run` rejects any other key and any value that does not parse.
+   */
+  options?: O;
   /** Logical image names this probe uses, with their defaults (for `list --images`). */
   images?: Readonly<Record<string, string>>;
   /**
@@ -136,5 +175,11 @@ export interface Probe {
    * it would sit. Ignored for catalog ids.
    */
   proposal?: { category: Category; level: Level; summary: string };
-  run(ctx: ProbeContext): Promise<void>;
+  /** The probe's test plan; first in its file, helpers below it. */
+  run(ctx: ProbeContext<O>): Promise<void>;
+}
+
+/** Declares a probe; infers its option declarations so `ctx.option` is typed by them. */
+export function defineProbe<O extends OptionSpecs = NoOptions>(probe: Probe<O>): Probe<O> {
+  return probe;
 }

@@ -10,6 +10,7 @@ import { UsageError, oneLine } from '../errors.js';
 import type { RunResults } from '../model/results.js';
 import { KUBERNETES_VERSIONS, allRequirementIds, type KubernetesVersion } from '../requirements/catalog.js';
 import { BUILTIN_PROBES } from '../probes/index.js';
+import { checkProbeOptions } from '../probes/options.js';
 import { profileFromFlag } from '../probes/profiles.js';
 import type { AcceleratorProfile, Probe, ProbeOptions } from '../probes/types.js';
 import { parseClusterMode, requireKubernetesVersion, type ClusterMode } from '../cluster/index.js';
@@ -56,7 +57,7 @@ export const RUN_FLAGS = {
     description: 'let a --probe-dir module replace these built-in probes (the reports say so)',
     example: 'dra_support',
   },
-  'probe-option': { type: 'string', multiple: true, value: 'KEY=VALUE', description: "tune a probe's waits and counts (see README)", example: 'gang-scheduling.window-ms=60000' },
+  'probe-option': { type: 'string', multiple: true, value: 'KEY=VALUE', description: "tune a probe (each probe's options: 'ai-conformance list')", example: 'gang-scheduling.window-ms=60000' },
   'image-registry': { type: 'string', value: 'REGISTRY', description: 'pull every probe image from this mirror', example: 'registry.example.com/mirror' },
   image: { type: 'string', multiple: true, value: 'NAME=REF', description: 'use this image for one logical name (see list --images)', example: 'busybox=registry.example.com/busybox:1.36' },
   'allow-node-scaling': { type: 'boolean', description: 'let cluster_autoscaling really add a node (costs money)', example: '' },
@@ -190,14 +191,6 @@ export function checkHttpUrl(flag: string, value: string | undefined): string | 
   return value;
 }
 
-/** Every --probe-option key must be one some probe reads (a typo is not silently ignored). */
-function checkProbeOptionKeys(probes: readonly Probe[], extra: Record<string, string>): void {
-  const known = new Set(probes.flatMap((p) => p.options ?? []));
-  for (const key of Object.keys(extra)) {
-    if (!known.has(key)) throw new UsageError(`--probe-option: no probe reads '${key}' (known: ${[...known].sort().join(', ') || 'none'})`);
-  }
-}
-
 /**
  * A --probe-dir module with a built-in probe's id would silently take its place and then be
  * reported under the built-in requirement: it may only with --replace-builtin naming that id.
@@ -262,7 +255,7 @@ export async function parseRunConfig(values: ParsedValues, env: NodeJS.ProcessEn
   const images: ImageOverrides = { registry: stringOption(values, 'image-registry'), images: parseImageFlags(listOption(values, 'image')) };
   createImageCatalog(allProbes, images); // an --image no probe uses is exit 2 now
   const extra = parseKeyValues('--probe-option', listOption(values, 'probe-option'));
-  checkProbeOptionKeys(allProbes, extra);
+  checkProbeOptions(extra, allProbes); // keys and values against the probes' declarations
 
   const { metadata, metadataFile } = metadataOf(values);
   const offline = booleanOption(values, 'offline');

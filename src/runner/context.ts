@@ -1,10 +1,24 @@
-// The ProbeContext a probe runs with: `check` records each step of the test plan, `observe`
-// what a reviewer should see, and `notApplicable`/`manual` end the probe with that verdict.
+// The ProbeContext a probe runs with: `step` and `check` record each step of the test plan
+// (`step` hands its value on, or ends the probe when it did not pass), `option` reads the probe's
+// declared --probe-option values typed, `observe` records what a reviewer should see, and
+// `notApplicable`/`manual` end the probe with that verdict.
 
 import type { CheckResult, Observation } from '../model/results.js';
 import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
-import { CheckFailure, ProbeConclusion, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeContext, type ProbeOptions } from '../probes/types.js';
+import { optionValue, type OptionSpecs } from '../probes/options.js';
+import {
+  CheckFailure,
+  ProbeConclusion,
+  StepDidNotPass,
+  type AcceleratorProfile,
+  type Clock,
+  type ImageCatalog,
+  type Logger,
+  type ProbeContext,
+  type ProbeOptions,
+  type Saw,
+} from '../probes/types.js';
 
 export interface ProbeRecorder {
   readonly checks: CheckResult[];
@@ -24,43 +38,68 @@ export interface ContextParts {
   log: Logger;
   signal: AbortSignal;
   clock: Clock;
+  /** The probe's own option declarations: `option` reads these and no others. */
+  declared: OptionSpecs;
+  /** The probe id, for the error an undeclared option name raises. */
+  probeId: string;
 }
 
-export function createProbeContext(parts: ContextParts): { context: ProbeContext; recorder: ProbeRecorder } {
+export function createProbeContext(parts: ContextParts): { context: ProbeContext<OptionSpecs>; recorder: ProbeRecorder } {
   const started = parts.clock.now();
   const recorder: ProbeRecorder = { checks: [], observations: [], inFlight: new Map(), frozen: false };
   let nextCheck = 0;
 
   const abortReason = () => oneLine(parts.signal.reason ?? 'aborted');
 
-  const context: ProbeContext = {
-    ...parts,
-    async check(name: string, step: () => Promise<string>): Promise<boolean> {
-      const id = nextCheck++;
-      const checkStart = parts.clock.now();
-      recorder.inFlight.set(id, { name, startedAt: checkStart });
-      let result: CheckResult;
-      try {
-        if (parts.signal.aborted) throw parts.signal.reason;
-        const seen = await step();
-        result = { name, verdict: 'passed', reason: oneLine(seen), durationMs: parts.clock.now() - checkStart };
-      } catch (error) {
-        if (error instanceof ProbeConclusion) {
-          recorder.inFlight.delete(id);
-          throw error;
-        }
-        const verdict = error instanceof CheckFailure && !parts.signal.aborted ? 'failed' : 'error';
-        const reason = parts.signal.aborted ? abortReason() : oneLine(error);
-        result = { name, verdict, reason, durationMs: parts.clock.now() - checkStart };
+  /** Runs one step and records it; the outcome says whether it passed and what it produced. */
+  async function record<T>(name: string, step: () => Promise<string | Saw<T>>): Promise<{ passed: true; value: T | undefined } | { passed: false }> {
+    const id = nextCheck++;
+    const checkStart = parts.clock.now();
+    recorder.inFlight.set(id, { name, startedAt: checkStart });
+    let result: CheckResult;
+    let value: T | undefined;
+    try {
+      if (parts.signal.aborted) throw parts.signal.reason;
+      const saw = await step();
+      const seen = typeof saw === 'string' ? saw : saw.seen;
+      if (typeof saw !== 'string') value = saw.value;
+      result = { name, verdict: 'passed', reason: oneLine(seen), durationMs: parts.clock.now() - checkStart };
+    } catch (error) {
+      if (error instanceof ProbeConclusion) {
+        recorder.inFlight.delete(id);
+        throw error;
       }
-      recorder.inFlight.delete(id);
-      if (!recorder.frozen) {
-        recorder.checks.push(result);
-        const line = `${name}: ${result.verdict}${result.verdict === 'passed' ? '' : ` (${result.reason})`}`;
-        if (result.verdict === 'passed') parts.log.debug(line);
-        else parts.log.info(line);
-      }
-      return result.verdict === 'passed';
+      const verdict = error instanceof CheckFailure && !parts.signal.aborted ? 'failed' : 'error';
+      const reason = parts.signal.aborted ? abortReason() : oneLine(error);
+      result = { name, verdict, reason, durationMs: parts.clock.now() - checkStart };
+    }
+    recorder.inFlight.delete(id);
+    if (!recorder.frozen) {
+      recorder.checks.push(result);
+      const line = `${name}: ${result.verdict}${result.verdict === 'passed' ? '' : ` (${result.reason})`}`;
+      if (result.verdict === 'passed') parts.log.debug(line);
+      else parts.log.info(line);
+    }
+    return result.verdict === 'passed' ? { passed: true, value } : { passed: false };
+  }
+
+  async function step<T>(name: string, fn: () => Promise<string | Saw<T>>): Promise<T | undefined> {
+    const outcome = await record(name, fn);
+    if (!outcome.passed) throw new StepDidNotPass(name);
+    return outcome.value;
+  }
+
+  const { declared, probeId, ...shared } = parts;
+  const context: ProbeContext<OptionSpecs> = {
+    ...shared,
+    step: step as ProbeContext<OptionSpecs>['step'],
+    async check(name: string, fn: () => Promise<string>): Promise<boolean> {
+      return (await record(name, fn)).passed;
+    },
+    option(name: string) {
+      const spec = Object.hasOwn(declared, name) ? declared[name] : undefined;
+      if (!spec) throw new Error(`probe ${probeId} reads --probe-option ${name} but does not declare it in its options`);
+      return optionValue(spec, name, parts.options.extra[name]);
     },
     observe(message: string): void {
       if (recorder.frozen) return;

@@ -10,7 +10,7 @@ import type { ProbeViewOptions } from '../kube/client.js';
 import type { CleanupOptions, CleanupResult } from '../kube/cleanup.js';
 import { RESULTS_SCHEMA_VERSION, type ClusterInfo, type CleanupSummary, type LeftoverObject, type RequirementResult, type RunResults } from '../model/results.js';
 import type { KubernetesVersion } from '../requirements/catalog.js';
-import { ProbeConclusion, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeOptions } from '../probes/types.js';
+import { ProbeConclusion, StepDidNotPass, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeOptions } from '../probes/types.js';
 import { createProbeContext, freezeRecorder } from './context.js';
 import { probeNamespace } from './runId.js';
 import { runScheduled } from './schedule.js';
@@ -99,6 +99,8 @@ function whenAborted(signal: AbortSignal): Promise<ProbeEnding> {
 }
 
 function endingOf(error: unknown): ProbeEnding {
+  // A step the rest of the plan needed did not pass: its check is recorded and decides the verdict.
+  if (error instanceof StepDidNotPass) return { kind: 'completed' };
   if (error instanceof ProbeConclusion) return { kind: 'concluded', verdict: error.verdict, reason: oneLine(error) };
   return { kind: 'threw', reason: oneLine(error) };
 }
@@ -217,6 +219,8 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
         log,
         signal: controller.signal,
         clock,
+        declared: probe.options ?? {},
+        probeId: probe.id,
       });
       const ending = await Promise.race([
         Promise.resolve()

@@ -1,10 +1,16 @@
 // The bounded backoff used for HTTP questions that cannot be watched, and the duration options.
 import { describe, expect, it } from 'vitest';
-import { durationOption, untilAnswered } from '../../../src/probes/lib/probe-timing.js';
+import { untilAnswered } from '../../../src/probes/lib/probe-timing.js';
+import { duration, optionValue } from '../../../src/probes/options.js';
 import type { ProbeContext } from '../../../src/probes/types.js';
 
 function context(extra: Record<string, string> = {}, signal = new AbortController().signal): ProbeContext {
   return { options: { extra }, signal, clock: { now: () => Date.now() } } as unknown as ProbeContext;
+}
+
+/** A duration option as ctx.option reads it: the given string parsed, else the default. */
+function durationOption(ctx: ProbeContext, key: string, defaultMs: number): number {
+  return optionValue(duration(defaultMs, 'a wait'), key, ctx.options.extra[key]);
 }
 
 describe('untilAnswered', () => {

@@ -13,7 +13,7 @@ import type {
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
-import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probePod.js';
+import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
 import type { PrometheusLabelSelector, PrometheusOperated } from './prometheus-api.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
 

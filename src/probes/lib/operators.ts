@@ -7,10 +7,13 @@ import type { WaitVerdict } from '../../kube/types.js';
 import type { ImageCatalog } from '../types.js';
 import { conditionsOf, describeCondition, findCondition, isTrue } from './conditions.js';
 
-/** Images (overridable for air-gapped clusters) and --probe-option values. */
+/** Images (overridable for air-gapped clusters) and the robust_controller options they use. */
 export interface OperatorSettings {
   images: ImageCatalog;
-  extra: Readonly<Record<string, string>>;
+  /** The ClusterTrainingRuntime a TrainJob runs on. */
+  trainerRuntime: string;
+  /** Where a KServe InferenceService loads its model from. */
+  kserveStorageUri: string;
 }
 
 export interface AiOperator {
@@ -118,7 +121,7 @@ const trainer: AiOperator = {
     kind: 'TrainJob',
     metadata: { name },
     spec: {
-      runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: settings.extra['trainer-runtime'] ?? 'torch-distributed' },
+      runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: settings.trainerRuntime },
       trainer: { numNodes: 1, command: ['python', '-c', 'print("ai-conformance")'] },
     },
   }) as KubernetesObject,
@@ -153,7 +156,7 @@ const kserve: AiOperator = {
       predictor: {
         model: {
           modelFormat: { name: 'sklearn' },
-          storageUri: settings.extra['kserve-storage-uri'] ?? 'gs://kfserving-examples/models/sklearn/1.0/model',
+          storageUri: settings.kserveStorageUri,
         },
       },
     },

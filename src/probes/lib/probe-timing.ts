@@ -1,26 +1,7 @@
-// Time budgets of the probes' waits. Defaults suit a real cluster; `--probe-option KEY=MS`
-// shortens or lengthens one wait (tests use milliseconds against the fake cluster).
+// Waiting without a watch: a bounded exponential backoff for questions that cannot be watched,
+// and how a wait's length reads in a report. (A wait's budget is a probe option: ../options.ts.)
 
 import type { ProbeContext } from '../types.js';
-
-/** A duration in milliseconds from `--probe-option key=ms`, else the default. */
-export function durationOption(ctx: ProbeContext, key: string, defaultMs: number): number {
-  const raw = ctx.options.extra[key];
-  if (raw === undefined || raw.trim() === '') return defaultMs;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`--probe-option ${key}=${raw} is not a positive number of milliseconds`);
-  }
-  return value;
-}
-
-export function countOption(ctx: ProbeContext, key: string, defaultCount: number): number {
-  const raw = ctx.options.extra[key];
-  if (raw === undefined || raw.trim() === '') return defaultCount;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--probe-option ${key}=${raw} is not a positive whole number`);
-  return value;
-}
 
 /** Resolves after `ms`, or rejects with the abort reason. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -2,9 +2,10 @@
 // print one `AI_CONFORMANCE_RESULT {"devices":[...]}` line, read back from the pod log.
 
 import type { V1Container, V1Pod, V1PodCondition, V1SecurityContext } from '@kubernetes/client-node';
-import { ConditionFailed, WaitTimeout } from '../../kube/types.js';
-import { CheckFailure, type ProbeContext } from '../types.js';
+import { WaitTimeout } from '../../kube/types.js';
+import type { ProbeContext } from '../types.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
+import { PodProblem } from './verdicts.js';
 
 export const PROBE_SHELL_IMAGE = 'probe-shell';
 export const PROBE_SHELL_DEFAULT = 'registry.k8s.io/e2e-test-images/busybox:1.36.1-1';
@@ -91,7 +92,7 @@ export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
 
 const HOPELESS_WAITING_REASONS = new Set(['ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError']);
 
-function podProblem(pod: V1Pod): { kind: PodProblemKind; message: string } | undefined {
+function podProblem(pod: V1Pod): PodProblem | undefined {
   const name = pod.metadata?.name ?? '?';
   if (pod.status?.phase === 'Failed') {
     const exits = (pod.status.containerStatuses ?? [])
@@ -101,13 +102,13 @@ function podProblem(pod: V1Pod): { kind: PodProblemKind; message: string } | und
       })
       .filter((part): part is string => part !== undefined);
     const why = `${pod.status.reason ? ` (${pod.status.reason})` : ''}${exits.length ? `: ${exits.join(', ')}` : ''}`;
-    return { kind: 'failed', message: `pod ${name} failed${why}` };
+    return new PodProblem('failed', `pod ${name} failed${why}`);
   }
   for (const status of pod.status?.containerStatuses ?? []) {
     const waiting = status.state?.waiting;
     if (waiting?.reason && HOPELESS_WAITING_REASONS.has(waiting.reason)) {
       const detail = `${waiting.reason}${waiting.message ? ` ${waiting.message}` : ''}`;
-      return { kind: 'cannot-start', message: `pod ${name} container ${status.name} cannot start: ${detail}` };
+      return new PodProblem('cannot-start', `pod ${name} container ${status.name} cannot start: ${detail}`);
     }
   }
   return undefined;
@@ -138,28 +139,10 @@ function reached(pod: V1Pod, goal: PodGoal): boolean {
   return false;
 }
 
-export type PodProblemKind = 'failed' | 'cannot-start' | 'unschedulable';
-
-/** The pod will not get where it was asked to go; `kind` lets callers judge what that means. */
-export class PodProblem extends Error {
-  constructor(
-    readonly kind: PodProblemKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Turns "the scheduler cannot place the pod" into a failed check; other problems stay errors. */
-export function unschedulableFails(error: unknown): never {
-  if (error instanceof PodProblem && error.kind === 'unschedulable') throw new CheckFailure(error.message);
-  throw error;
-}
-
 /**
  * Waits by watch until the pod completed (or runs, or has printed and holds its device).
- * A pod that failed or cannot start ends the wait at once; one the scheduler reports
- * Unschedulable when the wait runs out is reported as such rather than as a timeout.
+ * A pod that failed or cannot start ends the wait at once (PodProblem); one the scheduler
+ * reports Unschedulable when the wait runs out is reported as such rather than as a timeout.
  */
 export async function waitForPod(ctx: ProbeContext, name: string, goal: PodGoal, timeoutMs: number): Promise<V1Pod> {
   const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name };
@@ -167,19 +150,10 @@ export async function waitForPod(ctx: ProbeContext, name: string, goal: PodGoal,
   try {
     return await ctx.kube.waitFor<V1Pod>(
       ref,
-      (pod) => {
-        if (reached(pod, goal)) return true;
-        const problem = podProblem(pod);
-        return problem ? `${problem.kind}:${problem.message}` : false;
-      },
+      (pod) => reached(pod, goal) || (podProblem(pod) ?? false),
       { description, timeoutMs },
     );
   } catch (error) {
-    if (error instanceof ConditionFailed) {
-      const split = error.message.indexOf(':');
-      const kind = error.message.slice(0, split);
-      if (kind === 'failed' || kind === 'cannot-start') throw new PodProblem(kind, error.message.slice(split + 1));
-    }
     if (error instanceof WaitTimeout) {
       const reason = unschedulableReason(await ctx.kube.get<V1Pod>(ref));
       if (reason !== undefined) throw new PodProblem('unschedulable', `pod ${name} stayed unschedulable: ${reason}`);
