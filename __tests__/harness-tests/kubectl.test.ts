@@ -152,4 +152,53 @@ spec:
     expect(cluster.store.list('resourceclaims.resource.k8s.io', { namespace: 'kubectl-e2e' })).toEqual([]);
     await expect(kubectl('get', 'namespace', 'kubectl-e2e')).rejects.toThrow(/NotFound/);
   });
+  it('create -f, apply, patch and delete built-in and custom objects; kubectl\'s strict validation refuses unknown fields', async () => {
+    const manifest = join(dir, 'objects.yaml');
+    const objects = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+data:
+  mode: a
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ResourceFlavor
+metadata:
+  name: kubectl-flavor
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata:
+  name: kubectl-queue
+spec:
+  namespaceSelector: {}
+`;
+    writeFileSync(manifest, objects);
+    const created = await kubectl('create', '-f', manifest);
+    expect(created).toContain('configmap/settings created');
+    expect(created).toContain('clusterqueue.kueue.x-k8s.io/kubectl-queue created');
+    // Defaults of the real schema were applied on the way in.
+    expect(await kubectl('get', 'clusterqueue', 'kubectl-queue', '-o', 'jsonpath={.spec.queueingStrategy}')).toBe('BestEffortFIFO');
+
+    writeFileSync(manifest, objects.replace('mode: a', 'mode: b'));
+    expect(await kubectl('apply', '-f', manifest)).toContain('configmap/settings configured');
+    expect(await kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.data.mode}')).toBe('b');
+
+    expect(await kubectl('patch', 'configmap', 'settings', '-p', '{"data":{"extra":"1"}}')).toContain('configmap/settings patched');
+    expect(await kubectl('patch', 'clusterqueue', 'kubectl-queue', '--type', 'merge', '-p', '{"spec":{"queueingStrategy":"StrictFIFO"}}')).toContain('patched');
+    expect(await kubectl('patch', 'configmap', 'settings', '--type', 'json', '-p', '[{"op":"remove","path":"/data/extra"}]')).toContain('patched');
+    expect(await kubectl('get', 'clusterqueue', 'kubectl-queue', '-o', 'jsonpath={.spec.queueingStrategy}')).toBe('StrictFIFO');
+
+    // The schema refuses what it does not allow; kubectl asks for strict field validation.
+    await expect(kubectl('patch', 'clusterqueue', 'kubectl-queue', '--type', 'merge', '-p', '{"spec":{"queueingStrategy":"Random"}}')).rejects.toThrow(/Unsupported value: "Random"/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: default\ndatta:\n  a: b\n');
+    await expect(kubectl('create', '-f', bad)).rejects.toThrow(/strict decoding error: unknown field "datta"/);
+
+    const deleted = await kubectl('delete', '-f', manifest);
+    expect(deleted).toContain('configmap "settings" deleted');
+    expect(deleted).toContain('clusterqueue.kueue.x-k8s.io "kubectl-queue" deleted');
+    expect(cluster.store.get('configmaps', 'default', 'settings')).toBeUndefined();
+  });
 });

@@ -18,6 +18,8 @@ import { isRecord } from './types.js';
 import type { PodLogs } from './podlogs.js';
 import { podLogText } from './podlogs.js';
 import { openapiGroupVersion, openapiRoot } from './openapi.js';
+import { crdSchema, defaultCustom, pruneBuiltin, pruneCustom, validateCustom } from './fields.js';
+import { checkDryRunWebhooks } from './webhooks.js';
 
 export interface Stats {
   requests: number;
@@ -534,7 +536,35 @@ export class ApiServer {
     res.on('finish', cleanup);
   }
 
+  /**
+   * Unknown fields and (for custom resources) schema validation, on the object as the client
+   * sent it (its version): dropped with a warning (fieldValidation Warn, the default), silently
+   * (Ignore), or refused (Strict); a custom resource that breaks its CRD's schema is refused (422).
+   */
+  private checkFields(res: ServerResponse, t: Target, object: Record<string, unknown>, query: URLSearchParams): void {
+    const mode = query.get('fieldValidation') ?? 'Warn';
+    if (!['Ignore', 'Warn', 'Strict'].includes(mode)) throw badRequest(`fieldValidation must be one of Ignore, Warn or Strict, not "${mode}"`);
+    const kind = t.info.kind;
+    const schema = t.info.custom ? crdSchema(this.deps.store.get('customresourcedefinitions.apiextensions.k8s.io', undefined, `${t.info.resource}.${t.info.group}`), t.version) : undefined;
+    const unknown = t.info.custom ? (schema ? pruneCustom(schema, object) : []) : pruneBuiltin(t.info.group, t.version, kind, object);
+    if (unknown.length > 0 && mode === 'Strict') {
+      throw badRequest(`${kind} in version "${t.version}" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
+    if (unknown.length > 0 && mode === 'Warn') res.setHeader('Warning', unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`));
+    if (!schema) return;
+    defaultCustom(schema, object);
+    const causes = validateCustom(schema, object);
+    if (causes.length === 0) return;
+    const name = isRecord(object.metadata) && typeof object.metadata.name === 'string' ? object.metadata.name : '';
+    const each = causes.map((c) => `${c.field}: ${c.message}`);
+    throw new ApiError(422, 'Invalid', `${kind}.${t.info.group} "${name}" is invalid: ${each.length === 1 ? each[0] : `[${each.join(', ')}]`}`, { name, group: t.info.group, kind, causes });
+  }
+
   private async admit(op: 'CREATE' | 'UPDATE' | 'DELETE', key: string, t: Target, object: KObj | undefined, oldObject: KObj | undefined, dryRun: boolean): Promise<void> {
+    if (dryRun) {
+      const resource = t.subresource ? `${t.info.resource}/${t.subresource}` : t.info.resource;
+      checkDryRunWebhooks(this.deps.store, { group: t.info.group, version: t.version, resource, operation: op, namespace: t.namespace, object: object ?? oldObject });
+    }
     for (const hook of this.deps.admission) {
       await hook({ operation: op, resource: key, subresource: t.subresource, namespace: t.namespace, name: object?.metadata.name ?? t.name, object, oldObject, dryRun });
     }
@@ -555,6 +585,7 @@ export class ApiServer {
     }
     if (t.subresource) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 
+    this.checkFields(res, t, body, query);
     const obj = toStorage(t.info.group, t.version, body as unknown as KObj);
     obj.metadata ??= {};
     if (t.info.namespaced) {
@@ -615,6 +646,7 @@ export class ApiServer {
       return this.send(res, 200, result);
     }
     if (t.subresource === 'scale') return this.writeScale(res, t, key, body, dryRun);
+    this.checkFields(res, t, body, query);
     const obj = toStorage(t.info.group, t.version, body as unknown as KObj);
     obj.metadata ??= {};
     if (obj.metadata.name && obj.metadata.name !== t.name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${t.name ?? ''})`);
@@ -654,6 +686,7 @@ export class ApiServer {
       patched = mergePatch(base ?? {}, parse(text) as unknown);
     } else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     if (!isRecord(patched)) throw badRequest('the patch did not produce an object');
+    this.checkFields(res, t, patched, query);
     const obj = toStorage(t.info.group, t.version, patched as unknown as KObj);
     obj.metadata ??= {};
     obj.metadata.name = t.name;
