@@ -2,7 +2,8 @@
 // call main() without the process-level error handling.
 
 import { commandHelp, parseCommandArgs, type Command } from './commands/command.js';
-import { UsageError } from './errors.js';
+import { UsageError, exitCodeOf, oneLine } from './errors.js';
+import { redactSecrets } from './secrets.js';
 import { COMMANDS } from './commands/index.js';
 import { TOOL } from './runner/tool.js';
 
@@ -66,4 +67,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parseCommandArgs(command, args);
   return command.run(values, positionals);
+}
+
+/**
+ * main() as a user meets it: every error becomes one redacted line on stderr and the exit code
+ * DESIGN.md §4 gives; a stack trace only with AI_CONFORMANCE_DEBUG set.
+ */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
+    process.stderr.write(`ai-conformance: ${redactSecrets(oneLine(error))}\n`);
+    if (env.AI_CONFORMANCE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${redactSecrets(error.stack)}\n`);
+    return exitCodeOf(error);
+  }
 }

@@ -22,6 +22,8 @@ export interface ChecklistInput {
   product?: string;
   /** Move a --product of another Kubernetes version onto this version's official template. */
   migrateProduct?: boolean;
+  /** The --template URL's content, when the front door already fetched it. */
+  templateText?: string;
   /** From flags/inputs, camelCase field names. */
   metadata?: Record<string, string>;
   /** YAML/JSON file with metadata fields. */
@@ -152,6 +154,7 @@ async function startingText(input: ChecklistInput): Promise<{ text: string; sour
   }
   if (input.template) {
     const source = templateSource(input.template, input.offline);
+    if ('url' in source && input.templateText !== undefined) return { text: input.templateText, source: source.url, migration: [] };
     if ('file' in source) return { text: await readLocal(source.file, 'template'), source: source.file, migration: [] };
     try {
       return { text: await download(source.url, fetchFn, timeoutMs), source: source.url, migration: [] };
@@ -167,18 +170,32 @@ async function startingText(input: ChecklistInput): Promise<{ text: string; sour
  * and checks a --template URL's form, so that a bad one stops a run before it probes anything
  * rather than after. Downloads are left to the render.
  */
-export async function checkChecklistInputs(input: Pick<ChecklistInput, 'product' | 'template' | 'metadataFile' | 'offline'>): Promise<void> {
+export async function checkChecklistInputs(
+  input: Pick<ChecklistInput, 'product' | 'template' | 'metadataFile' | 'offline' | 'fetch' | 'timeoutMs'>,
+): Promise<{ templateText?: string }> {
   // --product wins over --template (startingText), so a template is only judged without one.
   const template = input.template && !input.product ? templateSource(input.template, input.offline) : undefined;
+  const checkMapping = (text: string, source: string) => {
+    const { doc } = parseYaml(text, source);
+    if (!isMap(doc.contents)) throw new UsageError(`${source}: not a checklist (the document is not a mapping)`);
+  };
   for (const [file, what] of [
     [input.product, 'product'],
     [template && 'file' in template ? template.file : undefined, 'template'],
   ] as const) {
-    if (!file) continue;
-    const { doc } = parseYaml(await readLocal(file, what), file);
-    if (!isMap(doc.contents)) throw new UsageError(`${file}: not a checklist (the document is not a mapping)`);
+    if (file) checkMapping(await readLocal(file, what), file);
   }
   if (input.metadataFile) await metadataFromFile(input.metadataFile);
+  if (!template || !('url' in template)) return {};
+  // Fetched now, not after the run: an unreachable template must not cost a whole run. The render uses this text.
+  let templateText: string;
+  try {
+    templateText = await download(template.url, input.fetch ?? fetch, input.timeoutMs ?? 10_000);
+  } catch (error) {
+    throw new UsageError(`cannot download template ${template.url}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  checkMapping(templateText, template.url);
+  return { templateText };
 }
 
 /** checkProductVersion for a --product file, before probing (exit 2 rather than a wasted run). */

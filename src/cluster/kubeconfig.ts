@@ -93,7 +93,7 @@ export async function connectKubeconfig(opts: KubeconfigOptions): Promise<Kubeco
     throw new UsageError(`${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`);
   }
   const source = given.kubeconfig !== undefined ? ({ kind: 'files', files: [given.kubeconfig], from: 'flag' } as const) : fallback;
+  // Named in the run's first line, once the server answered (src/run/execute.ts).
   const loaded = loadKubeconfig(source, opts.context);
-  log(`using ${loaded.origin} (context ${loaded.context ?? '?'})`);
   return { mode: 'kubeconfig', kubeConfig: loaded.config, context: loaded.context, origin: loaded.origin, cleanup: none };
 }

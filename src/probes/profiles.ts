@@ -113,11 +113,18 @@ export function customResourceProfile(resourceName: string, chosen: Chosen): Acc
   };
 }
 
-const QUALIFIED_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+/** A DNS subdomain (RFC 1123), as DeviceClass names and extended-resource domains must be. */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The name part of a qualified name: at most 63 characters. */
+const NAME_PART = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+const PROFILE_USAGE = 'a profile (example, nvidia, nvidia-dra), a DeviceClass (deviceclass:NAME) or an extended resource (resource:DOMAIN/NAME)';
 
 /**
  * --accelerator: example | nvidia | nvidia-dra | deviceclass:NAME | resource:NAME, or a bare
- * name: with a slash an extended resource (amd.com/gpu), else a DeviceClass.
+ * name: with a slash an extended resource (amd.com/gpu), else a DeviceClass. A name the API
+ * server could never accept (upper case in a DeviceClass, no domain, a reserved domain) is a
+ * usage error here rather than a probe that waits for it.
  */
 export function profileFromFlag(value: string): AcceleratorProfile {
   const given = (detail: string): Chosen => ({ detected: false, detail });
@@ -125,17 +132,19 @@ export function profileFromFlag(value: string): AcceleratorProfile {
   if (trimmed === 'example') return exampleProfile(given('given with --accelerator example'));
   if (trimmed === 'nvidia') return nvidiaProfile(given('given with --accelerator nvidia'));
   if (trimmed === 'nvidia-dra') return nvidiaDraProfile(given('given with --accelerator nvidia-dra'));
-  const [prefix, rest] = trimmed.includes(':') ? [trimmed.slice(0, trimmed.indexOf(':')), trimmed.slice(trimmed.indexOf(':') + 1)] : ['', trimmed];
-  if (!QUALIFIED_NAME.test(rest) || (prefix !== '' && prefix !== 'deviceclass' && prefix !== 'resource')) {
-    throw new UsageError(
-      `--accelerator '${value}' is not a profile (example, nvidia, nvidia-dra), a DeviceClass (deviceclass:NAME) or an extended resource (resource:DOMAIN/NAME)`,
-    );
-  }
+  const colon = trimmed.indexOf(':');
+  const [prefix, rest] = colon >= 0 ? [trimmed.slice(0, colon), trimmed.slice(colon + 1)] : ['', trimmed];
+  if (prefix !== '' && prefix !== 'deviceclass' && prefix !== 'resource') throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}`);
   const asResource = prefix === 'resource' || (prefix === '' && rest.includes('/'));
   if (asResource) {
-    if (!rest.includes('/')) throw new UsageError(`--accelerator resource:${rest}: an extended resource name has a domain, e.g. amd.com/gpu`);
+    const slash = rest.indexOf('/');
+    if (slash < 0) throw new UsageError(`--accelerator resource:${rest}: an extended resource name has a domain, e.g. amd.com/gpu`);
+    const [domain, name] = [rest.slice(0, slash), rest.slice(slash + 1)];
+    if (!DNS_SUBDOMAIN.test(domain) || !NAME_PART.test(name)) throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}: DOMAIN/NAME, e.g. amd.com/gpu`);
+    if (domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io')) throw new UsageError(`--accelerator '${value}': the kubernetes.io domain is reserved; no device plugin can advertise it`);
     return customResourceProfile(rest, given(`extended resource ${rest} given with --accelerator`));
   }
+  if (!DNS_SUBDOMAIN.test(rest)) throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}: a DeviceClass name has only lower-case letters, digits, '-' and '.'`);
   return customDeviceClassProfile(rest, given(`DeviceClass ${rest} given with --accelerator`));
 }
 

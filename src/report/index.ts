@@ -22,6 +22,8 @@ import { renderSarif } from './sarif.js';
 export interface ReportOptions {
   outDir: string;
   template?: string;
+  /** The --template URL's content, already fetched (the run checks it before probing). */
+  templateText?: string;
   product?: string;
   /** Move a --product of another Kubernetes version onto this version's template. */
   migrateProduct?: boolean;
@@ -127,6 +129,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
     const checklist = await renderChecklist({
       results,
       template: options.template,
+      templateText: options.templateText,
       product: options.product,
       migrateProduct: options.migrateProduct,
       metadata: options.metadata,

@@ -12,6 +12,7 @@ import { KUBERNETES_VERSIONS, allRequirementIds, type KubernetesVersion } from '
 import { BUILTIN_PROBES } from '../probes/index.js';
 import { checkProbeOptions } from '../probes/options.js';
 import { profileFromFlag } from '../probes/profiles.js';
+import { AI_OPERATORS, operatorNamed } from '../probes/lib/operators.js';
 import type { AcceleratorProfile, Probe, ProbeOptions } from '../probes/types.js';
 import { parseClusterMode, requireKubernetesVersion, type ClusterMode } from '../cluster/index.js';
 import { checkChecklistInputs, checkProductFor } from '../checklist/fill.js';
@@ -87,6 +88,8 @@ export interface ClusterRequest {
 export interface ReportConfig {
   outDir: string;
   template?: string;
+  /** The --template URL's content, fetched while checking the flags. */
+  templateText?: string;
   product?: string;
   /** Move a --product of another Kubernetes version onto this version's template. */
   migrateProduct?: boolean;
@@ -191,6 +194,13 @@ export function checkHttpUrl(flag: string, value: string | undefined): string | 
   return value;
 }
 
+/** --operator must name an operator robust_controller knows how to exercise. */
+function checkOperator(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!operatorNamed(value)) throw new UsageError(`--operator '${value}' is not an operator robust_controller knows (known: ${AI_OPERATORS.map((o) => o.name).join(', ')})`);
+  return value;
+}
+
 /**
  * A --probe-dir module with a built-in probe's id would silently take its place and then be
  * reported under the built-in requirement: it may only with --replace-builtin naming that id.
@@ -269,7 +279,8 @@ export async function parseRunConfig(values: ParsedValues, env: NodeJS.ProcessEn
     offline,
     sarifCategory: stringOption(values, 'sarif-category'),
   };
-  await checkChecklistInputs(reports);
+  const { templateText } = await checkChecklistInputs(reports);
+  if (templateText !== undefined) reports.templateText = templateText;
   // A --product of another Kubernetes version is refused now when the version is given (else once the server's is known).
   if (kubernetesVersion !== undefined) await checkProductFor(reports, kubernetesVersion);
   await ensureWritableDir(reports.outDir);
@@ -291,7 +302,7 @@ export async function parseRunConfig(values: ParsedValues, env: NodeJS.ProcessEn
       allowNodeScaling: booleanOption(values, 'allow-node-scaling'),
       prometheusUrl: checkHttpUrl('--prometheus-url', stringOption(values, 'prometheus-url')),
       acceleratorMetricsUrl: checkHttpUrl('--accelerator-metrics-url', stringOption(values, 'accelerator-metrics-url')),
-      operator: stringOption(values, 'operator'),
+      operator: checkOperator(stringOption(values, 'operator')),
       extra,
     },
     api,

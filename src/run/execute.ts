@@ -25,6 +25,8 @@ export interface ProvidedCluster {
   mode: ProvisionedCluster['mode'];
   kubeConfig: KubeConfig;
   context?: string;
+  /** Where the kubeconfig came from, for the run's first line. */
+  origin?: string;
   cleanup(): Promise<void>;
 }
 
@@ -96,7 +98,7 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
       simulated: server.simulated,
     };
     log(
-      `ai-conformance: run ${runId} against ${clusterInfo.context ?? clusterInfo.mode} (Kubernetes ${server.gitVersion}, checking the ${version} requirements)${server.simulated ? ' - SIMULATED cluster, certifies nothing' : ''}`,
+      `ai-conformance: run ${runId} against ${clusterInfo.context ?? clusterInfo.mode}${provided.origin ? ` from ${provided.origin}` : ''} (Kubernetes ${server.gitVersion}, checking the ${version} requirements)${server.simulated ? ' - SIMULATED cluster, certifies nothing' : ''}`,
     );
 
     const session = new KubeSession(provided.kubeConfig, runId, config.api);
