@@ -22,7 +22,8 @@ export interface ExecConfig {
   provideClusterInfo: boolean;
 }
 
-export type AuthProviderConfig = { kind: 'token-file'; path: string } | { kind: 'exec'; exec: ExecConfig };
+// No key may be called `exec` or `tokenFile`: client-node's own authenticators would claim the user.
+export type AuthProviderConfig = { kind: 'token-file'; path: string } | { kind: 'exec-plugin'; plugin: ExecConfig };
 
 /** client-go re-reads a token file after a minute, so a rotated (projected) token is picked up. */
 const TOKEN_FILE_TTL_MS = 60_000;
@@ -157,7 +158,7 @@ export class KubeconfigAuthenticator implements Authenticator {
       return credential;
     }
     // Concurrent requests share one plugin run.
-    this.pending ??= runExecPlugin(config.exec, this.cluster).finally(() => {
+    this.pending ??= runExecPlugin(config.plugin, this.cluster).finally(() => {
       this.pending = undefined;
     });
     const credential = await this.pending;

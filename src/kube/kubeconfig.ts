@@ -175,8 +175,6 @@ function execConfigOf(entry: Named, exec: RawRecord, origin: string): ExecConfig
   for (const item of Array.isArray(exec.env) ? exec.env : []) {
     if (isRecord(item) && text(item.name)) env[text(item.name)!] = typeof item.value === 'string' ? item.value : '';
   }
-  // The plugin's environment often carries credentials (cloud keys): none may be printed.
-  rememberSecrets(...Object.values(env));
   const apiVersion = text(exec.apiVersion) ?? 'client.authentication.k8s.io/v1beta1';
   return {
     // kubectl resolves a command with a path separator relative to the kubeconfig; a bare name is looked up on PATH.
@@ -194,18 +192,14 @@ function toUser(entry: Named, origin: string): User {
   const token = text(body.token);
   const password = text(body.password);
   const keyData = text(body['client-key-data']);
-  rememberSecrets(token, password, keyData);
   const authProviderRaw = isRecord(body['auth-provider']) ? body['auth-provider'] : undefined;
-  if (authProviderRaw && isRecord(authProviderRaw.config)) {
-    for (const [key, value] of Object.entries(authProviderRaw.config)) if (/token|secret|key|password/i.test(key) && typeof value === 'string') rememberSecrets(value);
-  }
   const certFile = resolved(entry.base, body['client-certificate']);
   const keyFile = resolved(entry.base, body['client-key']);
   const tokenFile = resolved(entry.base, body.tokenFile ?? body['token-file']);
 
   let authProvider: unknown = authProviderRaw;
   if (isRecord(body.exec)) {
-    const config: AuthProviderConfig = { kind: 'exec', exec: execConfigOf(entry, body.exec, origin) };
+    const config: AuthProviderConfig = { kind: 'exec-plugin', plugin: execConfigOf(entry, body.exec, origin) };
     authProvider = { name: AUTH_PROVIDER, config };
   } else if (!token && tokenFile) {
     // A token in the kubeconfig wins over tokenFile, as in client-go.
@@ -226,6 +220,21 @@ function toUser(entry: Named, origin: string): User {
   };
 }
 
+/**
+ * Every credential value of every user in the loaded files (not only the one in use), so that no
+ * output can carry one: a failing exec plugin, for instance, may print another user's token.
+ */
+function rememberCredentials(users: readonly Named[]): void {
+  for (const { body } of users) {
+    rememberSecrets(text(body.token), text(body.password), text(body['client-key-data']));
+    const provider = isRecord(body['auth-provider']) && isRecord(body['auth-provider'].config) ? body['auth-provider'].config : {};
+    for (const [key, value] of Object.entries(provider)) if (/token|secret|key|password/i.test(key) && typeof value === 'string') rememberSecrets(value);
+    // The plugin's environment often carries credentials (cloud keys).
+    const env = isRecord(body.exec) && Array.isArray(body.exec.env) ? body.exec.env : [];
+    for (const item of env) if (isRecord(item) && typeof item.value === 'string') rememberSecrets(item.value);
+  }
+}
+
 /** A user for contexts that name none, so the cluster's TLS settings still apply (client-node skips them without a user). */
 const ANONYMOUS_USER = 'ai-conformance-anonymous';
 
@@ -235,6 +244,7 @@ const ANONYMOUS_USER = 'ai-conformance-anonymous';
  * as with kubectl.
  */
 function buildConfig(raw: RawConfig, origin: string, requested: string | undefined): { config: KubeConfig; context: string } {
+  rememberCredentials(raw.users);
   const names = raw.contexts.map((c) => c.name);
   if (names.length === 0) throw new UsageError(`${origin} has no contexts`);
   if (requested !== undefined && !names.includes(requested)) throw new UsageError(`context '${requested}' is not in ${origin} (contexts: ${names.join(', ')})`);
