@@ -55,11 +55,12 @@ export const robustControllerProbe = defineProbe({
       };
     });
 
-    let listed: Promise<CoveringWebhook[]> | undefined;
-    const coveringWebhooks = (): Promise<CoveringWebhook[]> => (listed ??= listCoveringWebhooks(ctx, operator));
+    // Both checks below judge the webhooks that cover the operator's kind: list them once.
+    const covering = listCoveringWebhooks(ctx, operator);
+    covering.catch(() => undefined); // each check awaits it and reports its failure itself
 
     await ctx.check('its controller pods are running', async () => {
-      const webhooks = await coveringWebhooks();
+      const webhooks = await covering;
       const pods = new Map<string, V1Pod>();
       const add = (list: V1Pod[]): void => list.forEach((pod) => pods.set(`${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, pod));
       add(await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod' }, { labelSelector: operator.podSelector }));
@@ -85,7 +86,7 @@ export const robustControllerProbe = defineProbe({
     });
 
     await ctx.check('its validating webhook rejects an invalid object', async () => {
-      const webhooks = await coveringWebhooks();
+      const webhooks = await covering;
       if (webhooks.length === 0) {
         throw new CheckFailure(`no ValidatingWebhookConfiguration covers ${operator.plural}.${operator.group}: invalid objects are not rejected`);
       }
