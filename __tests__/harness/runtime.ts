@@ -18,6 +18,40 @@ function records(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
+/** An HTTP answer from something a pod can reach (a Gateway's address); undefined: not that address. */
+export type ClusterHttpHandler = (url: URL) => { status: number; body: string } | undefined;
+
+const httpHandlers = new WeakMap<Store, ClusterHttpHandler[]>();
+
+/** Lets a controller answer requests pods send to addresses it serves; returns the unregister function. */
+export function registerClusterHttp(store: Store, handler: ClusterHttpHandler): () => void {
+  const list = httpHandlers.get(store) ?? [];
+  list.push(handler);
+  httpHandlers.set(store, list);
+  return () => {
+    const at = list.indexOf(handler);
+    if (at >= 0) list.splice(at, 1);
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = { 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+/** What busybox `wget -q -O - URL 2>&1` prints for a request from a pod. */
+function wget(store: Store, target: string): string {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return `wget: bad address '${target}'`;
+  }
+  for (const handler of httpHandlers.get(store) ?? []) {
+    const answer = handler(url);
+    if (!answer) continue;
+    return answer.status < 300 ? answer.body : `wget: server returned error: HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trimEnd();
+  }
+  return `wget: can't connect to remote host (${url.hostname}): Connection refused`;
+}
+
 export interface KernelIdentity {
   release: string;
   version: string;
@@ -143,6 +177,7 @@ export class ContainerRuntime {
     const cmd = command
       .replace(/\|\|\s*echo\s+\S+\s*$/, '')
       .replace(/\s*2>\s*\/dev\/null/g, '')
+      .replace(/\s*2>&1/g, '')
       .replace(/\s+/g, ' ')
       .trim();
     const kernel = (): KernelIdentity => this.kernelOf(pod, node);
@@ -161,8 +196,10 @@ export class ContainerRuntime {
       }
       case "ls /sys/class/net | tr '\\n' ' '":
         return `${this.interfaces(pod, container).join(' ')} `;
-      default:
-        return undefined;
+      default: {
+        const request = /^wget(?: -q| -O -| -T \d+)* (\S+)$/.exec(cmd);
+        return request ? wget(this.store, request[1]!.replace(/^'|'$/g, '')) : undefined;
+      }
     }
   }
 }

@@ -92,6 +92,6 @@ describe('list command', () => {
     const rows = JSON.parse(chunks.join('')) as { id: string; category: string; level: string; probe: string }[];
     expect(rows.find((r) => r.id === 'dra_support')).toBeUndefined();
     expect(rows.find((r) => r.id === 'ai_inference')).toMatchObject({ category: 'networking', level: 'MUST', probe: 'builtin' });
-    expect(rows.find((r) => r.id === 'high_performance_networking')).toMatchObject({ probe: 'none' });
+    expect(rows.find((r) => r.id === 'high_performance_networking')).toMatchObject({ category: 'networking', level: 'SHOULD', probe: 'builtin' });
   });
 });

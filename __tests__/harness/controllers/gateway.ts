@@ -2,7 +2,9 @@
 // touches GatewayClasses naming its controllerName, and Gateways/HTTPRoutes attached to them:
 //   GatewayClass -> Accepted=True; Gateway -> Accepted + Programmed with an address;
 //   HTTPRoute parents -> Accepted (listener allows the route's namespace) and ResolvedRefs
-//   (every backendRef Service exists; re-evaluated when Services change).
+//   (every backendRef Service exists; re-evaluated when Services change). InferencePool backendRefs
+//   resolve only where the scenario runs `inference-extension` for this controller (the
+//   implementation supports the Gateway API Inference Extension), else InvalidKind.
 // Parameters: controllerName (default example.net/gateway-controller); acceptClasses (default
 // true; false models a controller that is installed but rejects its classes); programDelayMs
 // (default 0: time from an accepted Gateway to Programmed; the realistic clock sets it).
@@ -62,6 +64,8 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   const programDelayMs = typeof ctx.params.programDelayMs === 'number' ? ctx.params.programDelayMs : 0;
   /** Gateways whose programming delay has passed (namespace/name). */
   const programmed = new Set<string>();
+  const inference = record(ctx.scenario.behaviours?.['inference-extension']);
+  const supportsInferencePools = ctx.scenario.behaviours?.['inference-extension'] !== undefined && ctx.scenario.behaviours['inference-extension'] !== false && (inference.controllerName ?? 'example.net/gateway-controller') === controllerName;
 
   const ourClass = (name: unknown): KObj | undefined => {
     if (typeof name !== 'string') return undefined;
@@ -204,6 +208,16 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       .filter((ref) => (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '')
       .filter((ref) => !ctx.store.get('services', typeof ref.namespace === 'string' ? ref.namespace : namespace, String(ref.name)))
       .map((ref) => String(ref.name));
+    const pools = list(spec.rules)
+      .flatMap((rule) => list(rule.backendRefs))
+      .filter((ref) => ref.group === 'inference.networking.k8s.io' && ref.kind === 'InferencePool')
+      .map((ref) => String(ref.name));
+    const poolMissing = supportsInferencePools ? pools.filter((name) => !ctx.store.registry.byKey('inferencepools.inference.networking.k8s.io') || !ctx.store.get('inferencepools.inference.networking.k8s.io', namespace, name)) : [];
+    const resolved = (): Condition => {
+      if (pools.length > 0 && !supportsInferencePools) return condition(route, 'ResolvedRefs', 'False', 'InvalidKind', `unsupported backend kind InferencePool (inference.networking.k8s.io): ${pools.join(', ')}`);
+      if (missing.length > 0 || poolMissing.length > 0) return condition(route, 'ResolvedRefs', 'False', 'BackendNotFound', `backends not found: ${[...missing, ...poolMissing].join(', ')}`);
+      return condition(route, 'ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved');
+    };
     const parents: Record<string, unknown>[] = [];
     for (const parentRef of list(spec.parentRefs)) {
       const gatewayNamespace = typeof parentRef.namespace === 'string' ? parentRef.namespace : namespace;
@@ -217,9 +231,7 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
           accepted
             ? condition(route, 'Accepted', 'True', 'Accepted', 'route accepted')
             : condition(route, 'Accepted', 'False', 'NotAllowedByListeners', 'no listener admits routes from this namespace'),
-          missing.length === 0
-            ? condition(route, 'ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved')
-            : condition(route, 'ResolvedRefs', 'False', 'BackendNotFound', `services not found: ${missing.join(', ')}`),
+          resolved(),
         ],
       });
     }

@@ -15,6 +15,7 @@ import { clusterAutoscalerController } from './cluster-autoscaler.js';
 import { customMetricsController } from './custom-metrics.js';
 import { dcgmExporterController } from './dcgm-exporter.js';
 import { hpaController } from './hpa.js';
+import { inferenceExtensionController } from './inference-extension.js';
 import { kueueController } from './kueue.js';
 import { prometheusController } from './prometheus.js';
 import { policyWebhookController } from './policy-webhook.js';
@@ -42,4 +43,5 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'dcgm-exporter': dcgmExporterController,
   prometheus: prometheusController,
   'policy-webhook': policyWebhookController,
+  'inference-extension': inferenceExtensionController,
 };

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { advancedInferenceIngressProbe } from '../../src/probes/advanced_inference_ingress.js';
+import { runProbeOnScenario } from '../helpers/probe-harness.js';
+import { expectClean, explain, failedCheck } from './addonRuns.js';
+import { derivedScenario, scenarioPath } from './scenarioFile.js';
+
+const withGaie = (name: string, extra: Record<string, unknown> = {}) => derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/inference-extension'], extra);
+const FAST = { probeOptions: { extra: { 'advanced-inference-ingress.wait-ms': '1500' } } };
+
+describe('advanced_inference_ingress', () => {
+  it('passes with an InferencePool implementation: pool and picker ready, route resolved, a request reaches a pool member', async () => {
+    const run = await runProbeOnScenario(advancedInferenceIngressProbe, withGaie('kind-gaie-1.36'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.level).toBe('SHOULD');
+    expect(run.result.checks.map((c) => c.name)).toEqual([
+      'the InferencePool API is served',
+      'a GatewayClass is accepted by its controller',
+      'an InferencePool with its endpoint picker becomes ready',
+      'an HTTPRoute to the pool is accepted and resolved by the Gateway',
+      'a request through the Gateway reaches a pool member',
+    ]);
+    expect(run.result.checks[1]!.reason).toBe('GatewayClass ai-conformance accepted by gateway.envoyproxy.io/gatewayclass-controller');
+    expect(run.result.checks[2]!.reason).toMatch(/^pool aii-pool over 2 model server\(s\); endpoint picker aii-endpoint-picker available; ResolvedRefs=True/);
+    expect(run.result.checks[4]!.reason).toMatch(/^GET http:\/\/[\d.]+\/ai-conformance-inference from pod aii-client was answered by pool member aii-model-server-/);
+    expectClean(run);
+  });
+
+  it('fails when the Gateway implementation does not support InferencePool backends', async () => {
+    const file = derivedScenario('kind-gaie-crd-only-1.36', '1.36', ['kind-example-dra-1.36'], {
+      objects: [
+        {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: 'inferencepools.inference.networking.k8s.io' },
+          spec: {
+            group: 'inference.networking.k8s.io',
+            scope: 'Namespaced',
+            names: { plural: 'inferencepools', singular: 'inferencepool', kind: 'InferencePool' },
+            versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }, subresources: { status: {} } }],
+          },
+        },
+      ],
+    });
+    const run = await runProbeOnScenario(advancedInferenceIngressProbe, file, FAST);
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(run.result.reason).toContain('no controller of class ai-conformance manages InferencePools');
+    expect(run.result.checks.find((c) => c.name.startsWith('an HTTPRoute'))?.reason).toContain('ResolvedRefs=False (InvalidKind: unsupported backend kind InferencePool');
+    expectClean(run);
+  });
+
+  it('ends in error, saying why, when the endpoint picker cannot start (its image cannot be pulled)', async () => {
+    const run = await runProbeOnScenario(
+      advancedInferenceIngressProbe,
+      withGaie('kind-gaie-epp-pull-1.36', { behaviours: { kubelet: { imagePullFailures: ['registry.k8s.io/gateway-api-inference-extension/lwepp'] } } }),
+      FAST,
+    );
+    // Our own picker not starting says nothing about the platform's ingress: not a failure.
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(run.result.reason).toMatch(/^an InferencePool with its endpoint picker becomes ready: .*Deployment aii-endpoint-picker available.*; pod aii-endpoint-picker-\S+: ErrImagePull failed to pull and unpack image "registry\.k8s\.io\/gateway-api-inference-extension\/lwepp:v1\.6\.0"/);
+    expectClean(run);
+  });
+
+  it('fails where the Gateway API Inference Extension is not installed', async () => {
+    const run = await runProbeOnScenario(advancedInferenceIngressProbe, scenarioPath('kind-example-dra-1.36'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(run.result.reason).toContain('inference.networking.k8s.io/v1 inferencepools is not served: the Gateway API Inference Extension (v1.0 or later) is not installed');
+    expectClean(run);
+  });
+});

@@ -1,0 +1,190 @@
+// disaggregated_inference: a disaggregated inference solution runs, with prefill and decode as
+// separately scalable components. Test plan:
+//   1. find installed solutions, at a bounded cost: llm-d model services (workloads labelled
+//      llm-d.ai/role=prefill|decode, as llm-d's P/D guides deploy them, Deployments or
+//      LeaderWorkerSets), NVIDIA Dynamo DynamoGraphDeployments (nvidia.com) and KServe
+//      LLMInferenceServices with a prefill section (serving.kserve.io);
+//   2. an instance has its prefill and decode phases as separate components, each with its own
+//      replica count (its own scale subresource), so each scales on its own;
+//   3. both components are running: every one has ready replicas.
+// Deploying a solution is out of scope (it needs the vendor's models and accelerators): without
+// one the probe asks for manual evidence, naming what it looked for.
+
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { WaitTimeout } from '../kube/types.js';
+import { duration } from './options.js';
+import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
+
+const ROLE_LABEL = 'llm-d.ai/role';
+const PAGE = 100;
+
+interface Component {
+  /** prefill or decode */
+  role: string;
+  /** "Deployment llm-d/ms-prefill" */
+  name: string;
+  replicas: number;
+  ready: number;
+  /** The workload itself, when it is one the probe can wait on (Deployment, LeaderWorkerSet). */
+  ref?: { apiVersion: string; kind: string; namespace: string; name: string };
+}
+
+interface Instance {
+  /** What it is: "llm-d model service llama (namespace llm-d)". */
+  what: string;
+  components: Component[];
+  /** Why the instance as a whole is not ready, when its controller says so. */
+  notReady?: string;
+}
+
+interface ScalableWorkload extends KubernetesObject {
+  spec?: { replicas?: number };
+  status?: { replicas?: number; readyReplicas?: number };
+}
+
+export const disaggregatedInferenceProbe = defineProbe({
+  id: 'disaggregated_inference',
+  // Above its wait for starting components (60 s), so that wait reports.
+  timeoutMs: 3 * 60_000,
+  options: {
+    'disaggregated-inference.ready-ms': duration(60_000, 'how long a prefill or decode workload without a ready replica may take to get one'),
+  },
+  async run(ctx) {
+    const instances = await ctx.step('a disaggregated inference solution is installed', async () => {
+      const instances = [...(await llmd(ctx)), ...(await dynamo(ctx)), ...(await kserve(ctx))];
+      if (instances.length === 0) {
+        ctx.manual(
+          `no disaggregated inference deployment found (looked for workloads labelled ${ROLE_LABEL}=prefill|decode as llm-d deploys them, NVIDIA Dynamo DynamoGraphDeployments and KServe LLMInferenceServices with a prefill section): deploy one with separate prefill and decode instances and re-run, or attach kubectl get deploy,lws -A -l '${ROLE_LABEL}' -o wide and the solution's own status`,
+        );
+      }
+      return { seen: instances.map((instance) => `${instance.what}: ${describeComponents(instance.components) || 'no prefill or decode component'}`).join('; '), value: instances };
+    });
+
+    // Judged on the instance that comes closest: one with both phases, ready if any is.
+    const split = instances.filter((i) => ['prefill', 'decode'].every((role) => i.components.some((c) => c.role === role)));
+    const candidate = split.find((i) => i.notReady === undefined && i.components.every((c) => c.ready > 0)) ?? split[0];
+
+    const chosen = await ctx.step('prefill and decode are separate, separately scalable components', async () => {
+      if (!candidate) {
+        throw new CheckFailure(`no instance has both a prefill and a decode component: ${instances.map((i) => `${i.what} has ${[...new Set(i.components.map((c) => c.role))].join(' and ') || 'neither'}`).join('; ')}`);
+      }
+      return { seen: `${candidate.what}: ${candidate.components.map((c) => `${c.role} ${c.name} (${c.replicas} replica(s))`).join(', ')}`, value: candidate };
+    });
+
+    await ctx.check('the prefill and decode components are running', async () => {
+      const candidate = chosen;
+      // A workload still starting (a rollout, a scale-up) gets a short while to have a ready replica.
+      for (const component of candidate.components.filter((c) => c.ready === 0 && c.ref)) {
+        const ready = await ctx.kube
+          .waitFor<ScalableWorkload>(component.ref!, (object) => (object.status?.readyReplicas ?? 0) > 0, { description: `${component.name} has a ready replica`, timeoutMs: ctx.option('disaggregated-inference.ready-ms') })
+          .catch((error: unknown) => {
+            if (error instanceof WaitTimeout) return undefined;
+            throw error;
+          });
+        if (ready) component.ready = ready.status?.readyReplicas ?? 0;
+      }
+      const idle = candidate.components.filter((c) => c.ready === 0);
+      if (candidate.notReady) throw new CheckFailure(`${candidate.what} is not ready: ${candidate.notReady}`);
+      if (idle.length > 0) throw new CheckFailure(`${candidate.what}: ${idle.map((c) => `${c.role} ${c.name} has no ready replica (0/${c.replicas})`).join('; ')}`);
+      return `${candidate.what}: ${describeComponents(candidate.components)}`;
+    });
+  },
+});
+
+async function page<T extends KubernetesObject>(ctx: ProbeContext, path: string, labelSelector?: string): Promise<T[]> {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (labelSelector) query.set('labelSelector', labelSelector);
+  return (await ctx.kube.getRaw<{ items?: T[] }>(`${path}?${query.toString()}`)).items ?? [];
+}
+
+/** llm-d: prefill and decode workloads of one model, grouped by namespace and llm-d.ai/model. */
+async function llmd(ctx: ProbeContext): Promise<Instance[]> {
+  const selector = `${ROLE_LABEL} in (prefill,decode)`;
+  const workloads: { kind: string; object: ScalableWorkload }[] = (await page<V1Deployment>(ctx, '/apis/apps/v1/deployments', selector)).map((object) => ({ kind: 'Deployment', object: object as ScalableWorkload }));
+  if (await ctx.kube.isServed('leaderworkerset.x-k8s.io/v1')) {
+    for (const object of await page<ScalableWorkload>(ctx, '/apis/leaderworkerset.x-k8s.io/v1/leaderworkersets', selector)) workloads.push({ kind: 'LeaderWorkerSet', object });
+  }
+  const byModel = new Map<string, Instance>();
+  for (const { kind, object } of workloads) {
+    const labels = object.metadata?.labels ?? {};
+    const namespace = object.metadata?.namespace ?? '?';
+    const model = labels['llm-d.ai/model'] ?? '(no llm-d.ai/model label)';
+    const key = `${namespace}/${model}`;
+    const instance = byModel.get(key) ?? { what: `llm-d model ${model} (namespace ${namespace})`, components: [] };
+    const apiVersion = kind === 'Deployment' ? 'apps/v1' : 'leaderworkerset.x-k8s.io/v1';
+    instance.components.push({
+      role: labels[ROLE_LABEL] ?? '?',
+      name: `${kind} ${namespace}/${object.metadata?.name ?? '?'}`,
+      replicas: object.spec?.replicas ?? 1,
+      ready: object.status?.readyReplicas ?? 0,
+      ref: { apiVersion, kind, namespace, name: object.metadata?.name ?? '' },
+    });
+    byModel.set(key, instance);
+  }
+  return [...byModel.values()];
+}
+
+interface DynamoService {
+  componentType?: string;
+  subComponentType?: string;
+  replicas?: number;
+}
+
+interface DynamoGraph extends KubernetesObject {
+  spec?: { services?: Record<string, DynamoService> };
+  status?: { state?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[]; services?: Record<string, { readyReplicas?: number; replicas?: number }> };
+}
+
+/** Dynamo: a graph's worker services marked prefill or decode (subComponentType, else the service name). */
+async function dynamo(ctx: ProbeContext): Promise<Instance[]> {
+  const version = (await ctx.kube.groupVersions('nvidia.com')).find((gv) => gv.endsWith('/v1alpha1') || gv.endsWith('/v1beta1'));
+  if (!version || !(await ctx.kube.resources(version))?.some((r) => r.name === 'dynamographdeployments')) return [];
+  const graphs = await page<DynamoGraph>(ctx, `/apis/${version}/dynamographdeployments`);
+  return graphs.map((graph) => {
+    const components: Component[] = [];
+    for (const [name, service] of Object.entries(graph.spec?.services ?? {})) {
+      const role = service.subComponentType ?? (/prefill/i.test(name) ? 'prefill' : /decode/i.test(name) ? 'decode' : undefined);
+      if (role !== 'prefill' && role !== 'decode') continue;
+      const status = graph.status?.services?.[name];
+      components.push({ role, name: `service ${name}`, replicas: service.replicas ?? 1, ready: status?.readyReplicas ?? (graph.status?.state === 'successful' ? (service.replicas ?? 1) : 0) });
+    }
+    const ready = isTrue(conditionsOf(graph), 'Ready') || graph.status?.state === 'successful';
+    return {
+      what: `DynamoGraphDeployment ${graph.metadata?.namespace ?? '?'}/${graph.metadata?.name ?? '?'}`,
+      components,
+      notReady: ready ? undefined : `state ${graph.status?.state ?? 'unknown'}, ${describeCondition(conditionsOf(graph), 'Ready')}`,
+    };
+  });
+}
+
+interface LlmService extends KubernetesObject {
+  spec?: { replicas?: number; prefill?: { replicas?: number } };
+}
+
+/** KServe: an LLMInferenceService with a prefill section runs prefill and decode apart. */
+async function kserve(ctx: ProbeContext): Promise<Instance[]> {
+  const version = (await ctx.kube.groupVersions('serving.kserve.io')).find((gv) => gv.endsWith('/v1alpha1'));
+  if (!version || !(await ctx.kube.resources(version))?.some((r) => r.name === 'llminferenceservices')) return [];
+  const services = await page<LlmService>(ctx, `/apis/${version}/llminferenceservices`);
+  return services
+    .filter((service) => service.spec?.prefill !== undefined)
+    .map((service) => {
+      const ready = isTrue(conditionsOf(service), 'Ready');
+      const replicasReady = (replicas: number) => (ready ? replicas : 0);
+      const prefill = service.spec?.prefill?.replicas ?? 1;
+      const decode = service.spec?.replicas ?? 1;
+      return {
+        what: `LLMInferenceService ${service.metadata?.namespace ?? '?'}/${service.metadata?.name ?? '?'}`,
+        components: [
+          { role: 'prefill', name: 'spec.prefill', replicas: prefill, ready: replicasReady(prefill) },
+          { role: 'decode', name: 'spec (decode)', replicas: decode, ready: replicasReady(decode) },
+        ],
+        notReady: ready ? undefined : describeCondition(conditionsOf(service), 'Ready'),
+      };
+    });
+}
+
+function describeComponents(components: Component[]): string {
+  return components.map((c) => `${c.role} ${c.name} ${c.ready}/${c.replicas} ready`).join(', ');
+}
