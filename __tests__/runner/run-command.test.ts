@@ -94,4 +94,27 @@ describe('list command', () => {
     expect(rows.find((r) => r.id === 'ai_inference')).toMatchObject({ category: 'networking', level: 'MUST', probe: 'builtin' });
     expect(rows.find((r) => r.id === 'high_performance_networking')).toMatchObject({ category: 'networking', level: 'SHOULD', probe: 'builtin' });
   });
+
+  it('says what each accelerator profile lets the SHOULD probes check', async () => {
+    const chunks: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => chunks.push(chunk) > 0) as typeof process.stdout.write;
+    let text = '';
+    try {
+      expect(await main(['list', '--kubernetes-version', '1.37', '--format', 'json'])).toBe(0);
+      const json = chunks.splice(0).join('');
+      expect(await main(['list', '--kubernetes-version', '1.37'])).toBe(0);
+      text = chunks.join('');
+      const rows = JSON.parse(json) as { id: string; byProfile?: Record<string, string> }[];
+      expect(rows.find((r) => r.id === 'gpu_sharing')?.byProfile?.example).toContain('ResourceClaim shared by two pods');
+      expect(rows.find((r) => r.id === 'virtualized_accelerator')?.byProfile?.example).toContain('not applicable');
+      expect(rows.find((r) => r.id === 'workload_sandboxing')?.byProfile).toBeUndefined();
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(text).toContain('What the SHOULD probes check with each accelerator profile');
+    expect(text).toMatch(/gpu_sharing\s+example\s+one ResourceClaim shared by two pods/);
+    expect(text).toMatch(/\n\s+nvidia\s+MIG resources/);
+    expect(text).toMatch(/workload_sandboxing\s+any\s+the same with every profile/);
+  });
 });

@@ -85,13 +85,25 @@ export const listCommand: Command = {
     const rows = [...catalogEntries, ...proposals];
     const listed = new Set(rows.map((r) => r.id));
     const options = optionRows([...probes.values()].map((s) => s.probe).filter((probe) => listed.has(probe.id)));
+    const byProfile = (id: string) => probes.get(id)?.probe.byProfile;
     if (format === 'json') {
-      const withOptions = rows.map((r) => ({ ...r, options: options.filter((o) => o.probe === r.id).map(({ probe: _probe, ...o }) => o) }));
+      const withOptions = rows.map((r) => ({ ...r, options: options.filter((o) => o.probe === r.id).map(({ probe: _probe, ...o }) => o), ...(byProfile(r.id) ? { byProfile: byProfile(r.id) } : {}) }));
       process.stdout.write(`${JSON.stringify(withOptions, null, 2)}\n`);
       return 0;
     }
     process.stdout.write(`AI conformance requirements for Kubernetes ${version}\n\n`);
     process.stdout.write(`${table([['ID', 'CATEGORY', 'LEVEL', 'PROBE', 'SUMMARY'], ...rows.map((r) => [r.id, r.category, r.level, r.probe, r.summary])])}\n`);
+    const shoulds = rows.filter((r) => r.level === 'SHOULD' && probes.has(r.id));
+    if (shoulds.length > 0) {
+      // Which SHOULDs each accelerator profile lets a probe check (the MUSTs check the same things with every profile).
+      const coverage = shoulds.flatMap((r) => {
+        const kinds = Object.entries(byProfile(r.id) ?? {});
+        if (kinds.length === 0) return [[r.id, 'any', 'the same with every profile']];
+        return kinds.map(([kind, what], i) => [i === 0 ? r.id : '', kind, what ?? '']);
+      });
+      process.stdout.write(`\nWhat the SHOULD probes check with each accelerator profile (--accelerator; custom: any other DeviceClass or resource)\n\n`);
+      process.stdout.write(`${table([['ID', 'PROFILE', 'CHECKS'], ...coverage])}\n`);
+    }
     if (options.length > 0) {
       process.stdout.write(`\nProbe options (--probe-option KEY=VALUE; durations in milliseconds)\n\n`);
       process.stdout.write(`${table([['OPTION', 'PROBE', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...options.map((o) => [o.key, o.probe, o.type, o.default, o.description])])}\n`);

@@ -49,6 +49,12 @@ export const driverRuntimeManagementProbe = defineProbe({
     'driver-runtime-management.pod-ms': duration(180_000, 'how long the probe pod may take to run and print the driver it sees'),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  byProfile: {
+    example: 'DRA driverVersion on every device, one version per pool; the driver shows no version inside containers, so the allocated device\'s attribute is the evidence',
+    nvidia: 'GPU Feature Discovery driver and CUDA labels, one version per pool, and the kernel module version a container reads',
+    'nvidia-dra': 'DRA driverVersion/cudaDriverVersion, one version per pool, and the kernel module version a container reads',
+    custom: 'DRA driverVersion or AMD\'s driver label where published; manual where no version can be read inside a container',
+  },
   async run(ctx) {
     if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no accelerator driver to manage: ${ctx.profile.detail}`);
     const advertised = await ctx.step('the accelerator driver version is discoverable', async () => {

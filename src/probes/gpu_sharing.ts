@@ -36,6 +36,12 @@ export const gpuSharingProbe = defineProbe({
     'gpu-sharing.pod-ms': duration(180_000, 'how long each sharing pod may take to hold its accelerator'),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  byProfile: {
+    example: 'one ResourceClaim shared by two pods (TimeSlicing config)',
+    nvidia: 'MIG resources (mixed or single strategy) or time-slicing/MPS replicas, from GPU Feature Discovery labels',
+    'nvidia-dra': 'MIG devices (DeviceClass mig.nvidia.com) or one ResourceClaim shared by two pods',
+    custom: 'one ResourceClaim shared by two pods (DRA); manual for device plugins it cannot read',
+  },
   async run(ctx) {
     if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no GPU to share: ${ctx.profile.detail}`);
     const podMs = ctx.option('gpu-sharing.pod-ms');

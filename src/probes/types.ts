@@ -51,6 +51,9 @@ export interface AcceleratorProfile {
   alternatives?: AcceleratorProfile[];
 }
 
+/** The kinds of accelerator profile `list` tells apart: the named profiles, and any other (`custom`). */
+export type ProfileKind = 'example' | 'nvidia' | 'nvidia-dra' | 'custom';
+
 /** Images the probes run; every one can be overridden for air-gapped clusters. */
 export interface ImageCatalog {
   /** Logical name -> image reference actually used. */
@@ -175,6 +178,12 @@ export interface Probe<O extends OptionSpecs = OptionSpecs> {
    * it would sit. Ignored for catalog ids.
    */
   proposal?: { category: Category; level: Level; summary: string };
+  /**
+   * What the probe can check with each kind of accelerator profile, in a few words, for `list`
+   * (e.g. gpu_sharing: `example` a shared ResourceClaim, `nvidia` MIG or time-slicing replicas).
+   * Absent: the probe checks the same whatever the profile.
+   */
+  byProfile?: Readonly<Partial<Record<ProfileKind, string>>>;
   /** The probe's test plan; first in its file, helpers below it. */
   run(ctx: ProbeContext<O>): Promise<void>;
 }

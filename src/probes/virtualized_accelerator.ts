@@ -43,6 +43,12 @@ export const virtualizedAcceleratorProbe = defineProbe({
     'virtualized-accelerator.pod-ms': duration(180_000, 'how long the pod that asks for a virtual accelerator may take to hold it'),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
+  byProfile: {
+    example: 'not applicable: the example driver has no virtual devices',
+    nvidia: 'vGPU guests (GFD vgpu labels, GRID profile) and vm-vgpu hosts (KubeVirt vGPU types); a pod gets one',
+    'nvidia-dra': 'the same, plus DRA devices that name a vGPU',
+    custom: 'DRA devices that name a vGPU, and the NVIDIA vGPU node labels',
+  },
   async run(ctx) {
     const found = await findVirtual(ctx);
     if (found.length === 0) {
