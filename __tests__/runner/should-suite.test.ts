@@ -81,6 +81,28 @@ describe('the SHOULD suite through run', () => {
     expect(log).toContain('[NOT-APPLICABLE] virtualized_accelerator (SHOULD, accelerators)');
   });
 
+  it('plain kind 1.37 (the PR-mode add-ons only): every SHOULD is checked or says why it cannot be', { timeout: 90_000 }, async () => {
+    cluster = await startFakeCluster({ scenario: 'kind-example-dra-1.37', tls: false });
+    const out = mkdtempSync(path.join(tmpdir(), 'aic-shoulds-'));
+    await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--level', 'should', '--offline']);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const byId = new Map(results.requirements.filter((r) => r.level === 'SHOULD').map((r) => [r.id, r]));
+    expect([...byId.keys()].sort()).toEqual(SHOULDS_137);
+    expect(byId.get('driver_runtime_management')?.verdict).toBe('passed');
+    expect(byId.get('gpu_sharing')?.verdict).toBe('passed');
+    expect(byId.get('virtualized_accelerator')).toMatchObject({ verdict: 'not-applicable' });
+    expect(byId.get('high_performance_networking')).toMatchObject({ verdict: 'not-applicable' });
+    expect(byId.get('advanced_inference_ingress')?.reason).toContain('the Gateway API Inference Extension (v1.0 or later) is not installed');
+    expect(byId.get('disaggregated_inference')).toMatchObject({ verdict: 'manual' });
+    expect(byId.get('workload_sandboxing')?.reason).toContain('no RuntimeClass of a known sandbox');
+    for (const result of byId.values()) {
+      expect(result.verdict, result.id).not.toBe('error');
+      if (result.verdict !== 'passed') expect(result.reason.length, result.id).toBeGreaterThan(40);
+    }
+    expect(results.leaked).toBe(0);
+    expect(labelledInStore(cluster, results.runId)).toEqual([]);
+  });
+
   it('a failed SHOULD is Not Implemented in PRODUCT.yaml and FAIL in the artifacts, with its reason', { timeout: 60_000 }, async () => {
     const file = derivedScenario('kind-bad-sandbox-1.37', '1.37', ['kind-example-dra-1.37'], { objects: [{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'kata' }, handler: 'runc' }] });
     cluster = await startFakeCluster({ scenario: file, tls: false });
