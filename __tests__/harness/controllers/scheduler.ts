@@ -8,9 +8,9 @@ import { nowTimestamp } from '../store.js';
 import type { ControllerFactory } from './types.js';
 import { arr, podTerminal, quantity, rec, recordEvent, setCondition } from './util.js';
 
-type Taint = { key: string; value?: string; effect: string };
+export type Taint = { key: string; value?: string; effect: string };
 
-function tolerates(pod: KObj, taint: Taint): boolean {
+export function tolerates(pod: KObj, taint: Taint): boolean {
   return arr(rec(pod.spec).tolerations).some((t) => {
     if (t.effect && t.effect !== taint.effect) return false;
     if (t.operator === 'Exists') return !t.key || t.key === taint.key;
@@ -38,7 +38,7 @@ function matchExpression(expr: Record<string, unknown>, value: string | undefine
   }
 }
 
-function affinityMatches(pod: KObj, node: KObj): boolean {
+export function affinityMatches(pod: KObj, node: KObj): boolean {
   const required = rec(rec(rec(rec(pod.spec).affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution);
   const terms = arr(required.nodeSelectorTerms);
   if (terms.length === 0) return true;
