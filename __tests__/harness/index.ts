@@ -131,6 +131,9 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
     registerServiceProxy(namespace, service, port, handler) {
       serviceProxies.set(`${namespace}/${service}:${String(port)}`, handler);
     },
+    registerPodProxy(namespace, pod, port, handler) {
+      serviceProxies.set(`pod:${namespace}/${pod}:${String(port)}`, handler);
+    },
     registerAggregatedApi(spec) {
       aggregatedApis.set(`${spec.group}/${spec.version}`, spec);
       registry.add({ group: spec.group, version: spec.version, source: 'aggregated', resources: spec.resources.map((r) => ({ ...r, group: spec.group, version: spec.version })) });

@@ -383,6 +383,7 @@ export class ApiServer {
    * no handler behind it answers 503 like a Service without ready endpoints.
    */
   private proxyHandler(t: Target): ProxyHandler {
+    if (t.info.resource === 'pods') return this.podProxyHandler(t);
     const m = /^(?:(https?):)?([^:]+)(?::(.+))?$/.exec(t.name ?? '');
     const service = m?.[2] ?? '';
     const port = m?.[3] ?? '';
@@ -396,6 +397,22 @@ export class ApiServer {
       if (handler) return handler;
     }
     throw new ApiError(503, 'ServiceUnavailable', `no endpoints available for service "${service}"`);
+  }
+
+  /**
+   * pods/[scheme:]NAME[:PORT]/proxy: the pod must exist (404) and be Running with an IP (503, as
+   * the apiserver cannot dial it otherwise); a port nothing listens on is refused (503).
+   */
+  private podProxyHandler(t: Target): ProxyHandler {
+    const m = /^(?:(https?):)?([^:]+)(?::(.+))?$/.exec(t.name ?? '');
+    const name = m?.[2] ?? '';
+    const pod = this.deps.store.get('pods', t.namespace, name);
+    if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+    const status = (pod.status ?? {}) as { phase?: string; podIP?: string };
+    if (status.phase !== 'Running' || !status.podIP) throw new ApiError(503, 'ServiceUnavailable', `pod ${name} is not running`);
+    const handler = this.deps.serviceProxies.get(`pod:${t.namespace ?? ''}/${name}:${m?.[3] ?? ''}`);
+    if (!handler) throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${status.podIP}:${m?.[3] ?? '80'}: connect: connection refused`);
+    return handler;
   }
 
   private async proxy(req: IncomingMessage, res: ServerResponse, method: string, url: URL, handler: ProxyHandler, path: string): Promise<void> {

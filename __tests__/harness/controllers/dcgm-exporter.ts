@@ -4,11 +4,22 @@
 // creates it. Parameters: namespace (gpu-operator), service (nvidia-dcgm-exporter), port
 // (gpu-metrics; 9400 also answers), fixture (default the kops NVIDIA L4 scrape), dropMetrics
 // (metric names removed from the text, to model an exporter missing a field).
+// With `perNode: true` it runs as the GPU Operator's DaemonSet does: one exporter pod on every
+// node with NVIDIA GPUs (device plugin or DRA), each serving only its node's devices through
+// the pod proxy, in dcgm-exporter 4.x's format: whole GPUs with DCGM_FI_DEV_GPU_UTIL, MIG
+// instances (labels GPU_I_PROFILE and GPU_I_ID, UUID of the parent GPU) without it but with the
+// profiling field DCGM_FI_PROF_GR_ENGINE_ACTIVE, as DCGM reports them; the Service proxy reaches
+// one of the pods. `unreachable: true` models an API server that cannot dial pod IPs (private
+// GKE/EKS control planes): every proxy request answers 503, so only Prometheus has the series.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Controller, ControllerContext, ControllerFactory, ProxyResponse } from './types.js';
-import { str } from './workload-model.js';
+import { rec, str } from './workload-model.js';
+import { isNvidiaResource, pluginDevice } from '../devices.js';
+import { createHash } from 'node:crypto';
+import type { KObj } from '../types.js';
+import { quantity } from './util.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DEFAULT_FIXTURE = 'fixtures/metrics/dcgm-exporter.scrape.kops-v1.35.nvidia-L4.prom';
@@ -36,9 +47,40 @@ export const dcgmExporterController: ControllerFactory = (ctx: ControllerContext
   const drop = Array.isArray(ctx.params.dropMetrics) ? ctx.params.dropMetrics.map(String) : [];
   const text = withoutMetrics(readFileSync(fixture, 'utf8'), drop);
 
+  const unreachable = ctx.params.unreachable === true;
+  const refused = (): ProxyResponse => ({ status: 503, contentType: 'text/plain', body: 'error trying to reach service: dial tcp 10.244.1.7:9400: i/o timeout' });
+  if (ctx.params.perNode === true) {
+    return {
+      start() {
+        const pods: string[] = [];
+        for (const node of ctx.store.list('nodes')) {
+          const exposition = nodeExposition(node);
+          if (!exposition) continue;
+          const pod = `nvidia-dcgm-exporter-${createHash('sha256').update(node.metadata.name ?? '').digest('hex').slice(0, 5)}`;
+          ctx.store.create('pods', {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: pod, namespace, labels: { app: 'nvidia-dcgm-exporter' } },
+            spec: { nodeName: node.metadata.name, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'nvidia-dcgm-exporter', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04', ports: [{ name: 'metrics', containerPort: 9400 }] }] },
+          } as KObj);
+          const text = withoutMetrics(exposition, drop);
+          const handler = (req: { path: string }): ProxyResponse =>
+            unreachable ? refused() : req.path === '/metrics' ? { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text } : { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
+          for (const p of ['9400', 'metrics', 'http:9400']) ctx.registerPodProxy(namespace, pod, p, handler);
+          pods.push(pod);
+          if (pods.length === 1) {
+            ctx.registerServiceProxy(namespace, service, port, handler);
+            if (port !== 9400) ctx.registerServiceProxy(namespace, service, 9400, handler);
+          }
+        }
+      },
+    };
+  }
+
   return {
     start() {
       const handler = (req: { path: string }): ProxyResponse =>
+        unreachable ? refused() :
         req.path === '/metrics'
           ? { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text }
           : { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
@@ -47,3 +89,64 @@ export const dcgmExporterController: ControllerFactory = (ctx: ControllerContext
     },
   };
 };
+
+interface Gpu {
+  index: number;
+  uuid: string;
+  mig?: { profile: string; id: number }[];
+}
+
+/** The NVIDIA GPUs (and their MIG instances) a node's exporter reports; undefined: no NVIDIA GPU. */
+function nodeGpus(node: KObj): Gpu[] {
+  const gpus = new Map<number, Gpu>();
+  for (const [resource, value] of Object.entries(rec(rec(node.status).allocatable))) {
+    if (!isNvidiaResource(resource)) continue;
+    const seen = new Set<string>();
+    for (let i = 0; i < quantity(value); i++) {
+      const d = pluginDevice(node, resource, i);
+      if (!d || d.nvidiaIndex === undefined || seen.has(d.id)) continue;
+      seen.add(d.id);
+      const parentUuid = /UUID: (GPU-[^)]+)/.exec(d.smi?.[0] ?? '')?.[1] ?? d.id;
+      const gpu = gpus.get(d.nvidiaIndex) ?? { index: d.nvidiaIndex, uuid: parentUuid };
+      if (d.id.startsWith('MIG-')) {
+        const profile = /MIG (\S+) Device/.exec(d.smi?.[1] ?? '')?.[1] ?? '1g.5gb';
+        gpu.mig = [...(gpu.mig ?? []), { profile, id: (gpu.mig?.length ?? 0) + 1 }];
+      }
+      gpus.set(d.nvidiaIndex, gpu);
+    }
+  }
+  return [...gpus.values()].sort((a, b) => a.index - b.index);
+}
+
+/** dcgm-exporter's text for one node, or undefined when the node has no NVIDIA GPU. */
+function nodeExposition(node: KObj): string | undefined {
+  const gpus = nodeGpus(node);
+  if (gpus.length === 0) return undefined;
+  const host = node.metadata.name ?? '';
+  const model = (node.metadata.labels?.['nvidia.com/gpu.product'] ?? 'NVIDIA A100-SXM4-40GB').replace(/-SHARED$/, '').replace(/-/g, ' ').replace(/^NVIDIA A100 SXM4 40GB$/, 'NVIDIA A100-SXM4-40GB');
+  const families: [string, string, string, (g: Gpu, mig?: { profile: string; id: number }) => number | undefined][] = [
+    ['DCGM_FI_DEV_GPU_TEMP', 'gauge', 'GPU temperature (in C).', () => 34],
+    ['DCGM_FI_DEV_POWER_USAGE', 'gauge', 'Power draw (in W).', () => 61.5],
+    // DCGM has no utilisation counter for a MIG instance: only the parent's whole-GPU series exist where MIG is off.
+    ['DCGM_FI_DEV_GPU_UTIL', 'gauge', 'GPU utilization (in %).', (_g, mig) => (mig ? undefined : 0)],
+    ['DCGM_FI_DEV_FB_FREE', 'gauge', 'Frame buffer memory free (in MiB).', (_g, mig) => (mig ? 4850 : 40337)],
+    ['DCGM_FI_DEV_FB_USED', 'gauge', 'Frame buffer memory used (in MiB).', (_g, mig) => (mig ? 13 : 1)],
+    ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'gauge', 'Ratio of time the graphics engine is active.', () => 0],
+  ];
+  const lines: string[] = [];
+  for (const [name, type, help, value] of families) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const gpu of gpus) {
+      const base = `gpu="${gpu.index}",UUID="${gpu.uuid}",pci_bus_id="00000000:${(0x31 + gpu.index).toString(16).toUpperCase()}:00.0",device="nvidia${gpu.index}",modelName="${model}"`;
+      const tail = `Hostname="${host}",DCGM_FI_DRIVER_VERSION="580.105.08"`;
+      const instances = gpu.mig ?? [undefined];
+      for (const mig of instances) {
+        const v = value(gpu, mig);
+        if (v === undefined) continue;
+        const migLabels = mig ? `GPU_I_PROFILE="${mig.profile}",GPU_I_ID="${mig.id}",` : '';
+        lines.push(`${name}{${base},${migLabels}${tail}} ${v}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -67,6 +67,8 @@ export interface ControllerContext {
   after(ms: number, fn: () => void): void;
   /** Serves /api/v1/namespaces/NS/services/[http:]NAME:PORT/proxy/... (port name or number). */
   registerServiceProxy(namespace: string, service: string, port: string | number, handler: ProxyHandler): void;
+  /** Serves /api/v1/namespaces/NS/pods/NAME:PORT/proxy/... while the pod is Running (port as given in the URL). */
+  registerPodProxy(namespace: string, pod: string, port: string | number, handler: ProxyHandler): void;
   /** Serves an aggregated API group/version (legacy and aggregated discovery included). */
   registerAggregatedApi(api: AggregatedApi): void;
   /** Validating admission for API writes, dry-run included. */
