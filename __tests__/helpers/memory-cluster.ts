@@ -48,6 +48,7 @@ export class MemoryCluster implements RunnerCluster {
       waitForDeletion: unsupported('waitForDeletion'),
       podLogs: unsupported('podLogs'),
       serviceProxyGet: unsupported('serviceProxyGet'),
+      podProxyGet: unsupported('podProxyGet'),
       getRaw: unsupported('getRaw'),
     };
   }

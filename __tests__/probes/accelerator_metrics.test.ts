@@ -91,3 +91,40 @@ describe('accelerator_metrics', () => {
     expectClean(run);
   });
 });
+
+describe('accelerator_metrics on real exporter shapes', () => {
+  it('passes on MIG instances by their profiling field, reading every exporter pod (gpu-mig-mixed-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-mig-mixed-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toMatch(/2 exporter pod\(s\) on 2 node\(s\), each read through the pod proxy/);
+    // 2 nodes x 8 GPUs x (2 + 1 + 1) instances, each its own accelerator.
+    expect(run.result.checks[1].reason).toMatch(/^64 accelerator\(s\) report utilisation and memory \(NVIDIA DCGM\): a100-mig-1\/gpu0\/mig-1g\.5gb-1=0% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\)/);
+    expectClean(run);
+  });
+
+  it('fails on MIG instances when the exporter drops the profiling field (no utilisation for them at all)', async () => {
+    const file = derivedScenario('mig-no-prof', '1.35', ['gpu-mig-mixed-1.35'], { behaviours: { 'dcgm-exporter': { dropMetrics: ['DCGM_FI_PROF_GR_ENGINE_ACTIVE'] } } });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toMatch(/^a100-mig-1\/gpu0\/mig-1g\.5gb-1 lacks utilisation \(DCGM_FI_PROF_GR_ENGINE_ACTIVE or DCGM_FI_DEV_GPU_UTIL\)/);
+  });
+
+  it('falls back to Prometheus when the API server cannot reach the exporter pods', async () => {
+    const file = derivedScenario('dcgm-unreachable', '1.35', ['gpu-mig-mixed-1.35', 'addons/prometheus.yaml'], {
+      behaviours: {
+        'dcgm-exporter': { unreachable: true },
+        prometheus: { staticScrapes: [{ file: 'fixtures/metrics/dcgm-exporter.scrape.kops-v1.35.nvidia-L4.prom', labels: { job: 'gpu-metrics' } }] },
+      },
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toMatch(/^accelerator series in Service monitoring\/prometheus-operated:web .*\(the API server could not reach DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: .*i\/o timeout\)/);
+  });
+
+  it('is an error, not a pass, when the exporter is unreachable and no Prometheus holds its series', async () => {
+    const file = derivedScenario('dcgm-unreachable-alone', '1.35', ['gpu-mig-mixed-1.35'], { behaviours: { 'dcgm-exporter': { unreachable: true } } });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(run.result.checks[0].reason).toContain('i/o timeout');
+  });
+});

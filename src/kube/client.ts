@@ -311,6 +311,14 @@ class ProbeKube implements Kube {
     );
   }
 
+  podProxyGet(namespace: string, pod: string, port: string | number, path: string): Promise<string> {
+    const rest = path.startsWith('/') ? path.slice(1) : path;
+    return this.api.text(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(`${pod}:${port}`)}/proxy/${rest}`, {
+      accept: '*/*',
+      signal: this.view.signal,
+    });
+  }
+
   getRaw<T = unknown>(path: string): Promise<T> {
     return this.api.json<T>(path, { signal: this.view.signal });
   }

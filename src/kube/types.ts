@@ -92,6 +92,8 @@ export interface Kube {
   podLogs(namespace: string, pod: string, container?: string): Promise<string>;
   /** GET through the API server's service proxy: /api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH. */
   serviceProxyGet(namespace: string, service: string, port: string | number, path: string): Promise<string>;
+  /** GET through the API server's pod proxy: /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH. */
+  podProxyGet(namespace: string, pod: string, port: string | number, path: string): Promise<string>;
   /** GET an arbitrary API path and parse the JSON answer (aggregated APIs such as custom.metrics.k8s.io). */
   getRaw<T = unknown>(path: string): Promise<T>;
 }

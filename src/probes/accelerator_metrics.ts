@@ -2,16 +2,22 @@
 // and memory — through a standard endpoint.
 //
 // Test plan:
-//  1. Find the metrics endpoint: --accelerator-metrics-url, else a DCGM exporter Service (read
-//     through the API server's service proxy), else the DCGM series in the cluster's Prometheus.
-//  2. Every accelerator reported (by UUID, else node + gpu index) has utilisation
-//     (DCGM_FI_DEV_GPU_UTIL) and framebuffer memory (DCGM_FI_DEV_FB_USED / DCGM_FI_DEV_FB_FREE).
+//  1. Find the metrics endpoint: --accelerator-metrics-url, else a DCGM exporter Service: every
+//     exporter pod behind it (one per GPU node) read through the API server's pod proxy, or the
+//     Service itself where it has no pods to list; else, or when the API server cannot reach the
+//     exporter, the DCGM (or AMD exporter) series in the cluster's Prometheus.
+//  2. Every accelerator reported has utilisation and memory (lib/accelerator-metrics.ts): a whole
+//     GPU DCGM_FI_DEV_GPU_UTIL, a MIG instance (parent UUID + GPU_I_ID) the profiling field
+//     DCGM_FI_PROF_GR_ENGINE_ACTIVE, framebuffer memory DCGM_FI_DEV_FB_USED / _FREE; AMD
+//     gpu_gfx_activity and gpu_used_vram / gpu_free_vram.
 //  3. Temperature, power and interconnect series are reported when present (not required).
 
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
 import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
+import { coverage, FAMILY_QUERY, lacking, utilisationSummary } from './lib/accelerator-metrics.js';
+import { apiErrorOf } from './lib/api-error.js';
 
 export const UTIL = 'DCGM_FI_DEV_GPU_UTIL';
 export const FB_USED = 'DCGM_FI_DEV_FB_USED';
@@ -21,7 +27,6 @@ const OPTIONAL_FAMILIES: Record<string, RegExp> = {
   power: /^DCGM_FI_DEV_POWER_USAGE$|^DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION$/,
   interconnect: /^DCGM_FI_(DEV|PROF)_(NVLINK|PCIE)_/,
 };
-const QUERY = `{__name__=~"${UTIL}|${FB_USED}|${FB_FREE}|DCGM_FI_DEV_GPU_TEMP|DCGM_FI_DEV_MEMORY_TEMP|DCGM_FI_DEV_POWER_USAGE|DCGM_FI_DEV_NVLINK_.*|DCGM_FI_PROF_NVLINK_.*|DCGM_FI_PROF_PCIE_.*"}`;
 
 export const acceleratorMetricsProbe = defineProbe({
   id: 'accelerator_metrics',
@@ -35,31 +40,15 @@ export const acceleratorMetricsProbe = defineProbe({
     const samples = source.samples;
 
     await ctx.check('every accelerator reports utilisation and memory', async () => {
-      const accelerators = new Map<string, Set<string>>();
-      for (const sample of samples) {
-        if (![UTIL, FB_USED, FB_FREE].includes(sample.name)) continue;
-        const key = acceleratorKey(sample);
-        if (!key) continue;
-        const names = accelerators.get(key) ?? new Set<string>();
-        names.add(sample.name);
-        accelerators.set(key, names);
-      }
-      if (accelerators.size === 0) {
+      const covered = coverage(samples);
+      if (covered.length === 0) {
         throw new CheckFailure(`no per-accelerator ${UTIL}, ${FB_USED} or ${FB_FREE} sample (labelled by UUID or gpu) in ${source.description}`);
       }
-      const lacking: string[] = [];
-      for (const [key, names] of accelerators) {
-        const missing: string[] = [];
-        if (!names.has(UTIL)) missing.push(`utilisation (${UTIL})`);
-        if (!names.has(FB_USED) && !names.has(FB_FREE)) missing.push(`memory (${FB_USED}/${FB_FREE})`);
-        if (missing.length) lacking.push(`${key} lacks ${missing.join(' and ')}`);
-      }
-      if (lacking.length) throw new CheckFailure(lacking.join('; '));
-      const utilisation = samples
-        .filter((sample) => sample.name === UTIL)
-        .map((sample) => `${acceleratorKey(sample)}=${sample.value}%`)
-        .slice(0, 8);
-      return `${accelerators.size} accelerator(s) report utilisation and memory: ${utilisation.join(', ')}`;
+      const missing = covered.flatMap(lacking);
+      if (missing.length) throw new CheckFailure(missing.join('; '));
+      return covered
+        .map((c) => `${c.accelerators.size} accelerator(s) report utilisation and memory (${c.family.vendor}): ${utilisationSummary(c, samples).join(', ')}`)
+        .join('; ');
     });
 
     const names = new Set(samples.map((sample) => sample.name));
@@ -79,7 +68,18 @@ interface MetricSource {
   samples: Sample[];
 }
 
-async function exporterService(ctx: ProbeContext): Promise<HttpEndpoint | undefined> {
+interface Exporter {
+  endpoint: HttpEndpoint;
+  namespace: string;
+  selector: Record<string, string>;
+  /** The Service port's target port (pods are read on it). */
+  targetPort: string | number;
+}
+
+/** At most this many exporter pods are read one by one; Prometheus covers larger fleets in one query. */
+const EXPORTER_PODS = 50;
+
+async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined> {
   for (const labelSelector of EXPORTER_SELECTORS) {
     const services = await ctx.kube.list<V1Service>({ apiVersion: 'v1', kind: 'Service' }, { labelSelector, limit: 20 });
     for (const service of services) {
@@ -88,7 +88,12 @@ async function exporterService(ctx: ProbeContext): Promise<HttpEndpoint | undefi
       const { namespace, name } = service.metadata ?? {};
       if (port && namespace && name) {
         const portRef = port.name ?? port.port;
-        return { kind: 'service', namespace, service: name, port: portRef, description: `DCGM exporter Service ${namespace}/${name}:${portRef}` };
+        return {
+          endpoint: { kind: 'service', namespace, service: name, port: portRef, description: `DCGM exporter Service ${namespace}/${name}:${portRef}` },
+          namespace,
+          selector: service.spec?.selector ?? {},
+          targetPort: port.targetPort ?? port.port,
+        };
       }
     }
   }
@@ -102,19 +107,68 @@ async function scrape(ctx: ProbeContext, endpoint: HttpEndpoint, path: string): 
   return { description: endpoint.description, samples: exposition.samples };
 }
 
-/** Profiles whose accelerators report DCGM metrics (example: PR mode feeds it a fake DCGM source). */
-const DCGM_PROFILES = new Set(['nvidia', 'nvidia-dra', 'example']);
+/** Profiles whose accelerators report metrics the probe knows (example: PR mode feeds it a fake DCGM source). */
+function knownNames(profile: ProbeContext['profile']): boolean {
+  if (['nvidia', 'nvidia-dra', 'example'].includes(profile.name)) return true;
+  const name = profile.resourceName ?? profile.driver ?? profile.deviceClassName ?? '';
+  // AMD series are read where found (Prometheus, a given URL), but the probe does not search for
+  // AMD's exporter, so finding nothing on AMD accelerators says nothing.
+  return /^nvidia\.com\/|nvidia\.com$/.test(name);
+}
 
 /**
  * The probe only knows DCGM's metric names: finding none on another vendor's accelerators says
  * nothing about the cluster, so a person must point the probe at the endpoint or attest it.
  */
 function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
-  if (DCGM_PROFILES.has(ctx.profile.name)) return;
+  if (knownNames(ctx.profile)) return;
   ctx.manual(
-    `${nothing}; the probe knows only NVIDIA DCGM metric names and accelerator profile ${ctx.profile.name} may use others. ` +
+    `${nothing}; the probe knows only NVIDIA DCGM and AMD device-metrics-exporter metric names and accelerator profile ${ctx.profile.name} may use others. ` +
       'Run again with --accelerator-metrics-url pointing at the accelerators\' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed',
   );
+}
+
+/**
+ * Every exporter pod behind the Service, each read through the pod proxy (the Service proxy
+ * reaches only one of them, so it would show one node's accelerators).
+ */
+async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promise<MetricSource | undefined> {
+  const labelSelector = Object.entries(exporter.selector).map(([k, v]) => `${k}=${v}`).join(',');
+  if (!labelSelector) return undefined;
+  const pods = (await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: exporter.namespace }, { labelSelector, limit: 500 })).filter(
+    (pod) => pod.status?.phase === 'Running',
+  );
+  if (pods.length === 0) return undefined;
+  const read = pods.slice(0, EXPORTER_PODS);
+  const samples: Sample[] = [];
+  for (const pod of read) {
+    const name = pod.metadata?.name ?? '';
+    const endpoint: HttpEndpoint = { kind: 'pod', namespace: exporter.namespace, pod: name, port: exporter.targetPort, description: `exporter pod ${exporter.namespace}/${name}` };
+    samples.push(...(await scrape(ctx, endpoint, '/metrics')).samples);
+  }
+  const nodes = new Set(read.map((pod) => pod.spec?.nodeName ?? '?'));
+  const of = pods.length > read.length ? ` (the first ${read.length} of ${pods.length})` : '';
+  return { description: `${exporter.endpoint.description}: ${read.length} exporter pod(s) on ${nodes.size} node(s)${of}, each read through the pod proxy`, samples };
+}
+
+/** An answer the API server gave for an exporter it could not reach (5xx), as opposed to no exporter. */
+function unreachable(error: unknown): boolean {
+  const code = apiErrorOf(error).code;
+  return code !== undefined && code >= 500;
+}
+
+async function fromPrometheus(ctx: ProbeContext, why: string): Promise<MetricSource | undefined> {
+  const prometheus = await detectPrometheus(ctx);
+  if (!prometheus) return undefined;
+  const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
+  if (answer.length === 0) return undefined;
+  return {
+    description: `accelerator series in ${prometheus.endpoint.description} (${why})`,
+    samples: answer.map(({ metric, value }) => {
+      const { __name__: name, ...labels } = metric;
+      return { name: name ?? '', labels, value };
+    }),
+  };
 }
 
 async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
@@ -123,10 +177,21 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
     return scrape(ctx, { kind: 'url', url, description: `--accelerator-metrics-url ${url}` }, '');
   }
   const exporter = await exporterService(ctx);
-  if (exporter) return scrape(ctx, exporter, '/metrics');
+  if (exporter) {
+    try {
+      return (await scrapeExporterPods(ctx, exporter)) ?? (await scrape(ctx, exporter.endpoint, '/metrics'));
+    } catch (error) {
+      if (!unreachable(error)) throw error;
+      // The API server cannot dial the exporter (private control planes): Prometheus, which scrapes
+      // it from inside the cluster, holds the same series.
+      const fallback = await fromPrometheus(ctx, `the API server could not reach ${exporter.endpoint.description}: ${apiErrorOf(error).message}`);
+      if (fallback) return fallback;
+      throw error;
+    }
+  }
   const prometheus = await detectPrometheus(ctx);
   if (prometheus) {
-    const answer = await promQuery(ctx, prometheus.endpoint, QUERY);
+    const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
     if (answer.length > 0) {
       return {
         description: `DCGM series in ${prometheus.endpoint.description}`,
@@ -146,10 +211,3 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
   );
 }
 
-/** One accelerator's identity: its UUID, else node and index. */
-function acceleratorKey(sample: Sample): string | undefined {
-  const { UUID, uuid, gpu, Hostname, instance } = sample.labels;
-  if (UUID || uuid) return UUID ?? uuid;
-  if (gpu !== undefined) return `${Hostname ?? instance ?? '?'}/gpu${gpu}`;
-  return undefined;
-}

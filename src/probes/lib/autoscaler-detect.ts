@@ -15,7 +15,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Kube } from '../../kube/types.js';
-import { apiErrorOf } from './apiError.js';
+import { apiErrorOf } from './api-error.js';
 
 export const STATUS_CONFIGMAP = 'cluster-autoscaler-status';
 /** A status older than this, with no autoscaler pod beside it, was left behind. */

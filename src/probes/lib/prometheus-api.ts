@@ -9,6 +9,7 @@ import type { ProbeContext } from '../types.js';
 /** Where an HTTP endpoint lives: in the cluster behind a Service, or at a URL. */
 export type HttpEndpoint =
   | { kind: 'service'; namespace: string; service: string; port: string | number; description: string }
+  | { kind: 'pod'; namespace: string; pod: string; port: string | number; description: string }
   | { kind: 'url'; url: string; description: string };
 
 const FETCH_TIMEOUT_MS = 30_000;
@@ -18,6 +19,7 @@ export async function httpGet(ctx: ProbeContext, endpoint: HttpEndpoint, path: s
   if (endpoint.kind === 'service') {
     return ctx.kube.serviceProxyGet(endpoint.namespace, endpoint.service, endpoint.port, path);
   }
+  if (endpoint.kind === 'pod') return ctx.kube.podProxyGet(endpoint.namespace, endpoint.pod, endpoint.port, path);
   const url = path === '' ? endpoint.url : endpoint.url.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]);
   const response = await fetch(url, { signal, headers: { accept: 'application/json, text/plain;version=0.0.4, */*' } });

@@ -1,0 +1,109 @@
+// What counts as per-accelerator utilisation and memory in the exporters whose metric names are
+// public, and how one accelerator is told from another in their series:
+//   - NVIDIA dcgm-exporter: DCGM_FI_DEV_GPU_UTIL (%) or, where DCGM has no such counter (MIG
+//     instances, and exporters configured for profiling fields), DCGM_FI_PROF_GR_ENGINE_ACTIVE
+//     (ratio); memory DCGM_FI_DEV_FB_USED / DCGM_FI_DEV_FB_FREE. A MIG instance's series carry
+//     its parent's UUID plus GPU_I_PROFILE and GPU_I_ID, so the instance is (host, gpu, GPU_I_ID);
+//   - AMD device-metrics-exporter: gpu_gfx_activity (%), gpu_used_vram / gpu_free_vram /
+//     gpu_total_vram, one accelerator per (hostname, gpu_id).
+
+import type { Sample } from './prometheus-text.js';
+
+export interface MetricFamily {
+  vendor: 'NVIDIA DCGM' | 'AMD device-metrics-exporter';
+  /** Every utilisation metric of the family (what is read). */
+  utilisation: string[];
+  /** The utilisation metrics that count for one accelerator (by its key). */
+  utilisationFor(key: string): string[];
+  memory: string[];
+  /** One accelerator's identity in a sample of this family, or undefined when it names none. */
+  key(sample: Sample): string | undefined;
+}
+
+const host = (labels: Record<string, string>): string => labels.Hostname ?? labels.hostname ?? labels.instance ?? '?';
+
+export const DCGM: MetricFamily = {
+  vendor: 'NVIDIA DCGM',
+  utilisation: ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_PROF_GR_ENGINE_ACTIVE'],
+  // dcgm-exporter reports DCGM_FI_DEV_GPU_UTIL for every whole GPU (a default counter); DCGM has
+  // no such counter for a MIG instance, whose utilisation is the profiling field.
+  utilisationFor: (key) => (key.includes('/mig-') ? ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'DCGM_FI_DEV_GPU_UTIL'] : ['DCGM_FI_DEV_GPU_UTIL']),
+  memory: ['DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_FB_FREE'],
+  key(sample) {
+    const { UUID, uuid, gpu, GPU_I_ID, GPU_I_PROFILE } = sample.labels;
+    if (GPU_I_ID !== undefined) return `${host(sample.labels)}/gpu${gpu ?? '?'}/mig-${GPU_I_PROFILE ?? '?'}-${GPU_I_ID}`;
+    if (UUID || uuid) return UUID ?? uuid;
+    if (gpu !== undefined) return `${host(sample.labels)}/gpu${gpu}`;
+    return undefined;
+  },
+};
+
+export const AMD: MetricFamily = {
+  vendor: 'AMD device-metrics-exporter',
+  utilisation: ['gpu_gfx_activity'],
+  utilisationFor: () => ['gpu_gfx_activity'],
+  memory: ['gpu_used_vram', 'gpu_free_vram', 'gpu_total_vram'],
+  key(sample) {
+    const { gpu_id, gpu_uuid } = sample.labels;
+    if (gpu_uuid) return gpu_uuid;
+    return gpu_id !== undefined ? `${host(sample.labels)}/gpu${gpu_id}` : undefined;
+  },
+};
+
+export const FAMILIES = [DCGM, AMD];
+
+/** A PromQL selector for every utilisation and memory series of the known exporters. */
+export const FAMILY_QUERY = `{__name__=~"${FAMILIES.flatMap((f) => [...f.utilisation, ...f.memory]).join('|')}|DCGM_FI_DEV_GPU_TEMP|DCGM_FI_DEV_MEMORY_TEMP|DCGM_FI_DEV_POWER_USAGE|DCGM_FI_DEV_NVLINK_.*|DCGM_FI_PROF_NVLINK_.*|DCGM_FI_PROF_PCIE_.*"}`;
+
+export interface Coverage {
+  family: MetricFamily;
+  /** Accelerator key -> the utilisation and memory names it reports. */
+  accelerators: Map<string, Set<string>>;
+}
+
+/** The accelerators each known exporter family reports, and which of its metrics each has. */
+export function coverage(samples: Sample[]): Coverage[] {
+  const out: Coverage[] = [];
+  for (const family of FAMILIES) {
+    const names = new Set([...family.utilisation, ...family.memory]);
+    const accelerators = new Map<string, Set<string>>();
+    for (const sample of samples) {
+      if (!names.has(sample.name)) continue;
+      const key = family.key(sample);
+      if (!key) continue;
+      const seen = accelerators.get(key) ?? new Set<string>();
+      seen.add(sample.name);
+      accelerators.set(key, seen);
+    }
+    if (accelerators.size > 0) out.push({ family, accelerators });
+  }
+  return out;
+}
+
+/** "GPU-… lacks utilisation (DCGM_FI_DEV_GPU_UTIL)" for each accelerator missing a kind. */
+export function lacking(cover: Coverage): string[] {
+  const out: string[] = [];
+  for (const [key, names] of cover.accelerators) {
+    const missing: string[] = [];
+    const wanted = cover.family.utilisationFor(key);
+    if (!wanted.some((n) => names.has(n))) missing.push(`utilisation (${wanted.join(' or ')})`);
+    if (!cover.family.memory.some((n) => names.has(n))) missing.push(`memory (${cover.family.memory.join('/')})`);
+    if (missing.length) out.push(`${key} lacks ${missing.join(' and ')}`);
+  }
+  return out;
+}
+
+/** "key=V%" for the first few accelerators, from the first utilisation metric each reports. */
+export function utilisationSummary(cover: Coverage, samples: Sample[], limit = 8): string[] {
+  const out: string[] = [];
+  const done = new Set<string>();
+  for (const sample of samples) {
+    const key = cover.family.key(sample);
+    if (!key || done.has(key) || !cover.family.utilisationFor(key).includes(sample.name)) continue;
+    done.add(key);
+    const ratio = sample.name === 'DCGM_FI_PROF_GR_ENGINE_ACTIVE';
+    out.push(`${key}=${ratio ? `${(sample.value * 100).toFixed(0)}% (${sample.name})` : `${sample.value}%`}`);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
