@@ -118,7 +118,7 @@ describe('accelerator_metrics on real exporter shapes', () => {
     });
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[0].reason).toMatch(/^accelerator series in Service monitoring\/prometheus-operated:web .*\(the API server could not reach DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: .*i\/o timeout\)/);
+    expect(run.result.checks[0].reason).toMatch(/^accelerator series in Service monitoring\/prometheus-operated:web .*\(the API server could not reach DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: .*i\/o timeout/);
   });
 
   it('is an error, not a pass, when the exporter is unreachable and no Prometheus holds its series', async () => {
