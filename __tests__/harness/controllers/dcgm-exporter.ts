@@ -62,6 +62,13 @@ export const dcgmExporterController: ControllerFactory = (ctx: ControllerContext
             kind: 'Pod',
             metadata: { name: pod, namespace, labels: { app: 'nvidia-dcgm-exporter' } },
             spec: { nodeName: node.metadata.name, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'nvidia-dcgm-exporter', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04', ports: [{ name: 'metrics', containerPort: 9400 }] }] },
+            // Up before the run began, as the GPU Operator's DaemonSet is.
+            status: {
+              phase: 'Running',
+              podIP: `10.244.${pods.length + 1}.7`,
+              conditions: [{ type: 'Ready', status: 'True' }],
+              containerStatuses: [{ name: 'nvidia-dcgm-exporter', ready: true, started: true, restartCount: 0, image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04', imageID: '', state: { running: { startedAt: new Date().toISOString() } } }],
+            },
           } as KObj);
           const text = withoutMetrics(exposition, drop);
           const handler = (req: { path: string }): ProxyResponse =>
