@@ -6,13 +6,21 @@
 //   - how soon a met condition is noticed: store change -> waitFor resolved (target <= 100 ms).
 // Exits 1 when a target is missed.
 //
+// With --faults it measures instead what a throttling, failing API server costs: the suite on
+// the same scenario without faults, then with --rate-429 of all requests (watches included)
+// answered 429 with Retry-After 1 s (as priority and fairness sends it) and --rate-500 answered
+// 500. Target: the same verdicts, nothing left behind, at most 3x the wall time.
+//
 //   npm run bench -- [--scenario NAME|FILE] [--large-scenario derive|NAME|FILE] [--latency-ms 20]
 //                    [--large-nodes 5000] [--large-pods 100000] [--samples 20] [--gang-window-ms 2000]
+//   npm run bench -- --faults [--scenario NAME|FILE] [--rate-429 0.2] [--rate-500 0.05] [--latency-ms 20] [--gang-window-ms 2000]
+//                    [--pod-start-ms N]
 
 import { parseArgs } from 'node:util';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { SCENARIOS_DIR, startFakeCluster, type FakeCluster, type Scenario } from '../__tests__/harness/index.js';
 import { normaliseScenario } from '../__tests__/harness/scenario.js';
+import type { KObj } from '../__tests__/harness/types.js';
 import { KubeSession } from '../src/kube/client.js';
 import type { RequirementResult } from '../src/model/results.js';
 import { parseKubernetesVersion } from '../src/requirements/catalog.js';
@@ -44,6 +52,16 @@ const { values } = parseArgs({
      * probes ran one after another; shortened, the ratio measures how well the probes overlap.
      */
     'gang-window-ms': { type: 'string', default: '2000' },
+    faults: { type: 'boolean', default: false },
+    'rate-429': { type: 'string', default: '0.2' },
+    'rate-500': { type: 'string', default: '0.05' },
+    /**
+     * Added to every pod's start by the fake kubelet (its startDelayMs, default 0). A real node
+     * takes a second or more to start a pod's sandbox and containers, so a suite takes minutes;
+     * --pod-start-ms 1500 gives the fake that pace, against which a 1 s Retry-After weighs as it
+     * does on a real cluster.
+     */
+    'pod-start-ms': { type: 'string' },
   },
 });
 const gangWindowMs = values['gang-window-ms'];
@@ -76,8 +94,11 @@ interface SizeFigures {
 
 function withLatency(base: Scenario, extraNodes: number): Scenario {
   const nodes = (base.nodes ?? []).length;
+  const startMs = values['pod-start-ms'];
+  const kubelet = base.behaviours?.kubelet;
   return {
     ...base,
+    ...(startMs === undefined ? {} : { behaviours: { ...base.behaviours, kubelet: { ...(typeof kubelet === 'object' ? kubelet : {}), startDelayMs: Number(startMs) } } }),
     name: `${base.name}${extraNodes ? `+${nodes + extraNodes}-nodes${largePods > 0 ? `+${largePods}-pods` : ''}` : ''}`,
     faults: [...(base.faults ?? []), { latencyMs }],
     ...(extraNodes
@@ -179,8 +200,85 @@ const pad = (rows: string[][]) => {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 };
 
+interface FaultRun {
+  label: string;
+  wallMs: number;
+  probesMs: number;
+  longest: string;
+  verdicts: Record<string, string>;
+  reasons: Record<string, string>;
+  injected: number;
+  requests: number;
+  leaked: number;
+}
+
+/**
+ * With --pod-start-ms the scenario's own workloads (operators, exporters) start slowly too; a
+ * cluster under test has them up, so the suite starts once every pod is Running.
+ */
+async function settled(cluster: FakeCluster): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  const phase = (o: KObj) => (o.status as { phase?: string } | undefined)?.phase;
+  const unready = (o: KObj) => ((o.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) < ((o.spec as { replicas?: number } | undefined)?.replicas ?? 1);
+  const pending = () => [
+    ...cluster.store.list('pods').filter((pod) => phase(pod) !== 'Running' && phase(pod) !== 'Succeeded'),
+    ...cluster.store.list('deployments.apps').filter(unready),
+  ];
+  while (pending().length > 0) {
+    if (performance.now() > deadline) throw new Error(`the scenario's pods did not start: ${pending().map((p) => p.metadata?.name).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The suite without and with injected 429s and 500s on the same scenario. */
+async function measureFaults(base: Scenario): Promise<number> {
+  const rate429 = Number(values['rate-429']);
+  const rate500 = Number(values['rate-500']);
+  const runs: FaultRun[] = [];
+  for (const [label, faults] of [
+    ['clean', []],
+    ['faulted', [{ errorRate: rate429, status: 429 }, { errorRate: rate500, status: 500 }]],
+  ] as const) {
+    const scenario = withLatency(base, 0);
+    process.stderr.write(`bench: faults: the suite, ${label}...\n`);
+    const cluster = await startFakeCluster({ scenario: { ...scenario, faults: [...(scenario.faults ?? []), ...faults] }, tls: false });
+    try {
+      await settled(cluster);
+      const { results, wallMs, probesMs, ran } = await runProbes(cluster, BUILTIN_PROBES);
+      const stats = cluster.stats();
+      const longest = ran.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+      runs.push({ label, wallMs, probesMs, longest: `${longest.id} ${s(longest.durationMs)}`, verdicts: Object.fromEntries(ran.map((r) => [r.id, r.verdict])), reasons: Object.fromEntries(ran.map((r) => [r.id, r.reason])), injected: stats.faults, requests: stats.requests, leaked: results.leaked });
+    } finally {
+      await cluster.stop();
+    }
+  }
+  const [clean, faulted] = runs as [FaultRun, FaultRun];
+  const ratio = faulted.wallMs / Math.max(1, clean.wallMs);
+  const changed = Object.keys(clean.verdicts).filter((id) => clean.verdicts[id] !== faulted.verdicts[id]);
+  const lines = [
+    `Benchmark (faults): scenario ${base.name}, ${latencyMs} ms latency on every request, gang window ${gangWindowMs} ms, pods start after ${values['pod-start-ms'] ?? 0} ms`,
+    `faults: ${rate429 * 100}% of requests answered 429 (Retry-After 1 s), ${rate500 * 100}% answered 500, on every verb`,
+    '',
+    pad([
+      ['run', 'wall time', 'probes', 'cleanup', 'longest probe', 'requests', 'faults injected', 'leaked'],
+      ...runs.map((r) => [r.label, s(r.wallMs), s(r.probesMs), s(r.wallMs - r.probesMs), r.longest, String(r.requests), String(r.injected), String(r.leaked)]),
+    ]),
+    '',
+    `faulted / clean wall time: ${ratio.toFixed(2)}x (target <= 3)`,
+    `verdicts: ${Object.entries(faulted.verdicts).map(([id, v]) => `${id}=${v}${changed.includes(id) ? ` (clean: ${clean.verdicts[id]})` : ''}`).join(' ')}`,
+  ];
+  const missed: string[] = [];
+  if (ratio > 3) missed.push(`the faulted run took ${ratio.toFixed(2)}x as long as the clean one`);
+  if (changed.length > 0) missed.push(`verdicts changed under faults: ${changed.map((id) => `${id} (clean: ${clean.reasons[id]}; faulted: ${faulted.reasons[id]})`).join(', ')}`);
+  if (faulted.leaked > 0 || clean.leaked > 0) missed.push(`objects left behind: clean ${clean.leaked}, faulted ${faulted.leaked}`);
+  lines.push('', missed.length === 0 ? 'All targets met.' : `Targets missed:\n${missed.map((m) => `  - ${m}`).join('\n')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return missed.length === 0 ? 0 : 1;
+}
+
 async function main(): Promise<number> {
   const base = normaliseScenario(values.scenario!, SCENARIOS_DIR);
+  if (values.faults) return measureFaults(base);
   const small = await measure('small', withLatency(base, 0));
   const largeScenario =
     values['large-scenario'] === 'derive'

@@ -5,8 +5,11 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
-import { startFakeCluster, type FakeCluster, type Scenario } from '../harness/index.js';
-import type { Fault } from '../harness/scenario.js';
+import path from 'node:path';
+import { SCENARIOS_DIR, startFakeCluster, type FakeCluster, type Scenario } from '../harness/index.js';
+import { normaliseScenario, type Fault } from '../harness/scenario.js';
+import { runProbeOnScenario } from '../helpers/probe-harness.js';
+import { draSupport } from '../../src/probes/dra_support.js';
 import { KubeSession } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import { TokenBucket } from '../../src/kube/throttle.js';
@@ -177,5 +180,21 @@ describe('watches under faults', () => {
     const { kube } = await session([{ verb: 'watch', resource: 'configmaps', errorRate: 1, status: 503 }], { ...FAST_RETRY, maxAttempts: 3 });
     const error = await kube.waitFor(ref('never'), () => false, { description: 'never', timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/503.*gave up after 3 attempts/);
+  });
+});
+
+describe('a probe facing a fault that never clears', () => {
+  it('ends in error only after every attempt, and its reason says how many were made', async () => {
+    const base = normaliseScenario(path.join(SCENARIOS_DIR, 'kind-example-dra-1.35.yaml'), SCENARIOS_DIR);
+    const run = await runProbeOnScenario(draSupport, { ...base, faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 503 }] }, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('error');
+    expect(run.result.reason).toMatch(/503.*gave up after 10 attempts/);
+    expect(run.leftInStore).toEqual([]);
+  });
+
+  it('passes when the same fault clears within the retries', async () => {
+    const base = normaliseScenario(path.join(SCENARIOS_DIR, 'kind-example-dra-1.35.yaml'), SCENARIOS_DIR);
+    const run = await runProbeOnScenario(draSupport, { ...base, faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 503, forFirstMs: 100 }] }, { accelerator: 'example' });
+    expect(run.result.verdict, run.result.reason).toBe('passed');
   });
 });

@@ -6,6 +6,7 @@
 // kind/namespace/name, with the ResourceClaims of every namespace left (they hold devices), and
 // one kubectl command that deletes it, naming only kinds this cluster serves.
 
+import { setMaxListeners } from 'node:events';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { oneLine } from '../errors.js';
 import { describeLeftover, type LeftoverObject } from '../model/results.js';
@@ -192,6 +193,7 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
   const startedAt = Date.now();
   const deadlineAt = startedAt + options.timeoutMs;
   const deadline = AbortSignal.timeout(options.timeoutMs);
+  setMaxListeners(0, deadline); // every delete and back-off listens to it at once
 
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
   for (const object of [{ apiVersion: 'v1', kind: 'Namespace' }, ...created]) kinds.set(`${object.apiVersion}|${object.kind}`, object);

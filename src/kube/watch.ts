@@ -27,6 +27,8 @@ export interface WatchWaitOptions {
   describe?: (event: WatchEvent) => string | undefined;
 }
 
+/** What the API server's priority and fairness sends as Retry-After with a 429. */
+const WATCH_RETRY_AFTER_MS = 1_000;
 /** A watch up this long before it broke counts as having recovered. */
 const STABLE_WATCH_MS = 5_000;
 
@@ -131,7 +133,10 @@ export function watchUntil<R>(
         finish(() => reject(failures > 1 ? new KubeApiError(`${final.message} (gave up after ${failures} attempts)`, final.code, final.reason) : final));
         return;
       }
-      later(failures === 1 ? 0 : api.backoffMs(failures - 1, error));
+      // client-node does not hand us a watch's response headers, so a 429 gets the Retry-After
+      // that priority and fairness always sends (1 s); other failures retry at once, then back off.
+      if (code === 429) later(Math.max(WATCH_RETRY_AFTER_MS, api.backoffMs(failures, error)));
+      else later(failures === 1 ? 0 : api.backoffMs(failures - 1, error));
     };
 
     const startWatch = async (myGeneration: number) => {

@@ -3,6 +3,7 @@
 // abort signal; turns what each recorded into a verdict; then deletes everything the run created
 // and counts what is left (`leaked`).
 
+import { setMaxListeners } from 'node:events';
 import { redactSecrets } from '../secrets.js';
 import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
@@ -111,6 +112,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
   // Progress lines carry cluster text (reasons, API errors) into CI logs.
   const progress = (line: string) => write(redactSecrets(line));
   const runSignal = options.signal ?? new AbortController().signal;
+  setMaxListeners(0, runSignal); // each probe, and each vacating namespace, listens to it
   const startedAt = new Date();
   const runStart = clock.now();
   const results = new Map<string, RequirementResult>();
@@ -180,6 +182,8 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
 
     const timeoutMs = options.timeoutMs ?? probe.timeoutMs;
     const controller = new AbortController();
+    // Every request, wait and back-off of the probe listens to it at once; none is left behind.
+    setMaxListeners(0, controller.signal);
     const onRunAbort = () => controller.abort(runSignal.reason);
     runSignal.addEventListener('abort', onRunAbort, { once: true });
     const timer = setTimeout(() => controller.abort(new ProbeTimeout(`timed out after ${seconds(timeoutMs)}`)), timeoutMs);
