@@ -9,7 +9,7 @@ import path from 'node:path';
 import { SCENARIOS_DIR, startFakeCluster, type FakeCluster, type Scenario } from '../harness/index.js';
 import { normaliseScenario, type Fault } from '../harness/scenario.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
-import { draSupport } from '../../src/probes/dra_support.js';
+import { draSupportProbe as draSupport } from '../../src/probes/dra_support.js';
 import { KubeSession } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import { TokenBucket } from '../../src/kube/throttle.js';
