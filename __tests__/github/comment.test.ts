@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STICKY_MARKER, COMMENT_TRUNCATED_NOTE, stickyBody, stickyMarker, upsertStickyComment } from '../../src/github/comment.js';
-import { COMMENT_MAX_CHARS } from '../../src/github/limits.js';
+import { COMMENT_MAX_CHARS } from '../../src/report/github-limits.js';
 import { startFakeGitHub, type FakeGitHub } from './fakeGitHub.js';
 
 let gh: FakeGitHub;

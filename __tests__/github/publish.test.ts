@@ -116,6 +116,12 @@ describe('publish', () => {
     expect(outcome.outputs.result).toBe('passed');
   });
 
+  it('checks results.json against the same schema as `report`', async () => {
+    // The shape the old check accepted (requirements and leaked), but not a results file.
+    writeFileSync(path.join(out, 'results.json'), JSON.stringify({ requirements: [], leaked: 0 }));
+    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(/results.json is not a results file: \(top level\): missing required field/);
+  });
+
   it('a missing results file is one clear usage error', async () => {
     rmSync(path.join(out, 'results.json'));
     await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(`${path.join(out, 'results.json')} is missing or not JSON; did the run write its reports?`);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SUMMARY_TRUNCATED_NOTE, writeJobSummary } from '../../src/github/summary.js';
-import { SUMMARY_MAX_BYTES, truncateBytes } from '../../src/github/limits.js';
+import { SUMMARY_MAX_BYTES, truncateBytes } from '../../src/report/github-limits.js';
 
 const dirs: string[] = [];
 afterEach(() => {

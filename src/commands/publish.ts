@@ -5,6 +5,7 @@ import * as core from '@actions/core';
 import { noArguments, stringOption, type Command } from './command.js';
 import { UsageError } from '../errors.js';
 import { publish } from '../github/publish.js';
+import { readGitHubContext } from '../github/context.js';
 
 export const publishCommand: Command = {
   name: 'publish',
@@ -32,6 +33,7 @@ export const publishCommand: Command = {
       outDir,
       comment: commentFlag === 'on' || commentFlag === 'true',
       token: process.env.GITHUB_TOKEN,
+      github: readGitHubContext(process.env),
       checklist: stringOption(values, 'checklist'),
       sarifCategory: stringOption(values, 'sarif-category'),
       notice: say,

@@ -2,12 +2,10 @@
 // place, so reruns never pile up comments.
 
 import { getOctokit } from '@actions/github';
-import { STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker } from '../report/markdown.js';
-import { COMMENT_MAX_CHARS, truncateChars } from './limits.js';
-import type { PullRequestRef } from './pullRequest.js';
+import { COMMENT_MAX_CHARS, COMMENT_TRUNCATED_NOTE, STICKY_MARKER, truncateChars } from '../report/github-limits.js';
+import type { PullRequestRef } from './context.js';
 
-export { STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker };
-export const COMMENT_TRUNCATED_NOTE = '\n\n> The comment was cut to fit GitHub\'s 65,536-character limit; the full report is in the job summary and the run\'s artifact.\n';
+export { COMMENT_TRUNCATED_NOTE, STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker } from '../report/github-limits.js';
 
 export type CommentOutcome =
   | { action: 'created' | 'updated'; id: number; truncated: boolean }

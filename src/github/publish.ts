@@ -7,10 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countByVerdict, exitCodeFor, type RunResults } from '../model/results.js';
 import { UsageError } from '../errors.js';
-import { STICKY_MARKER_LINE, stickyMarker, upsertStickyComment, type CommentOutcome } from './comment.js';
-import { pullRequestFromEnv } from './pullRequest.js';
+import { upsertStickyComment, type CommentOutcome } from './comment.js';
+import { readGitHubContext, type GitHubContext } from './context.js';
 import { writeJobSummary, type SummaryOutcome } from './summary.js';
-import { REPORT_FILES } from '../report/index.js';
+import { REPORT_FILES, readResultsFile } from '../report/index.js';
+import { markerFor } from '../report/github-limits.js';
+
+export { markerFor } from '../report/github-limits.js';
 
 export interface PublishOptions {
   outDir: string;
@@ -20,6 +23,9 @@ export interface PublishOptions {
   checklist?: string;
   /** The run's SARIF category: picks the sticky marker, so each matrix job keeps its own comment. */
   sarifCategory?: string;
+  /** The GitHub context, read once by the front door; default: read from env. */
+  github?: GitHubContext;
+  /** Where GITHUB_STEP_SUMMARY (and, without `github`, the context) come from; default process.env. */
   env?: NodeJS.ProcessEnv;
   baseUrl?: string;
   notice?: (message: string) => void;
@@ -31,37 +37,22 @@ export interface PublishOutcome {
   outputs: Record<string, string>;
 }
 
-function readResults(file: string): RunResults {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new UsageError(`${file} is missing or not JSON; did the run write its reports?`);
-  }
-  const candidate = parsed as Partial<RunResults>;
-  if (!Array.isArray(candidate.requirements) || typeof candidate.leaked !== 'number') throw new UsageError(`${file} is not a results file`);
-  return parsed as RunResults;
+/** The run's results.json, with the same schema check as `report`. */
+async function readResults(file: string): Promise<RunResults> {
+  if (!existsSync(file)) throw new UsageError(`${file} is missing or not JSON; did the run write its reports?`);
+  return readResultsFile(file);
 }
 
 function readOptional(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
-/**
- * The sticky marker: from the category when one is given, else the one `run` already wrote on
- * comment.md's first line (it knew the category), else the default.
- */
-export function markerFor(sarifCategory: string | undefined, commentText: string | undefined): string {
-  if (sarifCategory?.trim()) return stickyMarker(sarifCategory);
-  const first = commentText?.split('\n', 1)[0]?.trimEnd() ?? '';
-  return STICKY_MARKER_LINE.test(first) ? first : stickyMarker();
-}
-
 export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   const env = opts.env ?? process.env;
   const notice = opts.notice ?? ((m: string) => core.notice(m));
   const out = path.resolve(opts.outDir);
-  const results = readResults(path.join(out, REPORT_FILES.resultsJson));
+  const results = await readResults(path.join(out, REPORT_FILES.resultsJson));
+  const github = opts.github ?? readGitHubContext(env);
   const counts = countByVerdict(results);
 
   const summaryPath = path.join(out, REPORT_FILES.summary);
@@ -70,7 +61,7 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   if (summary.written && summary.truncated) notice('The job summary was cut to fit GitHub\'s 1 MiB limit; see the artifact for the full report.');
 
   let comment: CommentOutcome;
-  const pr = pullRequestFromEnv(env);
+  const pr = github.pullRequest;
   const commentFile = readOptional(path.join(out, REPORT_FILES.comment));
   const commentText = commentFile ?? summaryText;
   const marker = markerFor(opts.sarifCategory, commentFile);
@@ -79,7 +70,7 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   else if (pr.fromFork && pr.event === 'pull_request') comment = { action: 'skipped', reason: 'pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)' };
   else if (!opts.token) comment = { action: 'skipped', reason: 'no token to comment with' };
   else if (commentText === undefined) comment = { action: 'skipped', reason: 'no comment.md or summary.md in the output directory' };
-  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, marker, baseUrl: opts.baseUrl ?? env.GITHUB_API_URL });
+  else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, marker, baseUrl: opts.baseUrl ?? github.apiUrl });
   if (comment.action === 'skipped' && opts.comment && pr) notice(`Sticky PR comment skipped: ${comment.reason}`);
 
   const checklist = opts.checklist ?? path.join(out, REPORT_FILES.product);

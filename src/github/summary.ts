@@ -1,9 +1,9 @@
 // The job summary: the run's summary.md, written to $GITHUB_STEP_SUMMARY within GitHub's 1 MiB.
 
 import { appendFile } from 'node:fs/promises';
-import { SUMMARY_MAX_BYTES, truncateBytes } from './limits.js';
+import { SUMMARY_MAX_BYTES, SUMMARY_TRUNCATED_NOTE, truncateBytes } from '../report/github-limits.js';
 
-export const SUMMARY_TRUNCATED_NOTE = '\n\n> The summary was cut to fit GitHub\'s 1 MiB limit; the full report is in the run\'s artifact.\n';
+export { SUMMARY_TRUNCATED_NOTE } from '../report/github-limits.js';
 
 export type SummaryOutcome = { written: true; bytes: number; truncated: boolean } | { written: false; reason: string };
 

@@ -7,29 +7,13 @@ import type { RequirementResult, RunResults } from '../model/results.js';
 import { blockingRequirements, countByVerdict, isReadyToSubmit, VERDICTS } from '../model/results.js';
 import { diffBaseline, hasChanges, type VerdictChange } from './baseline.js';
 import { BoundedText, utf16Units, utf8Bytes, type Measure } from './budget.js';
+import { COMMENT_MAX_CHARS, STICKY_MARKER, STICKY_MARKER_LINE, SUMMARY_MAX_BYTES } from './github-limits.js';
 import { escapeHtml, escapeMarkdown as md, truncateText } from './escape.js';
 import { cleanupLines } from './cleanup.js';
 import { byCategory, categoryTitle, clusterDescription, formatDuration, formatOffset, VERDICT_EMOJI, VERDICT_LABEL } from './format.js';
 
-/** GitHub's limit for one step's job summary. */
-export const SUMMARY_MAX_BYTES = 1024 * 1024;
-/** GitHub's limit for an issue or PR comment body. */
-export const COMMENT_MAX_CHARS = 65_536;
-/** The hidden line the GitHub layer searches for to update the sticky comment in place. */
-export const STICKY_MARKER = '<!-- ai-conformance:sticky -->';
-
-/** Any marker stickyMarker can produce, alone on a line. */
-export const STICKY_MARKER_LINE = /^<!-- ai-conformance:sticky(?::[A-Za-z0-9._/-]{1,100})? -->$/;
-
-/**
- * The marker for one SARIF category: matrix jobs give each job its own category, and each must
- * keep its own comment rather than overwrite the others'. Without a category: STICKY_MARKER.
- * Only [A-Za-z0-9._/-] survive, so the marker can never close the HTML comment early.
- */
-export function stickyMarker(category?: string): string {
-  const safe = (category ?? '').trim().replace(/[^A-Za-z0-9._/-]+/g, '_').slice(0, 100);
-  return safe === '' ? STICKY_MARKER : `<!-- ai-conformance:sticky:${safe} -->`;
-}
+// The limits and the sticky marker live in ./github-limits.ts; re-exported for the writers' callers.
+export { COMMENT_MAX_CHARS, STICKY_MARKER, STICKY_MARKER_LINE, SUMMARY_MAX_BYTES, stickyMarker } from './github-limits.js';
 
 export interface MarkdownOptions {
   baseline?: RunResults;
