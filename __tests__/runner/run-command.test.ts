@@ -43,6 +43,27 @@ describe('run command', () => {
     expect(code).toBe(0);
   });
 
+  it('replaces a built-in probe only with --replace-builtin, and then every report says so', { timeout: 30_000 }, async () => {
+    const c = await fake();
+    const probes = mkdtempSync(path.join(tmpdir(), 'aic-replace-'));
+    const module = path.join(probes, 'my_dra.mjs');
+    writeFileSync(
+      module,
+      "export default { id: 'dra_support', timeoutMs: 10000, async run(ctx) { await ctx.check('replacement ran', async () => 'ran'); } };\n",
+    );
+    await expect(main(['run', '--kubeconfig', c.kubeconfigPath, '--out', out(), '--probe-dir', probes, '--offline'])).rejects.toThrow(/pass --replace-builtin dra_support/);
+    expect(c.stats().requests).toBe(0);
+    const dir = out();
+    await main(['run', '--kubeconfig', c.kubeconfigPath, '--out', dir, '--probe-dir', probes, '--replace-builtin', 'dra_support', '--only', 'dra_support', '--accelerator', 'example', '--offline']);
+    const sentence = `dra_support was checked by ${module} (--replace-builtin), not by`;
+    for (const file of ['summary.md', 'comment.md', 'e2e.log', 'junit_01.xml', 'results.sarif', 'PRODUCT.yaml']) {
+      const text = readFileSync(path.join(dir, file), 'utf8');
+      expect(text.replace(/\\/g, ''), file).toContain(sentence);
+    }
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('**Built-in probe replaced.**');
+    expect(readFileSync(path.join(dir, 'PRODUCT.yaml'), 'utf8')).toMatch(/^(#.*\n)*# BUILT-IN PROBE REPLACED: /);
+  });
+
   it('rejects unknown ids before touching the cluster', async () => {
     await expect(main(['run', '--kubeconfig', '/nonexistent', '--only', 'dra_suport'])).rejects.toThrow(new UsageError("--only: unknown requirement id dra_suport (see 'ai-conformance list')"));
     await expect(main(['run', '--level', 'sometimes'])).rejects.toThrow(UsageError);

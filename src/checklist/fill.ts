@@ -11,6 +11,7 @@ import type { RequirementResult, RunResults } from '../model/results.js';
 import { parseKubernetesVersion, requirementsFor, type KubernetesVersion, type Requirement } from '../requirements/catalog.js';
 import { parseYaml } from './decode.js';
 import { Editor, renderScalar } from './edit.js';
+import { replacedProbeSentence, replacedProbes } from '../report/format.js';
 import { officialTemplate } from './templates.js';
 import { snakeCase } from './validate.js';
 
@@ -373,6 +374,10 @@ export async function renderChecklist(input: ChecklistInput): Promise<RenderedCh
     if (!editor.addKey(spec as YAMLMap, [`${category}:`, ...body].join('\n'))) throw new UsageError(`${source}: cannot add spec.${category}: spec has no entries to extend`);
   }
   if (results.cluster.simulated) editor.edits.push({ start: 0, end: 0, text: `${SIMULATED_CHECKLIST_BANNER.join('\n')}\n` });
+  // A built-in requirement checked by a --replace-builtin module: said at the top, where a reviewer looks first.
+  for (const replaced of replacedProbes(results)) {
+    editor.edits.push({ start: 0, end: 0, text: `# BUILT-IN PROBE REPLACED: ${oneLineText(replacedProbeSentence(replaced))}\n` });
+  }
   const filled = editor.result();
   // Edits are textual; a shape they did not foresee must not reach disk as a corrupt checklist.
   try {

@@ -4,7 +4,7 @@
 import type { RequirementResult, RunResults } from '../model/results.js';
 import { countByVerdict, exitCodeFor, isReadyToSubmit, VERDICTS } from '../model/results.js';
 import { escapeLogLine as clean } from './escape.js';
-import { formatDuration, formatOffset, VERDICT_LABEL } from './format.js';
+import { formatDuration, formatOffset, replacedProbeSentence, replacedProbes, VERDICT_LABEL } from './format.js';
 import { cleanupLines } from './cleanup.js';
 
 const RULE = '='.repeat(78);
@@ -54,6 +54,7 @@ export function renderE2eLog(results: RunResults): string {
   const counts = countByVerdict(results);
   const lines: string[] = [];
   if (results.cluster.simulated) lines.push(...SIMULATION_BANNER, '');
+  for (const replaced of replacedProbes(results)) lines.push(`BUILT-IN PROBE REPLACED: ${clean(replacedProbeSentence(replaced))}`, '');
   lines.push(
     RULE,
     `Kubernetes AI Conformance — ${clean(results.tool.name)} ${clean(results.tool.version)}`,

@@ -71,3 +71,20 @@ export function clusterDescription(results: RunResults): string {
   if (cluster.simulated) parts.push('SIMULATED');
   return parts.join(', ');
 }
+
+/** A built-in requirement checked by a --probe-dir module instead of the tool's own probe (--replace-builtin). */
+export interface ReplacedProbe {
+  id: string;
+  /** The module that checked it. */
+  by: string;
+}
+
+/** Every built-in requirement the run checked with a replacement probe; every report says so prominently. */
+export function replacedProbes(results: RunResults): ReplacedProbe[] {
+  return results.requirements.filter((r) => !r.proposed && r.probe !== 'builtin' && r.probe !== 'none').map((r) => ({ id: r.id, by: r.probe }));
+}
+
+/** One sentence for a replaced probe, plain text (each writer escapes it for its format). */
+export function replacedProbeSentence(replaced: ReplacedProbe): string {
+  return `${replaced.id} was checked by ${replaced.by} (--replace-builtin), not by this tool's built-in probe.`;
+}

@@ -5,7 +5,7 @@
 
 import type { CheckResult, RequirementResult, RunResults, Verdict } from '../model/results.js';
 import { escapeXmlAttribute as attr, escapeXmlText as text } from './escape.js';
-import { byCategory, formatOffset, VERDICT_LABEL } from './format.js';
+import { byCategory, formatOffset, replacedProbeSentence, replacedProbes, VERDICT_LABEL } from './format.js';
 
 export interface JunitCounts {
   tests: number;
@@ -99,6 +99,7 @@ export function renderJunit(results: RunResults): string {
       `      <property name="clusterMode" value="${attr(results.cluster.mode)}"></property>\n`,
       `      <property name="simulated" value="${results.cluster.simulated}"></property>\n`,
       ...(results.runUrl ? [`      <property name="runUrl" value="${attr(results.runUrl)}"></property>\n`] : []),
+      ...replacedProbes(results).map((r) => `      <property name="replacedProbe" value="${attr(replacedProbeSentence(r))}"></property>\n`),
       '    </properties>\n',
     );
     for (const requirement of requirements) {

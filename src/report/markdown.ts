@@ -10,6 +10,7 @@ import { BoundedText, utf16Units, utf8Bytes, type Measure } from './budget.js';
 import { COMMENT_MAX_CHARS, STICKY_MARKER, STICKY_MARKER_LINE, SUMMARY_MAX_BYTES } from './github-limits.js';
 import { escapeHtml, escapeMarkdown as md, truncateText } from './escape.js';
 import { cleanupLines } from './cleanup.js';
+import { replacedProbeSentence, replacedProbes } from './format.js';
 import { byCategory, categoryTitle, clusterDescription, formatDuration, formatOffset, VERDICT_EMOJI, VERDICT_LABEL } from './format.js';
 
 // The limits and the sticky marker live in ./github-limits.ts; re-exported for the writers' callers.
@@ -173,6 +174,9 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
   head.push(`## Kubernetes AI Conformance v${results.kubernetesVersion}\n`, '\n', `${verdictLine(results)}\n`, '\n');
   if (results.cluster.simulated) {
     head.push('> [!WARNING]\n> **SIMULATION.** These results come from a simulated cluster. They certify nothing and must not be submitted.\n', '\n');
+  }
+  for (const replaced of replacedProbes(results)) {
+    head.push(`> [!CAUTION]\n> **Built-in probe replaced.** ${md(replacedProbeSentence(replaced))}\n`, '\n');
   }
   for (const piece of head) out.close(piece);
   const cleanup = cleanupLines(results);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { RequirementResult, RunResults } from '../model/results.js';
 import { requirementsFor, testNameFor, type Requirement } from '../requirements/catalog.js';
 import { escapeMarkdown, sanitize, truncateText } from './escape.js';
-import { categoryTitle } from './format.js';
+import { categoryTitle, replacedProbeSentence, replacedProbes } from './format.js';
 
 export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 export const TOOL_INFORMATION_URI = 'https://github.com/cncf/k8s-ai-conformance';
@@ -138,7 +138,9 @@ function resultMessage(results: RunResults, r: RequirementResult): string {
   const what = r.verdict === 'failed' ? 'failed' : 'could not be checked';
   const title = `${r.level} requirement ${r.id} ${what}.`;
   const simulated = results.cluster.simulated ? ' (Simulated cluster: this certifies nothing.)' : '';
-  return truncateText(`${title} ${sanitize(r.reason)}${simulated}`, 4000);
+  const replaced = replacedProbes(results).find((p) => p.id === r.id);
+  const by = replaced ? ` (Built-in probe replaced: ${sanitize(replacedProbeSentence(replaced))})` : '';
+  return truncateText(`${title} ${sanitize(r.reason)}${simulated}${by}`, 4000);
 }
 
 /** The rules: every requirement of the version in template order, then any extra the run probed. */
@@ -196,7 +198,12 @@ export function buildSarif(results: RunResults, options: SarifOptions): SarifLog
             properties: { verdict: r.verdict, category: r.category, simulated: results.cluster.simulated },
           };
         }),
-        properties: { kubernetesVersion: results.kubernetesVersion, simulated: results.cluster.simulated, clusterMode: results.cluster.mode },
+        properties: {
+          kubernetesVersion: results.kubernetesVersion,
+          simulated: results.cluster.simulated,
+          clusterMode: results.cluster.mode,
+          ...(replacedProbes(results).length ? { replacedProbes: replacedProbes(results).map(replacedProbeSentence).join(' ') } : {}),
+        },
       },
     ],
   };
