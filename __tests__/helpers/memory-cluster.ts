@@ -28,6 +28,7 @@ export class MemoryCluster implements RunnerCluster {
       groupVersions: () => Promise.resolve([]),
       get: () => Promise.resolve(undefined),
       list: () => Promise.resolve([]),
+      listPage: () => Promise.resolve({ items: [], more: false }),
       async create<T extends KubernetesObject>(object: T): Promise<T> {
         if (view.signal?.aborted) throw view.signal.reason;
         const labelled = {
@@ -49,7 +50,7 @@ export class MemoryCluster implements RunnerCluster {
       podLogs: unsupported('podLogs'),
       serviceProxyGet: unsupported('serviceProxyGet'),
       podProxyGet: unsupported('podProxyGet'),
-      getRaw: unsupported('getRaw'),
+      customMetric: unsupported('customMetric'),
     };
   }
 

@@ -5,7 +5,7 @@ import { KubeSession } from '../../src/kube/client.js';
 import { cleanupRun } from '../../src/kube/cleanup.js';
 import { KubeApiError } from '../../src/kube/http.js';
 import type { ApiClientOptions } from '../../src/kube/api.js';
-import { ConditionFailed, PROBE_LABEL, RUN_LABEL, WaitTimeout } from '../../src/kube/types.js';
+import { ALL_NAMESPACES, ConditionFailed, PROBE_LABEL, RUN_LABEL, WaitTimeout } from '../../src/kube/types.js';
 
 const RUN = 'rtest-abc123';
 let cluster: FakeCluster | undefined;
@@ -40,6 +40,24 @@ describe('kube layer CRUD', () => {
     expect(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'nope' })).toBeUndefined();
   });
 
+  it('reads a namespace left out as the probe namespace in every method, and ALL_NAMESPACES as all', async () => {
+    const { kube } = await session();
+    await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
+    await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-other' } });
+    await kube.create(configMap('mine'));
+    await kube.create({ ...configMap('theirs'), metadata: { name: 'theirs', namespace: 'aic-other' } });
+    const names = (list: V1ConfigMap[]) => list.map((cm) => `${cm.metadata?.namespace}/${cm.metadata?.name}`).filter((name) => name.startsWith('aic-')).sort();
+    const kind = { apiVersion: 'v1', kind: 'ConfigMap' };
+    expect(names(await kube.list<V1ConfigMap>(kind))).toEqual(['aic-test/mine']);
+    expect(names((await kube.listPage<V1ConfigMap>(kind, { limit: 50 })).items)).toEqual(['aic-test/mine']);
+    expect(names(await kube.list<V1ConfigMap>({ ...kind, namespace: ALL_NAMESPACES }))).toEqual(['aic-other/theirs', 'aic-test/mine']);
+    expect((await kube.get<V1ConfigMap>({ ...kind, name: 'mine' }))?.metadata?.namespace).toBe('aic-test');
+    expect(await kube.get({ ...kind, name: 'theirs' })).toBeUndefined();
+    const seen = await kube.waitFor<V1ConfigMap>(kind, () => true, { description: 'a configmap', timeoutMs: 2_000 });
+    expect(seen.metadata?.namespace).toBe('aic-test');
+    await expect(kube.get({ ...kind, namespace: ALL_NAMESPACES, name: 'mine' })).rejects.toThrow('one object is in one namespace');
+  });
+
   it('dry-run creates nothing and registers nothing', async () => {
     const { s, kube } = await session();
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
@@ -50,8 +68,20 @@ describe('kube layer CRUD', () => {
 
   it('pages through lists and answers discovery from one cached fetch', async () => {
     const { kube } = await session({ generate: { nodes: { count: 25 } } });
-    const nodes = await kube.list({ apiVersion: 'v1', kind: 'Node' }, { limit: 10 });
+    const nodes = await kube.list({ apiVersion: 'v1', kind: 'Node' });
     expect(nodes.length).toBe(26);
+    // One explicit page costs one request, says whether more are left, and where they start.
+    const first = await kube.listPage({ apiVersion: 'v1', kind: 'Node' }, { limit: 10 });
+    expect(first.items).toHaveLength(10);
+    expect(first.more).toBe(true);
+    const rest: string[] = [];
+    let page = first;
+    while (page.more) {
+      page = await kube.listPage({ apiVersion: 'v1', kind: 'Node' }, { limit: 10, continue: page.continue });
+      rest.push(...page.items.map((node) => node.metadata?.name ?? ''));
+    }
+    expect(rest).toHaveLength(16);
+    expect(page.continue).toBeUndefined();
     expect(await kube.isServed('resource.k8s.io/v1')).toBe(true);
     expect(await kube.isServed('example.com/v1')).toBe(false);
     const before = cluster!.stats().requests;

@@ -34,6 +34,12 @@ describe('probe files', () => {
     });
   }
 
+  it('builds no Kubernetes API URL: probes reach the API through the Kube interface only', () => {
+    const files = [...readdirSync(SRC).map((name) => path.join(SRC, name)), ...readdirSync(path.join(SRC, 'lib')).map((name) => path.join(SRC, 'lib', name))].filter((file) => file.endsWith('.ts'));
+    const building = files.filter((file) => /[`'"]\/apis?\/(?!v1\/query)|URLSearchParams|getRaw/.test(readFileSync(file, 'utf8'))).map((file) => path.relative(SRC, file));
+    expect(building).toEqual([]);
+  });
+
   it('names probe helper files in lib/ in kebab-case', () => {
     const names = readdirSync(path.join(SRC, 'lib')).filter((name) => name.endsWith('.ts'));
     expect(names.filter((name) => !/^[a-z0-9]+(-[a-z0-9]+)*\.ts$/.test(name))).toEqual([]);

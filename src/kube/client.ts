@@ -4,7 +4,22 @@
 // objects to the probe's namespace and cancels requests and waits when the probe is aborted.
 
 import type { KubeConfig, KubernetesObject, V1APIResource } from '@kubernetes/client-node';
-import { ConditionFailed, PROBE_LABEL, RUN_LABEL, type KindRef, type Kube, type ListOptions, type ObjectRef, type WaitOptions, type WaitVerdict } from './types.js';
+import {
+  ALL_NAMESPACES,
+  ConditionFailed,
+  PROBE_LABEL,
+  RUN_LABEL,
+  type CustomMetricRef,
+  type KindRef,
+  type Kube,
+  type ListOptions,
+  type MetricValueList,
+  type ObjectRef,
+  type Page,
+  type PageRequest,
+  type WaitOptions,
+  type WaitVerdict,
+} from './types.js';
 import { Discovery, groupVersionPath } from './discovery.js';
 import { KubeApiError } from './http.js';
 import { ApiClient, type ApiClientOptions } from './api.js';
@@ -114,7 +129,7 @@ class ProbeKube implements Kube {
   }
 
   async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
-    const path = await this.session.objectPath(ref);
+    const path = await this.session.objectPath(this.withNamespace(ref));
     try {
       return await this.api.json<T>(path, { signal: this.view.signal });
     } catch (error) {
@@ -124,23 +139,24 @@ class ProbeKube implements Kube {
   }
 
   async list<T extends KubernetesObject>(ref: KindRef, options: ListOptions = {}): Promise<T[]> {
-    const { path } = await this.session.collectionPath(ref.apiVersion, ref.kind, ref.namespace);
     const items: T[] = [];
     let token: string | undefined;
     do {
-      const page: KubernetesList<T> = await this.api.json<KubernetesList<T>>(path, {
-        query: {
-          labelSelector: options.labelSelector,
-          fieldSelector: options.fieldSelector,
-          limit: options.limit ?? DEFAULT_PAGE,
-          continue: token,
-        },
-        signal: this.view.signal,
-      });
-      items.push(...(page.items ?? []));
-      token = page.metadata?.continue || undefined;
+      const page: Page<T> = await this.listPage<T>(ref, { ...options, limit: DEFAULT_PAGE, continue: token });
+      items.push(...page.items);
+      token = page.continue;
     } while (token);
     return items;
+  }
+
+  async listPage<T extends KubernetesObject>(ref: KindRef, request: PageRequest): Promise<Page<T>> {
+    const { path } = await this.session.collectionPath(ref.apiVersion, ref.kind, this.namespaceOf(ref));
+    const page = await this.api.json<KubernetesList<T>>(path, {
+      query: { labelSelector: request.labelSelector, fieldSelector: request.fieldSelector, limit: request.limit, continue: request.continue },
+      signal: this.view.signal,
+    });
+    const next = page.metadata?.continue || undefined;
+    return { items: page.items ?? [], more: next !== undefined, ...(next ? { continue: next } : {}) };
   }
 
   async create<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
@@ -319,16 +335,21 @@ class ProbeKube implements Kube {
     });
   }
 
-  getRaw<T = unknown>(path: string): Promise<T> {
-    return this.api.json<T>(path, { signal: this.view.signal });
+  customMetric(ref: CustomMetricRef): Promise<MetricValueList> {
+    const namespace = encodeURIComponent(ref.namespace ?? this.view.namespace);
+    const path = `${groupVersionPath(ref.groupVersion)}/namespaces/${namespace}/${encodeURIComponent(ref.resource)}/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.metric)}`;
+    return this.api.json<MetricValueList>(path, { signal: this.view.signal });
   }
 
+  /** The namespace a collection request goes to: the probe's when omitted, none (all) for ALL_NAMESPACES. */
   private namespaceOf(ref: KindRef): string | undefined {
-    return ref.namespace;
+    if (ref.namespace === ALL_NAMESPACES) return undefined;
+    return ref.namespace ?? this.view.namespace;
   }
 
-  /** Namespaced refs without a namespace mean the probe's own namespace. */
-  private withNamespace(ref: ObjectRef): ObjectRef {
+  /** Namespaced refs without a namespace mean the probe's own namespace; one object is never in "all". */
+  private withNamespace<R extends KindRef>(ref: R): R {
+    if (ref.namespace === ALL_NAMESPACES) throw new KubeApiError(`${ref.kind}: one object is in one namespace, not in all`, undefined);
     return ref.namespace ? ref : { ...ref, namespace: this.view.namespace };
   }
 

@@ -11,7 +11,14 @@ export const RUN_LABEL = 'ai-conformance.cncf.io/run';
 /** The label naming the probe (requirement id) that created an object. */
 export const PROBE_LABEL = 'ai-conformance.cncf.io/probe';
 
-/** Identifies objects of one kind: apiVersion + kind, optionally narrowed to a namespace. */
+/**
+ * `namespace` of a ref to a namespaced kind, in every Kube method alike: omitted, it is the
+ * probe's own namespace; ALL_NAMESPACES reads (lists, watches) across the cluster. Cluster-scoped
+ * kinds ignore it.
+ */
+export const ALL_NAMESPACES = '*';
+
+/** Identifies objects of one kind: apiVersion + kind, in a namespace (see ALL_NAMESPACES). */
 export interface KindRef {
   apiVersion: string;
   kind: string;
@@ -25,8 +32,43 @@ export interface ObjectRef extends KindRef {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
-  /** Page size; the kube layer pages through `continue` tokens itself. */
-  limit?: number;
+}
+
+/** One page of a list: at most `limit` items, from `continue` (a previous page's token) on. */
+export interface PageRequest extends ListOptions {
+  limit: number;
+  continue?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The server holds more items than this page. */
+  more: boolean;
+  /** Where the next page starts, when there is one. */
+  continue?: string;
+}
+
+/** Which custom metric of which objects (custom.metrics.k8s.io): `pods`/`*`/`requests_per_second`. */
+export interface CustomMetricRef {
+  /** The served custom.metrics.k8s.io group/version, e.g. custom.metrics.k8s.io/v1beta2. */
+  groupVersion: string;
+  /** Default: the probe's namespace. */
+  namespace?: string;
+  /** The described objects' resource, e.g. pods. */
+  resource: string;
+  /** One object's name, or `*` for every object of the resource. */
+  name: string;
+  metric: string;
+}
+
+/** The custom metrics API's answer (MetricValueList), as far as probes read it. */
+export interface MetricValueList {
+  items?: { describedObject?: { kind?: string; name?: string }; metricName?: string; value?: string; timestamp?: string }[];
+}
+
+/** An object of a kind client-node has no type for (a CRD's): its spec is the caller's. */
+export interface ObjectWithSpec<S extends object = Record<string, unknown>> extends KubernetesObject {
+  spec: S;
 }
 
 export interface WaitOptions {
@@ -52,6 +94,7 @@ export class ConditionFailed extends Error {}
 /** Raised when a wait reached its deadline; the message names what was awaited and what was last seen. */
 export class WaitTimeout extends Error {}
 
+/** Every method takes `namespace` the same way: see ALL_NAMESPACES. */
 export interface Kube {
   readonly config: KubeConfig;
   /** The run id that labels everything created. */
@@ -65,10 +108,17 @@ export interface Kube {
   groupVersions(group: string): Promise<string[]>;
 
   get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined>;
-  list<T extends KubernetesObject>(ref: KindRef, options?: ListOptions): Promise<T[]>;
   /**
-   * Creates an object with the run and probe labels added, and registers it for cleanup.
-   * Namespaced objects default to the probe's namespace.
+   * Every object of the kind that the selectors match, however many pages that takes: for
+   * collections that are small or narrowed by a selector. Where the cluster's size would set the
+   * cost (nodes, slices), ask for one page with `listPage`.
+   */
+  list<T extends KubernetesObject>(ref: KindRef, options?: ListOptions): Promise<T[]>;
+  /** One page of at most `limit` objects, and whether the server holds more. */
+  listPage<T extends KubernetesObject>(ref: KindRef, request: PageRequest): Promise<Page<T>>;
+  /**
+   * Creates an object with the run and probe labels added, and registers it for cleanup. The
+   * object's type is inferred, so an object with a spec needs no cast.
    */
   create<T extends KubernetesObject>(object: T, options?: { dryRun?: boolean }): Promise<T>;
   /** Merge-patches an object the run created or owns. */
@@ -94,6 +144,6 @@ export interface Kube {
   serviceProxyGet(namespace: string, service: string, port: string | number, path: string): Promise<string>;
   /** GET through the API server's pod proxy: /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH. */
   podProxyGet(namespace: string, pod: string, port: string | number, path: string): Promise<string>;
-  /** GET an arbitrary API path and parse the JSON answer (aggregated APIs such as custom.metrics.k8s.io). */
-  getRaw<T = unknown>(path: string): Promise<T>;
+  /** A custom metric's values from the custom metrics API (an aggregated API; no watch exists). */
+  customMetric(ref: CustomMetricRef): Promise<MetricValueList>;
 }

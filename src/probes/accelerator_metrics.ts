@@ -13,6 +13,7 @@
 //  3. Temperature, power and interconnect series are reported when present (not required).
 
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
 import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
@@ -81,8 +82,8 @@ const EXPORTER_PODS = 50;
 
 async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined> {
   for (const labelSelector of EXPORTER_SELECTORS) {
-    const services = await ctx.kube.list<V1Service>({ apiVersion: 'v1', kind: 'Service' }, { labelSelector, limit: 20 });
-    for (const service of services) {
+    const services = await ctx.kube.listPage<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES }, { labelSelector, limit: 20 });
+    for (const service of services.items) {
       const ports = service.spec?.ports ?? [];
       const port = ports.find((p) => p.name && EXPORTER_PORT_NAMES.includes(p.name)) ?? ports.find((p) => p.port === 9400) ?? ports[0];
       const { namespace, name } = service.metadata ?? {};
@@ -135,7 +136,7 @@ function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
 async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promise<MetricSource | undefined> {
   const labelSelector = Object.entries(exporter.selector).map(([k, v]) => `${k}=${v}`).join(',');
   if (!labelSelector) return undefined;
-  const pods = (await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: exporter.namespace }, { labelSelector, limit: 500 })).filter(
+  const pods = (await ctx.kube.listPage<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: exporter.namespace }, { labelSelector, limit: EXPORTER_PODS })).items.filter(
     (pod) => pod.status?.phase === 'Running',
   );
   if (pods.length === 0) return undefined;

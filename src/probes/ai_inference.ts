@@ -88,9 +88,9 @@ export const aiInferenceProbe = defineProbe({
           gatewayClassName: className,
           listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }],
         },
-      } as KubernetesObject);
+      });
       const started = ctx.clock.now();
-      const gateway = await kube.waitFor<KubernetesObject>(
+      const gateway = await kube.waitFor<GatewayObject>(
         ref,
         (object) => {
           const conditions = conditionsOf(object);
@@ -100,7 +100,7 @@ export const aiInferenceProbe = defineProbe({
         },
         { description: `Gateway ${GATEWAY} Accepted and Programmed`, timeoutMs: WAIT_MS },
       ).catch(impossibleFails);
-      const addresses = ((gateway as { status?: { addresses?: { value?: string }[] } }).status?.addresses ?? [])
+      const addresses = (gateway.status?.addresses ?? [])
         .map((address) => address.value)
         .filter((value): value is string => typeof value === 'string');
       const seconds = ((ctx.clock.now() - started) / 1000).toFixed(1);
@@ -114,7 +114,7 @@ export const aiInferenceProbe = defineProbe({
           kind: 'Service',
           metadata: { name: backend.name },
           spec: { selector: { 'ai-conformance.cncf.io/backend': backend.name }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
-        } as KubernetesObject);
+        });
       }
       const ref = { apiVersion: gatewayApi('httproutes'), kind: 'HTTPRoute', namespace: ctx.namespace, name: ROUTE };
       await kube.create({
@@ -134,7 +134,7 @@ export const aiInferenceProbe = defineProbe({
             },
           ],
         },
-      } as KubernetesObject);
+      });
       const route = await kube.waitFor<HTTPRouteObject>(
         ref,
         (object) => {
@@ -154,6 +154,10 @@ export const aiInferenceProbe = defineProbe({
     });
   },
 });
+
+interface GatewayObject extends KubernetesObject {
+  status?: { addresses?: { value?: string }[]; conditions?: Condition[] };
+}
 
 interface GatewayClassObject extends KubernetesObject {
   spec?: { controllerName?: string };

@@ -11,7 +11,7 @@
 // Step 4 re-asks an HTTP API: a scrape is not a Kubernetes object, so there is nothing to watch.
 // It backs off exponentially (bounded pause) until its deadline.
 
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe } from './types.js';
 import { duration } from './options.js';
 import { detectPrometheus, matchers, promQuery } from './lib/prometheus-api.js';
@@ -50,7 +50,7 @@ export const aiServiceMetricsProbe = defineProbe({
     await ctx.step('a workload serving Prometheus metrics runs', async () => {
       const metrics = exposition(SERVICE_METRIC, 'counter', 'Requests served by the AI conformance probe workload.', SERVED_VALUE, runLabel);
       await ctx.kube.create(metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: metrics, annotations: registered.annotations }));
-      const deployment = await ctx.kube.waitFor<KubernetesObject & { status?: { readyReplicas?: number } }>(
+      const deployment = await ctx.kube.waitFor<V1Deployment>(
         { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.namespace, name: WORKLOAD },
         (object) => (object.status?.readyReplicas ?? 0) >= 1,
         { description: `Deployment ${WORKLOAD} ready`, timeoutMs: ctx.option('ai-service-metrics.ready-ms') },

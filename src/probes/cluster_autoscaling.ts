@@ -16,7 +16,7 @@
 //  5. The pods are deleted: that new node is removed again.
 // Node counting never lists the cluster's nodes: the probe follows the one node it caused.
 
-import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { WaitTimeout } from '../kube/types.js';
 import { CheckFailure, defineProbe, type AcceleratorProfile, type ProbeContext } from './types.js';
 import { count, duration } from './options.js';
@@ -101,10 +101,7 @@ type Placement = { pod: string; node: string } | { pod: string; pending: string 
 
 /** Whether the scheduler once reported the pod unplaceable (its FailedScheduling events). */
 async function wasUnschedulable(ctx: ProbeContext, pod: string): Promise<boolean> {
-  const events = await ctx.kube.list<KubernetesObject & { reason?: string }>(
-    { apiVersion: 'v1', kind: 'Event', namespace: ctx.namespace },
-    { fieldSelector: `involvedObject.name=${pod}`, limit: 100 },
-  );
+  const events = await ctx.kube.list<CoreV1Event>({ apiVersion: 'v1', kind: 'Event' }, { fieldSelector: `involvedObject.name=${pod}` });
   return events.some((event) => event.reason === 'FailedScheduling' || event.reason === 'TriggeredScaleUp');
 }
 
@@ -158,7 +155,7 @@ async function otherMechanisms(ctx: ProbeContext): Promise<AcceleratorProfile[]>
   const served = await ctx.kube.groupVersions('resource.k8s.io');
   if (served.length === 0) return others;
   const apiVersion = await requireDraApiVersion(ctx.kube);
-  const classes = await ctx.kube.list<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 100 });
+  const classes = (await ctx.kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 100 })).items;
   const known = new Set([ctx.profile, ...others].map((p) => p.deviceClassName).filter((n): n is string => n !== undefined));
   for (const deviceClass of classes) {
     const name = deviceClass.metadata?.name ?? '';

@@ -7,7 +7,7 @@
 //   5. the pod using the claim runs.
 
 import type { V1Pod } from '@kubernetes/client-node';
-import { WaitTimeout } from '../kube/types.js';
+import { WaitTimeout, type Page } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext, type Saw } from './types.js';
 import {
   allocatedDevices,
@@ -140,11 +140,8 @@ async function chooseDeviceClass(ctx: ProbeContext, apiVersion: string): Promise
 }
 
 /** One page of ResourceSlices (of `driver` when known), and whether the server holds more. */
-async function slicePage(ctx: ProbeContext, apiVersion: string, driver: string | undefined): Promise<{ items: ResourceSliceObject[]; more: boolean }> {
-  const query = new URLSearchParams({ limit: String(SLICE_PAGE) });
-  if (driver) query.set('fieldSelector', `spec.driver=${driver}`);
-  const page = await ctx.kube.getRaw<{ items?: ResourceSliceObject[]; metadata?: { continue?: string } }>(`/apis/${apiVersion}/resourceslices?${query.toString()}`);
-  return { items: page.items ?? [], more: Boolean(page.metadata?.continue) };
+function slicePage(ctx: ProbeContext, apiVersion: string, driver: string | undefined): Promise<Page<ResourceSliceObject>> {
+  return ctx.kube.listPage<ResourceSliceObject>({ apiVersion, kind: 'ResourceSlice' }, { limit: SLICE_PAGE, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) });
 }
 
 function ownedByPod(claim: ResourceClaimObject, pod: V1Pod): boolean {

@@ -61,7 +61,7 @@ export const driverRuntimeManagementProbe = defineProbe({
       const found = await advertisedVersions(ctx);
       const advertising = found.nodes.filter((n) => n.driver !== '');
       if (advertising.length === 0) throw new CheckFailure(`no accelerator node advertises a driver version (looked for ${found.looked})`);
-      const runtimeClasses = await ctx.kube.list<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 });
+      const runtimeClasses = (await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 })).items;
       if (runtimeClasses.length > 0) ctx.observe(`RuntimeClasses: ${runtimeClasses.map((rc) => `${rc.metadata?.name ?? '?'} (handler ${rc.handler})`).join(', ')}`);
       const atLeast = found.more ? 'at least ' : '';
       return { seen: `${atLeast}${advertising.length} node(s) advertise it through ${advertising[0]!.source}: ${describeVersions(advertising)}`, value: advertising };
@@ -190,9 +190,8 @@ async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersi
   }
   const labels = labelsFor(ctx);
   if (!labels) return { nodes: [], more: false, looked: `no driver-version node label is known for ${profile.resourceName ?? profile.deviceClassName ?? profile.name}` };
-  const query = new URLSearchParams({ limit: String(PAGE), labelSelector: labels.driver });
-  const page = await kube.getRaw<{ items?: V1Node[]; metadata?: { continue?: string } }>(`/api/v1/nodes?${query.toString()}`);
-  const nodes = (page.items ?? []).map((node) => {
+  const page = await kube.listPage<V1Node>({ apiVersion: 'v1', kind: 'Node' }, { limit: PAGE, labelSelector: labels.driver });
+  const nodes = page.items.map((node) => {
     const nodeLabels = node.metadata?.labels ?? {};
     return {
       node: node.metadata?.name ?? '?',
@@ -202,7 +201,7 @@ async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersi
       pool: poolOf(node),
     };
   });
-  return { nodes, more: Boolean(page.metadata?.continue), looked: `node label ${labels.driver}` };
+  return { nodes, more: page.more, looked: `node label ${labels.driver}` };
 }
 
 function describeVersions(nodes: NodeVersions[]): string {

@@ -146,7 +146,7 @@ async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, w
   ];
 
   await ctx.step(`the probe's Kueue queues are created (${apiVersion})`, async () => {
-    await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: `${prefix}-flavor` } } as KubernetesObject);
+    await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: `${prefix}-flavor` } });
     for (const queue of queues) {
       await ctx.kube.create({
         apiVersion,
@@ -169,8 +169,8 @@ async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, w
             },
           ],
         },
-      } as KubernetesObject);
-      await ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } } as KubernetesObject);
+      });
+      await ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } });
     }
     return `ResourceFlavor ${prefix}-flavor; ClusterQueues with room for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
   });
@@ -228,7 +228,7 @@ async function volcano(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs,
         kind: 'Queue',
         metadata: { name: entry.queue },
         spec: { weight: 1, reclaimable: false, capability: quota(entry.room) },
-      } as KubernetesObject);
+      });
     }
     return `Queues with capability for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
   });
@@ -239,7 +239,7 @@ async function volcano(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs,
       kind: 'PodGroup',
       metadata: { name: entry.group },
       spec: { minMember: pods, queue: entry.queue, minResources: quota(pods) },
-    } as KubernetesObject);
+    });
     for (let index = 0; index < pods; index++) {
       await ctx.kube.create<V1Pod>({
         apiVersion: 'v1',

@@ -13,7 +13,7 @@
 // Not applicable without accelerators; failed when an NVIDIA or DRA accelerator offers no
 // strategy; manual for other device plugins, whose sharing this probe cannot recognise.
 
-import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { duration } from './options.js';
 import { ACCELERATOR_REQUEST, claimTemplate, requireDraApiVersion, servedDra, type DeviceClassObject } from './lib/dra.js';
@@ -100,8 +100,7 @@ function describe(strategy: Strategy): string {
 }
 
 async function labelledNodes(ctx: ProbeContext, selector: string): Promise<V1Node[]> {
-  const query = new URLSearchParams({ limit: String(NODE_PAGE), labelSelector: selector });
-  return (await ctx.kube.getRaw<{ items?: V1Node[] }>(`/api/v1/nodes?${query.toString()}`)).items ?? [];
+  return (await ctx.kube.listPage<V1Node>({ apiVersion: 'v1', kind: 'Node' }, { limit: NODE_PAGE, labelSelector: selector })).items;
 }
 
 function count(value: string | undefined): number {
@@ -219,13 +218,13 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
 
 async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'shared-claim' }>, podMs: number): Promise<string> {
   const apiVersion = await requireDraApiVersion(ctx.kube);
-  const template = claimTemplate(apiVersion, 'gpu-sharing-shared', strategy.deviceClass, ctx.kube.runId) as KubernetesObject & { spec: { spec: { devices: Record<string, unknown> } } };
+  const template = claimTemplate(apiVersion, 'gpu-sharing-shared', strategy.deviceClass, ctx.kube.runId);
   const devices = template.spec.spec.devices;
   const known = strategy.driver ? TIME_SLICING_CONFIG[strategy.driver] : undefined;
   if (known && strategy.driver) {
     devices.config = [{ requests: [ACCELERATOR_REQUEST], opaque: { driver: strategy.driver, parameters: { apiVersion: known.apiVersion, kind: 'GpuConfig', sharing: { strategy: 'TimeSlicing' } } } }];
   }
-  await ctx.kube.create({ apiVersion, kind: 'ResourceClaim', metadata: { name: 'gpu-sharing-shared' }, spec: { devices } } as KubernetesObject);
+  await ctx.kube.create({ apiVersion, kind: 'ResourceClaim', metadata: { name: 'gpu-sharing-shared' }, spec: { devices } });
   const names = ['gpu-sharing-sharer-a', 'gpu-sharing-sharer-b'];
   try {
     for (const name of names) {

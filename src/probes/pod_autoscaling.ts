@@ -11,7 +11,7 @@
 // The metric is driven by patching each pod's annotation, which the pod serves as its /metrics.
 // Step 2 re-asks an aggregated API (no watch exists for metric values) with a bounded backoff.
 
-import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Node, V1Pod, V1ResourceSlice, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { duration, seconds as wholeSeconds } from './options.js';
 import { exposition, metricsDeployment, registration, METRICS_ANNOTATION } from './lib/metrics-workload.js';
@@ -53,7 +53,7 @@ export const podAutoscalingProbe = defineProbe({
       }
       return { seen: `${version} served`, value: version };
     });
-    const metricsPath = `/apis/${metricsGroupVersion}/namespaces/${ctx.namespace}/pods/*/${LOAD_METRIC}`;
+    const metric = { groupVersion: metricsGroupVersion, resource: 'pods', name: '*', metric: LOAD_METRIC };
 
     await ctx.step('a Deployment whose pods use an accelerator serves the custom metric', async () => {
       const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'autoscaled-accelerator');
@@ -70,10 +70,10 @@ export const podAutoscalingProbe = defineProbe({
       const outcome = await untilAnswered(
         ctx,
         async () => {
-          const list = await ctx.kube.getRaw<MetricValueList>(metricsPath);
+          const list = await ctx.kube.customMetric(metric);
           return (list.items ?? []).length > 0 ? list : undefined;
         },
-        { description: metricsPath, deadlineMs: ctx.option('pod-autoscaling.metric-ms') },
+        { description: `${LOAD_METRIC} of pods in ${metricsGroupVersion}`, deadlineMs: ctx.option('pod-autoscaling.metric-ms') },
       );
       if (!outcome.value) {
         // 404 ("could not find the metric") means not collected yet; any other failure means the
@@ -103,7 +103,7 @@ export const podAutoscalingProbe = defineProbe({
             scaleDown: { stabilizationWindowSeconds: stabilizationSeconds, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
           },
         },
-      } as KubernetesObject);
+      });
       return `HPA ${HPA}: Pods metric ${LOAD_METRIC} average ${TARGET}, 1..2 replicas, scale-down stabilisation ${stabilizationSeconds}s`;
     });
 
@@ -130,10 +130,6 @@ export const podAutoscalingProbe = defineProbe({
     });
   },
 });
-
-interface MetricValueList {
-  items?: { describedObject?: { name?: string }; metricName?: string; value?: string }[];
-}
 
 function load(value: number): string {
   return exposition(LOAD_METRIC, 'gauge', 'Load reported by the AI conformance autoscaling probe.', value);
@@ -177,14 +173,14 @@ async function onAcceleratorNode(ctx: ProbeContext, pod: V1Pod): Promise<string 
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) return undefined;
   if (ctx.profile.mechanism === 'extended-resource') {
-    const node = await ctx.kube.get<KubernetesObject & { status?: { allocatable?: Record<string, string> } }>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+    const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
     const count = node?.status?.allocatable?.[ctx.profile.resourceName ?? ''];
     return count && quantityValue(count) > 0 ? `${nodeName} (${ctx.profile.resourceName}: ${count})` : undefined;
   }
   const apiVersion = await requireDraApiVersion(ctx.kube);
-  const slices = await ctx.kube.list({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${nodeName}`, limit: 50 });
+  const slices = await ctx.kube.listPage<V1ResourceSlice>({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${nodeName}`, limit: 50 });
   const driver = ctx.profile.driver;
-  const match = slices.some((slice) => !driver || (slice as { spec?: { driver?: string } }).spec?.driver === driver);
+  const match = slices.items.some((slice) => !driver || slice.spec.driver === driver);
   return match ? `${nodeName} (ResourceSlice of ${driver ?? 'a DRA driver'})` : undefined;
 }
 
@@ -201,7 +197,7 @@ async function waitForReplicas(ctx: ProbeContext, want: number, timeoutMs: numbe
 async function scaledTo(ctx: ProbeContext, want: number, timeoutMs: number): Promise<void> {
   await waitForReplicas(ctx, want, timeoutMs).catch(
     timeoutFails(async () => {
-      const hpa = await ctx.kube.get<KubernetesObject & { status?: { currentReplicas?: number; desiredReplicas?: number } }>({
+      const hpa = await ctx.kube.get<V2HorizontalPodAutoscaler>({
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
         namespace: ctx.namespace,

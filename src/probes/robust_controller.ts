@@ -13,6 +13,7 @@ import type {
   V1ValidatingWebhook,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
+import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { text, url } from './options.js';
 import { apiErrorOf } from './lib/api-error.js';
@@ -63,7 +64,7 @@ export const robustControllerProbe = defineProbe({
       const webhooks = await covering;
       const pods = new Map<string, V1Pod>();
       const add = (list: V1Pod[]): void => list.forEach((pod) => pods.set(`${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, pod));
-      add(await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod' }, { labelSelector: operator.podSelector }));
+      add(await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ALL_NAMESPACES }, { labelSelector: operator.podSelector }));
       // The pods serving the webhook are the operator's too, whatever their labels.
       for (const { webhook } of webhooks) {
         const service = webhook.clientConfig.service;

@@ -90,14 +90,7 @@ export function acceleratorResourcesOf(node: V1Node): string[] {
   return positive.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-interface Page<T> {
-  items?: T[];
-  metadata?: { continue?: string };
-}
-
-async function nodePage(kube: Kube, query: Record<string, string>): Promise<Page<V1Node>> {
-  return kube.getRaw<Page<V1Node>>(`/api/v1/nodes?${new URLSearchParams(query).toString()}`);
-}
+const NODES = { apiVersion: 'v1', kind: 'Node' };
 
 export interface Found {
   profile: AcceleratorProfile;
@@ -110,8 +103,8 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
   const versions = await kube.groupVersions('resource.k8s.io');
   const apiVersion = versions.find((v) => /\/v1(beta[12])?$/.test(v));
   if (!apiVersion) return { found: [], classesWithoutSlices: [] };
-  const page = await kube.getRaw<Page<DeviceClassObject>>(`/apis/${apiVersion}/deviceclasses?limit=100`);
-  const classes = (page.items ?? []).filter((c) => c.metadata?.name && !NOT_ACCELERATOR_CLASS.test(c.metadata.name));
+  const page = await kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 100 });
+  const classes = page.items.filter((c) => c.metadata?.name && !NOT_ACCELERATOR_CLASS.test(c.metadata.name));
   const found: Found[] = [];
   const classesWithoutSlices: string[] = [];
   const slicesByDriver = new Map<string, ResourceSliceObject[]>();
@@ -121,9 +114,11 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
     // A class that names no driver may select any driver's devices: any slice will do.
     const key = driver ?? '';
     if (!slicesByDriver.has(key)) {
-      const query = new URLSearchParams({ limit: '20', ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) });
-      const slices = await kube.getRaw<Page<ResourceSliceObject>>(`/apis/${apiVersion}/resourceslices?${query.toString()}`);
-      slicesByDriver.set(key, (slices.items ?? []).filter((s) => (s.spec?.devices?.length ?? 0) > 0));
+      const slices = await kube.listPage<ResourceSliceObject>(
+        { apiVersion, kind: 'ResourceSlice' },
+        { limit: 20, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) },
+      );
+      slicesByDriver.set(key, slices.items.filter((s) => (s.spec?.devices?.length ?? 0) > 0));
     }
     const slices = slicesByDriver.get(key) ?? [];
     if (slices.length === 0) {
@@ -170,8 +165,8 @@ function resourceFound(make: ProfileMakers, node: V1Node, resource: string, via:
 async function labelledNodes(kube: Kube, make: ProfileMakers): Promise<Found[]> {
   const found = new Map<string, Found>();
   for (const labelSelector of ACCELERATOR_NODE_SELECTORS) {
-    const page = await nodePage(kube, { labelSelector, limit: String(LABELLED_PAGE) });
-    for (const node of page.items ?? []) {
+    const page = await kube.listPage<V1Node>(NODES, { labelSelector, limit: LABELLED_PAGE });
+    for (const node of page.items) {
       for (const resource of acceleratorResourcesOf(node)) {
         if (!found.has(resource)) found.set(resource, resourceFound(make, node, resource, `label ${labelSelector}`));
       }
@@ -185,8 +180,8 @@ async function scanNodes(kube: Kube, make: ProfileMakers): Promise<{ found: Foun
   let token: string | undefined;
   let scanned = 0;
   for (let pageNo = 0; pageNo < SCAN_MAX_PAGES; pageNo++) {
-    const page = await nodePage(kube, { limit: String(SCAN_PAGE), ...(token ? { continue: token } : {}) });
-    const items = page.items ?? [];
+    const page = await kube.listPage<V1Node>(NODES, { limit: SCAN_PAGE, continue: token });
+    const items = page.items;
     scanned += items.length;
     const found = new Map<string, Found>();
     for (const node of items) {
@@ -195,7 +190,7 @@ async function scanNodes(kube: Kube, make: ProfileMakers): Promise<{ found: Foun
       }
     }
     if (found.size > 0) return { found: [...found.values()], scanned, complete: false };
-    token = page.metadata?.continue;
+    token = page.continue;
     if (!token) return { found: [], scanned, complete: true };
   }
   return { found: [], scanned, complete: false };

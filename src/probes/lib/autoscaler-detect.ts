@@ -14,7 +14,7 @@
 
 import type { KubernetesObject, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import type { Kube } from '../../kube/types.js';
+import { ALL_NAMESPACES, type Kube } from '../../kube/types.js';
 import { apiErrorOf } from './api-error.js';
 
 export const STATUS_CONFIGMAP = 'cluster-autoscaler-status';
@@ -79,7 +79,7 @@ function ago(ms: number): string {
 /** Status ConfigMaps in every namespace (one request), or where the usual installs put them. */
 async function statusConfigMaps(kube: Kube): Promise<V1ConfigMap[]> {
   try {
-    return await kube.list<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap' }, { fieldSelector: `metadata.name=${STATUS_CONFIGMAP}`, limit: 20 });
+    return await kube.list<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ALL_NAMESPACES }, { fieldSelector: `metadata.name=${STATUS_CONFIGMAP}` });
   } catch (error) {
     if (apiErrorOf(error).code !== 403) throw error;
     const found: V1ConfigMap[] = [];
@@ -93,7 +93,7 @@ async function statusConfigMaps(kube: Kube): Promise<V1ConfigMap[]> {
 
 /** A running cluster-autoscaler pod in the namespace (by name or image), if any. */
 async function runningAutoscalerPod(kube: Kube, namespace: string): Promise<V1Pod | undefined> {
-  const pods = await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace }, { fieldSelector: 'status.phase=Running', limit: 200 });
+  const pods = (await kube.listPage<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace }, { fieldSelector: 'status.phase=Running', limit: 200 })).items;
   return pods.find(
     (pod) => /cluster-autoscaler/.test(pod.metadata?.name ?? '') || (pod.spec?.containers ?? []).some((c) => /cluster-autoscaler/.test(c.image ?? '')),
   );
@@ -127,10 +127,12 @@ async function served(kube: Kube, group: string, resource: string): Promise<stri
 async function openShift(kube: Kube): Promise<Autoscaler | undefined> {
   const clusterVersion = await served(kube, 'autoscaling.openshift.io', 'clusterautoscalers');
   if (!clusterVersion) return undefined;
-  const clusterAutoscalers = await kube.list<KubernetesObject>({ apiVersion: clusterVersion, kind: 'ClusterAutoscaler' }, { limit: 5 });
+  const clusterAutoscalers = (await kube.listPage<KubernetesObject>({ apiVersion: clusterVersion, kind: 'ClusterAutoscaler' }, { limit: 5 })).items;
   if (clusterAutoscalers.length === 0) return undefined;
   const machineVersion = await served(kube, 'autoscaling.openshift.io', 'machineautoscalers');
-  const machine = machineVersion ? await kube.list<KubernetesObject & { spec?: { scaleTargetRef?: { name?: string }; minReplicas?: number; maxReplicas?: number } }>({ apiVersion: machineVersion, kind: 'MachineAutoscaler' }, { limit: 50 }) : [];
+  const machine = machineVersion
+    ? (await kube.listPage<KubernetesObject & { spec?: { scaleTargetRef?: { name?: string }; minReplicas?: number; maxReplicas?: number } }>({ apiVersion: machineVersion, kind: 'MachineAutoscaler', namespace: ALL_NAMESPACES }, { limit: 50 })).items
+    : [];
   const targets = machine.map((m) => `${m.spec?.scaleTargetRef?.name ?? '?'} (${m.spec?.minReplicas ?? '?'}-${m.spec?.maxReplicas ?? '?'})`);
   return {
     kind: 'openshift',
@@ -148,7 +150,7 @@ async function clusterApi(kube: Kube): Promise<Autoscaler | undefined> {
   ] as const) {
     const groupVersion = await served(kube, 'cluster.x-k8s.io', resource);
     if (!groupVersion) continue;
-    const objects = await kube.list<KubernetesObject>({ apiVersion: groupVersion, kind }, { limit: 100 });
+    const objects = (await kube.listPage<KubernetesObject>({ apiVersion: groupVersion, kind, namespace: ALL_NAMESPACES }, { limit: 100 })).items;
     for (const object of objects) {
       const annotations = object.metadata?.annotations ?? {};
       if (annotations[CAPI_MAX] === undefined) continue;
@@ -162,7 +164,7 @@ async function clusterApi(kube: Kube): Promise<Autoscaler | undefined> {
 async function karpenter(kube: Kube): Promise<Autoscaler | undefined> {
   const groupVersion = await served(kube, 'karpenter.sh', 'nodepools');
   if (!groupVersion) return undefined;
-  const pools = await kube.list<KubernetesObject>({ apiVersion: groupVersion, kind: 'NodePool' }, { limit: 20 });
+  const pools = (await kube.listPage<KubernetesObject>({ apiVersion: groupVersion, kind: 'NodePool' }, { limit: 20 })).items;
   if (pools.length === 0) return undefined;
   return { kind: 'karpenter', description: `Karpenter (${groupVersion} NodePools: ${pools.map((pool) => pool.metadata?.name ?? '?').join(', ')})` };
 }

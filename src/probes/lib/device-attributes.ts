@@ -43,11 +43,9 @@ export function attributeNames(device: SliceDevice, driver: string): string[] {
 
 /** One page of ResourceSlices, filtered by driver and/or node on the server: the cost does not grow with the cluster. */
 export async function slicePage(kube: Kube, apiVersion: string, filter: { driver?: string; nodeName?: string }, limit: number): Promise<DevicePage> {
-  const query = new URLSearchParams({ limit: String(limit) });
   const fields = [filter.driver ? `spec.driver=${filter.driver}` : '', filter.nodeName ? `spec.nodeName=${filter.nodeName}` : ''].filter(Boolean);
-  if (fields.length > 0) query.set('fieldSelector', fields.join(','));
-  const page = await kube.getRaw<{ items?: AttributedSlice[]; metadata?: { continue?: string } }>(`/apis/${apiVersion}/resourceslices?${query.toString()}`);
-  return { slices: page.items ?? [], more: Boolean(page.metadata?.continue) };
+  const page = await kube.listPage<AttributedSlice>({ apiVersion, kind: 'ResourceSlice' }, { limit, ...(fields.length > 0 ? { fieldSelector: fields.join(',') } : {}) });
+  return { slices: page.items, more: page.more };
 }
 
 /** Numeric versions agree at the precision both give ("580.65.06" = "580.65.6", "12.9" = "12.9.0"); others must be equal. */

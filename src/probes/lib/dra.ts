@@ -72,7 +72,17 @@ export const ACCELERATOR_REQUEST = 'accelerator';
  * A ResourceClaimTemplate asking for one device of the class. Claims generated from it carry the
  * run label too, so nothing the run causes escapes the leak count.
  */
-export function claimTemplate(apiVersion: string, name: string, deviceClassName: string, runId: string): KubernetesObject {
+/** What a claim asks for: its requests (in the served version's shape) and drivers' configs. */
+export interface ClaimDevices {
+  requests: Record<string, unknown>[];
+  config?: Record<string, unknown>[];
+}
+
+export interface ClaimTemplateObject extends KubernetesObject {
+  spec: { metadata: V1ObjectMeta; spec: { devices: ClaimDevices } };
+}
+
+export function claimTemplate(apiVersion: string, name: string, deviceClassName: string, runId: string): ClaimTemplateObject {
   const version = apiVersion.split('/')[1];
   const request =
     version === 'v1beta1'
@@ -84,7 +94,7 @@ export function claimTemplate(apiVersion: string, name: string, deviceClassName:
     kind: 'ResourceClaimTemplate',
     metadata: { name },
     spec: { metadata: claimMetadata, spec: { devices: { requests: [request] } } },
-  } as KubernetesObject;
+  };
 }
 
 /** "driver/pool/device" for each device allocated to the claim. */

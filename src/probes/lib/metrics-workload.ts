@@ -12,6 +12,7 @@ import type {
   V1PodSpec,
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
+import type { ObjectWithSpec } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
 import type { PrometheusLabelSelector, PrometheusOperated } from './prometheus-api.js';
@@ -156,7 +157,7 @@ export async function registration(ctx: ProbeContext, name: string, operated: Pr
   }
   // A Prometheus without podMonitorNamespaceSelector only reads PodMonitors from its own namespace.
   const monitorNamespace = operated && namespaceSelector == null ? operated.metadata?.namespace ?? ctx.namespace : ctx.namespace;
-  const podMonitor: KubernetesObject & { spec: object } = {
+  const podMonitor: ObjectWithSpec = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
     metadata: { name, namespace: monitorNamespace, labels },

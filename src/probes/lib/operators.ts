@@ -3,7 +3,7 @@
 // small valid object with the status the operator writes once it reconciled it.
 
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { WaitVerdict } from '../../kube/types.js';
+import type { ObjectWithSpec, WaitVerdict } from '../../kube/types.js';
 import type { ImageCatalog } from '../types.js';
 import { conditionsOf, describeCondition, findCondition, isTrue } from './conditions.js';
 
@@ -29,8 +29,8 @@ export interface AiOperator {
   podSelector: string;
   images: Readonly<Record<string, string>>;
   /** Passes the CRD schema; the operator's validating webhook must deny it. */
-  invalidObject(apiVersion: string, name: string): KubernetesObject;
-  validObject(apiVersion: string, name: string, settings: OperatorSettings): KubernetesObject;
+  invalidObject(apiVersion: string, name: string): ObjectWithSpec;
+  validObject(apiVersion: string, name: string, settings: OperatorSettings): ObjectWithSpec;
   /** True once reconciled to ready; a string when the operator reports it can never get there. */
   ready(object: KubernetesObject): WaitVerdict;
 }
@@ -86,13 +86,13 @@ const kuberay: AiOperator = {
     kind: 'RayCluster',
     metadata: { name },
     spec: { headGroupSpec: rayHead(undefined), workerGroupSpecs: rayWorkers(['workers', 'workers']) },
-  }) as KubernetesObject,
+  }),
   validObject: (apiVersion, name, settings) => ({
     apiVersion,
     kind: 'RayCluster',
     metadata: { name },
     spec: { headGroupSpec: rayHead(settings.images) },
-  }) as KubernetesObject,
+  }),
   ready: (object) => {
     const state = (object as { status?: { state?: string; reason?: string } }).status;
     if (state?.state === 'failed') return `RayCluster failed: ${state.reason ?? 'no reason given'}`;
@@ -115,7 +115,7 @@ const trainer: AiOperator = {
     kind: 'TrainJob',
     metadata: { name },
     spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'ai-conformance-no-such-runtime' } },
-  }) as KubernetesObject,
+  }),
   validObject: (apiVersion, name, settings) => ({
     apiVersion,
     kind: 'TrainJob',
@@ -124,7 +124,7 @@ const trainer: AiOperator = {
       runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: settings.trainerRuntime },
       trainer: { numNodes: 1, command: ['python', '-c', 'print("ai-conformance")'] },
     },
-  }) as KubernetesObject,
+  }),
   ready: (object) => {
     const conditions = conditionsOf(object);
     if (isTrue(conditions, 'Failed')) return `TrainJob failed: ${describeCondition(conditions, 'Failed')}`;
@@ -147,7 +147,7 @@ const kserve: AiOperator = {
     kind: 'InferenceService',
     metadata: { name },
     spec: { predictor: { sklearn: { storageUri: 'gs://invalid/a' }, xgboost: { storageUri: 'gs://invalid/b' } } },
-  }) as KubernetesObject,
+  }),
   validObject: (apiVersion, name, settings) => ({
     apiVersion,
     kind: 'InferenceService',
@@ -160,7 +160,7 @@ const kserve: AiOperator = {
         },
       },
     },
-  }) as KubernetesObject,
+  }),
   ready: (object) => findCondition(conditionsOf(object), 'Ready')?.status === 'True',
 };
 

@@ -3,7 +3,7 @@
 // given with --prometheus-url and reached directly.
 
 import type { KubernetesObject, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import type { Kube } from '../../kube/types.js';
+import { ALL_NAMESPACES, type Kube } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 
 /** Where an HTTP endpoint lives: in the cluster behind a Service, or at a URL. */
@@ -128,8 +128,8 @@ export async function detectPrometheus(ctx: ProbeContext): Promise<DetectedProme
   }
   const kube: Kube = ctx.kube;
   if (await kube.isServed('monitoring.coreos.com/v1')) {
-    const operated = await kube.list<PrometheusResource>({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus' }, { limit: 50 });
-    for (const prometheus of operated) {
+    const operated = await kube.listPage<PrometheusResource>({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', namespace: ALL_NAMESPACES }, { limit: 50 });
+    for (const prometheus of operated.items) {
       const namespace = prometheus.metadata?.namespace;
       if (!namespace) continue;
       const service = await kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace, name: 'prometheus-operated' });
@@ -138,8 +138,8 @@ export async function detectPrometheus(ctx: ProbeContext): Promise<DetectedProme
     }
   }
   for (const labelSelector of PROMETHEUS_SERVICE_SELECTORS) {
-    const services = await kube.list<V1Service>({ apiVersion: 'v1', kind: 'Service' }, { labelSelector, limit: 50 });
-    const candidate = services
+    const services = await kube.listPage<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES }, { labelSelector, limit: 50 });
+    const candidate = services.items
       .filter((service) => !/alertmanager|node-exporter|pushgateway|kube-state|adapter|operator/.test(service.metadata?.name ?? ''))
       .map((service) => serviceEndpoint(service, `label ${labelSelector}`))
       .find((endpoint) => endpoint !== undefined);
