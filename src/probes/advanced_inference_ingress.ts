@@ -89,13 +89,13 @@ export const advancedInferenceIngressProbe = defineProbe({
       kind: 'InferencePool',
       metadata: { name: POOL },
       spec: { selector: { matchLabels: { app: MODELS } }, targetPorts: [{ number: 3000 }], endpointPickerRef: { name: EPP, port: { number: 9002 } } },
-    } as KubernetesObject);
+    });
     await kube.create({
       apiVersion: GATEWAY_API,
       kind: 'Gateway',
       metadata: { name: GATEWAY },
       spec: { gatewayClassName: className, listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] },
-    } as KubernetesObject);
+    });
     await kube.create({
       apiVersion: GATEWAY_API,
       kind: 'HTTPRoute',
@@ -104,7 +104,7 @@ export const advancedInferenceIngressProbe = defineProbe({
         parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: GATEWAY, sectionName: 'http' }],
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: PATH } }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: POOL }] }],
       },
-    } as KubernetesObject);
+    });
 
     const poolReady = await ctx.check('an InferencePool with its endpoint picker becomes ready', async () => {
       const models = await deploymentAvailable(ctx, MODELS, waitMs);

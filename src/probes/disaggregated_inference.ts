@@ -11,6 +11,7 @@
 // one the probe asks for manual evidence, naming what it looked for.
 
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { WaitTimeout } from '../kube/types.js';
 import { duration } from './options.js';
@@ -92,18 +93,22 @@ export const disaggregatedInferenceProbe = defineProbe({
   },
 });
 
-async function page<T extends KubernetesObject>(ctx: ProbeContext, path: string, labelSelector?: string): Promise<T[]> {
-  const query = new URLSearchParams({ limit: String(PAGE) });
-  if (labelSelector) query.set('labelSelector', labelSelector);
-  return (await ctx.kube.getRaw<{ items?: T[] }>(`${path}?${query.toString()}`)).items ?? [];
+/** One page of the kind across the cluster: the cost does not grow with the cluster. */
+async function page<T extends KubernetesObject>(ctx: ProbeContext, apiVersion: string, kind: string, labelSelector?: string): Promise<T[]> {
+  return (await ctx.kube.listPage<T>({ apiVersion, kind, namespace: ALL_NAMESPACES }, { limit: PAGE, ...(labelSelector ? { labelSelector } : {}) })).items;
+}
+
+/** The kind discovery names for a resource of a served group/version, if served. */
+async function servedKind(ctx: ProbeContext, groupVersion: string, resource: string): Promise<string | undefined> {
+  return (await ctx.kube.resources(groupVersion))?.find((r) => r.name === resource)?.kind;
 }
 
 /** llm-d: prefill and decode workloads of one model, grouped by namespace and llm-d.ai/model. */
 async function llmd(ctx: ProbeContext): Promise<Instance[]> {
   const selector = `${ROLE_LABEL} in (prefill,decode)`;
-  const workloads: { kind: string; object: ScalableWorkload }[] = (await page<V1Deployment>(ctx, '/apis/apps/v1/deployments', selector)).map((object) => ({ kind: 'Deployment', object: object as ScalableWorkload }));
+  const workloads: { kind: string; object: ScalableWorkload }[] = (await page<V1Deployment>(ctx, 'apps/v1', 'Deployment', selector)).map((object) => ({ kind: 'Deployment', object: object as ScalableWorkload }));
   if (await ctx.kube.isServed('leaderworkerset.x-k8s.io/v1')) {
-    for (const object of await page<ScalableWorkload>(ctx, '/apis/leaderworkerset.x-k8s.io/v1/leaderworkersets', selector)) workloads.push({ kind: 'LeaderWorkerSet', object });
+    for (const object of await page<ScalableWorkload>(ctx, 'leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet', selector)) workloads.push({ kind: 'LeaderWorkerSet', object });
   }
   const byModel = new Map<string, Instance>();
   for (const { kind, object } of workloads) {
@@ -139,8 +144,9 @@ interface DynamoGraph extends KubernetesObject {
 /** Dynamo: a graph's worker services marked prefill or decode (subComponentType, else the service name). */
 async function dynamo(ctx: ProbeContext): Promise<Instance[]> {
   const version = (await ctx.kube.groupVersions('nvidia.com')).find((gv) => gv.endsWith('/v1alpha1') || gv.endsWith('/v1beta1'));
-  if (!version || !(await ctx.kube.resources(version))?.some((r) => r.name === 'dynamographdeployments')) return [];
-  const graphs = await page<DynamoGraph>(ctx, `/apis/${version}/dynamographdeployments`);
+  const graphKind = version ? await servedKind(ctx, version, 'dynamographdeployments') : undefined;
+  if (!version || !graphKind) return [];
+  const graphs = await page<DynamoGraph>(ctx, version, graphKind);
   return graphs.map((graph) => {
     const components: Component[] = [];
     for (const [name, service] of Object.entries(graph.spec?.services ?? {})) {
@@ -165,8 +171,9 @@ interface LlmService extends KubernetesObject {
 /** KServe: an LLMInferenceService with a prefill section runs prefill and decode apart. */
 async function kserve(ctx: ProbeContext): Promise<Instance[]> {
   const version = (await ctx.kube.groupVersions('serving.kserve.io')).find((gv) => gv.endsWith('/v1alpha1'));
-  if (!version || !(await ctx.kube.resources(version))?.some((r) => r.name === 'llminferenceservices')) return [];
-  const services = await page<LlmService>(ctx, `/apis/${version}/llminferenceservices`);
+  const serviceKind = version ? await servedKind(ctx, version, 'llminferenceservices') : undefined;
+  if (!version || !serviceKind) return [];
+  const services = await page<LlmService>(ctx, version, serviceKind);
   return services
     .filter((service) => service.spec?.prefill !== undefined)
     .map((service) => {

@@ -128,8 +128,8 @@ function interfaceAttributes(device: SliceDevice, driver: string): string[] {
 
 /** DeviceClasses whose selector names a network driver. */
 async function networkClasses(ctx: ProbeContext, apiVersion: string): Promise<NetworkClass[]> {
-  const classes = await ctx.kube.list<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 200 });
-  return classes
+  const classes = await ctx.kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 200 });
+  return classes.items
     .map((deviceClass) => ({ deviceClass: deviceClass.metadata?.name ?? '', driver: driverOfDeviceClass(deviceClass) ?? '' }))
     .filter((c) => NETWORK_DRIVERS.includes(c.driver));
 }

@@ -98,8 +98,7 @@ function describe(found: Virtual): string {
 }
 
 async function labelledNodes(ctx: ProbeContext, selector: string): Promise<V1Node[]> {
-  const query = new URLSearchParams({ limit: String(NODE_PAGE), labelSelector: selector });
-  return (await ctx.kube.getRaw<{ items?: V1Node[] }>(`/api/v1/nodes?${query.toString()}`)).items ?? [];
+  return (await ctx.kube.listPage<V1Node>({ apiVersion: 'v1', kind: 'Node' }, { limit: NODE_PAGE, labelSelector: selector })).items;
 }
 
 function count(value: string | undefined): number {

@@ -44,7 +44,7 @@ export const workloadSandboxingProbe = defineProbe({
   async run(ctx) {
     const podMs = ctx.option('workload-sandboxing.pod-ms');
     const runtimeClass = await ctx.step('a sandboxing RuntimeClass exists', async () => {
-      const classes = await ctx.kube.list<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 });
+      const classes = (await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 })).items;
       const wanted = ctx.option('workload-sandboxing.runtime-class');
       const present = classes.map(describeClass).join(', ') || 'none';
       if (wanted) {
