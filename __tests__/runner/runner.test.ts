@@ -268,3 +268,21 @@ describe('planRequirements', () => {
     expect(plan.find((p) => p.requirement.id === 'ai_inference')).toMatchObject({ action: 'manual' });
   });
 });
+
+describe('runSuite progress', () => {
+  it('says a probe is still running, with its time so far and its timeout, when it has been silent for a heartbeat', async () => {
+    const lines: string[] = [];
+    await runSuite(
+      options(new MemoryCluster(), [
+        probe('ai_inference', async (ctx) => {
+          // Busy without a kube wait (as a poll or a back-off would be), saying nothing.
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          await ctx.check('done', async () => 'fine');
+        }),
+      ], { progress: (line) => lines.push(line), heartbeatMs: 90 }),
+    );
+    const still = lines.filter((line) => line.includes('still running'));
+    expect(still.length).toBeGreaterThanOrEqual(2);
+    expect(still[0]).toMatch(/^ {8}ai_inference: still running \(\d+\.\ds so far, timeout 5\.0s\)$/);
+  });
+});

@@ -219,7 +219,8 @@ class ProbeKube implements Kube {
    */
   private async earlierAttemptLanded<T extends KubernetesObject>(entry: CreatedObject, error: unknown): Promise<T | undefined> {
     if (!(error instanceof KubeApiError && error.code === 409 && error.reason === 'AlreadyExists' && error.mayHaveApplied)) return undefined;
-    const existing = await this.get<T>(entry);
+    // If it cannot even be read, the create's own error is the one to report.
+    const existing = await this.get<T>(entry).catch(() => undefined);
     const labels = existing?.metadata?.labels;
     return labels?.[RUN_LABEL] === this.runId && labels[PROBE_LABEL] === this.probeLabel() ? existing : undefined;
   }

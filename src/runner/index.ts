@@ -63,6 +63,9 @@ export interface RunSuiteOptions {
 
 export class ProbeTimeout extends Error {}
 
+/** Longest a running probe stays silent before the runner says it is still running. */
+const PROBE_SILENCE_MS = 20_000;
+
 /** How long a finished probe waits for its namespace to go before the next holder may start. */
 const VACATE_TIMEOUT_MS = 120_000;
 
@@ -188,11 +191,23 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     runSignal.addEventListener('abort', onRunAbort, { once: true });
     const timer = setTimeout(() => controller.abort(new ProbeTimeout(`timed out after ${seconds(timeoutMs)}`)), timeoutMs);
     const namespace = probeNamespace(probe.id, options.cluster.runId);
+    // A probe is never silent for long: when neither it nor its waits said anything for a
+    // heartbeat interval (a back-off, a poll, a request the server is slow to answer), say so.
+    let lastLineAt = clock.now();
+    const say = (line: string) => {
+      lastLineAt = clock.now();
+      progress(line);
+    };
+    const silenceMs = options.heartbeatMs ?? PROBE_SILENCE_MS;
+    const ticker = setInterval(() => {
+      if (clock.now() - lastLineAt < silenceMs) return;
+      say(`        ${probe.id}: still running (${seconds(clock.now() - t0)} so far, timeout ${seconds(timeoutMs)})`);
+    }, Math.max(1, Math.round(silenceMs / 3)));
     const log: Logger = {
-      info: (message) => progress(`        ${probe.id}: ${oneLine(message)}`),
-      warn: (message) => progress(`        ${probe.id}: warning: ${oneLine(message)}`),
+      info: (message) => say(`        ${probe.id}: ${oneLine(message)}`),
+      warn: (message) => say(`        ${probe.id}: warning: ${oneLine(message)}`),
       debug: (message) => {
-        if (options.verbose) progress(`        ${probe.id}: ${oneLine(message)}`);
+        if (options.verbose) say(`        ${probe.id}: ${oneLine(message)}`);
       },
     };
     progress(`[start] ${probe.id} (${entry.requirement.level}, namespace ${namespace}, timeout ${seconds(timeoutMs)})`);
@@ -201,7 +216,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
       probeId: probe.id,
       namespace,
       signal: controller.signal,
-      onHeartbeat: (line) => progress(`        ${line}`),
+      onHeartbeat: (line) => say(`        ${line}`),
       heartbeatMs: options.heartbeatMs,
     });
     try {
@@ -236,6 +251,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
       return finish(ending, recorder.checks, recorder.observations);
     } finally {
       running.delete(entry.requirement.id);
+      clearInterval(ticker);
       clearTimeout(timer);
       runSignal.removeEventListener('abort', onRunAbort);
       // Anything the probe still has in flight stops now.
