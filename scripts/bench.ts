@@ -11,6 +11,12 @@
 // answered 429 with Retry-After 1 s (as priority and fairness sends it) and --rate-500 answered
 // 500. Target: the same verdicts, nothing left behind, at most 3x the wall time.
 //
+// `--realistic` instead runs the suite with the fake's controllers on their upstream default times
+// (__tests__/harness/clock.ts: HPA sync 15 s, autoscaler scan 10 s, scrape 30 s, Gateway
+// programming, pod start), scaled down by two factors, and extrapolates each probe's time and the
+// suite's wall time to scale 1: what to expect on a real cluster. Printed next to the serial sum
+// (the probes one after another) and the upstream suite's published per-test times.
+//
 //   npm run bench -- [--scenario NAME|FILE] [--large-scenario derive|NAME|FILE] [--latency-ms 20]
 //                    [--large-nodes 5000] [--large-pods 100000] [--samples 20] [--gang-window-ms 2000]
 //   npm run bench -- --faults [--scenario NAME|FILE] [--rate-429 0.2] [--rate-500 0.05] [--latency-ms 20] [--gang-window-ms 2000]
@@ -62,6 +68,11 @@ const { values } = parseArgs({
      * does on a real cluster.
      */
     'pod-start-ms': { type: 'string' },
+    realistic: { type: 'boolean', default: false },
+    /** The cluster for --realistic: one with an autoscaler, so every MUST runs as on a real platform. */
+    'realistic-scenario': { type: 'string', default: 'gpu-nvidia-1.35' },
+    /** The two clock scales --realistic runs at (the fit is linear in the scale). */
+    scales: { type: 'string', default: '0.01,0.02' },
   },
 });
 const gangWindowMs = values['gang-window-ms'];
@@ -113,7 +124,7 @@ function withLatency(base: Scenario, extraNodes: number): Scenario {
   };
 }
 
-async function runProbes(cluster: FakeCluster, probes: readonly Probe[]) {
+async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowMs: string | undefined = gangWindowMs, echo = false) {
   const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
   if (!version) throw new Error(`Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
   const supported = probes.filter((p) => planRequirements({ version, builtin: probes }).some((e) => e.action === 'run' && e.requirement.id === p.id));
@@ -121,7 +132,7 @@ async function runProbes(cluster: FakeCluster, probes: readonly Probe[]) {
   const config = defaultRunConfig({
     only: supported.map((p) => p.id),
     builtinProbes: supported,
-    probeOptions: { allowNodeScaling: true, extra: { 'gang-scheduling.window-ms': gangWindowMs! } },
+    probeOptions: { allowNodeScaling: true, extra: windowMs === undefined ? {} : { 'gang-scheduling.window-ms': windowMs } },
   });
   // Timed from the first probe's start, as before the composition root existed: connecting and
   // detecting the accelerator are not the suite.
@@ -132,6 +143,7 @@ async function runProbes(cluster: FakeCluster, probes: readonly Probe[]) {
     cleanupTimeoutMs: 30_000,
     log: () => {},
     progress: (line) => {
+      if (echo && line.startsWith('[done]')) process.stderr.write(`bench:   ${line}\n`);
       if (line.startsWith('[start]')) started ??= performance.now();
       if (line.startsWith('[clean] deleting')) cleanupAt = performance.now();
     },
@@ -276,7 +288,80 @@ async function measureFaults(base: Scenario): Promise<number> {
   return missed.length === 0 ? 0 : 1;
 }
 
+/**
+ * The upstream suite's published times: kubernetes-sigs/ai-conformance's Go tests in the GKE 1.37
+ * submission (checklists/submissions/v1.37/gke/junit.xml of the shared fixtures; testsuite time
+ * 492.186 s, run one test after another). Only tests over a second are listed.
+ */
+const UPSTREAM_GKE_137 = {
+  suiteSeconds: 492.186,
+  tests: [
+    { test: 'TestSecureAcceleratorAccess', seconds: 120.26, probe: 'secure_accelerator_access' },
+    { test: 'TestAcceleratorClusterAutoscaling', seconds: 326.14, probe: 'cluster_autoscaling' },
+    { test: 'TestGangScheduling', seconds: 42.7, probe: 'gang_scheduling' },
+  ],
+} as const;
+
+interface ClockRun {
+  scale: number;
+  wallMs: number;
+  byProbe: Map<string, { durationMs: number; verdict: string }>;
+}
+
+async function clockRun(scenario: Scenario, scale: number): Promise<ClockRun> {
+  process.stderr.write(`bench: realistic clock x${scale}: the suite on ${scenario.name}...\n`);
+  const cluster = await startFakeCluster({ scenario: withLatency(scenario, 0), tls: false, clock: { realistic: true, scale } });
+  try {
+    // The probes' own fixed waits (gang_scheduling's 30 s window) stay as in a real run.
+    const { wallMs, ran } = await runProbes(cluster, BUILTIN_PROBES, undefined, true);
+    return { scale, wallMs, byProbe: new Map(ran.map((r) => [r.id, { durationMs: r.durationMs, verdict: r.verdict }])) };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/**
+ * T(1) from T at two scales, T(scale) = fixed + scaled * scale. A probe no modelled time drives
+ * (its two times differ by noise only, or the slower run was the faster scale) is taken at the
+ * longer of its measured times, never extrapolated below them.
+ */
+function extrapolate(a: { scale: number; ms: number }, b: { scale: number; ms: number }): number {
+  const slope = (b.ms - a.ms) / (b.scale - a.scale);
+  return Math.max(a.ms, b.ms, a.ms + slope * (1 - a.scale));
+}
+
+async function realistic(): Promise<number> {
+  const scenario = normaliseScenario(values['realistic-scenario']!, SCENARIOS_DIR);
+  const [low, high] = values.scales!.split(',').map(Number);
+  if (!low || !high || low === high || low <= 0 || high > 1) throw new Error(`--scales must be two different factors in (0, 1], e.g. 0.01,0.02 (got ${values.scales})`);
+  const first = await clockRun(scenario, low);
+  const second = await clockRun(scenario, high);
+  const rows = [['probe', `x${low}`, `x${high}`, 'expected on a real cluster', 'verdict', 'upstream test (GKE 1.37)']];
+  let serialMs = 0;
+  for (const [id, at] of first.byProbe) {
+    const other = second.byProbe.get(id);
+    if (!other) continue;
+    const expected = extrapolate({ scale: low, ms: at.durationMs }, { scale: high, ms: other.durationMs });
+    serialMs += expected;
+    const upstream = UPSTREAM_GKE_137.tests.find((t) => t.probe === id);
+    rows.push([id, s(at.durationMs), s(other.durationMs), s(expected), other.verdict, upstream ? `${upstream.test} ${upstream.seconds.toFixed(1)}s` : '-']);
+  }
+  const wall = extrapolate({ scale: low, ms: first.wallMs }, { scale: high, ms: second.wallMs });
+  const upstreamTests = UPSTREAM_GKE_137.tests.reduce((sum, t) => sum + t.seconds, 0);
+  const lines = [
+    `Realistic clock on ${scenario.name}: controllers on their upstream default times, run at x${low} and x${high}, extrapolated to x1`,
+    pad(rows),
+    '',
+    `expected suite wall time on a real cluster: ${s(wall)} (probes run concurrently)`,
+    `serial sum of the probes:                   ${s(serialMs)} (${(serialMs / Math.max(1, wall)).toFixed(2)}x the wall time)`,
+    `upstream suite, GKE 1.37 submission:        ${UPSTREAM_GKE_137.suiteSeconds.toFixed(1)}s for its tests run one after another (${UPSTREAM_GKE_137.tests.length} tests over 1 s: ${upstreamTests.toFixed(1)}s)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (values.realistic) return realistic();
   const base = normaliseScenario(values.scenario!, SCENARIOS_DIR);
   if (values.faults) return measureFaults(base);
   const small = await measure('small', withLatency(base, 0));

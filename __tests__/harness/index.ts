@@ -1,4 +1,5 @@
 // The fake Kubernetes API server, in process. See CONTROLLERS.md and fixtures/scenarios/README.md.
+import { withClock, type ClockOptions } from './clock.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -24,6 +25,7 @@ import { servingCerts } from './tls.js';
 import type { StoreEvent } from './types.js';
 
 export type { Scenario } from './scenario.js';
+export type { ClockOptions } from './clock.js';
 export { Store } from './store.js';
 export type { KObj, StoreEvent } from './types.js';
 export { ApiError } from './errors.js';
@@ -42,6 +44,8 @@ export interface FakeClusterOptions {
   kubeconfigPath?: string;
   /** Controller log lines (default: dropped). */
   log?: (line: string) => void;
+  /** Controllers on their upstream default times (./clock.ts); overrides the scenario's `clock`. */
+  clock?: ClockOptions;
 }
 
 export interface FakeCluster {
@@ -75,7 +79,8 @@ function kubeconfigYaml(url: string, token: string, caCert: string | undefined, 
 }
 
 export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCluster> {
-  const scenario = normaliseScenario(opts.scenario, SCENARIOS_DIR);
+  const loaded = normaliseScenario(opts.scenario, SCENARIOS_DIR);
+  const scenario = withClock(loaded, opts.clock ?? loaded.clock);
   const registry = new ResourceRegistry(
     builtinGroupVersions(scenario.kubernetesVersion).filter((gv) => !(scenario.discovery?.disable ?? []).includes(gv.group ? `${gv.group}/${gv.version}` : gv.version)),
   );

@@ -76,6 +76,8 @@ export interface Scenario {
   watch?: { bookmarkIntervalMs?: number; historySize?: number };
   /** Seed for fault randomness (default 1). */
   seed?: number;
+  /** Controllers on their upstream default times (clock.ts). */
+  clock?: { realistic: boolean; scale?: number };
   /** The upstream releases this scenario (with its includes) models, e.g. kubeflow/trainer v2.3.0. */
   models?: ModelledRelease[];
   /** The file it was read from, when read from a file. */
@@ -187,6 +189,7 @@ function mergeInto(target: Scenario, part: Partial<Scenario>): void {
   if (part.watch) target.watch = { ...target.watch, ...part.watch };
   if (part.generate) target.generate = { ...target.generate, ...part.generate };
   if (part.seed !== undefined) target.seed = part.seed;
+  if (part.clock) target.clock = part.clock;
   if (part.models) target.models = [...(target.models ?? []), ...part.models];
 }
 
