@@ -40,6 +40,12 @@ describe('probe files', () => {
     expect(building).toEqual([]);
   });
 
+  it('casts no object to KubernetesObject: create infers the type, built-in kinds use client-node types', () => {
+    const files = [...readdirSync(SRC).map((name) => path.join(SRC, name)), ...readdirSync(path.join(SRC, 'lib')).map((name) => path.join(SRC, 'lib', name))].filter((file) => file.endsWith('.ts'));
+    const casting = files.filter((file) => /as KubernetesObject\b/.test(readFileSync(file, 'utf8'))).map((file) => path.relative(SRC, file));
+    expect(casting).toEqual([]);
+  });
+
   it('names probe helper files in lib/ in kebab-case', () => {
     const names = readdirSync(path.join(SRC, 'lib')).filter((name) => name.endsWith('.ts'));
     expect(names.filter((name) => !/^[a-z0-9]+(-[a-z0-9]+)*\.ts$/.test(name))).toEqual([]);

@@ -11,7 +11,7 @@
 //   5. where the Gateway has an address, a request sent to it from a pod reaches a pool member
 //      (the echo server answers with its pod name).
 
-import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1Role, V1RoleBinding, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { WaitTimeout } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { duration, text } from './options.js';
@@ -212,7 +212,7 @@ function modelServers(ctx: ProbeContext): V1Deployment {
 }
 
 /** The endpoint picker and what it needs: a ServiceAccount allowed to read pods and pools here. */
-function endpointPicker(ctx: ProbeContext): KubernetesObject[] {
+function endpointPicker(ctx: ProbeContext): (V1ServiceAccount | V1Role | V1RoleBinding | V1Service | V1Deployment)[] {
   const labels = { app: EPP };
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: EPP } },
@@ -224,20 +224,20 @@ function endpointPicker(ctx: ProbeContext): KubernetesObject[] {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['inference.networking.k8s.io'], resources: ['inferencepools'], verbs: ['get', 'list', 'watch'] },
       ],
-    } as KubernetesObject,
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: { name: EPP },
       subjects: [{ kind: 'ServiceAccount', name: EPP, namespace: ctx.namespace }],
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: EPP },
-    } as KubernetesObject,
+    },
     {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: EPP },
       spec: { selector: labels, ports: [{ protocol: 'TCP', port: 9002, targetPort: 9002, appProtocol: 'http2' }], type: 'ClusterIP' },
-    } as KubernetesObject,
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

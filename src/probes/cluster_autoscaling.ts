@@ -16,7 +16,7 @@
 //  5. The pods are deleted: that new node is removed again.
 // Node counting never lists the cluster's nodes: the probe follows the one node it caused.
 
-import type { CoreV1Event, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Node, V1Pod, V1ResourceSlice } from '@kubernetes/client-node';
 import { WaitTimeout } from '../kube/types.js';
 import { CheckFailure, defineProbe, type AcceleratorProfile, type ProbeContext } from './types.js';
 import { count, duration } from './options.js';
@@ -202,7 +202,7 @@ async function fill(
 /** The autoscaler's answer to the pod (its events): a scale-up, or why it would not scale. */
 async function autoscalerAnswer(ctx: ProbeContext, pod: string, timeoutMs: number): Promise<{ reason: string; message: string } | undefined> {
   try {
-    const event = await ctx.kube.waitFor<KubernetesObject & { reason?: string; message?: string }>(
+    const event = await ctx.kube.waitFor<CoreV1Event>(
       { apiVersion: 'v1', kind: 'Event', namespace: ctx.namespace },
       (e) => e.reason === 'TriggeredScaleUp' || e.reason === 'NotTriggerScaleUp',
       { description: `the autoscaler's answer to pod ${pod}`, timeoutMs, fieldSelector: `involvedObject.name=${pod}` },
@@ -228,7 +228,7 @@ async function nodeKind(ctx: ProbeContext, name: string): Promise<string> {
   }
   if (ctx.profile.mechanism === 'dra' && (await ctx.kube.groupVersions('resource.k8s.io')).length > 0) {
     const apiVersion = await requireDraApiVersion(ctx.kube);
-    const slices = await ctx.kube.list<KubernetesObject & { spec?: { driver?: string; devices?: unknown[] } }>({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${name}` });
+    const slices = await ctx.kube.list<V1ResourceSlice>({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${name}` });
     for (const slice of slices) parts.push(`${slice.spec?.devices?.length ?? 0} ${slice.spec?.driver ?? '?'} device(s)`);
   }
   return parts.length ? ` (${parts.join(', ')})` : '';
