@@ -16,12 +16,13 @@ const POSITIVE = 'a pod with an accelerator sees it';
 const NEGATIVE = 'a pod without an accelerator sees none';
 const CONTAINERS = 'only the container that references the accelerator sees it';
 const DISTINCT = 'two pods with separate claims see different devices';
+const ENVVAR = 'a pod without an accelerator that sets NVIDIA_VISIBLE_DEVICES=all sees none';
 
 describe('secure_accelerator_access', () => {
   it('passes on kind with dra-example-driver: claimed GPUs visible, unclaimed ones not, distinct per pod', async () => {
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('kind-example-dra-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
-    expect(Object.values(verdicts(run))).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(Object.values(verdicts(run))).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
     const distinct = run.result.checks.find((c) => c.name === DISTINCT);
     expect(distinct?.reason).toMatch(/^\(same node\) saa-holder-a on (\S+) sees gpu-\d; saa-holder-b on \1 sees gpu-\d$/);
     expectClean(run);
@@ -31,7 +32,7 @@ describe('secure_accelerator_access', () => {
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks[0]?.reason).toContain('nvidia.com/gpu limit');
-    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/sees GPU-[0-9a-f-]{36} on node gpu-node-\d/);
+    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/sees GPU-[0-9a-f-]{36} \(\/dev\/nvidia\d\) on node gpu-node-\d/);
     expectClean(run);
   });
 
@@ -94,7 +95,7 @@ describe('secure_accelerator_access', () => {
     // placed by the scheduler alone would land there and see nothing.
     const file = derivedScenario('saa-leak-cpu-node', '1.35', ['bare-1.35'], {
       nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '8' } }],
-      behaviours: { kubelet: { breakIsolation: true, extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
+      behaviours: { kubelet: { breakIsolation: true, extendedResources: { 'nvidia.com/gpu': 'nvidia' }, acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false } },
     });
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'nvidia' });
     const negative = run.result.checks.find((c) => c.name === NEGATIVE);
@@ -120,17 +121,18 @@ describe('secure_accelerator_access', () => {
     expectClean(run);
   });
 
-  it('ends in error, not passed, when the two holders land on different nodes', async () => {
+  it('passes with one accelerator per node: the pair spreads over two nodes and their GPU UUIDs differ', async () => {
+    // With one GPU per node no second pod can share a node's GPU; UUIDs are unique across nodes.
     const gpuNode = (name: string) => ({ name, allocatable: { 'nvidia.com/gpu': '1' } });
     const file = derivedScenario('saa-one-gpu-per-node', '1.35', ['bare-1.35'], {
       nodes: [gpuNode('gpu-a'), gpuNode('gpu-b')],
-      behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
+      behaviours: { kubelet: { acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false } },
     });
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'nvidia' });
     const distinct = run.result.checks.find((c) => c.name === DISTINCT);
-    expect(distinct?.verdict, distinct?.reason).toBe('error');
-    expect(distinct?.reason).toContain('isolation between two pods on one node could not be tested');
-    expect(run.result.verdict).toBe('error');
+    expect(distinct?.verdict, distinct?.reason).toBe('passed');
+    expect(distinct?.reason).toMatch(/^\(different nodes: node gpu-[ab] offers 1 accelerator\(s\)\) saa-holder-a on gpu-[ab] sees GPU-\S+ \(\/dev\/nvidia0\); saa-holder-b on gpu-[ab] sees GPU-\S+ \(\/dev\/nvidia0\): different device UUIDs$/);
+    expect(run.result.verdict).toBe('passed');
     expectClean(run);
   });
 
@@ -138,7 +140,7 @@ describe('secure_accelerator_access', () => {
     // gpu-a offers 2 GPUs but another pod holds one: the first holder takes the last one.
     const file = derivedScenario('saa-busy-node', '1.35', ['bare-1.35'], {
       nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '2' } }],
-      behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' } } },
+      behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' }, acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false } },
       objects: [
         {
           apiVersion: 'v1',
@@ -160,6 +162,38 @@ describe('secure_accelerator_access', () => {
     expect(distinct?.verdict, distinct?.reason).toBe('error');
     expect(distinct?.reason).toMatch(/pinned to node gpu-a could not be placed there .*stayed unschedulable/);
     expect(run.result.verdict).toBe('error');
+    expectClean(run);
+  });
+
+  it.each([
+    ['gpu-mig-mixed-1.35', /^\(same node\) saa-holder-a on (\S+) sees MIG-\S+ \(\/dev\/nvidia0\); saa-holder-b on \1 sees MIG-\S+ \(\/dev\/nvidia0\)$/],
+    ['gpu-timeslicing-1.35', /^\(same node, time-slicing replicas \(node label nvidia\.com\/gpu\.replicas=4\)\) .*: both hold a replica of GPU-\S+, sharing the platform is configured for/],
+    ['gpu-amd-1.35', /^\(same node\) saa-holder-a on (\S+) sees dri\/renderD12\d, kfd; saa-holder-b on \1 sees dri\/renderD12\d, kfd$/],
+    ['gpu-tpu-gke-1.35', /^\(same node\) saa-holder-a on (\S+) sees accel\d; saa-holder-b on \1 sees accel\d$/],
+    ['gpu-unlabelled-1.35', /^\(same node\) saa-holder-a on (gpu-worker-\d) sees GPU-/],
+  ])('passes on %s, comparing devices by their own identity', async (scenario, distinct) => {
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath(scenario));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    expect(run.result.checks.find((c) => c.name === DISTINCT)?.reason).toMatch(distinct);
+    expectClean(run);
+  });
+
+  it('fails when a pod without a grant that sets NVIDIA_VISIBLE_DEVICES=all sees GPUs (toolkit defaults, fail-secure-access-envvar-leak-1.35)', async () => {
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('fail-secure-access-envvar-leak-1.35'), { accelerator: 'nvidia' });
+    expect(run.result.verdict).toBe('failed');
+    expect(verdicts(run)).toMatchObject({ [POSITIVE]: 'passed', [NEGATIVE]: 'passed', [ENVVAR]: 'failed', [CONTAINERS]: 'passed', [DISTINCT]: 'passed' });
+    expect(run.result.checks.find((c) => c.name === ENVVAR)?.reason).toMatch(/sets NVIDIA_VISIBLE_DEVICES=all \(as CUDA images do\) sees (GPU-\S+, ){7}GPU-\S+ \(.*\) on node gpu-node-\d: the NVIDIA container runtime honours the variable/);
+    expectClean(run);
+  });
+
+  it('tests every mechanism the cluster offers: DRA and the device plugin on gpu-nvidia-1.35, each named', async () => {
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('gpu-nvidia-1.35'));
+    expect(run.result.verdict, run.result.reason).toBe('passed');
+    const names = run.result.checks.map((c) => c.name);
+    expect(names).toContain(POSITIVE);
+    expect(names).toContain(`${POSITIVE} [device plugin nvidia.com/gpu]`);
+    expect(names).toContain(`${ENVVAR} [device plugin nvidia.com/gpu]`);
+    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/^pod with a claim on DeviceClass gpu\.nvidia\.com sees GPU-\S+ \(\/dev\/nvidia\d\) on node gpu-dra-node-1$/);
     expectClean(run);
   });
 });

@@ -2,28 +2,25 @@
 // (the kubernetes-sigs/ai-conformance test, generalised over accelerator profiles):
 //   1. a pod that claims an accelerator sees it;
 //   2. a pod that claims none sees none;
-//   3. in a two-container pod, only the container that references the claim sees the device;
-//   4. two pods holding separate claims at the same time see different devices.
-// Each probe container prints the devices it sees as one AI_CONFORMANCE_RESULT line (the profile's
+//   3. a pod that claims none but sets NVIDIA_VISIBLE_DEVICES=all, as every CUDA image does,
+//      sees none (NVIDIA's container toolkit honours that variable from unprivileged containers
+//      unless told not to: the known leak);
+//   4. in a two-container pod, only the container that references the claim sees the device;
+//   5. two pods holding separate claims at the same time see different devices.
+// Devices are compared by their own identity (GPU-/MIG- UUIDs, the driver's device names), never
+// by /dev names alone: two MIG instances of one GPU share /dev/nvidia0. Each mechanism the
+// cluster offers (a DRA DeviceClass, a device-plugin resource) is tested, each named in its checks.
+// Each probe container prints what it sees as one AI_CONFORMANCE_RESULT line (the profile's
 // script); the verdict is read from the pod logs.
 
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { CheckFailure, defineProbe, type AcceleratorProfile, type ProbeContext } from './types.js';
 import { duration } from './options.js';
 import { requireDraApiVersion, type ResourceSliceObject } from './lib/dra.js';
 import { prepareAcceleratorRequest, type AcceleratorRequest } from './lib/accelerator.js';
-import {
-  PROBE_SHELL_DEFAULT,
-  PROBE_SHELL_IMAGE,
-  describeDevices,
-  devicesSeen,
-  probePod,
-  waitForPod,
-  type ProbeContainerSpec,
-} from './lib/probe-pod.js';
+import { byUuid, configuredSharing, describeSeen, identities, seenBy, type Seen } from './lib/device-identity.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, probePod, waitForPod, type ProbeContainerSpec } from './lib/probe-pod.js';
 import { pinnedUnplaceable, unschedulableFails } from './lib/verdicts.js';
-
-const TEMPLATE = 'secure-access-accelerator';
 
 export const secureAcceleratorAccessProbe = defineProbe({
   id: 'secure_accelerator_access',
@@ -36,104 +33,171 @@ export const secureAcceleratorAccessProbe = defineProbe({
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   async run(ctx) {
     const podMs = ctx.option('secure-accelerator-access.pod-ms');
-    const asked = await ctx.step('probe pods can ask for an accelerator', async () => {
-      const setup = await prepareAcceleratorRequest(ctx, TEMPLATE);
-      return { seen: `probe pods ask with ${setup.asking} (profile ${ctx.profile.name})`, value: setup };
-    });
-
-    // The positive and the two-container pods are independent: start them together, judge them in
-    // order. The negative pod must run where an accelerator is (on a CPU-only node "sees none" is
-    // trivially true), so it waits for the positive pod and goes to its node.
-    const positive = runPod(ctx, asked, podMs, { name: 'saa-with-accelerator', containers: [{ name: 'probe', withAccelerator: true }] });
-    const split = runPod(ctx, asked, podMs, {
-      name: 'saa-two-containers',
-      containers: [
-        { name: 'with-accelerator', withAccelerator: true },
-        { name: 'without-accelerator', withAccelerator: false },
-      ],
-    });
-    // Each is awaited by its check; until then a rejection must not count as unhandled.
-    for (const pending of [positive, split]) pending.catch(() => undefined);
-
-    await ctx.check('a pod with an accelerator sees it', async () => {
-      const { node, seen } = await positive;
-      const devices = seen.get('probe') ?? [];
-      if (devices.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (node ${node})`);
-      if (devices.length > 1) {
-        throw new CheckFailure(`a pod that asked for one accelerator sees ${devices.length}: ${describeDevices(devices)}: devices are not isolated`);
-      }
-      return `pod with ${asked.asking} sees ${describeDevices(devices)} on node ${node}`;
-    });
-
-    await ctx.check('a pod without an accelerator sees none', async () => {
-      const { node } = await positive.catch((error: unknown) => {
-        // Without the positive pod's node there is no node known to have an accelerator.
-        throw new Error(`could not check: no node known to have an accelerator, the pod with one did not run (${error instanceof Error ? error.message : String(error)})`);
-      });
-      const { seen } = await runPod(ctx, asked, podMs, {
-        name: 'saa-without-accelerator',
-        containers: [{ name: 'probe', withAccelerator: false }],
-        onNode: node,
-        what: 'a pod without an accelerator beside one',
-      });
-      const devices = seen.get('probe') ?? [];
-      if (devices.length > 0) {
-        throw new CheckFailure(`a pod that asked for no accelerator sees ${describeDevices(devices)} on node ${node}: devices are not isolated`);
-      }
-      return `pod without an accelerator sees no device on node ${node}, where the pod with one saw its device`;
-    });
-
-    await ctx.check('only the container that references the accelerator sees it', async () => {
-      const { seen } = await split;
-      const withDevices = seen.get('with-accelerator') ?? [];
-      const withoutDevices = seen.get('without-accelerator') ?? [];
-      if (withoutDevices.length > 0) {
-        throw new CheckFailure(
-          `the container that does not reference the accelerator sees ${describeDevices(withoutDevices)}: devices leak across containers`,
-        );
-      }
-      if (withDevices.length === 0) throw new CheckFailure('the container that references the accelerator saw no device');
-      return `container with-accelerator sees ${describeDevices(withDevices)}; container without-accelerator sees none`;
-    });
-
-    await ctx.check('two pods with separate claims see different devices', async () => {
-      // Both pods hold their device until deleted, so they provably have them at the same time.
-      // Where the first one's node has a second device, the second pod must go there too, so the
-      // two compete for the same devices (names repeat across nodes, so only same-node names compare).
-      const holders: Holder[] = [];
-      try {
-        const first = await holdAccelerator(ctx, asked, podMs, 'saa-holder-a');
-        holders.push(first);
-        const capacity = await acceleratorsOnNode(ctx, first.node);
-        const pinned = capacity >= 2 ? first.node : undefined;
-        const second = await holdAccelerator(ctx, asked, podMs, 'saa-holder-b', pinned);
-        holders.push(second);
-        const seen = `${first.pod} on ${first.node} sees ${describeDevices(first.devices)}; ${second.pod} on ${second.node} sees ${describeDevices(second.devices)}`;
-        if (first.devices.length === 0 || second.devices.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (${seen})`);
-        if (first.node !== second.node) {
-          // Device names repeat across nodes: nothing can be compared, so nothing was shown.
-          throw new Error(
-            `isolation between two pods on one node could not be tested: node ${first.node} offers ${capacity} accelerator(s), and the second pod ran on another node (${seen})`,
-          );
-        }
-        const shared = first.devices.filter((device) => second.devices.includes(device));
-        if (shared.length > 0) {
-          throw new CheckFailure(`two pods with separate accelerators on node ${first.node} both see ${describeDevices(shared)} (${seen})`);
-        }
-        return `(same node) ${seen}`;
-      } finally {
-        for (const holder of holders) {
-          await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: holder.pod });
-        }
-      }
-    });
+    await testMechanism(ctx, podMs, { suffix: '', prefix: 'saa', template: 'secure-access-accelerator' });
+    // Every other mechanism detection found (e.g. device-plugin GPUs beside a DRA driver).
+    for (const [index, profile] of (ctx.profile.alternatives ?? []).entries()) {
+      const n = index + 2;
+      await testMechanism({ ...ctx, profile }, podMs, { suffix: ` [${mechanism(profile)}]`, prefix: `saa${n}`, template: `secure-access-accelerator-${n}` });
+    }
   },
 });
 
+function mechanism(profile: AcceleratorProfile): string {
+  return profile.mechanism === 'dra' ? `DRA DeviceClass ${profile.deviceClassName ?? '?'}` : `device plugin ${profile.resourceName ?? '?'}`;
+}
+
+interface Names {
+  /** Appended to every check name (empty for the run's own profile). */
+  suffix: string;
+  /** Pod name prefix. */
+  prefix: string;
+  template: string;
+}
+
+async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Promise<void> {
+  const check = (name: string, step: () => Promise<string>) => ctx.check(`${name}${names.suffix}`, step);
+  const asked = await ctx.step(`probe pods can ask for an accelerator${names.suffix}`, async () => {
+    const setup = await prepareAcceleratorRequest(ctx, names.template);
+    return { seen: `probe pods ask with ${setup.asking} (profile ${ctx.profile.name})`, value: setup };
+  });
+  const pod = (name: string) => `${names.prefix}-${name}`;
+
+  // The positive and the two-container pods are independent: start them together, judge them in
+  // order. The negative pods must run where an accelerator is (on a CPU-only node "sees none" is
+  // trivially true), so they wait for the positive pod and go to its node.
+  const positive = runPod(ctx, asked, podMs, { name: pod('with-accelerator'), containers: [{ name: 'probe', withAccelerator: true }] });
+  const split = runPod(ctx, asked, podMs, {
+    name: pod('two-containers'),
+    containers: [
+      { name: 'with-accelerator', withAccelerator: true },
+      { name: 'without-accelerator', withAccelerator: false },
+    ],
+  });
+  // Each is awaited by its check; until then a rejection must not count as unhandled.
+  for (const pending of [positive, split]) pending.catch(() => undefined);
+  const besideOne = async (): Promise<string> => {
+    const { node } = await positive.catch((error: unknown) => {
+      // Without the positive pod's node there is no node known to have an accelerator.
+      throw new Error(`could not check: no node known to have an accelerator, the pod with one did not run (${error instanceof Error ? error.message : String(error)})`);
+    });
+    return node;
+  };
+
+  await check('a pod with an accelerator sees it', async () => {
+    const { node, seen } = await positive;
+    const saw = seen.get('probe') ?? { devices: [], nodes: [] };
+    const ids = identities(saw);
+    if (ids.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (node ${node})`);
+    if (ids.length > 1) {
+      throw new CheckFailure(`a pod that asked for one accelerator sees ${ids.length}: ${describeSeen(saw)}: devices are not isolated`);
+    }
+    return `pod with ${asked.asking} sees ${describeSeen(saw)} on node ${node}`;
+  });
+
+  await check('a pod without an accelerator sees none', async () => {
+    const node = await besideOne();
+    const { seen } = await runPod(ctx, asked, podMs, {
+      name: pod('without-accelerator'),
+      containers: [{ name: 'probe', withAccelerator: false }],
+      onNode: node,
+      what: 'a pod without an accelerator beside one',
+    });
+    const saw = seen.get('probe') ?? { devices: [], nodes: [] };
+    if (saw.devices.length > 0) {
+      throw new CheckFailure(`a pod that asked for no accelerator sees ${describeSeen(saw)} on node ${node}: devices are not isolated`);
+    }
+    return `pod without an accelerator sees no device on node ${node}, where the pod with one saw its device`;
+  });
+
+  await check('a pod without an accelerator that sets NVIDIA_VISIBLE_DEVICES=all sees none', async () => {
+    const node = await besideOne();
+    const { seen } = await runPod(ctx, asked, podMs, {
+      name: pod('visible-devices-all'),
+      containers: [{ name: 'probe', withAccelerator: false }],
+      onNode: node,
+      what: 'a pod setting NVIDIA_VISIBLE_DEVICES=all beside an accelerator',
+      env: { NVIDIA_VISIBLE_DEVICES: 'all', NVIDIA_DRIVER_CAPABILITIES: 'compute,utility' },
+    });
+    const saw = seen.get('probe') ?? { devices: [], nodes: [] };
+    if (saw.devices.length > 0) {
+      throw new CheckFailure(
+        `a pod that asked for no accelerator but sets NVIDIA_VISIBLE_DEVICES=all (as CUDA images do) sees ${describeSeen(saw)} on node ${node}: ` +
+          'the NVIDIA container runtime honours the variable in unprivileged containers (set accept-nvidia-visible-devices-envvar-when-unprivileged = false and the device plugin\'s DEVICE_LIST_STRATEGY=volume-mounts, or use CDI)',
+      );
+    }
+    return `pod without an accelerator that sets NVIDIA_VISIBLE_DEVICES=all sees no device on node ${node}`;
+  });
+
+  await check('only the container that references the accelerator sees it', async () => {
+    const { seen } = await split;
+    const withDevices = seen.get('with-accelerator') ?? { devices: [], nodes: [] };
+    const withoutDevices = seen.get('without-accelerator') ?? { devices: [], nodes: [] };
+    if (withoutDevices.devices.length > 0) {
+      throw new CheckFailure(`the container that does not reference the accelerator sees ${describeSeen(withoutDevices)}: devices leak across containers`);
+    }
+    if (identities(withDevices).length === 0) throw new CheckFailure('the container that references the accelerator saw no device');
+    return `container with-accelerator sees ${describeSeen(withDevices)}; container without-accelerator sees none`;
+  });
+
+  await check('two pods with separate claims see different devices', async () => {
+    // Both pods hold their device until deleted, so they provably have them at the same time.
+    // Where the first one's node has a second device, the second pod must go there too, so the
+    // two compete for the same devices.
+    const holders: Holder[] = [];
+    try {
+      const first = await holdAccelerator(ctx, asked, podMs, pod('holder-a'));
+      holders.push(first);
+      const capacity = await acceleratorsOnNode(ctx, first.node);
+      const pinned = capacity >= 2 ? first.node : undefined;
+      const second = await holdAccelerator(ctx, asked, podMs, pod('holder-b'), pinned);
+      holders.push(second);
+      return await compareHolders(ctx, asked, first, second, capacity);
+    } finally {
+      for (const holder of holders) {
+        await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: holder.pod });
+      }
+    }
+  });
+}
+
+/** The judgement of the two holders: distinct identities, or sharing the platform was configured for. */
+async function compareHolders(ctx: ProbeContext, asked: AcceleratorRequest, first: Holder, second: Holder, capacity: number): Promise<string> {
+  const seen = `${first.pod} on ${first.node} sees ${describeSeen(first.seen)}; ${second.pod} on ${second.node} sees ${describeSeen(second.seen)}`;
+  const a = identities(first.seen);
+  const b = identities(second.seen);
+  if (a.length === 0 || b.length === 0) throw new CheckFailure(`a pod with ${asked.asking} saw no device (${seen})`);
+  const shared = a.filter((device) => b.includes(device));
+  const uuids = byUuid(first.seen) && byUuid(second.seen);
+  if (first.node !== second.node) {
+    // UUIDs are unique across nodes; /dev names and driver device names repeat on every node.
+    if (uuids) {
+      if (shared.length > 0) throw new CheckFailure(`two pods on different nodes both see ${shared.join(', ')} (${seen})`);
+      return `(different nodes: node ${first.node} offers ${capacity} accelerator(s)) ${seen}: different device UUIDs`;
+    }
+    if (capacity === 1) {
+      return `(one accelerator per node: node ${first.node} offers 1, so no second pod could share it) ${seen}; each sees exactly one device`;
+    }
+    throw new Error(
+      `isolation between two pods on one node could not be tested: node ${first.node} offers ${capacity} accelerator(s), and the second pod ran on another node (${seen})`,
+    );
+  }
+  if (shared.length === 0) {
+    if (!uuids && a.some((device) => device.startsWith('nvidia')) && /mig-/.test(ctx.profile.resourceName ?? '')) {
+      throw new Error(`MIG instances cannot be told apart by /dev names (no nvidia-smi in the probe image): ${seen}`);
+    }
+    return `(same node) ${seen}`;
+  }
+  const sharing = await configuredSharing(ctx, first.node);
+  if (sharing && uuids) {
+    return `(same node, ${sharing}) ${seen}: both hold a replica of ${shared.join(', ')}, sharing the platform is configured for; neither sees any other device`;
+  }
+  throw new CheckFailure(`two pods with separate accelerators on node ${first.node} both see ${shared.join(', ')} (${seen})`);
+}
+
 interface PodRun {
   node: string;
-  /** Container name -> devices it saw. */
-  seen: Map<string, string[]>;
+  /** Container name -> what it saw. */
+  seen: Map<string, Seen>;
 }
 
 /** Requires the pod to run on `node` only (matchFields on the node name, no label needed). */
@@ -149,23 +213,29 @@ function pinToNode(pod: V1Pod, node: string): void {
 }
 
 /** Runs a probe pod to completion and returns its node and what each of its containers saw. */
-async function runPod(ctx: ProbeContext, setup: AcceleratorRequest, timeoutMs: number, spec: { name: string; containers: ProbeContainerSpec[]; onNode?: string; what?: string }): Promise<PodRun> {
+async function runPod(
+  ctx: ProbeContext,
+  setup: AcceleratorRequest,
+  timeoutMs: number,
+  spec: { name: string; containers: ProbeContainerSpec[]; onNode?: string; what?: string; env?: Record<string, string> },
+): Promise<PodRun> {
   const pod = probePod(ctx, { name: spec.name, containers: spec.containers, claimTemplateName: setup.claimTemplateName });
   if (spec.onNode) pinToNode(pod, spec.onNode);
+  if (spec.env) for (const container of pod.spec?.containers ?? []) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   await ctx.kube.create(pod);
   const waited = waitForPod(ctx, spec.name, 'completed', timeoutMs);
   const done = await (spec.onNode ? waited.catch(pinnedUnplaceable(spec.onNode, spec.what ?? spec.name)) : waited.catch(unschedulableFails));
   const node = done.spec?.nodeName ?? '?';
   if (spec.onNode && node !== spec.onNode) throw new Error(`pod ${spec.name} ran on node ${node}, not on node ${spec.onNode} it was pinned to`);
-  const seen = new Map<string, string[]>();
-  for (const container of spec.containers) seen.set(container.name, await devicesSeen(ctx, spec.name, container.name));
+  const seen = new Map<string, Seen>();
+  for (const container of spec.containers) seen.set(container.name, await seenBy(ctx, spec.name, container.name));
   return { node, seen };
 }
 
 interface Holder {
   pod: string;
   node: string;
-  devices: string[];
+  seen: Seen;
 }
 
 /** How many accelerators of the profile the node offers (device-plugin capacity or DRA devices). */
@@ -195,5 +265,5 @@ async function holdAccelerator(ctx: ProbeContext, setup: AcceleratorRequest, tim
   await ctx.kube.create(pod);
   const waited = waitForPod(ctx, name, 'printed', timeoutMs);
   const running = await (onNode ? waited.catch(pinnedUnplaceable(onNode, 'two pods holding accelerators on one node')) : waited.catch(unschedulableFails));
-  return { pod: name, node: running.spec?.nodeName ?? '?', devices: await devicesSeen(ctx, name, 'probe') };
+  return { pod: name, node: running.spec?.nodeName ?? '?', seen: await seenBy(ctx, name, 'probe') };
 }
