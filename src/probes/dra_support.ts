@@ -59,7 +59,7 @@ export const draSupportProbe = defineProbe({
       return { seen: `serves ${list}; using ${dra.apiVersion} (${DRA_KINDS.join(', ')})`, value: dra.apiVersion };
     });
 
-    if (!ctx.profile.deviceClassName && (await kube.list<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 1 })).length === 0) {
+    if (!ctx.profile.deviceClassName && (await kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 1 })).items.length === 0) {
       ctx.observe(
         `no DRA driver is installed (no DeviceClass; accelerators here use the device plugin ${ctx.profile.resourceName ?? '?'}): allocation through DRA was not tested. The requirement asks that the resource.k8s.io APIs are served, which they are`,
       );
