@@ -163,4 +163,48 @@ describe('robust_controller', () => {
     expect(run.result.checks.find((c) => c.name === PODS)?.verdict).toBe('passed');
     expectClean(run);
   });
+  describe('on the kind cluster (Kubeflow Trainer v2.3.0, Kueue v0.19.2)', () => {
+    const kuberay = parse(readFileSync(scenarioPath('addons/ai-operator'), 'utf8')) as { objects: { kind: string }[] };
+
+    it("fails for KubeRay installed from its Helm chart: Kueue's vraycluster.kb.io is not KubeRay's webhook", async () => {
+      // The chart ships no webhook; Kueue's webhook configuration names rayclusters all the same.
+      const file = derivedScenario('robust-kuberay-helm', '1.35', ['kind-example-dra-1.35'], {
+        objects: kuberay.objects.filter((o) => o.kind !== 'ValidatingWebhookConfiguration'),
+        behaviours: { operator: { model: 'kuberay' } },
+      });
+      const run = await runProbeOnScenario(robustControllerProbe, file, { probeOptions: { operator: 'KubeRay' } });
+      expect(run.result.verdict).toBe('failed');
+      expect(reasonOf(run, WEBHOOK)).toContain('no validating webhook of KubeRay covers rayclusters.ray.io (none is served by a Service in front of its pods); kueue-validating-webhook-configuration/vraycluster.kb.io cover it but belong to other components');
+      expectClean(run);
+    });
+
+    it('does not count a finished or evicted operator pod against the operator', async () => {
+      const file = derivedScenario('robust-evicted', '1.35', ['kind-example-dra-1.35'], {
+        objects: [
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'kubeflow-trainer-controller-manager-old', namespace: 'kubeflow-system', labels: { 'app.kubernetes.io/name': 'trainer', 'app.kubernetes.io/component': 'manager' } },
+            spec: { nodeName: 'ai-conformance-worker', containers: [{ name: 'manager', image: 'ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0' }] },
+            status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' },
+          },
+        ],
+      });
+      const run = await runProbeOnScenario(robustControllerProbe, file);
+      expect(run.result.verdict, run.result.reason).toBe('passed');
+      expect(reasonOf(run, PODS)).toContain('(1 finished or evicted pod(s) not counted: kubeflow-system/kubeflow-trainer-controller-manager-old)');
+      expectClean(run);
+    });
+
+    it("does not let an uninstalled operator's leftover CRDs shadow the one that runs", async () => {
+      const file = derivedScenario('robust-leftover-crds', '1.35', ['kind-example-dra-1.35'], {
+        objects: kuberay.objects.filter((o) => o.kind === 'CustomResourceDefinition'),
+      });
+      const run = await runProbeOnScenario(robustControllerProbe, file);
+      expect(run.result.verdict, run.result.reason).toBe('passed');
+      expect(reasonOf(run, INSTALLED)).toContain("Kubeflow Trainer (detected)");
+      expect(reasonOf(run, INSTALLED)).toContain("(KubeRay's CRDs are installed but no controller pod runs: left behind, not used)");
+      expectClean(run);
+    });
+  });
 });

@@ -1,8 +1,13 @@
 // robust_controller: an AI operator built on CRDs works reliably. Test plan (KAR-0063):
 //   1. the operator (--operator, else detected among KubeRay, Kubeflow Trainer, KServe) is
 //      installed: its CRDs are Established;
-//   2. its controller pods are Running and Ready;
-//   3. its validating webhook denies an invalid object (server-side dry-run create);
+//      (an operator whose CRDs were left behind by an uninstall, with no controller pod, gives way
+//      to one that runs);
+//   2. its controller pods are Running and Ready (finished or evicted pods are history, not
+//      failures);
+//   3. its own validating webhook (served by a Service in front of its pods, in their namespace)
+//      denies an invalid object (server-side dry-run create). Other webhooks whose rules name the
+//      group (Kueue's on rayclusters/trainjobs, policy engines) do not speak for the operator;
 //   4. a valid object is reconciled to ready within the timeout, then deleted.
 
 import type {
@@ -39,7 +44,7 @@ export const robustControllerProbe = defineProbe({
   async run(ctx) {
     const { kube } = ctx;
     const { operator, apiVersion } = await ctx.step('the operator is installed and its CRDs are established', async () => {
-      const { operator, crds } = await findInstalled(ctx);
+      const { operator, crds, shadowed } = await findInstalled(ctx);
       const unready = crds.filter((crd) => !isTrue(conditionsOf(crd), 'Established'));
       if (unready.length > 0) {
         const states = unready.map((crd) => `${crd.metadata?.name ?? '?'}: ${describeCondition(conditionsOf(crd), 'Established')}`);
@@ -51,45 +56,40 @@ export const robustControllerProbe = defineProbe({
       const using = `${operator.group}/${version}`;
       const how = ctx.options.operator ? 'named with --operator' : 'detected';
       return {
-        seen: `${operator.title} (${how}): ${crds.map((crd) => crd.metadata?.name ?? '?').join(', ')} Established; using ${using}`,
+        seen: `${operator.title} (${how}): ${crds.map((crd) => crd.metadata?.name ?? '?').join(', ')} Established; using ${using}${shadowed ? ` (${shadowed}'s CRDs are installed but no controller pod runs: left behind, not used)` : ''}`,
         value: { operator, apiVersion: using },
       };
     });
 
-    // Both checks below judge the webhooks that cover the operator's kind: list them once.
-    const covering = listCoveringWebhooks(ctx, operator);
-    covering.catch(() => undefined); // each check awaits it and reports its failure itself
+    // Both checks below judge the operator's pods and the webhooks that cover its kind: list once.
+    const pods = operatorPods(ctx, operator);
+    const covering = pods.then((found) => listCoveringWebhooks(ctx, operator, found.live));
+    pods.catch(() => undefined); // each check awaits them and reports a failure itself
+    covering.catch(() => undefined);
 
     await ctx.check('its controller pods are running', async () => {
-      const webhooks = await covering;
-      const pods = new Map<string, V1Pod>();
-      const add = (list: V1Pod[]): void => list.forEach((pod) => pods.set(`${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, pod));
-      add(await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ALL_NAMESPACES }, { labelSelector: operator.podSelector }));
-      // The pods serving the webhook are the operator's too, whatever their labels.
-      for (const { webhook } of webhooks) {
-        const service = webhook.clientConfig.service;
-        if (!service) continue;
-        const found = await kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: service.namespace, name: service.name });
-        const selector = found?.spec?.selector;
-        if (selector && Object.keys(selector).length > 0) {
-          add(await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: service.namespace }, { labelSelector: selectorOf(selector) }));
-        }
-      }
-      if (pods.size === 0) throw new CheckFailure(`no ${operator.title} controller pod found (${operator.podSelector}, or behind its webhook Service)`);
-      const notReady = [...pods.entries()].filter(
-        ([, pod]) => pod.status?.phase !== 'Running' || !(pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-      );
+      const { live, finished } = await pods;
+      const history = finished.length > 0 ? ` (${finished.length} finished or evicted pod(s) not counted: ${finished.map(podName).join(', ')})` : '';
+      if (live.length === 0) throw new CheckFailure(`no ${operator.title} controller pod running (${operator.podSelector})${history}`);
+      const notReady = live.filter((pod) => pod.status?.phase !== 'Running' || !(pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
       if (notReady.length > 0) {
-        const states = notReady.map(([name, pod]) => `${name} ${pod.status?.phase ?? 'no phase'}`);
-        throw new CheckFailure(`${operator.title} controller pods not running and ready: ${states.join(', ')}`);
+        const states = notReady.map((pod) => `${podName(pod)} ${pod.status?.phase ?? 'no phase'}`);
+        throw new CheckFailure(`${operator.title} controller pods not running and ready: ${states.join(', ')}${history}`);
       }
-      return `${pods.size} ${operator.title} pod(s) Running and Ready: ${[...pods.keys()].join(', ')}`;
+      return `${live.length} ${operator.title} pod(s) Running and Ready: ${live.map(podName).join(', ')}${history}`;
     });
 
     await ctx.check('its validating webhook rejects an invalid object', async () => {
-      const webhooks = await covering;
-      if (webhooks.length === 0) {
+      const all = await covering;
+      if (all.length === 0) {
         throw new CheckFailure(`no ValidatingWebhookConfiguration covers ${operator.plural}.${operator.group}: invalid objects are not rejected`);
+      }
+      const webhooks = all.filter((w) => w.own);
+      const others = all.filter((w) => !w.own).map(({ configuration, webhook }) => `${configuration}/${webhook.name}`);
+      if (webhooks.length === 0) {
+        throw new CheckFailure(
+          `no validating webhook of ${operator.title} covers ${operator.plural}.${operator.group} (none is served by a Service in front of its pods); ${others.join(', ')} cover it but belong to other components, so their verdicts do not speak for the operator`,
+        );
       }
       const names = webhooks.map(({ configuration, webhook }) => `${configuration}/${webhook.name}`).join(', ');
       try {
@@ -131,6 +131,23 @@ export const robustControllerProbe = defineProbe({
 interface Installed {
   operator: AiOperator;
   crds: V1CustomResourceDefinition[];
+  /** An operator found first whose CRDs are there but whose controller is not. */
+  shadowed?: string;
+}
+
+interface OperatorPods {
+  /** Pods that are, or will be, the controller. */
+  live: V1Pod[];
+  /** Succeeded or Failed (an evicted pod is Failed): history, not the controller. */
+  finished: V1Pod[];
+}
+
+const podName = (pod: V1Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+
+async function operatorPods(ctx: ProbeContext, operator: AiOperator): Promise<OperatorPods> {
+  const pods = await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ALL_NAMESPACES }, { labelSelector: operator.podSelector });
+  const done = (pod: V1Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  return { live: pods.filter((pod) => !done(pod)), finished: pods.filter(done) };
 }
 
 async function findInstalled(ctx: ProbeContext): Promise<Installed> {
@@ -139,6 +156,8 @@ async function findInstalled(ctx: ProbeContext): Promise<Installed> {
   if (candidates[0] === undefined) {
     throw new Error(`unknown operator "${wanted ?? ''}"; known: ${AI_OPERATORS.map((operator) => operator.name).join(', ')}`);
   }
+  // CRDs outlive an uninstalled operator: prefer one whose controller runs, else the first found.
+  let leftover: Installed | undefined;
   for (const operator of candidates) {
     if (!operator) continue;
     const crds: V1CustomResourceDefinition[] = [];
@@ -146,8 +165,11 @@ async function findInstalled(ctx: ProbeContext): Promise<Installed> {
       const crd = await ctx.kube.get<V1CustomResourceDefinition>({ apiVersion: CRD_API, kind: 'CustomResourceDefinition', name });
       if (crd) crds.push(crd);
     }
-    if (crds.some((crd) => crd.metadata?.name === operator.crds[0])) return { operator, crds };
+    if (!crds.some((crd) => crd.metadata?.name === operator.crds[0])) continue;
+    if (wanted || (await operatorPods(ctx, operator)).live.length > 0) return { operator, crds, ...(leftover ? { shadowed: leftover.operator.title } : {}) };
+    leftover ??= { operator, crds };
   }
+  if (leftover) return leftover;
   const looked = candidates.map((operator) => `${operator?.title ?? '?'} (${operator?.crds[0] ?? '?'})`).join(', ');
   throw new CheckFailure(`no AI operator found: looked for ${looked}; name one with --operator`);
 }
@@ -173,22 +195,34 @@ function denyingWebhook(message: string): string | undefined {
   return /admission webhook "([^"]+)" denied the request/i.exec(message)?.[1];
 }
 
-function selectorOf(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-}
 
 interface CoveringWebhook {
   configuration: string;
   webhook: V1ValidatingWebhook;
+  /** Served by a Service, in the operator's namespace, whose selector picks the operator's pods. */
+  own: boolean;
 }
 
-async function listCoveringWebhooks(ctx: ProbeContext, operator: AiOperator): Promise<CoveringWebhook[]> {
+function selects(selector: Record<string, string> | undefined, pod: V1Pod): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  return selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+async function listCoveringWebhooks(ctx: ProbeContext, operator: AiOperator, pods: V1Pod[]): Promise<CoveringWebhook[]> {
   const configurations = await ctx.kube.list<V1ValidatingWebhookConfiguration>({ apiVersion: WEBHOOK_API, kind: 'ValidatingWebhookConfiguration' });
-  return configurations.flatMap((configuration) =>
-    (configuration.webhooks ?? [])
-      .filter((webhook) => covers(webhook, operator))
-      .map((webhook) => ({ configuration: configuration.metadata?.name ?? '?', webhook })),
+  const covering = configurations.flatMap((configuration) =>
+    (configuration.webhooks ?? []).filter((webhook) => covers(webhook, operator)).map((webhook) => ({ configuration: configuration.metadata?.name ?? '?', webhook })),
   );
+  const namespaces = new Set(pods.map((pod) => pod.metadata?.namespace));
+  const out: CoveringWebhook[] = [];
+  for (const entry of covering) {
+    const service = entry.webhook.clientConfig.service;
+    let own = false;
+    if (service && namespaces.has(service.namespace)) {
+      const found = await ctx.kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: service.namespace, name: service.name });
+      own = pods.some((pod) => pod.metadata?.namespace === service.namespace && selects(found?.spec?.selector, pod));
+    }
+    out.push({ ...entry, own });
+  }
+  return out;
 }
