@@ -18,8 +18,11 @@ function records(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
-/** An HTTP answer from something a pod can reach (a Gateway's address); undefined: not that address. */
-export type ClusterHttpHandler = (url: URL) => { status: number; body: string } | undefined;
+/**
+ * An HTTP answer from something a pod can reach (a Gateway's address); undefined: not that address.
+ * headers: the request headers the pod sent (`wget --header 'Name: value'`), names lower-cased.
+ */
+export type ClusterHttpHandler = (url: URL, headers: Record<string, string>) => { status: number; body: string } | undefined;
 
 const httpHandlers = new WeakMap<Store, ClusterHttpHandler[]>();
 
@@ -37,7 +40,7 @@ export function registerClusterHttp(store: Store, handler: ClusterHttpHandler): 
 const STATUS_TEXT: Record<number, string> = { 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
 /** What busybox `wget -q -O - URL 2>&1` prints for a request from a pod. */
-function wget(store: Store, target: string): string {
+function wget(store: Store, target: string, headers: Record<string, string>): string {
   let url: URL;
   try {
     url = new URL(target);
@@ -45,7 +48,7 @@ function wget(store: Store, target: string): string {
     return `wget: bad address '${target}'`;
   }
   for (const handler of httpHandlers.get(store) ?? []) {
-    const answer = handler(url);
+    const answer = handler(url, headers);
     if (!answer) continue;
     return answer.status < 300 ? answer.body : `wget: server returned error: HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trimEnd();
   }
@@ -197,8 +200,11 @@ export class ContainerRuntime {
       case "ls /sys/class/net | tr '\\n' ' '":
         return `${this.interfaces(pod, container).join(' ')} `;
       default: {
-        const request = /^wget(?: -q| -O -| -T \d+)* (\S+)$/.exec(cmd);
-        return request ? wget(this.store, request[1]!.replace(/^'|'$/g, '')) : undefined;
+        const request = /^wget((?: -q| -O -| -T \d+| --header '[^']*')*) (\S+)$/.exec(cmd);
+        if (!request) return undefined;
+        const headers: Record<string, string> = {};
+        for (const [, name, value] of request[1]!.matchAll(/--header '([^':]+):\s*([^']*)'/g)) headers[name!.toLowerCase()] = value!;
+        return wget(this.store, request[2]!.replace(/^'|'$/g, ''), headers);
       }
     }
   }

@@ -17,11 +17,45 @@ describe('advanced_inference_ingress', () => {
       'a GatewayClass is accepted by its controller',
       'an InferencePool with its endpoint picker becomes ready',
       'an HTTPRoute to the pool is accepted and resolved by the Gateway',
-      'a request through the Gateway reaches a pool member',
+      'requests through the Gateway reach the pool member its endpoint picker selects',
     ]);
     expect(run.result.checks[1]!.reason).toBe('GatewayClass ai-conformance accepted by gateway.envoyproxy.io/gatewayclass-controller');
     expect(run.result.checks[2]!.reason).toMatch(/^pool aii-pool over 2 model server\(s\); endpoint picker aii-endpoint-picker available; ResolvedRefs=True/);
-    expect(run.result.checks[4]!.reason).toMatch(/^GET http:\/\/[\d.]+\/ai-conformance-inference from pod aii-client was answered by pool member aii-model-server-/);
+    expect(run.result.checks[4]!.reason).toMatch(
+      /^GET http:\/\/[\d.]+\/ai-conformance-inference from pod aii-client: 6 requests with test-epp-endpoint-selection naming aii-model-server-\S+ and aii-model-server-\S+ in turn were each answered by the member named$/,
+    );
+    expectClean(run);
+  });
+
+  // Models Envoy Gateway v1.9.0 + GAIE v1.6.0 where the Gateway does not consult the picker
+  // (GAIE's failureMode FailOpen path): requests round-robin over the pool's pods, whichever the
+  // picker would have chosen. Every pool condition is still True; only the routing tells.
+  it('fails when the Gateway spreads requests over the pool without its endpoint picker', async () => {
+    const run = await runProbeOnScenario(
+      advancedInferenceIngressProbe,
+      withGaie('kind-gaie-bypass-picker-1.36', { behaviours: { 'inference-extension': { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', bypassPicker: true } } }),
+    );
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(run.result.checks.slice(0, 4).map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
+    expect(run.result.reason).toMatch(/the Gateway does not route through the endpoint picker: of 6 requests each naming one member with test-epp-endpoint-selection, 2 were answered by another pod \(aii-model-server-\S+ \([\d.]+\) asked for, aii-model-server-\S+ answered/);
+    expectClean(run);
+  });
+
+  // Models Envoy Gateway v1.9.0 on kind with its default EnvoyProxy (a LoadBalancer proxy
+  // Service, and kind has no load balancer): the Gateway never gets an address.
+  it('ends in manual, naming the evidence to attach, when the Gateway has no address to send a request to', async () => {
+    const run = await runProbeOnScenario(
+      advancedInferenceIngressProbe,
+      withGaie('kind-gaie-no-address-1.36', {
+        objects: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'envoy-default' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }],
+      }),
+      { probeOptions: { extra: { 'gateway-class': 'envoy-default' } } },
+    );
+    expect(run.result.verdict, explain(run)).toBe('manual');
+    expect(run.result.reason).toBe(
+      "Gateway aii-gateway (class envoy-default) reports no address, so no request could be sent through it. Attach, from a client that reaches the Gateway, the answers to requests for /ai-conformance-inference sent with the header 'test-epp-endpoint-selection: <pod IP>' naming each pool member in turn, each answered by the pod named (the echo server's \"pod\" field), with the Gateway, HTTPRoute and InferencePool status",
+    );
+    expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
     expectClean(run);
   });
 

@@ -8,8 +8,10 @@
 //      references resolved (status.parents[].ResolvedRefs);
 //   4. an HTTPRoute from a Gateway to the pool is accepted and resolved by the implementation
 //      (route Accepted and ResolvedRefs, pool Accepted for that Gateway);
-//   5. where the Gateway has an address, a request sent to it from a pod reaches a pool member
-//      (the echo server answers with its pod name).
+//   5. requests sent from a pod to the Gateway's address, each carrying GAIE's conformance header
+//      test-epp-endpoint-selection naming one pool member, are answered by that member (the echo
+//      server answers with its pod name): the Gateway routes through the picker, not round-robin.
+//      A Gateway with no address ends in `manual`, naming the evidence to attach.
 
 import type { KubernetesObject, V1Deployment, V1Pod, V1Role, V1RoleBinding, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { WaitTimeout } from '../kube/types.js';
@@ -34,6 +36,11 @@ const ROUTE = 'aii-route';
 const CLIENT = 'aii-client';
 const PATH = '/ai-conformance-inference';
 const HTTP_LINE = 'AI_CONFORMANCE_HTTP';
+/** GAIE's conformance hook: the picker restricts its choice to the listed pod IPs (lwepp honours it). */
+const SELECTION_HEADER = 'test-epp-endpoint-selection';
+const REQUESTS_PER_MEMBER = 3;
+/** A pod IP as it may go into the client's shell script (IPv4 or IPv6, nothing else). */
+const POD_IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)$/;
 
 interface PoolParent {
   parentRef?: { name?: string; namespace?: string };
@@ -151,28 +158,56 @@ export const advancedInferenceIngressProbe = defineProbe({
     const gateway = await kube.get<StatusWithParents>({ apiVersion: GATEWAY_API, kind: 'Gateway', namespace: ctx.namespace, name: GATEWAY });
     const address = (gateway?.status?.addresses ?? []).map((a) => a.value).find((value): value is string => typeof value === 'string' && value !== '');
     if (!address) {
-      ctx.observe(`Gateway ${GATEWAY} has no address, so no request was sent through it`);
-      return;
+      // Status alone does not show that requests go through the picker: a human must show one that did.
+      return ctx.manual(
+        `Gateway ${GATEWAY} (class ${className}) reports no address, so no request could be sent through it. Attach, from a client that reaches the Gateway, ` +
+          `the answers to requests for ${PATH} sent with the header '${SELECTION_HEADER}: <pod IP>' naming each pool member in turn, ` +
+          `each answered by the pod named (the echo server's "pod" field), with the Gateway, HTTPRoute and InferencePool status`,
+      );
     }
-    await ctx.check('a request through the Gateway reaches a pool member', async () => {
+    await ctx.check('requests through the Gateway reach the pool member its endpoint picker selects', async () => {
       const url = `http://${address.includes(':') && !address.startsWith('[') ? `[${address}]` : address}${PATH}`;
-      await kube.create(shellPod(ctx, { name: CLIENT, script: `echo "${HTTP_LINE} $(wget -q -O - -T 10 ${url} 2>&1)"` }));
-      await waitForPod(ctx, CLIENT, 'completed', waitMs).catch(unschedulableFails);
-      const answer = lineValue(await kube.podLogs(ctx.namespace, CLIENT, SHELL_CONTAINER), HTTP_LINE) ?? '';
       const members = await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace }, { labelSelector: `app=${MODELS}` });
-      const names = members.map((pod) => pod.metadata?.name ?? '');
-      let pod: string | undefined;
-      try {
-        const parsed = JSON.parse(answer) as { pod?: unknown };
-        pod = typeof parsed.pod === 'string' ? parsed.pod : undefined;
-      } catch {
-        throw new CheckFailure(`GET ${url} from pod ${CLIENT} did not reach a model server: ${answer.slice(0, 300) || 'no answer'}`);
+      const targets = members
+        .map((pod) => ({ name: pod.metadata?.name ?? '', ip: pod.status?.podIP ?? '' }))
+        .filter((member) => member.name !== '' && POD_IP.test(member.ip))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      if (targets.length < 2) throw new Error(`pool ${POOL} has ${targets.length} model server(s) with a pod IP; two are needed to tell the picker's choice from chance`);
+      // Each member in turn, several times: a Gateway spreading requests without its picker
+      // answers from the member named only by chance (about 1 in 2^${REQUESTS_PER_MEMBER * 2} here).
+      const requests = targets.flatMap((target, t) => Array.from({ length: REQUESTS_PER_MEMBER }, (_, n) => ({ target, line: `${HTTP_LINE}_${t}_${n}` })));
+      const script = requests
+        .map(({ target, line }) => `echo "${line} $(wget -q -O - -T 10 --header '${SELECTION_HEADER}: ${target.ip}' ${url} 2>&1)"`)
+        .join('\n');
+      await kube.create(shellPod(ctx, { name: CLIENT, script }));
+      await waitForPod(ctx, CLIENT, 'completed', waitMs).catch(unschedulableFails);
+      const log = await kube.podLogs(ctx.namespace, CLIENT, SHELL_CONTAINER);
+      const strays: string[] = [];
+      for (const { target, line } of requests) {
+        const answer = lineValue(log, line) ?? '';
+        const pod = answeringPod(answer);
+        if (pod === undefined) throw new CheckFailure(`GET ${url} from pod ${CLIENT} did not reach a model server: ${answer.slice(0, 300) || 'no answer'}`);
+        if (pod !== target.name) strays.push(`${target.name} (${target.ip}) asked for, ${pod} answered`);
       }
-      if (!pod || !names.includes(pod)) throw new CheckFailure(`GET ${url} was answered by ${pod ?? 'something'} that is not a member of pool ${POOL} (${names.join(', ')})`);
-      return `GET ${url} from pod ${CLIENT} was answered by pool member ${pod}`;
+      if (strays.length) {
+        throw new CheckFailure(
+          `the Gateway does not route through the endpoint picker: of ${requests.length} requests each naming one member with ${SELECTION_HEADER}, ${strays.length} were answered by another pod (${strays.join('; ')})`,
+        );
+      }
+      return `GET ${url} from pod ${CLIENT}: ${requests.length} requests with ${SELECTION_HEADER} naming ${targets.map((t) => t.name).join(' and ')} in turn were each answered by the member named`;
     });
   },
 });
+
+/** The pod an echo-basic answer names, or undefined when the answer is not one. */
+function answeringPod(answer: string): string | undefined {
+  try {
+    const parsed = JSON.parse(answer) as { pod?: unknown };
+    return typeof parsed.pod === 'string' ? parsed.pod : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function parentFor(object: StatusWithParents): PoolParent | undefined {
   return (object.status?.parents ?? []).find((parent) => parent.parentRef?.name === GATEWAY);

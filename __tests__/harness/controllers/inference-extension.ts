@@ -7,9 +7,13 @@
 // Requests a pod sends to the Gateway's address (see ../runtime.ts) follow the route's path
 // prefix to a Ready pool member chosen by the endpoint picker; the member answers as
 // gateway-api's echo-basic does (JSON naming its pod), which the conformance suite's model
-// servers run. Parameters: controllerName (as the gateway controller's), pickEndpoints (default
-// true; false models a picker that never answers: requests get 503, as Envoy's ext-proc
-// failure with failureMode FailClose).
+// servers run. The picker is GAIE v1.6.0's lwepp: a request carrying the conformance suite's
+// `test-epp-endpoint-selection: ip[,ip:port...]` header goes to a listed member (any member when
+// none is listed or none matches), else to any member. Parameters: controllerName (as the gateway
+// controller's), pickEndpoints (default true; false models a picker that never answers: requests
+// get 503, as Envoy's ext-proc failure with failureMode FailClose), bypassPicker (default false;
+// true models a Gateway that round-robins requests over the pool's pods without consulting the picker,
+// as GAIE's failureMode FailOpen lets an implementation do when the picker is not reached).
 import { registerClusterHttp } from '../runtime.js';
 import { parseLabelSelector } from '../selectors.js';
 import type { KObj, StoreEvent } from '../types.js';
@@ -25,6 +29,9 @@ const CLASSES = 'gatewayclasses.gateway.networking.k8s.io';
 export const inferenceExtensionController: ControllerFactory = (ctx) => {
   const controllerName = typeof ctx.params.controllerName === 'string' ? ctx.params.controllerName : 'example.net/gateway-controller';
   const pickEndpoints = ctx.params.pickEndpoints !== false;
+  const bypassPicker = ctx.params.bypassPicker === true;
+  /** Without the picker the proxy round-robins (Envoy's default lb policy), in member-name order. */
+  let roundRobin = 0;
   const unsubscribe: (() => void)[] = [];
 
   const ours = (gateway: KObj | undefined): boolean => {
@@ -100,7 +107,7 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
   };
 
   /** A request to a Gateway address: route by path prefix to a pool, then to a Ready member. */
-  const serve = (url: URL): { status: number; body: string } | undefined => {
+  const serve = (url: URL, headers: Record<string, string>): { status: number; body: string } | undefined => {
     if (!ctx.store.registry.byKey(POOLS)) return undefined;
     const gateway = ctx.store.list(GATEWAYS).find((g) => ours(g) && arr(rec(g.status).addresses).some((a) => a.value === url.hostname));
     if (!gateway) return undefined;
@@ -113,9 +120,14 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
         if (!(prefixes.length === 0 ? ['/'] : prefixes).some((prefix) => url.pathname.startsWith(prefix))) continue;
         const pool = ctx.store.get(POOLS, route.metadata.namespace, name);
         if (!pool) return { status: 500, body: 'no healthy upstream' };
-        if (!pickEndpoints || pickerProblem(pool)) return { status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure' };
+        if (!bypassPicker && (!pickEndpoints || pickerProblem(pool))) return { status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure' };
         const members = readyPods(pool.metadata.namespace, rec(rec(pool.spec).selector).matchLabels ? rec(rec(rec(pool.spec).selector).matchLabels) : rec(rec(pool.spec).selector));
-        const member = members[Math.floor(Math.random() * members.length)];
+        const listed = (headers['test-epp-endpoint-selection'] ?? '').split(',').map((entry) => entry.trim().replace(/:\d+$/, '')).filter(Boolean);
+        const selected = bypassPicker ? [] : members.filter((pod) => listed.includes(String(rec(pod.status).podIP ?? '')));
+        const candidates = selected.length ? selected : members;
+        const member = bypassPicker
+          ? [...candidates].sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)))[roundRobin++ % candidates.length]
+          : candidates[Math.floor(Math.random() * candidates.length)];
         if (!member) return { status: 503, body: 'no healthy upstream' };
         return { status: 200, body: JSON.stringify({ path: url.pathname, host: url.host, method: 'GET', namespace: member.metadata.namespace, ingress: '', service: '', pod: member.metadata.name }) };
       }
