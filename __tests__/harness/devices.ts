@@ -78,20 +78,33 @@ function otherVendorDevice(resource: string, index: number): SeenDevice | undefi
 export function pluginDevice(node: KObj, resource: string, index: number): SeenDevice | undefined {
   if (resource === 'nvidia.com/gpu') {
     const replicas = Math.max(1, Number(label(node, 'nvidia.com/gpu.replicas') ?? '1') || 1);
-    if (label(node, 'nvidia.com/mig.strategy') === 'single') {
-      const profile = /MIG-(\d+g\.\d+gb)/.exec(label(node, 'nvidia.com/gpu.product') ?? '')?.[1] ?? '1g.10gb';
-      return nvidiaMig(node, profile, index);
-    }
+    // GFD sets the single strategy label whether or not MIG mode is on; only partitioned GPUs
+    // get a MIG product label (A100-SXM4-40GB-MIG-1g.5gb), and only then are the units MIG devices.
+    const profile = /-MIG-(\d+g\.\d+gb)$/.exec(label(node, 'nvidia.com/gpu.product') ?? '')?.[1];
+    if (label(node, 'nvidia.com/mig.strategy') === 'single' && profile) return nvidiaMig(node, profile, index);
     return nvidiaGpu(node, Math.floor(index / replicas));
   }
   const mig = /^nvidia\.com\/mig-(.+)$/.exec(resource);
   if (mig) return nvidiaMig(node, mig[1]!, index);
+  if (isVgpuTypeResource(resource)) return { id: `vfio/${VFIO_GROUP_BASE + index}`, nodes: ['vfio/vfio', `vfio/${VFIO_GROUP_BASE + index}`] };
   return otherVendorDevice(resource, index);
 }
+
+/**
+ * A vGPU type for VMs as the GPU Operator's sandbox device plugin (kubevirt-gpu-device-plugin,
+ * vm-vgpu mode) names it: nvidia.com/GRID_T4-16Q. Its Allocate hands the container the mediated
+ * device's VFIO group (/dev/vfio/<group> beside /dev/vfio/vfio) for virt-launcher's QEMU.
+ */
+function isVgpuTypeResource(resource: string): boolean {
+  return /^nvidia\.com\/(?:GRID_|NVIDIA_)\S*-\d+[ABCQ]$/.test(resource);
+}
+/** IOMMU group numbers of the mediated devices (arbitrary, as the host assigns them). */
+const VFIO_GROUP_BASE = 40;
 
 /** Accelerator resources the kubelet knows how to hand out (device plugins of known vendors). */
 export function isAcceleratorResource(resource: string): boolean {
   return (
+    isVgpuTypeResource(resource) ||
     resource === 'nvidia.com/gpu' ||
     resource.startsWith('nvidia.com/mig-') ||
     resource === 'amd.com/gpu' ||

@@ -22,7 +22,7 @@ describe('virtualized_accelerator', () => {
     });
     const run = await runProbeOnScenario(virtualizedAcceleratorProbe, file, { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[1]!.reason).toContain('pod vaccel-consumer runs on node vgpu-host-1 holding one nvidia.com/GRID_T4-16Q');
+    expect(run.result.checks[1]!.reason).toBe('pod vaccel-consumer on node vgpu-host-1 holds one nvidia.com/GRID_T4-16Q (a vGPU type for virtual machines) and sees vfio/40');
     expectClean(run);
   });
 

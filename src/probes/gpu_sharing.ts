@@ -3,29 +3,33 @@
 //   1. find the sharing strategies the cluster offers, strongest first:
 //      hardware partitions through DRA (NVIDIA MIG devices, DeviceClass mig.nvidia.com),
 //      hardware partitions through the device plugin (MIG resources nvidia.com/mig-<profile>, or
-//      the single strategy), time-slicing/MPS replicas of the device plugin (GPU Feature
-//      Discovery labels nvidia.com/gpu.sharing-strategy, nvidia.com/gpu.replicas), and a DRA
-//      ResourceClaim shared by several pods (every DRA driver; dra-example-driver and NVIDIA's
-//      driver take a TimeSlicing config);
-//   2. show the strongest one working: a pod gets a partition; or more pods than the node has
-//      physical GPUs hold a GPU at once; or two pods share one claim at once and see the same
-//      device. The report says which strategy was shown and which others are offered.
-// Not applicable without accelerators; failed when an NVIDIA or DRA accelerator offers no
-// strategy; manual for other device plugins, whose sharing this probe cannot recognise.
+//      the single strategy with GFD's MIG product label, e.g. A100-SXM4-40GB-MIG-1g.5gb),
+//      time-slicing/MPS replicas of the device plugin (GPU Feature Discovery labels
+//      nvidia.com/gpu.sharing-strategy, nvidia.com/gpu.replicas, nvidia.com/gpu.count), and time-
+//      slicing through DRA (a ResourceClaim with the driver's TimeSlicing config, shared by two
+//      pods: dra-example-driver and NVIDIA's driver);
+//   2. show the strongest one working: a pod gets a partition and sees a MIG device; or more pods
+//      than the node has physical GPUs hold a replica at once and two of them see the same GPU; or
+//      two pods share one time-sliced claim at once and see the same device. The report says which
+//      strategy was shown and which others are offered.
+// Not applicable without accelerators; failed when an NVIDIA accelerator offers no strategy;
+// manual for device plugins and DRA drivers whose sharing this probe cannot recognise (two pods
+// on one claim is core DRA, not a sharing strategy, unless the driver is configured to share).
 
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { duration } from './options.js';
 import { ACCELERATOR_REQUEST, claimTemplate, requireDraApiVersion, servedDra, type DeviceClassObject } from './lib/dra.js';
 import { attributeText, slicePage } from './lib/device-attributes.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, describeDevices, devicesSeen, probePod, waitForPod } from './lib/probe-pod.js';
+import { countOf, labelledNodes } from './lib/nodes.js';
 import { PodProblem, unschedulableFails } from './lib/verdicts.js';
 
 type Strategy =
   | { kind: 'dra-partition'; deviceClass: string; profiles: string[] }
   | { kind: 'plugin-partition'; node: string; resource: string; strategy: 'mixed' | 'single' }
-  | { kind: 'replicas'; node: string; resource: string; sharing: string; physical: number; replicas: number; allocatable: number }
-  | { kind: 'shared-claim'; deviceClass: string; driver?: string };
+  | { kind: 'replicas'; node: string; resource: string; sharing: string; physical?: number; replicas: number; allocatable: number }
+  | { kind: 'shared-claim'; deviceClass: string; driver: string; config: { apiVersion: string } };
 
 export const gpuSharingProbe = defineProbe({
   id: 'gpu_sharing',
@@ -49,13 +53,18 @@ export const gpuSharingProbe = defineProbe({
       const strategies = await offeredStrategies(ctx);
       if (strategies.length === 0) {
         const nvidia = (ctx.profile.resourceName ?? '').startsWith('nvidia.com/');
+        if (ctx.profile.mechanism === 'dra' && ctx.profile.deviceClassName) {
+          ctx.manual(
+            `the DRA accelerator (DeviceClass ${ctx.profile.deviceClassName}${ctx.profile.driver ? `, driver ${ctx.profile.driver}` : ''}) has no sharing configuration this probe knows (TimeSlicing for ${Object.keys(TIME_SLICING_CONFIG).join(', ')}), and two pods on one ResourceClaim is core DRA, not sharing: attach the driver's sharing configuration (time-slicing, MPS or partitions) and the devices two pods sharing one GPU see (nvidia-smi -L or the vendor's tool in each)`,
+          );
+        }
         if (!nvidia) {
           ctx.manual(
             `accelerator ${ctx.profile.resourceName ?? ctx.profile.name} is served by a device plugin whose sharing this probe cannot recognise: attach the device plugin's sharing configuration and the output of two pods holding one accelerator at once (kubectl get pods -o wide)`,
           );
         }
         throw new CheckFailure(
-          'no sharing strategy is offered: no MIG partitions (DeviceClass mig.nvidia.com, nvidia.com/mig-* resources, label nvidia.com/mig.strategy), no time-slicing or MPS replicas (label nvidia.com/gpu.sharing-strategy), and no DRA DeviceClass for the accelerator',
+          'no sharing strategy is offered: no MIG partitions (DeviceClass mig.nvidia.com, nvidia.com/mig-* resources, label nvidia.com/mig.strategy=single with a MIG product label), no time-slicing or MPS replicas (label nvidia.com/gpu.sharing-strategy), and no DRA DeviceClass for the accelerator',
         );
       }
       return { seen: `offered: ${strategies.map(describe).join('; ')}`, value: strategies };
@@ -74,9 +83,10 @@ export const gpuSharingProbe = defineProbe({
   },
 });
 
-const NODE_PAGE = 20;
 const SLICE_PAGE = 100;
 const MIG_CLASS = 'mig.nvidia.com';
+/** GFD's product label under the single strategy on a partitioned GPU: A100-SXM4-40GB-MIG-1g.5gb. */
+const MIG_PRODUCT = /-MIG-\d+g\.\d+gb$/;
 /** The most pods the replica check starts (a node with 8 physical GPUs needs 9). */
 const MAX_REPLICA_PODS = 9;
 
@@ -93,18 +103,10 @@ function describe(strategy: Strategy): string {
     case 'plugin-partition':
       return `MIG partitions through the device plugin (${strategy.strategy} strategy, ${strategy.resource} on node ${strategy.node})`;
     case 'replicas':
-      return `${strategy.sharing} through the device plugin (node ${strategy.node}: ${strategy.physical} physical GPU(s), ${strategy.replicas} replicas each, ${strategy.allocatable} ${strategy.resource} allocatable)`;
+      return `${strategy.sharing} through the device plugin (node ${strategy.node}: ${strategy.physical ?? 'an unknown number of'} physical GPU(s), ${strategy.replicas} replicas each, ${strategy.allocatable} ${strategy.resource} allocatable)`;
     case 'shared-claim':
-      return `one DRA claim shared by several pods (DeviceClass ${strategy.deviceClass}${strategy.driver && TIME_SLICING_CONFIG[strategy.driver] ? ', TimeSlicing config' : ''})`;
+      return `one DRA claim shared by several pods (DeviceClass ${strategy.deviceClass}, TimeSlicing config)`;
   }
-}
-
-async function labelledNodes(ctx: ProbeContext, selector: string): Promise<V1Node[]> {
-  return (await ctx.kube.listPage<V1Node>({ apiVersion: 'v1', kind: 'Node' }, { limit: NODE_PAGE, labelSelector: selector })).items;
-}
-
-function count(value: string | undefined): number {
-  return value === undefined ? 0 : Number.parseInt(value, 10) || 0;
 }
 
 /** Step 1: every strategy offered, strongest first. A few bounded requests. */
@@ -122,8 +124,12 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
   }
   for (const node of await labelledNodes(ctx, 'nvidia.com/mig.strategy in (mixed,single)')) {
     const allocatable = node.status?.allocatable ?? {};
-    const strategy = node.metadata?.labels?.['nvidia.com/mig.strategy'] === 'single' ? 'single' : 'mixed';
-    const resource = strategy === 'single' ? 'nvidia.com/gpu' : Object.keys(allocatable).find((name) => name.startsWith('nvidia.com/mig-'));
+    const labels = node.metadata?.labels ?? {};
+    const strategy = labels['nvidia.com/mig.strategy'] === 'single' ? 'single' : 'mixed';
+    // The single strategy label is set whether or not MIG mode is on; GFD names the MIG profile
+    // in the product label only when the GPUs are partitioned.
+    const partitioned = strategy === 'mixed' || MIG_PRODUCT.test(labels['nvidia.com/gpu.product'] ?? '');
+    const resource = !partitioned ? undefined : strategy === 'single' ? 'nvidia.com/gpu' : Object.keys(allocatable).find((name) => name.startsWith('nvidia.com/mig-'));
     if (resource) {
       found.push({ kind: 'plugin-partition', node: node.metadata?.name ?? '?', resource, strategy });
       break;
@@ -139,32 +145,22 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
       node: node.metadata?.name ?? '?',
       resource,
       sharing: labels['nvidia.com/gpu.sharing-strategy'] ?? '?',
-      physical: count(labels['nvidia.com/gpu.count']) || 1,
-      replicas: count(labels['nvidia.com/gpu.replicas']),
-      allocatable: count(allocatable[resource]),
+      physical: countOf(labels['nvidia.com/gpu.count']),
+      replicas: countOf(labels['nvidia.com/gpu.replicas']) ?? 0,
+      allocatable: countOf(allocatable[resource]) ?? 0,
     });
     break;
   }
-  if (dra.apiVersion && ctx.profile.mechanism === 'dra' && ctx.profile.deviceClassName) {
-    found.push({ kind: 'shared-claim', deviceClass: ctx.profile.deviceClassName, driver: ctx.profile.driver });
+  const config = ctx.profile.driver ? TIME_SLICING_CONFIG[ctx.profile.driver] : undefined;
+  if (dra.apiVersion && ctx.profile.mechanism === 'dra' && ctx.profile.deviceClassName && ctx.profile.driver && config) {
+    found.push({ kind: 'shared-claim', deviceClass: ctx.profile.deviceClassName, driver: ctx.profile.driver, config });
   }
   return found;
 }
 
-function pinToNode(pod: V1Pod, node: string): void {
-  pod.spec!.affinity = {
-    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } },
-  };
-}
-
-/** A pod whose accelerator limit is `resource` (a MIG or replica resource) instead of the profile's. */
+/** A pod holding one `resource` (a MIG or replica resource) on `node`, listing the devices it sees. */
 function pluginPod(ctx: ProbeContext, name: string, resource: string, node: string): V1Pod {
-  const pod = probePod(ctx, { name, holdDevice: true, containers: [{ name: 'probe', withAccelerator: false }] });
-  const container = pod.spec!.containers[0]!;
-  container.resources = { ...container.resources, limits: { ...container.resources?.limits, [resource]: '1' } };
-  pod.spec!.tolerations = [...(pod.spec!.tolerations ?? []), { key: resource.split('/')[0] === 'nvidia.com' ? 'nvidia.com/gpu' : resource, operator: 'Exists', effect: 'NoSchedule' }];
-  pinToNode(pod, node);
-  return pod;
+  return probePod(ctx, { name, holdDevice: true, resource, node, containers: [{ name: 'probe', withAccelerator: true }] });
 }
 
 async function holdAll(ctx: ProbeContext, names: string[], podMs: number): Promise<V1Pod[]> {
@@ -190,6 +186,8 @@ async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { ki
     const [pod] = await holdAll(ctx, [name], podMs).catch(unschedulableFails);
     const devices = await devicesSeen(ctx, name, 'probe');
     if (devices.length === 0) throw new CheckFailure(`pod ${name} got a partition (${describe(strategy)}) but sees no device`);
+    // A whole GPU (GPU- UUID) is what a pod gets where MIG mode is off, whatever the labels say.
+    if (!devices.some((device) => device.startsWith('MIG-'))) throw new CheckFailure(`pod ${name} was given ${describe(strategy)} but sees ${describeDevices(devices)}, not a MIG device (MIG- UUID): the GPU is not partitioned`);
     return `pod ${name} holds a partition on node ${pod?.spec?.nodeName ?? '?'} and sees ${describeDevices(devices)}`;
   } finally {
     await deletePods(ctx, [name]);
@@ -197,6 +195,11 @@ async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { ki
 }
 
 async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'replicas' }>, podMs: number): Promise<string> {
+  if (strategy.physical === undefined) {
+    ctx.manual(
+      `node ${strategy.node} is labelled ${strategy.sharing} but not nvidia.com/gpu.count, so how many pods prove oversubscription is unknown: attach the device plugin's sharing config and nvidia-smi -L from more pods than the node has GPUs, each holding one ${strategy.resource} at once, showing a GPU UUID twice`,
+    );
+  }
   const wanted = strategy.physical + 1;
   if (strategy.allocatable < wanted) {
     throw new CheckFailure(`node ${strategy.node} is labelled ${strategy.sharing} with ${strategy.replicas} replicas, but offers ${strategy.allocatable} ${strategy.resource} for ${strategy.physical} physical GPU(s): no oversubscription`);
@@ -210,7 +213,14 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
       if (error instanceof PodProblem && error.kind === 'unschedulable') throw new Error(`could not place ${wanted} pods on node ${strategy.node} (its replicas may be in use): ${error.message}`);
       throw error;
     });
-    return `${wanted} pods each hold one ${strategy.resource} at once on node ${strategy.node}, which has ${strategy.physical} physical GPU(s)`;
+    // Running is not sharing: the pods must see one physical GPU between them.
+    const seen = await Promise.all(names.map(async (name) => ({ name, devices: await devicesSeen(ctx, name, 'probe') })));
+    const holders = new Map<string, string[]>();
+    for (const { name, devices } of seen) for (const device of devices) holders.set(device, [...(holders.get(device) ?? []), name]);
+    const shared = [...holders].find(([, pods]) => pods.length > 1);
+    const text = seen.map(({ name, devices }) => `${name} sees ${describeDevices(devices)}`).join('; ');
+    if (!shared) throw new CheckFailure(`${wanted} pods hold one ${strategy.resource} each on node ${strategy.node}, but no two see the same GPU (${text})`);
+    return `${wanted} pods each hold one ${strategy.resource} at once on node ${strategy.node}, which has ${strategy.physical} physical GPU(s); ${shared[1].join(' and ')} share GPU ${shared[0]}`;
   } finally {
     await deletePods(ctx, names);
   }
@@ -220,10 +230,7 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
   const apiVersion = await requireDraApiVersion(ctx.kube);
   const template = claimTemplate(apiVersion, 'gpu-sharing-shared', strategy.deviceClass, ctx.kube.runId);
   const devices = template.spec.spec.devices;
-  const known = strategy.driver ? TIME_SLICING_CONFIG[strategy.driver] : undefined;
-  if (known && strategy.driver) {
-    devices.config = [{ requests: [ACCELERATOR_REQUEST], opaque: { driver: strategy.driver, parameters: { apiVersion: known.apiVersion, kind: 'GpuConfig', sharing: { strategy: 'TimeSlicing' } } } }];
-  }
+  devices.config = [{ requests: [ACCELERATOR_REQUEST], opaque: { driver: strategy.driver, parameters: { apiVersion: strategy.config.apiVersion, kind: 'GpuConfig', sharing: { strategy: 'TimeSlicing' } } } }];
   await ctx.kube.create({ apiVersion, kind: 'ResourceClaim', metadata: { name: 'gpu-sharing-shared' }, spec: { devices } });
   const names = ['gpu-sharing-sharer-a', 'gpu-sharing-sharer-b'];
   try {

@@ -8,20 +8,20 @@
 //      vGPU type, e.g. nvidia.com/GRID_T4-16Q), and DRA devices whose attributes name a vGPU;
 //   2. each is advertised with its profile (the vGPU type: the GRID product label, the resource
 //      name, or the device's profile attribute) and the host driver that manages it;
-//   3. a pod that asks for one is given it: it runs with the vGPU and, for container vGPUs, sees
-//      the device.
+//   3. a pod that asks for one is given it and sees the device (for a vGPU type offered to VMs,
+//      the /dev/vfio group KubeVirt's device plugin hands to the container).
 // Not applicable where the cluster advertises no virtual accelerator, with the places looked at.
 
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { duration } from './options.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, describeDevices, devicesSeen, probePod, waitForPod } from './lib/probe-pod.js';
-import { NVIDIA_DEVICE_SCRIPT } from './profiles.js';
+import { GENERIC_DEVICE_SCRIPT, NVIDIA_DEVICE_SCRIPT } from './profiles.js';
 import { attributeNames, attributeText, slicePage } from './lib/device-attributes.js';
 import { servedDra } from './lib/dra.js';
+import { countOf, labelledNodes } from './lib/nodes.js';
 import { unschedulableFails } from './lib/verdicts.js';
 
-const NODE_PAGE = 20;
 const SLICE_PAGE = 100;
 const POD = 'vaccel-consumer';
 /** GFD's product label on a vGPU guest: "GRID-A100-4C" (GRID-<GPU>-<profile>). */
@@ -75,9 +75,9 @@ export const virtualizedAcceleratorProbe = defineProbe({
       try {
         const pod = await waitForPod(ctx, POD, 'printed', ctx.option('virtualized-accelerator.pod-ms')).catch(unschedulableFails);
         const where = `on node ${pod.spec?.nodeName ?? '?'}`;
-        if (target.kind === 'vm') return `pod ${POD} runs ${where} holding one ${target.resource} (a vGPU type for virtual machines; the VM launcher attaches it)`;
         const devices = await devicesSeen(ctx, POD, 'probe');
         if (devices.length === 0) throw new CheckFailure(`pod ${POD} was given one ${target.resource} ${where} but sees no device`);
+        if (target.kind === 'vm') return `pod ${POD} ${where} holds one ${target.resource} (a vGPU type for virtual machines) and sees ${describeDevices(devices)}`;
         return `pod ${POD} ${where} got vGPU ${target.profile ?? ''} as ${target.resource} and sees ${describeDevices(devices)}`;
       } finally {
         await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD });
@@ -97,12 +97,8 @@ function describe(found: Virtual): string {
   }
 }
 
-async function labelledNodes(ctx: ProbeContext, selector: string): Promise<V1Node[]> {
-  return (await ctx.kube.listPage<V1Node>({ apiVersion: 'v1', kind: 'Node' }, { limit: NODE_PAGE, labelSelector: selector })).items;
-}
-
 function count(value: string | undefined): number {
-  return value === undefined ? 0 : Number.parseInt(value, 10) || 0;
+  return countOf(value) ?? 0;
 }
 
 async function findVirtual(ctx: ProbeContext): Promise<Virtual[]> {
@@ -138,19 +134,12 @@ async function findVirtual(ctx: ProbeContext): Promise<Virtual[]> {
   return found;
 }
 
-function pinned(pod: V1Pod, node: string): V1Pod {
-  pod.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } };
-  pod.spec!.tolerations = [...(pod.spec!.tolerations ?? []), { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }];
-  return pod;
-}
-
-/** A pod that asks for one `resource` on `node`; container vGPUs list their /dev/nvidia devices. */
+/**
+ * A pod that asks for one `resource` on `node`. Whatever the run's profile, a guest's vGPU is
+ * listed as NVIDIA's tools show it (nvidia-smi -L, /dev/nvidia<i>); a VM's vGPU type reaches the
+ * container as its VFIO group (/dev/vfio/<group>), which the generic list includes.
+ */
 function vgpuPod(ctx: ProbeContext, target: Extract<Virtual, { kind: 'guest' | 'vm' }>): V1Pod {
-  const pod = probePod(ctx, { name: POD, holdDevice: true, containers: [{ name: 'probe', withAccelerator: false }] });
-  const container = pod.spec!.containers[0]!;
-  container.resources = { ...container.resources, limits: { ...container.resources?.limits, [target.resource]: '1' } };
-  const script = (container.command ?? [])[2] ?? '';
-  // The NVIDIA device list, whatever the run's profile: a vGPU shows up as /dev/nvidia<i>.
-  container.command = ['sh', '-c', script.replace(ctx.profile.deviceListScript, NVIDIA_DEVICE_SCRIPT)];
-  return pinned(pod, target.node);
+  const deviceListScript = target.kind === 'vm' ? GENERIC_DEVICE_SCRIPT : NVIDIA_DEVICE_SCRIPT;
+  return probePod(ctx, { name: POD, holdDevice: true, resource: target.resource, node: target.node, deviceListScript, containers: [{ name: 'probe', withAccelerator: true }] });
 }

@@ -5,6 +5,7 @@ import type { V1Container, V1Pod, V1PodCondition, V1SecurityContext } from '@kub
 import { WaitTimeout } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
+import { onNode } from './nodes.js';
 import { PodProblem } from './verdicts.js';
 
 export const PROBE_SHELL_IMAGE = 'probe-shell';
@@ -43,6 +44,15 @@ export interface ProbePodSpec {
   holdDevice?: boolean;
   /** Shell lines run after the device list (e.g. `echo` lines that print more facts); same in every container. */
   extraScript?: string;
+  /**
+   * The extended resource the accelerator container takes one of, instead of the profile's (a MIG
+   * profile, a time-sliced replica, a vGPU type); the pod also tolerates its vendor's GPU taint.
+   */
+  resource?: string;
+  /** Require this node (by name: the labels that chose it describe that node only). */
+  node?: string;
+  /** The device-list script instead of the profile's (e.g. NVIDIA's, for a resource of another profile). */
+  deviceListScript?: string;
 }
 
 function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeContainerSpec): V1Container {
@@ -50,10 +60,12 @@ function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeCon
   const limits: Record<string, string> = { cpu: '100m', memory: '64Mi' };
   const byClaim = spec.claimTemplateName !== undefined;
   if (container.withAccelerator && !byClaim) {
-    if (!profile.resourceName) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
-    limits[profile.resourceName] = '1';
+    const resource = spec.resource ?? profile.resourceName;
+    if (!resource) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
+    limits[resource] = '1';
   }
-  const listed = spec.extraScript ? `${profile.deviceListScript}\n${spec.extraScript}` : profile.deviceListScript;
+  const deviceList = spec.deviceListScript ?? profile.deviceListScript;
+  const listed = spec.extraScript ? `${deviceList}\n${spec.extraScript}` : deviceList;
   const script = spec.holdDevice ? `${listed}\ntouch ${READY_FILE}\nexec sleep 3600` : listed;
   return {
     name: container.name,
@@ -71,8 +83,14 @@ function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeCon
   };
 }
 
+/** The taint a vendor's GPU nodes carry (the GPU Operator taints with nvidia.com/gpu whatever the resource). */
+function vendorTaintKey(resource: string): string {
+  return resource.startsWith('nvidia.com/') ? 'nvidia.com/gpu' : resource;
+}
+
 export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
   const claims = spec.claimTemplateName !== undefined;
+  const tolerations = spec.resource ? [...(ctx.profile.tolerations ?? []), { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }] : ctx.profile.tolerations;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -81,7 +99,8 @@ export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
       automountServiceAccountToken: false,
-      tolerations: ctx.profile.tolerations,
+      tolerations,
+      ...(spec.node ? { affinity: onNode(spec.node) } : {}),
       containers: spec.containers.map((container) => containerFor(ctx, spec, container)),
       ...(claims
         ? { resourceClaims: [{ name: ACCELERATOR_REQUEST, resourceClaimTemplateName: spec.claimTemplateName }] }

@@ -3,6 +3,7 @@
 
 import type { V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
+import { onNode } from './nodes.js';
 import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
 
 export interface ShellPodSpec {
@@ -31,9 +32,7 @@ export function shellPod(ctx: ProbeContext, spec: ShellPodSpec): V1Pod {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
       automountServiceAccountToken: false,
-      ...(spec.node
-        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [spec.node] }] }] } } } }
-        : {}),
+      ...(spec.node ? { affinity: onNode(spec.node) } : {}),
       ...spec.spec,
       containers: [
         {
