@@ -5,8 +5,13 @@
 //      LeaderWorkerSets), NVIDIA Dynamo DynamoGraphDeployments (nvidia.com) and KServe
 //      LLMInferenceServices with a prefill section (serving.kserve.io);
 //   2. an instance has its prefill and decode phases as separate components, each with its own
-//      replica count (its own scale subresource), so each scales on its own;
-//   3. both components are running: every one has ready replicas.
+//      replica count and its own scale handle (a Deployment or LeaderWorkerSet with a scale
+//      subresource, a Dynamo service's replicas, a KServe section's replicas), so each scales on
+//      its own: observed, not exercised (the probe scales nothing it did not create);
+//   3. both components are running, by each component's own status: ready replicas of its
+//      workload, the graph's per-service status (Dynamo), the per-workload condition (KServe).
+// An instance with one phase only (llm-d without the P/D split) ends in manual, naming the phase
+// missing: the probe cannot tell it from a split deployment it does not recognise.
 // Deploying a solution is out of scope (it needs the vendor's models and accelerators): without
 // one the probe asks for manual evidence, naming what it looked for.
 
@@ -15,7 +20,7 @@ import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { WaitTimeout } from '../kube/types.js';
 import { duration } from './options.js';
-import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
+import { conditionsOf, describeCondition, findCondition, isTrue } from './lib/conditions.js';
 
 const ROLE_LABEL = 'llm-d.ai/role';
 const PAGE = 100;
@@ -26,7 +31,12 @@ interface Component {
   /** "Deployment llm-d/ms-prefill" */
   name: string;
   replicas: number;
-  ready: number;
+  /** Ready replicas from the component's own status; undefined where the solution reports none. */
+  ready?: number;
+  /** The component's own readiness where it is a condition, not a count (KServe's per-workload conditions). */
+  condition?: { ready: boolean; text: string };
+  /** How it scales on its own ("deployments/scale"), or undefined when it has no scale handle of its own. */
+  scale?: string;
   /** The workload itself, when it is one the probe can wait on (Deployment, LeaderWorkerSet). */
   ref?: { apiVersion: string; kind: string; namespace: string; name: string };
 }
@@ -63,14 +73,25 @@ export const disaggregatedInferenceProbe = defineProbe({
     });
 
     // Judged on the instance that comes closest: one with both phases, ready if any is.
-    const split = instances.filter((i) => ['prefill', 'decode'].every((role) => i.components.some((c) => c.role === role)));
-    const candidate = split.find((i) => i.notReady === undefined && i.components.every((c) => c.ready > 0)) ?? split[0];
+    const split = instances.filter((i) => ROLES.every((role) => i.components.some((c) => c.role === role)));
+    const candidate = split.find((i) => i.notReady === undefined && i.components.every(isRunning)) ?? split[0];
 
     const chosen = await ctx.step('prefill and decode are separate, separately scalable components', async () => {
       if (!candidate) {
-        throw new CheckFailure(`no instance has both a prefill and a decode component: ${instances.map((i) => `${i.what} has ${[...new Set(i.components.map((c) => c.role))].join(' and ') || 'neither'}`).join('; ')}`);
+        // One phase only: a deployment without the P/D split, or a split this probe does not read.
+        const phases = instances.map((i) => {
+          const roles = [...new Set(i.components.map((c) => c.role))];
+          const missing = ROLES.filter((role) => !roles.includes(role));
+          return `${i.what} runs ${roles.join(' and ') || 'neither phase'} (${i.components.map((c) => c.name).join(', ') || 'no component'}) with no ${missing.join(' or ')} component`;
+        });
+        return ctx.manual(
+          `no instance has both a prefill and a decode component: ${phases.join('; ')}. Deploy it with prefill/decode disaggregation (for llm-d, its P/D guide: workloads labelled ${ROLE_LABEL}=prefill and =decode) and re-run, or attach the solution's prefill and decode workloads (kubectl get deploy,lws -A -l '${ROLE_LABEL}' -o wide) and its status`,
+        );
       }
-      return { seen: `${candidate.what}: ${candidate.components.map((c) => `${c.role} ${c.name} (${c.replicas} replica(s))`).join(', ')}`, value: candidate };
+      const unscalable = candidate.components.filter((c) => c.scale === undefined);
+      if (unscalable.length > 0) throw new CheckFailure(`${candidate.what}: ${unscalable.map((c) => `${c.role} ${c.name} has no replica count or scale subresource of its own`).join('; ')}`);
+      const text = candidate.components.map((c) => `${c.role} ${c.name} (${c.replicas} replica(s), scales by ${c.scale})`).join(', ');
+      return { seen: `${candidate.what}: ${text}; observed, not exercised (nothing was scaled)`, value: candidate };
     });
 
     await ctx.check('the prefill and decode components are running', async () => {
@@ -85,13 +106,25 @@ export const disaggregatedInferenceProbe = defineProbe({
           });
         if (ready) component.ready = ready.status?.readyReplicas ?? 0;
       }
-      const idle = candidate.components.filter((c) => c.ready === 0);
+      const unreported = candidate.components.filter((c) => c.ready === undefined && c.condition === undefined);
+      if (unreported.length > 0) {
+        return ctx.manual(
+          `${candidate.what} reports no status of its own for ${unreported.map((c) => `${c.role} ${c.name}`).join(', ')}: attach the ready replicas of each of its prefill and decode workloads (kubectl get pods -o wide for each)`,
+        );
+      }
+      const idle = candidate.components.filter((c) => !isRunning(c));
       if (candidate.notReady) throw new CheckFailure(`${candidate.what} is not ready: ${candidate.notReady}`);
-      if (idle.length > 0) throw new CheckFailure(`${candidate.what}: ${idle.map((c) => `${c.role} ${c.name} has no ready replica (0/${c.replicas})`).join('; ')}`);
+      if (idle.length > 0) throw new CheckFailure(`${candidate.what}: ${idle.map((c) => `${c.role} ${c.name} ${c.condition ? `is not ready (${c.condition.text})` : `has no ready replica (0/${c.replicas})`}`).join('; ')}`);
       return `${candidate.what}: ${describeComponents(candidate.components)}`;
     });
   },
 });
+
+const ROLES = ['prefill', 'decode'];
+
+function isRunning(component: Component): boolean {
+  return component.condition ? component.condition.ready : (component.ready ?? 0) > 0;
+}
 
 /** One page of the kind across the cluster: the cost does not grow with the cluster. */
 async function page<T extends KubernetesObject>(ctx: ProbeContext, apiVersion: string, kind: string, labelSelector?: string): Promise<T[]> {
@@ -110,6 +143,13 @@ async function llmd(ctx: ProbeContext): Promise<Instance[]> {
   if (await ctx.kube.isServed('leaderworkerset.x-k8s.io/v1')) {
     for (const object of await page<ScalableWorkload>(ctx, 'leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet', selector)) workloads.push({ kind: 'LeaderWorkerSet', object });
   }
+  // Each workload is its own object with its own replicas; its kind's scale subresource is the handle.
+  const scaleOf = new Map<string, string | undefined>();
+  for (const [kind, groupVersion, resource] of [['Deployment', 'apps/v1', 'deployments'], ['LeaderWorkerSet', 'leaderworkerset.x-k8s.io/v1', 'leaderworkersets']] as const) {
+    if (!workloads.some((w) => w.kind === kind)) continue;
+    const served = (await ctx.kube.resources(groupVersion))?.some((r) => r.name === `${resource}/scale`);
+    scaleOf.set(kind, served ? `${resource}/scale` : undefined);
+  }
   const byModel = new Map<string, Instance>();
   for (const { kind, object } of workloads) {
     const labels = object.metadata?.labels ?? {};
@@ -123,6 +163,7 @@ async function llmd(ctx: ProbeContext): Promise<Instance[]> {
       name: `${kind} ${namespace}/${object.metadata?.name ?? '?'}`,
       replicas: object.spec?.replicas ?? 1,
       ready: object.status?.readyReplicas ?? 0,
+      scale: scaleOf.get(kind),
       ref: { apiVersion, kind, namespace, name: object.metadata?.name ?? '' },
     });
     byModel.set(key, instance);
@@ -150,10 +191,17 @@ async function dynamo(ctx: ProbeContext): Promise<Instance[]> {
   return graphs.map((graph) => {
     const components: Component[] = [];
     for (const [name, service] of Object.entries(graph.spec?.services ?? {})) {
-      const role = service.subComponentType ?? (/prefill/i.test(name) ? 'prefill' : /decode/i.test(name) ? 'decode' : undefined);
+      const role = service.subComponentType ?? (service.componentType === 'prefill' || service.componentType === 'decode' ? service.componentType : /prefill/i.test(name) ? 'prefill' : /decode/i.test(name) ? 'decode' : undefined);
       if (role !== 'prefill' && role !== 'decode') continue;
+      // Each service is deployed as its own DynamoComponentDeployment with the service's replicas.
       const status = graph.status?.services?.[name];
-      components.push({ role, name: `service ${name}`, replicas: service.replicas ?? 1, ready: status?.readyReplicas ?? (graph.status?.state === 'successful' ? (service.replicas ?? 1) : 0) });
+      components.push({
+        role,
+        name: `service ${name}`,
+        replicas: service.replicas ?? 1,
+        ...(typeof status?.readyReplicas === 'number' ? { ready: status.readyReplicas } : {}),
+        scale: `spec.services.${name}.replicas`,
+      });
     }
     const ready = isTrue(conditionsOf(graph), 'Ready') || graph.status?.state === 'successful';
     return {
@@ -166,32 +214,35 @@ async function dynamo(ctx: ProbeContext): Promise<Instance[]> {
 
 interface LlmService extends KubernetesObject {
   spec?: { replicas?: number; prefill?: { replicas?: number } };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
 /** KServe: an LLMInferenceService with a prefill section runs prefill and decode apart. */
 async function kserve(ctx: ProbeContext): Promise<Instance[]> {
-  const version = (await ctx.kube.groupVersions('serving.kserve.io')).find((gv) => gv.endsWith('/v1alpha1'));
+  const versions = await ctx.kube.groupVersions('serving.kserve.io');
+  const version = versions.find((gv) => gv.endsWith('/v1alpha2')) ?? versions.find((gv) => gv.endsWith('/v1alpha1'));
   const serviceKind = version ? await servedKind(ctx, version, 'llminferenceservices') : undefined;
   if (!version || !serviceKind) return [];
   const services = await page<LlmService>(ctx, version, serviceKind);
   return services
     .filter((service) => service.spec?.prefill !== undefined)
     .map((service) => {
-      const ready = isTrue(conditionsOf(service), 'Ready');
-      const replicasReady = (replicas: number) => (ready ? replicas : 0);
-      const prefill = service.spec?.prefill?.replicas ?? 1;
-      const decode = service.spec?.replicas ?? 1;
+      const conditions = conditionsOf(service);
+      // The controller runs each section as its own Deployment and reports each in a condition.
+      const workload = (type: string) => (findCondition(conditions, type) ? { ready: isTrue(conditions, type), text: describeCondition(conditions, type) } : undefined);
+      const prefill = workload('PrefillWorkloadReady');
+      const decode = workload('MainWorkloadReady');
       return {
         what: `LLMInferenceService ${service.metadata?.namespace ?? '?'}/${service.metadata?.name ?? '?'}`,
         components: [
-          { role: 'prefill', name: 'spec.prefill', replicas: prefill, ready: replicasReady(prefill) },
-          { role: 'decode', name: 'spec (decode)', replicas: decode, ready: replicasReady(decode) },
+          { role: 'prefill', name: 'spec.prefill', replicas: service.spec?.prefill?.replicas ?? 1, scale: 'spec.prefill.replicas', ...(prefill ? { condition: prefill } : {}) },
+          { role: 'decode', name: 'spec (decode)', replicas: service.spec?.replicas ?? 1, scale: 'spec.replicas', ...(decode ? { condition: decode } : {}) },
         ],
-        notReady: ready ? undefined : describeCondition(conditionsOf(service), 'Ready'),
+        notReady: isTrue(conditions, 'Ready') ? undefined : describeCondition(conditions, 'Ready'),
       };
     });
 }
 
 function describeComponents(components: Component[]): string {
-  return components.map((c) => `${c.role} ${c.name} ${c.ready}/${c.replicas} ready`).join(', ');
+  return components.map((c) => `${c.role} ${c.name} ${c.condition ? c.condition.text : `${c.ready ?? '?'}/${c.replicas} ready`}`).join(', ');
 }
