@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { highPerformanceNetworkingProbe } from '../../src/probes/high_performance_networking.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { expectClean, explain, failedCheck } from './addonRuns.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
 const withDranet = (extra: Record<string, unknown> = {}, name = 'kind-dranet-1.36') => derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/dranet'], extra);
@@ -27,6 +29,20 @@ describe('high_performance_networking', () => {
     expect(run.result.checks[0]!.reason).toBe('DeviceClass dranet.net (driver dra.net); 7 device(s) on 1 node(s)');
     expect(run.result.checks[1]!.reason).toMatch(/7 device\(s\) describe their interface \(4 RDMA-capable\), e\.g\. pci-0000-20-01-0 \(ifName=ens65, pciAddress=0000:20:01\.0, mac=0e:96:fe:e8:a3:f5, numaNode=0, rdma=false, mtu=9001/);
     expect(run.result.checks[2]!.reason).toBe('the pod on node ip-192-168-153-160.ec2.internal sees ens65, eth0: its primary interface and ens65 from device pci-0000-20-01-0');
+    expectClean(run);
+  });
+
+  // DRANET v1.4.0's EKS slice (addons/dranet) published under another driver name, as a vendor's
+  // network DRA driver publishes its own (with a quote in the interface name, which Linux allows):
+  // the probe must find the driver by its devices' interface attributes and quote what it puts into CEL.
+  it('finds a network driver other than dra.net by its interface attributes, and quotes cluster strings in CEL', async () => {
+    const renamed = readFileSync(scenarioPath('addons/dranet'), 'utf8').replace(/\bdra\.net\b/g, 'net.vendor.example').replace(/\bens65\b/g, 'ens65"x');
+    const addon = parse(renamed) as Record<string, unknown>;
+    const file = derivedScenario('kind-vendor-net-1.36', '1.36', ['kind-example-dra-1.36'], { ...addon, behaviours: { kubelet: { netDrivers: ['net.vendor.example'] } } });
+    const run = await runProbeOnScenario(highPerformanceNetworkingProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0]!.reason).toBe('DeviceClass dranet.net (driver net.vendor.example); 7 device(s) on 1 node(s)');
+    expect(run.result.checks[2]!.reason).toBe('the pod on node ip-192-168-153-160.ec2.internal sees ens65"x, eth0: its primary interface and ens65"x from device pci-0000-20-01-0');
     expectClean(run);
   });
 

@@ -2,7 +2,8 @@
 // characteristics are discoverable and pods can attach to more than one interface, through DRA
 // as the requirement prefers (DRANET, driver dra.net). Test plan:
 //   1. network devices are exposed: a DeviceClass of a network DRA driver (dra.net, or any driver
-//      whose devices carry interface attributes) with ResourceSlices listing devices;
+//      whose devices carry network interface attributes: ifName, mac, mtu, rdma…, read from one
+//      small page of its slices) with ResourceSlices listing devices;
 //   2. their characteristics are discoverable: devices carry interface attributes (ifName,
 //      pciAddress, numaNode, rdma, mtu, …) a workload can select on;
 //   3. a pod that claims one interface gets it as a second interface beside its primary one.
@@ -19,7 +20,14 @@ import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, waitForPod } from './lib/probe-
 import { SHELL_CONTAINER, lineValue, shellPod } from './lib/shell-pod.js';
 import { unschedulableFails } from './lib/verdicts.js';
 
+/** Network drivers known by name; any other driver qualifies by its devices' attributes. */
 const NETWORK_DRIVERS = ['dra.net'];
+/** Attributes only a network interface carries (not pciAddress or numaNode, which GPUs have too). */
+const NETWORK_ONLY_ATTRIBUTES = ['ifName', 'mac', 'mtu', 'rdma', 'rdmaDevice', 'sriov'];
+/** Slices read per unknown driver to see whether its devices are interfaces. */
+const SNIFF_PAGE = 5;
+/** The most unknown drivers looked at (one request each), whatever the number of DeviceClasses. */
+const MAX_SNIFFED_DRIVERS = 8;
 /** Attributes that make a device a network interface a workload can reason about. */
 const INTERFACE_ATTRIBUTES = ['ifName', 'pciAddress', 'mac', 'numaNode', 'rdma', 'rdmaDevice', 'mtu', 'pciVendor', 'pciDevice', 'sriov'];
 const TEMPLATE = 'hpn-interface';
@@ -57,7 +65,7 @@ export const highPerformanceNetworkingProbe = defineProbe({
         );
       }
       ctx.notApplicable(
-        `no specialised network devices are exposed: no DeviceClass of a network DRA driver (${NETWORK_DRIVERS.join(', ')})${dra.apiVersion ? '' : ' (resource.k8s.io is not served)'} and no multi-network mechanism (${MULTUS_GROUP})`,
+        `no specialised network devices are exposed: no DeviceClass of a network DRA driver (${NETWORK_DRIVERS.join(', ')}, or one whose devices carry ${NETWORK_ONLY_ATTRIBUTES.join('/')} attributes)${dra.apiVersion ? '' : ' (resource.k8s.io is not served)'} and no multi-network mechanism (${MULTUS_GROUP})`,
       );
     }
     const apiVersion = await requireDraApiVersion(ctx.kube);
@@ -92,7 +100,8 @@ export const highPerformanceNetworkingProbe = defineProbe({
       // The claim asks for that very interface (by name), and the pod goes to its node.
       const template = claimTemplate(apiVersion, TEMPLATE, network.deviceClass, ctx.kube.runId) as ReturnType<typeof claimTemplate> & { spec: { spec: { devices: { requests: Record<string, unknown>[] } } } };
       const request = template.spec.spec.devices.requests[0]!;
-      const selectors = [{ cel: { expression: `device.attributes["${network.driver}"].ifName == "${target.ifName}"` } }];
+      // Both strings come from the cluster: quoted as CEL string literals, never spliced in raw.
+      const selectors = [{ cel: { expression: `device.attributes[${celString(network.driver)}].ifName == ${celString(target.ifName)}` } }];
       if (request.exactly && typeof request.exactly === 'object') (request.exactly as Record<string, unknown>).selectors = selectors;
       else request.selectors = selectors;
       await ctx.kube.create(template);
@@ -126,12 +135,24 @@ function interfaceAttributes(device: SliceDevice, driver: string): string[] {
   return INTERFACE_ATTRIBUTES.filter((name) => attributeText(device, driver, name) !== undefined);
 }
 
-/** DeviceClasses whose selector names a network driver. */
+/** DeviceClasses of a network driver: one known by name first, then drivers whose devices are interfaces. */
 async function networkClasses(ctx: ProbeContext, apiVersion: string): Promise<NetworkClass[]> {
-  const classes = await ctx.kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 200 });
-  return classes.items
+  const classes = (await ctx.kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 200 })).items
     .map((deviceClass) => ({ deviceClass: deviceClass.metadata?.name ?? '', driver: driverOfDeviceClass(deviceClass) ?? '' }))
-    .filter((c) => NETWORK_DRIVERS.includes(c.driver));
+    .filter((c) => c.deviceClass !== '' && c.driver !== '');
+  const unknown = [...new Set(classes.map((c) => c.driver).filter((driver) => !NETWORK_DRIVERS.includes(driver)))].slice(0, MAX_SNIFFED_DRIVERS);
+  const interfaceDrivers = new Set<string>();
+  for (const driver of unknown) {
+    const page = await slicePage(ctx.kube, apiVersion, { driver }, SNIFF_PAGE);
+    const devices = page.slices.flatMap((slice) => slice.spec?.devices ?? []);
+    if (devices.some((device) => NETWORK_ONLY_ATTRIBUTES.some((name) => attributeText(device, driver, name) !== undefined))) interfaceDrivers.add(driver);
+  }
+  return [...classes.filter((c) => NETWORK_DRIVERS.includes(c.driver)), ...classes.filter((c) => interfaceDrivers.has(c.driver))];
+}
+
+/** A CEL string literal for any text (JSON's escapes are CEL's: \", \\, \n, \uXXXX). */
+function celString(text: string): string {
+  return JSON.stringify(text);
 }
 
 /** An interface device to claim: one with a name, on a node, preferring RDMA-capable ones. */
