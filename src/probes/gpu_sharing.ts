@@ -43,8 +43,8 @@ export const gpuSharingProbe = defineProbe({
   byProfile: {
     example: 'one ResourceClaim shared by two pods (TimeSlicing config)',
     nvidia: 'MIG resources (mixed or single strategy) or time-slicing/MPS replicas, from GPU Feature Discovery labels',
-    'nvidia-dra': 'MIG devices (DeviceClass mig.nvidia.com) or one ResourceClaim shared by two pods',
-    custom: 'one ResourceClaim shared by two pods (DRA); manual for device plugins it cannot read',
+    'nvidia-dra': 'MIG devices (DeviceClass mig.nvidia.com) or one time-sliced ResourceClaim shared by two pods',
+    custom: "a time-sliced ResourceClaim shared by two pods where it knows the DRA driver's config (dra-example-driver, NVIDIA); else manual",
   },
   async run(ctx) {
     if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no GPU to share: ${ctx.profile.detail}`);
