@@ -113,6 +113,22 @@ export function customResourceProfile(resourceName: string, chosen: Chosen): Acc
   };
 }
 
+/**
+ * The profile of a run whose accelerator detection failed: no accelerator is assumed, and the
+ * runner ends each probe that reads it in error with `reason` (runner/context.ts).
+ */
+export function undeterminedProfile(reason: string): AcceleratorProfile {
+  return {
+    name: 'unknown',
+    mechanism: 'dra',
+    tolerations: [],
+    deviceListScript: GENERIC_DEVICE_SCRIPT,
+    detected: true,
+    detail: `accelerator detection failed (${reason}); pass --accelerator to choose the profile`,
+    undetermined: `accelerator detection failed (${reason}); pass --accelerator to choose the profile`,
+  };
+}
+
 /** A DNS subdomain (RFC 1123), as DeviceClass names and extended-resource domains must be. */
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** The name part of a qualified name: at most 63 characters. */

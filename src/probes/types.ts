@@ -42,6 +42,11 @@ export interface AcceleratorProfile {
   detected: boolean;
   /** False when detection found no accelerator at all: probes that need one fail at once. */
   available?: false;
+  /**
+   * Set when detection itself failed (e.g. RBAC denied): the profile is unknown, and every probe
+   * that reads it ends `error` with this reason rather than testing a guessed accelerator.
+   */
+  undetermined?: string;
   /** How it was chosen, for the report: "DeviceClass gpu.example.com found". */
   detail: string;
   /**

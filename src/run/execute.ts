@@ -4,12 +4,13 @@
 // config asks for them; the cluster provider's cleanup always runs.
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import { oneLine } from '../errors.js';
+import { ClusterUnreachableError, oneLine } from '../errors.js';
 import type { ClusterInfo, RunResults } from '../model/results.js';
 import { provisionCluster, type ProvisionedCluster } from '../cluster/index.js';
 import { KubeSession } from '../kube/client.js';
 import { catalogVersion, serverVersion } from '../kube/connect.js';
-import { detectProfile, profileFromFlag } from '../probes/profiles.js';
+import { KubeApiError } from '../kube/http.js';
+import { detectProfile, undeterminedProfile } from '../probes/profiles.js';
 import type { AcceleratorProfile, Clock } from '../probes/types.js';
 import { writeReports, type WrittenReports } from '../report/index.js';
 import { checkProductFor } from '../checklist/fill.js';
@@ -74,8 +75,12 @@ async function chooseProfile(given: AcceleratorProfile | undefined, session: Kub
   try {
     return await detectProfile(kube);
   } catch (error) {
-    const fallback = profileFromFlag('example');
-    return { ...fallback, detected: true, detail: `detection failed (${oneLine(error)}); assuming the example profile — pass --accelerator to choose` };
+    // Refused credentials or a server that stopped answering: nothing else can be checked either.
+    if (error instanceof KubeApiError && (error.code === 401 || error.code === undefined)) {
+      throw new ClusterUnreachableError(`accelerator detection: ${oneLine(error)}`);
+    }
+    // Anything else (RBAC denied, retries exhausted): never guess; the probes that need the profile say why they could not run.
+    return undeterminedProfile(oneLine(error));
   }
 }
 

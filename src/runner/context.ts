@@ -89,9 +89,14 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
     return outcome.value;
   }
 
-  const { declared, probeId, ...shared } = parts;
+  const { declared, probeId, profile, ...shared } = parts;
   const context: ProbeContext<OptionSpecs> = {
     ...shared,
+    // A probe that needs the accelerator profile cannot run when detection failed: reading it throws, so the probe ends `error` with why.
+    get profile(): AcceleratorProfile {
+      if (profile.undetermined !== undefined) throw new Error(profile.undetermined);
+      return profile;
+    },
     step: step as ProbeContext<OptionSpecs>['step'],
     async check(name: string, fn: () => Promise<string>): Promise<boolean> {
       return (await record(name, fn)).passed;
