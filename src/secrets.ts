@@ -2,8 +2,9 @@
 // pod logs, reasons) passes through here on its way out.
 
 // Secrets we may see in API errors or pod logs: bearer tokens, JWTs (service-account tokens),
-// kubeconfig key/cert/token fields, basic-auth credentials in URLs.
+// kubeconfig key/cert/token fields, PEM private keys, basic-auth credentials in URLs.
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  [/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, '[redacted-private-key]'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 [redacted]'],
   [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
   [
@@ -31,6 +32,21 @@ export function rememberSecrets(...values: readonly (string | undefined | null)[
       for (const line of trimmed.split('\n')) if (line.trim().length >= 16) knownSecrets.add(line.trim());
     }
   }
+}
+
+/** Names of settings (environment variables, auth-provider keys) whose values are credentials. */
+const SECRET_NAME = /token|secret|passw|passphrase|(^|_)pass($|_)|key|credential|auth|private|session/i;
+
+export function looksSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/**
+ * The words of free text that look like tokens (long, of base64/URL characters, letters and
+ * digits mixed), for output that should hold a credential but is not structured.
+ */
+export function tokenShapedWords(text: string): string[] {
+  return text.split(/\s+/).filter((word) => word.length >= 20 && /^[A-Za-z0-9._~+/=-]+$/.test(word) && /[A-Za-z]/.test(word) && /[0-9]/.test(word));
 }
 
 /** Replaces anything that looks like a credential, and every remembered one, with a "[redacted]" marker. */

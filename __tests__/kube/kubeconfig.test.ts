@@ -124,6 +124,46 @@ process.exit(1);\n`,
     for (const secret of [envSecret, printed, otherUsers]) expect(message).not.toContain(secret);
   });
 
+  it('remembers only real credentials: env values with secret-looking names, the status token and key, not the certificate or plain words', async () => {
+    const minted = 'minted-Hk4wQ9zT2vB7';
+    const keyData = 'status-key-Rt5yU8iO1pA3';
+    const certData = 'status-cert-public-Lm2nB4vC6xZ8';
+    const plugin = write(
+      'exec/cred.mjs',
+      `console.log(JSON.stringify({ status: { token: ${JSON.stringify(minted)}, clientKeyData: ${JSON.stringify(keyData)}, clientCertificateData: ${JSON.stringify(certData)}, expirationTimestamp: '2099-01-01T00:00:00Z' } }));
+process.exit(1);\n`,
+    );
+    // What `aws eks update-kubeconfig --profile default --region eu-west-1` writes beside the command.
+    const env = [
+      { name: 'AWS_PROFILE', value: 'default' },
+      { name: 'AWS_REGION', value: 'eu-west-1' },
+      { name: 'AWS_SECRET_ACCESS_KEY', value: 'aws-secret-Wq3eR5tY7u' },
+      { name: 'VAULT_TOKEN', value: 'vault-Pq8wE6rT4y' },
+    ];
+    const file = write('exec/cred.yaml', withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], env } }));
+    await expect(versionThrough(file)).rejects.toThrow(ClusterUnreachableError);
+    const evidence = `profile default in eu-west-1 with certificate ${certData}, expires 2099-01-01T00:00:00Z`;
+    expect(redactSecrets(evidence)).toBe(evidence);
+    for (const secret of [minted, keyData, 'aws-secret-Wq3eR5tY7u', 'vault-Pq8wE6rT4y']) expect(redactSecrets(`saw ${secret} here`)).toBe('saw [redacted] here');
+  });
+
+  it("redacts the token-shaped words of a plugin's non-JSON output, not its every line", async () => {
+    const tokenish = 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u';
+    const plugin = write('exec/text.mjs', `console.log('Refreshing credentials for cluster production-eu');\nconsole.log(${JSON.stringify(tokenish)});\nprocess.exit(1);\n`);
+    const file = write('exec/text.yaml', withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin] } }));
+    await expect(versionThrough(file)).rejects.toThrow(ClusterUnreachableError);
+    expect(redactSecrets('Refreshing credentials for cluster production-eu')).toBe('Refreshing credentials for cluster production-eu');
+    expect(redactSecrets(`got ${tokenish}`)).toBe('got [redacted]');
+  });
+
+  it('remembers the contents of client-key files when loading', () => {
+    const body = 'QmFzZTY0S2V5TWF0ZXJpYWxMaW5lT25lMTIzNDU2Nzg5MA';
+    write('keys/client.key', `-----BEGIN EC PRIVATE KEY-----\n${body}\n-----END EC PRIVATE KEY-----\n`);
+    write('keys/client.crt', 'certificate');
+    loadKubeconfig({ kind: 'files', files: [write('keys/kubeconfig.yaml', withUser(plain, { 'client-certificate': 'client.crt', 'client-key': 'client.key' }))], from: 'flag' });
+    expect(redactSecrets(`a pod printed ${body} alone`)).toBe('a pod printed [redacted] alone');
+  });
+
   it('a plugin that is not installed says so', async () => {
     const file = write('exec/missing.yaml', withUser(plain, { exec: { command: 'ai-conformance-no-such-plugin', apiVersion: 'client.authentication.k8s.io/v1' } }));
     await expect(versionThrough(file)).rejects.toThrow(/exec credential plugin 'ai-conformance-no-such-plugin' .* was not found/);

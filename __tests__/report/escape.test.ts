@@ -106,6 +106,14 @@ describe('redactSecrets', () => {
     expect(out).toContain('https://[redacted]@prometheus.example:9090/api');
   });
 
+  it('removes PEM private keys of every kind, across lines', () => {
+    for (const kind of ['RSA ', 'EC ', 'ENCRYPTED ', '']) {
+      const pem = `-----BEGIN ${kind}PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END ${kind}PRIVATE KEY-----`;
+      const out = redactSecrets(`key follows:\n${pem}\nand a certificate -----BEGIN CERTIFICATE-----`);
+      expect(out).toBe('key follows:\n[redacted-private-key]\nand a certificate -----BEGIN CERTIFICATE-----');
+    }
+  });
+
   it('leaves ordinary observations alone', () => {
     const text = 'created pod dra-probe-0 in namespace ai-conformance-r1; token bucket refilled';
     expect(redactSecrets(text)).toBe(text);

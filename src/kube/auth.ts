@@ -1,13 +1,13 @@
 // Credentials client-node does not read the way kubectl does: a token file (trimmed, re-read as
 // it rotates) and exec credential plugins (client.authentication.k8s.io), whose output is
-// remembered as secret and whose stderr is shown only redacted: a failing plugin often prints
+// credentials are remembered as secret and whose stderr is shown only redacted: a failing plugin often prints
 // the very token or key it was handling.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
-import { redactSecrets, rememberSecrets } from '../secrets.js';
+import { redactSecrets, rememberSecrets, tokenShapedWords } from '../secrets.js';
 
 /** The auth-provider name our users carry; client-node's own authenticators ignore it. */
 export const AUTH_PROVIDER = 'ai-conformance';
@@ -51,15 +51,21 @@ function shown(text: string): string {
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
-/** Every string the plugin printed as a credential, remembered before anything is shown. */
+/**
+ * The credentials in the plugin's output, remembered before anything is shown: the status token
+ * and client key (the certificate is public), or, when the output is not JSON, its token-shaped
+ * words; plain words and messages stay readable.
+ */
 function rememberOutput(stdout: string): void {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(stdout);
-    const status = isRecord(parsed) && isRecord(parsed.status) ? parsed.status : {};
-    rememberSecrets(...Object.values(status).filter((v): v is string => typeof v === 'string'));
+    parsed = JSON.parse(stdout);
   } catch {
-    rememberSecrets(...stdout.split('\n'));
+    rememberSecrets(...tokenShapedWords(stdout));
+    return;
   }
+  const status = isRecord(parsed) && isRecord(parsed.status) ? parsed.status : {};
+  for (const field of ['token', 'clientKeyData']) if (typeof status[field] === 'string') rememberSecrets(status[field]);
 }
 
 export function runExecPlugin(exec: ExecConfig, cluster: Cluster | undefined): Promise<Credential> {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { UsageError } from '../errors.js';
-import { rememberSecrets } from '../secrets.js';
+import { looksSecretName, rememberSecrets } from '../secrets.js';
 import { AUTH_PROVIDER, KubeconfigAuthenticator, type AuthProviderConfig, type ExecConfig } from './auth.js';
 
 /** Where a kubeconfig comes from. */
@@ -225,13 +225,25 @@ function toUser(entry: Named, origin: string): User {
  * output can carry one: a failing exec plugin, for instance, may print another user's token.
  */
 function rememberCredentials(users: readonly Named[]): void {
-  for (const { body } of users) {
-    rememberSecrets(text(body.token), text(body.password), text(body['client-key-data']));
+  for (const { body, base } of users) {
+    rememberSecrets(text(body.token), text(body.password), text(body['client-key-data']), keyFileText(base, body['client-key']));
     const provider = isRecord(body['auth-provider']) && isRecord(body['auth-provider'].config) ? body['auth-provider'].config : {};
-    for (const [key, value] of Object.entries(provider)) if (/token|secret|key|password/i.test(key) && typeof value === 'string') rememberSecrets(value);
-    // The plugin's environment often carries credentials (cloud keys).
+    for (const [key, value] of Object.entries(provider)) if (looksSecretName(key) && typeof value === 'string') rememberSecrets(value);
+    // The plugin's environment often carries credentials (cloud keys), but also plain settings
+    // such as AWS_PROFILE=default: only values whose names say they are secret are kept.
     const env = isRecord(body.exec) && Array.isArray(body.exec.env) ? body.exec.env : [];
-    for (const item of env) if (isRecord(item) && typeof item.value === 'string') rememberSecrets(item.value);
+    for (const item of env) if (isRecord(item) && typeof item.name === 'string' && looksSecretName(item.name) && typeof item.value === 'string') rememberSecrets(item.value);
+  }
+}
+
+/** A client-key file's contents, when it can be read (a missing one is reported for the user in use only). */
+function keyFileText(base: string, file: unknown): string | undefined {
+  const keyFile = resolved(base, file);
+  if (!keyFile) return undefined;
+  try {
+    return readFileSync(keyFile, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
