@@ -18,7 +18,10 @@ afterEach(async () => {
 });
 
 describe('run and SIGTERM', () => {
-  it('cleans up everything it created when stopped mid-run', { timeout: 60_000 }, async () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('cleans up everything it created when stopped mid-run by %s, and exits %i as shells and kubectl do', { timeout: 60_000 }, async (signal, exitCode) => {
     cluster = await startFakeCluster({
       tls: false,
       scenario: {
@@ -45,7 +48,7 @@ describe('run and SIGTERM', () => {
         // Both probes have started and created their namespaces and pods.
         if (!signalled && (stderr.match(/\[start\]/g) ?? []).length >= 2 && cluster!.store.list('pods').length > 0) {
           signalled = true;
-          child.kill('SIGTERM');
+          child.kill(signal);
           resolve();
         }
       });
@@ -54,8 +57,8 @@ describe('run and SIGTERM', () => {
     const code = await exited;
     const runId = /run (r[0-9a-z-]+) against/.exec(stderr)?.[1];
     expect(runId).toBeDefined();
-    expect(stderr).toContain('SIGTERM received');
-    expect(code).toBe(1);
+    expect(stderr).toContain(`${signal} received`);
+    expect(code).toBe(exitCode);
     expect(labelledInStore(cluster, runId!)).toEqual([]);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { leaked: number; requirements: { id: string; verdict: string; reason: string }[] };
     expect(results.leaked).toBe(0);

@@ -1,13 +1,14 @@
 // `run`: parse every flag into a RunConfig (src/run/config.ts), run it through the one
 // composition root (src/run/execute.ts) with the process's signals trapped, and exit 0/1/2/3 as
-// DESIGN.md §4 says.
+// DESIGN.md §4 says (130/143 when cancelled by SIGINT/SIGTERM).
 
 import path from 'node:path';
 import { noArguments, type Command } from './command.js';
 import { exitCodeFor, isReadyToSubmit } from '../model/results.js';
 import { REPORT_FILES, writeReports } from '../report/index.js';
 import { newRunId, type RunHandle } from '../runner/index.js';
-import { trapSignals } from '../runner/signals.js';
+import { CancelledBySignal, exitCodeForSignal, trapSignals } from '../runner/signals.js';
+import { oneLine } from '../errors.js';
 import { RUN_LABEL } from '../kube/types.js';
 import { RUN_FLAGS, parseRunConfig } from '../run/config.js';
 import { executeRun } from '../run/execute.js';
@@ -15,6 +16,12 @@ import { redactSecrets } from '../secrets.js';
 
 // Lines carry cluster text (detection failures, cleanup errors) into CI logs.
 const say = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
+
+/** A run cancelled by SIGINT/SIGTERM is never a success: it exits 130/143, as shells and kubectl do. */
+function cancelledCode(signal: AbortSignal): number | undefined {
+  if (!signal.aborted) return undefined;
+  return signal.reason instanceof CancelledBySignal ? exitCodeForSignal(signal.reason.signal) : 1;
+}
 
 export const runCommand: Command = {
   name: 'run',
@@ -58,8 +65,13 @@ export const runCommand: Command = {
       process.stdout.write(`Wrote ${Object.values(REPORT_FILES).join(', ')} to ${path.resolve(outDir)}\n`);
       const ready = isReadyToSubmit(results);
       process.stdout.write(`${ready ? 'Ready to submit.' : 'Not ready to submit: see summary.md.'}${results.cluster.simulated ? ' (simulated cluster)' : ''}\n`);
-      // A cancelled run is never a success, whatever its levels.
-      return controller.signal.aborted ? Math.max(1, exitCodeFor(results)) : exitCodeFor(results);
+      return cancelledCode(controller.signal) ?? exitCodeFor(results);
+    } catch (error) {
+      // Stopped by a signal halfway through (e.g. while provisioning): still the signal's exit code.
+      const code = cancelledCode(controller.signal);
+      if (code === undefined) throw error;
+      say(`ai-conformance: ${oneLine(error)}`);
+      return code;
     } finally {
       untrap();
     }

@@ -15,6 +15,14 @@ export interface TrapOptions {
   exit?: (code: number) => void;
 }
 
+/** The abort reason of a run stopped by a signal: the run's exit code follows the signal. */
+export class CancelledBySignal extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`cancelled by ${signal}`);
+  }
+}
+
+/** 128 + the signal number, as shells and kubectl report a process ended by it: 130 SIGINT, 143 SIGTERM. */
 export function exitCodeForSignal(signal: NodeJS.Signals): number {
   return signal === 'SIGINT' ? 130 : 143;
 }
@@ -54,7 +62,7 @@ export function trapSignals(options: TrapOptions): () => void {
       return;
     }
     say(`ai-conformance: ${signal} received: stopping the probes and cleaning up (send it again to exit at once)`);
-    controller.abort(new Error(`cancelled by ${signal}`));
+    controller.abort(new CancelledBySignal(signal));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
