@@ -22,8 +22,8 @@ describe('accelerator detection failure', () => {
     expect(run.result.reason).toMatch(/accelerator detection failed/);
     expect(run.result.reason).toContain('403');
     expect(run.results.accelerator).toMatchObject({ detected: true });
-    expect(run.results.accelerator.detail).toMatch(/detection failed.*--accelerator/);
-    expect(run.results.accelerator.profile).not.toBe('example');
+    expect(run.results.accelerator?.detail).toMatch(/detection failed.*--accelerator/);
+    expect(run.results.accelerator?.profile).not.toBe('example');
     expect(run.leftInStore).toEqual([]);
   });
 
