@@ -88,4 +88,13 @@ describe('ai_inference', () => {
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expectClean(run);
   });
+  it('does not pass when the Gateway never gets an address (Envoy Gateway\'s LoadBalancer proxy on kind), within the programmed-ms option', async () => {
+    const file = derivedScenario('ai-inference-envoy-lb', '1.35', ['kind-example-dra-1.35'], {
+      objects: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'eg' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }],
+    });
+    const run = await runProbeOnScenario(aiInferenceProbe, file, { probeOptions: { extra: { 'gateway-class': 'eg', 'ai-inference.programmed-ms': '500' } } });
+    expect(run.result.verdict).not.toBe('passed');
+    expect(run.result.checks.find((c) => c.name === GATEWAY)?.verdict).not.toBe('passed');
+    expectClean(run);
+  });
 });

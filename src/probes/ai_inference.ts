@@ -8,7 +8,7 @@
 
 import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe } from './types.js';
-import { text } from './options.js';
+import { duration, text } from './options.js';
 import { conditionsOf, describeCondition, findCondition, isTrue, type Condition } from './lib/conditions.js';
 import { impossibleFails } from './lib/verdicts.js';
 
@@ -28,9 +28,11 @@ const MODEL_HEADER = 'x-gateway-model-name';
 
 export const aiInferenceProbe = defineProbe({
   id: 'ai_inference',
-  timeoutMs: 5 * 60_000,
+  timeoutMs: 15 * 60_000,
   options: {
     'gateway-class': text('the GatewayClass to use; by default the first one a controller accepted'),
+    // Cloud load balancers take minutes to get an address; an in-cluster proxy takes seconds.
+    'ai-inference.programmed-ms': duration(600_000, 'how long the Gateway may take to be Accepted and Programmed (cloud load balancers take minutes)'),
   },
   async run(ctx) {
     const { kube } = ctx;
@@ -98,7 +100,7 @@ export const aiInferenceProbe = defineProbe({
           if (acceptedCondition?.status === 'False') return `Gateway ${GATEWAY} rejected: ${describeCondition(conditions, 'Accepted')}`;
           return acceptedCondition?.status === 'True' && isTrue(conditions, 'Programmed');
         },
-        { description: `Gateway ${GATEWAY} Accepted and Programmed`, timeoutMs: WAIT_MS },
+        { description: `Gateway ${GATEWAY} Accepted and Programmed`, timeoutMs: ctx.option('ai-inference.programmed-ms') },
       ).catch(impossibleFails);
       const addresses = (gateway.status?.addresses ?? [])
         .map((address) => address.value)
