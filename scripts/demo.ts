@@ -45,7 +45,7 @@ async function main(): Promise<number> {
       child.on('error', fail);
       child.on('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));
     });
-    process.stderr.write(`\n*** ${BANNER} Reports: ${out}/summary.md, PRODUCT.yaml, results.sarif, junit_01.xml ***\n`);
+    process.stderr.write(`\n*** ${BANNER} Reports: ${out}/summary.md, PRODUCT.yaml, junit.xml, results.json, e2e.log, evidence/, results.sarif ***\n`);
     return code;
   } finally {
     await cluster.stop();

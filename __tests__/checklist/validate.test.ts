@@ -25,7 +25,7 @@ function place(source: string, rel: string, edit?: (text: string) => string, fil
   return target;
 }
 
-const brief = (vs: Violation[]): string[] => vs.map((v) => `${v.line} ${v.subject} ${v.rule}`);
+const brief = (vs: ReadonlyArray<Pick<Violation, 'line' | 'subject'> & { rule: string }>): string[] => vs.map((v) => `${v.line} ${v.subject} ${v.rule}`);
 const offline = { offline: true } as const;
 
 const DAOCLOUD_FILES = ['e2e.log', 'junit_01.xml'];
@@ -49,13 +49,14 @@ describe('real submissions, offline, at their original vX.Y/<product>/PRODUCT.ya
     expect(violations[0]?.message).toContain('cluster_autoscaling].evidence must be a list, not a string ("N/A")');
   });
 
-  it('v1.33/talos with list evidence: MUST items N/A, missing contact and k8sConformanceUrl, local evidence missing', async () => {
+  it('v1.33/talos with list evidence: MUST items N/A (cluster_autoscaling only warned), missing contact and k8sConformanceUrl, local evidence missing', async () => {
     const file = place(`${SUBMISSIONS}/v1.33/talos/PRODUCT.yaml`, 'v1.33/talos/PRODUCT.yaml', (t) => t.replaceAll('evidence: "N/A"', 'evidence: []'));
-    const { violations } = await validateProduct(file, offline);
+    const { violations, warnings } = await validateProduct(file, offline);
+    // Since September 2026 the one MUST that may be N/A is cluster_autoscaling, with a warning.
+    expect(brief(warnings)).toEqual(['42 cluster_autoscaling must-not-applicable']);
     expect(brief(violations)).toEqual([
       '5 contactEmailAddress metadata-missing',
       '5 k8sConformanceUrl metadata-missing',
-      '42 cluster_autoscaling must-not-implemented',
       '56 accelerator_metrics must-not-implemented',
       '62 ai_service_metrics must-not-implemented',
       '74 secure_accelerator_access evidence-file-missing',
@@ -70,8 +71,15 @@ describe('real submissions, offline, at their original vX.Y/<product>/PRODUCT.ya
     });
   }
 
-  it('v1.35/daocloud is valid with its e2e.log and junit_01.xml beside it', async () => {
+  it('v1.35/daocloud is valid with a go test -v e2e.log and junit_01.xml beside it; any other e2e.log fails it', async () => {
     const file = place(`${SUBMISSIONS}/v1.35/daocloud/PRODUCT.yaml`, 'v1.35/daocloud/PRODUCT.yaml', undefined, DAOCLOUD_FILES);
+    // e2e.log is parsed as test output since September 2026: a log of another format fails.
+    const stale = await validateProduct(file, offline);
+    expect(new Set(stale.violations.map((v) => v.rule))).toEqual(new Set(['artifact-unreadable']));
+    expect(stale.violations[0]?.message).toBe('e2e.log cannot be parsed as test output: no `--- PASS/FAIL/SKIP:` lines in it (is it go test -v output?)');
+    // The mapped requirements' tests must be in it: the validator looks them up without a fragment.
+    const passing = ['TestSecureAcceleratorAccess', 'TestGangScheduling', 'TestAcceleratorClusterAutoscaling'].map((t) => `=== RUN   ${t}\n--- PASS: ${t} (1.00s)\n`).join('');
+    writeFileSync(path.join(path.dirname(file), 'e2e.log'), `${passing}PASS\n`);
     expect((await validateProduct(file, offline)).violations).toEqual([]);
   });
 
@@ -310,5 +318,104 @@ describe('online checks against a local HTTP server', () => {
     };
     await validateProduct(file, { offline: true, fetch: counting });
     expect(calls).toBe(0);
+  });
+});
+
+describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () => {
+  const GKE = `${SUBMISSIONS}/v1.37/gke`;
+  const ARTIFACTS = ['junit.xml', 'results.json', 'e2e.log', 'README.md'];
+
+  /** A copy of the whole folder at <tmp>/.../v1.37/gke/, with one file edited. */
+  function gke(edits: Partial<Record<string, (text: string) => string>> = {}): string {
+    const dir = path.join(work, Math.random().toString(36).slice(2), 'v1.37', 'gke');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['PRODUCT.yaml', ...ARTIFACTS]) {
+      const original = readFileSync(path.join(GKE, name), 'utf8');
+      const edit = edits[name];
+      const text = edit ? edit(original) : original;
+      if (edit && text === original) throw new Error(`the mutation of ${name} did not change it`);
+      writeFileSync(path.join(dir, name), text);
+    }
+    return path.join(dir, 'PRODUCT.yaml');
+  }
+
+  it('passes as submitted, offline, with no warning: every mapped requirement cites its artifacts', async () => {
+    const result = await validateProduct(gke(), offline);
+    expect(result.violations).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(result.kubernetesVersion).toBe('1.37');
+    expect(result.simulated).toBeUndefined();
+  });
+
+  it('a failed testcase in junit.xml: the file contains failing tests, and the cited test failed', async () => {
+    const file = gke({ 'junit.xml': (t) => t.replace('name="TestGangScheduling/NegativeGangScheduling" time="30.170000" />', 'name="TestGangScheduling/NegativeGangScheduling" time="30.170000"><failure message="pods started">x</failure></testcase>') });
+    const { violations } = await validateProduct(file, offline);
+    const messages = violations.map((v) => `${v.subject}: ${v.message}`);
+    // Any failing test anywhere fails every reference to that artifact, whatever it cites.
+    expect(messages).toEqual(['gang_scheduling', 'cluster_autoscaling', 'secure_accelerator_access'].map((id) => `${id}: junit.xml contains failing tests: TestGangScheduling/NegativeGangScheduling`));
+    // The parent's own testcase passed, so the cited test is looked up by exact name and passes;
+    // with the parent failed as well, the cited test fails too.
+    const both = gke({
+      'junit.xml': (t) =>
+        t
+          .replace('name="TestGangScheduling" time="42.700000" />', 'name="TestGangScheduling" time="42.700000"><failure message="gang">x</failure></testcase>')
+          .replace('name="TestGangScheduling/NegativeGangScheduling" time="30.170000" />', 'name="TestGangScheduling/NegativeGangScheduling" time="30.170000"><failure message="pods started">x</failure></testcase>'),
+    });
+    const again = (await validateProduct(both, offline)).violations.map((v) => `${v.subject} ${v.rule}`);
+    expect(again).toContain('gang_scheduling artifact-test-failed');
+  });
+
+  it('a missing mapped test: an e2e.log without TestAcceleratorClusterAutoscaling fails the requirement that cites it without a fragment', async () => {
+    const file = gke({ 'e2e.log': (t) => t.replace(/^(\s*)--- PASS: TestAcceleratorClusterAutoscaling\b.*$/gm, '') });
+    const { violations } = await validateProduct(file, offline);
+    expect(violations.map((v) => `${v.subject} ${v.rule}: ${v.message}`)).toEqual(['cluster_autoscaling artifact-test-missing: e2e.log has no test TestAcceleratorClusterAutoscaling']);
+  });
+
+  it('a skipped test on an Implemented entry fails; the same skip with N/A (and notes) is a warning only', async () => {
+    const skip = (t: string) =>
+      t.replace(/\{"Time":"([^"]+)","Action":"pass","Package":"([^"]+)","Test":"TestAcceleratorClusterAutoscaling","Elapsed":([\d.]+)\}/, '{"Time":"$1","Action":"skip","Package":"$2","Test":"TestAcceleratorClusterAutoscaling","Elapsed":$3}');
+    const implemented = await validateProduct(gke({ 'results.json': skip }), offline);
+    expect(implemented.violations.map((v) => `${v.subject} ${v.rule}: ${v.message}`)).toEqual([
+      'cluster_autoscaling artifact-test-skipped: test TestAcceleratorClusterAutoscaling was skipped in results.json, but the status is Implemented',
+    ]);
+    const na = await validateProduct(
+      gke({
+        'results.json': skip,
+        'PRODUCT.yaml': (t) => t.replace(/(id: cluster_autoscaling[\s\S]*?status: )"Implemented"([\s\S]*?notes: )""/, '$1"N/A"$2"No autoscaler offered on this tier."'),
+      }),
+      offline,
+    );
+    expect(na.violations).toEqual([]);
+    expect(na.warnings.map((w) => `${w.subject} ${w.rule}`)).toEqual(['cluster_autoscaling must-not-applicable']);
+  });
+
+  it('an escaping path, another product\'s directory, and an empty path are rejected', async () => {
+    const file = gke({
+      'PRODUCT.yaml': (t) =>
+        t
+          .replace('- "file://v1.37/gke/e2e.log"\n      notes: ""\n    - id: cluster_autoscaling', '- "file://../e2e.log"\n      notes: ""\n    - id: cluster_autoscaling')
+          .replace('"file://v1.37/gke/results.json#TestSecureAcceleratorAccess"', '"file://v1.37/eks/results.json#TestSecureAcceleratorAccess"')
+          .replace('"file://v1.37/gke/junit.xml#TestAcceleratorClusterAutoscaling"', '"file://#TestAcceleratorClusterAutoscaling"'),
+    });
+    const { violations } = await validateProduct(file, offline);
+    expect(violations.map((v) => `${v.subject} ${v.rule}: ${v.message}`)).toEqual([
+      'gang_scheduling evidence-escapes: evidence file://../e2e.log escapes the product directory',
+      'cluster_autoscaling evidence-path-invalid: evidence file://#TestAcceleratorClusterAutoscaling names no file',
+      'secure_accelerator_access evidence-other-product: evidence file://v1.37/eks/results.json#TestSecureAcceleratorAccess references a different product directory',
+    ]);
+  });
+
+  it('the hybrid warning: a mapped requirement marked Implemented that cites no artifact (v1.37 and later only)', async () => {
+    const file = gke({ 'PRODUCT.yaml': (t) => t.replace(/(id: gang_scheduling[\s\S]*?evidence:\n)(?:\s+- "file:[^\n]+\n)+/, '$1        - "https://cloud.google.com/kubernetes-engine/docs/how-to/kueue"\n') });
+    const { violations, warnings } = await validateProduct(file, offline);
+    expect(violations).toEqual([]);
+    expect(warnings.map((w) => `${w.subject} ${w.rule}`)).toEqual(['gang_scheduling hybrid-no-artifact']);
+    expect(warnings[0]?.message).toMatch(/TestGangScheduling covers this requirement; cite its e2e\.log, junit\.xml or results\.json/);
+  });
+
+  it('a results.json line that is not JSON, and a junit.xml with no testcase, cannot be parsed', async () => {
+    const file = gke({ 'results.json': (t) => t.replace('\n', '\nnot json\n'), 'junit.xml': (t) => t.replace(/<testcase[^>]*\/>\n/g, '') });
+    const { violations } = await validateProduct(file, offline);
+    expect(new Set(violations.map((v) => v.message))).toEqual(new Set(['results.json cannot be parsed as test output: line 2 is not JSON', 'junit.xml cannot be parsed as test output: no <testcase> in it']));
   });
 });

@@ -107,9 +107,9 @@ describe('action.yml', () => {
 
 describe('the Result step follows the exit code and fail-on', () => {
   const script = steps.find((s) => s.name === 'Result')?.run ?? '';
-  // An output directory holding a results.json, as a run that finished writes it.
+  // An output directory holding a ai-conformance.json, as a run that finished writes it.
   const finished = mkdtempSync(path.join(tmpdir(), 'result-step-'));
-  writeFileSync(path.join(finished, 'results.json'), '{}');
+  writeFileSync(path.join(finished, 'ai-conformance.json'), '{}');
   async function result(exitCode: string, failOn: string, outDir = finished): Promise<{ code: number; out: string }> {
     const r = await execa('bash', ['-c', script], { env: { EXIT_CODE: exitCode, INPUT_FAIL_ON: failOn, OUT_DIR: outDir }, reject: false });
     return { code: r.exitCode ?? -1, out: String(r.stdout) };
@@ -125,10 +125,10 @@ describe('the Result step follows the exit code and fail-on', () => {
     expect((await result(exitCode, failOn)).code).toBe(expected);
   });
 
-  it('a crash (exit code 1, no results.json) fails the step even with fail-on none', async () => {
+  it('a crash (exit code 1, no ai-conformance.json) fails the step even with fail-on none', async () => {
     const crashed = await result('1', 'none', path.join(finished, 'nothing-written'));
     expect(crashed.code).toBe(1);
-    expect(crashed.out).toContain('stopped before writing results.json');
+    expect(crashed.out).toContain('stopped before writing ai-conformance.json');
   });
 });
 

@@ -55,7 +55,7 @@ beforeEach(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'publish-'));
   out = path.join(root, 'out');
   mkdirSync(out);
-  writeFileSync(path.join(out, 'results.json'), JSON.stringify(results([['dra_support', 'passed'], ['ai_inference', 'failed'], ['gang_scheduling', 'error']])));
+  writeFileSync(path.join(out, 'ai-conformance.json'), JSON.stringify(results([['dra_support', 'passed'], ['ai_inference', 'failed'], ['gang_scheduling', 'error']])));
   writeFileSync(path.join(out, 'summary.md'), '## Summary\n');
   writeFileSync(path.join(out, 'comment.md'), `${STICKY_MARKER}\n## Comment\n`);
   writeFileSync(path.join(out, 'results.sarif'), '{}');
@@ -78,7 +78,7 @@ describe('publish', () => {
       result: 'failed',
       passed: '1',
       failed: '2',
-      results: path.join(out, 'results.json'),
+      results: path.join(out, 'ai-conformance.json'),
       checklist: '',
       sarif: path.join(out, 'results.sarif'),
       summary: path.join(out, 'summary.md'),
@@ -111,20 +111,20 @@ describe('publish', () => {
   });
 
   it('a passing run reports result passed', async () => {
-    writeFileSync(path.join(out, 'results.json'), JSON.stringify(results([['dra_support', 'passed']])));
+    writeFileSync(path.join(out, 'ai-conformance.json'), JSON.stringify(results([['dra_support', 'passed']])));
     const outcome = await publish({ outDir: out, comment: false, env, notice: (m) => notices.push(m) });
     expect(outcome.outputs.result).toBe('passed');
   });
 
-  it('checks results.json against the same schema as `report`', async () => {
+  it('checks ai-conformance.json against the same schema as `report`', async () => {
     // The shape the old check accepted (requirements and leaked), but not a results file.
-    writeFileSync(path.join(out, 'results.json'), JSON.stringify({ requirements: [], leaked: 0 }));
-    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(/results.json is not a results file: \(top level\): missing required field/);
+    writeFileSync(path.join(out, 'ai-conformance.json'), JSON.stringify({ requirements: [], leaked: 0 }));
+    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(/ai-conformance.json is not a results file: \(top level\): missing required field/);
   });
 
   it('a missing results file is one clear usage error', async () => {
-    rmSync(path.join(out, 'results.json'));
-    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(`${path.join(out, 'results.json')} is missing or not JSON; did the run write its reports?`);
+    rmSync(path.join(out, 'ai-conformance.json'));
+    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(`${path.join(out, 'ai-conformance.json')} is missing or not JSON; did the run write its reports?`);
   });
   it('uses the marker run wrote into comment.md, or the one for --sarif-category, to find its comment', async () => {
     const marker = '<!-- ai-conformance:sticky:k8s-1.34 -->';

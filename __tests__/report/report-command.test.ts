@@ -42,13 +42,18 @@ describe('report command', () => {
     const mixed = await runCli(['report', samplePath('mixed-1.35'), '--out', out, '--offline']);
     expect(mixed).toMatchObject({ code: 1, stderr: '' });
     expect(mixed.stdout).toContain(`to ${out}`);
-    for (const name of ['results.json', 'PRODUCT.yaml', 'junit_01.xml', 'e2e.log', 'results.sarif', 'summary.md', 'comment.md']) {
+    const written = ['ai-conformance.json', 'PRODUCT.yaml', 'junit.xml', 'results.json', 'e2e.log', 'README.md', 'evidence/gang_scheduling.md', 'results.sarif', 'summary.md', 'comment.md'];
+    for (const name of written) {
       expect(existsSync(path.join(out, name)), name).toBe(true);
     }
-    // Re-rendering from the written results.json gives the same reports.
+    // Re-rendering from the written ai-conformance.json gives the same reports, the submission folder included.
     const again = path.join(tmp, 'again');
-    expect((await runCli(['report', path.join(out, 'results.json'), '--out', again, '--offline'])).code).toBe(1);
-    for (const name of ['results.json', 'junit_01.xml', 'e2e.log', 'results.sarif', 'summary.md', 'comment.md', 'PRODUCT.yaml']) {
+    expect((await runCli(['report', path.join(out, 'ai-conformance.json'), '--out', again, '--offline'])).code).toBe(1);
+    // results.json is the go test -json artifact, not the model: one clear line.
+    const wrong = await runCli(['report', path.join(out, 'results.json'), '--out', path.join(tmp, 'wrong'), '--offline']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('pass the ai-conformance.json beside it');
+    for (const name of written) {
       expect(await readFile(path.join(again, name), 'utf8'), name).toBe(await readFile(path.join(out, name), 'utf8'));
     }
     expect((await runCli(['report', samplePath('all-pass-1.35'), '--out', path.join(tmp, 'pass'), '--offline'])).code).toBe(0);

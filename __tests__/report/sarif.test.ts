@@ -119,7 +119,7 @@ describe('SARIF stability and content', () => {
     expect(run.tool.driver.rules[0]!.properties.tags).not.toContain('proposed');
     expect(resultsProblem(results)).toBeUndefined();
     expect(renderSummary(results)).toContain('| proposed\\_requirement (proposed) | SHOULD | ❌ failed |');
-    expect(renderE2eLog(results)).toContain('[FAILED] proposed_requirement (SHOULD, accelerators, proposed)');
+    expect(renderE2eLog(results)).toContain('--- FAIL: TestProposedRequirement (');
     expect(run.results).toHaveLength(1);
     expect(run.results[0]!.level).toBe('warning');
     expect(run.results[0]!.message.text).toContain('Simulated cluster');

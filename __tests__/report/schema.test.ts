@@ -21,10 +21,10 @@ type Keys<T> = { [K in keyof Required<T>]: undefined extends T[K] ? 'optional' :
 const RUN = { schemaVersion: 'required', tool: 'required', runId: 'required', startedAt: 'required', finishedAt: 'required', durationMs: 'required', kubernetesVersion: 'required', cluster: 'required', accelerator: 'optional', requirements: 'required', leaked: 'required', cleanup: 'optional', interrupted: 'optional', runUrl: 'optional' } as const satisfies Keys<RunResults>;
 const CLEANUP = { finished: 'required', leftovers: 'required', command: 'optional' } as const satisfies Keys<CleanupSummary>;
 const LEFTOVER = { apiVersion: 'required', kind: 'required', namespace: 'optional', name: 'optional', note: 'optional' } as const satisfies Keys<LeftoverObject>;
-const REQUIREMENT = { id: 'required', category: 'required', level: 'required', summary: 'required', verdict: 'required', reason: 'required', probe: 'required', startedAt: 'required', durationMs: 'required', checks: 'required', observations: 'required', notes: 'optional', proposed: 'optional' } as const satisfies Keys<RequirementResult>;
+const REQUIREMENT = { id: 'required', category: 'required', level: 'required', summary: 'required', verdict: 'required', reason: 'required', probe: 'required', startedAt: 'required', durationMs: 'required', checks: 'required', observations: 'required', notes: 'optional', proposed: 'optional', created: 'optional' } as const satisfies Keys<RequirementResult>;
 const CHECK = { name: 'required', verdict: 'required', reason: 'required', durationMs: 'required' } as const satisfies Keys<CheckResult>;
 const OBSERVATION = { atMs: 'required', message: 'required' } as const satisfies Keys<Observation>;
-const CLUSTER = { mode: 'required', context: 'optional', serverVersion: 'optional', simulated: 'required' } as const satisfies Keys<ClusterInfo>;
+const CLUSTER = { mode: 'required', context: 'optional', serverVersion: 'optional', simulated: 'required', simulatedBecause: 'optional' } as const satisfies Keys<ClusterInfo>;
 const ACCELERATOR = { profile: 'required', detected: 'required', detail: 'required' } as const satisfies Keys<AcceleratorInfo>;
 
 function expectSameShape(objectSchema: ObjectSchema, keys: Record<string, 'required' | 'optional'>): void {

@@ -31,14 +31,20 @@ describe('writeReports', () => {
     const results = sample('mixed-1.35');
     const outDir = path.join(tmp, 'all', 'nested');
     const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp });
-    expect(Object.keys(written).sort()).toEqual(Object.keys(REPORT_FILES).sort());
-    for (const [key, file] of Object.entries(written)) {
+    for (const [key, name] of Object.entries(REPORT_FILES)) {
+      const file = written[key as keyof typeof REPORT_FILES];
       expect(path.isAbsolute(file)).toBe(true);
-      expect(file).toBe(path.join(outDir, REPORT_FILES[key as keyof typeof REPORT_FILES]));
+      expect(file).toBe(path.join(outDir, name));
       expect(existsSync(file), file).toBe(true);
     }
-    // results.json is the input as given, 2-space JSON.
-    expect(await readFile(written.resultsJson, 'utf8')).toBe(`${JSON.stringify(results, null, 2)}\n`);
+    // One evidence document per requirement of the checklist.
+    for (const r of results.requirements) expect(existsSync(path.join(written.evidence, `${r.id}.md`)), r.id).toBe(true);
+    // ai-conformance.json is the input as given, 2-space JSON; results.json is the go test -json stream.
+    expect(await readFile(written.model, 'utf8')).toBe(`${JSON.stringify(results, null, 2)}\n`);
+    expect((await readFile(written.testEvents, 'utf8')).split('\n')[0]).toMatch(/^\{"Time":".+","Action":"start","Package":"k8s-ai-conformance"\}$/);
+    // The folder was validated, and the summary says what the validator said.
+    expect(written.validation?.valid).toBe(false);
+    expect(await readFile(written.summary, 'utf8')).toContain("**Submission folder:** `PRODUCT.yaml` fails the CNCF validator's rules");
     expect(validateSarif(await readSarif(written.sarif))).toBe(true);
     expect((await readFile(written.comment, 'utf8')).startsWith('<!-- ai-conformance:sticky -->')).toBe(true);
   });
@@ -51,11 +57,13 @@ describe('writeReports', () => {
       observations: [{ atMs: 5, message: `pod log: token: ${secrets[1]}` }],
     });
     const written = await writeReports(results, { outDir: path.join(tmp, 'redacted'), offline: true, repoRoot: tmp });
-    for (const file of Object.values(written)) {
+    const files = [...Object.keys(REPORT_FILES).map((k) => written[k as keyof typeof REPORT_FILES]), ...results.requirements.map((r) => path.join(written.evidence, `${r.id}.md`))];
+    for (const file of files) {
       const text = await readFile(file, 'utf8');
       for (const secret of secrets) expect(text, file).not.toContain(secret);
     }
-    expect(await readFile(written.resultsJson, 'utf8')).toContain('Bearer [redacted]');
+    expect(await readFile(written.model, 'utf8')).toContain('Bearer [redacted]');
+    expect(await readFile(path.join(written.evidence, 'dra_support.md'), 'utf8')).toMatch(/Bearer \\?\[redacted\\?\]/);
   });
 
   it('fills PRODUCT.yaml with the evidence files written beside it and, for a public repository, the run URL', async () => {
@@ -65,13 +73,19 @@ describe('writeReports', () => {
     await writeFile(event, JSON.stringify({ repository: { full_name: 'acme/platform', private: false } }));
     const written = await writeReports(results, { outDir, offline: true, repoRoot: tmp, repository: readGitHubContext({ GITHUB_EVENT_PATH: event }) });
     const product = await readFile(written.product, 'utf8');
-    expect(evidenceFor(results, { publicRepository: true })).toEqual(['junit_01.xml', 'e2e.log', results.runUrl]);
-    expect(product).toContain('junit_01.xml');
-    expect(product).toContain('e2e.log');
+    const gang = results.requirements.find((r) => r.id === 'gang_scheduling')!;
+    expect(evidenceFor(results, gang, { publicRepository: true })).toEqual([
+      'file://junit.xml#TestGangScheduling',
+      'file://results.json#TestGangScheduling',
+      'file://e2e.log',
+      'file://evidence/gang_scheduling.md',
+      results.runUrl,
+    ]);
+    expect(product).toContain('file://junit.xml#TestGangScheduling');
+    expect(product).toContain('file://evidence/gang_scheduling.md');
     expect(product).toContain(results.runUrl);
     expect(product.match(/status: "?Implemented"?/g)).toHaveLength(results.requirements.length);
-    expect(existsSync(path.join(path.dirname(written.product), 'junit_01.xml'))).toBe(true);
-    expect(existsSync(path.join(path.dirname(written.product), 'e2e.log'))).toBe(true);
+    for (const name of ['junit.xml', 'results.json', 'e2e.log', 'README.md', 'evidence/gang_scheduling.md']) expect(existsSync(path.join(path.dirname(written.product), name)), name).toBe(true);
   });
 
   it('leaves the run URL out of the checklist unless the repository is known to be public; the summary keeps it', async () => {
@@ -83,11 +97,11 @@ describe('writeReports', () => {
     for (const [name, env] of [['private', { GITHUB_EVENT_PATH: privateEvent }], ['no-event', {}], ['unreadable', { GITHUB_EVENT_PATH: unreadable }]] as const) {
       const written = await writeReports(results, { outDir: path.join(tmp, `runurl-${name}`), offline: true, repoRoot: tmp, repository: readGitHubContext(env) });
       const product = await readFile(written.product, 'utf8');
-      expect(product, name).toContain('junit_01.xml');
+      expect(product, name).toContain('file://junit.xml#');
       expect(product, name).not.toContain(results.runUrl);
       expect(await readFile(written.summary, 'utf8'), name).toContain(results.runUrl);
     }
-    expect(evidenceFor(results, { publicRepository: false })).toEqual(['junit_01.xml', 'e2e.log']);
+    expect(evidenceFor(results, results.requirements[0]!, { publicRepository: false })).not.toContain(results.runUrl);
   });
 
   it('marks comment.md with the SARIF category, so matrix jobs keep separate sticky comments', async () => {
@@ -163,7 +177,7 @@ describe('writeReports', () => {
     await writeFile(path.join(outDir, 'PRODUCT.yaml'), 'stale');
     await expect(writeReports(sample('mixed-1.35'), { outDir, template: path.join(tmp, 'missing.yaml'), offline: true, repoRoot: tmp })).rejects.toThrow(/missing\.yaml/);
     expect(existsSync(path.join(outDir, 'PRODUCT.yaml'))).toBe(false);
-    for (const name of ['results.json', 'junit_01.xml', 'e2e.log', 'results.sarif', 'summary.md', 'comment.md']) {
+    for (const name of ['ai-conformance.json', 'results.json', 'junit.xml', 'e2e.log', 'README.md', 'results.sarif', 'summary.md', 'comment.md']) {
       expect(existsSync(path.join(outDir, name)), name).toBe(true);
     }
   });

@@ -24,7 +24,7 @@ async function runMusts(faults: Fault[]): Promise<{ results: RunResults; injecte
   try {
     const out = mkdtempSync(path.join(tmpdir(), 'aic-faults-'));
     await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--level', 'must', '--allow-node-scaling', '--offline', '--probe-option', 'gang-scheduling.window-ms=1000']);
-    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
     return { results, injected: cluster.stats().faults, left: labelledInStore(cluster, results.runId) };
   } finally {
     await cluster.stop();

@@ -23,7 +23,7 @@ async function runOn(scenario: string, flags: string[]): Promise<{ code: number;
   cluster = await startFakeCluster({ scenario: path.join(SCENARIOS_DIR, `${scenario}.yaml`), tls: false });
   const out = mkdtempSync(path.join(tmpdir(), 'aic-suite-'));
   const code = await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--level', 'must', ...FAST, ...flags]);
-  const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+  const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
   expect(results.leaked).toBe(0);
   expect(labelledInStore(cluster, results.runId)).toEqual([]);
   return { code, results };

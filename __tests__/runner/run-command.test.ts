@@ -27,7 +27,7 @@ describe('run command', () => {
     const c = await fake();
     const dir = out();
     const code = await main(['run', '--kubeconfig', c.kubeconfigPath, '--out', dir, '--probe-dir', PROBE_DIR, '--only', 'model_cache', '--accelerator', 'example', '--offline']);
-    const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+    const results = JSON.parse(readFileSync(path.join(dir, 'ai-conformance.json'), 'utf8')) as {
       leaked: number;
       runId: string;
       cluster: { simulated: boolean; mode: string };
@@ -39,7 +39,7 @@ describe('run command', () => {
     expect(results.cluster).toMatchObject({ simulated: true, mode: 'fake' });
     expect(results.leaked).toBe(0);
     expect(labelledInStore(c, results.runId)).toEqual([]);
-    for (const file of ['results.json', 'PRODUCT.yaml', 'junit_01.xml', 'e2e.log', 'results.sarif', 'summary.md']) expect(existsSync(path.join(dir, file))).toBe(true);
+    for (const file of ['ai-conformance.json', 'results.json', 'PRODUCT.yaml', 'junit.xml', 'e2e.log', 'README.md', 'results.sarif', 'summary.md']) expect(existsSync(path.join(dir, file))).toBe(true);
     expect(code).toBe(0);
   });
 
@@ -56,7 +56,7 @@ describe('run command', () => {
     const dir = out();
     await main(['run', '--kubeconfig', c.kubeconfigPath, '--out', dir, '--probe-dir', probes, '--replace-builtin', 'dra_support', '--only', 'dra_support', '--accelerator', 'example', '--offline']);
     const sentence = `dra_support was checked by ${module} (--replace-builtin), not by`;
-    for (const file of ['summary.md', 'comment.md', 'e2e.log', 'junit_01.xml', 'results.sarif', 'PRODUCT.yaml']) {
+    for (const file of ['summary.md', 'comment.md', 'e2e.log', 'junit.xml', 'results.sarif', 'PRODUCT.yaml']) {
       const text = readFileSync(path.join(dir, file), 'utf8');
       expect(text.replace(/\\/g, ''), file).toContain(sentence);
     }

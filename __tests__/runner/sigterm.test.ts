@@ -60,7 +60,7 @@ describe('run and SIGTERM', () => {
     expect(stderr).toContain(`${signal} received`);
     expect(code).toBe(exitCode);
     expect(labelledInStore(cluster, runId!)).toEqual([]);
-    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { leaked: number; requirements: { id: string; verdict: string; reason: string }[] };
+    const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as { leaked: number; requirements: { id: string; verdict: string; reason: string }[] };
     expect(results.leaked).toBe(0);
     const dra = results.requirements.find((r) => r.id === 'dra_support')!;
     expect(dra.verdict).not.toBe('passed');
@@ -112,7 +112,7 @@ describe('run and SIGTERM twice', () => {
     const runId = /run (r[0-9a-z-]+) against/.exec(stderr)?.[1];
     expect(stderr).toContain(`partial results written to ${out}`);
 
-    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults;
+    const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
     expect(results.interrupted).toMatch(/SIGTERM received twice/);
     expect(results.cleanup?.finished).toBe(false);
     expect(results.leaked).toBeGreaterThan(0);

@@ -1,13 +1,19 @@
 // `validate`: checks a PRODUCT.yaml with every rule of the CNCF AI-conformance validator
-// (cncf/k8s-ai-conformance scripts/validate.go, described in fixtures/checklists/VALIDATION.md).
-// Offline, nothing touches the network: URL reachability and the landscape vendor check are
-// reported as notes, not violations. Local evidence files are checked either way.
+// (cncf/k8s-ai-conformance scripts/validate.go as of September 2026, described in
+// ../shared/fixtures/checklists/VALIDATION.md): metadata, spec, statuses (N/A on a MUST only for
+// cluster_autoscaling, with a warning), and every local evidence file resolved (file://,
+// #fragment, the product's own vX.Y/<dir>/ prefix, no escaping the folder) and, for junit.xml,
+// results.json and e2e.log, parsed as test output: no failing test, the cited or mapped test
+// present and not skipped on an Implemented entry. From v1.37 a mapped requirement without an
+// artifact gets the hybrid-verification warning. Offline, nothing touches the network: URL
+// reachability and the landscape vendor check are reported as notes, not violations.
 
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { UsageError } from '../errors.js';
-import { KUBERNETES_VERSIONS, parseKubernetesVersion, type KubernetesVersion } from '../requirements/catalog.js';
+import { KUBERNETES_VERSIONS, parseKubernetesVersion, VALIDATOR_MAPPED_TESTS, type KubernetesVersion } from '../requirements/catalog.js';
+import { ArtifactError, artifactKind, failingTests, parseArtifact, testOutcome, type ParsedArtifact } from './artifacts.js';
 import { decodeChecklist, type ChecklistEntry, type DecodedChecklist } from './decode.js';
 import { checkUrl, DEFAULT_URL_CONCURRENCY, mapLimited, USER_AGENT, type FetchFn } from './http.js';
 import { officialTemplate } from './templates.js';
@@ -29,7 +35,17 @@ export type ViolationRule =
   | 'must-not-implemented'
   | 'na-without-notes'
   | 'evidence-file-missing'
+  | 'evidence-path-invalid'
+  | 'evidence-other-product'
+  | 'evidence-escapes'
+  | 'artifact-unreadable'
+  | 'artifact-failing-tests'
+  | 'artifact-test-missing'
+  | 'artifact-test-failed'
+  | 'artifact-test-skipped'
   | 'evidence-url-unreachable';
+
+export type WarningRule = 'must-not-applicable' | 'hybrid-no-artifact';
 
 export interface Violation {
   rule: ViolationRule;
@@ -55,8 +71,19 @@ export interface ValidateOptions {
   landscapeUrl?: string;
 }
 
+export interface ValidationWarning {
+  rule: WarningRule;
+  subject: string;
+  message: string;
+  line: number;
+}
+
 export interface ValidationResult {
   violations: Violation[];
+  /** What the validator prints as `::warning file=…::` annotations; they do not fail the file. */
+  warnings: ValidationWarning[];
+  /** Set when an artifact carries the simulation marker (a failed TestRealCluster): its message. */
+  simulated?: string;
   /** What was not checked and why (offline), one line each. */
   notes: string[];
   kubernetesVersion: KubernetesVersion;
@@ -66,6 +93,11 @@ export const ALLOWED_STATUSES = ['Implemented', 'Not Implemented', 'Partially Im
 export const LANDSCAPE_URL = 'https://raw.githubusercontent.com/cncf/landscape/master/landscape.yml';
 const CONFORMANCE_URL = /^https:\/\/github\.com\/cncf\/k8s-conformance\/tree\/(master|main)\/v\d+\.\d+\/[^/]+\/?$/;
 const VERSION_IN_PATH = /(?:^|\/)(v\d+\.\d+)\//;
+/** The test a simulated run adds and fails, so that the CNCF validator rejects its artifacts. */
+export const SIMULATION_TEST = 'TestRealCluster';
+/** The N/A on a MUST the validator accepts (its text starts "If the platform provides…"). */
+const MUST_MAY_BE_NA = new Set(['cluster_autoscaling']);
+const HYBRID_FROM: readonly [number, number] = [1, 37];
 
 /** Metadata fields in the order we report them; false = optional. */
 const METADATA_FIELDS: ReadonlyArray<[string, boolean]> = [
@@ -174,14 +206,19 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
   if (product.loadErrors.length > 0) {
     return {
       violations: product.loadErrors.map((e) => ({ rule: 'load', subject: 'file', message: `${e.value} (the CNCF validator cannot load this file)`, line: e.line })),
+      warnings: [],
       notes,
       kubernetesVersion: version,
     };
   }
 
   const violations: Violation[] = [];
+  const warnings: ValidationWarning[] = [];
   const urlChecks: UrlCheck[] = [];
-  const fileChecks: Array<Promise<Violation | undefined>> = [];
+  const fileChecks: Array<Promise<Violation[]>> = [];
+  const artifacts = new ArtifactCache();
+  const ownPrefix = productPrefix(file);
+  const hybrid = versionAtLeast(version, HYBRID_FROM);
 
   if (!product.metadata) {
     violations.push({ rule: 'metadata-section', subject: 'metadata', message: "missing 'metadata' section", line: 1 });
@@ -239,25 +276,46 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
         if (!(ALLOWED_STATUSES as readonly string[]).includes(entry.status)) {
           violations.push(v('status-invalid', `status '${entry.status}' is not one of ${ALLOWED_STATUSES.join(', ')}`));
         }
-        if (required.level === 'MUST' && entry.status !== 'Implemented') {
-          violations.push(v('must-not-implemented', `is a MUST requirement but its status is '${entry.status}'; it must be 'Implemented'`));
+        if (required.level === 'MUST' && entry.status === 'N/A' && MUST_MAY_BE_NA.has(required.id)) {
+          warnings.push({ rule: 'must-not-applicable', subject: required.id, message: 'is a MUST marked N/A; the reviewer must check that its notes say why it does not apply', line: entry.line });
+        } else if (required.level === 'MUST' && entry.status !== 'Implemented') {
+          violations.push(v('must-not-implemented', `is a MUST requirement but its status is '${entry.status}'; it must be 'Implemented'${MUST_MAY_BE_NA.size ? ` (only ${[...MUST_MAY_BE_NA].join(', ')} may be N/A)` : ''}`));
         }
         if (entry.status === 'N/A' && entry.notes === '') {
           violations.push(v('na-without-notes', 'status N/A needs notes that say why'));
         }
+        const mapped = VALIDATOR_MAPPED_TESTS[required.id];
+        let citesArtifact = false;
         for (const evidence of entry.evidence) {
           const link = evidence.value;
           if (link === '') continue;
           if (link.startsWith('http://') || link.startsWith('https://')) {
             urlChecks.push({ url: link, violation: (why) => v('evidence-url-unreachable', `evidence ${link} does not answer (${why})`, evidence.line) });
-          } else {
-            const full = path.join(productDir, link);
-            fileChecks.push(
-              fileMissing(full).then((missing) =>
-                missing ? v('evidence-file-missing', `evidence file ${link} not found (looked at ${full})`, evidence.line) : undefined,
-              ),
-            );
+            continue;
           }
+          const ref = resolveEvidence(link, productDir, ownPrefix);
+          if ('error' in ref) {
+            violations.push(v(ref.rule, ref.error, evidence.line));
+            continue;
+          }
+          const kind = artifactKind(ref.relative);
+          if (kind) citesArtifact = true;
+          const at = (rule: ViolationRule, message: string) => v(rule, message, evidence.line);
+          fileChecks.push(
+            checkEvidenceFile(ref, link, kind, artifacts, {
+              test: ref.fragment || mapped,
+              implemented: entry.status === 'Implemented',
+              at,
+            }),
+          );
+        }
+        if (hybrid && mapped && entry.status === 'Implemented' && !citesArtifact) {
+          warnings.push({
+            rule: 'hybrid-no-artifact',
+            subject: required.id,
+            message: `hybrid verification (v1.37+): ${mapped} covers this requirement; cite its e2e.log, junit.xml or results.json from the upstream suite as evidence`,
+            line: entry.line,
+          });
         }
       }
     }
@@ -265,7 +323,8 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
 
   const fetchFn = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs;
-  for (const missing of await Promise.all(fileChecks)) if (missing) violations.push(missing);
+  for (const found of await Promise.all(fileChecks)) violations.push(...found);
+  const simulated = artifacts.simulated;
 
   const vendor = product.metadata?.fields.get('vendorName') ?? product.metadata?.fields.get('vendor_name');
   const vendorName = vendor?.kind === 'string' ? vendor.text.trim() : '';
@@ -298,10 +357,120 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
   }
 
   violations.sort((a, b) => a.line - b.line);
-  return { violations, notes, kubernetesVersion: version };
+  warnings.sort((a, b) => a.line - b.line);
+  return { violations, warnings, notes, kubernetesVersion: version, ...(simulated ? { simulated } : {}) };
+}
+
+function versionAtLeast(version: KubernetesVersion, [major, minor]: readonly [number, number]): boolean {
+  const [ma, mi] = version.split('.').map(Number) as [number, number];
+  return ma > major || (ma === major && mi >= minor);
+}
+
+/** The product's own `vX.Y/<dir>/` prefix, from its path (repo-root style links strip it). */
+function productPrefix(file: string): string | undefined {
+  const parts = path.resolve(file).split(path.sep);
+  const dir = parts[parts.length - 2];
+  const version = parts[parts.length - 3];
+  return dir && version && /^v\d+\.\d+$/.test(version) ? `${version}/${dir}/` : undefined;
+}
+
+type ResolvedEvidence = { full: string; relative: string; fragment: string } | { error: string; rule: ViolationRule };
+
+/**
+ * A local evidence entry as the validator resolves it: `file://` removed, `#fragment` split off,
+ * a leading `/` trimmed, the product's own `vX.Y/<dir>/` prefix stripped; another product's
+ * prefix, or a path that leaves the product directory, is rejected.
+ */
+export function resolveEvidence(link: string, productDir: string, ownPrefix: string | undefined): ResolvedEvidence {
+  let rest = link.startsWith('file://') ? link.slice('file://'.length) : link;
+  const hash = rest.indexOf('#');
+  const fragment = hash === -1 ? '' : rest.slice(hash + 1);
+  if (hash !== -1) rest = rest.slice(0, hash);
+  rest = rest.replace(/^\/+/, '');
+  if (rest === '') return { rule: 'evidence-path-invalid', error: `evidence ${link} names no file` };
+  if (ownPrefix && rest.startsWith(ownPrefix)) rest = rest.slice(ownPrefix.length);
+  else if (/^v\d+\.\d+\/[^/]+\//.test(rest)) return { rule: 'evidence-other-product', error: `evidence ${link} references a different product directory` };
+  const full = path.resolve(productDir, rest);
+  const relative = path.relative(path.resolve(productDir), full);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return { rule: 'evidence-escapes', error: `evidence ${link} escapes the product directory` };
+  return { full, relative, fragment };
+}
+
+/** Each artifact is read and parsed once, however many entries cite it. */
+class ArtifactCache {
+  private readonly parsed = new Map<string, Promise<ParsedArtifact | ArtifactError>>();
+
+  get(full: string, kind: 'junit' | 'go-json' | 'go-log'): Promise<ParsedArtifact | ArtifactError> {
+    let entry = this.parsed.get(full);
+    if (!entry) {
+      entry = readFile(full, 'utf8').then(
+        (text) => {
+          try {
+            return parseArtifact(kind, text);
+          } catch (error) {
+            return error instanceof ArtifactError ? error : new ArtifactError(String(error));
+          }
+        },
+        (error: unknown) => new ArtifactError(`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`),
+      );
+      this.parsed.set(full, entry);
+    }
+    return entry;
+  }
+
+  /** The failure message of TestRealCluster in any artifact read, when one failed. */
+  simulated: string | undefined;
+}
+
+interface EvidenceCheck {
+  /** The test this reference points at: its #fragment, else the requirement's mapped test. */
+  test: string | undefined;
+  implemented: boolean;
+  at: (rule: ViolationRule, message: string) => Violation;
+}
+
+async function checkEvidenceFile(
+  ref: { full: string; relative: string },
+  link: string,
+  kind: ReturnType<typeof artifactKind>,
+  artifacts: ArtifactCache,
+  check: EvidenceCheck,
+): Promise<Violation[]> {
+  if (await fileMissing(ref.full)) return [check.at('evidence-file-missing', `evidence file ${link} not found (looked at ${ref.full})`)];
+  if (!kind) return [];
+  const artifact = await artifacts.get(ref.full, kind);
+  if (artifact instanceof ArtifactError) return [check.at('artifact-unreadable', `${ref.relative} cannot be parsed as test output: ${artifact.message}`)];
+  const found: Violation[] = [];
+  const failing = failingTests(artifact);
+  if (failing.length > 0) {
+    const marker = artifact.tests.get(SIMULATION_TEST);
+    if (marker?.outcome === 'failed') artifacts.simulated = marker.message ?? 'simulated results';
+    const why = marker?.outcome === 'failed' ? ` (${SIMULATION_TEST}: ${marker.message ?? 'simulated results'})` : '';
+    found.push(check.at('artifact-failing-tests', `${ref.relative} contains failing tests: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? `, and ${failing.length - 5} more` : ''}${why}`));
+  } else if (artifact.packageFailed) {
+    found.push(check.at('artifact-failing-tests', `${ref.relative} reports a package failure`));
+  }
+  if (check.test) {
+    const outcome = testOutcome(artifact, check.test);
+    if (!outcome) found.push(check.at('artifact-test-missing', `${ref.relative} has no test ${check.test}`));
+    else if (outcome.outcome === 'failed') found.push(check.at('artifact-test-failed', `test ${check.test} failed in ${ref.relative}`));
+    else if (outcome.outcome === 'skipped' && check.implemented) found.push(check.at('artifact-test-skipped', `test ${check.test} was skipped in ${ref.relative}, but the status is Implemented`));
+  }
+  return found;
+}
+
+/** One line for a violation or warning, without the file: SUBJECT: MESSAGE. */
+export function formatFinding(finding: { subject: string; message: string }): string {
+  return `${finding.subject}: ${finding.message}`;
+}
+
+/** A GitHub Actions annotation, as the CNCF validator prints its warnings. */
+export function warningAnnotation(file: string, warning: ValidationWarning): string {
+  const clean = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return `::warning file=${clean(file).replace(/,/g, '%2C').replace(/:/g, '%3A')},line=${warning.line}::${clean(formatFinding(warning))}`;
 }
 
 /** One line per violation: FILE:LINE: SUBJECT: MESSAGE. */
-export function formatViolation(file: string, violation: Violation): string {
+export function formatViolation(file: string, violation: { line: number; subject: string; message: string }): string {
   return `${file}:${violation.line}: ${violation.subject}: ${violation.message}`;
 }

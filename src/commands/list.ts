@@ -5,7 +5,7 @@
 import type { Command, ParsedValues } from './command.js';
 import { COMMON_FLAGS, listOption, noArguments, stringOption } from './command.js';
 import { UsageError } from '../errors.js';
-import { KUBERNETES_VERSIONS, requirementsFor, type KubernetesVersion } from '../requirements/catalog.js';
+import { KUBERNETES_VERSIONS, requirementsFor, testNameFor, type KubernetesVersion } from '../requirements/catalog.js';
 import { connectKubeconfig, requireKubernetesVersion } from '../cluster/index.js';
 import { catalogVersion, serverVersion } from '../kube/connect.js';
 import { RUN_FLAGS } from '../run/config.js';
@@ -81,7 +81,7 @@ export const listCommand: Command = {
     const catalogEntries = requirementsFor(version).map((r) => ({ ...r, probe: probes.has(r.id) ? probes.get(r.id)!.origin : 'none' }));
     const proposals = extra
       .filter((s) => !catalogEntries.some((r) => r.id === s.probe.id) && s.probe.proposal)
-      .map((s) => ({ id: s.probe.id, ...s.probe.proposal!, probe: s.origin, proposed: true }));
+      .map((s) => ({ id: s.probe.id, ...s.probe.proposal!, testName: testNameFor(s.probe.id), probe: s.origin, proposed: true }));
     const rows = [...catalogEntries, ...proposals];
     const listed = new Set(rows.map((r) => r.id));
     const options = optionRows([...probes.values()].map((s) => s.probe).filter((probe) => listed.has(probe.id)));
@@ -92,7 +92,7 @@ export const listCommand: Command = {
       return 0;
     }
     process.stdout.write(`AI conformance requirements for Kubernetes ${version}\n\n`);
-    process.stdout.write(`${table([['ID', 'CATEGORY', 'LEVEL', 'PROBE', 'SUMMARY'], ...rows.map((r) => [r.id, r.category, r.level, r.probe, r.summary])])}\n`);
+    process.stdout.write(`${table([['ID', 'CATEGORY', 'LEVEL', 'PROBE', 'TEST', 'SUMMARY'], ...rows.map((r) => [r.id, r.category, r.level, r.probe, r.testName, r.summary])])}\n`);
     const shoulds = rows.filter((r) => r.level === 'SHOULD' && probes.has(r.id));
     if (shoulds.length > 0) {
       // Which SHOULDs each accelerator profile lets a probe check (the MUSTs check the same things with every profile).

@@ -1,31 +1,34 @@
-// `report RESULTS.json --out DIR`: re-renders every report from a results file, e.g. with
-// another template or product file, or to compare with a baseline.
+// `report ai-conformance.json --out DIR`: re-renders every report, the submission folder
+// included, from our results model, e.g. with another product file or metadata, or to compare
+// with a baseline.
 
-import path from 'node:path';
 import type { Command } from './command.js';
 import { booleanOption, stringOption } from './command.js';
 import { RUN_FLAGS } from '../run/config.js';
 import { UsageError, oneLine } from '../errors.js';
-import { exitCodeFor, isReadyToSubmit } from '../model/results.js';
-import { REPORT_FILES, writeReports } from '../report/index.js';
+import { exitCodeFor } from '../model/results.js';
+import { writeReports, type WrittenReports } from '../report/index.js';
+import { printOutcome } from './outcome.js';
 import { readResultsFile } from '../report/results-file.js';
 
-const USAGE = 'report RESULTS.json --out DIR [flags]';
+const USAGE = 'report ai-conformance.json --out DIR [flags]';
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Re-render every report from a results.json',
+  summary: 'Re-render every report and the submission folder from an ai-conformance.json',
   usage: USAGE,
   flags: {
     out: { ...RUN_FLAGS.out, description: 'where every report is written; required', default: undefined },
     template: RUN_FLAGS.template,
     product: RUN_FLAGS.product,
+    'migrate-product': RUN_FLAGS['migrate-product'],
+    submission: RUN_FLAGS.submission,
     metadata: { type: 'string', value: 'FILE', description: 'checklist metadata from a YAML file', example: 'metadata.yaml' },
     offline: RUN_FLAGS.offline,
     baseline: RUN_FLAGS.baseline,
     'sarif-category': RUN_FLAGS['sarif-category'],
   },
-  examples: ['report results/results.json --out rerendered/', 'report results/results.json --out out/ --product conformance/PRODUCT.yaml --offline'],
+  examples: ['report results/ai-conformance.json --out rerendered/', 'report results/ai-conformance.json --out out/ --product conformance/PRODUCT.yaml --submission v1.37/acme --offline'],
   async run(values, positionals) {
     if (positionals.length !== 1) {
       throw new UsageError(`report takes exactly one results file, got ${positionals.length} (usage: ai-conformance ${USAGE})`);
@@ -36,11 +39,14 @@ export const reportCommand: Command = {
     const baselineFile = stringOption(values, 'baseline');
     const baseline = baselineFile ? await readResultsFile(baselineFile) : undefined;
 
+    let written: WrittenReports;
     try {
-      await writeReports(results, {
+      written = await writeReports(results, {
         outDir,
         template: stringOption(values, 'template'),
         product: stringOption(values, 'product'),
+        migrateProduct: booleanOption(values, 'migrate-product'),
+        submission: stringOption(values, 'submission'),
         metadataFile: stringOption(values, 'metadata'),
         offline: booleanOption(values, 'offline'),
         baseline,
@@ -53,9 +59,7 @@ export const reportCommand: Command = {
       throw error;
     }
 
-    const ready = isReadyToSubmit(results);
-    process.stdout.write(`Wrote ${Object.values(REPORT_FILES).join(', ')} to ${path.resolve(outDir)}\n`);
-    process.stdout.write(`${ready ? 'Ready to submit.' : 'Not ready to submit: see summary.md.'}${results.cluster.simulated ? ' (simulated cluster)' : ''}\n`);
+    printOutcome(results, written, outDir);
     return exitCodeFor(results);
   },
 };

@@ -4,7 +4,8 @@
 
 import path from 'node:path';
 import { noArguments, type Command } from './command.js';
-import { exitCodeFor, isReadyToSubmit } from '../model/results.js';
+import { exitCodeFor } from '../model/results.js';
+import { printOutcome } from './outcome.js';
 import { REPORT_FILES, writeReports } from '../report/index.js';
 import { newRunId, type RunHandle } from '../runner/index.js';
 import { CancelledBySignal, exitCodeForSignal, trapSignals } from '../runner/signals.js';
@@ -60,11 +61,8 @@ export const runCommand: Command = {
       },
     });
     try {
-      const { results } = await executeRun(config, { signal: controller.signal, runId, log: say, handle });
-      const outDir = config.reports?.outDir ?? '.';
-      process.stdout.write(`Wrote ${Object.values(REPORT_FILES).join(', ')} to ${path.resolve(outDir)}\n`);
-      const ready = isReadyToSubmit(results);
-      process.stdout.write(`${ready ? 'Ready to submit.' : 'Not ready to submit: see summary.md.'}${results.cluster.simulated ? ' (simulated cluster)' : ''}\n`);
+      const { results, written } = await executeRun(config, { signal: controller.signal, runId, log: say, handle });
+      if (written) printOutcome(results, written, config.reports?.outDir ?? '.');
       return cancelledCode(controller.signal) ?? exitCodeFor(results);
     } catch (error) {
       // Stopped by a signal halfway through (e.g. while provisioning): still the signal's exit code.

@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { countByVerdict, exitCodeFor, type RunResults } from '../model/results.js';
+import { countByVerdict, runOutcome, type RunResults } from '../model/results.js';
 import { UsageError } from '../errors.js';
 import { upsertStickyComment, type CommentOutcome } from './comment.js';
 import { readGitHubContext, type GitHubContext } from './context.js';
@@ -51,7 +51,7 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   const env = opts.env ?? process.env;
   const notice = opts.notice ?? ((m: string) => core.notice(m));
   const out = path.resolve(opts.outDir);
-  const results = await readResults(path.join(out, REPORT_FILES.resultsJson));
+  const results = await readResults(path.join(out, REPORT_FILES.model));
   const github = opts.github ?? readGitHubContext(env);
   const counts = countByVerdict(results);
 
@@ -76,10 +76,10 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   const checklist = opts.checklist ?? path.join(out, REPORT_FILES.product);
   const sarif = path.join(out, REPORT_FILES.sarif);
   const outputs: Record<string, string> = {
-    result: exitCodeFor(results) === 0 ? 'passed' : 'failed',
+    result: runOutcome(results),
     passed: String(counts.passed),
     failed: String(counts.failed + counts.error),
-    results: path.join(out, REPORT_FILES.resultsJson),
+    results: path.join(out, REPORT_FILES.model),
     checklist: existsSync(checklist) ? checklist : '',
     sarif: existsSync(sarif) ? sarif : '',
     summary: summaryText === undefined ? '' : summaryPath,

@@ -1,6 +1,7 @@
 // The results model: what a run found, in a shape every reporter renders from.
-// It is written to results.json and can be re-rendered later with `report`; its JSON Schema
-// lives in schema/results.schema.json and must be kept in step with these types.
+// It is written to ai-conformance.json and can be re-rendered later with `report`; its JSON
+// Schema lives in schema/results.schema.json and must be kept in step with these types.
+// (results.json beside it is the CNCF validator's `go test -json` artifact, not this model.)
 
 import type { Category, KubernetesVersion, Level } from '../requirements/catalog.js';
 
@@ -33,6 +34,14 @@ export interface Observation {
   message: string;
 }
 
+/** An object a probe created (and the run deleted again), for the evidence documents. */
+export interface CreatedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
 export interface RequirementResult {
   id: string;
   category: Category;
@@ -55,6 +64,8 @@ export interface RequirementResult {
    * reported in summary, JUnit and SARIF, never written into the checklist.
    */
   proposed?: boolean;
+  /** What the probe created in the cluster, in creation order (all of it deleted at the end). */
+  created?: CreatedObject[];
 }
 
 export interface ClusterInfo {
@@ -65,6 +76,8 @@ export interface ClusterInfo {
   serverVersion?: string;
   /** True when the cluster is a simulation; every report says so. */
   simulated: boolean;
+  /** Why the run is simulated, in one line (the fake API server, kind with a fake driver). */
+  simulatedBecause?: string;
 }
 
 export interface AcceleratorInfo {
@@ -120,13 +133,44 @@ export interface RunResults {
   runUrl?: string;
 }
 
-/** A MUST requirement blocks submission unless it passed. */
+/**
+ * The one N/A on a MUST that the CNCF validator accepts (with a warning): cluster_autoscaling,
+ * whose text starts "If the platform provides…", with notes that say why.
+ */
+export function isAcceptedNotApplicable(r: RequirementResult): boolean {
+  return r.id === 'cluster_autoscaling' && r.verdict === 'not-applicable' && (r.notes ?? r.reason).trim() !== '';
+}
+
+/** MUSTs that were checked (not left out by --only/--skip/--level) and are not proven. */
+export function unprovenMusts(results: RunResults): RequirementResult[] {
+  return results.requirements.filter((r) => r.level === 'MUST' && r.verdict !== 'passed' && r.verdict !== 'skipped' && !isAcceptedNotApplicable(r));
+}
+
+/** MUSTs the user left out with --only, --skip or --level. */
+export function leftOutMusts(results: RunResults): RequirementResult[] {
+  return results.requirements.filter((r) => r.level === 'MUST' && r.verdict === 'skipped');
+}
+
+/** A MUST requirement blocks submission unless it passed (or is the N/A the validator accepts). */
 export function blockingRequirements(results: RunResults): RequirementResult[] {
-  return results.requirements.filter((r) => r.level === 'MUST' && r.verdict !== 'passed');
+  return results.requirements.filter((r) => r.level === 'MUST' && r.verdict !== 'passed' && !isAcceptedNotApplicable(r));
+}
+
+/**
+ * passed   every MUST of the version passed, or is an N/A the validator accepts, and nothing leaked
+ * partial  as passed for the MUSTs that were checked, but some were left out (--only/--skip/--level)
+ * failed   a MUST failed, errored, is manual or an N/A the validator refuses, objects leaked, or
+ *          the run was interrupted
+ */
+export type RunOutcome = 'passed' | 'partial' | 'failed';
+
+export function runOutcome(results: RunResults): RunOutcome {
+  if (unprovenMusts(results).length > 0 || results.leaked > 0 || results.interrupted) return 'failed';
+  return leftOutMusts(results).length > 0 ? 'partial' : 'passed';
 }
 
 export function isReadyToSubmit(results: RunResults): boolean {
-  return blockingRequirements(results).length === 0 && results.leaked === 0 && !results.cluster.simulated && !results.interrupted;
+  return runOutcome(results) === 'passed' && !results.cluster.simulated;
 }
 
 export function countByVerdict(results: RunResults): Record<Verdict, number> {
@@ -135,8 +179,21 @@ export function countByVerdict(results: RunResults): Record<Verdict, number> {
   return counts;
 }
 
-/** Exit code of a finished run (DESIGN.md §3): 1 when any MUST requirement failed or errored. */
+/**
+ * Exit code of a finished run (README, "Exit codes"): 1 when the outcome is failed (a MUST that
+ * failed, errored, is manual or an unaccepted N/A, or a leak); 0 for passed and partial.
+ */
 export function exitCodeFor(results: RunResults): 0 | 1 {
-  const bad = results.requirements.some((r) => r.level === 'MUST' && (r.verdict === 'failed' || r.verdict === 'error'));
-  return bad || results.leaked > 0 || results.interrupted ? 1 : 0;
+  return runOutcome(results) === 'failed' ? 1 : 0;
+}
+
+/** The results with each requirement's created objects (from the session's registry, by probe id). */
+export function withCreatedObjects(results: RunResults, created: ReadonlyArray<CreatedObject & { probe: string }>): RunResults {
+  return {
+    ...results,
+    requirements: results.requirements.map((r) => {
+      const mine = created.filter((c) => c.probe === r.id).map(({ apiVersion, kind, name, namespace }) => ({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) }));
+      return mine.length > 0 ? { ...r, created: mine } : r;
+    }),
+  };
 }

@@ -4,7 +4,7 @@
 // from the cluster or from results.json goes through escape.ts first.
 
 import type { RequirementResult, RunResults } from '../model/results.js';
-import { blockingRequirements, countByVerdict, isReadyToSubmit, VERDICTS } from '../model/results.js';
+import { countByVerdict, isReadyToSubmit, leftOutMusts, runOutcome, unprovenMusts, VERDICTS } from '../model/results.js';
 import { diffBaseline, hasChanges, type VerdictChange } from './baseline.js';
 import { BoundedText, utf16Units, utf8Bytes, type Measure } from './budget.js';
 import { COMMENT_MAX_CHARS, STICKY_MARKER, STICKY_MARKER_LINE, SUMMARY_MAX_BYTES } from './github-limits.js';
@@ -22,6 +22,31 @@ export interface MarkdownOptions {
   checklistEntry?: (requirementId: string) => { path: string; startLine: number; url?: string } | undefined;
   /** The comment's sticky marker (see stickyMarker); default STICKY_MARKER. */
   marker?: string;
+  /** What `validate` said about the submission folder this run wrote. */
+  validation?: SubmissionCheck;
+}
+
+/** The result of validating the written submission folder, as the reports show it. */
+export interface SubmissionCheck {
+  /** The PRODUCT.yaml that was validated, as the user sees its path. */
+  file: string;
+  valid: boolean;
+  /** One line each, without the file name. */
+  errors: string[];
+  warnings: string[];
+}
+
+function validationLines(check: SubmissionCheck, max: number): string[] {
+  const lines = [
+    check.valid
+      ? `**Submission folder:** \`${md(check.file)}\` passes the CNCF validator's rules${check.warnings.length ? ` with ${check.warnings.length} warning(s)` : ''}.\n`
+      : `**Submission folder:** \`${md(check.file)}\` fails the CNCF validator's rules (${check.errors.length} error(s)):\n`,
+  ];
+  for (const error of check.errors.slice(0, 20)) lines.push(`- ❌ ${cell(error, max)}\n`);
+  if (check.errors.length > 20) lines.push(`- … and ${check.errors.length - 20} more (run \`ai-conformance validate\`)\n`);
+  for (const warning of check.warnings.slice(0, 10)) lines.push(`- ⚠️ ${cell(warning, max)}\n`);
+  lines.push('\n');
+  return lines;
 }
 
 function entryLine(r: RequirementResult, options: MarkdownOptions): string[] {
@@ -60,7 +85,7 @@ function cell(text: string, max: number): string {
 
 function notReadyReasons(results: RunResults): string[] {
   const reasons: string[] = [];
-  const blocking = blockingRequirements(results);
+  const blocking = unprovenMusts(results);
   if (blocking.length > 0) {
     const shown = blocking.slice(0, 20).map((r) => `${md(r.id)} (${VERDICT_LABEL[r.verdict]})`);
     const more = blocking.length > shown.length ? `, and ${blocking.length - shown.length} more` : '';
@@ -68,14 +93,17 @@ function notReadyReasons(results: RunResults): string[] {
     reasons.push(`${blocking.length} MUST ${noun} not pass: ${shown.join(', ')}${more}`);
   }
   if (results.interrupted) reasons.push(`the run was cut short (${md(results.interrupted)}), so these results are partial`);
+  const leftOut = leftOutMusts(results);
+  if (leftOut.length > 0) reasons.push(`${leftOut.length} MUST requirement(s) were left out with --only/--skip/--level (${leftOut.slice(0, 10).map((r) => md(r.id)).join(', ')}), so the result is partial`);
   if (results.leaked > 0) reasons.push(`${results.leaked} object${results.leaked === 1 ? ' was' : 's were'} left on the cluster after cleanup`);
   if (results.cluster.simulated) reasons.push('this run used a simulated cluster, which certifies nothing');
   return reasons;
 }
 
 /** The one-line verdict both the summary and the comment lead with. */
-export function verdictLine(results: RunResults): string {
-  if (isReadyToSubmit(results)) return '**✅ Ready to submit.** Every MUST requirement passed.';
+export function verdictLine(results: RunResults, validation?: SubmissionCheck): string {
+  if (isReadyToSubmit(results) && validation?.valid !== false) return '**✅ Ready to submit.** Every MUST requirement passed.';
+  if (isReadyToSubmit(results)) return '**❌ Not ready, because** the submission folder fails the CNCF validator (see below).';
   return `**❌ Not ready, because** ${notReadyReasons(results).join('; ')}.`;
 }
 
@@ -171,13 +199,14 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
   const out = new BoundedText(layout.limit, layout.measure, RESERVE);
   const head: string[] = [];
   if (layout.marker) head.push(`${layout.marker}\n`);
-  head.push(`## Kubernetes AI Conformance v${results.kubernetesVersion}\n`, '\n', `${verdictLine(results)}\n`, '\n');
+  head.push(`## Kubernetes AI Conformance v${results.kubernetesVersion}\n`, '\n', `${verdictLine(results, options.validation)}\n`, '\n');
   if (results.cluster.simulated) {
     head.push('> [!WARNING]\n> **SIMULATION.** These results come from a simulated cluster. They certify nothing and must not be submitted.\n', '\n');
   }
   for (const replaced of replacedProbes(results)) {
     head.push(`> [!CAUTION]\n> **Built-in probe replaced.** ${md(replacedProbeSentence(replaced))}\n`, '\n');
   }
+  head.push(`**Result:** ${runOutcome(results)}\n`, '\n');
   for (const piece of head) out.close(piece);
   const cleanup = cleanupLines(results);
   if (cleanup.leftovers.length > 0) {
@@ -187,6 +216,7 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
     if (cleanup.command) out.add(`\nDelete it with:\n\n\`\`\`\n${cleanup.command}\n\`\`\`\n`);
     out.add('\n');
   }
+  if (options.validation) for (const line of validationLines(options.validation, layout.reasonMax)) if (!out.add(line)) break;
   if (options.baseline) {
     for (const line of whatChanged(results, options.baseline, layout.reasonMax)) if (!out.add(line)) break;
   }
@@ -230,7 +260,7 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
 
 function artifactPointer(results: RunResults): string {
   const run = safeLink(results.runUrl, 'the workflow run');
-  return `the report artifact (summary.md, e2e.log, results.json)${run ? ` of ${run}` : ''}`;
+  return `the report artifact (summary.md, e2e.log, ai-conformance.json)${run ? ` of ${run}` : ''}`;
 }
 
 export function renderSummary(results: RunResults, options: MarkdownOptions = {}): string {

@@ -1,4 +1,4 @@
-// Reading and writing results.json. Reading checks the file against schema/results.schema.json
+// Reading and writing ai-conformance.json (our results model). Reading checks the file against schema/results.schema.json
 // and names the first bad field, so `report` never renders from a half-valid file.
 
 import { readFile } from 'node:fs/promises';
@@ -45,7 +45,7 @@ export function isRunResults(value: unknown): value is RunResults {
   return resultsProblem(value) === undefined;
 }
 
-/** Reads and validates a results.json; any problem is one line and a UsageError (exit 2). */
+/** Reads and validates an ai-conformance.json; any problem is one line and a UsageError (exit 2). */
 export async function readResultsFile(file: string): Promise<RunResults> {
   let text: string;
   try {
@@ -59,6 +59,7 @@ export async function readResultsFile(file: string): Promise<RunResults> {
   try {
     value = JSON.parse(text);
   } catch (error) {
+    if (/^\{"Time":/.test(text)) throw new UsageError(`${file} is a go test -json event stream (the CNCF artifact results.json), not a results model: pass the ai-conformance.json beside it`);
     throw new UsageError(`${file} is not valid JSON: ${oneLine(error)}`);
   }
   const problem = resultsProblem(value);

@@ -17,6 +17,7 @@ import type { AcceleratorProfile, Probe, ProbeOptions } from '../probes/types.js
 import { parseClusterMode, requireKubernetesVersion, type ClusterMode } from '../cluster/index.js';
 import { checkChecklistInputs, checkProductFor } from '../checklist/fill.js';
 import { readResultsFile } from '../report/results-file.js';
+import { checkSubmissionPath } from '../report/index.js';
 import { COMMON_FLAGS, booleanOption, listOption, stringOption, type Flags, type ParsedValues } from '../commands/command.js';
 import { parseDuration, parseKeyValues, parseLevel, parsePositiveInt, parsePositiveNumber } from '../runner/flags.js';
 import type { ApiClientOptions } from '../kube/api.js';
@@ -65,7 +66,13 @@ export const RUN_FLAGS = {
   'prometheus-url': { type: 'string', value: 'URL', description: 'Prometheus HTTP API base URL, instead of detection', example: 'http://prometheus.monitoring:9090' },
   'accelerator-metrics-url': { type: 'string', value: 'URL', description: 'accelerator metrics endpoint, instead of detection', example: 'http://dcgm-exporter.gpu:9400/metrics' },
   operator: { type: 'string', value: 'NAME', description: 'the AI operator robust_controller checks, instead of detection', example: 'kuberay' },
-  baseline: { type: 'string', value: 'RESULTS.json', description: 'an earlier results.json: the summary starts with what changed', example: 'previous/results.json' },
+  baseline: { type: 'string', value: 'FILE', description: 'an earlier ai-conformance.json: the summary starts with what changed', example: 'previous/ai-conformance.json' },
+  submission: {
+    type: 'string',
+    value: 'vX.Y/DIR',
+    description: 'also write the submission folder alone (PRODUCT.yaml, junit.xml, results.json, e2e.log, evidence/, README.md) there, e.g. in a clone of cncf/k8s-ai-conformance',
+    example: 'v1.37/acme',
+  },
   template: { type: 'string', value: 'PATH|URL', description: 'the official checklist template (a file or an https URL)', default: 'the bundled template', example: 'AIConformance-1.35.yaml' },
   product: { type: 'string', value: 'FILE', description: 'your PRODUCT.yaml to start from (metadata, comments and manual entries kept)', example: 'conformance/PRODUCT.yaml' },
   'migrate-product': { type: 'boolean', description: "move a --product of another Kubernetes version onto this version's official template", example: '' },
@@ -98,6 +105,8 @@ export interface ReportConfig {
   offline: boolean;
   baseline?: RunResults;
   sarifCategory?: string;
+  /** --submission: the vX.Y/<dir> folder the submission files are also written to. */
+  submission?: string;
 }
 
 export interface RunConfig {
@@ -257,6 +266,7 @@ export async function parseRunConfig(values: ParsedValues, env: NodeJS.ProcessEn
   const knownIds = new Set([...allRequirementIds(), ...extraProbes.map((s) => s.probe.id)]);
   const only = listOption(values, 'only');
   const skip = listOption(values, 'skip');
+  if (values.only !== undefined && only.length === 0) throw new UsageError("--only needs at least one requirement id (see 'ai-conformance list')");
   for (const [flag, ids] of [['--only', only], ['--skip', skip]] as const) {
     const unknown = ids.filter((id) => !knownIds.has(id));
     if (unknown.length) throw new UsageError(`${flag}: unknown requirement id ${unknown.join(', ')} (see 'ai-conformance list')`);
@@ -278,7 +288,10 @@ export async function parseRunConfig(values: ParsedValues, env: NodeJS.ProcessEn
     ...(metadata ? { metadata } : {}),
     offline,
     sarifCategory: stringOption(values, 'sarif-category'),
+    submission: stringOption(values, 'submission'),
   };
+  // Its vX.Y/ must be the version checked: now when it is given, else once the server's is known.
+  if (reports.submission !== undefined) checkSubmissionPath(reports.submission, kubernetesVersion);
   const { templateText } = await checkChecklistInputs(reports);
   if (templateText !== undefined) reports.templateText = templateText;
   // A --product of another Kubernetes version is refused now when the version is given (else once the server's is known).

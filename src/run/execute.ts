@@ -5,14 +5,14 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterUnreachableError, oneLine } from '../errors.js';
-import type { ClusterInfo, RunResults } from '../model/results.js';
+import { withCreatedObjects, type ClusterInfo, type RunResults } from '../model/results.js';
 import { provisionCluster, type ProvisionedCluster } from '../cluster/index.js';
 import { KubeSession } from '../kube/client.js';
 import { catalogVersion, serverVersion } from '../kube/connect.js';
 import { KubeApiError } from '../kube/http.js';
 import { detectProfile, undeterminedProfile } from '../probes/profiles.js';
 import type { AcceleratorProfile, Clock } from '../probes/types.js';
-import { writeReports, type WrittenReports } from '../report/index.js';
+import { checkSubmissionPath, writeReports, type WrittenReports } from '../report/index.js';
 import { checkProductFor } from '../checklist/fill.js';
 import { newRunId, planRequirements, runSuite, type RunHandle } from '../runner/index.js';
 import { DEFAULT_CLEANUP_TIMEOUT_MS, sessionCluster } from '../runner/cluster.js';
@@ -84,6 +84,18 @@ async function chooseProfile(given: AcceleratorProfile | undefined, session: Kub
   }
 }
 
+/**
+ * Why a run is simulated, or undefined for a real platform: the fake API server, a kind cluster
+ * (its accelerators come from a fake DRA driver), or the example driver's fake GPUs anywhere.
+ * Such a run proves the tool works, never that a platform conforms.
+ */
+export function simulationOf(fakeServer: boolean, mode: ProvidedCluster['mode'], profile: AcceleratorProfile): string | undefined {
+  if (fakeServer) return 'the cluster is the fake Kubernetes API server (test infrastructure)';
+  if (mode === 'kind') return 'the cluster is a throwaway kind cluster with a fake accelerator driver (dra-example-driver)';
+  if (profile.name === 'example') return 'the accelerators are the fake GPUs of dra-example-driver (accelerator profile example)';
+  return undefined;
+}
+
 export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise<RunOutcome> {
   const log = (line: string) => (deps.log ?? stderrLine)(redactSecrets(line));
   const signal = deps.signal ?? new AbortController().signal;
@@ -96,6 +108,7 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
     const version = config.kubernetesVersion ?? catalogVersion(undefined, server.gitVersion);
     // Before probing: a --product of another version would only fail once the run is over.
     if (config.reports) await checkProductFor(config.reports, version);
+    if (config.reports?.submission !== undefined) checkSubmissionPath(config.reports.submission, version);
     const clusterInfo: ClusterInfo = {
       mode: server.simulated ? 'fake' : provided.mode,
       ...(provided.context ? { context: provided.context } : {}),
@@ -109,6 +122,8 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
     const session = new KubeSession(provided.kubeConfig, runId, config.api);
     const profile = await chooseProfile(config.accelerator, session);
     log(`ai-conformance: accelerator profile ${profile.name}: ${profile.detail}`);
+    const simulatedBecause = simulationOf(server.simulated, provided.mode, profile);
+    if (simulatedBecause) Object.assign(clusterInfo, { simulated: true, simulatedBecause });
     const plan = planRequirements({ version, only: config.only, skip: config.skip, level: config.level, builtin: config.builtinProbes, extra: config.extraProbes });
     const probes = [...config.builtinProbes, ...config.extraProbes.map((s) => s.probe)];
 
@@ -131,8 +146,10 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
       runUrl: config.github.runUrl,
       handle: deps.handle,
     });
-    const written = config.reports ? await writeReports(results, { ...config.reports, repository: config.github }) : undefined;
-    return { results, ...(written ? { written } : {}) };
+    // What each probe created (all of it deleted again) goes into its evidence document.
+    const documented = withCreatedObjects(results, session.created);
+    const written = config.reports ? await writeReports(documented, { ...config.reports, repository: config.github }) : undefined;
+    return { results: documented, ...(written ? { written } : {}) };
   } finally {
     // Still inside the caller's signal trap: a signal now must not kill the process halfway through deleting a cluster.
     await provided?.cleanup().catch((error: unknown) => log(`ai-conformance: cluster cleanup failed: ${oneLine(error)}`));

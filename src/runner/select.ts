@@ -44,6 +44,12 @@ export function planRequirements(options: SelectionOptions): PlanEntry[] {
     const unknown = ids.filter((id) => !known.has(id));
     if (unknown.length > 0) throw new UsageError(`${flag}: unknown requirement id ${unknown.join(', ')} (see 'ai-conformance list')`);
   }
+  // --only names what the run proves; an id this version does not list would prove nothing.
+  const listed = new Set(requirements.map((r) => r.id));
+  const notListed = (options.only ?? []).filter((id) => !listed.has(id));
+  if (notListed.length > 0) {
+    throw new UsageError(`--only: ${notListed.join(', ')} ${notListed.length === 1 ? 'is' : 'are'} not a requirement of Kubernetes ${options.version} (see 'ai-conformance list --kubernetes-version ${options.version}')`);
+  }
 
   const probes = new Map<string, ProbeSource>();
   for (const probe of options.builtin) probes.set(probe.id, { probe, origin: 'builtin' });
