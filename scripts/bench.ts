@@ -31,6 +31,7 @@ import { KubeSession } from '../src/kube/client.js';
 import type { RequirementResult } from '../src/model/results.js';
 import { parseKubernetesVersion } from '../src/requirements/catalog.js';
 import { BUILTIN_PROBES } from '../src/probes/index.js';
+import { detectProfile } from '../src/probes/profiles.js';
 import type { Probe } from '../src/probes/types.js';
 import { newRunId, planRequirements } from '../src/runner/index.js';
 import { defaultRunConfig } from '../src/run/config.js';
@@ -188,6 +189,12 @@ async function measure(label: string, scenario: Scenario): Promise<SizeFigures> 
     const longest = ran.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
     const suite: SuiteFigures = { wallMs, probesMs, longest, verdicts: ran.map((r) => `${r.id}=${r.verdict}${r.verdict === 'passed' || r.verdict === 'not-applicable' ? '' : ` (${r.reason})`}`).join(' ') };
     const probes: ProbeFigures[] = [];
+    // Accelerator detection on its own (every probe's figures below include it too).
+    cluster.resetStats();
+    const detecting = performance.now();
+    const detected = await detectProfile(new KubeSession(cluster.kubeConfig(), newRunId()).forProbe({ probeId: 'accelerator-detection', namespace: 'default' }));
+    const detection = cluster.stats();
+    probes.push({ id: '(accelerator detection)', requests: detection.requests, bytes: detection.bytes, durationMs: performance.now() - detecting, verdict: `profile ${detected.name}` });
     for (const probe of BUILTIN_PROBES) {
       process.stderr.write(`bench: ${label}: ${probe.id} alone...\n`);
       // Everything the previous run created is gone (cleanup waits for it), so the counts are this probe's.
