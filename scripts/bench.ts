@@ -110,7 +110,11 @@ function withLatency(base: Scenario, extraNodes: number): Scenario {
   const kubelet = base.behaviours?.kubelet;
   return {
     ...base,
-    ...(startMs === undefined ? {} : { behaviours: { ...base.behaviours, kubelet: { ...(typeof kubelet === 'object' ? kubelet : {}), startDelayMs: Number(startMs) } } }),
+    ...(startMs === undefined
+      ? {}
+      : {
+          behaviours: { ...base.behaviours, kubelet: { ...(typeof kubelet === 'object' ? kubelet : {}), startDelayMs: Number(startMs) } },
+        }),
     name: `${base.name}${extraNodes ? `+${nodes + extraNodes}-nodes${largePods > 0 ? `+${largePods}-pods` : ''}` : ''}`,
     faults: [...(base.faults ?? []), { latencyMs }],
     ...(extraNodes
@@ -118,7 +122,9 @@ function withLatency(base: Scenario, extraNodes: number): Scenario {
           generate: {
             ...base.generate,
             nodes: { count: extraNodes, namePrefix: 'bench-node-' },
-            ...(largePods > 0 ? { pods: { count: largePods, namespaces: 100, namespacePrefix: 'bench-load-', namePrefix: 'bench-pod-' } } : {}),
+            ...(largePods > 0
+              ? { pods: { count: largePods, namespaces: 100, namespacePrefix: 'bench-load-', namePrefix: 'bench-pod-' } }
+              : {}),
           },
         }
       : {}),
@@ -128,7 +134,9 @@ function withLatency(base: Scenario, extraNodes: number): Scenario {
 async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowMs: string | undefined = gangWindowMs, echo = false) {
   const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
   if (!version) throw new Error(`Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
-  const supported = probes.filter((p) => planRequirements({ version, builtin: probes }).some((e) => e.action === 'run' && e.requirement.id === p.id));
+  const supported = probes.filter((p) =>
+    planRequirements({ version, builtin: probes }).some((e) => e.action === 'run' && e.requirement.id === p.id),
+  );
   // The same composition root as `run`, with the fake as the cluster and no reports.
   const config = defaultRunConfig({
     only: supported.map((p) => p.id),
@@ -151,7 +159,12 @@ async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowM
   });
   const ended = performance.now();
   started ??= ended;
-  return { results, wallMs: ended - started, probesMs: (cleanupAt ?? ended) - started, ran: results.requirements.filter((r) => r.verdict !== 'skipped') };
+  return {
+    results,
+    wallMs: ended - started,
+    probesMs: (cleanupAt ?? ended) - started,
+    ran: results.requirements.filter((r) => r.verdict !== 'skipped'),
+  };
 }
 
 /** Store change -> waitFor resolved, measured `samples` times. */
@@ -163,10 +176,14 @@ async function noticeLatency(cluster: FakeCluster): Promise<number[]> {
     const name = `bench-notice-${i}`;
     await kube.create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { state: 'waiting' } });
     let changedAt = 0;
-    const waiting = kube.waitFor<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name }, (cm) => cm.data?.state === 'met', {
-      description: `${name} met`,
-      timeoutMs: 10_000,
-    });
+    const waiting = kube.waitFor<V1ConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name },
+      (cm) => cm.data?.state === 'met',
+      {
+        description: `${name} met`,
+        timeoutMs: 10_000,
+      },
+    );
     // Change the store once the watch is surely established (list + watch under injected latency).
     await new Promise((resolve) => setTimeout(resolve, 4 * latencyMs + 50));
     changedAt = performance.now();
@@ -187,14 +204,29 @@ async function measure(label: string, scenario: Scenario): Promise<SizeFigures> 
     process.stderr.write(`bench: ${label}: ${nodes} nodes; the suite...\n`);
     const { wallMs, probesMs, ran } = await runProbes(cluster, BUILTIN_PROBES);
     const longest = ran.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
-    const suite: SuiteFigures = { wallMs, probesMs, longest, verdicts: ran.map((r) => `${r.id}=${r.verdict}${r.verdict === 'passed' || r.verdict === 'not-applicable' ? '' : ` (${r.reason})`}`).join(' ') };
+    const suite: SuiteFigures = {
+      wallMs,
+      probesMs,
+      longest,
+      verdicts: ran
+        .map((r) => `${r.id}=${r.verdict}${r.verdict === 'passed' || r.verdict === 'not-applicable' ? '' : ` (${r.reason})`}`)
+        .join(' '),
+    };
     const probes: ProbeFigures[] = [];
     // Accelerator detection on its own (every probe's figures below include it too).
     cluster.resetStats();
     const detecting = performance.now();
-    const detected = await detectProfile(new KubeSession(cluster.kubeConfig(), newRunId()).forProbe({ probeId: 'accelerator-detection', namespace: 'default' }));
+    const detected = await detectProfile(
+      new KubeSession(cluster.kubeConfig(), newRunId()).forProbe({ probeId: 'accelerator-detection', namespace: 'default' }),
+    );
     const detection = cluster.stats();
-    probes.push({ id: '(accelerator detection)', requests: detection.requests, bytes: detection.bytes, durationMs: performance.now() - detecting, verdict: `profile ${detected.name}` });
+    probes.push({
+      id: '(accelerator detection)',
+      requests: detection.requests,
+      bytes: detection.bytes,
+      durationMs: performance.now() - detecting,
+      verdict: `profile ${detected.name}`,
+    });
     for (const probe of BUILTIN_PROBES) {
       process.stderr.write(`bench: ${label}: ${probe.id} alone...\n`);
       // Everything the previous run created is gone (cleanup waits for it), so the counts are this probe's.
@@ -202,7 +234,8 @@ async function measure(label: string, scenario: Scenario): Promise<SizeFigures> 
       const { ran: alone } = await runProbes(cluster, [probe]);
       const stats = cluster.stats();
       const result = alone[0];
-      if (result) probes.push({ id: probe.id, requests: stats.requests, bytes: stats.bytes, durationMs: result.durationMs, verdict: result.verdict });
+      if (result)
+        probes.push({ id: probe.id, requests: stats.requests, bytes: stats.bytes, durationMs: result.durationMs, verdict: result.verdict });
     }
     process.stderr.write(`bench: ${label}: notice latency...\n`);
     const noticeMs = await noticeLatency(cluster);
@@ -215,8 +248,15 @@ async function measure(label: string, scenario: Scenario): Promise<SizeFigures> 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const pad = (rows: string[][]) => {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 interface FaultRun {
@@ -238,13 +278,20 @@ interface FaultRun {
 async function settled(cluster: FakeCluster): Promise<void> {
   const deadline = performance.now() + 60_000;
   const phase = (o: KObj) => (o.status as { phase?: string } | undefined)?.phase;
-  const unready = (o: KObj) => ((o.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) < ((o.spec as { replicas?: number } | undefined)?.replicas ?? 1);
+  const unready = (o: KObj) =>
+    ((o.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) <
+    ((o.spec as { replicas?: number } | undefined)?.replicas ?? 1);
   const pending = () => [
     ...cluster.store.list('pods').filter((pod) => phase(pod) !== 'Running' && phase(pod) !== 'Succeeded'),
     ...cluster.store.list('deployments.apps').filter(unready),
   ];
   while (pending().length > 0) {
-    if (performance.now() > deadline) throw new Error(`the scenario's pods did not start: ${pending().map((p) => p.metadata?.name).join(', ')}`);
+    if (performance.now() > deadline)
+      throw new Error(
+        `the scenario's pods did not start: ${pending()
+          .map((p) => p.metadata?.name)
+          .join(', ')}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -256,7 +303,13 @@ async function measureFaults(base: Scenario): Promise<number> {
   const runs: FaultRun[] = [];
   for (const [label, faults] of [
     ['clean', []],
-    ['faulted', [{ errorRate: rate429, status: 429 }, { errorRate: rate500, status: 500 }]],
+    [
+      'faulted',
+      [
+        { errorRate: rate429, status: 429 },
+        { errorRate: rate500, status: 500 },
+      ],
+    ],
   ] as const) {
     const scenario = withLatency(base, 0);
     process.stderr.write(`bench: faults: the suite, ${label}...\n`);
@@ -266,7 +319,17 @@ async function measureFaults(base: Scenario): Promise<number> {
       const { results, wallMs, probesMs, ran } = await runProbes(cluster, BUILTIN_PROBES);
       const stats = cluster.stats();
       const longest = ran.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
-      runs.push({ label, wallMs, probesMs, longest: `${longest.id} ${s(longest.durationMs)}`, verdicts: Object.fromEntries(ran.map((r) => [r.id, r.verdict])), reasons: Object.fromEntries(ran.map((r) => [r.id, r.reason])), injected: stats.faults, requests: stats.requests, leaked: results.leaked });
+      runs.push({
+        label,
+        wallMs,
+        probesMs,
+        longest: `${longest.id} ${s(longest.durationMs)}`,
+        verdicts: Object.fromEntries(ran.map((r) => [r.id, r.verdict])),
+        reasons: Object.fromEntries(ran.map((r) => [r.id, r.reason])),
+        injected: stats.faults,
+        requests: stats.requests,
+        leaked: results.leaked,
+      });
     } finally {
       await cluster.stop();
     }
@@ -280,15 +343,29 @@ async function measureFaults(base: Scenario): Promise<number> {
     '',
     pad([
       ['run', 'wall time', 'probes', 'cleanup', 'longest probe', 'requests', 'faults injected', 'leaked'],
-      ...runs.map((r) => [r.label, s(r.wallMs), s(r.probesMs), s(r.wallMs - r.probesMs), r.longest, String(r.requests), String(r.injected), String(r.leaked)]),
+      ...runs.map((r) => [
+        r.label,
+        s(r.wallMs),
+        s(r.probesMs),
+        s(r.wallMs - r.probesMs),
+        r.longest,
+        String(r.requests),
+        String(r.injected),
+        String(r.leaked),
+      ]),
     ]),
     '',
     `faulted / clean wall time: ${ratio.toFixed(2)}x (target <= 3)`,
-    `verdicts: ${Object.entries(faulted.verdicts).map(([id, v]) => `${id}=${v}${changed.includes(id) ? ` (clean: ${clean.verdicts[id]})` : ''}`).join(' ')}`,
+    `verdicts: ${Object.entries(faulted.verdicts)
+      .map(([id, v]) => `${id}=${v}${changed.includes(id) ? ` (clean: ${clean.verdicts[id]})` : ''}`)
+      .join(' ')}`,
   ];
   const missed: string[] = [];
   if (ratio > 3) missed.push(`the faulted run took ${ratio.toFixed(2)}x as long as the clean one`);
-  if (changed.length > 0) missed.push(`verdicts changed under faults: ${changed.map((id) => `${id} (clean: ${clean.reasons[id]}; faulted: ${faulted.reasons[id]})`).join(', ')}`);
+  if (changed.length > 0)
+    missed.push(
+      `verdicts changed under faults: ${changed.map((id) => `${id} (clean: ${clean.reasons[id]}; faulted: ${faulted.reasons[id]})`).join(', ')}`,
+    );
   if (faulted.leaked > 0 || clean.leaked > 0) missed.push(`objects left behind: clean ${clean.leaked}, faulted ${faulted.leaked}`);
   lines.push('', missed.length === 0 ? 'All targets met.' : `Targets missed:\n${missed.map((m) => `  - ${m}`).join('\n')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -338,9 +415,10 @@ function extrapolate(a: { scale: number; ms: number }, b: { scale: number; ms: n
 }
 
 async function realistic(): Promise<number> {
-  const scenario = normaliseScenario(values['realistic-scenario']!, SCENARIOS_DIR);
-  const [low, high] = values.scales!.split(',').map(Number);
-  if (!low || !high || low === high || low <= 0 || high > 1) throw new Error(`--scales must be two different factors in (0, 1], e.g. 0.01,0.02 (got ${values.scales})`);
+  const scenario = normaliseScenario(values['realistic-scenario'], SCENARIOS_DIR);
+  const [low, high] = values.scales.split(',').map(Number);
+  if (!low || !high || low === high || low <= 0 || high > 1)
+    throw new Error(`--scales must be two different factors in (0, 1], e.g. 0.01,0.02 (got ${values.scales})`);
   const first = await clockRun(scenario, low);
   const second = await clockRun(scenario, high);
   const rows = [['probe', `x${low}`, `x${high}`, 'expected on a real cluster', 'verdict', 'upstream test (GKE 1.37)']];
@@ -351,7 +429,14 @@ async function realistic(): Promise<number> {
     const expected = extrapolate({ scale: low, ms: at.durationMs }, { scale: high, ms: other.durationMs });
     serialMs += expected;
     const upstream = UPSTREAM_GKE_137.tests.find((t) => t.probe === id);
-    rows.push([id, s(at.durationMs), s(other.durationMs), s(expected), other.verdict, upstream ? `${upstream.test} ${upstream.seconds.toFixed(1)}s` : '-']);
+    rows.push([
+      id,
+      s(at.durationMs),
+      s(other.durationMs),
+      s(expected),
+      other.verdict,
+      upstream ? `${upstream.test} ${upstream.seconds.toFixed(1)}s` : '-',
+    ]);
   }
   const wall = extrapolate({ scale: low, ms: first.wallMs }, { scale: high, ms: second.wallMs });
   const upstreamTests = UPSTREAM_GKE_137.tests.reduce((sum, t) => sum + t.seconds, 0);
@@ -369,18 +454,20 @@ async function realistic(): Promise<number> {
 
 async function main(): Promise<number> {
   if (values.realistic) return realistic();
-  const base = normaliseScenario(values.scenario!, SCENARIOS_DIR);
+  const base = normaliseScenario(values.scenario, SCENARIOS_DIR);
   if (values.faults) return measureFaults(base);
   const small = await measure('small', withLatency(base, 0));
   const largeScenario =
     values['large-scenario'] === 'derive'
       ? withLatency(base, Math.max(0, largeNodes - (base.nodes ?? []).length))
-      : withLatency(normaliseScenario(values['large-scenario']!, SCENARIOS_DIR), 0);
+      : withLatency(normaliseScenario(values['large-scenario'], SCENARIOS_DIR), 0);
   const large = await measure('large', largeScenario);
 
   const lines: string[] = [];
   lines.push(`Benchmark: scenarios ${base.name} and ${largeScenario.name}, ${latencyMs} ms injected API latency on every request`);
-  lines.push(`gang_scheduling's no-pod-starts window: ${gangWindowMs} ms (30 s in real runs), so the ratio measures overlap rather than one fixed wait`);
+  lines.push(
+    `gang_scheduling's no-pod-starts window: ${gangWindowMs} ms (30 s in real runs), so the ratio measures overlap rather than one fixed wait`,
+  );
   for (const size of [small, large]) {
     const ratio = size.suite.wallMs / Math.max(1, size.suite.longest.durationMs);
     const sorted = [...size.noticeMs].sort((a, b) => a - b);
@@ -391,9 +478,14 @@ async function main(): Promise<number> {
     );
     lines.push(`verdicts: ${size.suite.verdicts}`);
     lines.push(
-      `condition noticed after: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms over ${sorted.length} changes (target <= 100 ms)`,
+      `condition noticed after: median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms over ${sorted.length} changes (target <= 100 ms)`,
     );
-    lines.push(pad([['probe', 'requests', 'bytes', 'duration', 'verdict'], ...size.probes.map((p) => [p.id, String(p.requests), kb(p.bytes), s(p.durationMs), p.verdict])]));
+    lines.push(
+      pad([
+        ['probe', 'requests', 'bytes', 'duration', 'verdict'],
+        ...size.probes.map((p) => [p.id, String(p.requests), kb(p.bytes), s(p.durationMs), p.verdict]),
+      ]),
+    );
   }
   lines.push('');
   lines.push(`== ${large.nodes} nodes vs ${small.nodes} nodes (target <= 1.2x) ==`);

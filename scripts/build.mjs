@@ -19,7 +19,10 @@ const inlineTemplates = {
       const source = readFileSync(args.path, 'utf8');
       const marker = 'const BUNDLED = undefined as Readonly<Record<string, string>> | undefined;';
       if (!source.includes(marker)) throw new Error(`${args.path}: BUNDLED marker not found`);
-      return { contents: source.replace(marker, `const BUNDLED = ${JSON.stringify(templates)} as Readonly<Record<string, string>> | undefined;`), loader: 'ts' };
+      return {
+        contents: source.replace(marker, `const BUNDLED = ${JSON.stringify(templates)} as Readonly<Record<string, string>> | undefined;`),
+        loader: 'ts',
+      };
     });
   },
 };

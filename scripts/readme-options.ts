@@ -10,4 +10,7 @@ const README = path.resolve(import.meta.dirname, '../README.md');
 const BLOCK = /(<!-- probe-options:start -->\n)[\s\S]*?(\n<!-- probe-options:end -->)/;
 const readme = readFileSync(README, 'utf8');
 if (!BLOCK.test(readme)) throw new Error('README.md has no <!-- probe-options:start --> … <!-- probe-options:end --> block');
-writeFileSync(README, readme.replace(BLOCK, (_, start: string, end: string) => `${start}${optionsMarkdown(BUILTIN_PROBES)}${end}`));
+writeFileSync(
+  README,
+  readme.replace(BLOCK, (_, start: string, end: string) => `${start}${optionsMarkdown(BUILTIN_PROBES)}${end}`),
+);

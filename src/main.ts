@@ -34,7 +34,7 @@ function groupHelp(group: string, commands: readonly Command[]): string {
     'Commands:',
     ...members.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    `Run 'ai-conformance ${members[0]!.name} --help' for its flags.`,
+    `Run 'ai-conformance ${members[0].name} --help' for its flags.`,
   ].join('\n');
 }
 

@@ -46,7 +46,9 @@ export function looksSecretName(name: string): boolean {
  * digits mixed), for output that should hold a credential but is not structured.
  */
 export function tokenShapedWords(text: string): string[] {
-  return text.split(/\s+/).filter((word) => word.length >= 20 && /^[A-Za-z0-9._~+/=-]+$/.test(word) && /[A-Za-z]/.test(word) && /[0-9]/.test(word));
+  return text
+    .split(/\s+/)
+    .filter((word) => word.length >= 20 && /^[A-Za-z0-9._~+/=-]+$/.test(word) && /[A-Za-z]/.test(word) && /[0-9]/.test(word));
 }
 
 /** Replaces anything that looks like a credential, and every remembered one, with a "[redacted]" marker. */

@@ -11,7 +11,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The real entry point in a child process: exit code and stderr exactly as a user sees them. */
 function spawnCli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', env: { ...process.env, AI_CONFORMANCE_DEBUG: '' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, AI_CONFORMANCE_DEBUG: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +39,9 @@ describe('ai-conformance validate', () => {
     const r = spawnCli('validate', 'fixtures/checklists/submissions/v1.36/Softbank/PRODUCT.yaml', '--offline');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('note: offline: 80 URL(s) not checked for reachability');
-    expect(r.stdout.trim().split('\n').at(-1)).toBe('fixtures/checklists/submissions/v1.36/Softbank/PRODUCT.yaml: valid for Kubernetes 1.36');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(
+      'fixtures/checklists/submissions/v1.36/Softbank/PRODUCT.yaml: valid for Kubernetes 1.36',
+    );
   });
 
   it('exit 1 with one line per violation naming the field', async () => {
@@ -70,7 +75,11 @@ describe('ai-conformance validate', () => {
       },
       /PRODUCT\.yaml:\d+: malformed YAML/,
     ],
-    ['an unknown version', () => ['validate', 'fixtures/checklists/templates/AIConformance-1.35.yaml', '--offline', '--kubernetes-version', '1.99'], /unknown Kubernetes version '1\.99'/],
+    [
+      'an unknown version',
+      () => ['validate', 'fixtures/checklists/templates/AIConformance-1.35.yaml', '--offline', '--kubernetes-version', '1.99'],
+      /unknown Kubernetes version '1\.99'/,
+    ],
     ['an unknown flag', () => ['validate', 'fixtures/checklists/templates/AIConformance-1.35.yaml', '--frob'], /Unknown option '--frob'/],
     ['no file', () => ['validate', '--offline'], /exactly one FILE/],
     ['a bad --format', () => ['validate', 'x.yaml', '--format', 'xml'], /unknown --format 'xml'/],

@@ -24,12 +24,14 @@ describe('URL checks', () => {
 
   it('tries GET when HEAD fails, counts 429 as reachable and reports the GET status', async () => {
     const calls: string[] = [];
-    const fake = (statuses: Record<string, number>): typeof fetch => async (_url, init) => {
-      const method = init?.method ?? 'GET';
-      calls.push(method);
-      if (statuses[method] === 0) throw new TypeError('fetch failed');
-      return new Response(null, { status: statuses[method] ?? 500 });
-    };
+    const fake =
+      (statuses: Record<string, number>): typeof fetch =>
+      async (_url, init) => {
+        const method = init?.method ?? 'GET';
+        calls.push(method);
+        if (statuses[method] === 0) throw new TypeError('fetch failed');
+        return new Response(null, { status: statuses[method] ?? 500 });
+      };
     expect(await checkUrl('https://x.test/', { fetch: fake({ HEAD: 0, GET: 200 }) })).toBeUndefined();
     expect(calls).toEqual(['HEAD', 'GET']);
     expect(await checkUrl('https://x.test/', { fetch: fake({ HEAD: 429 }) })).toBeUndefined();

@@ -12,7 +12,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Copies a real submission to <tmp>/<rel>, optionally edited, with the given evidence files beside it. */
 function place(source: string, rel: string, edit?: (text: string) => string, files: string[] = []): string {
-  const target = path.join(work, `${Math.random().toString(36).slice(2)}`, rel);
+  const target = path.join(work, Math.random().toString(36).slice(2), rel);
   mkdirSync(path.dirname(target), { recursive: true });
   const original = readFileSync(source, 'utf8');
   const edited = edit ? edit(original) : original;
@@ -25,7 +25,8 @@ function place(source: string, rel: string, edit?: (text: string) => string, fil
   return target;
 }
 
-const brief = (vs: ReadonlyArray<Pick<Violation, 'line' | 'subject'> & { rule: string }>): string[] => vs.map((v) => `${v.line} ${v.subject} ${v.rule}`);
+const brief = (vs: ReadonlyArray<Pick<Violation, 'line' | 'subject'> & { rule: string }>): string[] =>
+  vs.map((v) => `${v.line} ${v.subject} ${v.rule}`);
 const offline = { offline: true } as const;
 
 const DAOCLOUD_FILES = ['e2e.log', 'junit_01.xml'];
@@ -50,7 +51,9 @@ describe('real submissions, offline, at their original vX.Y/<product>/PRODUCT.ya
   });
 
   it('v1.33/talos with list evidence: MUST items N/A (cluster_autoscaling only warned), missing contact and k8sConformanceUrl, local evidence missing', async () => {
-    const file = place(`${SUBMISSIONS}/v1.33/talos/PRODUCT.yaml`, 'v1.33/talos/PRODUCT.yaml', (t) => t.replaceAll('evidence: "N/A"', 'evidence: []'));
+    const file = place(`${SUBMISSIONS}/v1.33/talos/PRODUCT.yaml`, 'v1.33/talos/PRODUCT.yaml', (t) =>
+      t.replaceAll('evidence: "N/A"', 'evidence: []'),
+    );
     const { violations, warnings } = await validateProduct(file, offline);
     // Since September 2026 the one MUST that may be N/A is cluster_autoscaling, with a warning.
     expect(brief(warnings)).toEqual(['42 cluster_autoscaling must-not-applicable']);
@@ -76,9 +79,13 @@ describe('real submissions, offline, at their original vX.Y/<product>/PRODUCT.ya
     // e2e.log is parsed as test output since September 2026: a log of another format fails.
     const stale = await validateProduct(file, offline);
     expect(new Set(stale.violations.map((v) => v.rule))).toEqual(new Set(['artifact-unreadable']));
-    expect(stale.violations[0]?.message).toBe('e2e.log cannot be parsed as test output: no `--- PASS/FAIL/SKIP:` lines in it (is it go test -v output?)');
+    expect(stale.violations[0]?.message).toBe(
+      'e2e.log cannot be parsed as test output: no `--- PASS/FAIL/SKIP:` lines in it (is it go test -v output?)',
+    );
     // The mapped requirements' tests must be in it: the validator looks them up without a fragment.
-    const passing = ['TestSecureAcceleratorAccess', 'TestGangScheduling', 'TestAcceleratorClusterAutoscaling'].map((t) => `=== RUN   ${t}\n--- PASS: ${t} (1.00s)\n`).join('');
+    const passing = ['TestSecureAcceleratorAccess', 'TestGangScheduling', 'TestAcceleratorClusterAutoscaling']
+      .map((t) => `=== RUN   ${t}\n--- PASS: ${t} (1.00s)\n`)
+      .join('');
     writeFileSync(path.join(path.dirname(file), 'e2e.log'), `${passing}PASS\n`);
     expect((await validateProduct(file, offline)).violations).toEqual([]);
   });
@@ -108,15 +115,35 @@ describe('real submissions, offline, at their original vX.Y/<product>/PRODUCT.ya
 });
 
 describe('blank official templates, offline', () => {
-  const placeholders = ['platformName', 'platformVersion', 'vendorName', 'websiteUrl', 'repoUrl', 'documentationUrl', 'productLogoUrl', 'description', 'contactEmailAddress'];
-  const must = (ids: Array<[number, string]>) => ids.flatMap(([line, id]) => [`${line} ${id} status-invalid`, `${line} ${id} must-not-implemented`]);
+  const placeholders = [
+    'platformName',
+    'platformVersion',
+    'vendorName',
+    'websiteUrl',
+    'repoUrl',
+    'documentationUrl',
+    'productLogoUrl',
+    'description',
+    'contactEmailAddress',
+  ];
+  const must = (ids: Array<[number, string]>) =>
+    ids.flatMap(([line, id]) => [`${line} ${id} status-invalid`, `${line} ${id} must-not-implemented`]);
 
   it('1.33: placeholders, no k8sConformanceUrl, every MUST blank; the blank SHOULD dra_support passes', async () => {
     const { violations } = await validateProduct('fixtures/checklists/templates/AIConformance-1.33.yaml', offline);
     expect(brief(violations)).toEqual([
       '5 k8sConformanceUrl metadata-missing',
       ...placeholders.map((f, i) => `${7 + i} ${f} metadata-placeholder`),
-      ...must([[26, 'ai_inference'], [33, 'gang_scheduling'], [39, 'cluster_autoscaling'], [45, 'pod_autoscaling'], [52, 'accelerator_metrics'], [58, 'ai_service_metrics'], [65, 'secure_accelerator_access'], [72, 'robust_controller']]),
+      ...must([
+        [26, 'ai_inference'],
+        [33, 'gang_scheduling'],
+        [39, 'cluster_autoscaling'],
+        [45, 'pod_autoscaling'],
+        [52, 'accelerator_metrics'],
+        [58, 'ai_service_metrics'],
+        [65, 'secure_accelerator_access'],
+        [72, 'robust_controller'],
+      ]),
     ]);
   });
 
@@ -128,7 +155,9 @@ describe('blank official templates, offline', () => {
 
   it('1.35: the k8sConformanceUrl placeholder is a placeholder, not a format error', async () => {
     const { violations } = await validateProduct('fixtures/checklists/templates/AIConformance-1.35.yaml', offline);
-    expect(brief(violations).slice(0, 10)).toEqual([...placeholders, 'k8sConformanceUrl'].map((f, i) => `${7 + i} ${f} metadata-placeholder`));
+    expect(brief(violations).slice(0, 10)).toEqual(
+      [...placeholders, 'k8sConformanceUrl'].map((f, i) => `${7 + i} ${f} metadata-placeholder`),
+    );
     expect(violations).toHaveLength(28);
   });
 
@@ -141,16 +170,22 @@ describe('blank official templates, offline', () => {
 });
 
 describe('mutations of valid submissions fail with the expected line', () => {
-  const softbank = (edit: (t: string) => string) => place(`${SUBMISSIONS}/v1.36/Softbank/PRODUCT.yaml`, 'v1.36/Softbank/PRODUCT.yaml', edit);
-  const kops = (edit: (t: string) => string) => place(`${SUBMISSIONS}/v1.35/kops/PRODUCT.yaml`, 'v1.35/kops/PRODUCT.yaml', edit, KOPS_FILES);
+  const softbank = (edit: (t: string) => string) =>
+    place(`${SUBMISSIONS}/v1.36/Softbank/PRODUCT.yaml`, 'v1.36/Softbank/PRODUCT.yaml', edit);
+  const kops = (edit: (t: string) => string) =>
+    place(`${SUBMISSIONS}/v1.35/kops/PRODUCT.yaml`, 'v1.35/kops/PRODUCT.yaml', edit, KOPS_FILES);
   const run = async (file: string) => brief((await validateProduct(file, offline)).violations);
 
   it('a MUST set to Not Implemented', async () => {
-    expect(await run(kops((t) => t.replace(/(id: ai_inference[\s\S]*?status: )Implemented/, '$1Not Implemented')))).toEqual(['52 ai_inference must-not-implemented']);
+    expect(await run(kops((t) => t.replace(/(id: ai_inference[\s\S]*?status: )Implemented/, '$1Not Implemented')))).toEqual([
+      '52 ai_inference must-not-implemented',
+    ]);
   });
 
   it('a MUST set to N/A with notes still fails; without notes fails twice', async () => {
-    expect(await run(softbank((t) => t.replace(/(id: gang_scheduling[\s\S]*?status: )"Implemented"/, '$1"N/A"')))).toEqual(['99 gang_scheduling must-not-implemented']);
+    expect(await run(softbank((t) => t.replace(/(id: gang_scheduling[\s\S]*?status: )"Implemented"/, '$1"N/A"')))).toEqual([
+      '99 gang_scheduling must-not-implemented',
+    ]);
     // kops leaves notes as '' on its MUST items.
     expect(await run(kops((t) => t.replace(/(id: gang_scheduling[\s\S]*?status: )Implemented/, '$1N/A')))).toEqual([
       '61 gang_scheduling must-not-implemented',
@@ -159,16 +194,22 @@ describe('mutations of valid submissions fail with the expected line', () => {
   });
 
   it('a SHOULD N/A without notes', async () => {
-    expect(await run(kops((t) => t.replace(/(id: gpu_sharing[\s\S]*?notes: )Not applicable for kOps at this time\./, "$1''")))).toEqual(['34 gpu_sharing na-without-notes']);
+    expect(await run(kops((t) => t.replace(/(id: gpu_sharing[\s\S]*?notes: )Not applicable for kOps at this time\./, "$1''")))).toEqual([
+      '34 gpu_sharing na-without-notes',
+    ]);
   });
 
   it('a SHOULD left blank passes, but blank status with evidence does not', async () => {
     expect(await run(softbank((t) => t.replace('status: "Not Implemented"', 'status: ""')))).toEqual([]);
-    expect(await run(kops((t) => t.replace(/(id: driver_runtime_management[\s\S]*?status: )Implemented/, "$1''")))).toEqual(['26 driver_runtime_management status-invalid']);
+    expect(await run(kops((t) => t.replace(/(id: driver_runtime_management[\s\S]*?status: )Implemented/, "$1''")))).toEqual([
+      '26 driver_runtime_management status-invalid',
+    ]);
   });
 
   it('a missing id', async () => {
-    expect(await run(kops((t) => t.replace('- id: pod_autoscaling', '- id: pod_autoscalingX')))).toEqual(['60 pod_autoscaling requirement-missing']);
+    expect(await run(kops((t) => t.replace('- id: pod_autoscaling', '- id: pod_autoscalingX')))).toEqual([
+      '60 pod_autoscaling requirement-missing',
+    ]);
   });
 
   it('a missing category', async () => {
@@ -176,8 +217,12 @@ describe('mutations of valid submissions fail with the expected line', () => {
   });
 
   it('a placeholder, a wrong-cased status and an unknown status', async () => {
-    expect(await run(softbank((t) => t.replace('platformName: "Infrinia AI Cloud OS"', 'platformName: "[Platform Name]"')))).toEqual(['10 platformName metadata-placeholder']);
-    expect(await run(softbank((t) => t.replace('status: "Not Implemented"', 'status: "not implemented"')))).toEqual(['37 gpu_sharing status-invalid']);
+    expect(await run(softbank((t) => t.replace('platformName: "Infrinia AI Cloud OS"', 'platformName: "[Platform Name]"')))).toEqual([
+      '10 platformName metadata-placeholder',
+    ]);
+    expect(await run(softbank((t) => t.replace('status: "Not Implemented"', 'status: "not implemented"')))).toEqual([
+      '37 gpu_sharing status-invalid',
+    ]);
     expect(await run(softbank((t) => t.replace(/(id: ai_inference[\s\S]*?status: )"Implemented"/, '$1"Done"')))).toEqual([
       '50 ai_inference status-invalid',
       '50 ai_inference must-not-implemented',
@@ -185,27 +230,58 @@ describe('mutations of valid submissions fail with the expected line', () => {
   });
 
   it('a k8sConformanceUrl that does not match the pattern', async () => {
-    const file = softbank((t) => t.replace('https://github.com/cncf/k8s-conformance/tree/master/v1.36/Softbank', 'https://github.com/cncf/k8s-conformance/blob/master/v1.36/Softbank'));
+    const file = softbank((t) =>
+      t.replace(
+        'https://github.com/cncf/k8s-conformance/tree/master/v1.36/Softbank',
+        'https://github.com/cncf/k8s-conformance/blob/master/v1.36/Softbank',
+      ),
+    );
     const { violations } = await validateProduct(file, offline);
     expect(brief(violations)).toEqual(['19 k8sConformanceUrl conformance-url-format']);
     expect(violations[0]?.message).toContain('blob/master');
   });
 
   it('metadata: snake_case accepted, not-a-string and empty rejected, optional repoUrl may be absent', async () => {
-    expect(await run(softbank((t) => t.replace('contactEmailAddress:', 'contact_email_address:').replace('  repoUrl: "https://github.com/tdiallo29/infrinia-conformance-evidence"\n', '')))).toEqual([]);
-    expect(await run(softbank((t) => t.replace('platformVersion: "v1.0.0"', 'platformVersion: 1.0')))).toEqual(['11 platformVersion metadata-not-string']);
-    expect(await run(softbank((t) => t.replace('repoUrl: "https://github.com/tdiallo29/infrinia-conformance-evidence"', 'repoUrl: [a, b]')))).toEqual(['14 repoUrl metadata-not-string']);
-    expect(await run(softbank((t) => t.replace('description: "Infrinia', 'description: ""\n  x: "Infrinia')))).toEqual(['17 description metadata-empty']);
-    expect(await run(softbank((t) => t.replace('repoUrl: "https://github.com/tdiallo29/infrinia-conformance-evidence"', 'repoUrl: ""')))).toEqual([]);
+    expect(
+      await run(
+        softbank((t) =>
+          t
+            .replace('contactEmailAddress:', 'contact_email_address:')
+            .replace('  repoUrl: "https://github.com/tdiallo29/infrinia-conformance-evidence"\n', ''),
+        ),
+      ),
+    ).toEqual([]);
+    expect(await run(softbank((t) => t.replace('platformVersion: "v1.0.0"', 'platformVersion: 1.0')))).toEqual([
+      '11 platformVersion metadata-not-string',
+    ]);
+    expect(
+      await run(softbank((t) => t.replace('repoUrl: "https://github.com/tdiallo29/infrinia-conformance-evidence"', 'repoUrl: [a, b]'))),
+    ).toEqual(['14 repoUrl metadata-not-string']);
+    expect(await run(softbank((t) => t.replace('description: "Infrinia', 'description: ""\n  x: "Infrinia')))).toEqual([
+      '17 description metadata-empty',
+    ]);
+    expect(
+      await run(softbank((t) => t.replace('repoUrl: "https://github.com/tdiallo29/infrinia-conformance-evidence"', 'repoUrl: ""'))),
+    ).toEqual([]);
   });
 
   it('a missing evidence file, relative to the PRODUCT.yaml', async () => {
-    const file = place(`${SUBMISSIONS}/v1.35/kops/PRODUCT.yaml`, 'v1.35/kops/PRODUCT.yaml', undefined, KOPS_FILES.filter((f) => !f.includes('Kuberay')));
+    const file = place(
+      `${SUBMISSIONS}/v1.35/kops/PRODUCT.yaml`,
+      'v1.35/kops/PRODUCT.yaml',
+      undefined,
+      KOPS_FILES.filter((f) => !f.includes('Kuberay')),
+    );
     expect(await run(file)).toEqual(['120 robust_controller evidence-file-missing']);
   });
 
   it('evidence given as a scalar is a load error at its line', async () => {
-    const { violations } = await validateProduct(kops((t) => t.replace('evidence:\n    - tests/TestNetworking_AIInference/output.md', 'evidence: tests/TestNetworking_AIInference/output.md')), offline);
+    const { violations } = await validateProduct(
+      kops((t) =>
+        t.replace('evidence:\n    - tests/TestNetworking_AIInference/output.md', 'evidence: tests/TestNetworking_AIInference/output.md'),
+      ),
+      offline,
+    );
     expect(brief(violations)).toEqual(['57 file load']);
   });
 
@@ -232,7 +308,9 @@ describe('version selection and unreadable input', () => {
     const unknown = place(`${SUBMISSIONS}/v1.34/gke/PRODUCT.yaml`, 'v1.99/gke/PRODUCT.yaml');
     await expect(validateProduct(unknown, offline)).rejects.toThrow(/unknown Kubernetes version 'v1.99'/);
     await expect(validateProduct(path.join(work, 'v1.35/none/PRODUCT.yaml'), offline)).rejects.toThrow(/no such file/);
-    const bad = place(`${SUBMISSIONS}/v1.34/gke/PRODUCT.yaml`, 'v1.34/bad/PRODUCT.yaml', (t) => t.replace('  platformName: Google Kubernetes Engine', '  platformName: [unclosed'));
+    const bad = place(`${SUBMISSIONS}/v1.34/gke/PRODUCT.yaml`, 'v1.34/bad/PRODUCT.yaml', (t) =>
+      t.replace('  platformName: Google Kubernetes Engine', '  platformName: [unclosed'),
+    );
     await expect(validateProduct(bad, offline)).rejects.toThrow(/PRODUCT\.yaml:\d+: malformed YAML/);
   });
 
@@ -240,8 +318,13 @@ describe('version selection and unreadable input', () => {
     const dir = path.join(work, 'docs');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'AIConformance-1.34.yaml'), 'spec:\n  accelerators:\n    - id: dra_support\n      level: SHOULD\n');
-    const file = place(`${SUBMISSIONS}/v1.34/gke/PRODUCT.yaml`, 'v1.34/gke/PRODUCT.yaml', (t) => t.replace(/(id: dra_support[\s\S]*?status: )"Implemented"/, '$1"Not Implemented"'));
-    expect(brief((await validateProduct(file, { offline: true, templatesDir: dir })).violations)).toEqual(['5 contactEmailAddress metadata-missing', '5 k8sConformanceUrl metadata-missing']);
+    const file = place(`${SUBMISSIONS}/v1.34/gke/PRODUCT.yaml`, 'v1.34/gke/PRODUCT.yaml', (t) =>
+      t.replace(/(id: dra_support[\s\S]*?status: )"Implemented"/, '$1"Not Implemented"'),
+    );
+    expect(brief((await validateProduct(file, { offline: true, templatesDir: dir })).violations)).toEqual([
+      '5 contactEmailAddress metadata-missing',
+      '5 k8sConformanceUrl metadata-missing',
+    ]);
   });
 });
 
@@ -257,7 +340,11 @@ describe('online checks against a local HTTP server', () => {
       if (req.url === '/no-head') return res.writeHead(req.method === 'HEAD' ? 405 : 200).end();
       if (req.url === '/slow') return; // never answers
       if (req.url === '/landscape.yml') {
-        return res.writeHead(200).end('landscape:\n  - name: CNCF Members\n    subcategories:\n      - name: Gold\n        items:\n          - name: SoftBank (member)\n');
+        return res
+          .writeHead(200)
+          .end(
+            'landscape:\n  - name: CNCF Members\n    subcategories:\n      - name: Gold\n        items:\n          - name: SoftBank (member)\n',
+          );
       }
       res.writeHead(500).end();
     });
@@ -273,17 +360,30 @@ describe('online checks against a local HTTP server', () => {
   function localSoftbank(urlFor: (original: string) => string, vendor = 'SoftBank'): string {
     return place(`${SUBMISSIONS}/v1.36/Softbank/PRODUCT.yaml`, 'v1.36/Softbank/PRODUCT.yaml', (t) =>
       t
-        .replace(/"https:\/\/github\.com\/cncf\/k8s-conformance[^"]*"/, '"https://github.com/cncf/k8s-conformance/tree/master/v1.36/Softbank"')
-        .replace(/"(https:\/\/[^"]+)"/g, (_m, url: string) => (url.startsWith('https://github.com/cncf/k8s-conformance/') ? `"${url}"` : `"${urlFor(url)}"`))
+        .replace(
+          /"https:\/\/github\.com\/cncf\/k8s-conformance[^"]*"/,
+          '"https://github.com/cncf/k8s-conformance/tree/master/v1.36/Softbank"',
+        )
+        .replace(/"(https:\/\/[^"]+)"/g, (_m, url: string) =>
+          url.startsWith('https://github.com/cncf/k8s-conformance/') ? `"${url}"` : `"${urlFor(url)}"`,
+        )
         .replace('vendorName: "SoftBank"', `vendorName: "${vendor}"`),
     );
   }
   // The k8sConformanceUrl must match its github.com pattern, so route it to the local server too.
-  const routed = (target: (url: string) => string): typeof fetch => (input, init) => {
-    const url = String(input);
-    return fetch(url.startsWith('https://github.com/cncf/k8s-conformance/') ? `${base}/ok` : target(url), init);
-  };
-  const opts = (fetchFn: typeof fetch) => ({ offline: false, fetch: fetchFn, landscapeUrl: `${base}/landscape.yml`, timeoutMs: 500, concurrency: 4 });
+  const routed =
+    (target: (url: string) => string): typeof fetch =>
+    (input, init) => {
+      const url = String(input);
+      return fetch(url.startsWith('https://github.com/cncf/k8s-conformance/') ? `${base}/ok` : target(url), init);
+    };
+  const opts = (fetchFn: typeof fetch) => ({
+    offline: false,
+    fetch: fetchFn,
+    landscapeUrl: `${base}/landscape.yml`,
+    timeoutMs: 500,
+    concurrency: 4,
+  });
 
   it('accepts 200 and HEAD-405-then-GET-200, and a listed CNCF member', async () => {
     seen.length = 0;
@@ -302,7 +402,11 @@ describe('online checks against a local HTTP server', () => {
       return `${base}/ok`;
     }, 'Soft Bank');
     const { violations } = await validateProduct(file, opts(routed((u) => u)));
-    expect(brief(violations)).toEqual(['12 vendorName vendor-not-member', '180 robust_controller evidence-url-unreachable', '183 robust_controller evidence-url-unreachable']);
+    expect(brief(violations)).toEqual([
+      '12 vendorName vendor-not-member',
+      '180 robust_controller evidence-url-unreachable',
+      '183 robust_controller evidence-url-unreachable',
+    ]);
     expect(violations[1]?.message).toContain('HTTP 404');
     expect(violations[2]?.message).toContain('no answer within 0.5s');
   });
@@ -348,18 +452,34 @@ describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () 
   });
 
   it('a failed testcase in junit.xml: the file contains failing tests, and the cited test failed', async () => {
-    const file = gke({ 'junit.xml': (t) => t.replace('name="TestGangScheduling/NegativeGangScheduling" time="30.170000" />', 'name="TestGangScheduling/NegativeGangScheduling" time="30.170000"><failure message="pods started">x</failure></testcase>') });
+    const file = gke({
+      'junit.xml': (t) =>
+        t.replace(
+          'name="TestGangScheduling/NegativeGangScheduling" time="30.170000" />',
+          'name="TestGangScheduling/NegativeGangScheduling" time="30.170000"><failure message="pods started">x</failure></testcase>',
+        ),
+    });
     const { violations } = await validateProduct(file, offline);
     const messages = violations.map((v) => `${v.subject}: ${v.message}`);
     // Any failing test anywhere fails every reference to that artifact, whatever it cites.
-    expect(messages).toEqual(['gang_scheduling', 'cluster_autoscaling', 'secure_accelerator_access'].map((id) => `${id}: junit.xml contains failing tests: TestGangScheduling/NegativeGangScheduling`));
+    expect(messages).toEqual(
+      ['gang_scheduling', 'cluster_autoscaling', 'secure_accelerator_access'].map(
+        (id) => `${id}: junit.xml contains failing tests: TestGangScheduling/NegativeGangScheduling`,
+      ),
+    );
     // The parent's own testcase passed, so the cited test is looked up by exact name and passes;
     // with the parent failed as well, the cited test fails too.
     const both = gke({
       'junit.xml': (t) =>
         t
-          .replace('name="TestGangScheduling" time="42.700000" />', 'name="TestGangScheduling" time="42.700000"><failure message="gang">x</failure></testcase>')
-          .replace('name="TestGangScheduling/NegativeGangScheduling" time="30.170000" />', 'name="TestGangScheduling/NegativeGangScheduling" time="30.170000"><failure message="pods started">x</failure></testcase>'),
+          .replace(
+            'name="TestGangScheduling" time="42.700000" />',
+            'name="TestGangScheduling" time="42.700000"><failure message="gang">x</failure></testcase>',
+          )
+          .replace(
+            'name="TestGangScheduling/NegativeGangScheduling" time="30.170000" />',
+            'name="TestGangScheduling/NegativeGangScheduling" time="30.170000"><failure message="pods started">x</failure></testcase>',
+          ),
     });
     const again = (await validateProduct(both, offline)).violations.map((v) => `${v.subject} ${v.rule}`);
     expect(again).toContain('gang_scheduling artifact-test-failed');
@@ -368,12 +488,17 @@ describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () 
   it('a missing mapped test: an e2e.log without TestAcceleratorClusterAutoscaling fails the requirement that cites it without a fragment', async () => {
     const file = gke({ 'e2e.log': (t) => t.replace(/^(\s*)--- PASS: TestAcceleratorClusterAutoscaling\b.*$/gm, '') });
     const { violations } = await validateProduct(file, offline);
-    expect(violations.map((v) => `${v.subject} ${v.rule}: ${v.message}`)).toEqual(['cluster_autoscaling artifact-test-missing: e2e.log has no test TestAcceleratorClusterAutoscaling']);
+    expect(violations.map((v) => `${v.subject} ${v.rule}: ${v.message}`)).toEqual([
+      'cluster_autoscaling artifact-test-missing: e2e.log has no test TestAcceleratorClusterAutoscaling',
+    ]);
   });
 
   it('a skipped test on an Implemented entry fails; the same skip with N/A (and notes) is a warning only', async () => {
     const skip = (t: string) =>
-      t.replace(/\{"Time":"([^"]+)","Action":"pass","Package":"([^"]+)","Test":"TestAcceleratorClusterAutoscaling","Elapsed":([\d.]+)\}/, '{"Time":"$1","Action":"skip","Package":"$2","Test":"TestAcceleratorClusterAutoscaling","Elapsed":$3}');
+      t.replace(
+        /\{"Time":"([^"]+)","Action":"pass","Package":"([^"]+)","Test":"TestAcceleratorClusterAutoscaling","Elapsed":([\d.]+)\}/,
+        '{"Time":"$1","Action":"skip","Package":"$2","Test":"TestAcceleratorClusterAutoscaling","Elapsed":$3}',
+      );
     const implemented = await validateProduct(gke({ 'results.json': skip }), offline);
     expect(implemented.violations.map((v) => `${v.subject} ${v.rule}: ${v.message}`)).toEqual([
       'cluster_autoscaling artifact-test-skipped: test TestAcceleratorClusterAutoscaling was skipped in results.json, but the status is Implemented',
@@ -381,7 +506,11 @@ describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () 
     const na = await validateProduct(
       gke({
         'results.json': skip,
-        'PRODUCT.yaml': (t) => t.replace(/(id: cluster_autoscaling[\s\S]*?status: )"Implemented"([\s\S]*?notes: )""/, '$1"N/A"$2"No autoscaler offered on this tier."'),
+        'PRODUCT.yaml': (t) =>
+          t.replace(
+            /(id: cluster_autoscaling[\s\S]*?status: )"Implemented"([\s\S]*?notes: )""/,
+            '$1"N/A"$2"No autoscaler offered on this tier."',
+          ),
       }),
       offline,
     );
@@ -389,12 +518,18 @@ describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () 
     expect(na.warnings.map((w) => `${w.subject} ${w.rule}`)).toEqual(['cluster_autoscaling must-not-applicable']);
   });
 
-  it('an escaping path, another product\'s directory, and an empty path are rejected', async () => {
+  it("an escaping path, another product's directory, and an empty path are rejected", async () => {
     const file = gke({
       'PRODUCT.yaml': (t) =>
         t
-          .replace('- "file://v1.37/gke/e2e.log"\n      notes: ""\n    - id: cluster_autoscaling', '- "file://../e2e.log"\n      notes: ""\n    - id: cluster_autoscaling')
-          .replace('"file://v1.37/gke/results.json#TestSecureAcceleratorAccess"', '"file://v1.37/eks/results.json#TestSecureAcceleratorAccess"')
+          .replace(
+            '- "file://v1.37/gke/e2e.log"\n      notes: ""\n    - id: cluster_autoscaling',
+            '- "file://../e2e.log"\n      notes: ""\n    - id: cluster_autoscaling',
+          )
+          .replace(
+            '"file://v1.37/gke/results.json#TestSecureAcceleratorAccess"',
+            '"file://v1.37/eks/results.json#TestSecureAcceleratorAccess"',
+          )
           .replace('"file://v1.37/gke/junit.xml#TestAcceleratorClusterAutoscaling"', '"file://#TestAcceleratorClusterAutoscaling"'),
     });
     const { violations } = await validateProduct(file, offline);
@@ -406,7 +541,13 @@ describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () 
   });
 
   it('the hybrid warning: a mapped requirement marked Implemented that cites no artifact (v1.37 and later only)', async () => {
-    const file = gke({ 'PRODUCT.yaml': (t) => t.replace(/(id: gang_scheduling[\s\S]*?evidence:\n)(?:\s+- "file:[^\n]+\n)+/, '$1        - "https://cloud.google.com/kubernetes-engine/docs/how-to/kueue"\n') });
+    const file = gke({
+      'PRODUCT.yaml': (t) =>
+        t.replace(
+          /(id: gang_scheduling[\s\S]*?evidence:\n)(?:\s+- "file:[^\n]+\n)+/,
+          '$1        - "https://cloud.google.com/kubernetes-engine/docs/how-to/kueue"\n',
+        ),
+    });
     const { violations, warnings } = await validateProduct(file, offline);
     expect(violations).toEqual([]);
     expect(warnings.map((w) => `${w.subject} ${w.rule}`)).toEqual(['gang_scheduling hybrid-no-artifact']);
@@ -416,6 +557,11 @@ describe('v1.37/gke: the first hybrid submission, and mutated copies of it', () 
   it('a results.json line that is not JSON, and a junit.xml with no testcase, cannot be parsed', async () => {
     const file = gke({ 'results.json': (t) => t.replace('\n', '\nnot json\n'), 'junit.xml': (t) => t.replace(/<testcase[^>]*\/>\n/g, '') });
     const { violations } = await validateProduct(file, offline);
-    expect(new Set(violations.map((v) => v.message))).toEqual(new Set(['results.json cannot be parsed as test output: line 2 is not JSON', 'junit.xml cannot be parsed as test output: no <testcase> in it']));
+    expect(new Set(violations.map((v) => v.message))).toEqual(
+      new Set([
+        'results.json cannot be parsed as test output: line 2 is not JSON',
+        'junit.xml cannot be parsed as test output: no <testcase> in it',
+      ]),
+    );
   });
 });

@@ -33,23 +33,29 @@ afterAll(async () => {
 
 describe('the command line', () => {
   it('--version prints the name and version', async () => {
-    for (const flag of ['--version', '-V']) expect(await cli(flag)).toEqual({ code: 0, stdout: `${TOOL.name} ${TOOL.version}\n`, stderr: '' });
+    for (const flag of ['--version', '-V'])
+      expect(await cli(flag)).toEqual({ code: 0, stdout: `${TOOL.name} ${TOOL.version}\n`, stderr: '' });
   });
 
-  it.each(COMMANDS.map((c) => [c.name, c] as const))('%s --help: one line per flag, with its default and an example', async (name, command) => {
-    const { code, stdout } = await cli(...name.split(' '), '--help');
-    expect(code).toBe(0);
-    expect(stdout).toContain(`Usage: ai-conformance ${command.usage}`);
-    const lines = stdout.split('\n');
-    for (const [flag, spec] of Object.entries(command.flags)) {
-      const line = lines.filter((l) => l.trimStart().startsWith(`--${flag} `) || l.trim() === `--${flag}` || l.trimStart().startsWith(`--${flag}  `));
-      expect(line, `--${flag}`).toHaveLength(1);
-      expect(line[0], `--${flag}`).toContain(spec.description);
-      if (spec.default !== undefined) expect(line[0], `--${flag}`).toContain(`default: ${spec.default}`);
-      expect(line[0], `--${flag}: an example`).toMatch(new RegExp(`e\\.g\\. --${flag}`));
-    }
-    expect(stdout).toMatch(/\nExamples:\n {2}ai-conformance /);
-  });
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    '%s --help: one line per flag, with its default and an example',
+    async (name, command) => {
+      const { code, stdout } = await cli(...name.split(' '), '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: ai-conformance ${command.usage}`);
+      const lines = stdout.split('\n');
+      for (const [flag, spec] of Object.entries(command.flags)) {
+        const line = lines.filter(
+          (l) => l.trimStart().startsWith(`--${flag} `) || l.trim() === `--${flag}` || l.trimStart().startsWith(`--${flag}  `),
+        );
+        expect(line, `--${flag}`).toHaveLength(1);
+        expect(line[0], `--${flag}`).toContain(spec.description);
+        if (spec.default !== undefined) expect(line[0], `--${flag}`).toContain(`default: ${spec.default}`);
+        expect(line[0], `--${flag}: an example`).toMatch(new RegExp(`e\\.g\\. --${flag}`));
+      }
+      expect(stdout).toMatch(/\nExamples:\n {2}ai-conformance /);
+    },
+  );
 
   it('kind --help lists kind up and kind down', async () => {
     const { code, stdout } = await cli('kind', '--help');
@@ -72,7 +78,9 @@ describe('the command line', () => {
 
   it('output into a closed pipe ends quietly (list | head -1)', async () => {
     // The reading end is closed before the CLI writes anything, as `head` does once it has its lines.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'list', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'list', '--format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

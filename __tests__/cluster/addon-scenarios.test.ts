@@ -13,7 +13,9 @@ import { ADDON_RELEASES, supportsVersion } from '../../src/cluster/pins.js';
 import { KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
 
 const installed = (): string[] =>
-  [...new Set(prModeAddons().flatMap((addon) => addon.releases))].map((key) => `${ADDON_RELEASES[key].project} ${ADDON_RELEASES[key].version}`).sort();
+  [...new Set(prModeAddons().flatMap((addon) => addon.releases))]
+    .map((key) => `${ADDON_RELEASES[key].project} ${ADDON_RELEASES[key].version}`)
+    .sort();
 
 function kindScenario(version: string): ReturnType<typeof loadScenarioFile> {
   return loadScenarioFile(path.join(SCENARIOS_DIR, `kind-example-dra-${version}.yaml`));
@@ -38,20 +40,30 @@ describe('the kind scenarios model the pinned add-ons', () => {
     expect([...new Set(models.map((m) => `${m.project} ${m.version}`))].sort()).not.toEqual(installed());
   });
 
-  it('the CRDs are the releases\' own: real structural schemas, Gateway API bundle version as pinned', () => {
+  it("the CRDs are the releases' own: real structural schemas, Gateway API bundle version as pinned", () => {
     const objects = kindScenario('1.35').objects ?? [];
     const crds = objectsOf(objects, 'CustomResourceDefinition');
     const names = crds.map((crd) => crd.metadata.name);
-    for (const name of ['gateways.gateway.networking.k8s.io', 'httproutes.gateway.networking.k8s.io', 'envoyproxies.gateway.envoyproxy.io', 'workloads.kueue.x-k8s.io', 'trainjobs.trainer.kubeflow.org', 'podmonitors.monitoring.coreos.com', 'servicemonitors.monitoring.coreos.com']) {
+    for (const name of [
+      'gateways.gateway.networking.k8s.io',
+      'httproutes.gateway.networking.k8s.io',
+      'envoyproxies.gateway.envoyproxy.io',
+      'workloads.kueue.x-k8s.io',
+      'trainjobs.trainer.kubeflow.org',
+      'podmonitors.monitoring.coreos.com',
+      'servicemonitors.monitoring.coreos.com',
+    ]) {
       expect(names, name).toContain(name);
     }
     for (const crd of crds) {
-      const versions = ((crd.spec as { versions?: { schema?: { openAPIV3Schema?: Record<string, unknown> } }[] }).versions ?? []);
+      const versions = (crd.spec as { versions?: { schema?: { openAPIV3Schema?: Record<string, unknown> } }[] }).versions ?? [];
       for (const v of versions) {
         const schema = v.schema?.openAPIV3Schema ?? {};
         // A permissive stand-in would be {type: object, x-kubernetes-preserve-unknown-fields: true}.
         expect(schema['x-kubernetes-preserve-unknown-fields'], crd.metadata.name).toBeUndefined();
-        const fields = Object.keys((schema.properties as object | undefined) ?? {}).filter((f) => !['apiVersion', 'kind', 'metadata'].includes(f));
+        const fields = Object.keys((schema.properties as object | undefined) ?? {}).filter(
+          (f) => !['apiVersion', 'kind', 'metadata'].includes(f),
+        );
         expect(fields.length, crd.metadata.name).toBeGreaterThan(0);
       }
     }
@@ -59,26 +71,33 @@ describe('the kind scenarios model the pinned add-ons', () => {
     expect(gateways?.metadata.annotations?.['gateway.networking.k8s.io/bundle-version']).toBe(ADDON_RELEASES.gatewayApi.version);
   });
 
-  it('every webhook points at a Service of the scenario, and the operator\'s webhooks cover its own group', () => {
+  it("every webhook points at a Service of the scenario, and the operator's webhooks cover its own group", () => {
     const objects = kindScenario('1.35').objects ?? [];
     const services = new Set(objectsOf(objects, 'Service').map((s) => `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`));
     const configurations = [...objectsOf(objects, 'ValidatingWebhookConfiguration'), ...objectsOf(objects, 'MutatingWebhookConfiguration')];
     expect(configurations.length).toBeGreaterThanOrEqual(5);
     for (const configuration of configurations) {
-      for (const webhook of (configuration.webhooks as { name: string; sideEffects?: string; clientConfig: { service?: { name: string; namespace: string } } }[])) {
+      for (const webhook of configuration.webhooks as {
+        name: string;
+        sideEffects?: string;
+        clientConfig: { service?: { name: string; namespace: string } };
+      }[]) {
         const service = webhook.clientConfig.service;
-        if (service) expect(services, `${configuration.metadata.name ?? ''}/${webhook.name}`).toContain(`${service.namespace}/${service.name}`);
+        if (service)
+          expect(services, `${configuration.metadata.name ?? ''}/${webhook.name}`).toContain(`${service.namespace}/${service.name}`);
         expect(['None', 'NoneOnDryRun'], webhook.name).toContain(webhook.sideEffects);
       }
     }
     const trainer = configurations.find((c) => c.metadata.name === 'validator.trainer.kubeflow.org');
-    const rules = (trainer?.webhooks as { rules: { apiGroups: string[]; resources: string[] }[] }[] | undefined)?.flatMap((w) => w.rules) ?? [];
+    const rules =
+      (trainer?.webhooks as { rules: { apiGroups: string[]; resources: string[] }[] }[] | undefined)?.flatMap((w) => w.rules) ?? [];
     expect(rules.some((r) => r.apiGroups.includes('trainer.kubeflow.org') && r.resources.includes('trainjobs'))).toBe(true);
   });
 
   it('kind has no load balancer: the PR-mode GatewayClass uses a ClusterIP EnvoyProxy', () => {
     const objects = kindScenario('1.35').objects ?? [];
-    const proxy = objectsOf(objects, 'EnvoyProxy')[0] as { spec?: { provider?: { kubernetes?: { envoyService?: { type?: string } } } } } | undefined;
+    const proxy = objectsOf(objects, 'EnvoyProxy')[0] as
+      { spec?: { provider?: { kubernetes?: { envoyService?: { type?: string } } } } } | undefined;
     expect(proxy?.spec?.provider?.kubernetes?.envoyService?.type).toBe('ClusterIP');
     const gatewayClass = objectsOf(objects, 'GatewayClass')[0] as { spec?: { parametersRef?: { kind?: string } } } | undefined;
     expect(gatewayClass?.spec?.parametersRef?.kind).toBe('EnvoyProxy');
@@ -90,7 +109,8 @@ describe('the pinned add-ons support the Kubernetes versions we provision', () =
     it(`Kubernetes ${version}: each release supports it, or says why it is installed anyway`, () => {
       for (const key of new Set(prModeAddons().flatMap((addon) => addon.releases))) {
         const release = ADDON_RELEASES[key];
-        if (!supportsVersion(release, version)) expect(release.outsideMatrix?.[version], `${release.project} ${release.version} on ${version}`).toBeTruthy();
+        if (!supportsVersion(release, version))
+          expect(release.outsideMatrix?.[version], `${release.project} ${release.version} on ${version}`).toBeTruthy();
       }
     });
   }
@@ -98,7 +118,9 @@ describe('the pinned add-ons support the Kubernetes versions we provision', () =
   it('a version past a published matrix is reported for the log', () => {
     expect(supportsVersion(ADDON_RELEASES.envoyGateway, '1.36')).toBe(true);
     expect(supportsVersion(ADDON_RELEASES.envoyGateway, '1.37')).toBe(false);
-    expect(outsideSupport('1.37').join('\n')).toMatch(/envoyproxy\/gateway v1\.9\.0 supports Kubernetes 1\.33–1\.36, not 1\.37: no Envoy Gateway release lists 1\.37/);
+    expect(outsideSupport('1.37').join('\n')).toMatch(
+      /envoyproxy\/gateway v1\.9\.0 supports Kubernetes 1\.33–1\.36, not 1\.37: no Envoy Gateway release lists 1\.37/,
+    );
     expect(outsideSupport('1.35')).toEqual([]);
   });
 });

@@ -31,15 +31,53 @@ describe('kind provider command lines', () => {
     expect(calls).toEqual([
       ['docker', 'info', '--format', '{{.ServerVersion}}'],
       ['kind', 'get', 'clusters'],
-      ['kind', 'create', 'cluster', '--name', 'ai-conformance', '--image', NODE_IMAGES['1.35'], '--config', configPath, '--kubeconfig', kubeconfig, '--wait', '20s'],
       [
-        'helm', 'upgrade', '--install', 'dra-example-driver', 'oci://registry.k8s.io/dra-example-driver/charts/dra-example-driver',
-        '--version', '0.4.0', '--namespace', 'dra-example-driver', '--create-namespace', '--wait', '--timeout', '20s',
-        '--kubeconfig', kubeconfig, '--kube-context', 'kind-ai-conformance',
+        'kind',
+        'create',
+        'cluster',
+        '--name',
+        'ai-conformance',
+        '--image',
+        NODE_IMAGES['1.35'],
+        '--config',
+        configPath,
+        '--kubeconfig',
+        kubeconfig,
+        '--wait',
+        '20s',
       ],
       [
-        'kubectl', '--kubeconfig', kubeconfig, '--context', 'kind-ai-conformance', 'get', 'resourceslices',
-        '--field-selector', 'spec.driver=gpu.example.com', '--watch', '--output', 'name',
+        'helm',
+        'upgrade',
+        '--install',
+        'dra-example-driver',
+        'oci://registry.k8s.io/dra-example-driver/charts/dra-example-driver',
+        '--version',
+        '0.4.0',
+        '--namespace',
+        'dra-example-driver',
+        '--create-namespace',
+        '--wait',
+        '--timeout',
+        '20s',
+        '--kubeconfig',
+        kubeconfig,
+        '--kube-context',
+        'kind-ai-conformance',
+      ],
+      [
+        'kubectl',
+        '--kubeconfig',
+        kubeconfig,
+        '--context',
+        'kind-ai-conformance',
+        'get',
+        'resourceslices',
+        '--field-selector',
+        'spec.driver=gpu.example.com',
+        '--watch',
+        '--output',
+        'name',
       ],
     ]);
     expect(parse(s.kindConfig() ?? '').nodes).toHaveLength(3);
@@ -57,7 +95,15 @@ describe('kind provider command lines', () => {
     const cluster = await createKindCluster({ kubernetesVersion: '1.33', name: 'pr-7', nodeImage: 'example.com/node:v1.33.0', env: s.env });
     const calls = s.calls();
     expect(calls[2]).toContain('example.com/node:v1.33.0');
-    expect(calls[3]?.slice(0, 7)).toEqual(['helm', 'upgrade', '--install', 'dra-example-driver', 'oci://registry.k8s.io/dra-example-driver/charts/dra-example-driver', '--version', '0.2.0']);
+    expect(calls[3]?.slice(0, 7)).toEqual([
+      'helm',
+      'upgrade',
+      '--install',
+      'dra-example-driver',
+      'oci://registry.k8s.io/dra-example-driver/charts/dra-example-driver',
+      '--version',
+      '0.2.0',
+    ]);
     expect(calls[3]).toContain('kind-pr-7');
     expect(parse(s.kindConfig() ?? '').featureGates).toEqual({ DynamicResourceAllocation: true });
     await cluster.remove();
@@ -87,7 +133,7 @@ describe('kind provider command lines', () => {
     const s = setup();
     const cluster = await createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env });
     const calls = s.calls().slice(5);
-    const summary = calls.map((c) => `${c[0]} ${c[1]} ${c[1] === 'upgrade' ? c[3] : c[2] ?? ''}`);
+    const summary = calls.map((c) => `${c[0]} ${c[1]} ${c[1] === 'upgrade' ? c[3] : (c[2] ?? '')}`);
     expect(summary).toEqual([
       'helm upgrade eg',
       'kubectl wait --for=condition=Established',
@@ -145,11 +191,11 @@ describe('kind provider command lines', () => {
     expect(kept.kubeConfig.getCurrentContext()).toBe(kept.context);
     const workDir = workDirs().filter((d) => !before.includes(d));
     expect(workDir).toHaveLength(1);
-    expect(existsSync(path.join(tmpdir(), workDir[0]!, 'kubeconfig'))).toBe(true);
+    expect(existsSync(path.join(tmpdir(), workDir[0], 'kubeconfig'))).toBe(true);
     await kept.cleanup();
     expect(s.calls().some((c) => c[1] === 'delete')).toBe(false);
     // The kept cluster's admin kubeconfig does not linger in a temp directory.
-    expect(existsSync(path.join(tmpdir(), workDir[0]!, 'kubeconfig'))).toBe(false);
+    expect(existsSync(path.join(tmpdir(), workDir[0], 'kubeconfig'))).toBe(false);
     const dropped = await provisionCluster({ cluster: 'kind', kubernetesVersion: '1.36', env: s.env });
     expect(dropped.mode).toBe('kind');
     await dropped.cleanup();
@@ -179,18 +225,23 @@ describe('kind provider error paths', () => {
   });
 
   it.each(['kind', 'helm', 'kubectl'])('%s missing outside Actions: names the install step', async (tool) => {
-    const s = setup({}, ['docker', 'kind', 'helm', 'kubectl'].filter((t) => t !== tool));
+    const s = setup(
+      {},
+      ['docker', 'kind', 'helm', 'kubectl'].filter((t) => t !== tool),
+    );
     const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env }));
     expect(exitCodeOf(error)).toBe(3);
     expect(error.message).toMatch(new RegExp(`^${tool} not found on PATH: install `));
     expect(s.calls().some((c) => c[0] === 'kind' && c[1] === 'create')).toBe(false);
   });
 
-  it('cluster creation fails: the first line of kind\'s error, exit 3', async () => {
+  it("cluster creation fails: the first line of kind's error, exit 3", async () => {
     const s = setup({ STANDIN_KIND_CREATE_FAIL: '1' });
     const error = await failure(createKindCluster({ kubernetesVersion: '1.35', env: s.env }));
     expect(exitCodeOf(error)).toBe(3);
-    expect(error.message).toBe('failed to create kind cluster ai-conformance: ERROR: failed to create cluster: failed to pull image "kindest/node": exit status 1');
+    expect(error.message).toBe(
+      'failed to create kind cluster ai-conformance: ERROR: failed to create cluster: failed to pull image "kindest/node": exit status 1',
+    );
   });
 
   it('driver chart install fails: error names the chart, and the half-built cluster is deleted', async () => {
@@ -237,7 +288,10 @@ describe('kind provider error paths', () => {
 /** Polls a cheap condition on a file the stand-ins write (test-side only). */
 async function vitestWaitFor(condition: () => boolean): Promise<void> {
   const { vi } = await import('vitest');
-  await vi.waitFor(() => {
-    if (!condition()) throw new Error('not yet');
-  }, { timeout: 10_000, interval: 20 });
+  await vi.waitFor(
+    () => {
+      if (!condition()) throw new Error('not yet');
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }

@@ -43,24 +43,30 @@ afterAll(async () => {
 });
 
 const actionsEnv = (): NodeJS.ProcessEnv => ({ GITHUB_ACTIONS: 'true', RUNNER_TOOL_CACHE: process.env.RUNNER_TOOL_CACHE, PATH: '' });
-const release = (overrides: Partial<KindRelease>): (() => KindRelease) => () => ({
-  version: 'v0.32.0',
-  platform: 'linux-amd64',
-  url: `${base}/kind-linux-amd64`,
-  sha256: SHA,
-  ...overrides,
-});
+const release =
+  (overrides: Partial<KindRelease>): (() => KindRelease) =>
+  () => ({
+    version: 'v0.32.0',
+    platform: 'linux-amd64',
+    url: `${base}/kind-linux-amd64`,
+    sha256: SHA,
+    ...overrides,
+  });
 
 describe('kind binary in GitHub Actions', () => {
   it('rejects a download whose sha256 does not match the pin, exit 3', async () => {
-    const error = await resolveKind(actionsEnv(), () => {}, release({ version: 'v0.0.1', sha256: '0'.repeat(64) })).catch((e: unknown) => e as Error);
+    const error = await resolveKind(actionsEnv(), () => {}, release({ version: 'v0.0.1', sha256: '0'.repeat(64) })).catch(
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(Error);
     expect(exitCodeOf(error)).toBe(3);
     expect((error as Error).message).toBe(`kind v0.0.1 download failed its checksum: expected sha256 ${'0'.repeat(64)}, got ${SHA}`);
   });
 
   it('reports a failed download in one line', async () => {
-    const error = await resolveKind(actionsEnv(), () => {}, release({ version: 'v0.0.2', url: `${base}/missing` })).catch((e: unknown) => e as Error);
+    const error = await resolveKind(actionsEnv(), () => {}, release({ version: 'v0.0.2', url: `${base}/missing` })).catch(
+      (e: unknown) => e as Error,
+    );
     expect(exitCodeOf(error)).toBe(3);
     expect((error as Error).message).toMatch(/^could not download kind v0\.0\.2 from http:\/\/127\.0\.0\.1:\d+\/missing: .*404/);
   });
@@ -84,6 +90,8 @@ describe('kind binary in GitHub Actions', () => {
       sha256: KIND_SHA256['linux-amd64'],
     });
     expect(pinnedKindRelease('linux-arm64').sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(() => pinnedKindRelease('windows-amd64')).toThrow('no pinned kind v0.32.0 binary for windows-amd64 (supported: linux-amd64, linux-arm64)');
+    expect(() => pinnedKindRelease('windows-amd64')).toThrow(
+      'no pinned kind v0.32.0 binary for windows-amd64 (supported: linux-amd64, linux-arm64)',
+    );
   });
 });

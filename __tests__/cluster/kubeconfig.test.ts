@@ -89,7 +89,10 @@ describe('kubeconfig provider', () => {
     expect(writes.join('')).toBe('');
     const inside = await connectKubeconfig({ kubeconfigContent: CONTENT, env: { GITHUB_ACTIONS: 'true' } });
     await inside.cleanup();
-    const masks = writes.join('').split('\n').filter((l) => l.startsWith('::add-mask::'));
+    const masks = writes
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'));
     expect(masks).toContain(`::add-mask::${TOKEN}`);
     expect(masks.some((m) => m.includes('%0A'))).toBe(true); // the whole content, escaped
   });
@@ -136,9 +139,13 @@ describe('kubeconfig provider', () => {
   it('parses --cluster and --kubernetes-version', () => {
     expect(parseClusterMode(undefined)).toBe('auto');
     expect(parseClusterMode('kind')).toBe('kind');
-    expect(() => parseClusterMode('minikube')).toThrow("unknown --cluster 'minikube' (expected one of: kind, kubeconfig, in-cluster, auto)");
+    expect(() => parseClusterMode('minikube')).toThrow(
+      "unknown --cluster 'minikube' (expected one of: kind, kubeconfig, in-cluster, auto)",
+    );
     expect(requireKubernetesVersion('v1.34.2')).toBe('1.34');
-    expect(() => requireKubernetesVersion('1.30')).toThrow("unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36, 1.37)");
+    expect(() => requireKubernetesVersion('1.30')).toThrow(
+      "unsupported Kubernetes version '1.30' (supported: 1.33, 1.34, 1.35, 1.36, 1.37)",
+    );
   });
 
   it('--addons outside kind mode is a usage error', async () => {

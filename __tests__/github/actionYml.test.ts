@@ -50,12 +50,33 @@ describe('action.yml', () => {
   it('declares the inputs and outputs the docs promise', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(
       [
-        'accelerator', 'addons', 'artifact-name', 'baseline', 'cluster', 'comment', 'context', 'fail-on', 'keep-cluster',
-        'kubeconfig', 'kubernetes-version', 'level', 'metadata', 'node-image', 'only', 'out-dir', 'probe-dir', 'product', 'sarif-category',
-        'skip', 'template', 'timeout', 'token',
+        'accelerator',
+        'addons',
+        'artifact-name',
+        'baseline',
+        'cluster',
+        'comment',
+        'context',
+        'fail-on',
+        'keep-cluster',
+        'kubeconfig',
+        'kubernetes-version',
+        'level',
+        'metadata',
+        'node-image',
+        'only',
+        'out-dir',
+        'probe-dir',
+        'product',
+        'sarif-category',
+        'skip',
+        'template',
+        'timeout',
+        'token',
       ].sort(),
     );
-    for (const output of ['result', 'passed', 'failed', 'checklist', 'sarif', 'summary', 'results', 'exit-code']) expect(action.outputs).toHaveProperty(output);
+    for (const output of ['result', 'passed', 'failed', 'checklist', 'sarif', 'summary', 'results', 'exit-code'])
+      expect(action.outputs).toHaveProperty(output);
   });
 
   it('references only inputs that exist, and uses every input it declares', () => {
@@ -68,7 +89,8 @@ describe('action.yml', () => {
   it('references only step ids that exist, and outputs those steps set', () => {
     const ids = new Set(steps.map((s) => s.id).filter((id): id is string => id !== undefined));
     for (const expr of expressions(text)) {
-      for (const m of expr.matchAll(/\bsteps\.([a-z0-9-]+)\.(outputs|outcome|conclusion)/g)) expect(ids.has(m[1] ?? ''), `steps.${m[1]}`).toBe(true);
+      for (const m of expr.matchAll(/\bsteps\.([a-z0-9-]+)\.(outputs|outcome|conclusion)/g))
+        expect(ids.has(m[1] ?? ''), `steps.${m[1]}`).toBe(true);
     }
     const runStep = steps.find((s) => s.id === 'run');
     for (const output of ['exit-code', 'out-dir']) expect(runStep?.run).toContain(`echo "${output}=`);
@@ -197,18 +219,25 @@ describe('README examples', () => {
 describe('the run step maps inputs to CLI flags', () => {
   const script = steps.find((s) => s.id === 'run')?.run ?? '';
 
-  async function runStep(inputs: Record<string, string>, cliExit = 0, extraEnv: Record<string, string> = {}): Promise<{ argv: string[]; outputs: string; code: number; dir: string }> {
+  async function runStep(
+    inputs: Record<string, string>,
+    cliExit = 0,
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ argv: string[]; outputs: string; code: number; dir: string }> {
     const dir = mkdtempSync(path.join(tmpdir(), 'runstep-'));
     const bin = path.join(dir, 'bin');
     mkdirSync(bin);
     // A stand-in `node` that records the CLI's argv and exits as told.
-    writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${dir}/argv"\nexit ${cliExit}\n`, { mode: 0o755 });
+    writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${dir}/argv"\nexit ${cliExit}\n`, {
+      mode: 0o755,
+    });
     const env: Record<string, string> = {
       PATH: `${bin}:/usr/bin:/bin`,
       GITHUB_OUTPUT: path.join(dir, 'output'),
       GITHUB_ACTION_PATH: '/action',
     };
-    for (const [name, spec] of Object.entries(action.inputs)) env[`INPUT_${name.toUpperCase().replace(/-/g, '_')}`] = inputs[name] ?? (spec.default?.startsWith('${{') ? '' : spec.default ?? '');
+    for (const [name, spec] of Object.entries(action.inputs))
+      env[`INPUT_${name.toUpperCase().replace(/-/g, '_')}`] = inputs[name] ?? (spec.default?.startsWith('${{') ? '' : (spec.default ?? ''));
     env.AI_CONFORMANCE_KUBECONFIG = inputs.kubeconfig ?? '';
     env.INPUT_OUT_DIR = path.join(dir, inputs['out-dir'] ?? 'out');
     const r = await execa('bash', ['-c', script], { env: { ...env, ...extraEnv }, reject: false, cwd: dir });
@@ -222,7 +251,20 @@ describe('the run step maps inputs to CLI flags', () => {
     const { argv, outputs, code, dir } = await runStep({});
     try {
       expect(code).toBe(0);
-      expect(argv).toEqual(['/action/dist/cli.js', 'run', '--out', path.join(dir, 'out'), '--cluster', 'kind', '--kubernetes-version', '1.35', '--level', 'all', '--sarif-category', 'ai-conformance']);
+      expect(argv).toEqual([
+        '/action/dist/cli.js',
+        'run',
+        '--out',
+        path.join(dir, 'out'),
+        '--cluster',
+        'kind',
+        '--kubernetes-version',
+        '1.35',
+        '--level',
+        'all',
+        '--sarif-category',
+        'ai-conformance',
+      ]);
       expect(outputs).toBe(`out-dir=${path.join(dir, 'out')}\nexit-code=0\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -232,13 +274,33 @@ describe('the run step maps inputs to CLI flags', () => {
   it('passes every flag, keeps hostile input literal, and records a failing exit code without failing', async () => {
     const hostile = '$(touch pwned); `touch pwned2`';
     const { argv, outputs, code, dir } = await runStep(
-      { cluster: 'kubeconfig', 'kubernetes-version': '1.34', kubeconfig: 'apiVersion: v1\nkind: Config\n', only: hostile, addons: 'true', 'keep-cluster': 'true', 'probe-dir': 'probes', 'fail-on': 'none' },
+      {
+        cluster: 'kubeconfig',
+        'kubernetes-version': '1.34',
+        kubeconfig: 'apiVersion: v1\nkind: Config\n',
+        only: hostile,
+        addons: 'true',
+        'keep-cluster': 'true',
+        'probe-dir': 'probes',
+        'fail-on': 'none',
+      },
       1,
     );
     try {
       expect(code).toBe(0);
       expect(argv).toContain(hostile);
-      expect(argv).toEqual(expect.arrayContaining(['--cluster', 'kubeconfig', '--kubernetes-version', '1.34', '--probe-dir', 'probes', '--addons', '--keep-cluster']));
+      expect(argv).toEqual(
+        expect.arrayContaining([
+          '--cluster',
+          'kubeconfig',
+          '--kubernetes-version',
+          '1.34',
+          '--probe-dir',
+          'probes',
+          '--addons',
+          '--keep-cluster',
+        ]),
+      );
       expect(argv.join(' ')).not.toContain('apiVersion');
       expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
       expect(outputs).toContain('exit-code=1\n');
@@ -250,7 +312,14 @@ describe('the run step maps inputs to CLI flags', () => {
   it('emits only flags the real run command accepts, with every input set', async () => {
     const every: Record<string, string> = {};
     for (const name of Object.keys(action.inputs)) every[name] = 'x';
-    Object.assign(every, { cluster: 'kubeconfig', 'kubernetes-version': '1.34', addons: 'true', 'keep-cluster': 'true', 'fail-on': 'must', 'out-dir': 'out' });
+    Object.assign(every, {
+      cluster: 'kubeconfig',
+      'kubernetes-version': '1.34',
+      addons: 'true',
+      'keep-cluster': 'true',
+      'fail-on': 'must',
+      'out-dir': 'out',
+    });
     const { argv, code, dir } = await runStep(every);
     rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(0);
@@ -258,10 +327,28 @@ describe('the run step maps inputs to CLI flags', () => {
     expect(command).toBe('run');
     const { values } = parseCommandArgs(runCommand, flags);
     const given = Object.keys(values).sort();
-    expect(given).toEqual(expect.arrayContaining(['accelerator', 'addons', 'baseline', 'cluster', 'context', 'keep-cluster', 'metadata', 'node-image', 'only', 'probe-dir', 'product', 'sarif-category', 'skip', 'template', 'timeout']));
+    expect(given).toEqual(
+      expect.arrayContaining([
+        'accelerator',
+        'addons',
+        'baseline',
+        'cluster',
+        'context',
+        'keep-cluster',
+        'metadata',
+        'node-image',
+        'only',
+        'probe-dir',
+        'product',
+        'sarif-category',
+        'skip',
+        'template',
+        'timeout',
+      ]),
+    );
   });
 
-  it('refuses an empty kubeconfig on a fork PR instead of using the runner\'s own', async () => {
+  it("refuses an empty kubeconfig on a fork PR instead of using the runner's own", async () => {
     const fork = { HEAD_REPO: 'someone/fork', BASE_REPO: 'owner/repo' };
     const refused = await runStep({ cluster: 'kubeconfig', kubeconfig: '' }, 0, fork);
     rmSync(refused.dir, { recursive: true, force: true });

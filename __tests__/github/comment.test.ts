@@ -32,7 +32,12 @@ describe('sticky PR comment', () => {
   });
 
   it('pages through more than 100 comments to find its own', async () => {
-    for (let i = 0; i < 250; i += 1) gh.comments.push({ id: i + 1, body: i === 230 ? `${STICKY_MARKER}\nold` : `comment ${i}`, user: i === 230 ? { login: 'github-actions[bot]', type: 'Bot' } : { login: 'someone', type: 'User' } });
+    for (let i = 0; i < 250; i += 1)
+      gh.comments.push({
+        id: i + 1,
+        body: i === 230 ? `${STICKY_MARKER}\nold` : `comment ${i}`,
+        user: i === 230 ? { login: 'github-actions[bot]', type: 'Bot' } : { login: 'someone', type: 'User' },
+      });
     const outcome = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\nnew`, baseUrl: gh.baseUrl });
     expect(outcome).toEqual({ action: 'updated', id: 231, truncated: false });
     expect(gh.comments).toHaveLength(250);
@@ -42,14 +47,14 @@ describe('sticky PR comment', () => {
     expect(lists[0]).toContain('per_page=100');
   });
 
-  it('does not mistake another tool\'s comment for its own', async () => {
+  it("does not mistake another tool's comment for its own", async () => {
     gh.comments.push({ id: 1, body: '<!-- Sticky Pull Request Comment -->\nother tool', user: { login: 'x' } });
     const outcome = await upsertStickyComment({ token: 't', pr, body: 'ours', baseUrl: gh.baseUrl });
     expect(outcome.action).toBe('created');
     expect(gh.comments).toHaveLength(2);
   });
 
-  it('ignores a person\'s comment that carries the marker and creates its own', async () => {
+  it("ignores a person's comment that carries the marker and creates its own", async () => {
     gh.comments.push({ id: 1, body: `${STICKY_MARKER}\nplanted by a participant`, user: { login: 'mallory', type: 'User' } });
     const outcome = await upsertStickyComment({ token: 't', pr, body: `${STICKY_MARKER}\nreport`, baseUrl: gh.baseUrl });
     expect(outcome.action).toBe('created');

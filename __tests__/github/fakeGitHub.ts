@@ -45,7 +45,12 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
       const page = Number(url.searchParams.get('page') ?? 1);
       const items = state.comments.slice((page - 1) * perPage, page * perPage);
       const last = Math.max(1, Math.ceil(state.comments.length / perPage));
-      const link: Record<string, string> = page < last ? { link: `<${baseUrl}${listPath}?per_page=${perPage}&page=${page + 1}>; rel="next", <${baseUrl}${listPath}?per_page=${perPage}&page=${last}>; rel="last"` } : {};
+      const link: Record<string, string> =
+        page < last
+          ? {
+              link: `<${baseUrl}${listPath}?per_page=${perPage}&page=${page + 1}>; rel="next", <${baseUrl}${listPath}?per_page=${perPage}&page=${last}>; rel="last"`,
+            }
+          : {};
       send(200, items, link);
       return;
     }
@@ -55,7 +60,10 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
     }
     if (req.method === 'POST' && url.pathname === listPath) {
       const { body } = JSON.parse(await readBody(req)) as { body: string };
-      if (body.length > 65_536) return send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
+      if (body.length > 65_536) {
+        send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
+        return;
+      }
       const comment = { id: nextId++, body, user: { login: 'github-actions[bot]', type: 'Bot' } };
       state.comments.push(comment);
       send(201, comment);
@@ -64,9 +72,15 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
     const match = commentPath.exec(url.pathname);
     if (req.method === 'PATCH' && match) {
       const { body } = JSON.parse(await readBody(req)) as { body: string };
-      if (body.length > 65_536) return send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
+      if (body.length > 65_536) {
+        send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
+        return;
+      }
       const comment = state.comments.find((c) => c.id === Number(match[1]));
-      if (!comment) return send(404, { message: 'Not Found' });
+      if (!comment) {
+        send(404, { message: 'Not Found' });
+        return;
+      }
       comment.body = body;
       send(200, comment);
       return;

@@ -46,7 +46,12 @@ const notices: string[] = [];
 
 function event(headRepo: string): string {
   const file = path.join(root, 'event.json');
-  writeFileSync(file, JSON.stringify({ pull_request: { number: 42, head: { repo: { full_name: headRepo } }, base: { repo: { full_name: 'acme/platform' } } } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      pull_request: { number: 42, head: { repo: { full_name: headRepo } }, base: { repo: { full_name: 'acme/platform' } } },
+    }),
+  );
   return file;
 }
 
@@ -55,12 +60,26 @@ beforeEach(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'publish-'));
   out = path.join(root, 'out');
   mkdirSync(out);
-  writeFileSync(path.join(out, 'ai-conformance.json'), JSON.stringify(results([['dra_support', 'passed'], ['ai_inference', 'failed'], ['gang_scheduling', 'error']])));
+  writeFileSync(
+    path.join(out, 'ai-conformance.json'),
+    JSON.stringify(
+      results([
+        ['dra_support', 'passed'],
+        ['ai_inference', 'failed'],
+        ['gang_scheduling', 'error'],
+      ]),
+    ),
+  );
   writeFileSync(path.join(out, 'summary.md'), '## Summary\n');
   writeFileSync(path.join(out, 'comment.md'), `${STICKY_MARKER}\n## Comment\n`);
   writeFileSync(path.join(out, 'results.sarif'), '{}');
   writeFileSync(path.join(root, 'summary'), '');
-  env = { GITHUB_STEP_SUMMARY: path.join(root, 'summary'), GITHUB_REPOSITORY: 'acme/platform', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event('acme/platform') };
+  env = {
+    GITHUB_STEP_SUMMARY: path.join(root, 'summary'),
+    GITHUB_REPOSITORY: 'acme/platform',
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: event('acme/platform'),
+  };
   notices.length = 0;
 });
 afterEach(async () => {
@@ -91,7 +110,9 @@ describe('publish', () => {
     const outcome = await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) });
     expect(outcome.comment.action).toBe('skipped');
     expect(gh.requests).toEqual([]);
-    expect(notices).toEqual(['Sticky PR comment skipped: pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)']);
+    expect(notices).toEqual([
+      'Sticky PR comment skipped: pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)',
+    ]);
     expect(readFileSync(path.join(root, 'summary'), 'utf8')).toBe('## Summary\n');
   });
 
@@ -103,10 +124,14 @@ describe('publish', () => {
   });
 
   it('comment: off and non-PR events post nothing', async () => {
-    expect((await publish({ outDir: out, comment: false, token: 't', env, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) })).comment).toEqual({ action: 'skipped', reason: 'comment: off' });
+    expect(
+      (await publish({ outDir: out, comment: false, token: 't', env, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) })).comment,
+    ).toEqual({ action: 'skipped', reason: 'comment: off' });
     const push = { ...env, GITHUB_EVENT_PATH: path.join(root, 'push.json') };
     writeFileSync(push.GITHUB_EVENT_PATH, JSON.stringify({ ref: 'refs/heads/main' }));
-    expect((await publish({ outDir: out, comment: true, token: 't', env: push, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) })).comment).toEqual({ action: 'skipped', reason: 'not a pull request run' });
+    expect(
+      (await publish({ outDir: out, comment: true, token: 't', env: push, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) })).comment,
+    ).toEqual({ action: 'skipped', reason: 'not a pull request run' });
     expect(gh.requests).toEqual([]);
   });
 
@@ -119,12 +144,16 @@ describe('publish', () => {
   it('checks ai-conformance.json against the same schema as `report`', async () => {
     // The shape the old check accepted (requirements and leaked), but not a results file.
     writeFileSync(path.join(out, 'ai-conformance.json'), JSON.stringify({ requirements: [], leaked: 0 }));
-    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(/ai-conformance.json is not a results file: \(top level\): missing required field/);
+    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(
+      /ai-conformance.json is not a results file: \(top level\): missing required field/,
+    );
   });
 
   it('a missing results file is one clear usage error', async () => {
     rmSync(path.join(out, 'ai-conformance.json'));
-    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(`${path.join(out, 'ai-conformance.json')} is missing or not JSON; did the run write its reports?`);
+    await expect(publish({ outDir: out, comment: false, env })).rejects.toThrow(
+      `${path.join(out, 'ai-conformance.json')} is missing or not JSON; did the run write its reports?`,
+    );
   });
   it('uses the marker run wrote into comment.md, or the one for --sarif-category, to find its comment', async () => {
     const marker = '<!-- ai-conformance:sticky:k8s-1.34 -->';
@@ -132,12 +161,28 @@ describe('publish', () => {
     gh.comments.push({ id: 7, body: `${STICKY_MARKER}\n## other job`, user: { login: 'github-actions[bot]', type: 'Bot' } });
     const first = await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, notice: (m) => notices.push(m) });
     expect(first.comment.action).toBe('created');
-    const second = await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, sarifCategory: 'k8s-1.34', notice: (m) => notices.push(m) });
+    const second = await publish({
+      outDir: out,
+      comment: true,
+      token: 't',
+      env,
+      baseUrl: gh.baseUrl,
+      sarifCategory: 'k8s-1.34',
+      notice: (m) => notices.push(m),
+    });
     expect(second.comment.action).toBe('updated');
     expect(gh.comments.map((c) => c.body)).toEqual([`${STICKY_MARKER}\n## other job`, `${marker}\n## Job 1.34\n`]);
     // Without comment.md the summary is posted, under the category's marker.
     rmSync(path.join(out, 'comment.md'));
-    await publish({ outDir: out, comment: true, token: 't', env, baseUrl: gh.baseUrl, sarifCategory: 'k8s-1.34', notice: (m) => notices.push(m) });
+    await publish({
+      outDir: out,
+      comment: true,
+      token: 't',
+      env,
+      baseUrl: gh.baseUrl,
+      sarifCategory: 'k8s-1.34',
+      notice: (m) => notices.push(m),
+    });
     expect(gh.comments[1]?.body).toBe(`${marker}\n## Summary\n`);
   });
 });

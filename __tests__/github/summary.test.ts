@@ -39,7 +39,10 @@ describe('job summary', () => {
   });
 
   it('says why when not in GitHub Actions', async () => {
-    expect(await writeJobSummary('x', {})).toEqual({ written: false, reason: 'GITHUB_STEP_SUMMARY is not set (not running in GitHub Actions)' });
+    expect(await writeJobSummary('x', {})).toEqual({
+      written: false,
+      reason: 'GITHUB_STEP_SUMMARY is not set (not running in GitHub Actions)',
+    });
   });
 
   it('truncateBytes never splits a character even without line breaks', () => {

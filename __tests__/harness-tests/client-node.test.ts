@@ -19,7 +19,9 @@ describe('client-node against the fake cluster', () => {
     const nodes = await core.listNode();
     expect(nodes.items.map((n) => n.metadata?.name)).toContain('ai-conformance-worker');
     const custom = kc.makeApiClient(CustomObjectsApi);
-    const slices = (await custom.listClusterCustomObject({ group: 'resource.k8s.io', version: 'v1', plural: 'resourceslices' })) as { items: { spec: { devices: unknown[] } }[] };
+    const slices = (await custom.listClusterCustomObject({ group: 'resource.k8s.io', version: 'v1', plural: 'resourceslices' })) as {
+      items: { spec: { devices: unknown[] } }[];
+    };
     expect(slices.items).toHaveLength(2);
     expect(slices.items[0]?.spec.devices).toHaveLength(8);
   });
@@ -48,7 +50,10 @@ describe('client-node against the fake cluster', () => {
         .then(() =>
           core.createNamespacedPod({
             namespace: 'default',
-            body: { metadata: { name: 'watched' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo hello'] }] } },
+            body: {
+              metadata: { name: 'watched' },
+              spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo hello'] }] },
+            },
           }),
         );
     });
@@ -63,7 +68,9 @@ describe('client-node against the fake cluster', () => {
     const kc = cluster.kubeConfig();
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'before' } } });
-    const informer = makeInformer<V1ConfigMap>(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace: 'default' }));
+    const informer = makeInformer<V1ConfigMap>(kc, '/api/v1/namespaces/default/configmaps', () =>
+      core.listNamespacedConfigMap({ namespace: 'default' }),
+    );
     const added = new Promise<void>((resolve) => informer.on('add', (cm) => cm.metadata?.name === 'after' && resolve()));
     const deleted = new Promise<void>((resolve) => informer.on('delete', (cm) => cm.metadata?.name === 'before' && resolve()));
     await informer.start();
@@ -71,7 +78,12 @@ describe('client-node against the fake cluster', () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after' } } });
     await core.deleteNamespacedConfigMap({ name: 'before', namespace: 'default' });
     await Promise.all([added, deleted]);
-    expect(informer.list().map((c) => c.metadata?.name).sort()).toContain('after');
+    expect(
+      informer
+        .list()
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toContain('after');
     await informer.stop();
   });
 });

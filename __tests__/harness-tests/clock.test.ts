@@ -35,7 +35,7 @@ describe('withClock', () => {
 });
 
 describe('the realistic clock in a running fake', () => {
-  it('a Gateway is Programmed only after Envoy Gateway\'s programming time', async () => {
+  it("a Gateway is Programmed only after Envoy Gateway's programming time", async () => {
     cluster = await startFakeCluster({ scenario: 'kind-example-dra-1.35', tls: false, clock: { realistic: true, scale: 0.02 } });
     const c = cluster;
     const started = performance.now();

@@ -31,7 +31,11 @@ async function start(scenario: Scenario): Promise<FakeCluster> {
 }
 
 /** Runs one probe-like pod (the real device-list script) and returns its result line and node. */
-async function seen(c: FakeCluster, name: string, container: { limits?: Record<string, string>; env?: Record<string, string>; node?: string; tolerate?: string[] }): Promise<Line & { node: string }> {
+async function seen(
+  c: FakeCluster,
+  name: string,
+  container: { limits?: Record<string, string>; env?: Record<string, string>; node?: string; tolerate?: string[] },
+): Promise<Line & { node: string }> {
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -55,12 +59,20 @@ async function seen(c: FakeCluster, name: string, container: { limits?: Record<s
   const running = await waitForObject(c, 'pods', (p) => p.metadata.name === name && phase(p) === 'Running');
   const text = (await raw(c, 'GET', `/api/v1/namespaces/default/pods/${name}/log`)).text;
   const line = text.split('\n').find((l) => l.startsWith('AI_CONFORMANCE_RESULT ')) ?? '';
-  return { ...(JSON.parse(line.slice('AI_CONFORMANCE_RESULT '.length)) as Line), node: String((running.spec as { nodeName: string }).nodeName) };
+  return {
+    ...(JSON.parse(line.slice('AI_CONFORMANCE_RESULT '.length)) as Line),
+    node: String((running.spec as { nodeName: string }).nodeName),
+  };
 }
 
 describe('the fake kubelet shows what the runtime would expose', () => {
   it('gives device-plugin GPUs their UUIDs and /dev/nvidia<i>, distinct per pod on a node', async () => {
-    const c = await start({ name: 'g', kubernetesVersion: '1.35', include: ['gpu-nvidia-1.35.yaml'], behaviours: { 'cluster-autoscaler': false } });
+    const c = await start({
+      name: 'g',
+      kubernetesVersion: '1.35',
+      include: ['gpu-nvidia-1.35.yaml'],
+      behaviours: { 'cluster-autoscaler': false },
+    });
     const a = await seen(c, 'a', { limits: { 'nvidia.com/gpu': '1' }, node: 'gpu-node-1', tolerate: ['nvidia.com/gpu'] });
     const b = await seen(c, 'b', { limits: { 'nvidia.com/gpu': '1' }, node: 'gpu-node-1', tolerate: ['nvidia.com/gpu'] });
     expect(a.devices).toEqual([expect.stringMatching(/^GPU-[0-9a-f]{8}-/)]);
@@ -94,13 +106,24 @@ describe('the fake kubelet shows what the runtime would expose', () => {
     expect(all.devices).toHaveLength(8);
     const plain = await seen(leaky, 'plain', { node: 'gpu-node-1', tolerate: ['nvidia.com/gpu'] });
     expect(plain.devices).toEqual([]);
-    const onDra = await seen(leaky, 'cuda-dra', { env: { NVIDIA_VISIBLE_DEVICES: 'all' }, node: 'gpu-dra-node-1', tolerate: ['nvidia.com/gpu'] });
-    expect(onDra.devices).toEqual(['GPU-00ab4a83-8d72-7d3f-eeaa-b53906b0a074', 'GPU-02696dfa-7ad2-8775-20ec-d561eaa7b632', 'GPU-82a08606-fcb2-6bb8-8c9a-eb622d0de86e', 'GPU-96d79c22-6438-086e-9fab-bb2bef64b225']);
+    const onDra = await seen(leaky, 'cuda-dra', {
+      env: { NVIDIA_VISIBLE_DEVICES: 'all' },
+      node: 'gpu-dra-node-1',
+      tolerate: ['nvidia.com/gpu'],
+    });
+    expect(onDra.devices).toEqual([
+      'GPU-00ab4a83-8d72-7d3f-eeaa-b53906b0a074',
+      'GPU-02696dfa-7ad2-8775-20ec-d561eaa7b632',
+      'GPU-82a08606-fcb2-6bb8-8c9a-eb622d0de86e',
+      'GPU-96d79c22-6438-086e-9fab-bb2bef64b225',
+    ]);
     await leaky.stop();
     cluster = undefined;
 
     const hardened = await start({ name: 'hard', kubernetesVersion: '1.35', include: ['gpu-nvidia-1.35.yaml'] });
-    expect((await seen(hardened, 'cuda', { env: { NVIDIA_VISIBLE_DEVICES: 'all' }, node: 'gpu-node-1', tolerate: ['nvidia.com/gpu'] })).devices).toEqual([]);
+    expect(
+      (await seen(hardened, 'cuda', { env: { NVIDIA_VISIBLE_DEVICES: 'all' }, node: 'gpu-node-1', tolerate: ['nvidia.com/gpu'] })).devices,
+    ).toEqual([]);
   });
 
   it('shows AMD GPUs as /dev/kfd plus their render node, and TPU chips as /dev/accel<i>', async () => {
@@ -110,11 +133,18 @@ describe('the fake kubelet shows what the runtime would expose', () => {
     expect((await seen(amd, 'none', { node: 'mi300x-1', tolerate: ['amd.com/gpu'] })).devices).toEqual([]);
     await amd.stop();
     const tpu = await start({ name: 'tpu', kubernetesVersion: '1.35', include: ['gpu-tpu-gke-1.35.yaml'] });
-    expect((await seen(tpu, 't', { limits: { 'google.com/tpu': '4' }, node: 'gke-tpu-pool-c3d4', tolerate: ['google.com/tpu'] })).devices).toEqual(['accel0', 'accel1', 'accel2', 'accel3']);
+    expect(
+      (await seen(tpu, 't', { limits: { 'google.com/tpu': '4' }, node: 'gke-tpu-pool-c3d4', tolerate: ['google.com/tpu'] })).devices,
+    ).toEqual(['accel0', 'accel1', 'accel2', 'accel3']);
   });
 
   it('takes time to start a pod: image pull, container start, device preparation (configurable)', async () => {
-    const c = await start({ name: 'slow', kubernetesVersion: '1.35', include: ['gpu-nvidia-1.35.yaml'], behaviours: { kubelet: { imagePullMs: 120, devicePrepareMs: 60 } } });
+    const c = await start({
+      name: 'slow',
+      kubernetesVersion: '1.35',
+      include: ['gpu-nvidia-1.35.yaml'],
+      behaviours: { kubelet: { imagePullMs: 120, devicePrepareMs: 60 } },
+    });
     const before = Date.now();
     await seen(c, 'first', { limits: { 'nvidia.com/gpu': '1' }, node: 'gpu-node-1', tolerate: ['nvidia.com/gpu'] });
     expect(Date.now() - before).toBeGreaterThanOrEqual(170);
@@ -132,7 +162,10 @@ describe('the device-list script itself (run by a real shell)', () => {
     ].join('\n');
     const bin = mkdtempSync(join(tmpdir(), 'fake-nvidia-smi-'));
     writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\ncat <<'EOF'\n${smi}\nEOF\n`, { mode: 0o755 });
-    const out = execFileSync('sh', ['-c', GENERIC_DEVICE_SCRIPT], { env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` }, encoding: 'utf8' });
+    const out = execFileSync('sh', ['-c', GENERIC_DEVICE_SCRIPT], {
+      env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+      encoding: 'utf8',
+    });
     expect(out).toBe('AI_CONFORMANCE_RESULT {"devices":["MIG-bbbb","GPU-cccc"]}\n');
   });
 });

@@ -12,7 +12,13 @@ export function token(cluster: FakeCluster): string {
   return cluster.kubeConfig().getCurrentUser()?.token ?? '';
 }
 
-export async function raw(cluster: FakeCluster, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+export async function raw(
+  cluster: FakeCluster,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   const res = await fetch(`${cluster.url}${path}`, {
     method,
     headers: { Authorization: `Bearer ${token(cluster)}`, 'Content-Type': 'application/json', ...headers },
@@ -37,7 +43,12 @@ export function waitForObject(cluster: FakeCluster, key: string, predicate: (o: 
       return;
     }
     const unsubscribe = cluster.store.subscribe((ev) => {
-      if (ev.resource === key && ev.type !== 'DELETED' && (!namespace || ev.object.metadata.namespace === namespace) && predicate(ev.object)) {
+      if (
+        ev.resource === key &&
+        ev.type !== 'DELETED' &&
+        (!namespace || ev.object.metadata.namespace === namespace) &&
+        predicate(ev.object)
+      ) {
         unsubscribe();
         resolve(ev.object);
       }
@@ -62,7 +73,11 @@ export function waitForGone(cluster: FakeCluster, key: string, namespace: string
 }
 
 /** Reads a watch stream until `until` returns true for the events seen so far (or the stream ends). */
-export async function readWatch(cluster: FakeCluster, path: string, until: (events: { type: string; object: Record<string, unknown> }[]) => boolean): Promise<{ type: string; object: Record<string, unknown> }[]> {
+export async function readWatch(
+  cluster: FakeCluster,
+  path: string,
+  until: (events: { type: string; object: Record<string, unknown> }[]) => boolean,
+): Promise<{ type: string; object: Record<string, unknown> }[]> {
   const controller = new AbortController();
   const res = await fetch(`${cluster.url}${path}`, { headers: { Authorization: `Bearer ${token(cluster)}` }, signal: controller.signal });
   const events: { type: string; object: Record<string, unknown> }[] = [];

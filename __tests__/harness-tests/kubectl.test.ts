@@ -21,7 +21,9 @@ describe.skipIf(!KUBECTL)('kubectl against the fake cluster (kind-example-dra-1.
   let cluster: FakeCluster;
   let dir: string;
   const kubectl = async (...args: string[]): Promise<string> => {
-    const { stdout } = await run('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], { encoding: 'utf8' });
+    const { stdout } = await run('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], {
+      encoding: 'utf8',
+    });
     return stdout;
   };
 
@@ -35,9 +37,16 @@ describe.skipIf(!KUBECTL)('kubectl against the fake cluster (kind-example-dra-1.
   });
 
   it('get nodes -o json lists the scenario nodes over TLS with the bearer token', async () => {
-    const list = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { kind: string; items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[] };
+    const list = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as {
+      kind: string;
+      items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[];
+    };
     expect(list.kind).toBe('List');
-    expect(list.items.map((n) => n.metadata.name).sort()).toEqual(['ai-conformance-control-plane', 'ai-conformance-worker', 'ai-conformance-worker2']);
+    expect(list.items.map((n) => n.metadata.name).sort()).toEqual([
+      'ai-conformance-control-plane',
+      'ai-conformance-worker',
+      'ai-conformance-worker2',
+    ]);
     expect(list.items[0]?.status.nodeInfo.kubeletVersion).toBe('v1.35.0');
   });
 
@@ -62,22 +71,43 @@ describe.skipIf(!KUBECTL)('kubectl against the fake cluster (kind-example-dra-1.
       const doc = JSON.parse(readFileSync(join(DISCOVERY, file), 'utf8')) as { groupVersion: string; resources: { name: string }[] };
       for (const r of doc.resources) if (!r.name.includes('/')) expected.push(`${r.name} ${doc.groupVersion}`);
     };
-    for (const f of ['api__v1.json', 'apis__apps__v1.json', 'apis__batch__v1.json', 'apis__autoscaling__v2.json', 'apis__apiextensions.k8s.io__v1.json', 'apis__resource.k8s.io__v1.json']) fromList(f);
+    for (const f of [
+      'api__v1.json',
+      'apis__apps__v1.json',
+      'apis__batch__v1.json',
+      'apis__autoscaling__v2.json',
+      'apis__apiextensions.k8s.io__v1.json',
+      'apis__resource.k8s.io__v1.json',
+    ])
+      fromList(f);
     // Every other GA group of the matched /apis + aggregated pair, at its preferred version.
-    const apis = JSON.parse(readFileSync(join(DISCOVERY, 'k8s-master-9d2a8fb7.aggregated_v2.json'), 'utf8')) as { items: { metadata: { name: string }; versions: { version: string; resources: { resource: string }[] }[] }[] };
+    const apis = JSON.parse(readFileSync(join(DISCOVERY, 'k8s-master-9d2a8fb7.aggregated_v2.json'), 'utf8')) as {
+      items: { metadata: { name: string }; versions: { version: string; resources: { resource: string }[] }[] }[];
+    };
     for (const g of apis.items) {
-      if (['apps', 'batch', 'autoscaling', 'apiextensions.k8s.io', 'resource.k8s.io', 'storagemigration.k8s.io'].includes(g.metadata.name)) continue;
+      if (['apps', 'batch', 'autoscaling', 'apiextensions.k8s.io', 'resource.k8s.io', 'storagemigration.k8s.io'].includes(g.metadata.name))
+        continue;
       const ga = g.versions.find((v) => /^v\d+$/.test(v.version));
       if (ga) for (const r of ga.resources) expected.push(`${r.resource} ${g.metadata.name}/${ga.version}`);
     }
     for (const e of expected) expect(served, e).toContain(e);
     // Built-in alpha APIs are off by default and must not show up (the add-ons' CRDs, such as
     // Kubeflow Trainer's trainer.kubeflow.org/v1alpha1, serve their own alpha versions).
-    const fromCrds = new Set(cluster.registry.all().filter((gv) => gv.source !== 'builtin').map((gv) => `${gv.group}/${gv.version}`));
+    const fromCrds = new Set(
+      cluster.registry
+        .all()
+        .filter((gv) => gv.source !== 'builtin')
+        .map((gv) => `${gv.group}/${gv.version}`),
+    );
     expect([...served].filter((s) => !fromCrds.has(s.split(' ')[1] ?? '')).some((s) => /v\d+alpha\d+$/.test(s))).toBe(false);
     expect(fromCrds).toContain('trainer.kubeflow.org/v1alpha1');
     // Nothing else built in: the rest comes from the scenario's CRDs and aggregated APIs.
-    const builtin = new Set(cluster.registry.all().filter((gv) => gv.source === 'builtin').map((gv) => (gv.group ? `${gv.group}/${gv.version}` : gv.version)));
+    const builtin = new Set(
+      cluster.registry
+        .all()
+        .filter((gv) => gv.source === 'builtin')
+        .map((gv) => (gv.group ? `${gv.group}/${gv.version}` : gv.version)),
+    );
     const servedBuiltin = [...served].filter((s) => builtin.has(s.split(' ')[1] ?? ''));
     expect(servedBuiltin.sort()).toEqual([...new Set(expected)].sort());
   });
@@ -123,7 +153,11 @@ spec:
 `,
     );
     // Start watching before the pod exists, as a user would.
-    const watcher = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'pods', '-n', 'kubectl-e2e', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(
+      'kubectl',
+      ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'pods', '-n', 'kubectl-e2e', '-w'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const sawRunning = new Promise<string>((resolveSeen, reject) => {
       let seen = '';
       watcher.stdout.on('data', (chunk: Buffer) => {
@@ -142,7 +176,9 @@ spec:
     const logs = await kubectl('logs', '-n', 'kubectl-e2e', 'gpu-pod');
     expect(logs).toMatch(/^AI_CONFORMANCE_RESULT \{"devices":\["gpu-[0-7]"\]\}\n$/);
 
-    const claims = JSON.parse(await kubectl('get', 'resourceclaims', '-n', 'kubectl-e2e', '-o', 'json')) as { items: { status: { allocation: { devices: { results: { device: string }[] } } } }[] };
+    const claims = JSON.parse(await kubectl('get', 'resourceclaims', '-n', 'kubectl-e2e', '-o', 'json')) as {
+      items: { status: { allocation: { devices: { results: { device: string }[] } } } }[];
+    };
     expect(claims.items).toHaveLength(1);
     expect(logs).toContain(claims.items[0]?.status.allocation.devices.results[0]?.device ?? 'none');
 
@@ -152,7 +188,7 @@ spec:
     expect(cluster.store.list('resourceclaims.resource.k8s.io', { namespace: 'kubectl-e2e' })).toEqual([]);
     await expect(kubectl('get', 'namespace', 'kubectl-e2e')).rejects.toThrow(/NotFound/);
   });
-  it('create -f, apply, patch and delete built-in and custom objects; kubectl\'s strict validation refuses unknown fields', async () => {
+  it("create -f, apply, patch and delete built-in and custom objects; kubectl's strict validation refuses unknown fields", async () => {
     const manifest = join(dir, 'objects.yaml');
     const objects = `apiVersion: v1
 kind: ConfigMap
@@ -186,12 +222,18 @@ spec:
     expect(await kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.data.mode}')).toBe('b');
 
     expect(await kubectl('patch', 'configmap', 'settings', '-p', '{"data":{"extra":"1"}}')).toContain('configmap/settings patched');
-    expect(await kubectl('patch', 'clusterqueue', 'kubectl-queue', '--type', 'merge', '-p', '{"spec":{"queueingStrategy":"StrictFIFO"}}')).toContain('patched');
-    expect(await kubectl('patch', 'configmap', 'settings', '--type', 'json', '-p', '[{"op":"remove","path":"/data/extra"}]')).toContain('patched');
+    expect(
+      await kubectl('patch', 'clusterqueue', 'kubectl-queue', '--type', 'merge', '-p', '{"spec":{"queueingStrategy":"StrictFIFO"}}'),
+    ).toContain('patched');
+    expect(await kubectl('patch', 'configmap', 'settings', '--type', 'json', '-p', '[{"op":"remove","path":"/data/extra"}]')).toContain(
+      'patched',
+    );
     expect(await kubectl('get', 'clusterqueue', 'kubectl-queue', '-o', 'jsonpath={.spec.queueingStrategy}')).toBe('StrictFIFO');
 
     // The schema refuses what it does not allow; kubectl asks for strict field validation.
-    await expect(kubectl('patch', 'clusterqueue', 'kubectl-queue', '--type', 'merge', '-p', '{"spec":{"queueingStrategy":"Random"}}')).rejects.toThrow(/Unsupported value: "Random"/);
+    await expect(
+      kubectl('patch', 'clusterqueue', 'kubectl-queue', '--type', 'merge', '-p', '{"spec":{"queueingStrategy":"Random"}}'),
+    ).rejects.toThrow(/Unsupported value: "Random"/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: default\ndatta:\n  a: b\n');
     await expect(kubectl('create', '-f', bad)).rejects.toThrow(/strict decoding error: unknown field "datta"/);

@@ -13,7 +13,10 @@ describe('fake-cluster process mode', () => {
   it('writes a kubeconfig, prints one ready line, serves, and exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fake-proc-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    const child = spawn(TSX, [MAIN, '--scenario', join(ROOT, 'fixtures', 'scenarios', 'bare-1.35.yaml'), '--kubeconfig-out', kubeconfig], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [MAIN, '--scenario', join(ROOT, 'fixtures', 'scenarios', 'bare-1.35.yaml'), '--kubeconfig-out', kubeconfig], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const line = await new Promise<string>((res, rej) => {
         let out = '';
@@ -27,7 +30,9 @@ describe('fake-cluster process mode', () => {
       expect(line).toMatch(/^fake-cluster ready: scenario bare-1.35 \(Kubernetes 1.35\) at https:\/\/127\.0\.0\.1:\d+/);
       const config = readFileSync(kubeconfig, 'utf8');
       expect(config).toContain('certificate-authority-data');
-      const kubectl = spawnSync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'get', 'nodes', '-o', 'name'], { encoding: 'utf8' });
+      const kubectl = spawnSync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'get', 'nodes', '-o', 'name'], {
+        encoding: 'utf8',
+      });
       if (kubectl.error) console.warn('kubectl is not installed: process-mode kubectl check SKIPPED');
       else expect(kubectl.stdout.trim().split('\n').sort()).toEqual(['node/bare-control-plane', 'node/bare-worker', 'node/bare-worker2']);
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
@@ -41,7 +46,10 @@ describe('fake-cluster process mode', () => {
   });
 
   it('reports a bad scenario in one line and exits 2', () => {
-    const r = spawnSync(TSX, [MAIN, '--scenario', '/nonexistent.yaml', '--kubeconfig-out', join(tmpdir(), 'never')], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(TSX, [MAIN, '--scenario', '/nonexistent.yaml', '--kubeconfig-out', join(tmpdir(), 'never')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('scenario /nonexistent.yaml: cannot be read');

@@ -9,7 +9,17 @@ const files = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml'));
 
 describe('scenario files', () => {
   it('includes the required scenarios', () => {
-    for (const name of ['kind-example-dra-1.33', 'kind-example-dra-1.34', 'kind-example-dra-1.35', 'kind-example-dra-1.36', 'kind-example-dra-1.37', 'gpu-nvidia-1.35', 'gpu-nvidia-1.37', 'bare-1.35', 'large-1.35']) {
+    for (const name of [
+      'kind-example-dra-1.33',
+      'kind-example-dra-1.34',
+      'kind-example-dra-1.35',
+      'kind-example-dra-1.36',
+      'kind-example-dra-1.37',
+      'gpu-nvidia-1.35',
+      'gpu-nvidia-1.37',
+      'bare-1.35',
+      'large-1.35',
+    ]) {
       expect(files).toContain(`${name}.yaml`);
     }
   });
@@ -30,9 +40,20 @@ describe('scenario files', () => {
       const cluster = await startFakeCluster({ scenario: `kind-example-dra-${v}`, tls: false });
       try {
         const preferred = v === '1.33' ? 'v1beta2' : 'v1';
-        const slices = (await raw(cluster, 'GET', `/apis/resource.k8s.io/${preferred}/resourceslices`)).json as { items: { spec: { nodeName: string; devices: { name: string }[] } }[] };
+        const slices = (await raw(cluster, 'GET', `/apis/resource.k8s.io/${preferred}/resourceslices`)).json as {
+          items: { spec: { nodeName: string; devices: { name: string }[] } }[];
+        };
         expect(slices.items.map((s) => s.spec.nodeName).sort()).toEqual(['ai-conformance-worker', 'ai-conformance-worker2']);
-        expect(slices.items[0]?.spec.devices.map((d) => d.name)).toEqual(['gpu-0', 'gpu-1', 'gpu-2', 'gpu-3', 'gpu-4', 'gpu-5', 'gpu-6', 'gpu-7']);
+        expect(slices.items[0]?.spec.devices.map((d) => d.name)).toEqual([
+          'gpu-0',
+          'gpu-1',
+          'gpu-2',
+          'gpu-3',
+          'gpu-4',
+          'gpu-5',
+          'gpu-6',
+          'gpu-7',
+        ]);
         expect((await raw(cluster, 'GET', `/apis/resource.k8s.io/${preferred}/deviceclasses/gpu.example.com`)).status).toBe(200);
       } finally {
         await cluster.stop();
@@ -41,8 +62,12 @@ describe('scenario files', () => {
   });
 
   it('reports a bad include and an unknown behaviour clearly', async () => {
-    await expect(startFakeCluster({ scenario: { name: 'x', kubernetesVersion: '1.35', include: ['addons/nope.yaml'] } })).rejects.toThrow(/addons\/nope\.yaml: cannot be read/);
-    await expect(startFakeCluster({ scenario: { name: 'x', kubernetesVersion: '1.35', behaviours: { 'no-such-thing': {} } } })).rejects.toThrow(/unknown behaviour "no-such-thing"/);
+    await expect(startFakeCluster({ scenario: { name: 'x', kubernetesVersion: '1.35', include: ['addons/nope.yaml'] } })).rejects.toThrow(
+      /addons\/nope\.yaml: cannot be read/,
+    );
+    await expect(
+      startFakeCluster({ scenario: { name: 'x', kubernetesVersion: '1.35', behaviours: { 'no-such-thing': {} } } }),
+    ).rejects.toThrow(/unknown behaviour "no-such-thing"/);
   });
 
   it('large-1.35 generates 5,000 nodes and 100,000 pods and pages through them', async () => {

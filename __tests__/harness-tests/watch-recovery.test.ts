@@ -12,7 +12,9 @@ describe('watch faults seen by an informer', () => {
     try {
       const kc = cluster.kubeConfig();
       const core = kc.makeApiClient(CoreV1Api);
-      const informer = makeInformer<V1ConfigMap>(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace: 'default' }));
+      const informer = makeInformer<V1ConfigMap>(kc, '/api/v1/namespaces/default/configmaps', () =>
+        core.listNamespacedConfigMap({ namespace: 'default' }),
+      );
       let connects = 0;
       const nextConnect: (() => void)[] = [];
       informer.on('connect', () => {
@@ -41,7 +43,12 @@ describe('watch faults seen by an informer', () => {
       await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-compaction' } } });
       await last;
       expect(cluster.stats().byVerb.list ?? 0).toBeGreaterThan(relisted);
-      expect(informer.list().map((c) => c.metadata?.name).sort()).toEqual(expect.arrayContaining(['after-compaction', 'after-drop', 'during-compaction']));
+      expect(
+        informer
+          .list()
+          .map((c) => c.metadata?.name)
+          .sort(),
+      ).toEqual(expect.arrayContaining(['after-compaction', 'after-drop', 'during-compaction']));
       expect(connects).toBeGreaterThanOrEqual(3);
       await informer.stop();
     } finally {

@@ -43,7 +43,9 @@ export function withClock(scenario: Scenario, clock: ClockOptions | undefined): 
     if (current === false) continue;
     const core = ['kubelet', 'scheduler'].includes(name);
     if (current === undefined && !core) continue;
-    const scaled = Object.fromEntries(Object.entries(times).map(([key, ms]) => [key, key === 'timeScale' ? ms * scale : Math.round(ms * scale)]));
+    const scaled = Object.fromEntries(
+      Object.entries(times).map(([key, ms]) => [key, key === 'timeScale' ? ms * scale : Math.round(ms * scale)]),
+    );
     // hpa's syncMs is a period: scaled like the others, its windows through timeScale.
     behaviours[name] = { ...(isRecord(current) ? current : {}), ...scaled };
   }

@@ -23,7 +23,8 @@ function defaultPodSpec(spec: Record<string, unknown>): void {
   const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
   // DefaultTolerationSeconds admission.
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-    if (!tolerations.some((t) => isRecord(t) && t.key === key)) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+    if (!tolerations.some((t) => isRecord(t) && t.key === key))
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
   }
   spec.tolerations = tolerations;
   for (const list of ['containers', 'initContainers']) {
@@ -31,7 +32,8 @@ function defaultPodSpec(spec: Record<string, unknown>): void {
     if (!Array.isArray(containers)) continue;
     for (const c of containers) {
       if (!isRecord(c)) continue;
-      c.imagePullPolicy ??= typeof c.image === 'string' && (c.image.endsWith(':latest') || !c.image.includes(':')) ? 'Always' : 'IfNotPresent';
+      c.imagePullPolicy ??=
+        typeof c.image === 'string' && (c.image.endsWith(':latest') || !c.image.includes(':')) ? 'Always' : 'IfNotPresent';
       c.terminationMessagePath ??= '/dev/termination-log';
       c.terminationMessagePolicy ??= 'File';
       c.resources ??= {};
@@ -73,7 +75,12 @@ export function applyDefaults(kind: string, obj: KObj): void {
       spec.manualSelector ??= false;
       const template = rec(spec, 'template');
       const uid = obj.metadata.uid ?? '';
-      const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': obj.metadata.name ?? '', 'controller-uid': uid, 'job-name': obj.metadata.name ?? '' };
+      const labels = {
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': obj.metadata.name ?? '',
+        'controller-uid': uid,
+        'job-name': obj.metadata.name ?? '',
+      };
       const tmeta = rec(template, 'metadata');
       tmeta.labels = { ...(isRecord(tmeta.labels) ? tmeta.labels : {}), ...labels };
       spec.selector ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };

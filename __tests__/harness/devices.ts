@@ -40,7 +40,8 @@ function migPerGpu(profile: string): number {
 }
 
 const label = (node: KObj, key: string): string | undefined => node.metadata.labels?.[key];
-const product = (node: KObj): string => (label(node, 'nvidia.com/gpu.product') ?? 'NVIDIA H100 80GB HBM3').replace(/-/g, ' ').replace(/ MIG .*$/, '');
+const product = (node: KObj): string =>
+  (label(node, 'nvidia.com/gpu.product') ?? 'NVIDIA H100 80GB HBM3').replace(/-/g, ' ').replace(/ MIG .*$/, '');
 
 function nvidiaGpu(node: KObj, index: number): SeenDevice {
   const uuid = fakeUuid('GPU', `${node.metadata.name ?? ''}/gpu/${index}`);
@@ -61,8 +62,10 @@ function nvidiaMig(node: KObj, profile: string, k: number): SeenDevice {
 
 /** Device nodes for the non-NVIDIA vendors, by resource name. */
 function otherVendorDevice(resource: string, index: number): SeenDevice | undefined {
-  if (resource === 'amd.com/gpu') return { id: `dri/renderD${128 + index}`, nodes: ['kfd', `dri/card${index}`, `dri/renderD${128 + index}`] };
-  if (resource.startsWith('gpu.intel.com/')) return { id: `dri/renderD${128 + index}`, nodes: [`dri/card${index}`, `dri/renderD${128 + index}`] };
+  if (resource === 'amd.com/gpu')
+    return { id: `dri/renderD${128 + index}`, nodes: ['kfd', `dri/card${index}`, `dri/renderD${128 + index}`] };
+  if (resource.startsWith('gpu.intel.com/'))
+    return { id: `dri/renderD${128 + index}`, nodes: [`dri/card${index}`, `dri/renderD${128 + index}`] };
   if (resource === 'google.com/tpu') return { id: `accel${index}`, nodes: [`accel${index}`] };
   if (resource.startsWith('aws.amazon.com/neuron')) return { id: `neuron${index}`, nodes: [`neuron${index}`] };
   return undefined;
@@ -85,8 +88,9 @@ export function pluginDevice(node: KObj, resource: string, index: number): SeenD
     return nvidiaGpu(node, Math.floor(index / replicas));
   }
   const mig = /^nvidia\.com\/mig-(.+)$/.exec(resource);
-  if (mig) return nvidiaMig(node, mig[1]!, index);
-  if (isVgpuTypeResource(resource)) return { id: `vfio/${VFIO_GROUP_BASE + index}`, nodes: ['vfio/vfio', `vfio/${VFIO_GROUP_BASE + index}`] };
+  if (mig) return nvidiaMig(node, mig[1], index);
+  if (isVgpuTypeResource(resource))
+    return { id: `vfio/${VFIO_GROUP_BASE + index}`, nodes: ['vfio/vfio', `vfio/${VFIO_GROUP_BASE + index}`] };
   return otherVendorDevice(resource, index);
 }
 

@@ -31,7 +31,13 @@ function legacyResources(r: ResourceInfo): Record<string, unknown>[] {
   if (r.categories?.length) main.categories = r.categories;
   if (r.storageVersionHash) main.storageVersionHash = r.storageVersionHash;
   const subs = r.subresources.map((s) => {
-    const entry: Record<string, unknown> = { name: `${r.resource}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: s.kind, verbs: s.verbs };
+    const entry: Record<string, unknown> = {
+      name: `${r.resource}/${s.name}`,
+      singularName: '',
+      namespaced: r.namespaced,
+      kind: s.kind,
+      verbs: s.verbs,
+    };
     if (s.group !== undefined) entry.group = s.group;
     if (s.version !== undefined) entry.version = s.version;
     return entry;
@@ -40,7 +46,11 @@ function legacyResources(r: ResourceInfo): Record<string, unknown>[] {
 }
 
 export function apiVersions(): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
+  };
 }
 
 export function resourceList(gv: GroupVersionInfo): Record<string, unknown> {

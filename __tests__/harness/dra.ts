@@ -77,7 +77,8 @@ export function allocationResults(claim: KObj): DeviceResult[] {
 
 export function allocatedNode(claim: KObj): string | undefined {
   const terms = arr(rec(rec(rec(claim.status).allocation).nodeSelector).nodeSelectorTerms);
-  for (const t of terms) for (const f of arr(t.matchFields)) if (f.key === 'metadata.name' && Array.isArray(f.values)) return String(f.values[0]);
+  for (const t of terms)
+    for (const f of arr(t.matchFields)) if (f.key === 'metadata.name' && Array.isArray(f.values)) return String(f.values[0]);
   return undefined;
 }
 
@@ -138,7 +139,10 @@ export function allocateClaim(store: Store, claim: KObj, nodeName: string, taken
       let candidates: Device[];
       try {
         candidates = devices.filter(
-          (d) => (d.nodeName === undefined || d.nodeName === nodeName) && !local.has(deviceId(d)) && [...classSelectors, ...sub.selectors].every((e) => evaluateCel(e, d.cel)),
+          (d) =>
+            (d.nodeName === undefined || d.nodeName === nodeName) &&
+            !local.has(deviceId(d)) &&
+            [...classSelectors, ...sub.selectors].every((e) => evaluateCel(e, d.cel)),
         );
       } catch (e) {
         if (e instanceof CelUnsupported) return { ok: false, reason: `CEL runtime error: ${e.message}` };

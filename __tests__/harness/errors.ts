@@ -71,11 +71,19 @@ export function reasonForCode(code: number): StatusReason {
 
 /** `pods "x" not found`, the apiserver's wording (resource is the plural, group-qualified). */
 export function notFound(qualifiedResource: string, name: string, group: string, kind: string): ApiError {
-  return new ApiError(404, 'NotFound', `${qualifiedResource} "${name}" not found`, { name, group, kind: qualifiedResource.split('.')[0] ?? kind });
+  return new ApiError(404, 'NotFound', `${qualifiedResource} "${name}" not found`, {
+    name,
+    group,
+    kind: qualifiedResource.split('.')[0] ?? kind,
+  });
 }
 
 export function alreadyExists(qualifiedResource: string, name: string, group: string): ApiError {
-  return new ApiError(409, 'AlreadyExists', `${qualifiedResource} "${name}" already exists`, { name, group, kind: qualifiedResource.split('.')[0] });
+  return new ApiError(409, 'AlreadyExists', `${qualifiedResource} "${name}" already exists`, {
+    name,
+    group,
+    kind: qualifiedResource.split('.')[0],
+  });
 }
 
 export function conflict(qualifiedResource: string, name: string, group: string): ApiError {

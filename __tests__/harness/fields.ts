@@ -134,7 +134,8 @@ function typeOf(value: unknown): string {
 
 function typeMatches(schema: Schema, value: unknown): boolean {
   if (value === null) return schema.nullable === true;
-  if (schema['x-kubernetes-int-or-string'] === true) return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+  if (schema['x-kubernetes-int-or-string'] === true)
+    return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
   const type = schema.type;
   if (typeof type !== 'string') return true;
   const actual = typeOf(value);
@@ -144,27 +145,43 @@ function typeMatches(schema: Schema, value: unknown): boolean {
 /** Validates a (pruned) custom resource against its schema, as the apiextensions validator reports. */
 export function validateCustom(schema: Schema, value: unknown, path = '', causes: Cause[] = []): Cause[] {
   const field = path || '<root>';
-  const invalid = (message: string): void => void causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${shown(value)}: ${message}` });
+  const invalid = (message: string): void =>
+    void causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${shown(value)}: ${message}` });
   if (!typeMatches(schema, value)) {
-    causes.push({ reason: 'FieldValueTypeInvalid', field, message: `Invalid value: "${typeOf(value)}": ${field} in body must be of type ${String(schema.type)}: "${typeOf(value)}"` });
+    causes.push({
+      reason: 'FieldValueTypeInvalid',
+      field,
+      message: `Invalid value: "${typeOf(value)}": ${field} in body must be of type ${String(schema.type)}: "${typeOf(value)}"`,
+    });
     return causes;
   }
   if (value === null) return causes;
   if (Array.isArray(schema.enum) && !schema.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
-    causes.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${shown(value)}: supported values: ${schema.enum.map(shown).join(', ')}` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field,
+      message: `Unsupported value: ${shown(value)}: supported values: ${schema.enum.map(shown).join(', ')}`,
+    });
   }
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) invalid(`${field} in body should be greater than or equal to ${schema.minimum}`);
-    if (typeof schema.maximum === 'number' && value > schema.maximum) invalid(`${field} in body should be less than or equal to ${schema.maximum}`);
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      invalid(`${field} in body should be greater than or equal to ${schema.minimum}`);
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      invalid(`${field} in body should be less than or equal to ${schema.maximum}`);
   }
   if (typeof value === 'string') {
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) causes.push({ reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${schema.maxLength} bytes` });
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) invalid(`${field} in body should be at least ${schema.minLength} chars long`);
-    if (typeof schema.pattern === 'string' && !safeRegExp(schema.pattern)?.test(value)) invalid(`${field} in body should match '${schema.pattern}'`);
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
+      causes.push({ reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${schema.maxLength} bytes` });
+    if (typeof schema.minLength === 'number' && value.length < schema.minLength)
+      invalid(`${field} in body should be at least ${schema.minLength} chars long`);
+    if (typeof schema.pattern === 'string' && !safeRegExp(schema.pattern)?.test(value))
+      invalid(`${field} in body should match '${schema.pattern}'`);
   }
   if (Array.isArray(value)) {
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) causes.push({ reason: 'FieldValueTooMany', field, message: `Too many: ${value.length}: must have at most ${schema.maxItems} items` });
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) invalid(`${field} in body should have at least ${schema.minItems} items`);
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems)
+      causes.push({ reason: 'FieldValueTooMany', field, message: `Too many: ${value.length}: must have at most ${schema.maxItems} items` });
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+      invalid(`${field} in body should have at least ${schema.minItems} items`);
     const items = schema.items;
     if (isRecord(items)) value.forEach((item, i) => validateCustom(items, item, `${path}[${i}]`, causes));
     return causes;
@@ -172,7 +189,8 @@ export function validateCustom(schema: Schema, value: unknown, path = '', causes
   if (isRecord(value)) {
     const properties = isRecord(schema.properties) ? schema.properties : {};
     for (const name of Array.isArray(schema.required) ? schema.required.map(String) : []) {
-      if (!(name in value)) causes.push({ reason: 'FieldValueRequired', field: path ? `${path}.${name}` : name, message: 'Required value' });
+      if (!(name in value))
+        causes.push({ reason: 'FieldValueRequired', field: path ? `${path}.${name}` : name, message: 'Required value' });
     }
     for (const [key, item] of Object.entries(value)) {
       if (path === '' && ROOT_FIELDS.has(key)) continue;

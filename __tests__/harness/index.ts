@@ -82,7 +82,9 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
   const loaded = normaliseScenario(opts.scenario, SCENARIOS_DIR);
   const scenario = withClock(loaded, opts.clock ?? loaded.clock);
   const registry = new ResourceRegistry(
-    builtinGroupVersions(scenario.kubernetesVersion).filter((gv) => !(scenario.discovery?.disable ?? []).includes(gv.group ? `${gv.group}/${gv.version}` : gv.version)),
+    builtinGroupVersions(scenario.kubernetesVersion).filter(
+      (gv) => !(scenario.discovery?.disable ?? []).includes(gv.group ? `${gv.group}/${gv.version}` : gv.version),
+    ),
   );
   const store = new Store(registry, scenario.watch?.historySize);
   const logs = new PodLogs();
@@ -120,7 +122,8 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
         for (const key of keys) {
           if (!registry.byKey(key)) continue;
           // Live objects, as events carry them (read-only for handlers); cloning 100k pods per controller is too slow.
-          for (const object of [...store.peek(key)]) run({ type: 'ADDED', resource: key, object, resourceVersion: Number(store.resourceVersion) });
+          for (const object of [...store.peek(key)])
+            run({ type: 'ADDED', resource: key, object, resourceVersion: Number(store.resourceVersion) });
         }
       }
       unsubscribers.push(unsubscribe);
@@ -141,7 +144,12 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
     },
     registerAggregatedApi(spec) {
       aggregatedApis.set(`${spec.group}/${spec.version}`, spec);
-      registry.add({ group: spec.group, version: spec.version, source: 'aggregated', resources: spec.resources.map((r) => ({ ...r, group: spec.group, version: spec.version })) });
+      registry.add({
+        group: spec.group,
+        version: spec.version,
+        source: 'aggregated',
+        resources: spec.resources.map((r) => ({ ...r, group: spec.group, version: spec.version })),
+      });
     },
     registerAdmission(hook) {
       admission.push(hook);

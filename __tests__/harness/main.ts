@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     process.stderr.write(`fake-cluster: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
     process.exit(2);
   }
-  process.stdout.write(`fake-cluster ready: scenario ${cluster.scenario.name} (Kubernetes ${cluster.scenario.kubernetesVersion}) at ${cluster.url}, kubeconfig ${cluster.kubeconfigPath}\n`);
+  process.stdout.write(
+    `fake-cluster ready: scenario ${cluster.scenario.name} (Kubernetes ${cluster.scenario.kubernetesVersion}) at ${cluster.url}, kubeconfig ${cluster.kubeconfigPath}\n`,
+  );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

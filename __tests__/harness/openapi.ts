@@ -21,7 +21,12 @@ export function openapiGroupVersion(registry: ResourceRegistry, path: string): R
   const gv = registry.all().find((g) => docPath(g.group, g.version) === path);
   if (!gv) return undefined;
   const paths: Record<string, unknown> = {};
-  const fieldValidation = { name: 'fieldValidation', in: 'query', description: 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.', schema: { type: 'string', uniqueItems: true } };
+  const fieldValidation = {
+    name: 'fieldValidation',
+    in: 'query',
+    description: 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+    schema: { type: 'string', uniqueItems: true },
+  };
   for (const r of gv.resources) {
     const base = `/${docPath(gv.group, gv.version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}/{name}`;
     const gvk = { group: gv.group, version: gv.version, kind: r.kind };
@@ -35,5 +40,10 @@ export function openapiGroupVersion(registry: ResourceRegistry, path: string): R
       },
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: `${groupVersionString(gv.group, gv.version)}` }, paths, components: { schemas: {} } };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: groupVersionString(gv.group, gv.version) },
+    paths,
+    components: { schemas: {} },
+  };
 }

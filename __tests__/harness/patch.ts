@@ -87,7 +87,11 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
     const op = raw.op;
     if (op === 'test') {
       if (JSON.stringify(get(doc, raw.path)) !== JSON.stringify(raw.value)) {
-        throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: testing value at ${raw.path} failed`);
+        throw new ApiError(
+          422,
+          'Invalid',
+          `the server rejected our request due to an error in our request: testing value at ${raw.path} failed`,
+        );
       }
       continue;
     }
@@ -141,7 +145,8 @@ function put(doc: unknown, path: string, value: unknown, op: 'add' | 'replace'):
     if (op === 'add') parent.splice(idx, 0, value);
     else parent[idx] = value;
   } else if (isRecord(parent)) {
-    if (op === 'replace' && !(last in parent)) throw new ApiError(422, 'Invalid', `the server rejected our request: replace operation does not apply: doc is missing key: ${path}`);
+    if (op === 'replace' && !(last in parent))
+      throw new ApiError(422, 'Invalid', `the server rejected our request: replace operation does not apply: doc is missing key: ${path}`);
     parent[last] = value;
   }
   return doc;
@@ -151,7 +156,8 @@ function remove(doc: unknown, path: string): unknown {
   const { parent, last } = parentOf(doc, path);
   if (Array.isArray(parent)) parent.splice(Number(last), 1);
   else if (isRecord(parent)) {
-    if (!(last in parent)) throw new ApiError(422, 'Invalid', `the server rejected our request: remove operation does not apply: doc is missing path: ${path}`);
+    if (!(last in parent))
+      throw new ApiError(422, 'Invalid', `the server rejected our request: remove operation does not apply: doc is missing path: ${path}`);
     delete parent[last];
   }
   return doc;

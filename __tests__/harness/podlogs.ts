@@ -37,7 +37,8 @@ export function podLogText(logs: PodLogs, pod: KObj, query: URLSearchParams): st
   const names = containerNames(pod);
   let container = query.get('container') ?? undefined;
   if (!container) {
-    if (names.length !== 1) throw new ApiError(400, 'BadRequest', `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+    if (names.length !== 1)
+      throw new ApiError(400, 'BadRequest', `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
     container = names[0] ?? '';
   }
   if (!names.includes(container)) throw new ApiError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);

@@ -37,7 +37,12 @@ export function registerClusterHttp(store: Store, handler: ClusterHttpHandler): 
   };
 }
 
-const STATUS_TEXT: Record<number, string> = { 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 
 /** What busybox `wget -q -O - URL 2>&1` prints for a request from a pod. */
 function wget(store: Store, target: string, headers: Record<string, string>): string {
@@ -50,7 +55,9 @@ function wget(store: Store, target: string, headers: Record<string, string>): st
   for (const handler of httpHandlers.get(store) ?? []) {
     const answer = handler(url, headers);
     if (!answer) continue;
-    return answer.status < 300 ? answer.body : `wget: server returned error: HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trimEnd();
+    return answer.status < 300
+      ? answer.body
+      : `wget: server returned error: HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trimEnd();
   }
   return `wget: can't connect to remote host (${url.hostname}): Connection refused`;
 }
@@ -126,7 +133,10 @@ export class ContainerRuntime {
   }
 
   /** DRA devices allocated to the claims one container references. */
-  private containerDevices(pod: KObj, container: Record<string, unknown>): { driver: string; name: string; attributes: Record<string, unknown> }[] {
+  private containerDevices(
+    pod: KObj,
+    container: Record<string, unknown>,
+  ): { driver: string; name: string; attributes: Record<string, unknown> }[] {
     if (!this.store.registry.byKey(CLAIMS)) return [];
     const claimNames = podClaimNames(pod);
     const all = devicesOf(this.store);
@@ -203,8 +213,8 @@ export class ContainerRuntime {
         const request = /^wget((?: -q| -O -| -T \d+| --header '[^']*')*) (\S+)$/.exec(cmd);
         if (!request) return undefined;
         const headers: Record<string, string> = {};
-        for (const [, name, value] of request[1]!.matchAll(/--header '([^':]+):\s*([^']*)'/g)) headers[name!.toLowerCase()] = value!;
-        return wget(this.store, request[2]!.replace(/^'|'$/g, ''), headers);
+        for (const [, name, value] of request[1].matchAll(/--header '([^':]+):\s*([^']*)'/g)) headers[name.toLowerCase()] = value!;
+        return wget(this.store, request[2].replace(/^'|'$/g, ''), headers);
       }
     }
   }

@@ -26,7 +26,8 @@ export function admitRuntimeClass(store: Store, pod: KObj): void {
   const name = spec.runtimeClassName;
   if (typeof name !== 'string' || name === '' || !store.registry.byKey(RUNTIME_CLASSES)) return;
   const runtimeClass = store.get(RUNTIME_CLASSES, undefined, name);
-  if (!runtimeClass) throw new ApiError(403, 'Forbidden', `pods "${pod.metadata.name ?? ''}" is forbidden: pod rejected: RuntimeClass "${name}" not found`);
+  if (!runtimeClass)
+    throw new ApiError(403, 'Forbidden', `pods "${pod.metadata.name ?? ''}" is forbidden: pod rejected: RuntimeClass "${name}" not found`);
   const podFixed = record(record((runtimeClass as Record<string, unknown>).overhead).podFixed);
   if (Object.keys(podFixed).length > 0) spec.overhead = { ...podFixed };
   const scheduling = record((runtimeClass as Record<string, unknown>).scheduling);
@@ -34,7 +35,11 @@ export function admitRuntimeClass(store: Store, pod: KObj): void {
   const podSelector = record(spec.nodeSelector);
   for (const [key, value] of Object.entries(selector)) {
     if (key in podSelector && podSelector[key] !== value) {
-      throw new ApiError(403, 'Forbidden', `pods "${pod.metadata.name ?? ''}" is forbidden: conflict: runtimeClass.scheduling.nodeSelector[${key}] = ${String(value)}; pod.spec.nodeSelector[${key}] = ${String(podSelector[key])}`);
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `pods "${pod.metadata.name ?? ''}" is forbidden: conflict: runtimeClass.scheduling.nodeSelector[${key}] = ${String(value)}; pod.spec.nodeSelector[${key}] = ${String(podSelector[key])}`,
+      );
     }
   }
   if (Object.keys(selector).length > 0) spec.nodeSelector = { ...podSelector, ...selector };

@@ -49,8 +49,22 @@ export interface RbacRule {
 }
 
 export interface GenerateSpec {
-  nodes?: { count: number; namePrefix?: string; labels?: Record<string, string>; allocatable?: Record<string, string>; taints?: NodeSpec['taints'] };
-  pods?: { count: number; namespaces?: number; namePrefix?: string; namespacePrefix?: string; labels?: Record<string, string>; image?: string; phase?: string };
+  nodes?: {
+    count: number;
+    namePrefix?: string;
+    labels?: Record<string, string>;
+    allocatable?: Record<string, string>;
+    taints?: NodeSpec['taints'];
+  };
+  pods?: {
+    count: number;
+    namespaces?: number;
+    namePrefix?: string;
+    namespacePrefix?: string;
+    labels?: Record<string, string>;
+    image?: string;
+    phase?: string;
+  };
 }
 
 export type BehaviourParams = Record<string, unknown>;
@@ -160,7 +174,10 @@ export function loadScenarioFile(path: string, seen: string[] = []): Scenario {
     faults: [],
     source: file,
   };
-  if (raw.models !== undefined && !(Array.isArray(raw.models) && raw.models.every((m) => isRecord(m) && typeof m.project === 'string' && typeof m.version === 'string'))) {
+  if (
+    raw.models !== undefined &&
+    !(Array.isArray(raw.models) && raw.models.every((m) => isRecord(m) && typeof m.project === 'string' && typeof m.version === 'string'))
+  ) {
     fail(file, '`models` must be a list of {project, version}');
   }
   const include = raw.include === undefined ? [] : raw.include;
@@ -184,7 +201,8 @@ function mergeInto(target: Scenario, part: Partial<Scenario>): void {
   target.objects = [...(target.objects ?? []), ...(part.objects ?? [])];
   target.behaviours = mergeBehaviours(target.behaviours, part.behaviours);
   target.faults = [...(target.faults ?? []), ...(part.faults ?? [])];
-  if (part.rbac) target.rbac = { user: part.rbac.user ?? target.rbac?.user, deny: [...(target.rbac?.deny ?? []), ...(part.rbac.deny ?? [])] };
+  if (part.rbac)
+    target.rbac = { user: part.rbac.user ?? target.rbac?.user, deny: [...(target.rbac?.deny ?? []), ...(part.rbac.deny ?? [])] };
   if (part.discovery) target.discovery = { disable: [...(target.discovery?.disable ?? []), ...(part.discovery.disable ?? [])] };
   if (part.watch) target.watch = { ...target.watch, ...part.watch };
   if (part.generate) target.generate = { ...target.generate, ...part.generate };

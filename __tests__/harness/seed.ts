@@ -21,24 +21,57 @@ export function nodeObject(spec: NodeSpec, kubernetesVersion: string, index: num
     ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
     ...(spec.labels ?? {}),
   };
-  const taints = [...(controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []), ...(spec.taints ?? [])];
-  const capacity: Record<string, string> = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', ...(spec.allocatable ?? {}) };
+  const taints = [
+    ...(controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []),
+    ...(spec.taints ?? []),
+  ];
+  const capacity: Record<string, string> = {
+    cpu: '8',
+    memory: '32Gi',
+    pods: '110',
+    'ephemeral-storage': '100Gi',
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    ...(spec.allocatable ?? {}),
+  };
   const ready = spec.ready !== false;
   const since = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const at = { lastHeartbeatTime: since, lastTransitionTime: since };
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: spec.name, labels, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' } },
-    spec: { podCIDR: `10.244.${index % 256}.0/24`, podCIDRs: [`10.244.${index % 256}.0/24`], providerID: `kind://docker/fake/${spec.name}`, ...(taints.length ? { taints } : {}), ...(spec.unschedulable ? { unschedulable: true } : {}) },
+    metadata: {
+      name: spec.name,
+      labels,
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+    },
+    spec: {
+      podCIDR: `10.244.${index % 256}.0/24`,
+      podCIDRs: [`10.244.${index % 256}.0/24`],
+      providerID: `kind://docker/fake/${spec.name}`,
+      ...(taints.length ? { taints } : {}),
+      ...(spec.unschedulable ? { unschedulable: true } : {}),
+    },
     status: {
       capacity,
       allocatable: { ...capacity },
       conditions: [
-        { ...at, type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+        {
+          ...at,
+          type: 'MemoryPressure',
+          status: 'False',
+          reason: 'KubeletHasSufficientMemory',
+          message: 'kubelet has sufficient memory available',
+        },
         { ...at, type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
         { ...at, type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-        { ...at, type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: ready ? 'kubelet is posting ready status' : 'container runtime network not ready' },
+        {
+          ...at,
+          type: 'Ready',
+          status: ready ? 'True' : 'False',
+          reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+          message: ready ? 'kubelet is posting ready status' : 'container runtime network not ready',
+        },
       ],
       addresses: [
         { type: 'InternalIP', address: `172.18.${Math.floor(index / 250)}.${(index % 250) + 2}` },
@@ -62,7 +95,10 @@ export function nodeObject(spec: NodeSpec, kubernetesVersion: string, index: num
 
 function keyFor(registry: ResourceRegistry, obj: KObj, scenario: Scenario): string {
   const info = registry.forKind(obj.apiVersion ?? '', obj.kind ?? '');
-  if (!info) throw new Error(`scenario ${scenario.name}: ${obj.apiVersion ?? '?'} ${obj.kind ?? '?'} "${obj.metadata.name ?? ''}" is not served by Kubernetes ${scenario.kubernetesVersion} here (is its CRD listed before it?)`);
+  if (!info)
+    throw new Error(
+      `scenario ${scenario.name}: ${obj.apiVersion ?? '?'} ${obj.kind ?? '?'} "${obj.metadata.name ?? ''}" is not served by Kubernetes ${scenario.kubernetesVersion} here (is its CRD listed before it?)`,
+    );
   return resourceKey(info.group, info.resource);
 }
 
@@ -76,7 +112,8 @@ export function seedScenario(store: Store, registry: ResourceRegistry, scenario:
   const gen = scenario.generate;
   if (gen?.nodes) {
     const prefix = gen.nodes.namePrefix ?? 'node-';
-    for (let i = 0; i < gen.nodes.count; i++) nodes.push({ name: `${prefix}${i}`, labels: gen.nodes.labels, allocatable: gen.nodes.allocatable, taints: gen.nodes.taints });
+    for (let i = 0; i < gen.nodes.count; i++)
+      nodes.push({ name: `${prefix}${i}`, labels: gen.nodes.labels, allocatable: gen.nodes.allocatable, taints: gen.nodes.taints });
   }
   nodes.forEach((n, i) => store.seed('nodes', nodeObject(n, scenario.kubernetesVersion, i), true));
 
@@ -86,7 +123,9 @@ export function seedScenario(store: Store, registry: ResourceRegistry, scenario:
   const isCrd = (o: KObj): boolean => o.kind === 'CustomResourceDefinition';
   for (const given of [...objects.filter(isCrd), ...objects.filter((o) => !isCrd(o))]) {
     const key = keyFor(registry, given, scenario);
-    const [group = '', version = ''] = (given.apiVersion ?? '').includes('/') ? (given.apiVersion ?? '').split('/') : ['', given.apiVersion ?? ''];
+    const [group = '', version = ''] = (given.apiVersion ?? '').includes('/')
+      ? (given.apiVersion ?? '').split('/')
+      : ['', given.apiVersion ?? ''];
     const obj = toStorage(group, version, structuredClone(given));
     const info = registry.byKey(key);
     if (info?.namespaced) {
@@ -110,17 +149,36 @@ export function seedScenario(store: Store, registry: ResourceRegistry, scenario:
     const image = gen.pods.image ?? 'registry.k8s.io/pause:3.10';
     for (let i = 0; i < gen.pods.count; i++) {
       const nodeName = nodeNames.length ? nodeNames[i % nodeNames.length] : undefined;
-      store.seed('pods', {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `${gen.pods.namePrefix ?? 'pod-'}${i}`, namespace: `${nsPrefix}${i % nsCount}`, labels: { app: 'load', ...(gen.pods.labels ?? {}) } },
-        spec: { containers: [{ name: 'main', image }], ...(nodeName ? { nodeName } : {}) },
-        status: {
-          phase,
-          podIP: `10.244.${(i >> 8) & 255}.${i & 255}`,
-          containerStatuses: [{ name: 'main', image, imageID: '', ready: phase === 'Running', restartCount: 0, started: phase === 'Running', state: phase === 'Running' ? { running: { startedAt: '2026-01-01T00:00:00Z' } } : { waiting: { reason: 'ContainerCreating' } } }],
+      store.seed(
+        'pods',
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: `${gen.pods.namePrefix ?? 'pod-'}${i}`,
+            namespace: `${nsPrefix}${i % nsCount}`,
+            labels: { app: 'load', ...(gen.pods.labels ?? {}) },
+          },
+          spec: { containers: [{ name: 'main', image }], ...(nodeName ? { nodeName } : {}) },
+          status: {
+            phase,
+            podIP: `10.244.${(i >> 8) & 255}.${i & 255}`,
+            containerStatuses: [
+              {
+                name: 'main',
+                image,
+                imageID: '',
+                ready: phase === 'Running',
+                restartCount: 0,
+                started: phase === 'Running',
+                state:
+                  phase === 'Running' ? { running: { startedAt: '2026-01-01T00:00:00Z' } } : { waiting: { reason: 'ContainerCreating' } },
+              },
+            ],
+          },
         },
-      }, true);
+        true,
+      );
     }
   }
 }

@@ -30,7 +30,15 @@ export function parseLabelSelector(text: string | undefined): LabelSelector {
   if (!text) return [];
   return splitTopLevel(text).map((part): LabelRequirement => {
     let m = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);
-    if (m) return { op: m[2] === 'in' ? 'in' : 'notin', key: m[1] ?? '', values: (m[3] ?? '').split(',').map((v) => v.trim()).filter(Boolean) };
+    if (m)
+      return {
+        op: m[2] === 'in' ? 'in' : 'notin',
+        key: m[1] ?? '',
+        values: (m[3] ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      };
     m = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s,]*)$/.exec(part);
     if (m) return { op: m[2] === '!=' ? 'neq' : 'eq', key: m[1] ?? '', value: m[3] ?? '' };
     m = /^!([^\s!=]+)$/.exec(part);
@@ -66,7 +74,10 @@ export function matchesLabels(selector: LabelSelector, labels: Record<string, st
 /** A metav1.LabelSelector (matchLabels + matchExpressions), as in Deployment.spec.selector. */
 export function matchesLabelSelectorObject(selector: unknown, labels: Record<string, string> | undefined): boolean {
   if (typeof selector !== 'object' || selector === null) return false;
-  const sel = selector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  const sel = selector as {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  };
   const reqs: LabelSelector = [];
   for (const [key, value] of Object.entries(sel.matchLabels ?? {})) reqs.push({ op: 'eq', key, value });
   for (const e of sel.matchExpressions ?? []) {
@@ -87,8 +98,29 @@ export interface FieldRequirement {
 /** Fields the apiserver accepts in field selectors, for every kind and per kind. */
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 const FIELDS_BY_KIND: Record<string, string[]> = {
-  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  Event: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  Pod: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
   Node: ['spec.unschedulable'],
   Namespace: ['status.phase'],
   Secret: ['type'],
@@ -104,7 +136,9 @@ export function parseFieldSelector(text: string | undefined, kind: string): Fiel
     if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
     const field = (m[1] ?? '').trim();
     if (!COMMON_FIELDS.includes(field) && !(FIELDS_BY_KIND[kind] ?? []).includes(field)) {
-      throw badRequest(`"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"${(FIELDS_BY_KIND[kind] ?? []).map((f) => `, "${f}"`).join('')}`);
+      throw badRequest(
+        `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"${(FIELDS_BY_KIND[kind] ?? []).map((f) => `, "${f}"`).join('')}`,
+      );
     }
     return { field, value: (m[3] ?? '').trim(), negate: m[2] === '!=' };
   });

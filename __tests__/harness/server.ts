@@ -3,7 +3,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toStorage, fromStorage } from './convert.js';
 import type { AdmissionHook, AggregatedApi, ProxyHandler } from './controllers/types.js';
-import { AGGREGATED_CONTENT_TYPE, aggregatedList, apiVersions, groupDocument, groupList, resourceList, wantsAggregated } from './discovery.js';
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedList,
+  apiVersions,
+  groupDocument,
+  groupList,
+  resourceList,
+  wantsAggregated,
+} from './discovery.js';
 import { ApiError, badRequest, reasonForCode } from './errors.js';
 import type { Fault, Scenario } from './scenario.js';
 import { APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
@@ -80,7 +88,9 @@ function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${(e as Error).message})`);
+    throw badRequest(
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${(e as Error).message})`,
+    );
   }
 }
 
@@ -117,7 +127,13 @@ export class ApiServer {
     this.serve(req, res).catch((err: unknown) => this.fail(res, err));
   };
 
-  private send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    code: number,
+    body: unknown,
+    contentType = 'application/json',
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent) {
       res.end();
       return;
@@ -129,15 +145,29 @@ export class ApiServer {
     }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     this.stats.bytes += Buffer.byteLength(text);
-    res.writeHead(code, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+    res.writeHead(code, {
+      ...headers,
+      'Content-Type': contentType,
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-cache, private',
+    });
     res.end(text);
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const apiErr = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+    const apiErr =
+      err instanceof ApiError
+        ? err
+        : new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
     // As the apiserver's responsewriters do: a Status with retryAfterSeconds sets Retry-After.
     const retryAfter = apiErr.details?.retryAfterSeconds;
-    this.send(res, apiErr.code, apiErr.toStatus(), 'application/json', retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
+    this.send(
+      res,
+      apiErr.code,
+      apiErr.toStatus(),
+      'application/json',
+      retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {},
+    );
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -150,14 +180,27 @@ export class ApiServer {
     }
 
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (path === '/version') return this.send(res, 200, this.version());
-    if (path === '/healthz' || path === '/livez' || path === '/readyz') return this.send(res, 200, 'ok', 'text/plain; charset=utf-8');
-    if (path === '/api' || path === '/apis') return this.discoveryRoot(req, res, path === '/api');
-    if (path === '/openapi/v3') return this.send(res, 200, openapiRoot(this.deps.registry));
+    if (path === '/version') {
+      this.send(res, 200, this.version());
+      return;
+    }
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      this.send(res, 200, 'ok', 'text/plain; charset=utf-8');
+      return;
+    }
+    if (path === '/api' || path === '/apis') {
+      this.discoveryRoot(req, res, path === '/api');
+      return;
+    }
+    if (path === '/openapi/v3') {
+      this.send(res, 200, openapiRoot(this.deps.registry));
+      return;
+    }
     if (path.startsWith('/openapi/v3/')) {
       const doc = openapiGroupVersion(this.deps.registry, path.slice('/openapi/v3/'.length));
       if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      return this.send(res, 200, doc);
+      this.send(res, 200, doc);
+      return;
     }
 
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -175,7 +218,8 @@ export class ApiServer {
       if (!version) {
         const doc = groupDocument(this.deps.registry, group);
         if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-        return this.send(res, 200, doc);
+        this.send(res, 200, doc);
+        return;
       }
     } else {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -188,7 +232,10 @@ export class ApiServer {
 
     const gv = this.deps.registry.groupVersion(group, version);
     if (!gv) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    if (rest.length === 0) return this.send(res, 200, resourceList(gv));
+    if (rest.length === 0) {
+      this.send(res, 200, resourceList(gv));
+      return;
+    }
 
     let watchPath = false;
     if (rest[0] === 'watch') {
@@ -209,10 +256,14 @@ export class ApiServer {
     switch (verb) {
       case 'get':
         return this.getOne(req, res, target, key);
-      case 'list':
-        return this.list(req, res, target, key, query);
-      case 'watch':
-        return this.watch(req, res, target, key, query);
+      case 'list': {
+        this.list(req, res, target, key, query);
+        return;
+      }
+      case 'watch': {
+        this.watch(req, res, target, key, query);
+        return;
+      }
       case 'create':
         return this.create(req, res, target, key, query);
       case 'update':
@@ -257,9 +308,10 @@ export class ApiServer {
     if (agg) {
       const ct = AGGREGATED_CONTENT_TYPE.replace('v=v2', `v=${agg}`);
       res.setHeader('Vary', 'Accept');
-      return this.send(res, 200, aggregatedList(this.deps.registry, core, agg), ct);
+      this.send(res, 200, aggregatedList(this.deps.registry, core, agg), ct);
+      return;
     }
-    return this.send(res, 200, core ? apiVersions() : groupList(this.deps.registry));
+    this.send(res, 200, core ? apiVersions() : groupList(this.deps.registry));
   }
 
   private resolve(group: string, version: string, rest: string[]): Target {
@@ -332,7 +384,12 @@ export class ApiServer {
         this.stats.faults++;
         const code = f.status ?? 500;
         const retryAfterSeconds = f.retryAfterSeconds ?? (code === 429 ? 1 : undefined);
-        throw new ApiError(code, reasonForCode(code), f.message ?? `injected fault: ${verb} ${resource} answered ${code}`, retryAfterSeconds !== undefined ? { retryAfterSeconds } : undefined);
+        throw new ApiError(
+          code,
+          reasonForCode(code),
+          f.message ?? `injected fault: ${verb} ${resource} answered ${code}`,
+          retryAfterSeconds !== undefined ? { retryAfterSeconds } : undefined,
+        );
       }
       if (f.lostAnswerRate !== undefined && f.lostAnswerRate > 0 && verb !== 'watch' && this.random() < f.lostAnswerRate) {
         this.stats.faults++;
@@ -370,11 +427,16 @@ export class ApiServer {
     const shown = t.subresource ? `${t.info.resource}/${t.subresource}` : t.info.resource;
     const subject = t.name ? `${t.info.resource} "${t.name}"` : t.info.resource;
     const scope = t.namespace ? `in the namespace "${t.namespace}"` : 'at the cluster scope';
-    throw new ApiError(403, 'Forbidden', `${subject} is forbidden: User "${this.user()}" cannot ${verb} resource "${shown}" in API group "${t.info.group}" ${scope}`, {
-      name: t.name,
-      group: t.info.group,
-      kind: plural,
-    });
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `${subject} is forbidden: User "${this.user()}" cannot ${verb} resource "${shown}" in API group "${t.info.group}" ${scope}`,
+      {
+        name: t.name,
+        group: t.info.group,
+        kind: plural,
+      },
+    );
   }
 
   /**
@@ -389,7 +451,9 @@ export class ApiServer {
     const port = m?.[3] ?? '';
     const svc = this.deps.store.get('services', t.namespace, service);
     if (!svc) throw new ApiError(404, 'NotFound', `services "${service}" not found`, { name: service, kind: 'services' });
-    const ports = Array.isArray((svc.spec as { ports?: unknown } | undefined)?.ports) ? ((svc.spec as { ports: { name?: string; port?: number; targetPort?: number | string }[] }).ports) : [];
+    const ports = Array.isArray((svc.spec as { ports?: unknown } | undefined)?.ports)
+      ? (svc.spec as { ports: { name?: string; port?: number; targetPort?: number | string }[] }).ports
+      : [];
     const entry = port === '' ? ports[0] : ports.find((p) => p.name === port || String(p.port) === port);
     const candidates = [port, entry?.name, entry?.port, entry?.targetPort, ''].filter((c) => c !== undefined).map(String);
     for (const c of candidates) {
@@ -411,15 +475,32 @@ export class ApiServer {
     const status = (pod.status ?? {}) as { phase?: string; podIP?: string };
     if (status.phase !== 'Running' || !status.podIP) throw new ApiError(503, 'ServiceUnavailable', `pod ${name} is not running`);
     const handler = this.deps.serviceProxies.get(`pod:${t.namespace ?? ''}/${name}:${m?.[3] ?? ''}`);
-    if (!handler) throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${status.podIP}:${m?.[3] ?? '80'}: connect: connection refused`);
+    if (!handler)
+      throw new ApiError(
+        503,
+        'ServiceUnavailable',
+        `error trying to reach service: dial tcp ${status.podIP}:${m?.[3] ?? '80'}: connect: connection refused`,
+      );
     return handler;
   }
 
-  private async proxy(req: IncomingMessage, res: ServerResponse, method: string, url: URL, handler: ProxyHandler, path: string): Promise<void> {
+  private async proxy(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+    handler: ProxyHandler,
+    path: string,
+  ): Promise<void> {
     const body = method === 'GET' ? '' : await readBody(req);
     const answer = await handler({ method, path, query: url.searchParams, headers: req.headers, body });
     const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    this.send(res, answer.status ?? 200, text, answer.contentType ?? (typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'));
+    this.send(
+      res,
+      answer.status ?? 200,
+      text,
+      answer.contentType ?? (typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'),
+    );
   }
 
   /** Encodes an object (or list) for the client: version conversion, then Table if asked. */
@@ -432,12 +513,21 @@ export class ApiServer {
   private async getOne(req: IncomingMessage, res: ServerResponse, t: Target, key: string): Promise<void> {
     const name = t.name ?? '';
     const obj = this.deps.store.mustGet(key, t.namespace, name);
-    if (t.subresource === 'log') return this.send(res, 200, podLogText(this.deps.logs, obj, new URL(req.url ?? '/', 'http://x').searchParams), 'text/plain');
-    if (t.subresource === 'scale') return this.send(res, 200, scaleOf(obj));
-    return this.send(res, 200, this.render(req, t, obj));
+    if (t.subresource === 'log') {
+      this.send(res, 200, podLogText(this.deps.logs, obj, new URL(req.url ?? '/', 'http://x').searchParams), 'text/plain');
+      return;
+    }
+    if (t.subresource === 'scale') {
+      this.send(res, 200, scaleOf(obj));
+      return;
+    }
+    this.send(res, 200, this.render(req, t, obj));
   }
 
-  private listOptions(t: Target, query: URLSearchParams): { labelSelector: ReturnType<typeof parseLabelSelector>; fieldSelector: ReturnType<typeof parseFieldSelector> } {
+  private listOptions(
+    t: Target,
+    query: URLSearchParams,
+  ): { labelSelector: ReturnType<typeof parseLabelSelector>; fieldSelector: ReturnType<typeof parseFieldSelector> } {
     return {
       labelSelector: parseLabelSelector(query.get('labelSelector') ?? undefined),
       fieldSelector: parseFieldSelector(query.get('fieldSelector') ?? undefined, t.info.kind),
@@ -479,7 +569,10 @@ export class ApiServer {
       const { kind: _k, apiVersion: _a, ...rest } = converted;
       return rest;
     });
-    if (wantsTable(req.headers.accept)) return this.send(res, 200, toTable(t.info, page.items, metadata));
+    if (wantsTable(req.headers.accept)) {
+      this.send(res, 200, toTable(t.info, page.items, metadata));
+      return;
+    }
     const apiVersion = t.info.group ? `${t.info.group}/${t.version}` : t.version;
     this.send(res, 200, { kind: `${t.info.kind}List`, apiVersion, metadata, items });
   }
@@ -521,7 +614,11 @@ export class ApiServer {
     const bookmarks = query.get('allowWatchBookmarks') === 'true';
     const apiVersion = t.info.group ? `${t.info.group}/${t.version}` : t.version;
     const bookmark = (annotations?: Record<string, string>): void =>
-      write('BOOKMARK', { kind: t.info.kind, apiVersion, metadata: { resourceVersion: store.resourceVersion, ...(annotations ? { annotations } : {}) } });
+      write('BOOKMARK', {
+        kind: t.info.kind,
+        apiVersion,
+        metadata: { resourceVersion: store.resourceVersion, ...(annotations ? { annotations } : {}) },
+      });
 
     if (!rvParam || rvParam === '0' || sendInitial) {
       for (const o of store.list(key, { namespace: t.namespace, labelSelector, fieldSelector })) {
@@ -560,30 +657,70 @@ export class ApiServer {
    */
   private checkFields(res: ServerResponse, t: Target, object: Record<string, unknown>, query: URLSearchParams): void {
     const mode = query.get('fieldValidation') ?? 'Warn';
-    if (!['Ignore', 'Warn', 'Strict'].includes(mode)) throw badRequest(`fieldValidation must be one of Ignore, Warn or Strict, not "${mode}"`);
+    if (!['Ignore', 'Warn', 'Strict'].includes(mode))
+      throw badRequest(`fieldValidation must be one of Ignore, Warn or Strict, not "${mode}"`);
     const kind = t.info.kind;
-    const schema = t.info.custom ? crdSchema(this.deps.store.get('customresourcedefinitions.apiextensions.k8s.io', undefined, `${t.info.resource}.${t.info.group}`), t.version) : undefined;
+    const schema = t.info.custom
+      ? crdSchema(
+          this.deps.store.get('customresourcedefinitions.apiextensions.k8s.io', undefined, `${t.info.resource}.${t.info.group}`),
+          t.version,
+        )
+      : undefined;
     const unknown = t.info.custom ? (schema ? pruneCustom(schema, object) : []) : pruneBuiltin(t.info.group, t.version, kind, object);
     if (unknown.length > 0 && mode === 'Strict') {
-      throw badRequest(`${kind} in version "${t.version}" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      throw badRequest(
+        `${kind} in version "${t.version}" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+      );
     }
-    if (unknown.length > 0 && mode === 'Warn') res.setHeader('Warning', unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`));
+    if (unknown.length > 0 && mode === 'Warn')
+      res.setHeader(
+        'Warning',
+        unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`),
+      );
     if (!schema) return;
     defaultCustom(schema, object);
     const causes = validateCustom(schema, object);
     if (causes.length === 0) return;
     const name = isRecord(object.metadata) && typeof object.metadata.name === 'string' ? object.metadata.name : '';
     const each = causes.map((c) => `${c.field}: ${c.message}`);
-    throw new ApiError(422, 'Invalid', `${kind}.${t.info.group} "${name}" is invalid: ${each.length === 1 ? each[0] : `[${each.join(', ')}]`}`, { name, group: t.info.group, kind, causes });
+    throw new ApiError(
+      422,
+      'Invalid',
+      `${kind}.${t.info.group} "${name}" is invalid: ${each.length === 1 ? each[0] : `[${each.join(', ')}]`}`,
+      { name, group: t.info.group, kind, causes },
+    );
   }
 
-  private async admit(op: 'CREATE' | 'UPDATE' | 'DELETE', key: string, t: Target, object: KObj | undefined, oldObject: KObj | undefined, dryRun: boolean): Promise<void> {
+  private async admit(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    key: string,
+    t: Target,
+    object: KObj | undefined,
+    oldObject: KObj | undefined,
+    dryRun: boolean,
+  ): Promise<void> {
     if (dryRun) {
       const resource = t.subresource ? `${t.info.resource}/${t.subresource}` : t.info.resource;
-      checkDryRunWebhooks(this.deps.store, { group: t.info.group, version: t.version, resource, operation: op, namespace: t.namespace, object: object ?? oldObject });
+      checkDryRunWebhooks(this.deps.store, {
+        group: t.info.group,
+        version: t.version,
+        resource,
+        operation: op,
+        namespace: t.namespace,
+        object: object ?? oldObject,
+      });
     }
     for (const hook of this.deps.admission) {
-      await hook({ operation: op, resource: key, subresource: t.subresource, namespace: t.namespace, name: object?.metadata.name ?? t.name, object, oldObject, dryRun });
+      await hook({
+        operation: op,
+        resource: key,
+        subresource: t.subresource,
+        namespace: t.namespace,
+        name: object?.metadata.name ?? t.name,
+        object,
+        oldObject,
+        dryRun,
+      });
     }
   }
 
@@ -594,11 +731,13 @@ export class ApiServer {
     const store = this.deps.store;
 
     if (t.subresource === 'binding' || (t.info.resource === 'bindings' && t.info.group === '')) {
-      return this.bind(res, t, body, dryRun);
+      this.bind(res, t, body, dryRun);
+      return;
     }
     if (t.subresource === 'eviction') {
       store.delete('pods', t.namespace, t.name ?? '', { dryRun });
-      return this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      return;
     }
     if (t.subresource) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 
@@ -612,7 +751,8 @@ export class ApiServer {
       obj.metadata.namespace = t.namespace;
     }
     if (t.info.resource === 'selfsubjectaccessreviews' && t.info.group === 'authorization.k8s.io') {
-      return this.send(res, 201, this.accessReview(obj));
+      this.send(res, 201, this.accessReview(obj));
+      return;
     }
     const preview = store.create(key, obj, { dryRun: true });
     await this.admit('CREATE', key, t, preview, undefined, dryRun);
@@ -626,8 +766,16 @@ export class ApiServer {
     const group = typeof attrs.group === 'string' ? attrs.group : '';
     const resource = typeof attrs.resource === 'string' ? attrs.resource : '';
     const sub = typeof attrs.subresource === 'string' && attrs.subresource ? `/${attrs.subresource}` : '';
-    const denied = this.denied(String(attrs.verb ?? ''), `${resourceKey(group, resource)}${sub}`, typeof attrs.namespace === 'string' && attrs.namespace ? attrs.namespace : undefined);
-    return { ...review, metadata: { ...review.metadata, creationTimestamp: undefined }, status: { allowed: !denied, ...(denied ? { reason: 'denied by the scenario RBAC rules' } : {}) } };
+    const denied = this.denied(
+      String(attrs.verb ?? ''),
+      `${resourceKey(group, resource)}${sub}`,
+      typeof attrs.namespace === 'string' && attrs.namespace ? attrs.namespace : undefined,
+    );
+    return {
+      ...review,
+      metadata: { ...review.metadata, creationTimestamp: undefined },
+      status: { allowed: !denied, ...(denied ? { reason: 'denied by the scenario RBAC rules' } : {}) },
+    };
   }
 
   private bind(res: ServerResponse, t: Target, body: Record<string, unknown>, dryRun: boolean): void {
@@ -637,12 +785,19 @@ export class ApiServer {
     const nodeName = typeof target.name === 'string' ? target.name : '';
     const pod = this.deps.store.mustGet('pods', t.namespace, podName);
     const spec = isRecord(pod.spec) ? pod.spec : {};
-    if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${podName}": pod ${podName} is already assigned to node "${String(spec.nodeName)}"`);
+    if (spec.nodeName)
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${podName}": pod ${podName} is already assigned to node "${String(spec.nodeName)}"`,
+      );
     if (!dryRun) {
       this.deps.store.mutate('pods', t.namespace, podName, (p) => {
         p.spec = { ...(isRecord(p.spec) ? p.spec : {}), nodeName };
         const status = isRecord(p.status) ? p.status : {};
-        const conditions = Array.isArray(status.conditions) ? status.conditions.filter((c) => !(isRecord(c) && c.type === 'PodScheduled')) : [];
+        const conditions = Array.isArray(status.conditions)
+          ? status.conditions.filter((c) => !(isRecord(c) && c.type === 'PodScheduled'))
+          : [];
         conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() });
         p.status = { ...status, conditions };
         return p;
@@ -660,13 +815,18 @@ export class ApiServer {
       const spec = isRecord(body.spec) ? body.spec : {};
       const result = store.finalizeNamespace(t.name ?? '', Array.isArray(spec.finalizers) ? spec.finalizers.map(String) : []);
       if (!result) throw new ApiError(404, 'NotFound', `namespaces "${t.name ?? ''}" not found`);
-      return this.send(res, 200, result);
+      this.send(res, 200, result);
+      return;
     }
-    if (t.subresource === 'scale') return this.writeScale(res, t, key, body, dryRun);
+    if (t.subresource === 'scale') {
+      this.writeScale(res, t, key, body, dryRun);
+      return;
+    }
     this.checkFields(res, t, body, query);
     const obj = toStorage(t.info.group, t.version, body as unknown as KObj);
     obj.metadata ??= {};
-    if (obj.metadata.name && obj.metadata.name !== t.name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${t.name ?? ''})`);
+    if (obj.metadata.name && obj.metadata.name !== t.name)
+      throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${t.name ?? ''})`);
     obj.metadata.name = t.name;
     if (t.info.namespaced) obj.metadata.namespace = t.namespace;
     const old = store.mustGet(key, t.namespace, t.name ?? '');
@@ -688,20 +848,31 @@ export class ApiServer {
     if (t.subresource === 'scale') {
       const current = scaleOf(old as KObj);
       const next = mergePatch(current, parseJsonBody(text));
-      return this.writeScale(res, t, key, next as Record<string, unknown>, dryRun);
+      this.writeScale(res, t, key, next as Record<string, unknown>, dryRun);
+      return;
     }
     const base = old ? fromStorage(t.info.group, t.version, old) : undefined;
     let patched: unknown;
     if (contentType === JSON_PATCH) patched = jsonPatch(base, parseJsonBody(text));
     else if (contentType === MERGE_PATCH) patched = mergePatch(base, parseJsonBody(text));
     else if (contentType === STRATEGIC_MERGE_PATCH) {
-      if (t.info.custom) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+      if (t.info.custom)
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+        );
       patched = strategicMergePatch(base, parseJsonBody(text));
     } else if (contentType === APPLY_PATCH) {
       // Server-side apply, approximated as a merge of the applied configuration.
       const { parse } = await import('yaml');
       patched = mergePatch(base ?? {}, parse(text) as unknown);
-    } else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+    } else
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+      );
     if (!isRecord(patched)) throw badRequest('the patch did not produce an object');
     this.checkFields(res, t, patched, query);
     const obj = toStorage(t.info.group, t.version, patched as unknown as KObj);
@@ -711,10 +882,12 @@ export class ApiServer {
     if (!old) {
       const preview = store.create(key, obj, { dryRun: true });
       await this.admit('CREATE', key, t, preview, undefined, dryRun);
-      return this.send(res, 201, this.render(req, t, dryRun ? preview : store.create(key, obj)));
+      this.send(res, 201, this.render(req, t, dryRun ? preview : store.create(key, obj)));
+      return;
     }
     // A patch carries no precondition unless it names a resourceVersion itself.
-    const patchBody = contentType === JSON_PATCH ? undefined : (parseJsonBodySafe(text) as { metadata?: { resourceVersion?: string } } | undefined);
+    const patchBody =
+      contentType === JSON_PATCH ? undefined : (parseJsonBodySafe(text) as { metadata?: { resourceVersion?: string } } | undefined);
     if (!patchBody?.metadata?.resourceVersion) obj.metadata.resourceVersion = old.metadata.resourceVersion;
     const mode = t.subresource === 'status' ? 'status' : 'main';
     const preview = store.update(key, obj, { dryRun: true, subresource: mode });
@@ -726,7 +899,12 @@ export class ApiServer {
   private writeScale(res: ServerResponse, t: Target, key: string, body: Record<string, unknown>, dryRun: boolean): void {
     const spec = isRecord(body.spec) ? body.spec : {};
     const replicas = Number(spec.replicas);
-    if (!Number.isInteger(replicas) || replicas < 0) throw new ApiError(422, 'Invalid', `Scale.autoscaling "${t.name ?? ''}" is invalid: spec.replicas: Invalid value: ${String(spec.replicas)}: must be greater than or equal to 0`);
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw new ApiError(
+        422,
+        'Invalid',
+        `Scale.autoscaling "${t.name ?? ''}" is invalid: spec.replicas: Invalid value: ${String(spec.replicas)}: must be greater than or equal to 0`,
+      );
     const current = this.deps.store.mustGet(key, t.namespace, t.name ?? '');
     current.spec = { ...(isRecord(current.spec) ? current.spec : {}), replicas };
     const updated = this.deps.store.update(key, current, { dryRun, subresource: 'main' });
@@ -738,8 +916,11 @@ export class ApiServer {
     const opts = parseJsonBodySafe(text);
     const body = isRecord(opts) ? opts : {};
     const dryRun = query.get('dryRun') === 'All' || (Array.isArray(body.dryRun) && body.dryRun.includes('All'));
-    const grace = query.get('gracePeriodSeconds') ?? (typeof body.gracePeriodSeconds === 'number' ? String(body.gracePeriodSeconds) : undefined);
-    let propagation = (query.get('propagationPolicy') ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined)) as 'Orphan' | 'Background' | 'Foreground' | undefined;
+    const grace =
+      query.get('gracePeriodSeconds') ?? (typeof body.gracePeriodSeconds === 'number' ? String(body.gracePeriodSeconds) : undefined);
+    let propagation = (query.get('propagationPolicy') ??
+      (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined)) as
+      'Orphan' | 'Background' | 'Foreground' | undefined;
     if (propagation === undefined && body.orphanDependents === false) propagation = 'Background';
     // batch/v1 Jobs default to orphaning their pods (the registry's DefaultGarbageCollectionPolicy).
     if (propagation === undefined && (body.orphanDependents === true || key === 'jobs.batch')) propagation = 'Orphan';
@@ -749,17 +930,30 @@ export class ApiServer {
       dryRun,
       gracePeriodSeconds: grace === undefined ? undefined : Number(grace),
       propagationPolicy: propagation,
-      preconditions: isRecord(body.preconditions) ? (body.preconditions as { uid?: string; resourceVersion?: string }) : undefined,
+      preconditions: isRecord(body.preconditions) ? body.preconditions : undefined,
     });
     if (result.gone && !t.info.custom && t.info.kind !== 'Pod' && t.info.kind !== 'Namespace') {
       // Most built-in kinds answer a completed delete with a Success Status.
-      return this.send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: t.name, group: t.info.group, kind: t.info.resource, uid: old.metadata.uid } });
+      this.send(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name: t.name, group: t.info.group, kind: t.info.resource, uid: old.metadata.uid },
+      });
+      return;
     }
     // The apiserver answers 200 for pending deletions too (202 only for orphanDependents=false).
     this.send(res, 200, this.render(req, t, result.object));
   }
 
-  private async deleteCollection(_req: IncomingMessage, res: ServerResponse, t: Target, key: string, query: URLSearchParams): Promise<void> {
+  private async deleteCollection(
+    _req: IncomingMessage,
+    res: ServerResponse,
+    t: Target,
+    key: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const dryRun = query.get('dryRun') === 'All';
     const { labelSelector, fieldSelector } = this.listOptions(t, query);
     const items = this.deps.store.list(key, { namespace: t.namespace, labelSelector, fieldSelector });
@@ -772,7 +966,12 @@ export class ApiServer {
       }
     }
     const apiVersion = t.info.group ? `${t.info.group}/${t.version}` : t.version;
-    this.send(res, 200, { kind: `${t.info.kind}List`, apiVersion, metadata: { resourceVersion: this.deps.store.resourceVersion }, items: items.map((o) => fromStorage(t.info.group, t.version, o)) });
+    this.send(res, 200, {
+      kind: `${t.info.kind}List`,
+      apiVersion,
+      metadata: { resourceVersion: this.deps.store.resourceVersion },
+      items: items.map((o) => fromStorage(t.info.group, t.version, o)),
+    });
   }
 }
 
@@ -787,15 +986,23 @@ function parseJsonBodySafe(text: string): unknown {
 function scaleOf(obj: KObj): Record<string, unknown> {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const status = isRecord(obj.status) ? obj.status : {};
-  const selector = isRecord(spec.selector) && isRecord(spec.selector.matchLabels)
-    ? Object.entries(spec.selector.matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',')
-    : '';
+  const selector =
+    isRecord(spec.selector) && isRecord(spec.selector.matchLabels)
+      ? Object.entries(spec.selector.matchLabels)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(',')
+      : '';
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
-    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
     spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
     status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, selector },
   };
 }
-

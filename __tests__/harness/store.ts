@@ -184,9 +184,14 @@ export class Store {
     const ns = this.bucket('namespaces').objects.get(namespace);
     if (!ns) throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
     if (ns.metadata.deletionTimestamp) {
-      throw new ApiError(403, 'Forbidden', `${info.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
-        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-      });
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${info.resource} "" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        },
+      );
     }
   }
 
@@ -228,7 +233,10 @@ export class Store {
     }
     if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) {
       throw invalid(info.kind, name, info.group, [
-        { field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` },
+        {
+          field: 'metadata.name',
+          message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+        },
       ]);
     }
     meta.uid = randomUUID();
@@ -332,7 +340,8 @@ export class Store {
       resourceVersion: String(this.rv),
       lastKey: more ? lastKey : undefined,
       // The apiserver only counts the remainder when no selector is given.
-      remainingItemCount: more && !query.labelSelector?.length && !query.fieldSelector?.length ? this.countFrom(keys, i, prefix) : undefined,
+      remainingItemCount:
+        more && !query.labelSelector?.length && !query.fieldSelector?.length ? this.countFrom(keys, i, prefix) : undefined,
     };
   }
 
@@ -384,7 +393,11 @@ export class Store {
     next.apiVersion = groupVersionString(info.group, info.version);
     next.kind = info.kind;
     if (old.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).some((f) => !(old.metadata.finalizers ?? []).includes(f))) {
-      throw new ApiError(422, 'Invalid', `${info.kind} "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted`);
+      throw new ApiError(
+        422,
+        'Invalid',
+        `${info.kind} "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted`,
+      );
     }
     const specChanged = JSON.stringify(stripForGeneration(old)) !== JSON.stringify(stripForGeneration(next));
     next.metadata.generation = (old.metadata.generation ?? 1) + (specChanged ? 1 : 0);
@@ -408,7 +421,13 @@ export class Store {
   }
 
   /** Read-modify-write for controllers; `fn` edits a copy and returns it (or undefined to skip). */
-  mutate(key: string, namespace: string | undefined, name: string, fn: (obj: KObj) => KObj | undefined, subresource: WriteOptions['subresource'] = 'any'): KObj | undefined {
+  mutate(
+    key: string,
+    namespace: string | undefined,
+    name: string,
+    fn: (obj: KObj) => KObj | undefined,
+    subresource: WriteOptions['subresource'] = 'any',
+  ): KObj | undefined {
     const current = this.get(key, namespace, name);
     if (!current) return undefined;
     const next = fn(clone(current));
@@ -456,7 +475,11 @@ export class Store {
     const old = b.objects.get(path);
     if (!old) throw notFound(this.qualified(info), name, info.group, info.kind);
     if (opts.preconditions?.uid && opts.preconditions.uid !== old.metadata.uid) {
-      throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${old.metadata.uid ?? ''}`);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${old.metadata.uid ?? ''}`,
+      );
     }
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(this.qualified(info), name, info.group);

@@ -30,14 +30,40 @@ function podColumns(pod: KObj): unknown[] {
     else if (isRecord(st.terminated) && typeof st.terminated.reason === 'string' && phase !== 'Running') phase = st.terminated.reason;
   }
   if (pod.metadata.deletionTimestamp) phase = 'Terminating';
-  return [pod.metadata.name, `${ready}/${total}`, phase, restarts, age(pod.metadata.creationTimestamp), String(status.podIP ?? '<none>'), String(spec.nodeName ?? '<none>'), '<none>', '<none>'];
+  return [
+    pod.metadata.name,
+    `${ready}/${total}`,
+    phase,
+    restarts,
+    age(pod.metadata.creationTimestamp),
+    String(status.podIP ?? '<none>'),
+    String(spec.nodeName ?? '<none>'),
+    '<none>',
+    '<none>',
+  ];
 }
 
 export function toTable(info: ResourceInfo, objects: KObj[], listMeta: Record<string, unknown> | undefined): Record<string, unknown> {
   const isPod = info.kind === 'Pod' && info.group === '';
-  const col = (name: string, type = 'string', priority = 0): Record<string, unknown> => ({ name, type, format: name === 'Name' ? 'name' : '', description: '', priority });
+  const col = (name: string, type = 'string', priority = 0): Record<string, unknown> => ({
+    name,
+    type,
+    format: name === 'Name' ? 'name' : '',
+    description: '',
+    priority,
+  });
   const columnDefinitions = isPod
-    ? [col('Name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'), col('IP', 'string', 1), col('Node', 'string', 1), col('Nominated Node', 'string', 1), col('Readiness Gates', 'string', 1)]
+    ? [
+        col('Name'),
+        col('Ready'),
+        col('Status'),
+        col('Restarts', 'string'),
+        col('Age'),
+        col('IP', 'string', 1),
+        col('Node', 'string', 1),
+        col('Nominated Node', 'string', 1),
+        col('Readiness Gates', 'string', 1),
+      ]
     : [col('Name'), col('Age')];
   return {
     kind: 'Table',

@@ -8,7 +8,10 @@ import type { Store } from './store.js';
 import type { KObj } from './types.js';
 import { isRecord } from './types.js';
 
-const CONFIGURATIONS = ['validatingwebhookconfigurations.admissionregistration.k8s.io', 'mutatingwebhookconfigurations.admissionregistration.k8s.io'];
+const CONFIGURATIONS = [
+  'validatingwebhookconfigurations.admissionregistration.k8s.io',
+  'mutatingwebhookconfigurations.admissionregistration.k8s.io',
+];
 
 export interface WebhookRequest {
   group: string;
@@ -41,14 +44,19 @@ const has = (list: unknown, value: string): boolean => Array.isArray(list) && (l
 function ruleMatches(rule: Record<string, unknown>, req: WebhookRequest): boolean {
   const [plural = '', sub] = req.resource.split('/');
   const resources = Array.isArray(rule.resources) ? rule.resources.map(String) : [];
-  const resourceOk = resources.some((r) => r === '*' || r === '*/*' || r === req.resource || (sub !== undefined && r === `${plural}/*`) || (sub === undefined && r === plural));
+  const resourceOk = resources.some(
+    (r) =>
+      r === '*' || r === '*/*' || r === req.resource || (sub !== undefined && r === `${plural}/*`) || (sub === undefined && r === plural),
+  );
   return has(rule.apiGroups, req.group) && has(rule.apiVersions, req.version) && has(rule.operations, req.operation) && resourceOk;
 }
 
 /** The webhooks (configuration/name, sideEffects) a request reaches. */
 export function webhooksFor(store: Store, req: WebhookRequest): { name: string; sideEffects: string }[] {
   const namespace = req.namespace ? store.get('namespaces', undefined, req.namespace) : undefined;
-  const namespaceLabels = req.namespace ? { ...(namespace?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': req.namespace } : undefined;
+  const namespaceLabels = req.namespace
+    ? { ...(namespace?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': req.namespace }
+    : undefined;
   const found: { name: string; sideEffects: string }[] = [];
   for (const key of CONFIGURATIONS) {
     for (const configuration of store.list(key)) {

@@ -59,6 +59,12 @@ export class MemoryCluster implements RunnerCluster {
     const deleted = this.objects.length;
     this.objects.splice(0, this.objects.length - this.stuck);
     const objects = this.objects.map((o) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '', name: o.metadata?.name ?? '' }));
-    return { deleted, leaked: this.objects.length, objects, leftovers: this.objects.map((o) => `${o.kind} ${o.metadata?.name}`), errors: [] };
+    return {
+      deleted,
+      leaked: this.objects.length,
+      objects,
+      leftovers: this.objects.map((o) => `${o.kind} ${o.metadata?.name}`),
+      errors: [],
+    };
   }
 }

@@ -67,7 +67,8 @@ export function labelledInStore(cluster: FakeCluster, runId: string): string[] {
         continue;
       }
       for (const object of objects) {
-        if (object.metadata?.labels?.[RUN_LABEL] === runId) found.push(`${key} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`);
+        if (object.metadata?.labels?.[RUN_LABEL] === runId)
+          found.push(`${key} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`);
       }
     }
   }
@@ -77,7 +78,8 @@ export function labelledInStore(cluster: FakeCluster, runId: string): string[] {
 export async function runProbeOnScenario(probe: Probe, scenario: string | Scenario, opts: ProbeRunOptions = {}): Promise<ProbeRun> {
   const cluster = await startFakeCluster({ scenario, tls: opts.tls ?? false });
   try {
-    if (!parseKubernetesVersion(cluster.scenario.kubernetesVersion)) throw new Error(`scenario ${cluster.scenario.name}: Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
+    if (!parseKubernetesVersion(cluster.scenario.kubernetesVersion))
+      throw new Error(`scenario ${cluster.scenario.name}: Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
     const runId = opts.runId ?? `rtest-${Math.random().toString(16).slice(2, 8)}`;
     const { allowNodeScaling = false, extra = {}, kubernetesVersion: _version, ...urls } = opts.probeOptions ?? {};
     const config = defaultRunConfig({

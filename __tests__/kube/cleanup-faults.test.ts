@@ -17,13 +17,31 @@ afterEach(async () => {
 });
 
 async function populated() {
-  cluster = await startFakeCluster({ scenario: { name: 'cleanup-faults', kubernetesVersion: '1.35', nodes: [{ name: 'n1' }] }, tls: false });
+  cluster = await startFakeCluster({
+    scenario: { name: 'cleanup-faults', kubernetesVersion: '1.35', nodes: [{ name: 'n1' }] },
+    tls: false,
+  });
   const session = new KubeSession(cluster.kubeConfig(), RUN, TEST_API_OPTIONS);
   const kube = session.forProbe({ probeId: 'dra_support', namespace: 'aic-cleanup' });
   await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-cleanup' } });
-  await kube.create<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  await kube.create({ apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaim', metadata: { name: 'claim' }, spec: { devices: { requests: [] } } } as never);
-  await kube.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'aic-cleanup-role' }, rules: [] } as never);
+  await kube.create<V1Pod>({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  });
+  await kube.create({
+    apiVersion: 'resource.k8s.io/v1',
+    kind: 'ResourceClaim',
+    metadata: { name: 'claim' },
+    spec: { devices: { requests: [] } },
+  } as never);
+  await kube.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'aic-cleanup-role' },
+    rules: [],
+  } as never);
   return session;
 }
 
@@ -45,7 +63,7 @@ describe('cleanup under faults', () => {
     expect(lines[0]).toMatch(/^still deleting: \d+ objects? of this run left after \d+s \(cleanup deadline 60s\)$/);
   });
 
-  it('lists what is left by kind/namespace/name, the namespace\'s ResourceClaims included, and a command naming only served kinds', async () => {
+  it("lists what is left by kind/namespace/name, the namespace's ResourceClaims included, and a command naming only served kinds", async () => {
     const session = await populated();
     cluster!.addFault({ verb: 'delete', errorRate: 1, status: 503 });
     const result = await cleanupRun(session, { timeoutMs: 1_500 });
@@ -56,10 +74,14 @@ describe('cleanup under faults', () => {
         { apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaim', namespace: 'aic-cleanup', name: 'claim' },
       ]),
     );
-    expect(result.leftovers).toEqual(expect.arrayContaining(['Namespace aic-cleanup', 'ClusterRole aic-cleanup-role', 'ResourceClaim aic-cleanup/claim']));
+    expect(result.leftovers).toEqual(
+      expect.arrayContaining(['Namespace aic-cleanup', 'ClusterRole aic-cleanup-role', 'ResourceClaim aic-cleanup/claim']),
+    );
     expect(result.leaked).toBeGreaterThanOrEqual(3);
     expect(result.errors.join('\n')).toMatch(/Namespace aic-cleanup: .*503/);
-    const resources = /^kubectl delete (\S+) --all-namespaces -l ai-conformance\.cncf\.io\/run=rtest-cleanup1 --ignore-not-found$/.exec(result.command ?? '')?.[1]?.split(',');
+    const resources = /^kubectl delete (\S+) --all-namespaces -l ai-conformance\.cncf\.io\/run=rtest-cleanup1 --ignore-not-found$/
+      .exec(result.command ?? '')?.[1]
+      ?.split(',');
     expect(resources?.sort()).toEqual(['clusterroles.rbac.authorization.k8s.io', 'namespaces', 'pods', 'resourceclaims.resource.k8s.io']);
   });
 });

@@ -25,7 +25,12 @@ async function session(extra: Partial<Scenario> = {}, tls = false, apiOptions: A
   return { s, kube: s.forProbe({ probeId: 'dra_support', namespace: 'aic-test' }) };
 }
 
-const configMap = (name: string, data: Record<string, string> = {}): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+const configMap = (name: string, data: Record<string, string> = {}): V1ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name },
+  data,
+});
 
 describe('kube layer CRUD', () => {
   it('labels and registers what it creates, defaulting to the probe namespace', async () => {
@@ -34,7 +39,10 @@ describe('kube layer CRUD', () => {
     const created = await kube.create(configMap('a'));
     expect(created.metadata?.namespace).toBe('aic-test');
     expect(created.metadata?.labels).toMatchObject({ [RUN_LABEL]: RUN, [PROBE_LABEL]: 'dra_support' });
-    expect(s.created.map((o) => `${o.kind}/${o.namespace ?? ''}/${o.name}/${o.namespaced}`)).toEqual(['Namespace//aic-test/false', 'ConfigMap/aic-test/a/true']);
+    expect(s.created.map((o) => `${o.kind}/${o.namespace ?? ''}/${o.name}/${o.namespaced}`)).toEqual([
+      'Namespace//aic-test/false',
+      'ConfigMap/aic-test/a/true',
+    ]);
     const got = await kube.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'a' });
     expect(got?.metadata?.name).toBe('a');
     expect(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'nope' })).toBeUndefined();
@@ -46,7 +54,11 @@ describe('kube layer CRUD', () => {
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-other' } });
     await kube.create(configMap('mine'));
     await kube.create({ ...configMap('theirs'), metadata: { name: 'theirs', namespace: 'aic-other' } });
-    const names = (list: V1ConfigMap[]) => list.map((cm) => `${cm.metadata?.namespace}/${cm.metadata?.name}`).filter((name) => name.startsWith('aic-')).sort();
+    const names = (list: V1ConfigMap[]) =>
+      list
+        .map((cm) => `${cm.metadata?.namespace}/${cm.metadata?.name}`)
+        .filter((name) => name.startsWith('aic-'))
+        .sort();
     const kind = { apiVersion: 'v1', kind: 'ConfigMap' };
     expect(names(await kube.list<V1ConfigMap>(kind))).toEqual(['aic-test/mine']);
     expect(names((await kube.listPage<V1ConfigMap>(kind, { limit: 50 })).items)).toEqual(['aic-test/mine']);
@@ -124,17 +136,24 @@ describe('waitFor', () => {
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
     await kube.create(configMap('c', { state: 'broken' }));
     await expect(
-      kube.waitFor<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'c' }, (cm) => (cm.data?.state === 'broken' ? 'it broke' : false), {
-        description: 'configmap c ok',
-        timeoutMs: 5_000,
-      }),
+      kube.waitFor<V1ConfigMap>(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'c' },
+        (cm) => (cm.data?.state === 'broken' ? 'it broke' : false),
+        {
+          description: 'configmap c ok',
+          timeoutMs: 5_000,
+        },
+      ),
     ).rejects.toThrow(new ConditionFailed('configmap c ok: it broke'));
   });
 
   it('times out naming what it waited for and what it last saw', async () => {
     const { kube } = await session();
     const error = await kube
-      .waitFor<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'never' }, () => false, { description: 'pod never Running', timeoutMs: 150 })
+      .waitFor<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'never' }, () => false, {
+        description: 'pod never Running',
+        timeoutMs: 150,
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaitTimeout);
     expect((error as Error).message).toBe('timed out after 0.2s waiting for pod never Running; last seen: nothing matching');
@@ -144,7 +163,10 @@ describe('waitFor', () => {
     cluster = await startFakeCluster({ scenario: scenario(), tls: false });
     const controller = new AbortController();
     const kube = new KubeSession(cluster.kubeConfig(), RUN).forProbe({ probeId: 'p', namespace: 'default', signal: controller.signal });
-    const waiting = kube.waitFor({ apiVersion: 'v1', kind: 'Pod', namespace: 'default' }, () => false, { description: 'x', timeoutMs: 10_000 });
+    const waiting = kube.waitFor({ apiVersion: 'v1', kind: 'Pod', namespace: 'default' }, () => false, {
+      description: 'x',
+      timeoutMs: 10_000,
+    });
     setTimeout(() => controller.abort(new Error('cancelled by SIGTERM')), 50);
     await expect(waiting).rejects.toThrow('cancelled by SIGTERM');
   });
@@ -153,10 +175,14 @@ describe('waitFor', () => {
     const { kube } = await session({ faults: [{ verb: 'watch', dropWatchAfterMs: 40 }] });
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
     await kube.create(configMap('d', { state: 'old' }));
-    const waiting = kube.waitFor<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'd' }, (cm) => cm.data?.state === 'new', {
-      description: 'd new',
-      timeoutMs: 5_000,
-    });
+    const waiting = kube.waitFor<V1ConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'aic-test', name: 'd' },
+      (cm) => cm.data?.state === 'new',
+      {
+        description: 'd new',
+        timeoutMs: 5_000,
+      },
+    );
     // Several drops happen before the change.
     await new Promise((resolve) => setTimeout(resolve, 1_300));
     const watchesSoFar = cluster!.stats().byVerb.watch ?? 0;
@@ -176,7 +202,8 @@ describe('waitFor', () => {
     store.listPage = (key, query, limit, after) => {
       const page = origList(key, query, limit, after);
       if (key === 'configmaps' && listed++ === 0) {
-        for (let i = 0; i < 5; i++) store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `churn-${i}`, namespace: 'aic-test' } });
+        for (let i = 0; i < 5; i++)
+          store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `churn-${i}`, namespace: 'aic-test' } });
       }
       return page;
     };
@@ -197,7 +224,11 @@ describe('registry and heartbeats', () => {
 
   it('keeps an object registered after a 5xx, which may have created it anyway', async () => {
     // Retried (a named create is safe to repeat) until the attempts run out: keep those few and quick.
-    const { s, kube } = await session({ faults: [{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 503, message: 'etcd timeout' }] }, false, { retry: { maxAttempts: 3, baseDelayMs: 10 } });
+    const { s, kube } = await session(
+      { faults: [{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 503, message: 'etcd timeout' }] },
+      false,
+      { retry: { maxAttempts: 3, baseDelayMs: 10 } },
+    );
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
     await expect(kube.create(configMap('maybe'))).rejects.toMatchObject({ code: 503 });
     expect(s.created.filter((o) => o.name === 'maybe')).toHaveLength(1);
@@ -206,8 +237,18 @@ describe('registry and heartbeats', () => {
   it('prints a heartbeat while a wait goes on', async () => {
     cluster = await startFakeCluster({ scenario: scenario(), tls: false });
     const beats: string[] = [];
-    const kube = new KubeSession(cluster.kubeConfig(), RUN).forProbe({ probeId: 'dra_support', namespace: 'default', onHeartbeat: (line) => beats.push(line), heartbeatMs: 40 });
-    await kube.waitFor({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'x' }, () => false, { description: 'pod x Running', timeoutMs: 150 }).catch(() => undefined);
+    const kube = new KubeSession(cluster.kubeConfig(), RUN).forProbe({
+      probeId: 'dra_support',
+      namespace: 'default',
+      onHeartbeat: (line) => beats.push(line),
+      heartbeatMs: 40,
+    });
+    await kube
+      .waitFor({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'x' }, () => false, {
+        description: 'pod x Running',
+        timeoutMs: 150,
+      })
+      .catch(() => undefined);
     expect(beats.length).toBeGreaterThanOrEqual(2);
     expect(beats[0]).toMatch(/^dra_support: still waiting for pod x Running \([\d.]+s so far, deadline 0\.2s\)$/);
   });
@@ -218,7 +259,12 @@ describe('cleanup', () => {
     const { s, kube } = await session();
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-test' } });
     await kube.create(configMap('in-ns'));
-    await kube.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'aic-role' }, rules: [] } as never);
+    await kube.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'aic-role' },
+      rules: [],
+    } as never);
     const result = await cleanupRun(s, { timeoutMs: 5_000 });
     expect(result).toMatchObject({ deleted: 2, leaked: 0, errors: [] });
     expect(cluster!.store.list('namespaces').filter((n) => n.metadata?.labels?.[RUN_LABEL] === RUN)).toEqual([]);
@@ -236,7 +282,12 @@ describe('cleanup', () => {
 
   it('counts what it could not delete as leaked', async () => {
     const { s, kube } = await session({ rbac: { deny: [{ verbs: ['delete'], resources: ['clusterroles.rbac.authorization.k8s.io'] }] } });
-    await kube.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'aic-stuck' }, rules: [] } as never);
+    await kube.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'aic-stuck' },
+      rules: [],
+    } as never);
     const result = await cleanupRun(s, { timeoutMs: 300 });
     expect(result.leaked).toBe(1);
     expect(result.leftovers).toEqual(['ClusterRole aic-stuck']);

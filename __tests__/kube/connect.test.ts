@@ -39,7 +39,7 @@ describe('connecting', () => {
   it('a wrong token is exit 3 and the token is never printed', async () => {
     cluster = await startFakeCluster({ scenario: { name: 'c', kubernetesVersion: '1.35' }, tls: false });
     const text = readFileSync(cluster.kubeconfigPath, 'utf8');
-    const token = /token: (\S+)/.exec(text)![1]!;
+    const token = /token: (\S+)/.exec(text)![1];
     const file = path.join(tmp(), 'kubeconfig');
     writeFileSync(file, text.replace(token, 'expired-token-value'));
     const error = await serverVersion(loadKubeConfig({ kubeconfig: file }).config).catch((e: unknown) => e);
@@ -93,7 +93,11 @@ describe('accelerator detection', () => {
       },
     });
     const kube = new KubeSession(cluster.kubeConfig(), 'r1').forProbe({ probeId: 'd', namespace: 'default' });
-    expect(await detectProfile(kube)).toMatchObject({ name: 'example', detected: true, detail: expect.stringContaining('gpu.example.com') });
+    expect(await detectProfile(kube)).toMatchObject({
+      name: 'example',
+      detected: true,
+      detail: expect.stringContaining('gpu.example.com'),
+    });
   });
 
   it('finds nvidia.com/gpu on nodes at the same cost on 5,000 nodes as on 3', async () => {

@@ -28,7 +28,7 @@ interface Doc {
 }
 
 const docOf = (cluster: FakeCluster) => parse(readFileSync(cluster.kubeconfigPath, 'utf8')) as Doc;
-const tokenOf = (cluster: FakeCluster) => String(docOf(cluster).users[0]!.user.token);
+const tokenOf = (cluster: FakeCluster) => String(docOf(cluster).users[0].user.token);
 
 function write(name: string, doc: unknown): string {
   const file = path.join(work, name);
@@ -40,11 +40,12 @@ function write(name: string, doc: unknown): string {
 /** The fake's kubeconfig with its user replaced. */
 function withUser(cluster: FakeCluster, user: Record<string, unknown>): Doc {
   const doc = docOf(cluster);
-  doc.users[0]!.user = user;
+  doc.users[0].user = user;
   return doc;
 }
 
-const versionThrough = (file: string, context?: string) => serverVersion(loadKubeconfig({ kind: 'files', files: [file], from: 'flag' }, context).config);
+const versionThrough = (file: string, context?: string) =>
+  serverVersion(loadKubeconfig({ kind: 'files', files: [file], from: 'flag' }, context).config);
 
 beforeAll(async () => {
   tls = await startFakeCluster({ scenario: { name: 'tls', kubernetesVersion: '1.35' }, tls: true });
@@ -60,10 +61,13 @@ describe('kubeconfig loading', () => {
     const first = docOf(plain);
     const second = docOf(tls);
     // Both fakes call their user fake-admin; under one name the first file's would win, so give the second its own.
-    second.users[0]!.name = 'tls-admin';
-    second.contexts[0]!.context.user = 'tls-admin';
+    second.users[0].name = 'tls-admin';
+    second.contexts[0].context.user = 'tls-admin';
     // The second file also defines the first one's cluster name, pointing elsewhere: the first wins.
-    second.clusters.push({ name: first.clusters[0]!.name, cluster: { server: 'https://wrong.example:1', 'insecure-skip-tls-verify': true } });
+    second.clusters.push({
+      name: first.clusters[0].name,
+      cluster: { server: 'https://wrong.example:1', 'insecure-skip-tls-verify': true },
+    });
     const a = write('merge/a.yaml', first);
     const b = write('merge/b.yaml', second);
     const files = [a, path.join(work, 'merge/missing.yaml'), b];
@@ -76,7 +80,9 @@ describe('kubeconfig loading', () => {
     // The second file's context is there too, with its own cluster and user.
     const other = loadKubeconfig(source, second['current-context']);
     expect(await serverVersion(other.config)).toMatchObject({ gitVersion: 'v1.35.0' });
-    expect(() => loadKubeconfig({ kind: 'files', files: [path.join(work, 'x'), path.join(work, 'y')], from: 'KUBECONFIG' })).toThrow(/^none of the kubeconfig files in KUBECONFIG exist/);
+    expect(() => loadKubeconfig({ kind: 'files', files: [path.join(work, 'x'), path.join(work, 'y')], from: 'KUBECONFIG' })).toThrow(
+      /^none of the kubeconfig files in KUBECONFIG exist/,
+    );
   });
 
   it('reads tokenFile and token-file with surrounding whitespace trimmed, relative to the kubeconfig', async () => {
@@ -96,7 +102,15 @@ console.log(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCredential'
     );
     const file = write(
       'exec/ok.yaml',
-      withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin, '--cluster=fake'], env: [{ name: 'PLUGIN_MODE', value: 'ok' }], interactiveMode: 'Never' } }),
+      withUser(plain, {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: process.execPath,
+          args: [plugin, '--cluster=fake'],
+          env: [{ name: 'PLUGIN_MODE', value: 'ok' }],
+          interactiveMode: 'Never',
+        },
+      }),
     );
     expect(await versionThrough(file)).toMatchObject({ gitVersion: 'v1.34.0' });
   });
@@ -111,14 +125,23 @@ console.log(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCredential'
 console.error('refresh failed for key ' + process.env.CLOUD_KEY + '\\nwhile holding ' + ${JSON.stringify(printed)} + ' and ' + ${JSON.stringify(otherUsers)});
 process.exit(1);\n`,
     );
-    const doc = withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [plugin], env: [{ name: 'CLOUD_KEY', value: envSecret }] } });
+    const doc = withUser(plain, {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: process.execPath,
+        args: [plugin],
+        env: [{ name: 'CLOUD_KEY', value: envSecret }],
+      },
+    });
     // A second user in the same file, not the one in use: its token is a kubeconfig credential too.
     doc.users.push({ name: 'other', user: { token: otherUsers } });
     const error = await versionThrough(write('exec/fail.yaml', doc)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClusterUnreachableError);
     expect(exitCodeOf(error)).toBe(3);
     const message = redactSecrets((error as Error).message);
-    expect(message).toMatch(/exec credential plugin '.*' \(kubeconfig user 'fake-admin'\) failed with exit code 1: refresh failed for key \[redacted\] while holding \[redacted\]/);
+    expect(message).toMatch(
+      /exec credential plugin '.*' \(kubeconfig user 'fake-admin'\) failed with exit code 1: refresh failed for key \[redacted\] while holding \[redacted\]/,
+    );
     expect(message).not.toContain('\n');
     expect(message).toMatch(/while holding \[redacted\] and \[redacted\]$/);
     for (const secret of [envSecret, printed, otherUsers]) expect(message).not.toContain(secret);
@@ -140,17 +163,27 @@ process.exit(1);\n`,
       { name: 'AWS_SECRET_ACCESS_KEY', value: 'aws-secret-Wq3eR5tY7u' },
       { name: 'VAULT_TOKEN', value: 'vault-Pq8wE6rT4y' },
     ];
-    const file = write('exec/cred.yaml', withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], env } }));
+    const file = write(
+      'exec/cred.yaml',
+      withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], env } }),
+    );
     await expect(versionThrough(file)).rejects.toThrow(ClusterUnreachableError);
     const evidence = `profile default in eu-west-1 with certificate ${certData}, expires 2099-01-01T00:00:00Z`;
     expect(redactSecrets(evidence)).toBe(evidence);
-    for (const secret of [minted, keyData, 'aws-secret-Wq3eR5tY7u', 'vault-Pq8wE6rT4y']) expect(redactSecrets(`saw ${secret} here`)).toBe('saw [redacted] here');
+    for (const secret of [minted, keyData, 'aws-secret-Wq3eR5tY7u', 'vault-Pq8wE6rT4y'])
+      expect(redactSecrets(`saw ${secret} here`)).toBe('saw [redacted] here');
   });
 
   it("redacts the token-shaped words of a plugin's non-JSON output, not its every line", async () => {
     const tokenish = 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u';
-    const plugin = write('exec/text.mjs', `console.log('Refreshing credentials for cluster production-eu');\nconsole.log(${JSON.stringify(tokenish)});\nprocess.exit(1);\n`);
-    const file = write('exec/text.yaml', withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin] } }));
+    const plugin = write(
+      'exec/text.mjs',
+      `console.log('Refreshing credentials for cluster production-eu');\nconsole.log(${JSON.stringify(tokenish)});\nprocess.exit(1);\n`,
+    );
+    const file = write(
+      'exec/text.yaml',
+      withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin] } }),
+    );
     await expect(versionThrough(file)).rejects.toThrow(ClusterUnreachableError);
     expect(redactSecrets('Refreshing credentials for cluster production-eu')).toBe('Refreshing credentials for cluster production-eu');
     expect(redactSecrets(`got ${tokenish}`)).toBe('got [redacted]');
@@ -160,27 +193,36 @@ process.exit(1);\n`,
     const body = 'QmFzZTY0S2V5TWF0ZXJpYWxMaW5lT25lMTIzNDU2Nzg5MA';
     write('keys/client.key', `-----BEGIN EC PRIVATE KEY-----\n${body}\n-----END EC PRIVATE KEY-----\n`);
     write('keys/client.crt', 'certificate');
-    loadKubeconfig({ kind: 'files', files: [write('keys/kubeconfig.yaml', withUser(plain, { 'client-certificate': 'client.crt', 'client-key': 'client.key' }))], from: 'flag' });
+    loadKubeconfig({
+      kind: 'files',
+      files: [write('keys/kubeconfig.yaml', withUser(plain, { 'client-certificate': 'client.crt', 'client-key': 'client.key' }))],
+      from: 'flag',
+    });
     expect(redactSecrets(`a pod printed ${body} alone`)).toBe('a pod printed [redacted] alone');
   });
 
   it('a plugin that is not installed says so', async () => {
-    const file = write('exec/missing.yaml', withUser(plain, { exec: { command: 'ai-conformance-no-such-plugin', apiVersion: 'client.authentication.k8s.io/v1' } }));
+    const file = write(
+      'exec/missing.yaml',
+      withUser(plain, { exec: { command: 'ai-conformance-no-such-plugin', apiVersion: 'client.authentication.k8s.io/v1' } }),
+    );
     await expect(versionThrough(file)).rejects.toThrow(/exec credential plugin 'ai-conformance-no-such-plugin' .* was not found/);
   });
 
   it('trusts a certificate-authority file relative to the kubeconfig, and insecure-skip-tls-verify', async () => {
     const doc = docOf(tls);
-    const ca = Buffer.from(String(doc.clusters[0]!.cluster['certificate-authority-data']), 'base64').toString();
+    const ca = Buffer.from(String(doc.clusters[0].cluster['certificate-authority-data']), 'base64').toString();
     write('tls/certs/ca.crt', ca);
-    doc.clusters[0]!.cluster = { server: tls.url, 'certificate-authority': 'certs/ca.crt' };
+    doc.clusters[0].cluster = { server: tls.url, 'certificate-authority': 'certs/ca.crt' };
     expect(await versionThrough(write('tls/ca-file.yaml', doc))).toMatchObject({ gitVersion: 'v1.35.0' });
-    doc.clusters[0]!.cluster = { server: tls.url };
+    doc.clusters[0].cluster = { server: tls.url };
     await expect(versionThrough(write('tls/untrusted.yaml', doc))).rejects.toThrow(ClusterUnreachableError);
-    doc.clusters[0]!.cluster = { server: tls.url, 'insecure-skip-tls-verify': true };
+    doc.clusters[0].cluster = { server: tls.url, 'insecure-skip-tls-verify': true };
     expect(await versionThrough(write('tls/insecure.yaml', doc))).toMatchObject({ gitVersion: 'v1.35.0' });
-    doc.clusters[0]!.cluster = { server: tls.url, 'insecure-skip-tls-verify': true, 'certificate-authority': 'certs/ca.crt' };
-    expect(() => loadKubeconfig({ kind: 'files', files: [write('tls/both.yaml', doc)], from: 'flag' })).toThrow(/insecure-skip-tls-verify and a certificate authority/);
+    doc.clusters[0].cluster = { server: tls.url, 'insecure-skip-tls-verify': true, 'certificate-authority': 'certs/ca.crt' };
+    expect(() => loadKubeconfig({ kind: 'files', files: [write('tls/both.yaml', doc)], from: 'flag' })).toThrow(
+      /insecure-skip-tls-verify and a certificate authority/,
+    );
   });
 
   it('goes through proxy-url', async () => {
@@ -204,7 +246,7 @@ process.exit(1);\n`,
       const doc = docOf(tls);
       const address = proxy.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      doc.clusters[0]!.cluster['proxy-url'] = `http://127.0.0.1:${port}`;
+      doc.clusters[0].cluster['proxy-url'] = `http://127.0.0.1:${port}`;
       expect(await versionThrough(write('proxy/kubeconfig.yaml', doc))).toMatchObject({ gitVersion: 'v1.35.0' });
       expect(tunnels).toEqual([new URL(tls.url).host]);
     } finally {

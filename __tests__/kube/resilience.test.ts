@@ -25,7 +25,10 @@ afterEach(async () => {
 const FAST_RETRY = { baseDelayMs: 10, maxDelayMs: 50 };
 
 async function session(faults: Fault[], retry: Record<string, number> = FAST_RETRY, extra: Partial<Scenario> = {}) {
-  cluster = await startFakeCluster({ scenario: { name: 'faults', kubernetesVersion: '1.35', nodes: [{ name: 'n1' }], ...extra }, tls: false });
+  cluster = await startFakeCluster({
+    scenario: { name: 'faults', kubernetesVersion: '1.35', nodes: [{ name: 'n1' }], ...extra },
+    tls: false,
+  });
   const s = new KubeSession(cluster.kubeConfig(), RUN, { retry });
   const kube = s.forProbe({ probeId: 'dra_support', namespace: 'default' });
   // Faults start after setup, so discovery is not what they hit.
@@ -40,7 +43,9 @@ const ref = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace:
 
 describe('retries', () => {
   it('a 429 is retried no sooner than its Retry-After', async () => {
-    const { s, kube } = await session([{ verb: 'get', resource: 'configmaps', errorRate: 1, status: 429, retryAfterSeconds: 0.3, forFirstMs: 200 }]);
+    const { s, kube } = await session([
+      { verb: 'get', resource: 'configmaps', errorRate: 1, status: 429, retryAfterSeconds: 0.3, forFirstMs: 200 },
+    ]);
     const started = performance.now();
     expect(await kube.get(ref('none'))).toBeUndefined();
     expect(performance.now() - started).toBeGreaterThanOrEqual(300);
@@ -96,14 +101,18 @@ describe('retries', () => {
 
   it('a create without a name is not repeated after a 5xx (it could make two)', async () => {
     const { s, kube } = await session([{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 500, forFirstMs: 1000 }]);
-    const error = await kube.create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'g-' } }).catch((e: unknown) => e);
+    const error = await kube
+      .create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'g-' } })
+      .catch((e: unknown) => e);
     expect((error as KubeApiError).code).toBe(500);
     expect(s.api.stats.retries).toBe(0);
     expect(cluster!.stats().byVerb.create).toBe(1);
   });
 
   it('but is repeated after a 429, which the server refused before doing anything', async () => {
-    const { kube } = await session([{ verb: 'create', resource: 'configmaps', errorRate: 1, status: 429, retryAfterSeconds: 0.05, forFirstMs: 30 }]);
+    const { kube } = await session([
+      { verb: 'create', resource: 'configmaps', errorRate: 1, status: 429, retryAfterSeconds: 0.05, forFirstMs: 30 },
+    ]);
     const created = await kube.create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'g-' } });
     expect(created.metadata?.name).toMatch(/^g-/);
     expect(cluster!.store.list('configmaps').filter((o) => o.metadata?.name?.startsWith('g-'))).toHaveLength(1);
@@ -113,7 +122,10 @@ describe('retries', () => {
     const { kube } = await session([{ verb: 'delete', resource: 'namespaces', errorRate: 1, status: 503, forFirstMs: 100 }]);
     await kube.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aic-gone' } });
     await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: 'aic-gone' });
-    await kube.waitForDeletion({ apiVersion: 'v1', kind: 'Namespace', name: 'aic-gone' }, { description: 'aic-gone gone', timeoutMs: 5_000 });
+    await kube.waitForDeletion(
+      { apiVersion: 'v1', kind: 'Namespace', name: 'aic-gone' },
+      { description: 'aic-gone gone', timeoutMs: 5_000 },
+    );
     expect(cluster!.store.list('namespaces').some((o) => o.metadata?.name === 'aic-gone')).toBe(false);
   });
 
@@ -161,7 +173,7 @@ describe('watches under faults', () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // several drops and resumes
     cluster!.store.mutate('configmaps', 'default', 'w', (o) => ({ ...o, data: { a: 'changed' } }));
     await waiting;
-    expect((cluster!.stats().byVerb.watch ?? 0)).toBeGreaterThanOrEqual(3);
+    expect(cluster!.stats().byVerb.watch ?? 0).toBeGreaterThanOrEqual(3);
     expect((cluster!.stats().byVerb.list ?? 0) - lists).toBe(1);
   });
 
@@ -177,7 +189,10 @@ describe('watches under faults', () => {
   });
 
   it('a watch that cannot reconnect ends in an error that says how many attempts were made, before its deadline', async () => {
-    const { kube } = await session([{ verb: 'watch', resource: 'configmaps', errorRate: 1, status: 503 }], { ...FAST_RETRY, maxAttempts: 3 });
+    const { kube } = await session([{ verb: 'watch', resource: 'configmaps', errorRate: 1, status: 503 }], {
+      ...FAST_RETRY,
+      maxAttempts: 3,
+    });
     const error = await kube.waitFor(ref('never'), () => false, { description: 'never', timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/503.*gave up after 3 attempts/);
   });
@@ -186,7 +201,11 @@ describe('watches under faults', () => {
 describe('a probe facing a fault that never clears', () => {
   it('ends in error only after every attempt, and its reason says how many were made', async () => {
     const base = normaliseScenario(path.join(SCENARIOS_DIR, 'kind-example-dra-1.35.yaml'), SCENARIOS_DIR);
-    const run = await runProbeOnScenario(draSupport, { ...base, faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 503 }] }, { accelerator: 'example' });
+    const run = await runProbeOnScenario(
+      draSupport,
+      { ...base, faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 503 }] },
+      { accelerator: 'example' },
+    );
     expect(run.result.verdict).toBe('error');
     expect(run.result.reason).toMatch(/503.*gave up after 10 attempts/);
     expect(run.leftInStore).toEqual([]);
@@ -194,7 +213,11 @@ describe('a probe facing a fault that never clears', () => {
 
   it('passes when the same fault clears within the retries', async () => {
     const base = normaliseScenario(path.join(SCENARIOS_DIR, 'kind-example-dra-1.35.yaml'), SCENARIOS_DIR);
-    const run = await runProbeOnScenario(draSupport, { ...base, faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 503, forFirstMs: 100 }] }, { accelerator: 'example' });
+    const run = await runProbeOnScenario(
+      draSupport,
+      { ...base, faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 503, forFirstMs: 100 }] },
+      { accelerator: 'example' },
+    );
     expect(run.result.verdict, run.result.reason).toBe('passed');
   });
 });

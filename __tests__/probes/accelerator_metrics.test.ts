@@ -34,7 +34,13 @@ describe('accelerator_metrics', () => {
     const run = await runProbeOnScenario(
       acceleratorMetricsProbe,
       withAddons('bare-1.35', ['prometheus.yaml'], {
-        behaviours: { prometheus: { staticScrapes: [{ file: 'fixtures/metrics/dcgm-exporter.scrape.vks-v1.36.vgpu-grid-a100.prom', labels: { job: 'nvidia-dcgm-exporter' } }] } },
+        behaviours: {
+          prometheus: {
+            staticScrapes: [
+              { file: 'fixtures/metrics/dcgm-exporter.scrape.vks-v1.36.vgpu-grid-a100.prom', labels: { job: 'nvidia-dcgm-exporter' } },
+            ],
+          },
+        },
       }),
     );
     expect(run.result.verdict, explain(run)).toBe('passed');
@@ -49,7 +55,9 @@ describe('accelerator_metrics', () => {
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-      const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'), { probeOptions: { acceleratorMetricsUrl: url, extra: {} } });
+      const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'), {
+        probeOptions: { acceleratorMetricsUrl: url, extra: {} },
+      });
       expect(run.result.verdict, explain(run)).toBe('passed');
       expect(run.result.checks[0].reason).toContain(`--accelerator-metrics-url ${url}`);
       expectClean(run);
@@ -75,7 +83,9 @@ describe('accelerator_metrics', () => {
   it('is an error when the service proxy fails', async () => {
     const run = await runProbeOnScenario(
       acceleratorMetricsProbe,
-      withAddons('gpu-nvidia-1.35', [], { faults: [{ verb: 'proxy', resource: 'services/proxy', errorRate: 1, status: 503, message: 'proxy unavailable' }] }),
+      withAddons('gpu-nvidia-1.35', [], {
+        faults: [{ verb: 'proxy', resource: 'services/proxy', errorRate: 1, status: 503, message: 'proxy unavailable' }],
+      }),
     );
     expect(run.result.verdict, explain(run)).toBe('error');
     expect(run.result.checks[0].reason).toContain('proxy unavailable');
@@ -98,31 +108,43 @@ describe('accelerator_metrics on real exporter shapes', () => {
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(run.result.checks[0].reason).toMatch(/2 exporter pod\(s\) on 2 node\(s\), each read through the pod proxy/);
     // 2 nodes x 8 GPUs x (2 + 1 + 1) instances, each its own accelerator.
-    expect(run.result.checks[1].reason).toMatch(/^64 accelerator\(s\) report utilisation and memory \(NVIDIA DCGM\): a100-mig-1\/gpu0\/mig-1g\.5gb-1=0% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\)/);
+    expect(run.result.checks[1].reason).toMatch(
+      /^64 accelerator\(s\) report utilisation and memory \(NVIDIA DCGM\): a100-mig-1\/gpu0\/mig-1g\.5gb-1=0% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\)/,
+    );
     expectClean(run);
   });
 
   it('fails on MIG instances when the exporter drops the profiling field (no utilisation for them at all)', async () => {
-    const file = derivedScenario('mig-no-prof', '1.35', ['gpu-mig-mixed-1.35'], { behaviours: { 'dcgm-exporter': { dropMetrics: ['DCGM_FI_PROF_GR_ENGINE_ACTIVE'] } } });
+    const file = derivedScenario('mig-no-prof', '1.35', ['gpu-mig-mixed-1.35'], {
+      behaviours: { 'dcgm-exporter': { dropMetrics: ['DCGM_FI_PROF_GR_ENGINE_ACTIVE'] } },
+    });
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(failedCheck(run)?.reason).toMatch(/^a100-mig-1\/gpu0\/mig-1g\.5gb-1 lacks utilisation \(DCGM_FI_PROF_GR_ENGINE_ACTIVE or DCGM_FI_DEV_GPU_UTIL\)/);
+    expect(failedCheck(run)?.reason).toMatch(
+      /^a100-mig-1\/gpu0\/mig-1g\.5gb-1 lacks utilisation \(DCGM_FI_PROF_GR_ENGINE_ACTIVE or DCGM_FI_DEV_GPU_UTIL\)/,
+    );
   });
 
   it('falls back to Prometheus when the API server cannot reach the exporter pods', async () => {
     const file = derivedScenario('dcgm-unreachable', '1.35', ['gpu-mig-mixed-1.35', 'addons/prometheus.yaml'], {
       behaviours: {
         'dcgm-exporter': { unreachable: true },
-        prometheus: { staticScrapes: [{ file: 'fixtures/metrics/dcgm-exporter.scrape.kops-v1.35.nvidia-L4.prom', labels: { job: 'gpu-metrics' } }] },
+        prometheus: {
+          staticScrapes: [{ file: 'fixtures/metrics/dcgm-exporter.scrape.kops-v1.35.nvidia-L4.prom', labels: { job: 'gpu-metrics' } }],
+        },
       },
     });
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[0].reason).toMatch(/^accelerator series in Service monitoring\/prometheus-operated:web .*\(the API server could not reach DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: .*i\/o timeout/);
+    expect(run.result.checks[0].reason).toMatch(
+      /^accelerator series in Service monitoring\/prometheus-operated:web .*\(the API server could not reach DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: .*i\/o timeout/,
+    );
   });
 
   it('is an error, not a pass, when the exporter is unreachable and no Prometheus holds its series', async () => {
-    const file = derivedScenario('dcgm-unreachable-alone', '1.35', ['gpu-mig-mixed-1.35'], { behaviours: { 'dcgm-exporter': { unreachable: true } } });
+    const file = derivedScenario('dcgm-unreachable-alone', '1.35', ['gpu-mig-mixed-1.35'], {
+      behaviours: { 'dcgm-exporter': { unreachable: true } },
+    });
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('error');
     expect(run.result.checks[0].reason).toContain('i/o timeout');

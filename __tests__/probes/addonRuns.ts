@@ -22,5 +22,9 @@ export function failedCheck(run: ProbeRun): CheckResult | undefined {
 
 /** For failure messages: what the run did, check by check. */
 export function explain(run: ProbeRun): string {
-  return [`${run.result.verdict}: ${run.result.reason}`, ...run.result.checks.map((c) => `  ${c.verdict} ${c.name}: ${c.reason}`), ...run.log].join('\n');
+  return [
+    `${run.result.verdict}: ${run.result.reason}`,
+    ...run.result.checks.map((c) => `  ${c.verdict} ${c.name}: ${c.reason}`),
+    ...run.log,
+  ].join('\n');
 }

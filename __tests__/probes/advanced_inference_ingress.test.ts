@@ -4,7 +4,8 @@ import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { expectClean, explain, failedCheck } from './addonRuns.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
-const withGaie = (name: string, extra: Record<string, unknown> = {}) => derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/inference-extension'], extra);
+const withGaie = (name: string, extra: Record<string, unknown> = {}) =>
+  derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/inference-extension'], extra);
 const FAST = { probeOptions: { extra: { 'advanced-inference-ingress.wait-ms': '1500' } } };
 
 describe('advanced_inference_ingress', () => {
@@ -19,9 +20,11 @@ describe('advanced_inference_ingress', () => {
       'an HTTPRoute to the pool is accepted and resolved by the Gateway',
       'requests through the Gateway reach the pool member its endpoint picker selects',
     ]);
-    expect(run.result.checks[1]!.reason).toBe('GatewayClass ai-conformance accepted by gateway.envoyproxy.io/gatewayclass-controller');
-    expect(run.result.checks[2]!.reason).toMatch(/^pool aii-pool over 2 model server\(s\); endpoint picker aii-endpoint-picker available; ResolvedRefs=True/);
-    expect(run.result.checks[4]!.reason).toMatch(
+    expect(run.result.checks[1].reason).toBe('GatewayClass ai-conformance accepted by gateway.envoyproxy.io/gatewayclass-controller');
+    expect(run.result.checks[2].reason).toMatch(
+      /^pool aii-pool over 2 model server\(s\); endpoint picker aii-endpoint-picker available; ResolvedRefs=True/,
+    );
+    expect(run.result.checks[4].reason).toMatch(
       /^GET http:\/\/[\d.]+\/ai-conformance-inference from pod aii-client: 6 requests with test-epp-endpoint-selection naming aii-model-server-\S+ and aii-model-server-\S+ in turn were each answered by the member named$/,
     );
     expectClean(run);
@@ -33,11 +36,15 @@ describe('advanced_inference_ingress', () => {
   it('fails when the Gateway spreads requests over the pool without its endpoint picker', async () => {
     const run = await runProbeOnScenario(
       advancedInferenceIngressProbe,
-      withGaie('kind-gaie-bypass-picker-1.36', { behaviours: { 'inference-extension': { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', bypassPicker: true } } }),
+      withGaie('kind-gaie-bypass-picker-1.36', {
+        behaviours: { 'inference-extension': { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', bypassPicker: true } },
+      }),
     );
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(run.result.checks.slice(0, 4).map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
-    expect(run.result.reason).toMatch(/the Gateway does not route through the endpoint picker: of 6 requests each naming one member with test-epp-endpoint-selection, 2 were answered by another pod \(aii-model-server-\S+ \([\d.]+\) asked for, aii-model-server-\S+ answered/);
+    expect(run.result.reason).toMatch(
+      /the Gateway does not route through the endpoint picker: of 6 requests each naming one member with test-epp-endpoint-selection, 2 were answered by another pod \(aii-model-server-\S+ \([\d.]+\) asked for, aii-model-server-\S+ answered/,
+    );
     expectClean(run);
   });
 
@@ -47,7 +54,14 @@ describe('advanced_inference_ingress', () => {
     const run = await runProbeOnScenario(
       advancedInferenceIngressProbe,
       withGaie('kind-gaie-no-address-1.36', {
-        objects: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'envoy-default' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }],
+        objects: [
+          {
+            apiVersion: 'gateway.networking.k8s.io/v1',
+            kind: 'GatewayClass',
+            metadata: { name: 'envoy-default' },
+            spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' },
+          },
+        ],
       }),
       { probeOptions: { extra: { 'gateway-class': 'envoy-default' } } },
     );
@@ -70,7 +84,15 @@ describe('advanced_inference_ingress', () => {
             group: 'inference.networking.k8s.io',
             scope: 'Namespaced',
             names: { plural: 'inferencepools', singular: 'inferencepool', kind: 'InferencePool' },
-            versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }, subresources: { status: {} } }],
+            versions: [
+              {
+                name: 'v1',
+                served: true,
+                storage: true,
+                schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+                subresources: { status: {} },
+              },
+            ],
           },
         },
       ],
@@ -78,26 +100,34 @@ describe('advanced_inference_ingress', () => {
     const run = await runProbeOnScenario(advancedInferenceIngressProbe, file, FAST);
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(run.result.reason).toContain('no controller of class ai-conformance manages InferencePools');
-    expect(run.result.checks.find((c) => c.name.startsWith('an HTTPRoute'))?.reason).toContain('ResolvedRefs=False (InvalidKind: unsupported backend kind InferencePool');
+    expect(run.result.checks.find((c) => c.name.startsWith('an HTTPRoute'))?.reason).toContain(
+      'ResolvedRefs=False (InvalidKind: unsupported backend kind InferencePool',
+    );
     expectClean(run);
   });
 
   it('ends in error, saying why, when the endpoint picker cannot start (its image cannot be pulled)', async () => {
     const run = await runProbeOnScenario(
       advancedInferenceIngressProbe,
-      withGaie('kind-gaie-epp-pull-1.36', { behaviours: { kubelet: { imagePullFailures: ['registry.k8s.io/gateway-api-inference-extension/lwepp'] } } }),
+      withGaie('kind-gaie-epp-pull-1.36', {
+        behaviours: { kubelet: { imagePullFailures: ['registry.k8s.io/gateway-api-inference-extension/lwepp'] } },
+      }),
       FAST,
     );
     // Our own picker not starting says nothing about the platform's ingress: not a failure.
     expect(run.result.verdict, explain(run)).toBe('error');
-    expect(run.result.reason).toMatch(/^an InferencePool with its endpoint picker becomes ready: .*Deployment aii-endpoint-picker available.*; pod aii-endpoint-picker-\S+: ErrImagePull failed to pull and unpack image "registry\.k8s\.io\/gateway-api-inference-extension\/lwepp:v1\.6\.0"/);
+    expect(run.result.reason).toMatch(
+      /^an InferencePool with its endpoint picker becomes ready: .*Deployment aii-endpoint-picker available.*; pod aii-endpoint-picker-\S+: ErrImagePull failed to pull and unpack image "registry\.k8s\.io\/gateway-api-inference-extension\/lwepp:v1\.6\.0"/,
+    );
     expectClean(run);
   });
 
   it('fails where the Gateway API Inference Extension is not installed', async () => {
     const run = await runProbeOnScenario(advancedInferenceIngressProbe, scenarioPath('kind-example-dra-1.36'));
     expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(run.result.reason).toContain('inference.networking.k8s.io/v1 inferencepools is not served: the Gateway API Inference Extension (v1.0 or later) is not installed');
+    expect(run.result.reason).toContain(
+      'inference.networking.k8s.io/v1 inferencepools is not served: the Gateway API Inference Extension (v1.0 or later) is not installed',
+    );
     expectClean(run);
   });
 });

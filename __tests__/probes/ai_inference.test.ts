@@ -23,7 +23,9 @@ describe('ai_inference', () => {
     const run = await runProbeOnScenario(aiInferenceProbe, scenarioPath('gpu-nvidia-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
-    expect(reasonOf(run, CRDS)).toContain('gatewayclasses (v1/v1beta1), gateways (v1/v1beta1), httproutes (v1/v1beta1), grpcroutes (v1), referencegrants (v1beta1)');
+    expect(reasonOf(run, CRDS)).toContain(
+      'gatewayclasses (v1/v1beta1), gateways (v1/v1beta1), httproutes (v1/v1beta1), grpcroutes (v1), referencegrants (v1beta1)',
+    );
     expect(reasonOf(run, CLASS)).toContain('GatewayClass cloud-provider-kind accepted by kind.sigs.k8s.io/gateway-controller');
     expect(reasonOf(run, GATEWAY)).toMatch(/Accepted and Programmed in [\d.]+s, address 172\.18\.255\.\d+/);
     expect(reasonOf(run, ROUTE)).toContain('weights ai-inference-model-a=80/ai-inference-model-b=20');
@@ -48,7 +50,9 @@ describe('ai_inference', () => {
     const run = await runProbeOnScenario(aiInferenceProbe, scenarioPath('fail-ai-inference-no-controller-1.35'));
     expect(run.result.verdict).toBe('failed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'failed']);
-    expect(run.result.reason).toContain('no GatewayClass is accepted by a controller: cloud-provider-kind (controllerName kind.sigs.k8s.io/gateway-controller): no controller has acted on it');
+    expect(run.result.reason).toContain(
+      'no GatewayClass is accepted by a controller: cloud-provider-kind (controllerName kind.sigs.k8s.io/gateway-controller): no controller has acted on it',
+    );
     expectClean(run);
   });
 
@@ -71,7 +75,15 @@ describe('ai_inference', () => {
 
   it('ends in error, never passed, when creating the Gateway answers 500', async () => {
     const file = derivedScenario('ai-inference-create-500', '1.35', ['kind-example-dra-1.35'], {
-      faults: [{ verb: 'create', resource: 'gateways.gateway.networking.k8s.io', errorRate: 1, status: 500, message: 'etcdserver: leader changed' }],
+      faults: [
+        {
+          verb: 'create',
+          resource: 'gateways.gateway.networking.k8s.io',
+          errorRate: 1,
+          status: 500,
+          message: 'etcdserver: leader changed',
+        },
+      ],
     });
     const run = await runProbeOnScenario(aiInferenceProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
@@ -88,11 +100,20 @@ describe('ai_inference', () => {
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expectClean(run);
   });
-  it('does not pass when the Gateway never gets an address (Envoy Gateway\'s LoadBalancer proxy on kind), within the programmed-ms option', async () => {
+  it("does not pass when the Gateway never gets an address (Envoy Gateway's LoadBalancer proxy on kind), within the programmed-ms option", async () => {
     const file = derivedScenario('ai-inference-envoy-lb', '1.35', ['kind-example-dra-1.35'], {
-      objects: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'eg' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }],
+      objects: [
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'GatewayClass',
+          metadata: { name: 'eg' },
+          spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' },
+        },
+      ],
     });
-    const run = await runProbeOnScenario(aiInferenceProbe, file, { probeOptions: { extra: { 'gateway-class': 'eg', 'ai-inference.programmed-ms': '500' } } });
+    const run = await runProbeOnScenario(aiInferenceProbe, file, {
+      probeOptions: { extra: { 'gateway-class': 'eg', 'ai-inference.programmed-ms': '500' } },
+    });
     expect(run.result.verdict).not.toBe('passed');
     expect(run.result.checks.find((c) => c.name === GATEWAY)?.verdict).not.toBe('passed');
     expectClean(run);

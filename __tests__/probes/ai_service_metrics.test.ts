@@ -48,7 +48,9 @@ describe('ai_service_metrics', () => {
     };
     const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('gpu-nvidia-1.35', [], ownNamespaceOnly), fast());
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks.map((c) => c.reason).join('\n')).toContain('registered by PodMonitor ai-metrics-workload in namespace monitoring labelled team=ml');
+    expect(run.result.checks.map((c) => c.reason).join('\n')).toContain(
+      'registered by PodMonitor ai-metrics-workload in namespace monitoring labelled team=ml',
+    );
     expectClean(run);
   });
 
@@ -61,7 +63,11 @@ describe('ai_service_metrics', () => {
         {
           apiVersion: 'v1',
           kind: 'Service',
-          metadata: { name: 'prometheus-server', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/component': 'server' } },
+          metadata: {
+            name: 'prometheus-server',
+            namespace: 'monitoring',
+            labels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/component': 'server' },
+          },
           spec: { selector: { 'app.kubernetes.io/name': 'prometheus' }, ports: [{ name: 'http', port: 80, targetPort: 9090 }] },
         },
       ],
@@ -92,7 +98,9 @@ describe('ai_service_metrics', () => {
   it('is an error when Deployments cannot be created', async () => {
     const run = await runProbeOnScenario(
       aiServiceMetricsProbe,
-      withAddons('gpu-nvidia-1.35', [], { faults: [{ verb: 'create', resource: 'deployments.apps', errorRate: 1, status: 500, message: 'etcd is down' }] }),
+      withAddons('gpu-nvidia-1.35', [], {
+        faults: [{ verb: 'create', resource: 'deployments.apps', errorRate: 1, status: 500, message: 'etcd is down' }],
+      }),
       fast(),
     );
     expect(run.result.verdict, explain(run)).toBe('error');
@@ -115,7 +123,9 @@ describe('ai_service_metrics', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const options = fast(300);
-      const run = await runProbeOnScenario(aiServiceMetricsProbe, scenarioPath('bare-1.35'), { probeOptions: { ...options.probeOptions, prometheusUrl: url } });
+      const run = await runProbeOnScenario(aiServiceMetricsProbe, scenarioPath('bare-1.35'), {
+        probeOptions: { ...options.probeOptions, prometheusUrl: url },
+      });
       expect(run.result.verdict, explain(run)).toBe('error');
       const check = run.result.checks.find((c) => c.name === 'the monitoring system collected the workload metric');
       expect(check?.verdict).toBe('error');
@@ -128,7 +138,14 @@ describe('ai_service_metrics', () => {
 
   it('registers by annotations too when the Prometheus object has no podMonitorSelector (it selects no PodMonitor)', async () => {
     const noSelector = {
-      objects: [{ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' }, spec: {} }],
+      objects: [
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'Prometheus',
+          metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' },
+          spec: {},
+        },
+      ],
     };
     const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('gpu-nvidia-1.35', [], noSelector), fast());
     expect(run.result.verdict, explain(run)).toBe('passed');
@@ -145,7 +162,10 @@ describe('ai_service_metrics', () => {
           apiVersion: 'monitoring.coreos.com/v1',
           kind: 'Prometheus',
           metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' },
-          spec: { podMonitorSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['ml'] }] }, podMonitorNamespaceSelector: {} },
+          spec: {
+            podMonitorSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['ml'] }] },
+            podMonitorNamespaceSelector: {},
+          },
         },
       ],
     };

@@ -35,14 +35,24 @@ describe('probe files', () => {
   }
 
   it('builds no Kubernetes API URL: probes reach the API through the Kube interface only', () => {
-    const files = [...readdirSync(SRC).map((name) => path.join(SRC, name)), ...readdirSync(path.join(SRC, 'lib')).map((name) => path.join(SRC, 'lib', name))].filter((file) => file.endsWith('.ts'));
-    const building = files.filter((file) => /[`'"]\/apis?\/(?!v1\/query)|URLSearchParams|getRaw/.test(readFileSync(file, 'utf8'))).map((file) => path.relative(SRC, file));
+    const files = [
+      ...readdirSync(SRC).map((name) => path.join(SRC, name)),
+      ...readdirSync(path.join(SRC, 'lib')).map((name) => path.join(SRC, 'lib', name)),
+    ].filter((file) => file.endsWith('.ts'));
+    const building = files
+      .filter((file) => /[`'"]\/apis?\/(?!v1\/query)|URLSearchParams|getRaw/.test(readFileSync(file, 'utf8')))
+      .map((file) => path.relative(SRC, file));
     expect(building).toEqual([]);
   });
 
   it('casts no object to KubernetesObject: create infers the type, built-in kinds use client-node types', () => {
-    const files = [...readdirSync(SRC).map((name) => path.join(SRC, name)), ...readdirSync(path.join(SRC, 'lib')).map((name) => path.join(SRC, 'lib', name))].filter((file) => file.endsWith('.ts'));
-    const casting = files.filter((file) => /as KubernetesObject\b/.test(readFileSync(file, 'utf8'))).map((file) => path.relative(SRC, file));
+    const files = [
+      ...readdirSync(SRC).map((name) => path.join(SRC, name)),
+      ...readdirSync(path.join(SRC, 'lib')).map((name) => path.join(SRC, 'lib', name)),
+    ].filter((file) => file.endsWith('.ts'));
+    const casting = files
+      .filter((file) => /as KubernetesObject\b/.test(readFileSync(file, 'utf8')))
+      .map((file) => path.relative(SRC, file));
     expect(casting).toEqual([]);
   });
 

@@ -4,24 +4,27 @@ import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { expectClean, explain, failedCheck } from './addonRuns.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
-const withLlmd = (name: string, extra: Record<string, unknown> = {}) => derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/llm-d-pd'], extra);
+const withLlmd = (name: string, extra: Record<string, unknown> = {}) =>
+  derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/llm-d-pd'], extra);
 
 describe('disaggregated_inference', () => {
   it('passes with llm-d P/D: separate prefill and decode Deployments, both with ready replicas', async () => {
     const run = await runProbeOnScenario(disaggregatedInferenceProbe, withLlmd('kind-llm-d-1.36'));
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(run.result.level).toBe('SHOULD');
-    expect(run.result.checks[1]!.reason).toBe(
+    expect(run.result.checks[1].reason).toBe(
       'llm-d model random-model (namespace llm-d-pd): decode Deployment llm-d-pd/ms-pd-llm-d-modelservice-decode (2 replica(s), scales by deployments/scale), prefill Deployment llm-d-pd/ms-pd-llm-d-modelservice-prefill (1 replica(s), scales by deployments/scale); observed, not exercised (nothing was scaled)',
     );
-    expect(run.result.checks[2]!.reason).toContain('decode Deployment llm-d-pd/ms-pd-llm-d-modelservice-decode 2/2 ready');
+    expect(run.result.checks[2].reason).toContain('decode Deployment llm-d-pd/ms-pd-llm-d-modelservice-decode 2/2 ready');
     expectClean(run);
   });
 
   it('fails when the decode component is not running', async () => {
     const run = await runProbeOnScenario(
       disaggregatedInferenceProbe,
-      withLlmd('kind-llm-d-decode-down-1.36', { behaviours: { kubelet: { containers: [{ match: { labels: { 'llm-d.ai/role': 'decode' } }, exitCode: 1 }] } } }),
+      withLlmd('kind-llm-d-decode-down-1.36', {
+        behaviours: { kubelet: { containers: [{ match: { labels: { 'llm-d.ai/role': 'decode' } }, exitCode: 1 }] } },
+      }),
       { probeOptions: { extra: { 'disaggregated-inference.ready-ms': '500' } } },
     );
     expect(run.result.verdict, explain(run)).toBe('failed');
@@ -38,23 +41,31 @@ describe('disaggregated_inference', () => {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
           metadata: { name: 'vllm-decode', namespace: 'default', labels: { 'llm-d.ai/role': 'decode', 'llm-d.ai/model': 'm' } },
-          spec: { replicas: 1, selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.11.0' }] } } },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'd' } },
+            template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai:v0.11.0' }] } },
+          },
         },
       ],
     });
     const one = await runProbeOnScenario(disaggregatedInferenceProbe, only);
     expect(one.result.verdict, explain(one)).toBe('manual');
-    expect(one.result.reason).toContain('no instance has both a prefill and a decode component: llm-d model m (namespace default) runs decode (Deployment default/vllm-decode) with no prefill component');
+    expect(one.result.reason).toContain(
+      'no instance has both a prefill and a decode component: llm-d model m (namespace default) runs decode (Deployment default/vllm-decode) with no prefill component',
+    );
     expectClean(one);
   });
 
   it('passes with a Dynamo graph whose prefill and decode services report their own ready replicas', async () => {
     const run = await runProbeOnScenario(disaggregatedInferenceProbe, withDynamo('dynamo-disagg-1.36', { prefill: 1, decode: 2 }));
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[1]!.reason).toBe(
+    expect(run.result.checks[1].reason).toBe(
       'DynamoGraphDeployment dynamo/vllm-disagg: decode service VllmDecodeWorker (2 replica(s), scales by spec.services.VllmDecodeWorker.replicas), prefill service VllmPrefillWorker (1 replica(s), scales by spec.services.VllmPrefillWorker.replicas); observed, not exercised (nothing was scaled)',
     );
-    expect(run.result.checks[2]!.reason).toBe('DynamoGraphDeployment dynamo/vllm-disagg: decode service VllmDecodeWorker 2/2 ready, prefill service VllmPrefillWorker 1/1 ready');
+    expect(run.result.checks[2].reason).toBe(
+      'DynamoGraphDeployment dynamo/vllm-disagg: decode service VllmDecodeWorker 2/2 ready, prefill service VllmPrefillWorker 1/1 ready',
+    );
     expectClean(run);
   });
 
@@ -68,17 +79,21 @@ describe('disaggregated_inference', () => {
   it('asks for manual evidence when a Dynamo graph reports no per-service status', async () => {
     const run = await runProbeOnScenario(disaggregatedInferenceProbe, withDynamo('dynamo-no-service-status-1.36', undefined));
     expect(run.result.verdict, explain(run)).toBe('manual');
-    expect(run.result.reason).toContain('DynamoGraphDeployment dynamo/vllm-disagg reports no status of its own for decode service VllmDecodeWorker, prefill service VllmPrefillWorker');
+    expect(run.result.reason).toContain(
+      'DynamoGraphDeployment dynamo/vllm-disagg reports no status of its own for decode service VllmDecodeWorker, prefill service VllmPrefillWorker',
+    );
     expectClean(run);
   });
 
   it('passes with a KServe LLMInferenceService whose prefill and main workloads are each ready', async () => {
     const run = await runProbeOnScenario(disaggregatedInferenceProbe, withKserve('kserve-pd-1.36', 'True'));
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[1]!.reason).toBe(
+    expect(run.result.checks[1].reason).toBe(
       'LLMInferenceService kserve/llama-pd: prefill spec.prefill (1 replica(s), scales by spec.prefill.replicas), decode spec (decode) (2 replica(s), scales by spec.replicas); observed, not exercised (nothing was scaled)',
     );
-    expect(run.result.checks[2]!.reason).toBe('LLMInferenceService kserve/llama-pd: prefill spec.prefill PrefillWorkloadReady=True, decode spec (decode) MainWorkloadReady=True');
+    expect(run.result.checks[2].reason).toBe(
+      'LLMInferenceService kserve/llama-pd: prefill spec.prefill PrefillWorkloadReady=True, decode spec (decode) MainWorkloadReady=True',
+    );
     expectClean(run);
   });
 
@@ -107,7 +122,15 @@ function crd(group: string, version: string, plural: string, kind: string): Reco
       group,
       scope: 'Namespaced',
       names: { plural, singular: kind.toLowerCase(), kind },
-      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }, subresources: { status: {} } }],
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          subresources: { status: {} },
+        },
+      ],
     },
   };
 }
@@ -121,8 +144,18 @@ function withDynamo(name: string, ready: { prefill: number; decode: number } | u
   const services = ready
     ? {
         Frontend: { componentKind: 'Deployment', componentName: 'vllm-disagg-frontend', replicas: 1, readyReplicas: 1 },
-        VllmDecodeWorker: { componentKind: 'Deployment', componentName: 'vllm-disagg-vllmdecodeworker', replicas: 2, readyReplicas: ready.decode },
-        VllmPrefillWorker: { componentKind: 'Deployment', componentName: 'vllm-disagg-vllmprefillworker', replicas: 1, readyReplicas: ready.prefill },
+        VllmDecodeWorker: {
+          componentKind: 'Deployment',
+          componentName: 'vllm-disagg-vllmdecodeworker',
+          replicas: 2,
+          readyReplicas: ready.decode,
+        },
+        VllmPrefillWorker: {
+          componentKind: 'Deployment',
+          componentName: 'vllm-disagg-vllmprefillworker',
+          replicas: 1,
+          readyReplicas: ready.prefill,
+        },
       }
     : undefined;
   return derivedScenario(name, '1.36', ['kind-example-dra-1.36'], {
@@ -153,7 +186,12 @@ function withDynamo(name: string, ready: { prefill: number; decode: number } | u
 
 /** KServe v0.16's LLMInferenceService (serving.kserve.io/v1alpha1) with a prefill section, as its controller reports it. */
 function withKserve(name: string, prefillReady: 'True' | 'False'): string {
-  const condition = (type: string, status: string) => ({ type, status, lastTransitionTime: '2026-01-01T00:00:00Z', ...(status === 'False' ? { reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' } : {}) });
+  const condition = (type: string, status: string) => ({
+    type,
+    status,
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+    ...(status === 'False' ? { reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' } : {}),
+  });
   return derivedScenario(name, '1.36', ['kind-example-dra-1.36'], {
     objects: [
       crd('serving.kserve.io', 'v1alpha1', 'llminferenceservices', 'LLMInferenceService'),
@@ -162,7 +200,12 @@ function withKserve(name: string, prefillReady: 'True' | 'False'): string {
         apiVersion: 'serving.kserve.io/v1alpha1',
         kind: 'LLMInferenceService',
         metadata: { name: 'llama-pd', namespace: 'kserve' },
-        spec: { model: { uri: 'hf://meta-llama/Llama-3.2-3B-Instruct', name: 'meta-llama/Llama-3.2-3B-Instruct' }, replicas: 2, prefill: { replicas: 1 }, router: { scheduler: {}, route: {}, gateway: {} } },
+        spec: {
+          model: { uri: 'hf://meta-llama/Llama-3.2-3B-Instruct', name: 'meta-llama/Llama-3.2-3B-Instruct' },
+          replicas: 2,
+          prefill: { replicas: 1 },
+          router: { scheduler: {}, route: {}, gateway: {} },
+        },
         status: {
           conditions: [
             condition('MainWorkloadReady', 'True'),

@@ -41,7 +41,9 @@ describe('dra_support', () => {
   });
 
   it('uses the v1beta1 request shape on a 1.33 cluster serving only v1beta1', async () => {
-    const file = derivedScenario('dra-v1beta1-only-1.33', '1.33', ['kind-example-dra-1.33'], { discovery: { disable: ['resource.k8s.io/v1beta2'] } });
+    const file = derivedScenario('dra-v1beta1-only-1.33', '1.33', ['kind-example-dra-1.33'], {
+      discovery: { disable: ['resource.k8s.io/v1beta2'] },
+    });
     const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(checkNamed(run, 'required version').reason).toContain('using resource.k8s.io/v1beta1 ');
@@ -74,18 +76,25 @@ describe('dra_support', () => {
   it('passes on the APIs alone where no DRA driver is installed, saying allocation was not tested', async () => {
     // The requirement's test plan: the resource.k8s.io APIs are enabled. Without any DRA driver
     // (device-plugin GPUs only) there is nothing to allocate, and that is said, not failed.
-    for (const [scenario, accelerator] of [['bare-1.35', 'nvidia'], ['gpu-unlabelled-1.35', undefined]] as const) {
+    for (const [scenario, accelerator] of [
+      ['bare-1.35', 'nvidia'],
+      ['gpu-unlabelled-1.35', undefined],
+    ] as const) {
       const run = await runProbeOnScenario(draSupportProbe, scenarioPath(scenario), accelerator ? { accelerator } : {});
       expect(run.result.verdict, run.result.reason).toBe('passed');
       expect(run.result.checks.map((c) => c.name)).toEqual(['resource.k8s.io is served in the required version']);
-      expect(run.result.observations.map((o) => o.message).join('\n')).toContain('no DRA driver is installed (no DeviceClass; accelerators here use the device plugin nvidia.com/gpu): allocation through DRA was not tested');
+      expect(run.result.observations.map((o) => o.message).join('\n')).toContain(
+        'no DRA driver is installed (no DeviceClass; accelerators here use the device plugin nvidia.com/gpu): allocation through DRA was not tested',
+      );
       expectClean(run);
     }
   });
 
   it('ends in error, never passed, when listing ResourceSlices answers 500', async () => {
     const file = derivedScenario('dra-slices-500', '1.35', ['kind-example-dra-1.35'], {
-      faults: [{ verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 500, message: 'etcdserver: request timed out' }],
+      faults: [
+        { verb: 'list', resource: 'resourceslices.resource.k8s.io', errorRate: 1, status: 500, message: 'etcdserver: request timed out' },
+      ],
     });
     const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example' });
     expect(run.result.verdict).toBe('error');
@@ -105,15 +114,22 @@ describe('dra_support', () => {
     expectClean(run);
   });
 
-  it('reads one page of its driver\'s ResourceSlices however many slices the cluster has', async () => {
+  it("reads one page of its driver's ResourceSlices however many slices the cluster has", async () => {
     const otherSlice = (i: number) => ({
       apiVersion: 'resource.k8s.io/v1',
       kind: 'ResourceSlice',
       metadata: { name: `other-${i}` },
-      spec: { driver: 'other.example.org', nodeName: 'ai-conformance-worker', pool: { name: `pool-${i}`, generation: 0, resourceSliceCount: 1 }, devices: [{ name: 'd0' }] },
+      spec: {
+        driver: 'other.example.org',
+        nodeName: 'ai-conformance-worker',
+        pool: { name: `pool-${i}`, generation: 0, resourceSliceCount: 1 },
+        devices: [{ name: 'd0' }],
+      },
     });
     const base = derivedScenario('dra-few-slices', '1.35', ['kind-example-dra-1.35']);
-    const many = derivedScenario('dra-many-slices', '1.35', ['kind-example-dra-1.35'], { objects: Array.from({ length: 1200 }, (_, i) => otherSlice(i)) });
+    const many = derivedScenario('dra-many-slices', '1.35', ['kind-example-dra-1.35'], {
+      objects: Array.from({ length: 1200 }, (_, i) => otherSlice(i)),
+    });
     const lists = async (file: string): Promise<{ lists: number; reason: string }> => {
       const run = await runProbeOnScenario(draSupportProbe, file, { accelerator: 'example', keepCluster: true });
       try {
@@ -138,7 +154,12 @@ describe('dra_support', () => {
           apiVersion: 'resource.k8s.io/v1',
           kind: 'ResourceSlice',
           metadata: { name: 'bare-worker-accel' },
-          spec: { driver: 'accel.example.org', nodeName: 'bare-worker', pool: { name: 'bare-worker', generation: 0, resourceSliceCount: 1 }, devices: [{ name: 'a0' }] },
+          spec: {
+            driver: 'accel.example.org',
+            nodeName: 'bare-worker',
+            pool: { name: 'bare-worker', generation: 0, resourceSliceCount: 1 },
+            devices: [{ name: 'a0' }],
+          },
         },
       ],
     });

@@ -14,7 +14,9 @@ describe('gang_scheduling', () => {
     const run = await runProbeOnScenario(gangSchedulingProbe, scenarioPath('kind-example-dra-1.35'), fast);
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(run.result.checks[0].reason).toContain('Kueue (kueue.x-k8s.io/v1beta2)');
-    expect(run.result.checks.map((c) => c.reason).join('\n')).toMatch(/no pod of the 3-pod gang started within 300ms with room for 2; Workload \S+ waits: QuotaReserved=False/);
+    expect(run.result.checks.map((c) => c.reason).join('\n')).toMatch(
+      /no pod of the 3-pod gang started within 300ms with room for 2; Workload \S+ waits: QuotaReserved=False/,
+    );
     expectClean(run);
   });
 
@@ -41,7 +43,9 @@ describe('gang_scheduling', () => {
   it('fails when the gang scheduler starts part of a gang (fail-gang-partial-1.35)', async () => {
     const run = await runProbeOnScenario(gangSchedulingProbe, scenarioPath('fail-gang-partial-1.35'), fast);
     expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(failedCheck(run)?.reason).toMatch(/reached (Running|Succeeded) although the quota has room for 2 of 3 pods: the gang was started partially/);
+    expect(failedCheck(run)?.reason).toMatch(
+      /reached (Running|Succeeded) although the quota has room for 2 of 3 pods: the gang was started partially/,
+    );
     expectClean(run);
   });
 
@@ -66,7 +70,9 @@ describe('gang_scheduling', () => {
   it('is an error when the API server refuses to create Jobs', async () => {
     const run = await runProbeOnScenario(
       gangSchedulingProbe,
-      withAddons('gpu-nvidia-1.35', [], { faults: [{ verb: 'create', resource: 'jobs.batch', errorRate: 1, status: 500, message: 'etcd is down' }] }),
+      withAddons('gpu-nvidia-1.35', [], {
+        faults: [{ verb: 'create', resource: 'jobs.batch', errorRate: 1, status: 500, message: 'etcd is down' }],
+      }),
       fast,
     );
     expect(run.result.verdict, explain(run)).toBe('error');

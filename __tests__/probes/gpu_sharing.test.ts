@@ -9,8 +9,10 @@ describe('gpu_sharing', () => {
     const run = await runProbeOnScenario(gpuSharingProbe, scenarioPath('kind-example-dra-1.35'));
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(run.result.level).toBe('SHOULD');
-    expect(run.result.checks[1]!.name).toBe('the shared claim strategy works');
-    expect(run.result.checks[1]!.reason).toMatch(/one DRA claim shared by several pods \(DeviceClass gpu\.example\.com, TimeSlicing config\).*gpu-sharing-sharer-a on (\S+) sees (gpu-\d); gpu-sharing-sharer-b on \1 sees \2$/);
+    expect(run.result.checks[1].name).toBe('the shared claim strategy works');
+    expect(run.result.checks[1].reason).toMatch(
+      /one DRA claim shared by several pods \(DeviceClass gpu\.example\.com, TimeSlicing config\).*gpu-sharing-sharer-a on (\S+) sees (gpu-\d); gpu-sharing-sharer-b on \1 sees \2$/,
+    );
     expectClean(run);
   });
 
@@ -18,17 +20,25 @@ describe('gpu_sharing', () => {
     const run = await runProbeOnScenario(gpuSharingProbe, scenarioPath('gpu-nvidia-sharing-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('passed');
     // MIG through the device plugin is the stronger strategy and is the one shown; time-slicing is listed.
-    expect(run.result.checks[0]!.reason).toContain('MIG partitions through the device plugin (mixed strategy, nvidia.com/mig-1g.10gb on node mig-node-1)');
-    expect(run.result.checks[0]!.reason).toContain('time-slicing through the device plugin (node ts-node-1: 1 physical GPU(s), 4 replicas each, 4 nvidia.com/gpu allocatable)');
-    expect(run.result.checks[1]!.reason).toMatch(/pod gpu-sharing-partition holds a partition on node mig-node-1 and sees MIG-[0-9a-f-]{36}/);
+    expect(run.result.checks[0].reason).toContain(
+      'MIG partitions through the device plugin (mixed strategy, nvidia.com/mig-1g.10gb on node mig-node-1)',
+    );
+    expect(run.result.checks[0].reason).toContain(
+      'time-slicing through the device plugin (node ts-node-1: 1 physical GPU(s), 4 replicas each, 4 nvidia.com/gpu allocatable)',
+    );
+    expect(run.result.checks[1].reason).toMatch(
+      /pod gpu-sharing-partition holds a partition on node mig-node-1 and sees MIG-[0-9a-f-]{36}/,
+    );
     expectClean(run);
   });
 
   it('shows oversubscription where time-slicing is the only strategy', async () => {
     const run = await runProbeOnScenario(gpuSharingProbe, timeSlicingOnly(), { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[1]!.name).toBe('the oversubscription strategy works');
-    expect(run.result.checks[1]!.reason).toMatch(/2 pods each hold one nvidia\.com\/gpu at once on node ts-node-1, which has 1 physical GPU\(s\); gpu-sharing-replica-0 and gpu-sharing-replica-1 share GPU GPU-[0-9a-f-]{36}$/);
+    expect(run.result.checks[1].name).toBe('the oversubscription strategy works');
+    expect(run.result.checks[1].reason).toMatch(
+      /2 pods each hold one nvidia\.com\/gpu at once on node ts-node-1, which has 1 physical GPU\(s\); gpu-sharing-replica-0 and gpu-sharing-replica-1 share GPU GPU-[0-9a-f-]{36}$/,
+    );
     expectClean(run);
   });
 
@@ -41,7 +51,13 @@ describe('gpu_sharing', () => {
         { name: 'control-plane-1', role: 'control-plane' },
         {
           name: 'ts-node-1',
-          labels: { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-L4', 'nvidia.com/gpu.count': '1', 'nvidia.com/gpu.replicas': '1', 'nvidia.com/gpu.sharing-strategy': 'time-slicing' },
+          labels: {
+            'nvidia.com/gpu.present': 'true',
+            'nvidia.com/gpu.product': 'NVIDIA-L4',
+            'nvidia.com/gpu.count': '1',
+            'nvidia.com/gpu.replicas': '1',
+            'nvidia.com/gpu.sharing-strategy': 'time-slicing',
+          },
           allocatable: { 'nvidia.com/gpu': '2' },
           taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
         },
@@ -49,7 +65,9 @@ describe('gpu_sharing', () => {
     });
     const run = await runProbeOnScenario(gpuSharingProbe, file, { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(run.result.reason).toMatch(/2 pods hold one nvidia\.com\/gpu each on node ts-node-1, but no two see the same GPU \(gpu-sharing-replica-0 sees GPU-\S+; gpu-sharing-replica-1 sees GPU-\S+\)/);
+    expect(run.result.reason).toMatch(
+      /2 pods hold one nvidia\.com\/gpu each on node ts-node-1, but no two see the same GPU \(gpu-sharing-replica-0 sees GPU-\S+; gpu-sharing-replica-1 sees GPU-\S+\)/,
+    );
     expectClean(run);
   });
 
@@ -61,7 +79,12 @@ describe('gpu_sharing', () => {
         { name: 'control-plane-1', role: 'control-plane' },
         {
           name: 'ts-node-1',
-          labels: { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3-SHARED', 'nvidia.com/gpu.replicas': '4', 'nvidia.com/gpu.sharing-strategy': 'time-slicing' },
+          labels: {
+            'nvidia.com/gpu.present': 'true',
+            'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3-SHARED',
+            'nvidia.com/gpu.replicas': '4',
+            'nvidia.com/gpu.sharing-strategy': 'time-slicing',
+          },
           allocatable: { 'nvidia.com/gpu': '32' },
           taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
         },
@@ -69,7 +92,9 @@ describe('gpu_sharing', () => {
     });
     const run = await runProbeOnScenario(gpuSharingProbe, file, { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('manual');
-    expect(run.result.reason).toContain('node ts-node-1 is labelled time-slicing but not nvidia.com/gpu.count, so how many pods prove oversubscription is unknown: attach');
+    expect(run.result.reason).toContain(
+      'node ts-node-1 is labelled time-slicing but not nvidia.com/gpu.count, so how many pods prove oversubscription is unknown: attach',
+    );
     expectClean(run);
   });
 
@@ -81,7 +106,13 @@ describe('gpu_sharing', () => {
         { name: 'control-plane-1', role: 'control-plane' },
         {
           name: 'a100-node-1',
-          labels: { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB', 'nvidia.com/gpu.count': '1', 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'single' },
+          labels: {
+            'nvidia.com/gpu.present': 'true',
+            'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB',
+            'nvidia.com/gpu.count': '1',
+            'nvidia.com/mig.capable': 'true',
+            'nvidia.com/mig.strategy': 'single',
+          },
           allocatable: { 'nvidia.com/gpu': '1' },
           taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
         },
@@ -100,7 +131,13 @@ describe('gpu_sharing', () => {
         { name: 'control-plane-1', role: 'control-plane' },
         {
           name: 'a100-node-1',
-          labels: { 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB-MIG-1g.5gb', 'nvidia.com/gpu.count': '7', 'nvidia.com/mig.capable': 'true', 'nvidia.com/mig.strategy': 'single' },
+          labels: {
+            'nvidia.com/gpu.present': 'true',
+            'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB-MIG-1g.5gb',
+            'nvidia.com/gpu.count': '7',
+            'nvidia.com/mig.capable': 'true',
+            'nvidia.com/mig.strategy': 'single',
+          },
           allocatable: { 'nvidia.com/gpu': '7' },
           taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
         },
@@ -108,7 +145,9 @@ describe('gpu_sharing', () => {
     });
     const run = await runProbeOnScenario(gpuSharingProbe, file, { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[1]!.reason).toMatch(/MIG partitions through the device plugin \(single strategy, nvidia\.com\/gpu on node a100-node-1\): pod gpu-sharing-partition holds a partition on node a100-node-1 and sees MIG-[0-9a-f-]{36}$/);
+    expect(run.result.checks[1].reason).toMatch(
+      /MIG partitions through the device plugin \(single strategy, nvidia\.com\/gpu on node a100-node-1\): pod gpu-sharing-partition holds a partition on node a100-node-1 and sees MIG-[0-9a-f-]{36}$/,
+    );
     expectClean(run);
   });
 
@@ -116,8 +155,8 @@ describe('gpu_sharing', () => {
     const file = derivedScenario('gpu-nvidia-dra-mig-1.35', '1.35', ['gpu-nvidia-1.35', 'addons/nvidia-dra-mig']);
     const run = await runProbeOnScenario(gpuSharingProbe, file, { accelerator: 'nvidia-dra' });
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[1]!.reason).toContain('MIG partitions through DRA (DeviceClass mig.nvidia.com: 1g.5gb)');
-    expect(run.result.checks[1]!.reason).toContain('on node gpu-mig-node-1');
+    expect(run.result.checks[1].reason).toContain('MIG partitions through DRA (DeviceClass mig.nvidia.com: 1g.5gb)');
+    expect(run.result.checks[1].reason).toContain('on node gpu-mig-node-1');
     expectClean(run);
   });
 
@@ -125,7 +164,9 @@ describe('gpu_sharing', () => {
     const run = await runProbeOnScenario(gpuSharingProbe, timeSlicingOnly({ 'nvidia.com/gpu': '1' }), { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(failedCheck(run)?.name).toBe('the oversubscription strategy works');
-    expect(run.result.reason).toContain('node ts-node-1 is labelled time-slicing with 4 replicas, but offers 1 nvidia.com/gpu for 1 physical GPU(s): no oversubscription');
+    expect(run.result.reason).toContain(
+      'node ts-node-1 is labelled time-slicing with 4 replicas, but offers 1 nvidia.com/gpu for 1 physical GPU(s): no oversubscription',
+    );
     expectClean(run);
   });
 
@@ -140,17 +181,23 @@ describe('gpu_sharing', () => {
   // deviceclass:gpu.example.com): the probe does not know that driver's sharing configuration, and
   // two pods on one claim would only show core DRA, so it asks for the driver's sharing evidence.
   it('asks for manual evidence for a DRA accelerator without a known sharing configuration', async () => {
-    const run = await runProbeOnScenario(gpuSharingProbe, scenarioPath('kind-example-dra-1.35'), { accelerator: 'deviceclass:gpu.example.com' });
+    const run = await runProbeOnScenario(gpuSharingProbe, scenarioPath('kind-example-dra-1.35'), {
+      accelerator: 'deviceclass:gpu.example.com',
+    });
     expect(run.result.verdict, explain(run)).toBe('manual');
     expect(run.result.reason).toContain('the DRA accelerator (DeviceClass gpu.example.com) has no sharing configuration this probe knows');
     expectClean(run);
   });
 
   it('asks for manual evidence for a device plugin it cannot read', async () => {
-    const file = derivedScenario('amd-gpu-1.35', '1.35', ['bare-1.35'], { nodes: [{ name: 'amd-node-1', labels: { 'amd.com/gpu.present': 'true' }, allocatable: { 'amd.com/gpu': '8' } }] });
+    const file = derivedScenario('amd-gpu-1.35', '1.35', ['bare-1.35'], {
+      nodes: [{ name: 'amd-node-1', labels: { 'amd.com/gpu.present': 'true' }, allocatable: { 'amd.com/gpu': '8' } }],
+    });
     const run = await runProbeOnScenario(gpuSharingProbe, file);
     expect(run.result.verdict, explain(run)).toBe('manual');
-    expect(run.result.reason).toContain('accelerator amd.com/gpu is served by a device plugin whose sharing this probe cannot recognise: attach');
+    expect(run.result.reason).toContain(
+      'accelerator amd.com/gpu is served by a device plugin whose sharing this probe cannot recognise: attach',
+    );
     expectClean(run);
   });
 

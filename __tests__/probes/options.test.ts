@@ -6,7 +6,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROBES } from '../../src/probes/index.js';
-import { checkProbeOptions, count, duration, optionRows, optionsMarkdown, seconds, text, url, type DeclaresOptions } from '../../src/probes/options.js';
+import {
+  checkProbeOptions,
+  count,
+  duration,
+  optionRows,
+  optionsMarkdown,
+  seconds,
+  text,
+  url,
+  type DeclaresOptions,
+} from '../../src/probes/options.js';
 import { createProbeContext } from '../../src/runner/context.js';
 import { UsageError } from '../../src/errors.js';
 import type { ProbeContext } from '../../src/probes/types.js';
@@ -33,20 +43,26 @@ describe('probe option declarations', () => {
   }
 
   it('no probe or probe helper reads the raw --probe-option strings', () => {
-    const raw = sourcesUnder(SRC).filter(({ text }) => /options\.extra|\.extra\[/.test(text)).map(({ file }) => path.relative(SRC, file));
+    const raw = sourcesUnder(SRC)
+      .filter(({ text }) => /options\.extra|\.extra\[/.test(text))
+      .map(({ file }) => path.relative(SRC, file));
     expect(raw).toEqual([]);
   });
 
   it('declares the keys probes read that run used to reject', () => {
     const keys = optionRows(BUILTIN_PROBES).map((row) => row.key);
-    for (const key of ['gateway-class', 'trainer-runtime', 'kserve-storage-uri', 'pod-autoscaling.scale-down-stabilization-seconds']) expect(keys).toContain(key);
+    for (const key of ['gateway-class', 'trainer-runtime', 'kserve-storage-uri', 'pod-autoscaling.scale-down-stabilization-seconds'])
+      expect(keys).toContain(key);
   });
 
   it('the README lists exactly the declared options', () => {
     const readme = readFileSync(README, 'utf8');
     const block = /<!-- probe-options:start -->\n([\s\S]*?)\n<!-- probe-options:end -->/.exec(readme)?.[1];
     expect(block, 'README has a probe-options block').toBeDefined();
-    expect(block, `README option table out of date (run: npx tsx scripts/readme-options.ts); it should read:\n${optionsMarkdown(BUILTIN_PROBES)}`).toBe(optionsMarkdown(BUILTIN_PROBES));
+    expect(
+      block,
+      `README option table out of date (run: npx tsx scripts/readme-options.ts); it should read:\n${optionsMarkdown(BUILTIN_PROBES)}`,
+    ).toBe(optionsMarkdown(BUILTIN_PROBES));
   });
 });
 
@@ -65,7 +81,7 @@ describe('ctx.option', () => {
       declared,
       probeId: 'x_probe',
     });
-    return ctx as ProbeContext<typeof declared>;
+    return ctx;
   }
 
   it('returns the typed value given, else the default', () => {
@@ -100,7 +116,14 @@ describe('checkProbeOptions', () => {
   };
 
   it('accepts declared keys with good values', () => {
-    expect(usage({ 'gang-scheduling.window-ms': '300', 'gang-scheduling.pods': '2', 'pod-autoscaling.scale-down-stabilization-seconds': '0', 'kserve-storage-uri': 's3://bucket/model' })).toBe('accepted');
+    expect(
+      usage({
+        'gang-scheduling.window-ms': '300',
+        'gang-scheduling.pods': '2',
+        'pod-autoscaling.scale-down-stabilization-seconds': '0',
+        'kserve-storage-uri': 's3://bucket/model',
+      }),
+    ).toBe('accepted');
   });
 
   it('names the nearest known key for an unknown one', () => {
@@ -110,9 +133,15 @@ describe('checkProbeOptions', () => {
   });
 
   it('names the expected form for a bad value', () => {
-    expect(usage({ 'gang-scheduling.window-ms': 'soon' })).toBe('--probe-option gang-scheduling.window-ms=soon is not a positive number of milliseconds (read by gang_scheduling)');
-    expect(usage({ 'gang-scheduling.pods': '1' })).toBe('--probe-option gang-scheduling.pods=1 is not a whole number of at least 2 (read by gang_scheduling)');
-    expect(usage({ 'pod-autoscaling.scale-down-stabilization-seconds': '4000' })).toMatch(/is not a whole number of seconds from 0 to 3600/);
+    expect(usage({ 'gang-scheduling.window-ms': 'soon' })).toBe(
+      '--probe-option gang-scheduling.window-ms=soon is not a positive number of milliseconds (read by gang_scheduling)',
+    );
+    expect(usage({ 'gang-scheduling.pods': '1' })).toBe(
+      '--probe-option gang-scheduling.pods=1 is not a whole number of at least 2 (read by gang_scheduling)',
+    );
+    expect(usage({ 'pod-autoscaling.scale-down-stabilization-seconds': '4000' })).toMatch(
+      /is not a whole number of seconds from 0 to 3600/,
+    );
     expect(usage({ 'kserve-storage-uri': 'bucket/model' })).toMatch(/is not a URL with a scheme/);
   });
 

@@ -61,15 +61,23 @@ describe('pod_autoscaling', () => {
     const quick = { probeOptions: { extra: { ...fast.probeOptions.extra, 'pod-autoscaling.scale-ms': '300' } } };
     const run = await runProbeOnScenario(podAutoscalingProbe, withAddons('gpu-nvidia-1.35', [], { behaviours: { hpa: false } }), quick);
     expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(failedCheck(run)?.reason).toBe('Deployment autoscaled did not reach 2 ready replica(s) within 300ms; HPA reports current ?, desired ?');
+    expect(failedCheck(run)?.reason).toBe(
+      'Deployment autoscaled did not reach 2 ready replica(s) within 300ms; HPA reports current ?, desired ?',
+    );
     expectClean(run);
   });
 
   it('fails when the custom metric never reaches the API (Prometheus does not scrape)', async () => {
     const quick = { probeOptions: { extra: { ...fast.probeOptions.extra, 'pod-autoscaling.metric-ms': '300' } } };
-    const run = await runProbeOnScenario(podAutoscalingProbe, withAddons('gpu-nvidia-1.35', [], { behaviours: { prometheus: { scrape: false } } }), quick);
+    const run = await runProbeOnScenario(
+      podAutoscalingProbe,
+      withAddons('gpu-nvidia-1.35', [], { behaviours: { prometheus: { scrape: false } } }),
+      quick,
+    );
     expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(failedCheck(run)?.reason).toMatch(/^the custom metrics API never reported ai_conformance_probe_load for the pods \(\d+ queries: .*could not find the metric/);
+    expect(failedCheck(run)?.reason).toMatch(
+      /^the custom metrics API never reported ai_conformance_probe_load for the pods \(\d+ queries: .*could not find the metric/,
+    );
     expectClean(run);
   });
 
@@ -94,11 +102,17 @@ describe('pod_autoscaling', () => {
 
   it('is an error, not a failure, when every custom metrics query fails with something other than 404', async () => {
     const quick = { probeOptions: { extra: { ...fast.probeOptions.extra, 'pod-autoscaling.metric-ms': '300' } } };
-    const run = await runProbeOnScenario(podAutoscalingProbe, withAddons('gpu-nvidia-1.35', [], { behaviours: { 'custom-metrics': { failStatus: 503 } } }), quick);
+    const run = await runProbeOnScenario(
+      podAutoscalingProbe,
+      withAddons('gpu-nvidia-1.35', [], { behaviours: { 'custom-metrics': { failStatus: 503 } } }),
+      quick,
+    );
     expect(run.result.verdict, explain(run)).toBe('error');
     const check = run.result.checks.find((c) => c.name === 'a Deployment whose pods use an accelerator serves the custom metric');
     expect(check?.verdict).toBe('error');
-    expect(check?.reason).toMatch(/could not read ai_conformance_probe_load from custom\.metrics\.k8s\.io\/v1beta1: the last of \d+ queries failed \(HTTP 503\)/);
+    expect(check?.reason).toMatch(
+      /could not read ai_conformance_probe_load from custom\.metrics\.k8s\.io\/v1beta1: the last of \d+ queries failed \(HTTP 503\)/,
+    );
     expectClean(run);
   });
 });

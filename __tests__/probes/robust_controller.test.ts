@@ -35,7 +35,11 @@ const GATEKEEPER_OBJECTS = [
   {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'gatekeeper-controller-manager-0', namespace: 'gatekeeper-system', labels: { 'control-plane': 'controller-manager' } },
+    metadata: {
+      name: 'gatekeeper-controller-manager-0',
+      namespace: 'gatekeeper-system',
+      labels: { 'control-plane': 'controller-manager' },
+    },
     spec: { nodeSelector: { 'no-such-node': 'true' }, containers: [{ name: 'manager', image: 'openpolicyagent/gatekeeper:v3.18.0' }] },
   },
   {
@@ -60,7 +64,9 @@ describe('robust_controller', () => {
     const run = await runProbeOnScenario(robustControllerProbe, KUBERAY_1_35);
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed']);
-    expect(reasonOf(run, INSTALLED)).toContain('KubeRay (detected): rayclusters.ray.io, rayjobs.ray.io, rayservices.ray.io Established; using ray.io/v1');
+    expect(reasonOf(run, INSTALLED)).toContain(
+      'KubeRay (detected): rayclusters.ray.io, rayjobs.ray.io, rayservices.ray.io Established; using ray.io/v1',
+    );
     expect(reasonOf(run, PODS)).toMatch(/1 KubeRay pod\(s\) Running and Ready: kuberay-system\/kuberay-operator-/);
     expect(reasonOf(run, WEBHOOK)).toContain('admission webhook "vraycluster.kb.io" denied the request');
     expect(reasonOf(run, RECONCILE)).toMatch(/RayCluster robust-controller-valid reconciled to ready in [\d.]+s, then deleted/);
@@ -70,7 +76,9 @@ describe('robust_controller', () => {
   it('passes on the kind cluster with Kubeflow Trainer v2.3.0: its own webhook denies a TrainJob naming no runtime', async () => {
     const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('kind-example-dra-1.35'));
     expect(run.result.verdict, run.result.reason).toBe('passed');
-    expect(reasonOf(run, INSTALLED)).toContain('Kubeflow Trainer (detected): trainjobs.trainer.kubeflow.org, trainingruntimes.trainer.kubeflow.org, clustertrainingruntimes.trainer.kubeflow.org Established; using trainer.kubeflow.org/v1alpha1');
+    expect(reasonOf(run, INSTALLED)).toContain(
+      'Kubeflow Trainer (detected): trainjobs.trainer.kubeflow.org, trainingruntimes.trainer.kubeflow.org, clustertrainingruntimes.trainer.kubeflow.org Established; using trainer.kubeflow.org/v1alpha1',
+    );
     expect(reasonOf(run, PODS)).toMatch(/kubeflow-system\/kubeflow-trainer-controller-manager-/);
     expect(reasonOf(run, WEBHOOK)).toContain('denied by validator.trainjob.trainer.kubeflow.org (HTTP 422)');
     expect(reasonOf(run, RECONCILE)).toMatch(/TrainJob robust-controller-valid reconciled to ready in [\d.]+s, then deleted/);
@@ -78,7 +86,10 @@ describe('robust_controller', () => {
   });
 
   it('uses the operator named with --operator', async () => {
-    const run = await runProbeOnScenario(robustControllerProbe, KUBERAY_1_33, { accelerator: 'example', probeOptions: { operator: 'KubeRay' } });
+    const run = await runProbeOnScenario(robustControllerProbe, KUBERAY_1_33, {
+      accelerator: 'example',
+      probeOptions: { operator: 'KubeRay' },
+    });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(reasonOf(run, INSTALLED)).toContain('KubeRay (named with --operator)');
     expectClean(run);
@@ -97,7 +108,9 @@ describe('robust_controller', () => {
   it('fails when no AI operator is installed, saying what it looked for', async () => {
     const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('bare-1.35'), { accelerator: 'example' });
     expect(run.result.verdict).toBe('failed');
-    expect(run.result.reason).toContain('no AI operator found: looked for KubeRay (rayclusters.ray.io), Kubeflow Trainer (trainjobs.trainer.kubeflow.org), KServe');
+    expect(run.result.reason).toContain(
+      'no AI operator found: looked for KubeRay (rayclusters.ray.io), Kubeflow Trainer (trainjobs.trainer.kubeflow.org), KServe',
+    );
     expectClean(run);
   });
 
@@ -115,7 +128,9 @@ describe('robust_controller', () => {
   });
 
   it('ends in error, never passed, when the operator never reconciles in time', async () => {
-    const file = derivedScenario('robust-no-reconcile', '1.35', ['kind-example-dra-1.35'], { behaviours: { operator: { reconcile: false } } });
+    const file = derivedScenario('robust-no-reconcile', '1.35', ['kind-example-dra-1.35'], {
+      behaviours: { operator: { reconcile: false } },
+    });
     const run = await runProbeOnScenario(robustControllerProbe, file, { accelerator: 'example', timeoutMs: 1500 });
     expect(run.result.verdict).toBe('error');
     expect(run.result.checks.find((c) => c.name === RECONCILE)?.verdict).toBe('error');
@@ -124,7 +139,9 @@ describe('robust_controller', () => {
   });
 
   it('ends in error for an unknown --operator', async () => {
-    const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('kind-example-dra-1.35'), { probeOptions: { operator: 'no-such-operator' } });
+    const run = await runProbeOnScenario(robustControllerProbe, scenarioPath('kind-example-dra-1.35'), {
+      probeOptions: { operator: 'no-such-operator' },
+    });
     expect(run.result.verdict).toBe('error');
     expect(run.result.reason).toContain('unknown operator "no-such-operator"; known: kuberay, kubeflow-trainer, kserve');
     expectClean(run);
@@ -159,7 +176,7 @@ describe('robust_controller', () => {
     expect(run.result.verdict).toBe('error');
     const webhook = run.result.checks.find((c) => c.name === WEBHOOK);
     expect(webhook?.verdict).toBe('error');
-    expect(webhook?.reason).toContain('webhook validation.gatekeeper.sh, not the operator\'s, denied it first');
+    expect(webhook?.reason).toContain("webhook validation.gatekeeper.sh, not the operator's, denied it first");
     expect(run.result.checks.find((c) => c.name === PODS)?.verdict).toBe('passed');
     expectClean(run);
   });
@@ -174,7 +191,9 @@ describe('robust_controller', () => {
       });
       const run = await runProbeOnScenario(robustControllerProbe, file, { probeOptions: { operator: 'KubeRay' } });
       expect(run.result.verdict).toBe('failed');
-      expect(reasonOf(run, WEBHOOK)).toContain('no validating webhook of KubeRay covers rayclusters.ray.io (none is served by a Service in front of its pods); kueue-validating-webhook-configuration/vraycluster.kb.io cover it but belong to other components');
+      expect(reasonOf(run, WEBHOOK)).toContain(
+        'no validating webhook of KubeRay covers rayclusters.ray.io (none is served by a Service in front of its pods); kueue-validating-webhook-configuration/vraycluster.kb.io cover it but belong to other components',
+      );
       expectClean(run);
     });
 
@@ -184,15 +203,24 @@ describe('robust_controller', () => {
           {
             apiVersion: 'v1',
             kind: 'Pod',
-            metadata: { name: 'kubeflow-trainer-controller-manager-old', namespace: 'kubeflow-system', labels: { 'app.kubernetes.io/name': 'trainer', 'app.kubernetes.io/component': 'manager' } },
-            spec: { nodeName: 'ai-conformance-worker', containers: [{ name: 'manager', image: 'ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0' }] },
+            metadata: {
+              name: 'kubeflow-trainer-controller-manager-old',
+              namespace: 'kubeflow-system',
+              labels: { 'app.kubernetes.io/name': 'trainer', 'app.kubernetes.io/component': 'manager' },
+            },
+            spec: {
+              nodeName: 'ai-conformance-worker',
+              containers: [{ name: 'manager', image: 'ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0' }],
+            },
             status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' },
           },
         ],
       });
       const run = await runProbeOnScenario(robustControllerProbe, file);
       expect(run.result.verdict, run.result.reason).toBe('passed');
-      expect(reasonOf(run, PODS)).toContain('(1 finished or evicted pod(s) not counted: kubeflow-system/kubeflow-trainer-controller-manager-old)');
+      expect(reasonOf(run, PODS)).toContain(
+        '(1 finished or evicted pod(s) not counted: kubeflow-system/kubeflow-trainer-controller-manager-old)',
+      );
       expectClean(run);
     });
 
@@ -202,7 +230,7 @@ describe('robust_controller', () => {
       });
       const run = await runProbeOnScenario(robustControllerProbe, file);
       expect(run.result.verdict, run.result.reason).toBe('passed');
-      expect(reasonOf(run, INSTALLED)).toContain("Kubeflow Trainer (detected)");
+      expect(reasonOf(run, INSTALLED)).toContain('Kubeflow Trainer (detected)');
       expect(reasonOf(run, INSTALLED)).toContain("(KubeRay's CRDs are installed but no controller pod runs: left behind, not used)");
       expectClean(run);
     });

@@ -32,7 +32,9 @@ describe('secure_accelerator_access', () => {
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, run.result.reason).toBe('passed');
     expect(run.result.checks[0]?.reason).toContain('nvidia.com/gpu limit');
-    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/sees GPU-[0-9a-f-]{36} \(\/dev\/nvidia\d\) on node gpu-node-\d/);
+    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(
+      /sees GPU-[0-9a-f-]{36} \(\/dev\/nvidia\d\) on node gpu-node-\d/,
+    );
     expectClean(run);
   });
 
@@ -95,7 +97,13 @@ describe('secure_accelerator_access', () => {
     // placed by the scheduler alone would land there and see nothing.
     const file = derivedScenario('saa-leak-cpu-node', '1.35', ['bare-1.35'], {
       nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '8' } }],
-      behaviours: { kubelet: { breakIsolation: true, extendedResources: { 'nvidia.com/gpu': 'nvidia' }, acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false } },
+      behaviours: {
+        kubelet: {
+          breakIsolation: true,
+          extendedResources: { 'nvidia.com/gpu': 'nvidia' },
+          acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false,
+        },
+      },
     });
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'nvidia' });
     const negative = run.result.checks.find((c) => c.name === NEGATIVE);
@@ -108,7 +116,10 @@ describe('secure_accelerator_access', () => {
     // The only GPU node is an autoscaled one, removed once idle: the pinned pod has nowhere to go.
     // Pods start at once here, so the node is idle (and removed) before the pinned pod is placed.
     const file = derivedScenario('saa-node-gone', '1.35', ['bare-1.35', 'addons/cluster-autoscaler.yaml'], {
-      behaviours: { 'cluster-autoscaler': { scaleDownDelayMs: 0, maxSize: 1 }, kubelet: { imagePullMs: 0, containerStartMs: 0, devicePrepareMs: 0 } },
+      behaviours: {
+        'cluster-autoscaler': { scaleDownDelayMs: 0, maxSize: 1 },
+        kubelet: { imagePullMs: 0, containerStartMs: 0, devicePrepareMs: 0 },
+      },
     });
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, {
       accelerator: 'nvidia',
@@ -131,7 +142,9 @@ describe('secure_accelerator_access', () => {
     const run = await runProbeOnScenario(secureAcceleratorAccessProbe, file, { accelerator: 'nvidia' });
     const distinct = run.result.checks.find((c) => c.name === DISTINCT);
     expect(distinct?.verdict, distinct?.reason).toBe('passed');
-    expect(distinct?.reason).toMatch(/^\(different nodes: node gpu-[ab] offers 1 accelerator\(s\)\) saa-holder-a on gpu-[ab] sees GPU-\S+ \(\/dev\/nvidia0\); saa-holder-b on gpu-[ab] sees GPU-\S+ \(\/dev\/nvidia0\): different device UUIDs$/);
+    expect(distinct?.reason).toMatch(
+      /^\(different nodes: node gpu-[ab] offers 1 accelerator\(s\)\) saa-holder-a on gpu-[ab] sees GPU-\S+ \(\/dev\/nvidia0\); saa-holder-b on gpu-[ab] sees GPU-\S+ \(\/dev\/nvidia0\): different device UUIDs$/,
+    );
     expect(run.result.verdict).toBe('passed');
     expectClean(run);
   });
@@ -140,7 +153,9 @@ describe('secure_accelerator_access', () => {
     // gpu-a offers 2 GPUs but another pod holds one: the first holder takes the last one.
     const file = derivedScenario('saa-busy-node', '1.35', ['bare-1.35'], {
       nodes: [{ name: 'gpu-a', allocatable: { 'nvidia.com/gpu': '2' } }],
-      behaviours: { kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' }, acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false } },
+      behaviours: {
+        kubelet: { extendedResources: { 'nvidia.com/gpu': 'nvidia' }, acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged: false },
+      },
       objects: [
         {
           apiVersion: 'v1',
@@ -148,7 +163,9 @@ describe('secure_accelerator_access', () => {
           metadata: { name: 'training', namespace: 'default' },
           spec: {
             nodeName: 'gpu-a',
-            containers: [{ name: 'train', image: 'trainer', command: ['sleep', 'infinity'], resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+            containers: [
+              { name: 'train', image: 'trainer', command: ['sleep', 'infinity'], resources: { limits: { 'nvidia.com/gpu': '1' } } },
+            ],
           },
           status: { phase: 'Running' },
         },
@@ -166,8 +183,14 @@ describe('secure_accelerator_access', () => {
   });
 
   it.each([
-    ['gpu-mig-mixed-1.35', /^\(same node\) saa-holder-a on (\S+) sees MIG-\S+ \(\/dev\/nvidia0\); saa-holder-b on \1 sees MIG-\S+ \(\/dev\/nvidia0\)$/],
-    ['gpu-timeslicing-1.35', /^\(same node, time-slicing replicas \(node label nvidia\.com\/gpu\.replicas=4\)\) .*: both hold a replica of GPU-\S+, sharing the platform is configured for/],
+    [
+      'gpu-mig-mixed-1.35',
+      /^\(same node\) saa-holder-a on (\S+) sees MIG-\S+ \(\/dev\/nvidia0\); saa-holder-b on \1 sees MIG-\S+ \(\/dev\/nvidia0\)$/,
+    ],
+    [
+      'gpu-timeslicing-1.35',
+      /^\(same node, time-slicing replicas \(node label nvidia\.com\/gpu\.replicas=4\)\) .*: both hold a replica of GPU-\S+, sharing the platform is configured for/,
+    ],
     ['gpu-amd-1.35', /^\(same node\) saa-holder-a on (\S+) sees dri\/renderD12\d, kfd; saa-holder-b on \1 sees dri\/renderD12\d, kfd$/],
     ['gpu-tpu-gke-1.35', /^\(same node\) saa-holder-a on (\S+) sees accel\d; saa-holder-b on \1 sees accel\d$/],
     ['gpu-unlabelled-1.35', /^\(same node\) saa-holder-a on (gpu-worker-\d) sees GPU-/],
@@ -179,10 +202,20 @@ describe('secure_accelerator_access', () => {
   });
 
   it('fails when a pod without a grant that sets NVIDIA_VISIBLE_DEVICES=all sees GPUs (toolkit defaults, fail-secure-access-envvar-leak-1.35)', async () => {
-    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('fail-secure-access-envvar-leak-1.35'), { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, scenarioPath('fail-secure-access-envvar-leak-1.35'), {
+      accelerator: 'nvidia',
+    });
     expect(run.result.verdict).toBe('failed');
-    expect(verdicts(run)).toMatchObject({ [POSITIVE]: 'passed', [NEGATIVE]: 'passed', [ENVVAR]: 'failed', [CONTAINERS]: 'passed', [DISTINCT]: 'passed' });
-    expect(run.result.checks.find((c) => c.name === ENVVAR)?.reason).toMatch(/sets NVIDIA_VISIBLE_DEVICES=all \(as CUDA images do\) sees (GPU-\S+, ){7}GPU-\S+ \(.*\) on node gpu-node-\d: the NVIDIA container runtime honours the variable/);
+    expect(verdicts(run)).toMatchObject({
+      [POSITIVE]: 'passed',
+      [NEGATIVE]: 'passed',
+      [ENVVAR]: 'failed',
+      [CONTAINERS]: 'passed',
+      [DISTINCT]: 'passed',
+    });
+    expect(run.result.checks.find((c) => c.name === ENVVAR)?.reason).toMatch(
+      /sets NVIDIA_VISIBLE_DEVICES=all \(as CUDA images do\) sees (GPU-\S+, ){7}GPU-\S+ \(.*\) on node gpu-node-\d: the NVIDIA container runtime honours the variable/,
+    );
     expectClean(run);
   });
 
@@ -193,7 +226,9 @@ describe('secure_accelerator_access', () => {
     expect(names).toContain(POSITIVE);
     expect(names).toContain(`${POSITIVE} [device plugin nvidia.com/gpu]`);
     expect(names).toContain(`${ENVVAR} [device plugin nvidia.com/gpu]`);
-    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(/^pod with a claim on DeviceClass gpu\.nvidia\.com sees GPU-\S+ \(\/dev\/nvidia\d\) on node gpu-dra-node-1$/);
+    expect(run.result.checks.find((c) => c.name === POSITIVE)?.reason).toMatch(
+      /^pod with a claim on DeviceClass gpu\.nvidia\.com sees GPU-\S+ \(\/dev\/nvidia\d\) on node gpu-dra-node-1$/,
+    );
     expectClean(run);
   });
 });

@@ -6,7 +6,8 @@ import { subtestName } from '../../src/report/gotest.js';
 import { renderTestEvents } from '../../src/report/test-events.js';
 import { HOSTILE, SAMPLE_NAMES, sample, withRequirement } from './samples.js';
 
-const outcomeOf = (verdict: string) => (verdict === 'passed' ? 'passed' : verdict === 'failed' || verdict === 'error' ? 'failed' : 'skipped');
+const outcomeOf = (verdict: string) =>
+  verdict === 'passed' ? 'passed' : verdict === 'failed' || verdict === 'error' ? 'failed' : 'skipped';
 
 describe.each(SAMPLE_NAMES)('e2e.log and results.json for %s', (name) => {
   const results = sample(name);
@@ -14,7 +15,7 @@ describe.each(SAMPLE_NAMES)('e2e.log and results.json for %s', (name) => {
   const events = renderTestEvents(results);
 
   it('e2e.log starts with a header naming the tool, run, cluster, Kubernetes version and time', () => {
-    const head = log.split('\n')[0]!;
+    const head = log.split('\n')[0];
     expect(head).toContain(`${results.tool.name} ${results.tool.version}`);
     expect(head).toContain(`run ${results.runId}`);
     expect(head).toContain(`v${results.kubernetesVersion}`);
@@ -29,7 +30,8 @@ describe.each(SAMPLE_NAMES)('e2e.log and results.json for %s', (name) => {
       expect(lines).toContain(`=== RUN   ${test}`);
       const word = { passed: 'PASS', failed: 'FAIL', error: 'FAIL', 'not-applicable': 'SKIP', manual: 'SKIP', skipped: 'SKIP' }[r.verdict];
       expect(lines).toContain(`--- ${word}: ${test} (${(r.durationMs / 1000).toFixed(2)}s)`);
-      for (const c of r.checks) expect(lines.some((l) => l.startsWith(`    --- `) && l.includes(`: ${test}/${subtestName(c.name)} (`))).toBe(true);
+      for (const c of r.checks)
+        expect(lines.some((l) => l.startsWith(`    --- `) && l.includes(`: ${test}/${subtestName(c.name)} (`))).toBe(true);
       for (const o of r.observations) expect(log).toContain(`    ${r.id}: +${(o.atMs / 1000).toFixed(3)}s `);
     }
     const failed = results.cluster.simulated || results.requirements.some((r) => r.verdict === 'failed' || r.verdict === 'error');
@@ -37,7 +39,7 @@ describe.each(SAMPLE_NAMES)('e2e.log and results.json for %s', (name) => {
     expect(lines.at(-2)).toMatch(failed ? /^FAIL\tk8s-ai-conformance\t\d+\.\d{3}s$/ : /^ok {2}\tk8s-ai-conformance\t\d+\.\d{3}s$/);
   });
 
-  it('both read back through the validator\'s readers with the verdicts as Go outcomes', () => {
+  it("both read back through the validator's readers with the verdicts as Go outcomes", () => {
     for (const parsed of [parseGoTestLog(log), parseTestEvents(events)]) {
       for (const r of results.requirements) expect(parsed.tests.get(testNameFor(r.id))?.outcome, r.id).toBe(outcomeOf(r.verdict));
       expect(parsed.tests.get('TestRealCluster')?.outcome).toBe(results.cluster.simulated ? 'failed' : undefined);
@@ -45,11 +47,18 @@ describe.each(SAMPLE_NAMES)('e2e.log and results.json for %s', (name) => {
   });
 
   it('results.json is one JSON event per line, a start event first and a package result last', () => {
-    const parsed = events.trimEnd().split('\n').map((l) => JSON.parse(l) as { Action: string; Test?: string; Package: string; Elapsed?: number });
+    const parsed = events
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { Action: string; Test?: string; Package: string; Elapsed?: number });
     expect(parsed[0]).toMatchObject({ Action: 'start', Package: 'k8s-ai-conformance' });
     const last = parsed.at(-1)!;
     expect(last.Test).toBeUndefined();
-    expect(last.Action).toBe(parseTestEvents(events).tests.size > 0 && [...parseTestEvents(events).tests.values()].some((t) => t.outcome === 'failed') ? 'fail' : 'pass');
+    expect(last.Action).toBe(
+      parseTestEvents(events).tests.size > 0 && [...parseTestEvents(events).tests.values()].some((t) => t.outcome === 'failed')
+        ? 'fail'
+        : 'pass',
+    );
     for (const r of results.requirements) {
       const done = parsed.find((e) => e.Test === testNameFor(r.id) && ['pass', 'fail', 'skip'].includes(e.Action));
       expect(done?.Elapsed).toBeCloseTo(r.durationMs / 1000, 3);
@@ -60,7 +69,10 @@ describe.each(SAMPLE_NAMES)('e2e.log and results.json for %s', (name) => {
 describe('e2e.log robustness', () => {
   it('keeps one line per observation, shows control characters, redacts secrets, and never lets cluster text forge a result line', () => {
     const results = withRequirement(sample('mixed-1.35'), 'gang_scheduling', {
-      observations: [...HOSTILE, '--- PASS: TestForged (0.00s)', 'x\n--- PASS: TestForged2 (0.00s)'].map((message, i) => ({ atMs: i * 10, message })),
+      observations: [...HOSTILE, '--- PASS: TestForged (0.00s)', 'x\n--- PASS: TestForged2 (0.00s)'].map((message, i) => ({
+        atMs: i * 10,
+        message,
+      })),
     });
     const log = renderE2eLog(results);
     const lines = log.split('\n');

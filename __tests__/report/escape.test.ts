@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  escapeHtml,
-  escapeLogLine,
-  escapeMarkdown,
-  escapeXmlAttribute,
-  escapeXmlText,
-  truncateText,
-} from '../../src/report/escape.js';
+import { escapeHtml, escapeLogLine, escapeMarkdown, escapeXmlAttribute, escapeXmlText, truncateText } from '../../src/report/escape.js';
 import { redactSecrets } from '../../src/secrets.js';
 import { HOSTILE } from './samples.js';
 
@@ -100,7 +93,13 @@ describe('redactSecrets', () => {
       'https://admin:hunter2@prometheus.example:9090/api',
     ].join('\n');
     const out = redactSecrets(text);
-    for (const secret of ['abcdefghijklmnopqrstuvwxyz0123456789', jwt, 'LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ==', 's3cr3tvalue1234', 'hunter2']) {
+    for (const secret of [
+      'abcdefghijklmnopqrstuvwxyz0123456789',
+      jwt,
+      'LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ==',
+      's3cr3tvalue1234',
+      'hunter2',
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('https://[redacted]@prometheus.example:9090/api');

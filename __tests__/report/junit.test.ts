@@ -33,9 +33,14 @@ describe.each(SAMPLE_NAMES)('junit.xml for %s', (name) => {
     expect(counts(root)).toEqual(expectedCounts(results));
     const suites = descendants(root, 'testsuite');
     expect(suites).toHaveLength(1);
-    expect(counts(suites[0]!)).toEqual(expectedCounts(results));
-    const properties = Object.fromEntries(descendants(suites[0]!, 'property').map((p) => [p.attributes.name, p.attributes.value]));
-    expect(properties).toMatchObject({ tool: `${results.tool.name} ${results.tool.version}`, runId: results.runId, startedAt: results.startedAt, simulated: String(results.cluster.simulated) });
+    expect(counts(suites[0])).toEqual(expectedCounts(results));
+    const properties = Object.fromEntries(descendants(suites[0], 'property').map((p) => [p.attributes.name, p.attributes.value]));
+    expect(properties).toMatchObject({
+      tool: `${results.tool.name} ${results.tool.version}`,
+      runId: results.runId,
+      startedAt: results.startedAt,
+      simulated: String(results.cluster.simulated),
+    });
     expect(properties.cluster).toBe(results.cluster.context ?? results.cluster.mode);
   });
 
@@ -55,7 +60,7 @@ describe.each(SAMPLE_NAMES)('junit.xml for %s', (name) => {
     }
   });
 
-  it('reads back through the validator\'s JUnit reader with the same outcomes', () => {
+  it("reads back through the validator's JUnit reader with the same outcomes", () => {
     const parsed = parseJunit(renderJunit(results));
     for (const r of results.requirements) {
       const outcome = r.verdict === 'passed' ? 'passed' : r.verdict === 'failed' || r.verdict === 'error' ? 'failed' : 'skipped';
@@ -98,15 +103,15 @@ describe('junit.xml content', () => {
     expect(xml).not.toContain('<script>');
     expect(xml).not.toContain('abcdefghijklmnopqrstuvwxyz0123456789');
     const gang = descendants(root, 'testcase').find((c) => c.attributes.name === 'TestGangScheduling')!;
-    const message = gang.children.find((c) => c.name === 'failure')!.attributes.message!;
+    const message = gang.children.find((c) => c.name === 'failure')!.attributes.message;
     expect(message).toContain('<script>alert(1)</script>');
     expect(message).toContain('line one\nline two');
     expect(message).toContain('\\u{1b}[31mred');
     expect(message).toContain('Bearer [redacted]');
     // The hostile check name is one Go subtest name: no whitespace, no '/'.
-    const sub = descendants(root, 'testcase').filter((c) => c.attributes.name!.startsWith('TestGangScheduling/'));
+    const sub = descendants(root, 'testcase').filter((c) => c.attributes.name.startsWith('TestGangScheduling/'));
     expect(sub).toHaveLength(1);
-    expect(sub[0]!.attributes.name!.slice('TestGangScheduling/'.length)).toMatch(/^\S+$/);
-    expect(sub[0]!.attributes.name!.slice('TestGangScheduling/'.length)).not.toContain('/');
+    expect(sub[0].attributes.name.slice('TestGangScheduling/'.length)).toMatch(/^\S+$/);
+    expect(sub[0].attributes.name.slice('TestGangScheduling/'.length)).not.toContain('/');
   });
 });

@@ -9,10 +9,11 @@ import { renderComment, renderSummary } from '../../src/report/markdown.js';
 import { resultsProblem } from '../../src/report/results-file.js';
 import { SAMPLE_NAMES, sample } from './samples.js';
 
-const COMMAND = 'kubectl delete namespaces,resourceclaims.resource.k8s.io --all-namespaces -l ai-conformance.cncf.io/run=r1 --ignore-not-found';
+const COMMAND =
+  'kubectl delete namespaces,resourceclaims.resource.k8s.io --all-namespaces -l ai-conformance.cncf.io/run=r1 --ignore-not-found';
 
 function leaky(): RunResults {
-  const results = sample(SAMPLE_NAMES[0]!);
+  const results = sample(SAMPLE_NAMES[0]);
   return {
     ...results,
     cluster: { ...results.cluster, simulated: false },
@@ -21,7 +22,13 @@ function leaky(): RunResults {
       finished: true,
       leftovers: [
         { apiVersion: 'v1', kind: 'Namespace', name: 'aic-dra-support-abc' },
-        { apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaim', namespace: 'aic-dra-support-abc', name: 'gpu-claim', note: 'in a namespace left behind' },
+        {
+          apiVersion: 'resource.k8s.io/v1',
+          kind: 'ResourceClaim',
+          namespace: 'aic-dra-support-abc',
+          name: 'gpu-claim',
+          note: 'in a namespace left behind',
+        },
         { apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ClusterQueue', note: 'not verified: 403 forbidden' },
       ],
       command: COMMAND,

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/model/results.js';
 import { blockingRequirements } from '../../src/model/results.js';
 import { diffBaseline } from '../../src/report/baseline.js';
-import { COMMENT_MAX_CHARS, renderComment, renderSummary, STICKY_MARKER, SUMMARY_MAX_BYTES, verdictLine } from '../../src/report/markdown.js';
+import {
+  COMMENT_MAX_CHARS,
+  renderComment,
+  renderSummary,
+  STICKY_MARKER,
+  SUMMARY_MAX_BYTES,
+  verdictLine,
+} from '../../src/report/markdown.js';
 import { HOSTILE, SAMPLE_NAMES, sample, withRequirement } from './samples.js';
 
 const renderers = [
@@ -108,7 +115,7 @@ describe('size limits', () => {
     const text = renderSummary(huge);
     expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
     expect(Buffer.byteLength(text, 'utf8')).toBeGreaterThan(SUMMARY_MAX_BYTES - 8192); // it used the room
-    expect(text).toContain("1 MiB job-summary limit");
+    expect(text).toContain('1 MiB job-summary limit');
     expect(text).toMatch(/more observations left out/);
     expect(text.match(/<details>/g)?.length).toBe(text.match(/<\/details>/g)?.length);
     expect(text).toContain('**❌ Not ready, because**');
@@ -152,7 +159,14 @@ describe('baseline diff', () => {
     expect(diff.newlyPassing).toEqual([]);
     expect(diff.otherChanges.map((c) => c.id)).toEqual(['gpu_sharing', 'virtualized_accelerator', 'cluster_autoscaling']);
     const back = diffBaseline(baseline, current);
-    expect(back.newlyPassing.map((c) => c.id)).toEqual(['driver_runtime_management', 'gpu_sharing', 'virtualized_accelerator', 'gang_scheduling', 'cluster_autoscaling', 'pod_autoscaling']);
+    expect(back.newlyPassing.map((c) => c.id)).toEqual([
+      'driver_runtime_management',
+      'gpu_sharing',
+      'virtualized_accelerator',
+      'gang_scheduling',
+      'cluster_autoscaling',
+      'pod_autoscaling',
+    ]);
     expect(back.newlyFailing).toEqual([]);
   });
 

@@ -42,7 +42,18 @@ describe('report command', () => {
     const mixed = await runCli(['report', samplePath('mixed-1.35'), '--out', out, '--offline']);
     expect(mixed).toMatchObject({ code: 1, stderr: '' });
     expect(mixed.stdout).toContain(`to ${out}`);
-    const written = ['ai-conformance.json', 'PRODUCT.yaml', 'junit.xml', 'results.json', 'e2e.log', 'README.md', 'evidence/gang_scheduling.md', 'results.sarif', 'summary.md', 'comment.md'];
+    const written = [
+      'ai-conformance.json',
+      'PRODUCT.yaml',
+      'junit.xml',
+      'results.json',
+      'e2e.log',
+      'README.md',
+      'evidence/gang_scheduling.md',
+      'results.sarif',
+      'summary.md',
+      'comment.md',
+    ];
     for (const name of written) {
       expect(existsSync(path.join(out, name)), name).toBe(true);
     }
@@ -67,28 +78,56 @@ describe('report command', () => {
     const out = path.join(tmp, 'flags');
     const metadata = path.join(tmp, 'metadata.yaml');
     await writeFile(metadata, 'platformName: Acme GPU Cloud\nvendorName: Acme\n');
-    const result = await runCli(['report', samplePath('mixed-1.35'), '--out', out, '--offline', '--baseline', samplePath('all-pass-1.35'), '--sarif-category', 'pr/kind', '--metadata', metadata]);
+    const result = await runCli([
+      'report',
+      samplePath('mixed-1.35'),
+      '--out',
+      out,
+      '--offline',
+      '--baseline',
+      samplePath('all-pass-1.35'),
+      '--sarif-category',
+      'pr/kind',
+      '--metadata',
+      metadata,
+    ]);
     expect(await readFile(path.join(out, 'PRODUCT.yaml'), 'utf8')).toContain('Acme GPU Cloud');
     expect(result.code).toBe(1);
     expect(await readFile(path.join(out, 'summary.md'), 'utf8')).toContain('### What changed');
     const sarif = JSON.parse(await readFile(path.join(out, 'results.sarif'), 'utf8')) as { runs: { automationDetails: { id: string } }[] };
-    expect(sarif.runs[0]!.automationDetails.id).toBe('pr/kind/');
+    expect(sarif.runs[0].automationDetails.id).toBe('pr/kind/');
   });
 
   it.each([
-    ['a missing file', () => ['report', path.join(tmp, 'nope.json'), '--out', tmp], /^cannot read results file .*nope\.json: no such file$/],
+    [
+      'a missing file',
+      () => ['report', path.join(tmp, 'nope.json'), '--out', tmp],
+      /^cannot read results file .*nope\.json: no such file$/,
+    ],
     ['a file that is not JSON', () => ['report', path.join(tmp, 'not-json.json'), '--out', tmp], /not-json\.json is not valid JSON: /],
-    ['a file that fails the schema', () => ['report', path.join(tmp, 'bad-verdict.json'), '--out', tmp], /bad-verdict\.json is not a results file: \/requirements\/0\/verdict must be equal to one of the allowed values/],
-    ['a bad baseline', () => ['report', samplePath('mixed-1.35'), '--out', tmp, '--baseline', path.join(tmp, 'not-json.json')], /not-json\.json is not valid JSON/],
+    [
+      'a file that fails the schema',
+      () => ['report', path.join(tmp, 'bad-verdict.json'), '--out', tmp],
+      /bad-verdict\.json is not a results file: \/requirements\/0\/verdict must be equal to one of the allowed values/,
+    ],
+    [
+      'a bad baseline',
+      () => ['report', samplePath('mixed-1.35'), '--out', tmp, '--baseline', path.join(tmp, 'not-json.json')],
+      /not-json\.json is not valid JSON/,
+    ],
     ['an unknown flag', () => ['report', samplePath('mixed-1.35'), '--out', tmp, '--frob'], /^Unknown option '--frob'/],
     ['no results file', () => ['report', '--out', tmp], /^report takes exactly one results file, got 0/],
     ['two results files', () => ['report', 'a.json', 'b.json', '--out', tmp], /^report takes exactly one results file, got 2/],
     ['no --out', () => ['report', samplePath('mixed-1.35')], /^report needs --out DIR/],
-    ['a missing template', () => ['report', samplePath('mixed-1.35'), '--out', path.join(tmp, 'tpl'), '--template', path.join(tmp, 'missing.yaml'), '--offline'], /missing\.yaml/],
+    [
+      'a missing template',
+      () => ['report', samplePath('mixed-1.35'), '--out', path.join(tmp, 'tpl'), '--template', path.join(tmp, 'missing.yaml'), '--offline'],
+      /missing\.yaml/,
+    ],
   ])('rejects %s with one line and exit 2', async (_, args, expected) => {
     await writeFile(path.join(tmp, 'not-json.json'), '{"schemaVersion": 1,');
     const bad = JSON.parse(await readFile(samplePath('mixed-1.35'), 'utf8')) as { requirements: { verdict: string }[] };
-    bad.requirements[0]!.verdict = 'green';
+    bad.requirements[0].verdict = 'green';
     await writeFile(path.join(tmp, 'bad-verdict.json'), JSON.stringify(bad));
     const result = await runCli(args());
     expect(result.code).toBe(2);
@@ -106,7 +145,9 @@ describe('report command', () => {
 
   it('prints one line and no stack trace from the real entry point', async () => {
     const run = promisify(execFile);
-    const failure = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', path.join(tmp, 'nope.json'), '--out', tmp], { cwd: ROOT }).then(
+    const failure = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', path.join(tmp, 'nope.json'), '--out', tmp], {
+      cwd: ROOT,
+    }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

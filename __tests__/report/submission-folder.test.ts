@@ -36,61 +36,93 @@ function removeMarker(folder: string): void {
   const junit = path.join(folder, 'junit.xml');
   writeFileSync(junit, readFileSync(junit, 'utf8').replace(/ {4}<testcase [^>]*name="TestRealCluster"[\s\S]*?<\/testcase>\n/, ''));
   const events = path.join(folder, 'results.json');
-  const kept = readFileSync(events, 'utf8').split('\n').filter((l) => !l.includes('"Test":"TestRealCluster"'));
+  const kept = readFileSync(events, 'utf8')
+    .split('\n')
+    .filter((l) => !l.includes('"Test":"TestRealCluster"'));
   const anyFailed = kept.some((l) => /"Action":"fail","Package":"[^"]+","Test"/.test(l));
-  writeFileSync(events, kept.map((l) => (anyFailed ? l : l.replace(/"Action":"fail","Package":"([^"]+)","Elapsed"/, '"Action":"pass","Package":"$1","Elapsed"'))).join('\n'));
+  writeFileSync(
+    events,
+    kept
+      .map((l) => (anyFailed ? l : l.replace(/"Action":"fail","Package":"([^"]+)","Elapsed"/, '"Action":"pass","Package":"$1","Elapsed"')))
+      .join('\n'),
+  );
   const log = path.join(folder, 'e2e.log');
-  writeFileSync(log, readFileSync(log, 'utf8').split('\n').filter((l) => !l.includes('TestRealCluster') && !l.startsWith('    simulation:')).join('\n'));
+  writeFileSync(
+    log,
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => !l.includes('TestRealCluster') && !l.startsWith('    simulation:'))
+      .join('\n'),
+  );
 }
 
 describe('run --submission on gpu-nvidia-1.37', () => {
-  it('writes the folder a pull request carries; only the simulation marker fails it, and without it it passes', { timeout: 90_000 }, async () => {
-    cluster = await startFakeCluster({ scenario: path.join(SCENARIOS_DIR, 'gpu-nvidia-1.37.yaml'), tls: false });
-    const work = mkdtempSync(path.join(tmpdir(), 'aic-submission-'));
-    const metadata = path.join(work, 'metadata.yaml');
-    writeFileSync(metadata, METADATA);
-    const out = path.join(work, 'out');
-    const folder = path.join(work, 'k8s-ai-conformance', 'v1.37', 'acme');
-    const code = await main([
-      'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--offline', '--allow-node-scaling',
-      '--probe-option', 'gang-scheduling.window-ms=1000', '--metadata', metadata, '--submission', folder,
-    ]);
-    const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
-    expect(results.kubernetesVersion).toBe('1.37');
-    expect(results.requirements.filter((r) => r.level === 'MUST').map((r) => `${r.id}=${r.verdict}`)).toEqual(
-      results.requirements.filter((r) => r.level === 'MUST').map((r) => `${r.id}=passed`),
-    );
-    expect(results.cluster).toMatchObject({ simulated: true });
-    expect(code).toBe(0);
+  it(
+    'writes the folder a pull request carries; only the simulation marker fails it, and without it it passes',
+    { timeout: 90_000 },
+    async () => {
+      cluster = await startFakeCluster({ scenario: path.join(SCENARIOS_DIR, 'gpu-nvidia-1.37.yaml'), tls: false });
+      const work = mkdtempSync(path.join(tmpdir(), 'aic-submission-'));
+      const metadata = path.join(work, 'metadata.yaml');
+      writeFileSync(metadata, METADATA);
+      const out = path.join(work, 'out');
+      const folder = path.join(work, 'k8s-ai-conformance', 'v1.37', 'acme');
+      const code = await main([
+        'run',
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '--out',
+        out,
+        '--offline',
+        '--allow-node-scaling',
+        '--probe-option',
+        'gang-scheduling.window-ms=1000',
+        '--metadata',
+        metadata,
+        '--submission',
+        folder,
+      ]);
+      const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
+      expect(results.kubernetesVersion).toBe('1.37');
+      expect(results.requirements.filter((r) => r.level === 'MUST').map((r) => `${r.id}=${r.verdict}`)).toEqual(
+        results.requirements.filter((r) => r.level === 'MUST').map((r) => `${r.id}=passed`),
+      );
+      expect(results.cluster).toMatchObject({ simulated: true });
+      expect(code).toBe(0);
 
-    // Exactly what a pull request carries.
-    expect(readdirSync(folder).sort()).toEqual(['PRODUCT.yaml', 'README.md', 'e2e.log', 'evidence', 'junit.xml', 'results.json']);
-    expect(readdirSync(path.join(folder, 'evidence')).sort()).toEqual(results.requirements.map((r) => `${r.id}.md`).sort());
-    const readme = readFileSync(path.join(folder, 'README.md'), 'utf8');
-    expect(readme).toContain('# Acme AI Platform 3.1: Kubernetes AI Conformance (v1.37)');
-    expect(readme).toContain('SIMULATED: do not submit.');
-    expect(readFileSync(path.join(folder, 'PRODUCT.yaml'), 'utf8').startsWith('# SIMULATED:')).toBe(true);
-    const gang = readFileSync(path.join(folder, 'evidence', 'gang_scheduling.md'), 'utf8');
-    for (const part of ['## Platform', '## What was created', '## The same by hand', 'kubectl get', '## Checks', '## Observations']) expect(gang).toContain(part);
+      // Exactly what a pull request carries.
+      expect(readdirSync(folder).sort()).toEqual(['PRODUCT.yaml', 'README.md', 'e2e.log', 'evidence', 'junit.xml', 'results.json']);
+      expect(readdirSync(path.join(folder, 'evidence')).sort()).toEqual(results.requirements.map((r) => `${r.id}.md`).sort());
+      const readme = readFileSync(path.join(folder, 'README.md'), 'utf8');
+      expect(readme).toContain('# Acme AI Platform 3.1: Kubernetes AI Conformance (v1.37)');
+      expect(readme).toContain('SIMULATED: do not submit.');
+      expect(readFileSync(path.join(folder, 'PRODUCT.yaml'), 'utf8').startsWith('# SIMULATED:')).toBe(true);
+      const gang = readFileSync(path.join(folder, 'evidence', 'gang_scheduling.md'), 'utf8');
+      for (const part of ['## Platform', '## What was created', '## The same by hand', 'kubectl get', '## Checks', '## Observations'])
+        expect(gang).toContain(part);
 
-    // Every error is the simulation marker, and validate says why in one line.
-    const simulated = await validateProduct(path.join(folder, 'PRODUCT.yaml'), { offline: true });
-    expect(simulated.violations.length).toBeGreaterThan(0);
-    for (const v of simulated.violations) expect(v.message, v.message).toMatch(/contains failing tests: TestRealCluster \(TestRealCluster: simulated results: .+\)$/);
-    expect(simulated.simulated).toMatch(/^simulated results: the cluster is the fake Kubernetes API server/);
-    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain("fails the CNCF validator's rules");
+      // Every error is the simulation marker, and validate says why in one line.
+      const simulated = await validateProduct(path.join(folder, 'PRODUCT.yaml'), { offline: true });
+      expect(simulated.violations.length).toBeGreaterThan(0);
+      for (const v of simulated.violations)
+        expect(v.message, v.message).toMatch(/contains failing tests: TestRealCluster \(TestRealCluster: simulated results: .+\)$/);
+      expect(simulated.simulated).toMatch(/^simulated results: the cluster is the fake Kubernetes API server/);
+      expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain("fails the CNCF validator's rules");
 
-    removeMarker(folder);
-    const clean = await validateProduct(path.join(folder, 'PRODUCT.yaml'), { offline: true });
-    expect(clean.violations).toEqual([]);
-    expect(clean.warnings).toEqual([]);
-  });
+      removeMarker(folder);
+      const clean = await validateProduct(path.join(folder, 'PRODUCT.yaml'), { offline: true });
+      expect(clean.violations).toEqual([]);
+      expect(clean.warnings).toEqual([]);
+    },
+  );
 
   it('refuses a --submission path that is not vX.Y/<dir> of the version, and --only without ids, before connecting', async () => {
-    await expect(main(['run', '--kubeconfig', '/nonexistent', '--submission', 'acme'])).rejects.toThrow(/--submission acme: must end in vX\.Y\/<product-dir>/);
-    await expect(main(['run', '--kubeconfig', '/nonexistent', '--kubernetes-version', '1.37', '--submission', 'v1.36/acme'])).rejects.toThrow(
-      /this run checks Kubernetes 1\.37, so the folder must be v1\.37\/<product-dir>/,
+    await expect(main(['run', '--kubeconfig', '/nonexistent', '--submission', 'acme'])).rejects.toThrow(
+      /--submission acme: must end in vX\.Y\/<product-dir>/,
     );
+    await expect(
+      main(['run', '--kubeconfig', '/nonexistent', '--kubernetes-version', '1.37', '--submission', 'v1.36/acme']),
+    ).rejects.toThrow(/this run checks Kubernetes 1\.37, so the folder must be v1\.37\/<product-dir>/);
     await expect(main(['run', '--kubeconfig', '/nonexistent', '--only', ''])).rejects.toThrow(/--only needs at least one requirement id/);
   });
 });

@@ -22,7 +22,7 @@ function decode(raw: string, where: string): string {
       if (code < 0x20 && code !== 9 && code !== 10 && code !== 13) throw new Error(`forbidden character reference &#${code};`);
       return String.fromCodePoint(code);
     }
-    return ENTITIES[e]!;
+    return ENTITIES[e];
   });
 }
 
@@ -38,7 +38,7 @@ export function parseXml(xml: string): XmlElement {
     const text = xml.slice(pos, textEnd);
     if (text.trim() !== '') {
       if (stack.length === 1) throw new Error('text outside the root element');
-      stack[stack.length - 1]!.text += decode(text, 'text');
+      stack[stack.length - 1].text += decode(text, 'text');
     } else if (FORBIDDEN.test(text)) throw new Error('forbidden character');
     if (lt === -1) break;
     const gt = xml.indexOf('>', lt);
@@ -55,17 +55,17 @@ export function parseXml(xml: string): XmlElement {
     const body = selfClosing ? tag.slice(0, -1) : tag;
     const match = /^([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*="[^"]*")*)\s*$/.exec(body);
     if (!match) throw new Error(`malformed tag <${tag.slice(0, 80)}>`);
-    const element: XmlElement = { name: match[1]!, attributes: {}, children: [], text: '' };
-    for (const a of match[2]!.matchAll(/([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
-      if (a[1]! in element.attributes) throw new Error(`duplicate attribute ${a[1]}`);
-      element.attributes[a[1]!] = decode(a[2]!, `attribute ${a[1]}`);
+    const element: XmlElement = { name: match[1], attributes: {}, children: [], text: '' };
+    for (const a of match[2].matchAll(/([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
+      if (a[1] in element.attributes) throw new Error(`duplicate attribute ${a[1]}`);
+      element.attributes[a[1]] = decode(a[2], `attribute ${a[1]}`);
     }
-    stack[stack.length - 1]!.children.push(element);
+    stack[stack.length - 1].children.push(element);
     if (!selfClosing) stack.push(element);
   }
-  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1]!.name}>`);
+  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
   if (root.children.length !== 1) throw new Error('expected exactly one root element');
-  return root.children[0]!;
+  return root.children[0];
 }
 
 export function descendants(element: XmlElement, name: string): XmlElement[] {

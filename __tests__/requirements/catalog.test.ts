@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { KUBERNETES_VERSIONS, NEWEST_VERSION, parseKubernetesVersion, requirementsFor, testNameFor, VALIDATOR_MAPPED_TESTS } from '../../src/requirements/catalog.js';
+import {
+  KUBERNETES_VERSIONS,
+  NEWEST_VERSION,
+  parseKubernetesVersion,
+  requirementsFor,
+  testNameFor,
+  VALIDATOR_MAPPED_TESTS,
+} from '../../src/requirements/catalog.js';
 
 interface TemplateEntry {
   id: string;
@@ -10,7 +17,9 @@ interface TemplateEntry {
 }
 
 function templateRequirements(version: string): Array<{ id: string; category: string; level: string }> {
-  const doc = parse(readFileSync(`fixtures/checklists/templates/AIConformance-${version}.yaml`, 'utf8')) as { spec: Record<string, TemplateEntry[]> };
+  const doc = parse(readFileSync(`fixtures/checklists/templates/AIConformance-${version}.yaml`, 'utf8')) as {
+    spec: Record<string, TemplateEntry[]>;
+  };
   return Object.entries(doc.spec).flatMap(([category, entries]) => entries.map((e) => ({ id: e.id, category, level: e.level })));
 }
 
@@ -45,14 +54,24 @@ describe('requirement catalog', () => {
 
   it('carries the official description of every requirement verbatim from its template', () => {
     for (const version of KUBERNETES_VERSIONS) {
-      const doc = parse(readFileSync(`fixtures/checklists/templates/AIConformance-${version}.yaml`, 'utf8')) as { spec: Record<string, TemplateEntry[]> };
-      const official = new Map(Object.values(doc.spec).flat().map((e) => [e.id, e.description]));
+      const doc = parse(readFileSync(`fixtures/checklists/templates/AIConformance-${version}.yaml`, 'utf8')) as {
+        spec: Record<string, TemplateEntry[]>;
+      };
+      const official = new Map(
+        Object.values(doc.spec)
+          .flat()
+          .map((e) => [e.id, e.description]),
+      );
       for (const r of requirementsFor(version)) expect(r.description, `${version} ${r.id}`).toBe(official.get(r.id));
     }
   });
 
   it('adds workload_sandboxing as a SHOULD in 1.37 (security), and keeps 1.36 without it', () => {
-    expect(requirementsFor('1.37').find((r) => r.id === 'workload_sandboxing')).toMatchObject({ category: 'security', level: 'SHOULD', testName: 'TestWorkloadSandboxing' });
+    expect(requirementsFor('1.37').find((r) => r.id === 'workload_sandboxing')).toMatchObject({
+      category: 'security',
+      level: 'SHOULD',
+      testName: 'TestWorkloadSandboxing',
+    });
     expect(requirementsFor('1.36').some((r) => r.id === 'workload_sandboxing')).toBe(false);
     // Verbatim means verbatim: 1.37's accelerator_metrics differs from 1.36's by one word.
     const metrics = (v: '1.36' | '1.37') => requirementsFor(v).find((r) => r.id === 'accelerator_metrics')?.description;
@@ -60,7 +79,7 @@ describe('requirement catalog', () => {
     expect(metrics('1.37')).toContain('makes they available');
   });
 
-  it('names the artifacts\' tests as the CNCF validator maps them, upstream suite names otherwise', () => {
+  it("names the artifacts' tests as the CNCF validator maps them, upstream suite names otherwise", () => {
     for (const [id, test] of Object.entries(VALIDATOR_MAPPED_TESTS)) expect(testNameFor(id)).toBe(test);
     expect(testNameFor('robust_controller')).toBe('TestRobustCRDControllerOperation');
     expect(testNameFor('accelerator_metrics')).toBe('TestAcceleratorPerformanceMetrics');

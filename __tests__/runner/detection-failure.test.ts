@@ -28,7 +28,9 @@ describe('accelerator detection failure', () => {
   });
 
   it('still runs with an explicit --accelerator, which needs no detection', async () => {
-    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, denied(403, 'deviceclasses is forbidden'), { accelerator: 'nvidia' });
+    const run = await runProbeOnScenario(secureAcceleratorAccessProbe, denied(403, 'deviceclasses is forbidden'), {
+      accelerator: 'nvidia',
+    });
     expect(run.results.accelerator).toMatchObject({ profile: 'nvidia', detected: false });
     expect(run.result.reason).not.toMatch(/detection failed/);
     expect(run.result.checks.find((c) => c.name === 'probe pods can ask for an accelerator')?.verdict).toBe('passed');

@@ -23,7 +23,19 @@ async function runMusts(faults: Fault[]): Promise<{ results: RunResults; injecte
   const cluster = await startFakeCluster({ scenario: { ...base, faults: [...(base.faults ?? []), ...faults] }, tls: false });
   try {
     const out = mkdtempSync(path.join(tmpdir(), 'aic-faults-'));
-    await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--level', 'must', '--allow-node-scaling', '--offline', '--probe-option', 'gang-scheduling.window-ms=1000']);
+    await main([
+      'run',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--out',
+      out,
+      '--level',
+      'must',
+      '--allow-node-scaling',
+      '--offline',
+      '--probe-option',
+      'gang-scheduling.window-ms=1000',
+    ]);
     const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
     return { results, injected: cluster.stats().faults, left: labelledInStore(cluster, results.runId) };
   } finally {
@@ -31,7 +43,8 @@ async function runMusts(faults: Fault[]): Promise<{ results: RunResults; injecte
   }
 }
 
-const verdicts = (results: RunResults) => Object.fromEntries(results.requirements.filter((r) => r.level === 'MUST').map((r) => [r.id, r.verdict]));
+const verdicts = (results: RunResults) =>
+  Object.fromEntries(results.requirements.filter((r) => r.level === 'MUST').map((r) => [r.id, r.verdict]));
 
 describe('the MUST suite under injected 429s and 500s', () => {
   it('gets the same verdicts as without faults and leaves nothing behind', { timeout: 240_000 }, async () => {
@@ -39,7 +52,9 @@ describe('the MUST suite under injected 429s and 500s', () => {
     const faulted = await runMusts(LOAD_FAULTS);
     expect(faulted.injected).toBeGreaterThan(20);
     expect(Object.keys(verdicts(clean.results))).toHaveLength(9);
-    expect(verdicts(faulted.results), faulted.results.requirements.map((r) => `${r.id}: ${r.reason}`).join('\n')).toEqual(verdicts(clean.results));
+    expect(verdicts(faulted.results), faulted.results.requirements.map((r) => `${r.id}: ${r.reason}`).join('\n')).toEqual(
+      verdicts(clean.results),
+    );
     expect(faulted.results.leaked).toBe(0);
     expect(faulted.results.cleanup).toEqual({ finished: true, leftovers: [] });
     expect(faulted.left).toEqual([]);

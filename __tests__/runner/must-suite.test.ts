@@ -53,20 +53,28 @@ describe('the MUST suite through run', () => {
     expect(code).toBe(0);
   });
 
-  it('gpu-nvidia-1.35 without --allow-node-scaling: cluster_autoscaling is manual, with the command to run', { timeout: 60_000 }, async () => {
-    const { results } = await runOn('gpu-nvidia-1.35', ['--only', 'cluster_autoscaling']);
-    const scaling = results.requirements.find((r) => r.id === 'cluster_autoscaling');
-    expect(scaling?.verdict).toBe('manual');
-    expect(scaling?.reason).toContain('ai-conformance run --only cluster_autoscaling --allow-node-scaling');
-  });
+  it(
+    'gpu-nvidia-1.35 without --allow-node-scaling: cluster_autoscaling is manual, with the command to run',
+    { timeout: 60_000 },
+    async () => {
+      const { results } = await runOn('gpu-nvidia-1.35', ['--only', 'cluster_autoscaling']);
+      const scaling = results.requirements.find((r) => r.id === 'cluster_autoscaling');
+      expect(scaling?.verdict).toBe('manual');
+      expect(scaling?.reason).toContain('ai-conformance run --only cluster_autoscaling --allow-node-scaling');
+    },
+  );
 
-  it('kind-example-dra-1.35: eight MUSTs pass; kind has no autoscaler, so cluster_autoscaling is N/A with a note', { timeout: 60_000 }, async () => {
-    const { code, results } = await runOn('kind-example-dra-1.35', ['--allow-node-scaling']);
-    const expected = Object.fromEntries(NINE_MUSTS.map((id) => [id, id === 'cluster_autoscaling' ? 'not-applicable' : 'passed']));
-    expect(verdicts(results)).toEqual(expected);
-    expect(results.requirements.find((r) => r.id === 'cluster_autoscaling')?.notes ?? '').toMatch(/no cluster autoscaler/);
-    expect(code).toBe(0);
-  });
+  it(
+    'kind-example-dra-1.35: eight MUSTs pass; kind has no autoscaler, so cluster_autoscaling is N/A with a note',
+    { timeout: 60_000 },
+    async () => {
+      const { code, results } = await runOn('kind-example-dra-1.35', ['--allow-node-scaling']);
+      const expected = Object.fromEntries(NINE_MUSTS.map((id) => [id, id === 'cluster_autoscaling' ? 'not-applicable' : 'passed']));
+      expect(verdicts(results)).toEqual(expected);
+      expect(results.requirements.find((r) => r.id === 'cluster_autoscaling')?.notes ?? '').toMatch(/no cluster autoscaler/);
+      expect(code).toBe(0);
+    },
+  );
 
   it('bare-1.35: clear failures within seconds, and an N/A with its note', { timeout: 60_000 }, async () => {
     const { code, results } = await runOn('bare-1.35', []);
@@ -93,7 +101,13 @@ describe('the MUST suite through run', () => {
   };
   for (const [scenario, { id, why }] of Object.entries(FAILING)) {
     it(`${scenario}: ${id} fails and says why`, { timeout: 60_000 }, async () => {
-      const { code, results } = await runOn(scenario, ['--only', id, '--allow-node-scaling', '--probe-option', 'cluster-autoscaling.scale-up-ms=2000,ai-service-metrics.scrape-ms=1000']);
+      const { code, results } = await runOn(scenario, [
+        '--only',
+        id,
+        '--allow-node-scaling',
+        '--probe-option',
+        'cluster-autoscaling.scale-up-ms=2000,ai-service-metrics.scrape-ms=1000',
+      ]);
       const result = results.requirements.find((r) => r.id === id);
       expect(result?.verdict, result?.reason).toBe('failed');
       expect(result?.reason).toMatch(why);

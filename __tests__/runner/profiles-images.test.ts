@@ -15,8 +15,17 @@ function runScript(script: string, env: Record<string, string>): string {
 
 describe('accelerator profiles', () => {
   it('parses --accelerator values', () => {
-    expect(profileFromFlag('example')).toMatchObject({ name: 'example', mechanism: 'dra', deviceClassName: 'gpu.example.com', detected: false });
-    expect(profileFromFlag('nvidia')).toMatchObject({ mechanism: 'extended-resource', resourceName: 'nvidia.com/gpu', tolerations: [{ key: 'nvidia.com/gpu' }] });
+    expect(profileFromFlag('example')).toMatchObject({
+      name: 'example',
+      mechanism: 'dra',
+      deviceClassName: 'gpu.example.com',
+      detected: false,
+    });
+    expect(profileFromFlag('nvidia')).toMatchObject({
+      mechanism: 'extended-resource',
+      resourceName: 'nvidia.com/gpu',
+      tolerations: [{ key: 'nvidia.com/gpu' }],
+    });
     expect(profileFromFlag('nvidia-dra')).toMatchObject({ deviceClassName: 'gpu.nvidia.com' });
     expect(profileFromFlag('amd.com/gpu')).toMatchObject({ name: 'custom', resourceName: 'amd.com/gpu' });
     expect(profileFromFlag('deviceclass:tpu.example.org')).toMatchObject({ name: 'custom', deviceClassName: 'tpu.example.org' });
@@ -41,13 +50,18 @@ describe('images', () => {
   const probe = (images: Record<string, string>): Probe => ({ id: 'x', timeoutMs: 1, images, run: async () => undefined });
 
   it('moves every image to a mirror registry', () => {
-    expect(rehost('registry.k8s.io/e2e-test-images/busybox:1.36.1-1', 'mirror.local:5000/')).toBe('mirror.local:5000/e2e-test-images/busybox:1.36.1-1');
+    expect(rehost('registry.k8s.io/e2e-test-images/busybox:1.36.1-1', 'mirror.local:5000/')).toBe(
+      'mirror.local:5000/e2e-test-images/busybox:1.36.1-1',
+    );
     expect(rehost('ubuntu:22.04', 'm.io')).toBe('m.io/library/ubuntu:22.04');
     expect(rehost('rayproject/ray:2.52.0', 'm.io')).toBe('m.io/rayproject/ray:2.52.0');
   });
 
   it('resolves overrides and refuses unknown names', () => {
-    const catalog = createImageCatalog([probe({ shell: 'busybox:1' })], { registry: 'm.io', images: parseImageFlags(['shell=my/shell:2']) });
+    const catalog = createImageCatalog([probe({ shell: 'busybox:1' })], {
+      registry: 'm.io',
+      images: parseImageFlags(['shell=my/shell:2']),
+    });
     expect(catalog.resolve('shell')).toBe('my/shell:2');
     expect(() => catalog.resolve('other')).toThrow(/not declared/);
     expect(() => createImageCatalog([probe({ shell: 'busybox:1' })], { images: { nope: 'x' } })).toThrow(UsageError);

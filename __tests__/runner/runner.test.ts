@@ -46,14 +46,18 @@ describe('runSuite verdicts', () => {
     const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl';
     const lines: string[] = [];
     await runSuite(
-      options(new MemoryCluster(), [
-        probe('ai_inference', async (ctx) => {
-          ctx.log.info(`pod log says token: ${token}`);
-          await ctx.check('class accepted', async () => {
-            throw new CheckFailure(`the API answered: Authorization: Bearer ${token}`);
-          });
-        }),
-      ], { progress: (line) => lines.push(line) }),
+      options(
+        new MemoryCluster(),
+        [
+          probe('ai_inference', async (ctx) => {
+            ctx.log.info(`pod log says token: ${token}`);
+            await ctx.check('class accepted', async () => {
+              throw new CheckFailure(`the API answered: Authorization: Bearer ${token}`);
+            });
+          }),
+        ],
+        { progress: (line) => lines.push(line) },
+      ),
     );
     expect(lines.some((line) => line.includes('[redacted'))).toBe(true);
     expect(lines.join('\n')).not.toContain(token);
@@ -167,13 +171,15 @@ describe('runSuite timeouts and aborts', () => {
         });
       });
     setTimeout(() => controller.abort(new Error('cancelled by SIGTERM')), 30);
-    const results = await runSuite(options(cluster, [waiting('ai_inference'), waiting('robust_controller')], { signal: controller.signal }));
+    const results = await runSuite(
+      options(cluster, [waiting('ai_inference'), waiting('robust_controller')], { signal: controller.signal }),
+    );
     for (const id of ['ai_inference', 'robust_controller']) {
       expect(results.requirements.find((x) => x.id === id)).toMatchObject({ verdict: 'error', reason: 'cancelled by SIGTERM' });
     }
     expect(results.leaked).toBe(1);
     expect(exitCodeFor(results)).toBe(1);
-    expect(cluster.objects[0]!.metadata!.labels![RUN_LABEL]).toBe(cluster.runId);
+    expect(cluster.objects[0].metadata!.labels![RUN_LABEL]).toBe(cluster.runId);
   });
 });
 
@@ -246,7 +252,9 @@ describe('runSuite concurrency', () => {
 describe('planRequirements', () => {
   it('rejects unknown ids in --only and --skip', () => {
     expect(() => planRequirements({ version: '1.35', builtin: [], only: ['nope'] })).toThrow(UsageError);
-    expect(() => planRequirements({ version: '1.35', builtin: [], skip: ['dra_suport'] })).toThrow(/--skip: unknown requirement id dra_suport/);
+    expect(() => planRequirements({ version: '1.35', builtin: [], skip: ['dra_suport'] })).toThrow(
+      /--skip: unknown requirement id dra_suport/,
+    );
   });
 
   it('filters by level', () => {
@@ -256,7 +264,9 @@ describe('planRequirements', () => {
   });
 
   it('accepts a proposed requirement from --probe-dir and requires its proposal', () => {
-    const proposed = probe('model_cache', async () => undefined, { proposal: { category: 'accelerators', level: 'SHOULD', summary: 'Models are cached.' } });
+    const proposed = probe('model_cache', async () => undefined, {
+      proposal: { category: 'accelerators', level: 'SHOULD', summary: 'Models are cached.' },
+    });
     const plan = planRequirements({ version: '1.35', builtin: [], extra: [{ probe: proposed, origin: 'probes/model_cache.ts' }] });
     expect(plan.at(-1)).toMatchObject({ action: 'run', proposed: true, requirement: { id: 'model_cache', level: 'SHOULD' } });
     const bare = probe('model_cache', async () => undefined);
@@ -273,13 +283,17 @@ describe('runSuite progress', () => {
   it('says a probe is still running, with its time so far and its timeout, when it has been silent for a heartbeat', async () => {
     const lines: string[] = [];
     await runSuite(
-      options(new MemoryCluster(), [
-        probe('ai_inference', async (ctx) => {
-          // Busy without a kube wait (as a poll or a back-off would be), saying nothing.
-          await new Promise((resolve) => setTimeout(resolve, 400));
-          await ctx.check('done', async () => 'fine');
-        }),
-      ], { progress: (line) => lines.push(line), heartbeatMs: 90 }),
+      options(
+        new MemoryCluster(),
+        [
+          probe('ai_inference', async (ctx) => {
+            // Busy without a kube wait (as a poll or a back-off would be), saying nothing.
+            await new Promise((resolve) => setTimeout(resolve, 400));
+            await ctx.check('done', async () => 'fine');
+          }),
+        ],
+        { progress: (line) => lines.push(line), heartbeatMs: 90 },
+      ),
     );
     const still = lines.filter((line) => line.includes('still running'));
     expect(still.length).toBeGreaterThanOrEqual(2);

@@ -20,7 +20,15 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const SHOULDS_137 = ['advanced_inference_ingress', 'disaggregated_inference', 'driver_runtime_management', 'gpu_sharing', 'high_performance_networking', 'virtualized_accelerator', 'workload_sandboxing'];
+const SHOULDS_137 = [
+  'advanced_inference_ingress',
+  'disaggregated_inference',
+  'driver_runtime_management',
+  'gpu_sharing',
+  'high_performance_networking',
+  'virtualized_accelerator',
+  'workload_sandboxing',
+];
 
 interface ChecklistEntry {
   id: string;
@@ -32,54 +40,70 @@ interface ChecklistEntry {
 
 function entries(product: string): Map<string, ChecklistEntry> {
   const doc = parse(product) as { spec: Record<string, ChecklistEntry[]> };
-  return new Map(Object.values(doc.spec).flat().map((entry) => [entry.id, entry]));
+  return new Map(
+    Object.values(doc.spec)
+      .flat()
+      .map((entry) => [entry.id, entry]),
+  );
 }
 
 /** The requirement's own testcase element (not its checks'), named by id or by its Test name. */
 function testcaseOf(junit: string, id: string): string | undefined {
   const name = testNameFor(id);
-  return [...junit.matchAll(/<testcase [^>]*?\sname="([^"]*)"[^>]*?(?:\/>|>[\s\S]*?<\/testcase>)/g)].find((m) => m[1] === name || m[1]!.endsWith(`${id} [SHOULD]`))?.[0];
+  return [...junit.matchAll(/<testcase [^>]*?\sname="([^"]*)"[^>]*?(?:\/>|>[\s\S]*?<\/testcase>)/g)].find(
+    (m) => m[1] === name || m[1].endsWith(`${id} [SHOULD]`),
+  )?.[0];
 }
 
 describe('the SHOULD suite through run', () => {
-  it('kind 1.37 with sandbox, inference extension, DRANET and llm-d add-ons: every SHOULD checked, carried into every artifact', { timeout: 90_000 }, async () => {
-    const file = derivedScenario('kind-shoulds-1.37', '1.37', ['kind-example-dra-1.37', 'addons/gvisor', 'addons/inference-extension', 'addons/dranet', 'addons/llm-d-pd']);
-    cluster = await startFakeCluster({ scenario: file, tls: false });
-    const out = mkdtempSync(path.join(tmpdir(), 'aic-shoulds-'));
-    await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--level', 'should', '--offline']);
-    const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
-    const verdicts = Object.fromEntries(results.requirements.filter((r) => r.level === 'SHOULD').map((r) => [r.id, r.verdict]));
-    expect(Object.keys(verdicts).sort()).toEqual(SHOULDS_137);
-    expect(verdicts).toEqual({
-      driver_runtime_management: 'passed',
-      gpu_sharing: 'passed',
-      virtualized_accelerator: 'not-applicable',
-      advanced_inference_ingress: 'passed',
-      high_performance_networking: 'passed',
-      disaggregated_inference: 'passed',
-      workload_sandboxing: 'passed',
-    });
-    expect(results.leaked).toBe(0);
-    expect(labelledInStore(cluster, results.runId)).toEqual([]);
+  it(
+    'kind 1.37 with sandbox, inference extension, DRANET and llm-d add-ons: every SHOULD checked, carried into every artifact',
+    { timeout: 90_000 },
+    async () => {
+      const file = derivedScenario('kind-shoulds-1.37', '1.37', [
+        'kind-example-dra-1.37',
+        'addons/gvisor',
+        'addons/inference-extension',
+        'addons/dranet',
+        'addons/llm-d-pd',
+      ]);
+      cluster = await startFakeCluster({ scenario: file, tls: false });
+      const out = mkdtempSync(path.join(tmpdir(), 'aic-shoulds-'));
+      await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--level', 'should', '--offline']);
+      const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as RunResults;
+      const verdicts = Object.fromEntries(results.requirements.filter((r) => r.level === 'SHOULD').map((r) => [r.id, r.verdict]));
+      expect(Object.keys(verdicts).sort()).toEqual(SHOULDS_137);
+      expect(verdicts).toEqual({
+        driver_runtime_management: 'passed',
+        gpu_sharing: 'passed',
+        virtualized_accelerator: 'not-applicable',
+        advanced_inference_ingress: 'passed',
+        high_performance_networking: 'passed',
+        disaggregated_inference: 'passed',
+        workload_sandboxing: 'passed',
+      });
+      expect(results.leaked).toBe(0);
+      expect(labelledInStore(cluster, results.runId)).toEqual([]);
 
-    const checklist = entries(readFileSync(path.join(out, 'PRODUCT.yaml'), 'utf8'));
-    expect(checklist.get('gpu_sharing')).toMatchObject({ level: 'SHOULD', status: 'Implemented' });
-    expect(checklist.get('workload_sandboxing')).toMatchObject({ level: 'SHOULD', status: 'Implemented' });
-    expect(checklist.get('virtualized_accelerator')).toMatchObject({ level: 'SHOULD', status: 'N/A' });
-    expect(checklist.get('virtualized_accelerator')?.notes).toContain('no virtual accelerator is advertised');
-    expect(checklist.get('workload_sandboxing')?.evidence).toContain('file://junit.xml#TestWorkloadSandboxing');
+      const checklist = entries(readFileSync(path.join(out, 'PRODUCT.yaml'), 'utf8'));
+      expect(checklist.get('gpu_sharing')).toMatchObject({ level: 'SHOULD', status: 'Implemented' });
+      expect(checklist.get('workload_sandboxing')).toMatchObject({ level: 'SHOULD', status: 'Implemented' });
+      expect(checklist.get('virtualized_accelerator')).toMatchObject({ level: 'SHOULD', status: 'N/A' });
+      expect(checklist.get('virtualized_accelerator')?.notes).toContain('no virtual accelerator is advertised');
+      expect(checklist.get('workload_sandboxing')?.evidence).toContain('file://junit.xml#TestWorkloadSandboxing');
 
-    const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
-    for (const id of SHOULDS_137.filter((id) => id !== 'virtualized_accelerator')) {
-      const testcase = testcaseOf(junit, id);
-      expect(testcase, id).toBeDefined();
-      expect(testcase, id).not.toMatch(/<(failure|error|skipped)/);
-    }
-    expect(testcaseOf(junit, 'virtualized_accelerator')).toMatch(/<skipped message="[^"]*no virtual accelerator is advertised/);
-    const log = readFileSync(path.join(out, 'e2e.log'), 'utf8');
-    expect(log).toContain('--- PASS: TestWorkloadSandboxing (');
-    expect(log).toContain('--- SKIP: TestVirtualizedAccelerator (');
-  });
+      const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
+      for (const id of SHOULDS_137.filter((id) => id !== 'virtualized_accelerator')) {
+        const testcase = testcaseOf(junit, id);
+        expect(testcase, id).toBeDefined();
+        expect(testcase, id).not.toMatch(/<(failure|error|skipped)/);
+      }
+      expect(testcaseOf(junit, 'virtualized_accelerator')).toMatch(/<skipped message="[^"]*no virtual accelerator is advertised/);
+      const log = readFileSync(path.join(out, 'e2e.log'), 'utf8');
+      expect(log).toContain('--- PASS: TestWorkloadSandboxing (');
+      expect(log).toContain('--- SKIP: TestVirtualizedAccelerator (');
+    },
+  );
 
   it('plain kind 1.37 (the PR-mode add-ons only): every SHOULD is checked or says why it cannot be', { timeout: 90_000 }, async () => {
     cluster = await startFakeCluster({ scenario: 'kind-example-dra-1.37', tls: false });
@@ -92,7 +116,9 @@ describe('the SHOULD suite through run', () => {
     expect(byId.get('gpu_sharing')?.verdict).toBe('passed');
     expect(byId.get('virtualized_accelerator')).toMatchObject({ verdict: 'not-applicable' });
     expect(byId.get('high_performance_networking')).toMatchObject({ verdict: 'not-applicable' });
-    expect(byId.get('advanced_inference_ingress')?.reason).toContain('the Gateway API Inference Extension (v1.0 or later) is not installed');
+    expect(byId.get('advanced_inference_ingress')?.reason).toContain(
+      'the Gateway API Inference Extension (v1.0 or later) is not installed',
+    );
     expect(byId.get('disaggregated_inference')).toMatchObject({ verdict: 'manual' });
     expect(byId.get('workload_sandboxing')?.reason).toContain('no RuntimeClass of a known sandbox');
     for (const result of byId.values()) {
@@ -104,7 +130,9 @@ describe('the SHOULD suite through run', () => {
   });
 
   it('a failed SHOULD is Not Implemented in PRODUCT.yaml and FAIL in the artifacts, with its reason', { timeout: 60_000 }, async () => {
-    const file = derivedScenario('kind-bad-sandbox-1.37', '1.37', ['kind-example-dra-1.37'], { objects: [{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'kata' }, handler: 'runc' }] });
+    const file = derivedScenario('kind-bad-sandbox-1.37', '1.37', ['kind-example-dra-1.37'], {
+      objects: [{ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'kata' }, handler: 'runc' }],
+    });
     cluster = await startFakeCluster({ scenario: file, tls: false });
     const out = mkdtempSync(path.join(tmpdir(), 'aic-shoulds-'));
     await main(['run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--only', 'workload_sandboxing', '--offline']);
@@ -114,7 +142,9 @@ describe('the SHOULD suite through run', () => {
     expect(entry?.status).toMatch(/^(Not|Partially) Implemented$/);
     expect(entry?.notes).toContain('shares the host kernel');
     expect(readFileSync(path.join(out, 'e2e.log'), 'utf8')).toContain('--- FAIL: TestWorkloadSandboxing (');
-    expect(testcaseOf(readFileSync(path.join(out, 'junit.xml'), 'utf8'), 'workload_sandboxing')).toMatch(/<failure message="[^"]*shares the host kernel/);
+    expect(testcaseOf(readFileSync(path.join(out, 'junit.xml'), 'utf8'), 'workload_sandboxing')).toMatch(
+      /<failure message="[^"]*shares the host kernel/,
+    );
     expect(results.leaked).toBe(0);
   });
 });

@@ -21,51 +21,72 @@ describe('run and SIGTERM', () => {
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
-  ] as const)('cleans up everything it created when stopped mid-run by %s, and exits %i as shells and kubectl do', { timeout: 60_000 }, async (signal, exitCode) => {
-    cluster = await startFakeCluster({
-      tls: false,
-      scenario: {
-        name: 'sigterm',
-        kubernetesVersion: '1.35',
-        nodes: [{ name: 'worker-1' }],
-        objects: [{ apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'gpu.example.com' }, spec: {} }],
-        // No scheduler: probe pods stay Pending, so the probes are mid-wait when the signal comes.
-        behaviours: { scheduler: false },
-      },
-    });
-    const out = mkdtempSync(path.join(tmpdir(), 'aic-sigterm-'));
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--accelerator', 'example', '--offline', '--only', 'dra_support,secure_accelerator_access'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    let signalled = false;
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        // Both probes have started and created their namespaces and pods.
-        if (!signalled && (stderr.match(/\[start\]/g) ?? []).length >= 2 && cluster!.store.list('pods').length > 0) {
-          signalled = true;
-          child.kill(signal);
-          resolve();
-        }
+  ] as const)(
+    'cleans up everything it created when stopped mid-run by %s, and exits %i as shells and kubectl do',
+    { timeout: 60_000 },
+    async (signal, exitCode) => {
+      cluster = await startFakeCluster({
+        tls: false,
+        scenario: {
+          name: 'sigterm',
+          kubernetesVersion: '1.35',
+          nodes: [{ name: 'worker-1' }],
+          objects: [{ apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'gpu.example.com' }, spec: {} }],
+          // No scheduler: probe pods stay Pending, so the probes are mid-wait when the signal comes.
+          behaviours: { scheduler: false },
+        },
       });
-      void exited.then(() => (signalled ? undefined : reject(new Error(`run exited before SIGTERM:\n${stderr}`))));
-    });
-    const code = await exited;
-    const runId = /run (r[0-9a-z-]+) against/.exec(stderr)?.[1];
-    expect(runId).toBeDefined();
-    expect(stderr).toContain(`${signal} received`);
-    expect(code).toBe(exitCode);
-    expect(labelledInStore(cluster, runId!)).toEqual([]);
-    const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as { leaked: number; requirements: { id: string; verdict: string; reason: string }[] };
-    expect(results.leaked).toBe(0);
-    const dra = results.requirements.find((r) => r.id === 'dra_support')!;
-    expect(dra.verdict).not.toBe('passed');
-    expect(stderr).not.toMatch(/token|BEGIN CERTIFICATE/i);
-  });
+      const out = mkdtempSync(path.join(tmpdir(), 'aic-sigterm-'));
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli.ts',
+          'run',
+          '--kubeconfig',
+          cluster.kubeconfigPath,
+          '--out',
+          out,
+          '--accelerator',
+          'example',
+          '--offline',
+          '--only',
+          'dra_support,secure_accelerator_access',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      let signalled = false;
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          // Both probes have started and created their namespaces and pods.
+          if (!signalled && (stderr.match(/\[start\]/g) ?? []).length >= 2 && cluster!.store.list('pods').length > 0) {
+            signalled = true;
+            child.kill(signal);
+            resolve();
+          }
+        });
+        void exited.then(() => (signalled ? undefined : reject(new Error(`run exited before SIGTERM:\n${stderr}`))));
+      });
+      const code = await exited;
+      const runId = /run (r[0-9a-z-]+) against/.exec(stderr)?.[1];
+      expect(runId).toBeDefined();
+      expect(stderr).toContain(`${signal} received`);
+      expect(code).toBe(exitCode);
+      expect(labelledInStore(cluster, runId!)).toEqual([]);
+      const results = JSON.parse(readFileSync(path.join(out, 'ai-conformance.json'), 'utf8')) as {
+        leaked: number;
+        requirements: { id: string; verdict: string; reason: string }[];
+      };
+      expect(results.leaked).toBe(0);
+      const dra = results.requirements.find((r) => r.id === 'dra_support')!;
+      expect(dra.verdict).not.toBe('passed');
+      expect(stderr).not.toMatch(/token|BEGIN CERTIFICATE/i);
+    },
+  );
 });
 
 const execFileAsync = promisify(execFile);
@@ -89,7 +110,21 @@ describe('run and SIGTERM twice', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'aic-sigterm2-'));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'run', '--kubeconfig', cluster.kubeconfigPath, '--out', out, '--accelerator', 'example', '--offline', '--only', 'dra_support,secure_accelerator_access'],
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'run',
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '--out',
+        out,
+        '--accelerator',
+        'example',
+        '--offline',
+        '--only',
+        'dra_support,secure_accelerator_access',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -117,15 +152,21 @@ describe('run and SIGTERM twice', () => {
     expect(results.cleanup?.finished).toBe(false);
     expect(results.leaked).toBeGreaterThan(0);
     expect(results.cleanup?.leftovers.map((o) => `${o.kind} ${o.name}`)).toEqual(
-      expect.arrayContaining([`Namespace aic-dra-support-${runId!.slice(-6)}`, `Namespace aic-secure-accelerator-access-${runId!.slice(-6)}`]),
+      expect.arrayContaining([
+        `Namespace aic-dra-support-${runId!.slice(-6)}`,
+        `Namespace aic-secure-accelerator-access-${runId!.slice(-6)}`,
+      ]),
     );
-    for (const id of ['dra_support', 'secure_accelerator_access']) expect(results.requirements.find((r) => r.id === id)?.verdict).not.toBe('passed');
+    for (const id of ['dra_support', 'secure_accelerator_access'])
+      expect(results.requirements.find((r) => r.id === id)?.verdict).not.toBe('passed');
     const e2e = readFileSync(path.join(out, 'e2e.log'), 'utf8');
     expect(e2e).toMatch(/INTERRUPTED: .*partial/);
     expect(e2e).toMatch(/left: Namespace aic-dra-support-/);
     expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/partial/);
 
-    const command = /delete what this run may have left with: (kubectl delete \S+ --all-namespaces -l \S+ --ignore-not-found)/.exec(stderr)?.[1];
+    const command = /delete what this run may have left with: (kubectl delete \S+ --all-namespaces -l \S+ --ignore-not-found)/.exec(
+      stderr,
+    )?.[1];
     expect(command, stderr).toBeDefined();
     expect(command).toBe(results.cleanup?.command);
     expect(command).not.toMatch(/clusterqueues|resourceflavors|kueue/);
@@ -135,7 +176,10 @@ describe('run and SIGTERM twice', () => {
       cluster.scenario.faults = [];
       const args = command!.split(' ').slice(1);
       // Asynchronously: the fake serves from this process.
-      const ran = await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], { encoding: 'utf8', timeout: 30_000 }).then(
+      const ran = await execFileAsync('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      }).then(
         () => ({ status: 0, stderr: '' }),
         (error: { code?: number; stderr?: string }) => ({ status: error.code ?? 1, stderr: error.stderr ?? '' }),
       );

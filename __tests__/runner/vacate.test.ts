@@ -28,7 +28,12 @@ describe('guarded resources', () => {
       timeoutMs: 500,
       async run(ctx) {
         sharerNamespace = ctx.namespace;
-        await ctx.kube.create<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'holder' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+        await ctx.kube.create<V1Pod>({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'holder' },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        });
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
       },
     };

@@ -7,13 +7,18 @@ const check = (name: string, verdict: CheckResult['verdict'], reason: string): C
 describe('computeVerdict', () => {
   it('a failed check stands even when the probe then concluded not-applicable or manual', () => {
     const checks = [check('works', 'failed', 'it did not')];
-    expect(computeVerdict(checks, { kind: 'concluded', verdict: 'not-applicable', reason: 'n/a' })).toEqual({ verdict: 'failed', reason: 'works: it did not' });
+    expect(computeVerdict(checks, { kind: 'concluded', verdict: 'not-applicable', reason: 'n/a' })).toEqual({
+      verdict: 'failed',
+      reason: 'works: it did not',
+    });
     expect(computeVerdict(checks, { kind: 'concluded', verdict: 'manual', reason: 'ask' }).verdict).toBe('failed');
   });
 
   it('never passes without a passed check', () => {
     expect(computeVerdict([], { kind: 'completed' }).verdict).toBe('error');
-    expect(computeVerdict([check('a', 'passed', 'ok'), check('b', 'error', 'could not tell')], { kind: 'completed' }).verdict).toBe('error');
+    expect(computeVerdict([check('a', 'passed', 'ok'), check('b', 'error', 'could not tell')], { kind: 'completed' }).verdict).toBe(
+      'error',
+    );
     expect(computeVerdict([check('a', 'passed', 'ok')], { kind: 'completed' })).toEqual({ verdict: 'passed', reason: 'ok' });
   });
 });

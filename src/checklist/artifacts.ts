@@ -48,12 +48,14 @@ function decodeEntities(text: string): string {
 
 function attributes(source: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const match of source.matchAll(/([^\s=/>]+)\s*=\s*("([^"]*)"|'([^']*)')/g)) out.set(match[1]!, decodeEntities(match[3] ?? match[4] ?? ''));
+  for (const match of source.matchAll(/([^\s=/>]+)\s*=\s*("([^"]*)"|'([^']*)')/g))
+    out.set(match[1], decodeEntities(match[3] ?? match[4] ?? ''));
   return out;
 }
 
 // Markup the reader skips, then element tags (name, attributes, self-closing).
-const TOKEN = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+const TOKEN =
+  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
 
 /** JUnit XML: every <testcase name=…>; a <failure> or <error> child fails it, <skipped> skips it. */
 export function parseJunit(text: string): ParsedArtifact {
@@ -74,7 +76,8 @@ export function parseJunit(text: string): ParsedArtifact {
     }
     if (root === undefined) {
       root = name;
-      if (name !== 'testsuites' && name !== 'testsuite') throw new ArtifactError(`the root element is <${name}>, not <testsuites> or <testsuite>`);
+      if (name !== 'testsuites' && name !== 'testsuite')
+        throw new ArtifactError(`the root element is <${name}>, not <testsuites> or <testsuite>`);
     }
     const attr = attributes(attrs ?? '');
     if (name === 'testcase') {
@@ -86,7 +89,8 @@ export function parseJunit(text: string): ParsedArtifact {
     } else if (current && stack[stack.length - 1] === 'testcase') {
       const message = attr.get('message');
       if (name === 'failure' || name === 'error') current.record = { outcome: 'failed', ...(message ? { message } : {}) };
-      else if (name === 'skipped' && current.record.outcome !== 'failed') current.record = { outcome: 'skipped', ...(message ? { message } : {}) };
+      else if (name === 'skipped' && current.record.outcome !== 'failed')
+        current.record = { outcome: 'skipped', ...(message ? { message } : {}) };
     }
     if (!selfClosing) stack.push(name);
   }
@@ -147,7 +151,7 @@ export function parseGoTestLog(text: string): ParsedArtifact {
     const next = lines[index + 1] ?? '';
     const deeper = next.length - next.trimStart().length > (match[1] ?? '').length && !RESULT_LINE.test(next);
     const message = outcome !== 'passed' && deeper ? next.trim() : undefined;
-    record(tests, match[3]!, { outcome, ...(message ? { message } : {}) });
+    record(tests, match[3], { outcome, ...(message ? { message } : {}) });
   }
   if (tests.size === 0) throw new ArtifactError('no `--- PASS/FAIL/SKIP:` lines in it (is it go test -v output?)');
   return { tests, packageFailed: false };

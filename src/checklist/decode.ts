@@ -58,7 +58,8 @@ export function parseYaml(text: string, source: string): { doc: Document; lines:
 function kindOf(node: unknown): string {
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return typeof node.value === 'string' ? `a string (${JSON.stringify(node.value)})` : `a ${typeof node.value} (${String(node.value)})`;
+  if (isScalar(node))
+    return typeof node.value === 'string' ? `a string (${JSON.stringify(node.value)})` : `a ${typeof node.value} (${String(node.value)})`;
   return 'an unknown node';
 }
 

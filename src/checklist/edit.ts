@@ -58,7 +58,10 @@ export class Editor {
   /** Sets `key` in `map` to a string, keeping the old scalar's quoting and trailing comment. */
   setString(map: YAMLMap, key: string, value: string): void {
     const pair = pairOf(map, key);
-    if (!pair) return this.addOrFail(map, `${key}: ${renderScalar(value)}`);
+    if (!pair) {
+      this.addOrFail(map, `${key}: ${renderScalar(value)}`);
+      return;
+    }
     const node = pair.value as Node | null;
     if (isScalar(node) && typeof node.value === 'string' && node.value === value) return;
     if (isScalar(node) && node.range) {
@@ -68,7 +71,12 @@ export class Editor {
       if (node.value === null && node.range[0] === node.range[1]) this.insertValue(node.range[0], rendered);
       // A block scalar's range runs through its last line break; keep that break, or the next
       // key would be joined onto our line.
-      else this.edits.push({ start: node.range[0], end: block ? this.contentEnd(node.range[0], node.range[1]) : node.range[1], text: rendered });
+      else
+        this.edits.push({
+          start: node.range[0],
+          end: block ? this.contentEnd(node.range[0], node.range[1]) : node.range[1],
+          text: rendered,
+        });
       return;
     }
     this.replaceValue(pair, ` ${renderScalar(value)}`);
@@ -77,7 +85,10 @@ export class Editor {
   /** Sets `key` in `map` to a list of strings: appended to a block list, else written as a flow list. */
   setList(map: YAMLMap, key: string, values: string[]): void {
     const pair = pairOf(map, key);
-    if (!pair) return this.addOrFail(map, `${key}: [${values.map((v) => JSON.stringify(v)).join(', ')}]`);
+    if (!pair) {
+      this.addOrFail(map, `${key}: [${values.map((v) => JSON.stringify(v)).join(', ')}]`);
+      return;
+    }
     const node = pair.value as Node | null;
     if (isSeq(node) && !node.flow && node.items.length > 0 && node.range) {
       const existing = node.items.map((i) => (isScalar(i) ? String(i.value) : undefined));
@@ -94,7 +105,9 @@ export class Editor {
       this.edits.push({ start: at, end: at, text: lines });
       return;
     }
-    const existing = isSeq(node) ? node.items.flatMap((i) => (isScalar(i) && typeof i.value === 'string' && i.value !== '' ? [i.value] : [])) : [];
+    const existing = isSeq(node)
+      ? node.items.flatMap((i) => (isScalar(i) && typeof i.value === 'string' && i.value !== '' ? [i.value] : []))
+      : [];
     const merged = [...existing, ...values.filter((v) => !existing.includes(v))];
     const flow = `[${merged.map((v) => JSON.stringify(v)).join(', ')}]`;
     if (isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1]) {
@@ -103,7 +116,8 @@ export class Editor {
   }
 
   private addOrFail(map: YAMLMap, line: string): void {
-    if (!this.addKey(map, line)) throw new UsageError(`cannot add '${line.split(':')[0]}' at line ${this.lineOf(map)}: only non-empty block mappings can be extended`);
+    if (!this.addKey(map, line))
+      throw new UsageError(`cannot add '${line.split(':')[0]}' at line ${this.lineOf(map)}: only non-empty block mappings can be extended`);
   }
 
   /**

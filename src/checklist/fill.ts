@@ -89,7 +89,12 @@ export function declaredVersion(text: string): string | undefined {
  * versions, and a stale file would be submitted under the wrong template. Without
  * --migrate-product, another version is a usage error (one line, exit 2).
  */
-export function checkProductVersion(file: string, text: string, version: KubernetesVersion, migrate: boolean): KubernetesVersion | undefined {
+export function checkProductVersion(
+  file: string,
+  text: string,
+  version: KubernetesVersion,
+  migrate: boolean,
+): KubernetesVersion | undefined {
   const declared = declaredVersion(text);
   if (declared === undefined) return undefined;
   const minor = /^v?(\d+\.\d+)/.exec(declared)?.[1];
@@ -119,11 +124,14 @@ function migrate(text: string, source: string, from: KubernetesVersion, to: Kube
   const oldEntries = new Map<string, Record<string, unknown>>();
   for (const list of Object.values(old?.spec ?? {})) {
     if (!Array.isArray(list)) continue;
-    for (const entry of list as Array<Record<string, unknown> | null>) if (entry && typeof entry.id === 'string') oldEntries.set(entry.id, entry);
+    for (const entry of list as Array<Record<string, unknown> | null>)
+      if (entry && typeof entry.id === 'string') oldEntries.set(entry.id, entry);
   }
   const before = new Map(requirementsFor(from).map((r) => [r.id, r]));
   const after = requirementsFor(to);
-  const migration: string[] = [`${source}: migrated from Kubernetes ${from} to the official ${to} template; metadata, statuses, evidence and notes kept`];
+  const migration: string[] = [
+    `${source}: migrated from Kubernetes ${from} to the official ${to} template; metadata, statuses, evidence and notes kept`,
+  ];
   const spec = root.get('spec', true) as unknown as YAMLMap;
   for (const r of after) {
     const previous = before.get(r.id);
@@ -134,12 +142,13 @@ function migrate(text: string, source: string, from: KubernetesVersion, to: Kube
     const category = spec.get(r.category, true);
     const node = isSeq(category) ? category.items.find((item) => isMap(item) && item.get('id') === r.id) : undefined;
     if (!entry || !isMap(node)) continue;
-    if (typeof entry.status === 'string') editor.setString(node as YAMLMap, 'status', entry.status);
-    if (typeof entry.notes === 'string') editor.setString(node as YAMLMap, 'notes', entry.notes);
+    if (typeof entry.status === 'string') editor.setString(node, 'status', entry.status);
+    if (typeof entry.notes === 'string') editor.setString(node, 'notes', entry.notes);
     const evidence = Array.isArray(entry.evidence) ? entry.evidence.filter((e): e is string => typeof e === 'string' && e !== '') : [];
-    if (evidence.length > 0) editor.setList(node as YAMLMap, 'evidence', evidence);
+    if (evidence.length > 0) editor.setList(node, 'evidence', evidence);
   }
-  for (const r of requirementsFor(from)) if (!after.some((a) => a.id === r.id)) migration.push(`removed ${r.id}: not a requirement of ${to}`);
+  for (const r of requirementsFor(from))
+    if (!after.some((a) => a.id === r.id)) migration.push(`removed ${r.id}: not a requirement of ${to}`);
   return { text: editor.result(), migration };
 }
 
@@ -160,7 +169,9 @@ async function startingText(input: ChecklistInput): Promise<{ text: string; sour
     try {
       return { text: await download(source.url, fetchFn, timeoutMs), source: source.url, migration: [] };
     } catch (error) {
-      throw new UsageError(`cannot download template ${source.url}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      throw new UsageError(
+        `cannot download template ${source.url}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
     }
   }
   return { text: officialTemplate(version), source: `the official AIConformance-${version}.yaml (bundled)`, migration: [] };
@@ -193,14 +204,19 @@ export async function checkChecklistInputs(
   try {
     templateText = await download(template.url, input.fetch ?? fetch, input.timeoutMs ?? 10_000);
   } catch (error) {
-    throw new UsageError(`cannot download template ${template.url}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new UsageError(
+      `cannot download template ${template.url}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
   checkMapping(templateText, template.url);
   return { templateText };
 }
 
 /** checkProductVersion for a --product file, before probing (exit 2 rather than a wasted run). */
-export async function checkProductFor(input: Pick<ChecklistInput, 'product' | 'migrateProduct'>, version: KubernetesVersion): Promise<void> {
+export async function checkProductFor(
+  input: Pick<ChecklistInput, 'product' | 'migrateProduct'>,
+  version: KubernetesVersion,
+): Promise<void> {
   if (!input.product) return;
   checkProductVersion(input.product, await readLocal(input.product, 'product'), version, input.migrateProduct === true);
 }
@@ -211,11 +227,14 @@ async function metadataFromFile(file: string): Promise<Record<string, string>> {
   try {
     data = parseYamlValue(text);
   } catch (error) {
-    throw new UsageError(`metadata file ${file}: malformed YAML/JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new UsageError(
+      `metadata file ${file}: malformed YAML/JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
   // Accept either the fields themselves or a PRODUCT.yaml-like { metadata: {...} }.
-  const root = data !== null && typeof data === 'object' && 'metadata' in data ? (data as { metadata: unknown }).metadata : data;
-  if (root === null || typeof root !== 'object' || Array.isArray(root)) throw new UsageError(`metadata file ${file}: must be a mapping of field: value`);
+  const root = data !== null && typeof data === 'object' && 'metadata' in data ? data.metadata : data;
+  if (root === null || typeof root !== 'object' || Array.isArray(root))
+    throw new UsageError(`metadata file ${file}: must be a mapping of field: value`);
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(root as Record<string, unknown>)) {
     if (typeof value !== 'string') throw new UsageError(`metadata file ${file}: ${key} must be a string (quote it)`);
@@ -257,10 +276,20 @@ function entryUpdate(r: RequirementResult, evidence: string[], tool: string): En
       return { status: 'Implemented', notes: passedNote(r, tool), notesMode: 'empty-or-ours', evidence };
     case 'failed': {
       const partial = r.checks.some((c) => c.verdict === 'passed') && r.checks.some((c) => c.verdict === 'failed');
-      return { status: partial ? 'Partially Implemented' : 'Not Implemented', notes: oneLineText(`${tool}: ${r.reason}`), notesMode: 'empty-or-ours', evidence };
+      return {
+        status: partial ? 'Partially Implemented' : 'Not Implemented',
+        notes: oneLineText(`${tool}: ${r.reason}`),
+        notesMode: 'empty-or-ours',
+        evidence,
+      };
     }
     case 'not-applicable':
-      return { status: 'N/A', notes: oneLineText(r.notes || r.reason) || 'Not applicable to this platform.', notesMode: 'always', evidence };
+      return {
+        status: 'N/A',
+        notes: oneLineText(r.notes || r.reason) || 'Not applicable to this platform.',
+        notesMode: 'always',
+        evidence,
+      };
     case 'error':
       return { notes: oneLineText(`${tool} could not decide: ${r.reason}`), notesMode: 'empty' };
     case 'manual':
@@ -313,12 +342,13 @@ export async function renderChecklist(input: ChecklistInput): Promise<RenderedCh
   const metaNode = root.get('metadata', true);
   const existingVersion = isMap(metaNode) ? (metaNode.get('kubernetesVersion') ?? metaNode.get('kubernetes_version')) : undefined;
   const keepVersion = typeof existingVersion === 'string' && parseKubernetesVersion(existingVersion) === results.kubernetesVersion;
-  const metadata: Record<string, string> = keepVersion || given.kubernetesVersion !== undefined ? given : { kubernetesVersion: `v${results.kubernetesVersion}`, ...given };
+  const metadata: Record<string, string> =
+    keepVersion || given.kubernetesVersion !== undefined ? given : { kubernetesVersion: `v${results.kubernetesVersion}`, ...given };
   if (isMap(metaNode)) {
     for (const [field, value] of Object.entries(metadata)) {
       const snake = snakeCase(field);
       const key = metaNode.has(field) || !metaNode.has(snake) ? field : snake;
-      editor.setString(metaNode as YAMLMap, key, value);
+      editor.setString(metaNode, key, value);
     }
   } else {
     if (root.has('metadata')) throw new UsageError(`${source}: metadata is not a mapping of fields`);
@@ -353,9 +383,10 @@ export async function renderChecklist(input: ChecklistInput): Promise<RenderedCh
       added.set(r.category, [...(added.get(r.category) ?? []), lines]);
       continue;
     }
-    const map = entry as YAMLMap;
+    const map = entry;
     if (update.status !== undefined) editor.setString(map, 'status', update.status);
-    if (update.notes !== undefined && mayWriteNotes(update.notesMode ?? 'always', map.get('notes'), results.tool.name)) editor.setString(map, 'notes', update.notes);
+    if (update.notes !== undefined && mayWriteNotes(update.notesMode ?? 'always', map.get('notes'), results.tool.name))
+      editor.setString(map, 'notes', update.notes);
     // A scalar evidence value (which the CNCF validator cannot load) becomes a list here.
     if (update.evidence && update.evidence.length > 0) editor.setList(map, 'evidence', update.evidence);
     // The official wording, always: a vendor's edited or missing description and level are restored
@@ -368,10 +399,11 @@ export async function renderChecklist(input: ChecklistInput): Promise<RenderedCh
   // Entries the checklist lacks: appended to their category's list, or in a new category.
   for (const [category, items] of added) {
     if (!isMap(spec) || spec.flow) throw new UsageError(`${source}: cannot add ${category} requirements: spec is not a block mapping`);
-    if (editor.appendItems(spec as YAMLMap, category, items)) continue;
+    if (editor.appendItems(spec, category, items)) continue;
     if (spec.has(category)) throw new UsageError(`${source}: cannot add to spec.${category}: it is not a block list of requirements`);
     const body = items.flatMap((lines) => lines.map((l, i) => `${i === 0 ? '  - ' : '    '}${l}`));
-    if (!editor.addKey(spec as YAMLMap, [`${category}:`, ...body].join('\n'))) throw new UsageError(`${source}: cannot add spec.${category}: spec has no entries to extend`);
+    if (!editor.addKey(spec, [`${category}:`, ...body].join('\n')))
+      throw new UsageError(`${source}: cannot add spec.${category}: spec has no entries to extend`);
   }
   if (results.cluster.simulated) editor.edits.push({ start: 0, end: 0, text: `${SIMULATED_CHECKLIST_BANNER.join('\n')}\n` });
   // A built-in requirement checked by a --replace-builtin module: said at the top, where a reviewer looks first.

@@ -21,7 +21,11 @@ async function request(fetchFn: FetchFn, method: 'HEAD' | 'GET', url: string, ti
   const response = await fetchFn(url, {
     method,
     redirect: 'follow',
-    headers: { 'User-Agent': USER_AGENT, Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'Accept-Language': ACCEPT_LANGUAGE },
+    headers: {
+      'User-Agent': USER_AGENT,
+      Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+      'Accept-Language': ACCEPT_LANGUAGE,
+    },
     signal: AbortSignal.timeout(timeoutMs),
   });
   // Only the status matters; release the connection.
@@ -30,7 +34,8 @@ async function request(fetchFn: FetchFn, method: 'HEAD' | 'GET', url: string, ti
 }
 
 function describe(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs / 1000}s`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no answer within ${timeoutMs / 1000}s`;
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error instanceof Error ? error.message : String(error)}${cause}`.split('\n')[0] ?? 'request failed';
 }
@@ -59,7 +64,7 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, task:
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await task(items[index] as T);
+      results[index] = await task(items[index]);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));

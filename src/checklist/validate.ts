@@ -136,7 +136,9 @@ export function versionFor(file: string, flag: string | undefined, decoded: Deco
     if (!version) throw new UsageError(`unknown Kubernetes version '${value}' (from ${where}); known: ${KUBERNETES_VERSIONS.join(', ')}`);
     return version;
   }
-  throw new UsageError(`${file}: cannot tell the Kubernetes version: no vX.Y/ segment in the path, no --kubernetes-version, no metadata.kubernetesVersion`);
+  throw new UsageError(
+    `${file}: cannot tell the Kubernetes version: no vX.Y/ segment in the path, no --kubernetes-version, no metadata.kubernetesVersion`,
+  );
 }
 
 async function templateText(version: KubernetesVersion, templatesDir: string | undefined): Promise<{ text: string; source: string }> {
@@ -154,7 +156,14 @@ async function readProduct(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : 'cannot be read';
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : 'cannot be read';
     throw new UsageError(`${file}: ${why}`);
   }
 }
@@ -175,13 +184,18 @@ export async function fetchCncfMembers(url: string, fetchFn: FetchFn, timeoutMs:
   if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
   const data: unknown = parseYamlValue(await response.text(), { maxAliasCount: -1 });
   const categories = (data as { landscape?: unknown } | null)?.landscape;
-  const members = Array.isArray(categories) ? (categories as Array<{ name?: unknown; subcategories?: unknown }>).find((c) => c?.name === 'CNCF Members') : undefined;
+  const members = Array.isArray(categories)
+    ? (categories as Array<{ name?: unknown; subcategories?: unknown }>).find((c) => c?.name === 'CNCF Members')
+    : undefined;
   if (!members) throw new Error("no 'CNCF Members' category in the landscape");
   const names = new Set<string>();
   for (const sub of Array.isArray(members.subcategories) ? (members.subcategories as Array<{ items?: unknown }>) : []) {
     for (const item of Array.isArray(sub?.items) ? (sub.items as Array<{ name?: unknown }>) : []) {
       if (typeof item?.name !== 'string') continue;
-      const name = item.name.replace(/ \(member\)$/, '').replace(/ \(supporter\)$/, '').trim();
+      const name = item.name
+        .replace(/ \(member\)$/, '')
+        .replace(/ \(supporter\)$/, '')
+        .trim();
       if (name !== '') names.add(name);
     }
   }
@@ -205,7 +219,12 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
   // The CNCF validator stops at a file it cannot load; so do we, listing every shape error.
   if (product.loadErrors.length > 0) {
     return {
-      violations: product.loadErrors.map((e) => ({ rule: 'load', subject: 'file', message: `${e.value} (the CNCF validator cannot load this file)`, line: e.line })),
+      violations: product.loadErrors.map((e) => ({
+        rule: 'load',
+        subject: 'file',
+        message: `${e.value} (the CNCF validator cannot load this file)`,
+        line: e.line,
+      })),
       warnings: [],
       notes,
       kubernetesVersion: version,
@@ -227,7 +246,12 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
     for (const [field, required] of METADATA_FIELDS) {
       const snake = snakeCase(field);
       const value = metadata.fields.get(field) ?? metadata.fields.get(snake);
-      const v = (rule: ViolationRule, message: string, line = value?.line ?? metadata.line): Violation => ({ rule, subject: field, message, line });
+      const v = (rule: ViolationRule, message: string, line = value?.line ?? metadata.line): Violation => ({
+        rule,
+        subject: field,
+        message,
+        line,
+      });
       if (!value || value.kind === 'null') {
         if (required) violations.push(v('metadata-missing', `missing required metadata field ${field} (or ${snake})`));
         continue;
@@ -243,7 +267,12 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
         violations.push(v('metadata-placeholder', `still has the template placeholder ${s}`));
       } else if (field === 'k8sConformanceUrl') {
         if (!CONFORMANCE_URL.test(s)) {
-          violations.push(v('conformance-url-format', `${s} is not a k8s-conformance submission URL (expected https://github.com/cncf/k8s-conformance/tree/master/vX.Y/<product>)`));
+          violations.push(
+            v(
+              'conformance-url-format',
+              `${s} is not a k8s-conformance submission URL (expected https://github.com/cncf/k8s-conformance/tree/master/vX.Y/<product>)`,
+            ),
+          );
         } else {
           urlChecks.push({ url: s, violation: (why) => v('metadata-url-unreachable', `${s} does not answer (${why})`) });
         }
@@ -260,14 +289,24 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
     for (const [category, schemaCategory] of schema.spec.categories) {
       const productCategory = product.spec.categories.get(category);
       if (!productCategory) {
-        violations.push({ rule: 'category-missing', subject: category, message: `missing spec category ${category}`, line: product.spec.line });
+        violations.push({
+          rule: 'category-missing',
+          subject: category,
+          message: `missing spec category ${category}`,
+          line: product.spec.line,
+        });
         continue;
       }
       // Later duplicates win, as in the Go map the validator builds.
       const byId = new Map<string, ChecklistEntry>(productCategory.entries.map((e) => [e.id, e]));
       for (const required of schemaCategory.entries) {
         const entry = byId.get(required.id);
-        const v = (rule: ViolationRule, message: string, line = entry?.line ?? productCategory.line): Violation => ({ rule, subject: required.id, message, line });
+        const v = (rule: ViolationRule, message: string, line = entry?.line ?? productCategory.line): Violation => ({
+          rule,
+          subject: required.id,
+          message,
+          line,
+        });
         if (!entry) {
           violations.push(v('requirement-missing', `missing requirement ${required.id} in category ${category}`));
           continue;
@@ -277,9 +316,19 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
           violations.push(v('status-invalid', `status '${entry.status}' is not one of ${ALLOWED_STATUSES.join(', ')}`));
         }
         if (required.level === 'MUST' && entry.status === 'N/A' && MUST_MAY_BE_NA.has(required.id)) {
-          warnings.push({ rule: 'must-not-applicable', subject: required.id, message: 'is a MUST marked N/A; the reviewer must check that its notes say why it does not apply', line: entry.line });
+          warnings.push({
+            rule: 'must-not-applicable',
+            subject: required.id,
+            message: 'is a MUST marked N/A; the reviewer must check that its notes say why it does not apply',
+            line: entry.line,
+          });
         } else if (required.level === 'MUST' && entry.status !== 'Implemented') {
-          violations.push(v('must-not-implemented', `is a MUST requirement but its status is '${entry.status}'; it must be 'Implemented'${MUST_MAY_BE_NA.size ? ` (only ${[...MUST_MAY_BE_NA].join(', ')} may be N/A)` : ''}`));
+          violations.push(
+            v(
+              'must-not-implemented',
+              `is a MUST requirement but its status is '${entry.status}'; it must be 'Implemented'${MUST_MAY_BE_NA.size ? ` (only ${[...MUST_MAY_BE_NA].join(', ')} may be N/A)` : ''}`,
+            ),
+          );
         }
         if (entry.status === 'N/A' && entry.notes === '') {
           violations.push(v('na-without-notes', 'status N/A needs notes that say why'));
@@ -290,7 +339,10 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
           const link = evidence.value;
           if (link === '') continue;
           if (link.startsWith('http://') || link.startsWith('https://')) {
-            urlChecks.push({ url: link, violation: (why) => v('evidence-url-unreachable', `evidence ${link} does not answer (${why})`, evidence.line) });
+            urlChecks.push({
+              url: link,
+              violation: (why) => v('evidence-url-unreachable', `evidence ${link} does not answer (${why})`, evidence.line),
+            });
             continue;
           }
           const ref = resolveEvidence(link, productDir, ownPrefix);
@@ -343,7 +395,12 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
             (members): Violation | undefined =>
               members.has(vendorName)
                 ? undefined
-                : { rule: 'vendor-not-member', subject: 'vendorName', message: `'${vendorName}' does not match any CNCF member name in the CNCF landscape (https://landscape.cncf.io/members)`, line: vendor?.line ?? 1 },
+                : {
+                    rule: 'vendor-not-member',
+                    subject: 'vendorName',
+                    message: `'${vendorName}' does not match any CNCF member name in the CNCF landscape (https://landscape.cncf.io/members)`,
+                    line: vendor?.line ?? 1,
+                  },
             (error: unknown): Violation => ({
               rule: 'vendor-not-member',
               subject: 'vendorName',
@@ -389,10 +446,12 @@ export function resolveEvidence(link: string, productDir: string, ownPrefix: str
   rest = rest.replace(/^\/+/, '');
   if (rest === '') return { rule: 'evidence-path-invalid', error: `evidence ${link} names no file` };
   if (ownPrefix && rest.startsWith(ownPrefix)) rest = rest.slice(ownPrefix.length);
-  else if (/^v\d+\.\d+\/[^/]+\//.test(rest)) return { rule: 'evidence-other-product', error: `evidence ${link} references a different product directory` };
+  else if (/^v\d+\.\d+\/[^/]+\//.test(rest))
+    return { rule: 'evidence-other-product', error: `evidence ${link} references a different product directory` };
   const full = path.resolve(productDir, rest);
   const relative = path.relative(path.resolve(productDir), full);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return { rule: 'evidence-escapes', error: `evidence ${link} escapes the product directory` };
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative))
+    return { rule: 'evidence-escapes', error: `evidence ${link} escapes the product directory` };
   return { full, relative, fragment };
 }
 
@@ -439,14 +498,20 @@ async function checkEvidenceFile(
   if (await fileMissing(ref.full)) return [check.at('evidence-file-missing', `evidence file ${link} not found (looked at ${ref.full})`)];
   if (!kind) return [];
   const artifact = await artifacts.get(ref.full, kind);
-  if (artifact instanceof ArtifactError) return [check.at('artifact-unreadable', `${ref.relative} cannot be parsed as test output: ${artifact.message}`)];
+  if (artifact instanceof ArtifactError)
+    return [check.at('artifact-unreadable', `${ref.relative} cannot be parsed as test output: ${artifact.message}`)];
   const found: Violation[] = [];
   const failing = failingTests(artifact);
   if (failing.length > 0) {
     const marker = artifact.tests.get(SIMULATION_TEST);
     if (marker?.outcome === 'failed') artifacts.simulated = marker.message ?? 'simulated results';
     const why = marker?.outcome === 'failed' ? ` (${SIMULATION_TEST}: ${marker.message ?? 'simulated results'})` : '';
-    found.push(check.at('artifact-failing-tests', `${ref.relative} contains failing tests: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? `, and ${failing.length - 5} more` : ''}${why}`));
+    found.push(
+      check.at(
+        'artifact-failing-tests',
+        `${ref.relative} contains failing tests: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? `, and ${failing.length - 5} more` : ''}${why}`,
+      ),
+    );
   } else if (artifact.packageFailed) {
     found.push(check.at('artifact-failing-tests', `${ref.relative} reports a package failure`));
   }
@@ -454,7 +519,8 @@ async function checkEvidenceFile(
     const outcome = testOutcome(artifact, check.test);
     if (!outcome) found.push(check.at('artifact-test-missing', `${ref.relative} has no test ${check.test}`));
     else if (outcome.outcome === 'failed') found.push(check.at('artifact-test-failed', `test ${check.test} failed in ${ref.relative}`));
-    else if (outcome.outcome === 'skipped' && check.implemented) found.push(check.at('artifact-test-skipped', `test ${check.test} was skipped in ${ref.relative}, but the status is Implemented`));
+    else if (outcome.outcome === 'skipped' && check.implemented)
+      found.push(check.at('artifact-test-skipped', `test ${check.test} was skipped in ${ref.relative}, but the status is Implemented`));
   }
   return found;
 }

@@ -96,7 +96,21 @@ const TRAINER_REPO = 'https://github.com/kubeflow/trainer.git';
 const TRAINER_NAMESPACE = 'kubeflow-system';
 
 function helmInstall(release: string, chart: string, version: string, namespace: string, extra: string[] = []): string[] {
-  return ['upgrade', '--install', release, chart, '--version', version, '--namespace', namespace, '--create-namespace', '--wait', '--timeout', '5m', ...extra];
+  return [
+    'upgrade',
+    '--install',
+    release,
+    chart,
+    '--version',
+    version,
+    '--namespace',
+    namespace,
+    '--create-namespace',
+    '--wait',
+    '--timeout',
+    '5m',
+    ...extra,
+  ];
 }
 
 /** Helm chart versions carry no leading v (Kueue tags v0.19.2, its chart is 0.19.2). */
@@ -119,15 +133,36 @@ export function prModeAddons(): Addon[] {
           timeoutMs: FIVE_MIN + 30_000,
           args: helmInstall('eg', 'oci://docker.io/envoyproxy/gateway-helm', envoyGateway.version, ENVOY_NAMESPACE),
         },
-        { tool: 'kubectl', what: 'wait for the Gateway API CRDs', timeoutMs: THREE_MIN, args: ['wait', '--for=condition=Established', '--timeout=3m', ...gatewayCrds] },
+        {
+          tool: 'kubectl',
+          what: 'wait for the Gateway API CRDs',
+          timeoutMs: THREE_MIN,
+          args: ['wait', '--for=condition=Established', '--timeout=3m', ...gatewayCrds],
+        },
         {
           tool: 'kubectl',
           what: `check the Gateway API CRDs are bundle ${gatewayApi.version}`,
           timeoutMs: 60_000,
-          args: ['wait', `--for=jsonpath={.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}=${gatewayApi.version}`, '--timeout=30s', 'crd/gateways.gateway.networking.k8s.io'],
+          args: [
+            'wait',
+            `--for=jsonpath={.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}=${gatewayApi.version}`,
+            '--timeout=30s',
+            'crd/gateways.gateway.networking.k8s.io',
+          ],
         },
-        { tool: 'kubectl', what: `create GatewayClass ${GATEWAY_CLASS} with a ClusterIP EnvoyProxy`, timeoutMs: 60_000, args: ['apply', '-f', '-'], input: GATEWAY_CLASS_MANIFEST },
-        { tool: 'kubectl', what: `wait for GatewayClass ${GATEWAY_CLASS} to be accepted`, timeoutMs: THREE_MIN, args: ['wait', '--for=condition=Accepted', '--timeout=3m', `gatewayclass/${GATEWAY_CLASS}`] },
+        {
+          tool: 'kubectl',
+          what: `create GatewayClass ${GATEWAY_CLASS} with a ClusterIP EnvoyProxy`,
+          timeoutMs: 60_000,
+          args: ['apply', '-f', '-'],
+          input: GATEWAY_CLASS_MANIFEST,
+        },
+        {
+          tool: 'kubectl',
+          what: `wait for GatewayClass ${GATEWAY_CLASS} to be accepted`,
+          timeoutMs: THREE_MIN,
+          args: ['wait', '--for=condition=Accepted', '--timeout=3m', `gatewayclass/${GATEWAY_CLASS}`],
+        },
       ],
     },
     {
@@ -150,13 +185,25 @@ export function prModeAddons(): Addon[] {
           tool: 'helm',
           what: `install fake-gpu-operator ${fakeGpuOperator.version} (simulated nvidia.com/gpu and DCGM metrics)`,
           timeoutMs: FIVE_MIN + 30_000,
-          args: helmInstall('gpu-operator', 'oci://ghcr.io/run-ai/fake-gpu-operator/fake-gpu-operator', fakeGpuOperator.version, 'gpu-operator'),
+          args: helmInstall(
+            'gpu-operator',
+            'oci://ghcr.io/run-ai/fake-gpu-operator/fake-gpu-operator',
+            fakeGpuOperator.version,
+            'gpu-operator',
+          ),
         },
         {
           tool: 'kubectl',
           what: 'wait for simulated GPUs on the labelled workers',
           timeoutMs: FIVE_MIN,
-          args: ['wait', '--for=jsonpath={.status.allocatable.nvidia\\.com/gpu}', '--timeout=5m', 'node', '-l', `${FAKE_GPU_POOL_LABEL}=default`],
+          args: [
+            'wait',
+            '--for=jsonpath={.status.allocatable.nvidia\\.com/gpu}',
+            '--timeout=5m',
+            'node',
+            '-l',
+            `${FAKE_GPU_POOL_LABEL}=default`,
+          ],
         },
       ],
     },
@@ -168,16 +215,34 @@ export function prModeAddons(): Addon[] {
           tool: 'helm',
           what: `install kube-prometheus-stack ${kubePrometheusStack.version} (Prometheus Operator and Prometheus)`,
           timeoutMs: FIVE_MIN + 30_000,
-          args: helmInstall(MONITORING_RELEASE, 'kube-prometheus-stack', kubePrometheusStack.version, MONITORING_NAMESPACE, ['--repo', 'https://prometheus-community.github.io/helm-charts', '--values', '-']),
+          args: helmInstall(MONITORING_RELEASE, 'kube-prometheus-stack', kubePrometheusStack.version, MONITORING_NAMESPACE, [
+            '--repo',
+            'https://prometheus-community.github.io/helm-charts',
+            '--values',
+            '-',
+          ]),
           input: MONITORING_VALUES,
         },
         {
           tool: 'kubectl',
           what: 'wait for Prometheus to be available',
           timeoutMs: FIVE_MIN,
-          args: ['wait', '--for=condition=Available', '--timeout=5m', '--namespace', MONITORING_NAMESPACE, `prometheus/${MONITORING_RELEASE}-prometheus`],
+          args: [
+            'wait',
+            '--for=condition=Available',
+            '--timeout=5m',
+            '--namespace',
+            MONITORING_NAMESPACE,
+            `prometheus/${MONITORING_RELEASE}-prometheus`,
+          ],
         },
-        { tool: 'kubectl', what: 'register the DCGM exporter with a ServiceMonitor', timeoutMs: 60_000, args: ['apply', '-f', '-'], input: DCGM_SERVICE_MONITOR },
+        {
+          tool: 'kubectl',
+          what: 'register the DCGM exporter with a ServiceMonitor',
+          timeoutMs: 60_000,
+          args: ['apply', '-f', '-'],
+          input: DCGM_SERVICE_MONITOR,
+        },
         {
           tool: 'helm',
           what: `install prometheus-adapter ${prometheusAdapter.version}`,
@@ -216,7 +281,15 @@ export function prModeAddons(): Addon[] {
           tool: 'kubectl',
           what: 'wait for the Trainer and JobSet controllers',
           timeoutMs: FIVE_MIN,
-          args: ['wait', '--for=condition=Available', '--timeout=5m', '--namespace', TRAINER_NAMESPACE, 'deployment/kubeflow-trainer-controller-manager', 'deployment/jobset-controller-manager'],
+          args: [
+            'wait',
+            '--for=condition=Available',
+            '--timeout=5m',
+            '--namespace',
+            TRAINER_NAMESPACE,
+            'deployment/kubeflow-trainer-controller-manager',
+            'deployment/jobset-controller-manager',
+          ],
         },
         {
           tool: 'kubectl',

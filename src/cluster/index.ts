@@ -79,7 +79,8 @@ export function requireKubernetesVersion(value: string): KubernetesVersion {
 export async function provisionCluster(opts: ProvisionOptions): Promise<ProvisionedCluster> {
   const mode = opts.cluster ?? 'auto';
   if (mode === 'kind') {
-    if (!opts.kubernetesVersion) throw new UsageError('--cluster kind needs --kubernetes-version (one of ' + KUBERNETES_VERSIONS.join(', ') + ')');
+    if (!opts.kubernetesVersion)
+      throw new UsageError('--cluster kind needs --kubernetes-version (one of ' + KUBERNETES_VERSIONS.join(', ') + ')');
     if (opts.kubeconfig || opts.kubeconfigContent) throw new UsageError('--cluster kind creates its own kubeconfig; drop --kubeconfig');
     const cluster = await createKindCluster({
       kubernetesVersion: opts.kubernetesVersion,

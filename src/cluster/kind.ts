@@ -58,7 +58,10 @@ export async function ensureDocker(ctx: ToolContext): Promise<void> {
 
 async function clusterExists(ctx: ToolContext, kind: string, name: string): Promise<boolean> {
   const out = await runTool(ctx, kind, ['get', 'clusters'], { what: 'list kind clusters', timeoutMs: 30_000 });
-  return out.split('\n').map((l) => l.trim()).includes(name);
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .includes(name);
 }
 
 /** "v1.35" from a kind node image such as kindest/node:v1.35.0@sha256:…; undefined if it has no such tag. */
@@ -72,10 +75,17 @@ function imageMinor(image: string): string | undefined {
  */
 async function checkReusable(ctx: ToolContext, name: string, image: string): Promise<void> {
   const docker = requireTool('docker', ctx.env);
-  const running = (await runTool(ctx, docker, ['inspect', '--format', '{{.Config.Image}}', `${name}-control-plane`], { what: `inspect kind cluster ${name}`, timeoutMs: 30_000 })).trim();
+  const running = (
+    await runTool(ctx, docker, ['inspect', '--format', '{{.Config.Image}}', `${name}-control-plane`], {
+      what: `inspect kind cluster ${name}`,
+      timeoutMs: 30_000,
+    })
+  ).trim();
   const [want, have] = [imageMinor(image), imageMinor(running)];
   if (want && have && want !== have) {
-    throw new UsageError(`kind cluster ${name} already exists with Kubernetes ${have} (${running}), not ${want}; delete it with 'ai-conformance kind down --name ${name}' or choose another --name`);
+    throw new UsageError(
+      `kind cluster ${name} already exists with Kubernetes ${have} (${running}), not ${want}; delete it with 'ai-conformance kind down --name ${name}' or choose another --name`,
+    );
   }
 }
 
@@ -118,13 +128,29 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
       await runTool(
         ctx,
         kind,
-        ['create', 'cluster', '--name', name, '--image', image, '--config', configPath, '--kubeconfig', kubeconfigPath, '--wait', `${Math.round(waitMs / 1000)}s`],
+        [
+          'create',
+          'cluster',
+          '--name',
+          name,
+          '--image',
+          image,
+          '--config',
+          configPath,
+          '--kubeconfig',
+          kubeconfigPath,
+          '--wait',
+          `${Math.round(waitMs / 1000)}s`,
+        ],
         { what: `create kind cluster ${name}`, timeoutMs: waitMs + 300_000 },
       );
     } else {
       await checkReusable(ctx, name, image);
       ctx.log(`reusing existing kind cluster ${name}`);
-      const kubeconfig = await runTool(ctx, kind, ['get', 'kubeconfig', '--name', name], { what: `read the kubeconfig of kind cluster ${name}`, timeoutMs: 30_000 });
+      const kubeconfig = await runTool(ctx, kind, ['get', 'kubeconfig', '--name', name], {
+        what: `read the kubeconfig of kind cluster ${name}`,
+        timeoutMs: 30_000,
+      });
       await writeFile(kubeconfigPath, `${kubeconfig}\n`, { mode: 0o600 });
     }
     await chmod(kubeconfigPath, 0o600);
@@ -136,10 +162,18 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
       ctx,
       helm,
       [
-        'upgrade', '--install', DRA_EXAMPLE_DRIVER.release, DRA_EXAMPLE_DRIVER.chart,
-        '--version', version,
-        '--namespace', DRA_EXAMPLE_DRIVER.namespace, '--create-namespace',
-        '--wait', '--timeout', `${Math.round(waitMs / 1000)}s`,
+        'upgrade',
+        '--install',
+        DRA_EXAMPLE_DRIVER.release,
+        DRA_EXAMPLE_DRIVER.chart,
+        '--version',
+        version,
+        '--namespace',
+        DRA_EXAMPLE_DRIVER.namespace,
+        '--create-namespace',
+        '--wait',
+        '--timeout',
+        `${Math.round(waitMs / 1000)}s`,
         ...target,
       ],
       { what: `install dra-example-driver chart ${version}`, timeoutMs: waitMs + 60_000 },

@@ -48,7 +48,9 @@ export async function installKindIntoToolCache(release: KindRelease, log: (line:
   try {
     downloaded = await tc.downloadTool(release.url);
   } catch (error) {
-    throw new ProvisionError(`could not download kind ${release.version} from ${release.url}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ProvisionError(
+      `could not download kind ${release.version} from ${release.url}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const actual = await sha256File(downloaded);
   if (actual !== release.sha256) {

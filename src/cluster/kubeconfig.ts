@@ -80,7 +80,13 @@ export async function connectKubeconfig(opts: KubeconfigOptions): Promise<Kubeco
   const saDir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const inClusterAvailable = env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(path.join(saDir, 'token'));
   const fallback = defaultKubeconfigSource(env, env.HOME ?? homedir());
-  if (opts.inCluster || (opts.allowInClusterFallback === true && given.kubeconfig === undefined && !fallback.files.some((f) => existsSync(f)) && inClusterAvailable)) {
+  if (
+    opts.inCluster ||
+    (opts.allowInClusterFallback === true &&
+      given.kubeconfig === undefined &&
+      !fallback.files.some((f) => existsSync(f)) &&
+      inClusterAvailable)
+  ) {
     const loaded = loadKubeconfig({ kind: 'in-cluster', serviceAccountDir: saDir, env });
     log('using the in-cluster service account');
     return { mode: 'in-cluster', kubeConfig: loaded.config, origin: loaded.origin, cleanup: none };
@@ -90,7 +96,9 @@ export async function connectKubeconfig(opts: KubeconfigOptions): Promise<Kubeco
   const fromSecret = opts.kubeconfig === undefined && given.kubeconfig !== undefined;
   if (fromSecret && !existsSync(given.kubeconfig!)) {
     maskSecret(given.kubeconfig!, env);
-    throw new UsageError(`${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`);
+    throw new UsageError(
+      `${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`,
+    );
   }
   const source = given.kubeconfig !== undefined ? ({ kind: 'files', files: [given.kubeconfig], from: 'flag' } as const) : fallback;
   // Named in the run's first line, once the server answered (src/run/execute.ts).

@@ -70,19 +70,31 @@ export interface AddonRelease {
  * The kind scenarios (fixtures/scenarios/kind-example-dra-*.yaml) model exactly these releases;
  * __tests__/cluster/addon-scenarios.test.ts fails when the two disagree.
  */
-export type AddonKey = 'gatewayApi' | 'envoyGateway' | 'kueue' | 'kubeflowTrainer' | 'kubePrometheusStack' | 'prometheusAdapter' | 'fakeGpuOperator';
+export type AddonKey =
+  'gatewayApi' | 'envoyGateway' | 'kueue' | 'kubeflowTrainer' | 'kubePrometheusStack' | 'prometheusAdapter' | 'fakeGpuOperator';
 
 export const ADDON_RELEASES: Readonly<Record<AddonKey, AddonRelease>> = {
   gatewayApi: {
     project: 'kubernetes-sigs/gateway-api',
     version: 'v1.6.1',
-    supports: { from: '1.32', to: '1.36', source: 'site/content/en/docs/concepts/versioning.md (most recent 5 minors); CRD CEL tests on 1.32-1.36 (.github/workflows/crd-validation.yml)' },
-    outsideMatrix: { '1.37': 'no Gateway API release tested on 1.37 yet; the project supports the 5 most recent minors, which now include 1.37' },
+    supports: {
+      from: '1.32',
+      to: '1.36',
+      source:
+        'site/content/en/docs/concepts/versioning.md (most recent 5 minors); CRD CEL tests on 1.32-1.36 (.github/workflows/crd-validation.yml)',
+    },
+    outsideMatrix: {
+      '1.37': 'no Gateway API release tested on 1.37 yet; the project supports the 5 most recent minors, which now include 1.37',
+    },
   },
   envoyGateway: {
     project: 'envoyproxy/gateway',
     version: 'v1.9.0',
-    supports: { from: '1.33', to: '1.36', source: 'site/content/en/news/releases/matrix.md (v1.9: Kubernetes 1.33-1.36, Gateway API v1.6.1)' },
+    supports: {
+      from: '1.33',
+      to: '1.36',
+      source: 'site/content/en/news/releases/matrix.md (v1.9: Kubernetes 1.33-1.36, Gateway API v1.6.1)',
+    },
     outsideMatrix: { '1.37': 'no Envoy Gateway release lists 1.37 yet; v1.9.0 is the newest and bundles Gateway API v1.6.1' },
   },
   kueue: {
@@ -98,7 +110,10 @@ export const ADDON_RELEASES: Readonly<Record<AddonKey, AddonRelease>> = {
   kubePrometheusStack: {
     project: 'prometheus-community/kube-prometheus-stack',
     version: '88.5.3',
-    supports: { from: '1.25', source: 'charts/kube-prometheus-stack/Chart.yaml (kubeVersion ">=1.25.0-0"); prometheus-operator v0.93: Kubernetes >= 1.25' },
+    supports: {
+      from: '1.25',
+      source: 'charts/kube-prometheus-stack/Chart.yaml (kubeVersion ">=1.25.0-0"); prometheus-operator v0.93: Kubernetes >= 1.25',
+    },
   },
   prometheusAdapter: {
     project: 'prometheus-community/prometheus-adapter',

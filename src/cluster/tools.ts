@@ -31,7 +31,12 @@ export const INSTALL_HINTS: Readonly<Record<string, string>> = {
 };
 
 function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
 }
 
 /** The absolute path of an executable on the env's PATH, or undefined. */

@@ -39,9 +39,21 @@ export interface Command {
 
 /** Flags shared by the commands that talk to a cluster or pick a requirement set. */
 export const COMMON_FLAGS = {
-  kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig file; several files may be merged through KUBECONFIG', default: '$KUBECONFIG, else ~/.kube/config', example: '~/.kube/config' },
+  kubeconfig: {
+    type: 'string',
+    value: 'FILE',
+    description: 'kubeconfig file; several files may be merged through KUBECONFIG',
+    default: '$KUBECONFIG, else ~/.kube/config',
+    example: '~/.kube/config',
+  },
   context: { type: 'string', value: 'NAME', description: 'kubeconfig context to use', default: 'the current context', example: 'gpu-prod' },
-  'kubernetes-version': { type: 'string', value: 'X.Y', description: `check the requirements of this Kubernetes version (${KUBERNETES_VERSIONS[0]} to ${KUBERNETES_VERSIONS.at(-1)})`, default: "the server's version", example: '1.35' },
+  'kubernetes-version': {
+    type: 'string',
+    value: 'X.Y',
+    description: `check the requirements of this Kubernetes version (${KUBERNETES_VERSIONS[0]} to ${KUBERNETES_VERSIONS.at(-1)})`,
+    default: "the server's version",
+    example: '1.35',
+  },
   format: { type: 'string', value: 'text|json', description: 'output format', default: 'text', example: 'json' },
 } as const satisfies Flags;
 
@@ -63,7 +75,7 @@ function parseConfig(flags: Flags): NonNullable<ParseArgsConfig['options']> {
 function joinDashedValues(flags: Flags, argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     const next = argv[i + 1];
     const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
     if (name && flags[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
@@ -74,7 +86,10 @@ function joinDashedValues(flags: Flags, argv: readonly string[]): string[] {
   return out;
 }
 
-export function parseCommandArgs(command: Pick<Command, 'name' | 'flags'>, argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+export function parseCommandArgs(
+  command: Pick<Command, 'name' | 'flags'>,
+  argv: readonly string[],
+): { values: ParsedValues; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args: joinDashedValues(command.flags, argv),
@@ -93,7 +108,9 @@ export function parseCommandArgs(command: Pick<Command, 'name' | 'flags'>, argv:
 /** `ai-conformance <command> --help`: usage, one line per flag with its default and an example, examples. */
 export function commandHelp(command: Command): string {
   const flags = Object.entries({ ...command.flags, help: HELP_FLAG });
-  const left = flags.map(([name, spec]) => `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`);
+  const left = flags.map(
+    ([name, spec]) => `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`,
+  );
   const width = Math.max(...left.map((l) => l.length));
   const lines = flags.map(([name, spec], i) => {
     const notes = [
@@ -101,7 +118,7 @@ export function commandHelp(command: Command): string {
       spec.default !== undefined ? `default: ${spec.default}` : undefined,
       spec.example !== undefined ? `e.g. --${name}${spec.type === 'string' ? ` ${spec.example}` : ''}` : undefined,
     ].filter((n) => n !== undefined);
-    return `  ${left[i]!.padEnd(width)}  ${spec.description}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    return `  ${left[i].padEnd(width)}  ${spec.description}${notes.length ? ` (${notes.join('; ')})` : ''}`;
   });
   return [
     `Usage: ai-conformance ${command.usage}`,
@@ -127,10 +144,14 @@ export function booleanOption(values: ParsedValues, name: string): boolean {
 export function listOption(values: ParsedValues, name: string): string[] {
   const value = values[name];
   const raw = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-  return raw.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return raw
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 /** Commands that take no positional arguments say so in one line. */
 export function noArguments(command: Pick<Command, 'name'>, positionals: readonly string[]): void {
-  if (positionals.length > 0) throw new UsageError(`${command.name} takes no arguments, got '${positionals[0]}' (see 'ai-conformance ${command.name} --help')`);
+  if (positionals.length > 0)
+    throw new UsageError(`${command.name} takes no arguments, got '${positionals[0]}' (see 'ai-conformance ${command.name} --help')`);
 }

@@ -8,7 +8,13 @@ import { KUBERNETES_VERSIONS } from '../requirements/catalog.js';
 import path from 'node:path';
 import { homedir } from 'node:os';
 
-const NAME_FLAG: FlagSpec = { type: 'string', value: 'NAME', description: 'kind cluster name', default: DEFAULT_CLUSTER_NAME, example: 'pr-42' };
+const NAME_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'NAME',
+  description: 'kind cluster name',
+  default: DEFAULT_CLUSTER_NAME,
+  example: 'pr-42',
+};
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -19,11 +25,32 @@ export const kindUpCommand: Command = {
   summary: 'Create the PR-mode kind cluster with a fake DRA driver',
   usage: `kind up --kubernetes-version ${KUBERNETES_VERSIONS.join('|')} [flags]`,
   flags: {
-    'kubernetes-version': { type: 'string', value: 'X.Y', description: `Kubernetes version of the cluster (${KUBERNETES_VERSIONS.join(', ')}); required`, example: '1.35' },
+    'kubernetes-version': {
+      type: 'string',
+      value: 'X.Y',
+      description: `Kubernetes version of the cluster (${KUBERNETES_VERSIONS.join(', ')}); required`,
+      example: '1.35',
+    },
     name: NAME_FLAG,
-    'node-image': { type: 'string', value: 'IMAGE', description: 'node image instead of the pinned one', default: 'pinned per version', example: 'kindest/node:v1.35.0' },
-    addons: { type: 'boolean', description: 'also install the PR-mode add-ons (Gateway, Kueue, Prometheus, fake DCGM, KubeRay)', example: '' },
-    kubeconfig: { type: 'string', value: 'FILE', description: "where to write the cluster's kubeconfig", default: '~/.kube/ai-conformance-NAME.yaml', example: '/tmp/kind.yaml' },
+    'node-image': {
+      type: 'string',
+      value: 'IMAGE',
+      description: 'node image instead of the pinned one',
+      default: 'pinned per version',
+      example: 'kindest/node:v1.35.0',
+    },
+    addons: {
+      type: 'boolean',
+      description: 'also install the PR-mode add-ons (Gateway, Kueue, Prometheus, fake DCGM, KubeRay)',
+      example: '',
+    },
+    kubeconfig: {
+      type: 'string',
+      value: 'FILE',
+      description: "where to write the cluster's kubeconfig",
+      default: '~/.kube/ai-conformance-NAME.yaml',
+      example: '/tmp/kind.yaml',
+    },
   },
   examples: ['kind up --kubernetes-version 1.35 --addons', 'kind up --kubernetes-version 1.33 --name pr-42 --kubeconfig /tmp/pr-42.yaml'],
   async run(values, positionals) {
@@ -41,7 +68,9 @@ export const kindUpCommand: Command = {
       log,
     });
     await cluster.release(); // the kubeconfig was written to kubeconfigOut, outside the work directory
-    process.stdout.write(`kind cluster ${cluster.name} is ready (context ${cluster.context})\nexport KUBECONFIG=${cluster.kubeconfigPath}\n`);
+    process.stdout.write(
+      `kind cluster ${cluster.name} is ready (context ${cluster.context})\nexport KUBECONFIG=${cluster.kubeconfigPath}\n`,
+    );
     return 0;
   },
 };

@@ -21,7 +21,7 @@ async function versionOf(values: ParsedValues): Promise<KubernetesVersion> {
   if (requested !== undefined) return requireKubernetesVersion(requested);
   const kubeconfig = stringOption(values, 'kubeconfig');
   const context = stringOption(values, 'context');
-  if (kubeconfig === undefined && context === undefined) return KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1]!;
+  if (kubeconfig === undefined && context === undefined) return KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1];
   const cluster = await connectKubeconfig({ kubeconfig, context });
   try {
     return catalogVersion(undefined, (await serverVersion(cluster.kubeConfig)).gitVersion);
@@ -37,8 +37,15 @@ function formatOf(values: ParsedValues): 'text' | 'json' {
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export const listCommand: Command = {
@@ -47,7 +54,11 @@ export const listCommand: Command = {
   usage: 'list [flags]',
   flags: {
     ...COMMON_FLAGS,
-    kubeconfig: { ...COMMON_FLAGS.kubeconfig, description: "list for the version this cluster runs (one /version request, nothing created)", default: 'not used' },
+    kubeconfig: {
+      ...COMMON_FLAGS.kubeconfig,
+      description: 'list for the version this cluster runs (one /version request, nothing created)',
+      default: 'not used',
+    },
     context: { ...COMMON_FLAGS.context, description: 'kubeconfig context of that cluster' },
     'kubernetes-version': { ...COMMON_FLAGS['kubernetes-version'], default: "the cluster's with --kubeconfig/--context, else the newest" },
     images: { type: 'boolean', description: 'list every image the probes run instead (for air-gapped mirrors)', example: '' },
@@ -67,10 +78,13 @@ export const listCommand: Command = {
     for (const source of extra) probes.set(source.probe.id, source);
 
     if (values.images === true) {
-      const catalog = createImageCatalog([...probes.values()].map((s) => s.probe), {
-        registry: stringOption(values, 'image-registry'),
-        images: parseImageFlags(listOption(values, 'image')),
-      });
+      const catalog = createImageCatalog(
+        [...probes.values()].map((s) => s.probe),
+        {
+          registry: stringOption(values, 'image-registry'),
+          images: parseImageFlags(listOption(values, 'image')),
+        },
+      );
       const usedBy = (name: string) => [...probes.values()].filter((s) => s.probe.images && name in s.probe.images).map((s) => s.probe.id);
       const images = catalog.entries().map(([name, image]) => ({ name, image, probes: usedBy(name) }));
       if (format === 'json') process.stdout.write(`${JSON.stringify(images, null, 2)}\n`);
@@ -87,12 +101,18 @@ export const listCommand: Command = {
     const options = optionRows([...probes.values()].map((s) => s.probe).filter((probe) => listed.has(probe.id)));
     const byProfile = (id: string) => probes.get(id)?.probe.byProfile;
     if (format === 'json') {
-      const withOptions = rows.map((r) => ({ ...r, options: options.filter((o) => o.probe === r.id).map(({ probe: _probe, ...o }) => o), ...(byProfile(r.id) ? { byProfile: byProfile(r.id) } : {}) }));
+      const withOptions = rows.map((r) => ({
+        ...r,
+        options: options.filter((o) => o.probe === r.id).map(({ probe: _probe, ...o }) => o),
+        ...(byProfile(r.id) ? { byProfile: byProfile(r.id) } : {}),
+      }));
       process.stdout.write(`${JSON.stringify(withOptions, null, 2)}\n`);
       return 0;
     }
     process.stdout.write(`AI conformance requirements for Kubernetes ${version}\n\n`);
-    process.stdout.write(`${table([['ID', 'CATEGORY', 'LEVEL', 'PROBE', 'TEST', 'SUMMARY'], ...rows.map((r) => [r.id, r.category, r.level, r.probe, r.testName, r.summary])])}\n`);
+    process.stdout.write(
+      `${table([['ID', 'CATEGORY', 'LEVEL', 'PROBE', 'TEST', 'SUMMARY'], ...rows.map((r) => [r.id, r.category, r.level, r.probe, r.testName, r.summary])])}\n`,
+    );
     const shoulds = rows.filter((r) => r.level === 'SHOULD' && probes.has(r.id));
     if (shoulds.length > 0) {
       // Which SHOULDs each accelerator profile lets a probe check (the MUSTs check the same things with every profile).
@@ -101,12 +121,16 @@ export const listCommand: Command = {
         if (kinds.length === 0) return [[r.id, 'any', 'the same with every profile']];
         return kinds.map(([kind, what], i) => [i === 0 ? r.id : '', kind, what ?? '']);
       });
-      process.stdout.write(`\nWhat the SHOULD probes check with each accelerator profile (--accelerator; custom: any other DeviceClass or resource)\n\n`);
+      process.stdout.write(
+        `\nWhat the SHOULD probes check with each accelerator profile (--accelerator; custom: any other DeviceClass or resource)\n\n`,
+      );
       process.stdout.write(`${table([['ID', 'PROFILE', 'CHECKS'], ...coverage])}\n`);
     }
     if (options.length > 0) {
       process.stdout.write(`\nProbe options (--probe-option KEY=VALUE; durations in milliseconds)\n\n`);
-      process.stdout.write(`${table([['OPTION', 'PROBE', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...options.map((o) => [o.key, o.probe, o.type, o.default, o.description])])}\n`);
+      process.stdout.write(
+        `${table([['OPTION', 'PROBE', 'TYPE', 'DEFAULT', 'DESCRIPTION'], ...options.map((o) => [o.key, o.probe, o.type, o.default, o.description])])}\n`,
+      );
     }
     return 0;
   },

@@ -12,10 +12,27 @@ export const publishCommand: Command = {
   summary: 'Publish a finished run to GitHub: job summary, sticky PR comment, step outputs',
   usage: 'publish --out DIR [flags]',
   flags: {
-    out: { type: 'string', value: 'DIR', description: 'the output directory of a finished run; required', example: 'ai-conformance-results' },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      description: 'the output directory of a finished run; required',
+      example: 'ai-conformance-results',
+    },
     comment: { type: 'string', value: 'on|off', description: 'post or update the sticky PR comment', default: 'on', example: 'off' },
-    checklist: { type: 'string', value: 'FILE', description: 'the checklist path to report as an output', default: 'DIR/PRODUCT.yaml', example: 'conformance/PRODUCT.yaml' },
-    'sarif-category': { type: 'string', value: 'NAME', description: "the run's SARIF category: each category keeps its own sticky comment", default: "the one the run wrote", example: 'ai-conformance-1.35' },
+    checklist: {
+      type: 'string',
+      value: 'FILE',
+      description: 'the checklist path to report as an output',
+      default: 'DIR/PRODUCT.yaml',
+      example: 'conformance/PRODUCT.yaml',
+    },
+    'sarif-category': {
+      type: 'string',
+      value: 'NAME',
+      description: "the run's SARIF category: each category keeps its own sticky comment",
+      default: 'the one the run wrote',
+      example: 'ai-conformance-1.35',
+    },
   },
   examples: ['publish --out ai-conformance-results', 'publish --out results --comment off'],
   async run(values, positionals) {
@@ -43,7 +60,8 @@ export const publishCommand: Command = {
       else process.stdout.write(`${name}=${value}\n`);
     }
     if (!outcome.summary.written) process.stderr.write(`job summary not written: ${outcome.summary.reason}\n`);
-    if (outcome.comment.action !== 'skipped') process.stderr.write(`sticky PR comment ${outcome.comment.action} (id ${outcome.comment.id})\n`);
+    if (outcome.comment.action !== 'skipped')
+      process.stderr.write(`sticky PR comment ${outcome.comment.action} (id ${outcome.comment.id})\n`);
     return 0;
   },
 };

@@ -28,14 +28,17 @@ export const reportCommand: Command = {
     baseline: RUN_FLAGS.baseline,
     'sarif-category': RUN_FLAGS['sarif-category'],
   },
-  examples: ['report results/ai-conformance.json --out rerendered/', 'report results/ai-conformance.json --out out/ --product conformance/PRODUCT.yaml --submission v1.37/acme --offline'],
+  examples: [
+    'report results/ai-conformance.json --out rerendered/',
+    'report results/ai-conformance.json --out out/ --product conformance/PRODUCT.yaml --submission v1.37/acme --offline',
+  ],
   async run(values, positionals) {
     if (positionals.length !== 1) {
       throw new UsageError(`report takes exactly one results file, got ${positionals.length} (usage: ai-conformance ${USAGE})`);
     }
     const outDir = stringOption(values, 'out');
     if (!outDir) throw new UsageError(`report needs --out DIR (usage: ai-conformance ${USAGE})`);
-    const results = await readResultsFile(positionals[0]!);
+    const results = await readResultsFile(positionals[0]);
     const baselineFile = stringOption(values, 'baseline');
     const baseline = baselineFile ? await readResultsFile(baselineFile) : undefined;
 

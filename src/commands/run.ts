@@ -51,12 +51,17 @@ export const runCommand: Command = {
         const partial = await handle.snapshot?.(`${signal} received twice: exited before the run and its cleanup finished`);
         if (partial && config.reports) {
           await writeReports(partial, { ...config.reports, repository: config.github });
-          say(`ai-conformance: partial results written to ${path.resolve(config.reports.outDir)} (${Object.values(REPORT_FILES).join(', ')})`);
+          say(
+            `ai-conformance: partial results written to ${path.resolve(config.reports.outDir)} (${Object.values(REPORT_FILES).join(', ')})`,
+          );
         } else if (!partial) {
           say('ai-conformance: no probe had started: no results written');
         }
         const command = partial?.cleanup?.command ?? `kubectl delete namespaces -l ${RUN_LABEL}=${runId} --ignore-not-found`;
-        const kind = config.cluster.mode === 'kind' || config.cluster.mode === 'auto' ? ' (and any kind cluster this run created: ai-conformance kind down)' : '';
+        const kind =
+          config.cluster.mode === 'kind' || config.cluster.mode === 'auto'
+            ? ' (and any kind cluster this run created: ai-conformance kind down)'
+            : '';
         say(`ai-conformance: delete what this run may have left with: ${command}${kind}`);
       },
     });

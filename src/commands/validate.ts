@@ -13,8 +13,18 @@ export const validateCommand: Command = {
   summary: 'Check a PRODUCT.yaml and the artifacts beside it as the CNCF validator does',
   usage: 'validate FILE [flags]',
   flags: {
-    offline: { type: 'boolean', description: 'skip the URL reachability and CNCF landscape checks (local files and artifacts are still checked)', example: '' },
-    'kubernetes-version': { type: 'string', value: 'X.Y', description: "the checklist's Kubernetes version", default: "the file's metadata.kubernetesVersion, else its folder name", example: '1.35' },
+    offline: {
+      type: 'boolean',
+      description: 'skip the URL reachability and CNCF landscape checks (local files and artifacts are still checked)',
+      example: '',
+    },
+    'kubernetes-version': {
+      type: 'string',
+      value: 'X.Y',
+      description: "the checklist's Kubernetes version",
+      default: "the file's metadata.kubernetesVersion, else its folder name",
+      example: '1.35',
+    },
     format: COMMON_FLAGS.format,
   },
   examples: ['validate PRODUCT.yaml', 'validate v1.35/acme/PRODUCT.yaml --offline --format json'],
@@ -22,17 +32,23 @@ export const validateCommand: Command = {
     const format = stringOption(values, 'format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format '${format}' (text or json)`);
     if (positionals.length !== 1) throw new UsageError(`validate takes exactly one FILE (usage: ai-conformance ${this.usage})`);
-    const file = positionals[0] as string;
+    const file = positionals[0];
     const version = stringOption(values, 'kubernetes-version');
-    const result = await validateProduct(file, { offline: booleanOption(values, 'offline'), ...(version ? { kubernetesVersion: version } : {}) });
+    const result = await validateProduct(file, {
+      offline: booleanOption(values, 'offline'),
+      ...(version ? { kubernetesVersion: version } : {}),
+    });
     const valid = result.violations.length === 0;
     if (format === 'json') {
       const { violations, warnings, notes, simulated } = result;
-      process.stdout.write(`${JSON.stringify({ file, kubernetesVersion: result.kubernetesVersion, valid, violations, warnings, notes, ...(simulated ? { simulated } : {}) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ file, kubernetesVersion: result.kubernetesVersion, valid, violations, warnings, notes, ...(simulated ? { simulated } : {}) }, null, 2)}\n`,
+      );
       return valid ? 0 : 1;
     }
     const actions = process.env.GITHUB_ACTIONS === 'true';
-    for (const warning of result.warnings) process.stdout.write(`${actions ? warningAnnotation(file, warning) : `warning: ${formatViolation(file, warning)}`}\n`);
+    for (const warning of result.warnings)
+      process.stdout.write(`${actions ? warningAnnotation(file, warning) : `warning: ${formatViolation(file, warning)}`}\n`);
     for (const violation of result.violations) process.stdout.write(`${formatViolation(file, violation)}\n`);
     for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
     // The one line that says why a simulated folder can never pass.

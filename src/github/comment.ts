@@ -7,9 +7,7 @@ import type { PullRequestRef } from './context.js';
 
 export { COMMENT_TRUNCATED_NOTE, STICKY_MARKER, STICKY_MARKER_LINE, stickyMarker } from '../report/github-limits.js';
 
-export type CommentOutcome =
-  | { action: 'created' | 'updated'; id: number; truncated: boolean }
-  | { action: 'skipped'; reason: string };
+export type CommentOutcome = { action: 'created' | 'updated'; id: number; truncated: boolean } | { action: 'skipped'; reason: string };
 
 export interface StickyCommentOptions {
   token: string;
@@ -44,7 +42,7 @@ export function isStickyComment(comment: ListedComment, marker: string): boolean
 
 function statusOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'status' in error) {
-    const status = (error as { status: unknown }).status;
+    const status = error.status;
     return typeof status === 'number' ? status : undefined;
   }
   return undefined;
@@ -58,7 +56,12 @@ export async function upsertStickyComment(opts: StickyCommentOptions): Promise<C
   try {
     // Pages through every comment (100 a page); the first bot comment opening with the marker is ours.
     let existing: { id: number } | undefined;
-    for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 })) {
+    for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: number,
+      per_page: 100,
+    })) {
       existing = page.data.find((c) => isStickyComment(c, marker));
       if (existing) break;
     }

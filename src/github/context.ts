@@ -44,7 +44,7 @@ function readEvent(env: NodeJS.ProcessEnv): EventPayload | undefined {
   if (!eventPath) return undefined;
   try {
     const parsed: unknown = JSON.parse(readFileSync(eventPath, 'utf8'));
-    return parsed !== null && typeof parsed === 'object' ? (parsed as EventPayload) : undefined;
+    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
   } catch {
     return undefined;
   }

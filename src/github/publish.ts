@@ -57,8 +57,10 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
 
   const summaryPath = path.join(out, REPORT_FILES.summary);
   const summaryText = readOptional(summaryPath);
-  const summary: SummaryOutcome = summaryText === undefined ? { written: false, reason: `${summaryPath} not found` } : await writeJobSummary(summaryText, env);
-  if (summary.written && summary.truncated) notice('The job summary was cut to fit GitHub\'s 1 MiB limit; see the artifact for the full report.');
+  const summary: SummaryOutcome =
+    summaryText === undefined ? { written: false, reason: `${summaryPath} not found` } : await writeJobSummary(summaryText, env);
+  if (summary.written && summary.truncated)
+    notice("The job summary was cut to fit GitHub's 1 MiB limit; see the artifact for the full report.");
 
   let comment: CommentOutcome;
   const pr = github.pullRequest;
@@ -67,7 +69,11 @@ export async function publish(opts: PublishOptions): Promise<PublishOutcome> {
   const marker = markerFor(opts.sarifCategory, commentFile);
   if (!opts.comment) comment = { action: 'skipped', reason: 'comment: off' };
   else if (!pr) comment = { action: 'skipped', reason: 'not a pull request run' };
-  else if (pr.fromFork && pr.event === 'pull_request') comment = { action: 'skipped', reason: 'pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)' };
+  else if (pr.fromFork && pr.event === 'pull_request')
+    comment = {
+      action: 'skipped',
+      reason: 'pull request from a fork: GITHUB_TOKEN is read-only, so no PR comment (the job summary has the report)',
+    };
   else if (!opts.token) comment = { action: 'skipped', reason: 'no token to comment with' };
   else if (commentText === undefined) comment = { action: 'skipped', reason: 'no comment.md or summary.md in the output directory' };
   else comment = await upsertStickyComment({ token: opts.token, pr, body: commentText, marker, baseUrl: opts.baseUrl ?? github.apiUrl });

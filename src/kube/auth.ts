@@ -74,7 +74,15 @@ export function runExecPlugin(exec: ExecConfig, cluster: Cluster | undefined): P
     kind: 'ExecCredential',
     spec: {
       interactive: false,
-      ...(exec.provideClusterInfo && cluster ? { cluster: { server: cluster.server, 'insecure-skip-tls-verify': cluster.skipTLSVerify, ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}) } } : {}),
+      ...(exec.provideClusterInfo && cluster
+        ? {
+            cluster: {
+              server: cluster.server,
+              'insecure-skip-tls-verify': cluster.skipTLSVerify,
+              ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}),
+            },
+          }
+        : {}),
     },
   };
   const what = `exec credential plugin '${exec.command}' (kubeconfig user '${exec.user}')`;
@@ -89,7 +97,13 @@ export function runExecPlugin(exec: ExecConfig, cluster: Cluster | undefined): P
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(new Error(error.code === 'ENOENT' ? `${what} was not found (is it installed and on PATH?)` : `${what} could not start: ${error.code ?? error.message}`));
+      reject(
+        new Error(
+          error.code === 'ENOENT'
+            ? `${what} was not found (is it installed and on PATH?)`
+            : `${what} could not start: ${error.code ?? error.message}`,
+        ),
+      );
     });
     child.on('close', (code, signal) => {
       rememberOutput(stdout);

@@ -60,7 +60,10 @@ async function kubectlResource(session: KubeSession, apiVersion: string, kind: s
  * One command deleting everything of `kinds` with the run label, in every namespace. Only kinds
  * the cluster serves are named, so it never fails with "the server doesn't have a resource type".
  */
-export async function cleanupCommand(session: KubeSession, kinds: readonly { apiVersion: string; kind: string }[]): Promise<string | undefined> {
+export async function cleanupCommand(
+  session: KubeSession,
+  kinds: readonly { apiVersion: string; kind: string }[],
+): Promise<string | undefined> {
   const resources = new Set<string>();
   for (const { apiVersion, kind } of kinds) {
     const resource = await kubectlResource(session, apiVersion, kind);
@@ -73,7 +76,13 @@ export async function cleanupCommand(session: KubeSession, kinds: readonly { api
 /** What a run may have left right now (for a forced exit): everything registered, unchecked. */
 export async function pendingCleanup(session: KubeSession): Promise<{ objects: LeftoverObject[]; command?: string }> {
   const targets = topLevel([...session.created]);
-  const objects = targets.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}), note: 'not cleaned up: the run was forced to exit' }));
+  const objects = targets.map((o) => ({
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    name: o.name,
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+    note: 'not cleaned up: the run was forced to exit',
+  }));
   const command = await cleanupCommand(session, [{ apiVersion: 'v1', kind: 'Namespace' }, ...session.created]);
   return { objects, ...(command ? { command } : {}) };
 }
@@ -91,7 +100,12 @@ function topLevel(created: CreatedObject[]): CreatedObject[] {
 }
 
 async function deleteOne(session: KubeSession, object: CreatedObject, signal: AbortSignal): Promise<void> {
-  const path = await session.objectPath({ apiVersion: object.apiVersion, kind: object.kind, name: object.name, namespace: object.namespace });
+  const path = await session.objectPath({
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.name,
+    namespace: object.namespace,
+  });
   try {
     await session.api.json<unknown>(path, {
       method: 'DELETE',
@@ -125,7 +139,13 @@ async function deleteUntilDeadline(session: KubeSession, object: CreatedObject, 
 }
 
 /** Waits (by watch, until the deadline) for no object of a kind with the run label; returns what is left. */
-async function remaining(session: KubeSession, apiVersion: string, kind: string, deadlineAt: number, present: Set<string>): Promise<LeftoverObject[]> {
+async function remaining(
+  session: KubeSession,
+  apiVersion: string,
+  kind: string,
+  deadlineAt: number,
+  present: Set<string>,
+): Promise<LeftoverObject[]> {
   let path: string;
   try {
     path = (await session.collectionPath(apiVersion, kind)).path;
@@ -178,7 +198,13 @@ async function claimsIn(session: KubeSession, namespaces: string[]): Promise<Lef
       const { path } = await session.collectionPath(version, 'ResourceClaim', namespace);
       const list = await session.api.json<{ items?: KubernetesObject[] }>(path);
       for (const item of list.items ?? []) {
-        found.push({ apiVersion: version, kind: 'ResourceClaim', namespace, name: item.metadata?.name ?? '', note: 'in a namespace left behind' });
+        found.push({
+          apiVersion: version,
+          kind: 'ResourceClaim',
+          namespace,
+          name: item.metadata?.name ?? '',
+          note: 'in a namespace left behind',
+        });
       }
     } catch (error) {
       found.push({ apiVersion: version, kind: 'ResourceClaim', namespace, note: `not verified: ${oneLine(error)}` });
@@ -203,18 +229,24 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
   const ticker = beat
     ? setInterval(() => {
         const left = [...present.values()].reduce((sum, set) => sum + set.size, 0);
-        beat(`still deleting: ${left} object${left === 1 ? '' : 's'} of this run left after ${seconds(Date.now() - startedAt)} (cleanup deadline ${seconds(options.timeoutMs)})`);
+        beat(
+          `still deleting: ${left} object${left === 1 ? '' : 's'} of this run left after ${seconds(Date.now() - startedAt)} (cleanup deadline ${seconds(options.timeoutMs)})`,
+        );
       }, options.progressMs ?? 15_000)
     : undefined;
   try {
     // Deletes and the watches proving them run together, both bounded by the deadline.
     const [deleteErrors, counts] = await Promise.all([
       Promise.all(targets.map((object) => deleteUntilDeadline(session, object, deadline))),
-      Promise.all([...kinds.entries()].map(([key, { apiVersion, kind }]) => remaining(session, apiVersion, kind, deadlineAt, present.get(key)!))),
+      Promise.all(
+        [...kinds.entries()].map(([key, { apiVersion, kind }]) => remaining(session, apiVersion, kind, deadlineAt, present.get(key)!)),
+      ),
     ]);
     const left = counts.flat();
     const namespacesLeft = left.filter((o) => isNamespace(o) && o.name).map((o) => o.name!);
-    const claims = (await claimsIn(session, namespacesLeft)).filter((c) => !left.some((o) => o.kind === c.kind && o.namespace === c.namespace && o.name === c.name));
+    const claims = (await claimsIn(session, namespacesLeft)).filter(
+      (c) => !left.some((o) => o.kind === c.kind && o.namespace === c.namespace && o.name === c.name),
+    );
     const objects = [...left, ...claims];
     const command = objects.length > 0 ? await cleanupCommand(session, objects) : undefined;
     return {

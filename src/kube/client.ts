@@ -152,7 +152,12 @@ class ProbeKube implements Kube {
   async listPage<T extends KubernetesObject>(ref: KindRef, request: PageRequest): Promise<Page<T>> {
     const { path } = await this.session.collectionPath(ref.apiVersion, ref.kind, this.namespaceOf(ref));
     const page = await this.api.json<KubernetesList<T>>(path, {
-      query: { labelSelector: request.labelSelector, fieldSelector: request.fieldSelector, limit: request.limit, continue: request.continue },
+      query: {
+        labelSelector: request.labelSelector,
+        fieldSelector: request.fieldSelector,
+        limit: request.limit,
+        continue: request.continue,
+      },
       signal: this.view.signal,
     });
     const next = page.metadata?.continue || undefined;
@@ -177,7 +182,14 @@ class ProbeKube implements Kube {
     const entry: CreatedObject | undefined =
       options.dryRun || !object.metadata?.name
         ? undefined
-        : { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace, namespaced: resource.namespaced, probe: this.view.probeId };
+        : {
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            name: object.metadata.name,
+            namespace,
+            namespaced: resource.namespaced,
+            probe: this.view.probeId,
+          };
     if (entry) this.session.created.push(entry);
     let created: T;
     try {
@@ -195,7 +207,8 @@ class ProbeKube implements Kube {
       if (landed) return landed;
       // Only a definite refusal (4xx) means nothing was created; after a 5xx or a dropped
       // connection the object may exist, so cleanup keeps looking for it.
-      const refused = error instanceof KubeApiError && !error.mayHaveApplied && error.code !== undefined && error.code >= 400 && error.code < 500;
+      const refused =
+        error instanceof KubeApiError && !error.mayHaveApplied && error.code !== undefined && error.code >= 400 && error.code < 500;
       if (entry && refused) this.session.created.splice(this.session.created.indexOf(entry), 1);
       throw error;
     }
@@ -218,7 +231,8 @@ class ProbeKube implements Kube {
    * ours, run ids unique); then that object is the answer.
    */
   private async earlierAttemptLanded<T extends KubernetesObject>(entry: CreatedObject, error: unknown): Promise<T | undefined> {
-    if (!(error instanceof KubeApiError && error.code === 409 && error.reason === 'AlreadyExists' && error.mayHaveApplied)) return undefined;
+    if (!(error instanceof KubeApiError && error.code === 409 && error.reason === 'AlreadyExists' && error.mayHaveApplied))
+      return undefined;
     // If it cannot even be read, the create's own error is the one to report.
     const existing = await this.get<T>(entry).catch(() => undefined);
     const labels = existing?.metadata?.labels;
@@ -258,7 +272,8 @@ class ProbeKube implements Kube {
     options: WaitOptions,
   ): Promise<T> {
     const { path } = await this.session.collectionPath(ref.apiVersion, ref.kind, this.namespaceOf(ref));
-    const fieldSelector = [ref.name ? `metadata.name=${ref.name}` : undefined, options.fieldSelector].filter(Boolean).join(',') || undefined;
+    const fieldSelector =
+      [ref.name ? `metadata.name=${ref.name}` : undefined, options.fieldSelector].filter(Boolean).join(',') || undefined;
     const judge = (object: T) => {
       const verdict = predicate(object);
       if (verdict === true) return { done: object };
@@ -360,7 +375,10 @@ class ProbeKube implements Kube {
     if (!beat) return wait();
     const started = Date.now();
     const interval = setInterval(
-      () => beat(`${this.view.probeId}: still waiting for ${description} (${secondsText(Date.now() - started)} so far, deadline ${secondsText(timeoutMs)})`),
+      () =>
+        beat(
+          `${this.view.probeId}: still waiting for ${description} (${secondsText(Date.now() - started)} so far, deadline ${secondsText(timeoutMs)})`,
+        ),
       this.view.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     );
     try {

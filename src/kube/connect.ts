@@ -25,7 +25,8 @@ export async function serverVersion(config: KubeConfig): Promise<ServerInfo> {
   } catch (error) {
     if (error instanceof ClusterUnreachableError) throw error;
     if (error instanceof KubeApiError && (error.code === 401 || error.code === 403)) {
-      const what = error.code === 401 ? 'rejected our credentials (401 Unauthorized: expired or wrong token?)' : 'refused us (403 Forbidden)';
+      const what =
+        error.code === 401 ? 'rejected our credentials (401 Unauthorized: expired or wrong token?)' : 'refused us (403 Forbidden)';
       throw new ClusterUnreachableError(`cluster ${server} ${what}`);
     }
     throw new ClusterUnreachableError(`cannot reach cluster ${server}: ${oneLine(error)}`);
@@ -41,7 +42,9 @@ export function catalogVersion(requested: string | undefined, gitVersion: string
   }
   const version = gitVersion ? parseKubernetesVersion(gitVersion) : undefined;
   if (!version) {
-    throw new UsageError(`the cluster runs Kubernetes ${gitVersion ?? 'of an unknown version'}, which has no AI conformance requirements here (supported: ${supportedVersionsText()}); pass --kubernetes-version to check against one`);
+    throw new UsageError(
+      `the cluster runs Kubernetes ${gitVersion ?? 'of an unknown version'}, which has no AI conformance requirements here (supported: ${supportedVersionsText()}); pass --kubernetes-version to check against one`,
+    );
   }
   return version;
 }

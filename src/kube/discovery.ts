@@ -48,7 +48,7 @@ export class Discovery {
   }
 
   async isServed(groupVersion: string): Promise<boolean> {
-    const group = groupVersion.includes('/') ? groupVersion.split('/')[0]! : '';
+    const group = groupVersion.includes('/') ? groupVersion.split('/')[0] : '';
     return (await this.groupVersions(group)).includes(groupVersion);
   }
 
@@ -70,8 +70,7 @@ export class Discovery {
 
   /** The resource serving a kind; throws a one-line error when the server does not serve it. */
   async resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {
-    const find = (list: V1APIResource[] | undefined) =>
-      list?.find((r) => r.kind === kind && !r.name.includes('/'));
+    const find = (list: V1APIResource[] | undefined) => list?.find((r) => r.kind === kind && !r.name.includes('/'));
     let found = find(await this.resources(apiVersion));
     if (!found) found = find(await this.resources(apiVersion, true));
     if (!found) throw new KubeApiError(`the server does not serve ${kind} in ${apiVersion}`, 404, 'NotFound');

@@ -128,7 +128,10 @@ export async function requestText(config: KubeConfig, path: string, options: Req
         reject(options.signal.reason);
         return;
       }
-      const failure = new KubeApiError(`${requestOptions.method} ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '), undefined);
+      const failure = new KubeApiError(
+        `${requestOptions.method} ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '),
+        undefined,
+      );
       failure.network = error.code;
       reject(failure);
     });

@@ -49,7 +49,13 @@ interface RawConfig {
 const isRecord = (value: unknown): value is RawRecord => typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
-function entries(doc: RawRecord, key: 'clusters' | 'users' | 'contexts', field: 'cluster' | 'user' | 'context', base: string, source: string): Named[] {
+function entries(
+  doc: RawRecord,
+  key: 'clusters' | 'users' | 'contexts',
+  field: 'cluster' | 'user' | 'context',
+  base: string,
+  source: string,
+): Named[] {
   const list = doc[key];
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw new UsageError(`${source}: ${key} is not a list`);
@@ -98,7 +104,8 @@ function readKubeconfigFiles(source: Extract<KubeconfigSource, { kind: 'files' }
   const present = source.files.filter((file) => file !== '' && existsSync(file));
   if (present.length === 0) {
     const files = source.files.filter((file) => file !== '');
-    if (files.length === 1) throw new UsageError(`kubeconfig file ${files[0]}${source.from === 'KUBECONFIG' ? ' (from KUBECONFIG)' : ''} does not exist`);
+    if (files.length === 1)
+      throw new UsageError(`kubeconfig file ${files[0]}${source.from === 'KUBECONFIG' ? ' (from KUBECONFIG)' : ''} does not exist`);
     throw new UsageError(`none of the kubeconfig files in KUBECONFIG exist (${files.join(', ')})`);
   }
   const configs = present.map((file) => {
@@ -135,7 +142,8 @@ function toCluster(entry: Named, origin: string): Cluster {
   } catch {
     throw new UsageError(`${origin}: cluster '${entry.name}' has a server that is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${origin}: cluster '${entry.name}' server must be https:// or http://`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`${origin}: cluster '${entry.name}' server must be https:// or http://`);
   const skipTLSVerify = body['insecure-skip-tls-verify'] === true;
   const caFile = resolved(entry.base, body['certificate-authority']);
   const caData = text(body['certificate-authority-data']);
@@ -232,7 +240,9 @@ function rememberCredentials(users: readonly Named[]): void {
     // The plugin's environment often carries credentials (cloud keys), but also plain settings
     // such as AWS_PROFILE=default: only values whose names say they are secret are kept.
     const env = isRecord(body.exec) && Array.isArray(body.exec.env) ? body.exec.env : [];
-    for (const item of env) if (isRecord(item) && typeof item.name === 'string' && looksSecretName(item.name) && typeof item.value === 'string') rememberSecrets(item.value);
+    for (const item of env)
+      if (isRecord(item) && typeof item.name === 'string' && looksSecretName(item.name) && typeof item.value === 'string')
+        rememberSecrets(item.value);
   }
 }
 
@@ -259,21 +269,30 @@ function buildConfig(raw: RawConfig, origin: string, requested: string | undefin
   rememberCredentials(raw.users);
   const names = raw.contexts.map((c) => c.name);
   if (names.length === 0) throw new UsageError(`${origin} has no contexts`);
-  if (requested !== undefined && !names.includes(requested)) throw new UsageError(`context '${requested}' is not in ${origin} (contexts: ${names.join(', ')})`);
+  if (requested !== undefined && !names.includes(requested))
+    throw new UsageError(`context '${requested}' is not in ${origin} (contexts: ${names.join(', ')})`);
   const contextName = requested ?? raw.currentContext;
   if (!contextName) throw new UsageError(`${origin} has no current-context; pass --context (contexts: ${names.join(', ')})`);
   const entry = raw.contexts.find((c) => c.name === contextName);
-  if (!entry) throw new UsageError(`${origin}: current-context '${contextName}' is not one of its contexts (${names.join(', ')}); pass --context`);
+  if (!entry)
+    throw new UsageError(`${origin}: current-context '${contextName}' is not one of its contexts (${names.join(', ')}); pass --context`);
   const clusterName = text(entry.body.cluster);
   const clusterEntry = raw.clusters.find((c) => c.name === clusterName);
-  if (!clusterName || !clusterEntry) throw new UsageError(`${origin}: context '${contextName}' names cluster '${clusterName ?? ''}', which it does not define`);
+  if (!clusterName || !clusterEntry)
+    throw new UsageError(`${origin}: context '${contextName}' names cluster '${clusterName ?? ''}', which it does not define`);
   const userName = text(entry.body.user);
   const userEntry = userName === undefined ? undefined : raw.users.find((u) => u.name === userName);
-  if (userName !== undefined && !userEntry) throw new UsageError(`${origin}: context '${contextName}' names user '${userName}', which it does not define`);
+  if (userName !== undefined && !userEntry)
+    throw new UsageError(`${origin}: context '${contextName}' names user '${userName}', which it does not define`);
 
   const cluster = toCluster(clusterEntry, origin);
   const user = userEntry ? toUser(userEntry, origin) : { name: ANONYMOUS_USER };
-  const context: Context = { name: contextName, cluster: cluster.name, user: user.name, ...(text(entry.body.namespace) ? { namespace: text(entry.body.namespace) } : {}) };
+  const context: Context = {
+    name: contextName,
+    cluster: cluster.name,
+    user: user.name,
+    ...(text(entry.body.namespace) ? { namespace: text(entry.body.namespace) } : {}),
+  };
   return { config: configFrom(cluster, user, context), context: contextName };
 }
 
@@ -289,7 +308,8 @@ function inClusterConfig(source: Extract<KubeconfigSource, { kind: 'in-cluster' 
   const host = source.env.KUBERNETES_SERVICE_HOST;
   const port = source.env.KUBERNETES_SERVICE_PORT ?? '443';
   const tokenFile = path.join(source.serviceAccountDir, 'token');
-  if (!host || !existsSync(tokenFile)) throw new UsageError(`in-cluster mode needs KUBERNETES_SERVICE_HOST and a service account token at ${tokenFile}`);
+  if (!host || !existsSync(tokenFile))
+    throw new UsageError(`in-cluster mode needs KUBERNETES_SERVICE_HOST and a service account token at ${tokenFile}`);
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const caFile = path.join(source.serviceAccountDir, 'ca.crt');
   const cluster: Cluster = { name: 'in-cluster', server, skipTLSVerify: false, ...(existsSync(caFile) ? { caFile } : {}) };
@@ -297,14 +317,25 @@ function inClusterConfig(source: Extract<KubeconfigSource, { kind: 'in-cluster' 
   const user: User = { name: 'service-account', authProvider: { name: AUTH_PROVIDER, config } };
   const namespaceFile = path.join(source.serviceAccountDir, 'namespace');
   const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;
-  return { config: configFrom(cluster, user, { name: 'in-cluster', cluster: 'in-cluster', user: 'service-account', ...(namespace ? { namespace } : {}) }), context: undefined, origin: 'the in-cluster service account' };
+  return {
+    config: configFrom(cluster, user, {
+      name: 'in-cluster',
+      cluster: 'in-cluster',
+      user: 'service-account',
+      ...(namespace ? { namespace } : {}),
+    }),
+    context: undefined,
+    origin: 'the in-cluster service account',
+  };
 }
 
 /** Loads and checks a kubeconfig; every problem is one UsageError line (exit 2), before any connection. */
 export function loadKubeconfig(source: KubeconfigSource, context?: string): LoadedKubeconfig {
   if (source.kind === 'in-cluster') return inClusterConfig(source);
   const { raw, origin } =
-    source.kind === 'files' ? readKubeconfigFiles(source) : { raw: parseKubeconfig(source.content, source.label, process.cwd()), origin: source.label };
+    source.kind === 'files'
+      ? readKubeconfigFiles(source)
+      : { raw: parseKubeconfig(source.content, source.label, process.cwd()), origin: source.label };
   const built = buildConfig(raw, origin, context);
   return { config: built.config, context: built.context, origin };
 }
@@ -312,5 +343,7 @@ export function loadKubeconfig(source: KubeconfigSource, context?: string): Load
 /** kubectl's default: the KUBECONFIG list, else ~/.kube/config. */
 export function defaultKubeconfigSource(env: NodeJS.ProcessEnv, home: string): Extract<KubeconfigSource, { kind: 'files' }> {
   const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter((file) => file !== '');
-  return files.length > 0 ? { kind: 'files', files, from: 'KUBECONFIG' } : { kind: 'files', files: [path.join(home, '.kube', 'config')], from: 'default' };
+  return files.length > 0
+    ? { kind: 'files', files, from: 'KUBECONFIG' }
+    : { kind: 'files', files: [path.join(home, '.kube', 'config')], from: 'default' };
 }

@@ -11,8 +11,7 @@ import { KubeApiError } from './http.js';
 import type { ApiClient } from './api.js';
 
 export type WatchEvent =
-  | { type: 'LISTED'; items: KubernetesObject[] }
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubernetesObject };
+  { type: 'LISTED'; items: KubernetesObject[] } | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubernetesObject };
 
 /** What a decision function says about an event: keep waiting (undefined), done, or failed. */
 export type Decision<R> = { done: R } | { error: Error } | undefined;
@@ -130,7 +129,11 @@ export function watchUntil<R>(
       failures += 1;
       if (!isRetriable(code) || failures >= maxFailures) {
         const final = watchErrorOf(error);
-        finish(() => reject(failures > 1 ? new KubeApiError(`${final.message} (gave up after ${failures} attempts)`, final.code, final.reason) : final));
+        finish(() =>
+          reject(
+            failures > 1 ? new KubeApiError(`${final.message} (gave up after ${failures} attempts)`, final.code, final.reason) : final,
+          ),
+        );
         return;
       }
       // client-node does not hand us a watch's response headers, so a 429 gets the Retry-After

@@ -143,7 +143,9 @@ export function isAcceptedNotApplicable(r: RequirementResult): boolean {
 
 /** MUSTs that were checked (not left out by --only/--skip/--level) and are not proven. */
 export function unprovenMusts(results: RunResults): RequirementResult[] {
-  return results.requirements.filter((r) => r.level === 'MUST' && r.verdict !== 'passed' && r.verdict !== 'skipped' && !isAcceptedNotApplicable(r));
+  return results.requirements.filter(
+    (r) => r.level === 'MUST' && r.verdict !== 'passed' && r.verdict !== 'skipped' && !isAcceptedNotApplicable(r),
+  );
 }
 
 /** MUSTs the user left out with --only, --skip or --level. */
@@ -192,7 +194,9 @@ export function withCreatedObjects(results: RunResults, created: ReadonlyArray<C
   return {
     ...results,
     requirements: results.requirements.map((r) => {
-      const mine = created.filter((c) => c.probe === r.id).map(({ apiVersion, kind, name, namespace }) => ({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) }));
+      const mine = created
+        .filter((c) => c.probe === r.id)
+        .map(({ apiVersion, kind, name, namespace }) => ({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) }));
       return mine.length > 0 ? { ...r, created: mine } : r;
     }),
   };

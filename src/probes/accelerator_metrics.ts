@@ -43,12 +43,17 @@ export const acceleratorMetricsProbe = defineProbe({
     await ctx.check('every accelerator reports utilisation and memory', async () => {
       const covered = coverage(samples);
       if (covered.length === 0) {
-        throw new CheckFailure(`no per-accelerator ${UTIL}, ${FB_USED} or ${FB_FREE} sample (labelled by UUID or gpu) in ${source.description}`);
+        throw new CheckFailure(
+          `no per-accelerator ${UTIL}, ${FB_USED} or ${FB_FREE} sample (labelled by UUID or gpu) in ${source.description}`,
+        );
       }
       const missing = covered.flatMap(lacking);
       if (missing.length) throw new CheckFailure(missing.join('; '));
       return covered
-        .map((c) => `${c.accelerators.size} accelerator(s) report utilisation and memory (${c.family.vendor}): ${utilisationSummary(c, samples).join(', ')}`)
+        .map(
+          (c) =>
+            `${c.accelerators.size} accelerator(s) report utilisation and memory (${c.family.vendor}): ${utilisationSummary(c, samples).join(', ')}`,
+        )
         .join('; ');
     });
 
@@ -82,7 +87,10 @@ const EXPORTER_PODS = 50;
 
 async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined> {
   for (const labelSelector of EXPORTER_SELECTORS) {
-    const services = await ctx.kube.listPage<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES }, { labelSelector, limit: 20 });
+    const services = await ctx.kube.listPage<V1Service>(
+      { apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES },
+      { labelSelector, limit: 20 },
+    );
     for (const service of services.items) {
       const ports = service.spec?.ports ?? [];
       const port = ports.find((p) => p.name && EXPORTER_PORT_NAMES.includes(p.name)) ?? ports.find((p) => p.port === 9400) ?? ports[0];
@@ -90,7 +98,13 @@ async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined>
       if (port && namespace && name) {
         const portRef = port.name ?? port.port;
         return {
-          endpoint: { kind: 'service', namespace, service: name, port: portRef, description: `DCGM exporter Service ${namespace}/${name}:${portRef}` },
+          endpoint: {
+            kind: 'service',
+            namespace,
+            service: name,
+            port: portRef,
+            description: `DCGM exporter Service ${namespace}/${name}:${portRef}`,
+          },
           namespace,
           selector: service.spec?.selector ?? {},
           targetPort: port.targetPort ?? port.port,
@@ -125,7 +139,7 @@ function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
   if (knownNames(ctx.profile)) return;
   ctx.manual(
     `${nothing}; the probe knows only NVIDIA DCGM and AMD device-metrics-exporter metric names and accelerator profile ${ctx.profile.name} may use others. ` +
-      'Run again with --accelerator-metrics-url pointing at the accelerators\' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed',
+      "Run again with --accelerator-metrics-url pointing at the accelerators' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed",
   );
 }
 
@@ -134,22 +148,36 @@ function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
  * reaches only one of them, so it would show one node's accelerators).
  */
 async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promise<MetricSource | undefined> {
-  const labelSelector = Object.entries(exporter.selector).map(([k, v]) => `${k}=${v}`).join(',');
+  const labelSelector = Object.entries(exporter.selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   if (!labelSelector) return undefined;
-  const pods = (await ctx.kube.listPage<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: exporter.namespace }, { labelSelector, limit: EXPORTER_PODS })).items.filter(
-    (pod) => pod.status?.phase === 'Running',
-  );
+  const pods = (
+    await ctx.kube.listPage<V1Pod>(
+      { apiVersion: 'v1', kind: 'Pod', namespace: exporter.namespace },
+      { labelSelector, limit: EXPORTER_PODS },
+    )
+  ).items.filter((pod) => pod.status?.phase === 'Running');
   if (pods.length === 0) return undefined;
   const read = pods.slice(0, EXPORTER_PODS);
   const samples: Sample[] = [];
   for (const pod of read) {
     const name = pod.metadata?.name ?? '';
-    const endpoint: HttpEndpoint = { kind: 'pod', namespace: exporter.namespace, pod: name, port: exporter.targetPort, description: `exporter pod ${exporter.namespace}/${name}` };
+    const endpoint: HttpEndpoint = {
+      kind: 'pod',
+      namespace: exporter.namespace,
+      pod: name,
+      port: exporter.targetPort,
+      description: `exporter pod ${exporter.namespace}/${name}`,
+    };
     samples.push(...(await scrape(ctx, endpoint, '/metrics')).samples);
   }
   const nodes = new Set(read.map((pod) => pod.spec?.nodeName ?? '?'));
   const of = pods.length > read.length ? ` (the first ${read.length} of ${pods.length})` : '';
-  return { description: `${exporter.endpoint.description}: ${read.length} exporter pod(s) on ${nodes.size} node(s)${of}, each read through the pod proxy`, samples };
+  return {
+    description: `${exporter.endpoint.description}: ${read.length} exporter pod(s) on ${nodes.size} node(s)${of}, each read through the pod proxy`,
+    samples,
+  };
 }
 
 /** An answer the API server gave for an exporter it could not reach (5xx), as opposed to no exporter. */
@@ -185,7 +213,10 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
       if (!unreachable(error)) throw error;
       // The API server cannot dial the exporter (private control planes): Prometheus, which scrapes
       // it from inside the cluster, holds the same series.
-      const fallback = await fromPrometheus(ctx, `the API server could not reach ${exporter.endpoint.description}: ${apiErrorOf(error).message}`);
+      const fallback = await fromPrometheus(
+        ctx,
+        `the API server could not reach ${exporter.endpoint.description}: ${apiErrorOf(error).message}`,
+      );
       if (fallback) return fallback;
       throw error;
     }
@@ -211,4 +242,3 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
     'no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled app=nvidia-dcgm-exporter or app.kubernetes.io/name=dcgm-exporter, and no Prometheus',
   );
 }
-

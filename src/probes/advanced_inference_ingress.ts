@@ -58,7 +58,10 @@ export const advancedInferenceIngressProbe = defineProbe({
   timeoutMs: 10 * 60_000,
   options: {
     'gateway-class': text('the GatewayClass to use; by default the first one a controller accepted'),
-    'advanced-inference-ingress.wait-ms': duration(180_000, 'how long each wait (Deployments available, pool and route status, the client pod) may take'),
+    'advanced-inference-ingress.wait-ms': duration(
+      180_000,
+      'how long each wait (Deployments available, pool and route status, the client pod) may take',
+    ),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT, [MODEL_SERVER_IMAGE]: MODEL_SERVER_DEFAULT, [EPP_IMAGE]: EPP_DEFAULT },
   async run(ctx) {
@@ -77,15 +80,23 @@ export const advancedInferenceIngressProbe = defineProbe({
     });
 
     const className = await ctx.step('a GatewayClass is accepted by its controller', async () => {
-      if (!(await kube.isServed(GATEWAY_API))) throw new CheckFailure(`${GATEWAY_API} is not served: no Gateway API implementation to route to the pool`);
+      if (!(await kube.isServed(GATEWAY_API)))
+        throw new CheckFailure(`${GATEWAY_API} is not served: no Gateway API implementation to route to the pool`);
       const wanted = ctx.option('gateway-class');
       const classes = await kube.list<StatusWithParents>({ apiVersion: GATEWAY_API, kind: 'GatewayClass' });
       const candidates = wanted ? classes.filter((c) => c.metadata?.name === wanted) : classes;
       const chosen = candidates.find((c) => isTrue(conditionsOf(c), 'Accepted'));
       if (!chosen?.metadata?.name) {
-        throw new CheckFailure(wanted ? `GatewayClass ${wanted} (--probe-option gateway-class) does not exist or is not accepted` : `no GatewayClass is accepted (classes: ${classes.map((c) => c.metadata?.name).join(', ') || 'none'})`);
+        throw new CheckFailure(
+          wanted
+            ? `GatewayClass ${wanted} (--probe-option gateway-class) does not exist or is not accepted`
+            : `no GatewayClass is accepted (classes: ${classes.map((c) => c.metadata?.name).join(', ') || 'none'})`,
+        );
       }
-      return { seen: `GatewayClass ${chosen.metadata.name} accepted by ${chosen.spec?.controllerName ?? '?'}`, value: chosen.metadata.name };
+      return {
+        seen: `GatewayClass ${chosen.metadata.name} accepted by ${chosen.spec?.controllerName ?? '?'}`,
+        value: chosen.metadata.name,
+      };
     });
 
     // Everything is created at once; each check below waits for its part.
@@ -95,13 +106,20 @@ export const advancedInferenceIngressProbe = defineProbe({
       apiVersion: POOL_API,
       kind: 'InferencePool',
       metadata: { name: POOL },
-      spec: { selector: { matchLabels: { app: MODELS } }, targetPorts: [{ number: 3000 }], endpointPickerRef: { name: EPP, port: { number: 9002 } } },
+      spec: {
+        selector: { matchLabels: { app: MODELS } },
+        targetPorts: [{ number: 3000 }],
+        endpointPickerRef: { name: EPP, port: { number: 9002 } },
+      },
     });
     await kube.create({
       apiVersion: GATEWAY_API,
       kind: 'Gateway',
       metadata: { name: GATEWAY },
-      spec: { gatewayClassName: className, listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] },
+      spec: {
+        gatewayClassName: className,
+        listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }],
+      },
     });
     await kube.create({
       apiVersion: GATEWAY_API,
@@ -109,7 +127,12 @@ export const advancedInferenceIngressProbe = defineProbe({
       metadata: { name: ROUTE },
       spec: {
         parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: GATEWAY, sectionName: 'http' }],
-        rules: [{ matches: [{ path: { type: 'PathPrefix', value: PATH } }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: POOL }] }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: PATH } }],
+            backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: POOL }],
+          },
+        ],
       },
     });
 
@@ -126,10 +149,18 @@ export const advancedInferenceIngressProbe = defineProbe({
           { description: `InferencePool ${POOL} ResolvedRefs for Gateway ${GATEWAY}`, timeoutMs: waitMs },
         )
         .catch(async (error: unknown) => {
-          const last = await kube.get<StatusWithParents>({ apiVersion: POOL_API, kind: 'InferencePool', namespace: ctx.namespace, name: POOL });
+          const last = await kube.get<StatusWithParents>({
+            apiVersion: POOL_API,
+            kind: 'InferencePool',
+            namespace: ctx.namespace,
+            name: POOL,
+          });
           const parent = last ? parentFor(last) : undefined;
           if (parent) throw new CheckFailure(`InferencePool ${POOL}: ${describeCondition(parent.conditions ?? [], 'ResolvedRefs')}`);
-          if (last) throw new CheckFailure(`InferencePool ${POOL} has no status for Gateway ${GATEWAY}: no controller of class ${className} manages InferencePools (${error instanceof Error ? error.message : String(error)})`);
+          if (last)
+            throw new CheckFailure(
+              `InferencePool ${POOL} has no status for Gateway ${GATEWAY}: no controller of class ${className} manages InferencePools (${error instanceof Error ? error.message : String(error)})`,
+            );
           throw error;
         });
       return `pool ${POOL} over ${models.status?.readyReplicas ?? 0} model server(s); endpoint picker ${EPP} available; ${describeCondition(parentFor(pool)?.conditions ?? [], 'ResolvedRefs')}`;
@@ -141,8 +172,10 @@ export const advancedInferenceIngressProbe = defineProbe({
           { apiVersion: GATEWAY_API, kind: 'HTTPRoute', namespace: ctx.namespace, name: ROUTE },
           (object) => {
             const conditions = parentFor(object)?.conditions ?? [];
-            if (findCondition(conditions, 'Accepted')?.status === 'False') return `HTTPRoute ${ROUTE} not accepted: ${describeCondition(conditions, 'Accepted')}`;
-            if (findCondition(conditions, 'ResolvedRefs')?.status === 'False') return `HTTPRoute ${ROUTE} does not resolve the pool: ${describeCondition(conditions, 'ResolvedRefs')}`;
+            if (findCondition(conditions, 'Accepted')?.status === 'False')
+              return `HTTPRoute ${ROUTE} not accepted: ${describeCondition(conditions, 'Accepted')}`;
+            if (findCondition(conditions, 'ResolvedRefs')?.status === 'False')
+              return `HTTPRoute ${ROUTE} does not resolve the pool: ${describeCondition(conditions, 'ResolvedRefs')}`;
             return isTrue(conditions, 'Accepted') && isTrue(conditions, 'ResolvedRefs');
           },
           { description: `HTTPRoute ${ROUTE} Accepted and ResolvedRefs`, timeoutMs: waitMs },
@@ -150,13 +183,23 @@ export const advancedInferenceIngressProbe = defineProbe({
         .catch(impossibleFails);
       const pool = await kube.get<StatusWithParents>({ apiVersion: POOL_API, kind: 'InferencePool', namespace: ctx.namespace, name: POOL });
       const poolConditions = (pool && parentFor(pool)?.conditions) ?? [];
-      if (!isTrue(poolConditions, 'Accepted')) throw new CheckFailure(`InferencePool ${POOL} is not accepted by Gateway ${GATEWAY}: ${describeCondition(poolConditions, 'Accepted')}`);
+      if (!isTrue(poolConditions, 'Accepted'))
+        throw new CheckFailure(
+          `InferencePool ${POOL} is not accepted by Gateway ${GATEWAY}: ${describeCondition(poolConditions, 'Accepted')}`,
+        );
       return `HTTPRoute ${ROUTE} ${describeCondition(parentFor(route)?.conditions ?? [], 'Accepted')}, ${describeCondition(parentFor(route)?.conditions ?? [], 'ResolvedRefs')}; pool ${describeCondition(poolConditions, 'Accepted')}`;
     });
     if (!poolReady || !routed) return;
 
-    const gateway = await kube.get<StatusWithParents>({ apiVersion: GATEWAY_API, kind: 'Gateway', namespace: ctx.namespace, name: GATEWAY });
-    const address = (gateway?.status?.addresses ?? []).map((a) => a.value).find((value): value is string => typeof value === 'string' && value !== '');
+    const gateway = await kube.get<StatusWithParents>({
+      apiVersion: GATEWAY_API,
+      kind: 'Gateway',
+      namespace: ctx.namespace,
+      name: GATEWAY,
+    });
+    const address = (gateway?.status?.addresses ?? [])
+      .map((a) => a.value)
+      .find((value): value is string => typeof value === 'string' && value !== '');
     if (!address) {
       // Status alone does not show that requests go through the picker: a human must show one that did.
       return ctx.manual(
@@ -167,15 +210,23 @@ export const advancedInferenceIngressProbe = defineProbe({
     }
     await ctx.check('requests through the Gateway reach the pool member its endpoint picker selects', async () => {
       const url = `http://${address.includes(':') && !address.startsWith('[') ? `[${address}]` : address}${PATH}`;
-      const members = await kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace }, { labelSelector: `app=${MODELS}` });
+      const members = await kube.list<V1Pod>(
+        { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace },
+        { labelSelector: `app=${MODELS}` },
+      );
       const targets = members
         .map((pod) => ({ name: pod.metadata?.name ?? '', ip: pod.status?.podIP ?? '' }))
         .filter((member) => member.name !== '' && POD_IP.test(member.ip))
         .sort((a, b) => a.name.localeCompare(b.name));
-      if (targets.length < 2) throw new Error(`pool ${POOL} has ${targets.length} model server(s) with a pod IP; two are needed to tell the picker's choice from chance`);
+      if (targets.length < 2)
+        throw new Error(
+          `pool ${POOL} has ${targets.length} model server(s) with a pod IP; two are needed to tell the picker's choice from chance`,
+        );
       // Each member in turn, several times: a Gateway spreading requests without its picker
       // answers from the member named only by chance (about 1 in 2^${REQUESTS_PER_MEMBER * 2} here).
-      const requests = targets.flatMap((target, t) => Array.from({ length: REQUESTS_PER_MEMBER }, (_, n) => ({ target, line: `${HTTP_LINE}_${t}_${n}` })));
+      const requests = targets.flatMap((target, t) =>
+        Array.from({ length: REQUESTS_PER_MEMBER }, (_, n) => ({ target, line: `${HTTP_LINE}_${t}_${n}` })),
+      );
       const script = requests
         .map(({ target, line }) => `echo "${line} $(wget -q -O - -T 10 --header '${SELECTION_HEADER}: ${target.ip}' ${url} 2>&1)"`)
         .join('\n');
@@ -186,7 +237,8 @@ export const advancedInferenceIngressProbe = defineProbe({
       for (const { target, line } of requests) {
         const answer = lineValue(log, line) ?? '';
         const pod = answeringPod(answer);
-        if (pod === undefined) throw new CheckFailure(`GET ${url} from pod ${CLIENT} did not reach a model server: ${answer.slice(0, 300) || 'no answer'}`);
+        if (pod === undefined)
+          throw new CheckFailure(`GET ${url} from pod ${CLIENT} did not reach a model server: ${answer.slice(0, 300) || 'no answer'}`);
         if (pod !== target.name) strays.push(`${target.name} (${target.ip}) asked for, ${pod} answered`);
       }
       if (strays.length) {
@@ -288,7 +340,18 @@ function endpointPicker(ctx: ProbeContext): (V1ServiceAccount | V1Role | V1RoleB
               {
                 name: 'epp',
                 image: ctx.images.resolve(EPP_IMAGE),
-                args: ['--pool-name', POOL, '--pool-namespace', ctx.namespace, '--zap-encoder', 'json', '--grpc-port', '9002', '--grpc-health-port', '9003'],
+                args: [
+                  '--pool-name',
+                  POOL,
+                  '--pool-namespace',
+                  ctx.namespace,
+                  '--zap-encoder',
+                  'json',
+                  '--grpc-port',
+                  '9002',
+                  '--grpc-health-port',
+                  '9003',
+                ],
                 ports: [{ containerPort: 9002 }, { containerPort: 9003 }],
                 readinessProbe: { grpc: { port: 9003, service: 'inference-extension' }, periodSeconds: 2 },
                 resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
@@ -298,7 +361,7 @@ function endpointPicker(ctx: ProbeContext): (V1ServiceAccount | V1Role | V1RoleB
           },
         },
       },
-    } as V1Deployment,
+    },
   ];
 }
 
@@ -307,13 +370,19 @@ async function deploymentAvailable(ctx: ProbeContext, name: string, timeoutMs: n
   try {
     return await ctx.kube.waitFor<V1Deployment>(
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.namespace, name },
-      (deployment) => isTrue(conditionsOf(deployment), 'Available') && (deployment.status?.readyReplicas ?? 0) >= (deployment.spec?.replicas ?? 1),
+      (deployment) =>
+        isTrue(conditionsOf(deployment), 'Available') && (deployment.status?.readyReplicas ?? 0) >= (deployment.spec?.replicas ?? 1),
       { description: `Deployment ${name} available`, timeoutMs },
     );
   } catch (error) {
     if (!(error instanceof WaitTimeout)) throw impossibleFails(error);
     const pods = await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace }, { labelSelector: `app=${name}` });
-    const waiting = pods.flatMap((pod) => (pod.status?.containerStatuses ?? []).map((status) => status.state?.waiting).filter((w) => w?.reason).map((w) => `pod ${pod.metadata?.name ?? '?'}: ${w!.reason}${w!.message ? ` ${w!.message}` : ''}`));
+    const waiting = pods.flatMap((pod) =>
+      (pod.status?.containerStatuses ?? [])
+        .map((status) => status.state?.waiting)
+        .filter((w) => w?.reason)
+        .map((w) => `pod ${pod.metadata?.name ?? '?'}: ${w!.reason}${w!.message ? ` ${w!.message}` : ''}`),
+    );
     throw new Error(`${error.message}${waiting.length ? `; ${waiting.join('; ')}` : ''}`);
   }
 }

@@ -32,7 +32,10 @@ export const aiInferenceProbe = defineProbe({
   options: {
     'gateway-class': text('the GatewayClass to use; by default the first one a controller accepted'),
     // Cloud load balancers take minutes to get an address; an in-cluster proxy takes seconds.
-    'ai-inference.programmed-ms': duration(600_000, 'how long the Gateway may take to be Accepted and Programmed (cloud load balancers take minutes)'),
+    'ai-inference.programmed-ms': duration(
+      600_000,
+      'how long the Gateway may take to be Accepted and Programmed (cloud load balancers take minutes)',
+    ),
   },
   async run(ctx) {
     const { kube } = ctx;
@@ -41,7 +44,11 @@ export const aiInferenceProbe = defineProbe({
       const seen: string[] = [];
       const problems: string[] = [];
       for (const plural of [...REQUIRED, ...REPORTED]) {
-        const crd = await kube.get<V1CustomResourceDefinition>({ apiVersion: CRD_API, kind: 'CustomResourceDefinition', name: `${plural}.${GROUP}` });
+        const crd = await kube.get<V1CustomResourceDefinition>({
+          apiVersion: CRD_API,
+          kind: 'CustomResourceDefinition',
+          name: `${plural}.${GROUP}`,
+        });
         const required = REQUIRED.includes(plural);
         if (!crd) {
           (required ? problems : seen).push(`${plural} ${required ? 'missing' : 'absent'}`);
@@ -53,7 +60,8 @@ export const aiInferenceProbe = defineProbe({
         if (required && (!state.ok || !version)) problems.push(state.text);
         else seen.push(state.text);
       }
-      if (problems.length > 0) throw new CheckFailure(`Gateway API CRDs not ready: ${problems.join('; ')} (seen: ${seen.join(', ') || 'nothing else'})`);
+      if (problems.length > 0)
+        throw new CheckFailure(`Gateway API CRDs not ready: ${problems.join('; ')} (seen: ${seen.join(', ') || 'nothing else'})`);
       return { seen: `established: ${seen.join(', ')}`, value: served };
     });
     const gatewayApi = (plural: string): string => `${GROUP}/${versions.get(plural) ?? 'v1'}`;
@@ -78,7 +86,10 @@ export const aiInferenceProbe = defineProbe({
         throw new CheckFailure(`no GatewayClass is accepted by a controller: ${states.join('; ')}`);
       }
       const name = chosen.metadata.name;
-      return { seen: `GatewayClass ${name} accepted by ${chosen.spec?.controllerName ?? '?'} (${classes.length} class(es) present)`, value: name };
+      return {
+        seen: `GatewayClass ${name} accepted by ${chosen.spec?.controllerName ?? '?'} (${classes.length} class(es) present)`,
+        value: name,
+      };
     });
 
     await ctx.step('a Gateway is accepted and programmed', async () => {
@@ -92,16 +103,18 @@ export const aiInferenceProbe = defineProbe({
         },
       });
       const started = ctx.clock.now();
-      const gateway = await kube.waitFor<GatewayObject>(
-        ref,
-        (object) => {
-          const conditions = conditionsOf(object);
-          const acceptedCondition = findCondition(conditions, 'Accepted');
-          if (acceptedCondition?.status === 'False') return `Gateway ${GATEWAY} rejected: ${describeCondition(conditions, 'Accepted')}`;
-          return acceptedCondition?.status === 'True' && isTrue(conditions, 'Programmed');
-        },
-        { description: `Gateway ${GATEWAY} Accepted and Programmed`, timeoutMs: ctx.option('ai-inference.programmed-ms') },
-      ).catch(impossibleFails);
+      const gateway = await kube
+        .waitFor<GatewayObject>(
+          ref,
+          (object) => {
+            const conditions = conditionsOf(object);
+            const acceptedCondition = findCondition(conditions, 'Accepted');
+            if (acceptedCondition?.status === 'False') return `Gateway ${GATEWAY} rejected: ${describeCondition(conditions, 'Accepted')}`;
+            return acceptedCondition?.status === 'True' && isTrue(conditions, 'Programmed');
+          },
+          { description: `Gateway ${GATEWAY} Accepted and Programmed`, timeoutMs: ctx.option('ai-inference.programmed-ms') },
+        )
+        .catch(impossibleFails);
       const addresses = (gateway.status?.addresses ?? [])
         .map((address) => address.value)
         .filter((value): value is string => typeof value === 'string');
@@ -137,19 +150,21 @@ export const aiInferenceProbe = defineProbe({
           ],
         },
       });
-      const route = await kube.waitFor<HTTPRouteObject>(
-        ref,
-        (object) => {
-          const parent = (object.status?.parents ?? []).find((status) => status.parentRef?.name === GATEWAY);
-          if (!parent) return false;
-          const conditions = conditionsOf(parent.conditions ?? []);
-          if (findCondition(conditions, 'Accepted')?.status === 'False') {
-            return `HTTPRoute ${ROUTE} not accepted by Gateway ${GATEWAY}: ${describeCondition(conditions, 'Accepted')}`;
-          }
-          return isTrue(conditions, 'Accepted') && isTrue(conditions, 'ResolvedRefs');
-        },
-        { description: `HTTPRoute ${ROUTE} Accepted with ResolvedRefs by Gateway ${GATEWAY}`, timeoutMs: WAIT_MS },
-      ).catch(impossibleFails);
+      const route = await kube
+        .waitFor<HTTPRouteObject>(
+          ref,
+          (object) => {
+            const parent = (object.status?.parents ?? []).find((status) => status.parentRef?.name === GATEWAY);
+            if (!parent) return false;
+            const conditions = conditionsOf(parent.conditions ?? []);
+            if (findCondition(conditions, 'Accepted')?.status === 'False') {
+              return `HTTPRoute ${ROUTE} not accepted by Gateway ${GATEWAY}: ${describeCondition(conditions, 'Accepted')}`;
+            }
+            return isTrue(conditions, 'Accepted') && isTrue(conditions, 'ResolvedRefs');
+          },
+          { description: `HTTPRoute ${ROUTE} Accepted with ResolvedRefs by Gateway ${GATEWAY}`, timeoutMs: WAIT_MS },
+        )
+        .catch(impossibleFails);
       const parent = (route.status?.parents ?? []).find((status) => status.parentRef?.name === GATEWAY);
       const split = BACKENDS.map((backend) => `${backend.name}=${backend.weight}`).join('/');
       return `HTTPRoute ${ROUTE} (header ${MODEL_HEADER}, weights ${split}) Accepted and ResolvedRefs by ${parent?.controllerName ?? 'the controller'}`;

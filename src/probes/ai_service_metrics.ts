@@ -48,8 +48,16 @@ export const aiServiceMetricsProbe = defineProbe({
 
     const registered = await registration(ctx, WORKLOAD, prometheus.operated);
     await ctx.step('a workload serving Prometheus metrics runs', async () => {
-      const metrics = exposition(SERVICE_METRIC, 'counter', 'Requests served by the AI conformance probe workload.', SERVED_VALUE, runLabel);
-      await ctx.kube.create(metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: metrics, annotations: registered.annotations }));
+      const metrics = exposition(
+        SERVICE_METRIC,
+        'counter',
+        'Requests served by the AI conformance probe workload.',
+        SERVED_VALUE,
+        runLabel,
+      );
+      await ctx.kube.create(
+        metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: metrics, annotations: registered.annotations }),
+      );
       const deployment = await ctx.kube.waitFor<V1Deployment>(
         { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.namespace, name: WORKLOAD },
         (object) => (object.status?.readyReplicas ?? 0) >= 1,
@@ -60,7 +68,10 @@ export const aiServiceMetricsProbe = defineProbe({
 
     await ctx.step('the workload is registered with the monitoring system', async () => {
       if (registered.namespaceLabels && Object.keys(registered.namespaceLabels).length) {
-        await ctx.kube.patch({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }, { metadata: { labels: registered.namespaceLabels } });
+        await ctx.kube.patch(
+          { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace },
+          { metadata: { labels: registered.namespaceLabels } },
+        );
       }
       for (const object of registered.objects) await ctx.kube.create(object);
       return `registered by ${registered.how}`;
@@ -84,7 +95,8 @@ export const aiServiceMetricsProbe = defineProbe({
         unansweredVerdict(outcome, {
           what: `query ${endpoint.description}`,
           query,
-          notCollected: () => `${query} returned no series within ${seconds(deadlineMs)} after ${outcome.attempts} queries; the workload was registered by ${registered.how}`,
+          notCollected: () =>
+            `${query} returned no series within ${seconds(deadlineMs)} after ${outcome.attempts} queries; the workload was registered by ${registered.how}`,
         });
       }
       const sample = outcome.value[0];

@@ -43,12 +43,16 @@ export const clusterAutoscalingProbe = defineProbe({
   async run(ctx) {
     const search = await detectAutoscaler(ctx.kube, new Date(ctx.clock.now()));
     if (!search.found) {
-      return ctx.notApplicable(`no cluster autoscaler detected: ${search.looked.join('; ')}. The requirement applies only where the platform provides one`);
+      return ctx.notApplicable(
+        `no cluster autoscaler detected: ${search.looked.join('; ')}. The requirement applies only where the platform provides one`,
+      );
     }
     const autoscaler = search.found.description;
     ctx.observe(`autoscaler: ${autoscaler}`);
     if (!ctx.options.allowNodeScaling) {
-      ctx.manual(`${autoscaler} detected; scaling it adds accelerator nodes (which costs money), so the probe needs consent. Run: ${manualCommand(ctx)}`);
+      ctx.manual(
+        `${autoscaler} detected; scaling it adds accelerator nodes (which costs money), so the probe needs consent. Run: ${manualCommand(ctx)}`,
+      );
     }
     const maxPods = ctx.option('cluster-autoscaling.max-pods');
     const placeMs = ctx.option('cluster-autoscaling.place-ms');
@@ -70,7 +74,9 @@ export const clusterAutoscalingProbe = defineProbe({
       for (let index = 0; attempt; index++) {
         const result = await grown(ctx, attempt, profile, started, scaleUpMs);
         if ('node' in result) {
-          const how = refusals.length ? `. It scaled through ${asking(profile)}, the node group's own mechanism: for ${refusals.join('; for ')}` : '';
+          const how = refusals.length
+            ? `. It scaled through ${asking(profile)}, the node group's own mechanism: for ${refusals.join('; for ')}`
+            : '';
           return { seen: `${result.seen}${how}`, value: result.node };
         }
         refusals.push(`${asking(profile)} (pod ${attempt.pod}): ${result.refused}`);
@@ -86,7 +92,10 @@ export const clusterAutoscalingProbe = defineProbe({
       for (const name of created) await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
       const deleted = ctx.clock.now();
       await ctx.kube
-        .waitForDeletion({ apiVersion: 'v1', kind: 'Node', name: addedNode }, { description: `node ${addedNode} removed`, timeoutMs: scaleDownMs })
+        .waitForDeletion(
+          { apiVersion: 'v1', kind: 'Node', name: addedNode },
+          { description: `node ${addedNode} removed`, timeoutMs: scaleDownMs },
+        )
         .catch(timeoutFails(`node ${addedNode} was still there ${seconds(scaleDownMs)} after its pods were deleted`));
       return `node ${addedNode} removed ${seconds(ctx.clock.now() - deleted)} after the pods were deleted`;
     });
@@ -137,7 +146,9 @@ async function placement(ctx: ProbeContext, name: string, timeoutMs: number): Pr
 type Overflow = { pod: string; pending: string } | { pod: string; node: string; born: Date };
 
 function asking(profile: AcceleratorProfile): string {
-  return profile.mechanism === 'dra' ? `a claim on DeviceClass ${profile.deviceClassName ?? '?'}` : `a ${profile.resourceName ?? '?'} limit`;
+  return profile.mechanism === 'dra'
+    ? `a claim on DeviceClass ${profile.deviceClassName ?? '?'}`
+    : `a ${profile.resourceName ?? '?'} limit`;
 }
 
 /** The probe context with another accelerator profile (pods ask for that mechanism). */
@@ -179,11 +190,16 @@ async function fill(
   const placed: string[] = [];
   for (let index = 0; index < opts.maxPods; index++) {
     const name = `${prefix}-${index}`;
-    await ctx.kube.create(probePod(ctx, { name, containers: [{ name: 'accelerator', withAccelerator: true }], claimTemplateName, holdDevice: true }));
+    await ctx.kube.create(
+      probePod(ctx, { name, containers: [{ name: 'accelerator', withAccelerator: true }], claimTemplateName, holdDevice: true }),
+    );
     opts.created.push(name);
     const outcome = await placement(ctx, name, opts.placeMs);
     if ('pending' in outcome) {
-      return { seen: `${placed.length} pod(s) with ${asking(profile)} placed (${placed.join(', ') || 'none'}); ${name} Pending: ${outcome.pending}`, overflow: outcome };
+      return {
+        seen: `${placed.length} pod(s) with ${asking(profile)} placed (${placed.join(', ') || 'none'}); ${name} Pending: ${outcome.pending}`,
+        overflow: outcome,
+      };
     }
     // A fast autoscaler may add the node before the probe sees its pod Pending; the pod's
     // FailedScheduling event and the node's creation time then tell what happened.
@@ -196,11 +212,17 @@ async function fill(
     }
     placed.push(`${name}→${outcome.node}`);
   }
-  throw new Error(`all ${opts.maxPods} pods found an accelerator on existing nodes; raise --probe-option cluster-autoscaling.max-pods or narrow the node group`);
+  throw new Error(
+    `all ${opts.maxPods} pods found an accelerator on existing nodes; raise --probe-option cluster-autoscaling.max-pods or narrow the node group`,
+  );
 }
 
 /** The autoscaler's answer to the pod (its events): a scale-up, or why it would not scale. */
-async function autoscalerAnswer(ctx: ProbeContext, pod: string, timeoutMs: number): Promise<{ reason: string; message: string } | undefined> {
+async function autoscalerAnswer(
+  ctx: ProbeContext,
+  pod: string,
+  timeoutMs: number,
+): Promise<{ reason: string; message: string } | undefined> {
   try {
     const event = await ctx.kube.waitFor<CoreV1Event>(
       { apiVersion: 'v1', kind: 'Event', namespace: ctx.namespace },
@@ -219,7 +241,11 @@ async function nodeKind(ctx: ProbeContext, name: string): Promise<string> {
   const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name });
   const labels = node?.metadata?.labels ?? {};
   const parts: string[] = [];
-  const group = labels['cluster-autoscaler.kwok.nodegroup/name'] ?? labels['karpenter.sh/nodepool'] ?? labels['cloud.google.com/gke-nodepool'] ?? labels['eks.amazonaws.com/nodegroup'];
+  const group =
+    labels['cluster-autoscaler.kwok.nodegroup/name'] ??
+    labels['karpenter.sh/nodepool'] ??
+    labels['cloud.google.com/gke-nodepool'] ??
+    labels['eks.amazonaws.com/nodegroup'];
   if (group) parts.push(`node group ${group}`);
   const type = labels['node.kubernetes.io/instance-type'];
   if (type) parts.push(`instance type ${type}`);
@@ -244,7 +270,10 @@ async function grown(
 ): Promise<{ node: string; seen: string } | { refused: string }> {
   const ctx = withProfile(base, profile);
   if ('node' in overflow) {
-    return { node: overflow.node, seen: `node ${overflow.node}${await nodeKind(ctx, overflow.node)} created ${createdWhen(overflow.born, started)}; ${overflow.pod} Running on it` };
+    return {
+      node: overflow.node,
+      seen: `node ${overflow.node}${await nodeKind(ctx, overflow.node)} created ${createdWhen(overflow.born, started)}; ${overflow.pod} Running on it`,
+    };
   }
   // cluster-autoscaler answers every pending pod within a scan (10 s by default); without an
   // answer (Karpenter, managed autoscalers without events) the pod itself tells.
@@ -260,13 +289,18 @@ async function grown(
   } catch (error) {
     if (error instanceof WaitTimeout) {
       const refusal = (await autoscalerAnswer(ctx, overflow.pod, 1))?.message;
-      throw new CheckFailure(`pod ${overflow.pod} stayed Pending for ${seconds(scaleUpMs)}: no node was added${refusal ? ` (${refusal})` : ''}`);
+      throw new CheckFailure(
+        `pod ${overflow.pod} stayed Pending for ${seconds(scaleUpMs)}: no node was added${refusal ? ` (${refusal})` : ''}`,
+      );
     }
     throw error;
   }
   const nodeName = pod.spec?.nodeName ?? '';
   const born = await bornAfter(ctx, nodeName, started);
-  if (!born) throw new CheckFailure(`pod ${overflow.pod} runs on ${nodeName}, a node that existed before the probe began: no scale-up was needed`);
-  return { node: nodeName, seen: `node ${nodeName}${await nodeKind(ctx, nodeName)} created ${createdWhen(born, started)}; ${overflow.pod} Running on it` };
+  if (!born)
+    throw new CheckFailure(`pod ${overflow.pod} runs on ${nodeName}, a node that existed before the probe began: no scale-up was needed`);
+  return {
+    node: nodeName,
+    seen: `node ${nodeName}${await nodeKind(ctx, nodeName)} created ${createdWhen(born, started)}; ${overflow.pod} Running on it`,
+  };
 }
-

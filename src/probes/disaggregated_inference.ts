@@ -59,7 +59,10 @@ export const disaggregatedInferenceProbe = defineProbe({
   // Above its wait for starting components (60 s), so that wait reports.
   timeoutMs: 3 * 60_000,
   options: {
-    'disaggregated-inference.ready-ms': duration(60_000, 'how long a prefill or decode workload without a ready replica may take to get one'),
+    'disaggregated-inference.ready-ms': duration(
+      60_000,
+      'how long a prefill or decode workload without a ready replica may take to get one',
+    ),
   },
   async run(ctx) {
     const instances = await ctx.step('a disaggregated inference solution is installed', async () => {
@@ -69,7 +72,12 @@ export const disaggregatedInferenceProbe = defineProbe({
           `no disaggregated inference deployment found (looked for workloads labelled ${ROLE_LABEL}=prefill|decode as llm-d deploys them, NVIDIA Dynamo DynamoGraphDeployments and KServe LLMInferenceServices with a prefill section): deploy one with separate prefill and decode instances and re-run, or attach kubectl get deploy,lws -A -l '${ROLE_LABEL}' -o wide and the solution's own status`,
         );
       }
-      return { seen: instances.map((instance) => `${instance.what}: ${describeComponents(instance.components) || 'no prefill or decode component'}`).join('; '), value: instances };
+      return {
+        seen: instances
+          .map((instance) => `${instance.what}: ${describeComponents(instance.components) || 'no prefill or decode component'}`)
+          .join('; '),
+        value: instances,
+      };
     });
 
     // Judged on the instance that comes closest: one with both phases, ready if any is.
@@ -89,7 +97,10 @@ export const disaggregatedInferenceProbe = defineProbe({
         );
       }
       const unscalable = candidate.components.filter((c) => c.scale === undefined);
-      if (unscalable.length > 0) throw new CheckFailure(`${candidate.what}: ${unscalable.map((c) => `${c.role} ${c.name} has no replica count or scale subresource of its own`).join('; ')}`);
+      if (unscalable.length > 0)
+        throw new CheckFailure(
+          `${candidate.what}: ${unscalable.map((c) => `${c.role} ${c.name} has no replica count or scale subresource of its own`).join('; ')}`,
+        );
       const text = candidate.components.map((c) => `${c.role} ${c.name} (${c.replicas} replica(s), scales by ${c.scale})`).join(', ');
       return { seen: `${candidate.what}: ${text}; observed, not exercised (nothing was scaled)`, value: candidate };
     });
@@ -99,7 +110,10 @@ export const disaggregatedInferenceProbe = defineProbe({
       // A workload still starting (a rollout, a scale-up) gets a short while to have a ready replica.
       for (const component of candidate.components.filter((c) => c.ready === 0 && c.ref)) {
         const ready = await ctx.kube
-          .waitFor<ScalableWorkload>(component.ref!, (object) => (object.status?.readyReplicas ?? 0) > 0, { description: `${component.name} has a ready replica`, timeoutMs: ctx.option('disaggregated-inference.ready-ms') })
+          .waitFor<ScalableWorkload>(component.ref!, (object) => (object.status?.readyReplicas ?? 0) > 0, {
+            description: `${component.name} has a ready replica`,
+            timeoutMs: ctx.option('disaggregated-inference.ready-ms'),
+          })
           .catch((error: unknown) => {
             if (error instanceof WaitTimeout) return undefined;
             throw error;
@@ -114,7 +128,10 @@ export const disaggregatedInferenceProbe = defineProbe({
       }
       const idle = candidate.components.filter((c) => !isRunning(c));
       if (candidate.notReady) throw new CheckFailure(`${candidate.what} is not ready: ${candidate.notReady}`);
-      if (idle.length > 0) throw new CheckFailure(`${candidate.what}: ${idle.map((c) => `${c.role} ${c.name} ${c.condition ? `is not ready (${c.condition.text})` : `has no ready replica (0/${c.replicas})`}`).join('; ')}`);
+      if (idle.length > 0)
+        throw new CheckFailure(
+          `${candidate.what}: ${idle.map((c) => `${c.role} ${c.name} ${c.condition ? `is not ready (${c.condition.text})` : `has no ready replica (0/${c.replicas})`}`).join('; ')}`,
+        );
       return `${candidate.what}: ${describeComponents(candidate.components)}`;
     });
   },
@@ -128,7 +145,12 @@ function isRunning(component: Component): boolean {
 
 /** One page of the kind across the cluster: the cost does not grow with the cluster. */
 async function page<T extends KubernetesObject>(ctx: ProbeContext, apiVersion: string, kind: string, labelSelector?: string): Promise<T[]> {
-  return (await ctx.kube.listPage<T>({ apiVersion, kind, namespace: ALL_NAMESPACES }, { limit: PAGE, ...(labelSelector ? { labelSelector } : {}) })).items;
+  return (
+    await ctx.kube.listPage<T>(
+      { apiVersion, kind, namespace: ALL_NAMESPACES },
+      { limit: PAGE, ...(labelSelector ? { labelSelector } : {}) },
+    )
+  ).items;
 }
 
 /** The kind discovery names for a resource of a served group/version, if served. */
@@ -139,13 +161,19 @@ async function servedKind(ctx: ProbeContext, groupVersion: string, resource: str
 /** llm-d: prefill and decode workloads of one model, grouped by namespace and llm-d.ai/model. */
 async function llmd(ctx: ProbeContext): Promise<Instance[]> {
   const selector = `${ROLE_LABEL} in (prefill,decode)`;
-  const workloads: { kind: string; object: ScalableWorkload }[] = (await page<V1Deployment>(ctx, 'apps/v1', 'Deployment', selector)).map((object) => ({ kind: 'Deployment', object: object as ScalableWorkload }));
+  const workloads: { kind: string; object: ScalableWorkload }[] = (await page<V1Deployment>(ctx, 'apps/v1', 'Deployment', selector)).map(
+    (object) => ({ kind: 'Deployment', object: object }),
+  );
   if (await ctx.kube.isServed('leaderworkerset.x-k8s.io/v1')) {
-    for (const object of await page<ScalableWorkload>(ctx, 'leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet', selector)) workloads.push({ kind: 'LeaderWorkerSet', object });
+    for (const object of await page<ScalableWorkload>(ctx, 'leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet', selector))
+      workloads.push({ kind: 'LeaderWorkerSet', object });
   }
   // Each workload is its own object with its own replicas; its kind's scale subresource is the handle.
   const scaleOf = new Map<string, string | undefined>();
-  for (const [kind, groupVersion, resource] of [['Deployment', 'apps/v1', 'deployments'], ['LeaderWorkerSet', 'leaderworkerset.x-k8s.io/v1', 'leaderworkersets']] as const) {
+  for (const [kind, groupVersion, resource] of [
+    ['Deployment', 'apps/v1', 'deployments'],
+    ['LeaderWorkerSet', 'leaderworkerset.x-k8s.io/v1', 'leaderworkersets'],
+  ] as const) {
     if (!workloads.some((w) => w.kind === kind)) continue;
     const served = (await ctx.kube.resources(groupVersion))?.some((r) => r.name === `${resource}/scale`);
     scaleOf.set(kind, served ? `${resource}/scale` : undefined);
@@ -179,7 +207,11 @@ interface DynamoService {
 
 interface DynamoGraph extends KubernetesObject {
   spec?: { services?: Record<string, DynamoService> };
-  status?: { state?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[]; services?: Record<string, { readyReplicas?: number; replicas?: number }> };
+  status?: {
+    state?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    services?: Record<string, { readyReplicas?: number; replicas?: number }>;
+  };
 }
 
 /** Dynamo: a graph's worker services marked prefill or decode (subComponentType, else the service name). */
@@ -191,7 +223,15 @@ async function dynamo(ctx: ProbeContext): Promise<Instance[]> {
   return graphs.map((graph) => {
     const components: Component[] = [];
     for (const [name, service] of Object.entries(graph.spec?.services ?? {})) {
-      const role = service.subComponentType ?? (service.componentType === 'prefill' || service.componentType === 'decode' ? service.componentType : /prefill/i.test(name) ? 'prefill' : /decode/i.test(name) ? 'decode' : undefined);
+      const role =
+        service.subComponentType ??
+        (service.componentType === 'prefill' || service.componentType === 'decode'
+          ? service.componentType
+          : /prefill/i.test(name)
+            ? 'prefill'
+            : /decode/i.test(name)
+              ? 'decode'
+              : undefined);
       if (role !== 'prefill' && role !== 'decode') continue;
       // Each service is deployed as its own DynamoComponentDeployment with the service's replicas.
       const status = graph.status?.services?.[name];
@@ -229,14 +269,27 @@ async function kserve(ctx: ProbeContext): Promise<Instance[]> {
     .map((service) => {
       const conditions = conditionsOf(service);
       // The controller runs each section as its own Deployment and reports each in a condition.
-      const workload = (type: string) => (findCondition(conditions, type) ? { ready: isTrue(conditions, type), text: describeCondition(conditions, type) } : undefined);
+      const workload = (type: string) =>
+        findCondition(conditions, type) ? { ready: isTrue(conditions, type), text: describeCondition(conditions, type) } : undefined;
       const prefill = workload('PrefillWorkloadReady');
       const decode = workload('MainWorkloadReady');
       return {
         what: `LLMInferenceService ${service.metadata?.namespace ?? '?'}/${service.metadata?.name ?? '?'}`,
         components: [
-          { role: 'prefill', name: 'spec.prefill', replicas: service.spec?.prefill?.replicas ?? 1, scale: 'spec.prefill.replicas', ...(prefill ? { condition: prefill } : {}) },
-          { role: 'decode', name: 'spec (decode)', replicas: service.spec?.replicas ?? 1, scale: 'spec.replicas', ...(decode ? { condition: decode } : {}) },
+          {
+            role: 'prefill',
+            name: 'spec.prefill',
+            replicas: service.spec?.prefill?.replicas ?? 1,
+            scale: 'spec.prefill.replicas',
+            ...(prefill ? { condition: prefill } : {}),
+          },
+          {
+            role: 'decode',
+            name: 'spec (decode)',
+            replicas: service.spec?.replicas ?? 1,
+            scale: 'spec.replicas',
+            ...(decode ? { condition: decode } : {}),
+          },
         ],
         notReady: isTrue(conditions, 'Ready') ? undefined : describeCondition(conditions, 'Ready'),
       };
@@ -244,5 +297,7 @@ async function kserve(ctx: ProbeContext): Promise<Instance[]> {
 }
 
 function describeComponents(components: Component[]): string {
-  return components.map((c) => `${c.role} ${c.name} ${c.condition ? c.condition.text : `${c.ready ?? '?'}/${c.replicas} ready`}`).join(', ');
+  return components
+    .map((c) => `${c.role} ${c.name} ${c.condition ? c.condition.text : `${c.ready ?? '?'}/${c.replicas} ready`}`)
+    .join(', ');
 }

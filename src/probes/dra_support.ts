@@ -59,7 +59,10 @@ export const draSupportProbe = defineProbe({
       return { seen: `serves ${list}; using ${dra.apiVersion} (${DRA_KINDS.join(', ')})`, value: dra.apiVersion };
     });
 
-    if (!ctx.profile.deviceClassName && (await kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 1 })).items.length === 0) {
+    if (
+      !ctx.profile.deviceClassName &&
+      (await kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 1 })).items.length === 0
+    ) {
       ctx.observe(
         `no DRA driver is installed (no DeviceClass; accelerators here use the device plugin ${ctx.profile.resourceName ?? '?'}): allocation through DRA was not tested. The requirement asks that the resource.k8s.io APIs are served, which they are`,
       );
@@ -71,9 +74,13 @@ export const draSupportProbe = defineProbe({
       // One page, filtered by driver on the server: the cost does not grow with the cluster.
       const ours = await slicePage(ctx, apiVersion, deviceClass.driver);
       const devices = ours.items.reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
-      const who = deviceClass.driver ? `driver ${deviceClass.driver}` : `any driver (DeviceClass ${deviceClass.name} names none, so slices of every driver were counted)`;
+      const who = deviceClass.driver
+        ? `driver ${deviceClass.driver}`
+        : `any driver (DeviceClass ${deviceClass.name} names none, so slices of every driver were counted)`;
       if (ours.items.length === 0 || devices === 0) {
-        const others = deviceClass.driver ? [...new Set((await slicePage(ctx, apiVersion, undefined)).items.map((slice) => slice.spec?.driver ?? '?'))] : [];
+        const others = deviceClass.driver
+          ? [...new Set((await slicePage(ctx, apiVersion, undefined)).items.map((slice) => slice.spec?.driver ?? '?'))]
+          : [];
         throw new CheckFailure(
           `no ResourceSlice with devices published by ${who}` +
             (others.length > 0 ? ` (slices seen from: ${others.join(', ')})` : deviceClass.driver ? ' (no ResourceSlice at all)' : ''),
@@ -89,7 +96,12 @@ export const draSupportProbe = defineProbe({
       const pod = await kube.create<V1Pod>(
         // The pod holds its device until deleted: a pod that finished would release the claim
         // before the allocation could be seen.
-        probePod(ctx, { name: POD, claimTemplateName: TEMPLATE, holdDevice: true, containers: [{ name: 'consumer', withAccelerator: true }] }),
+        probePod(ctx, {
+          name: POD,
+          claimTemplateName: TEMPLATE,
+          holdDevice: true,
+          containers: [{ name: 'consumer', withAccelerator: true }],
+        }),
       );
       const started = ctx.clock.now();
       const claim = await kube
@@ -100,7 +112,9 @@ export const draSupportProbe = defineProbe({
         )
         .catch(async (error: unknown) => {
           if (error instanceof WaitTimeout) {
-            const reason = unschedulableReason(await kube.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }));
+            const reason = unschedulableReason(
+              await kube.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }),
+            );
             if (reason !== undefined) throw new CheckFailure(`the claim was not allocated; pod ${POD} is unschedulable: ${reason}`);
           }
           throw error;
@@ -134,12 +148,16 @@ async function chooseDeviceClass(ctx: ProbeContext, apiVersion: string): Promise
       );
     }
     const driver = profile.driver ?? driverOfDeviceClass(found);
-    return { value: { name: profile.deviceClassName, driver }, seen: `DeviceClass ${profile.deviceClassName} exists${driver ? ` (driver ${driver})` : ''}` };
+    return {
+      value: { name: profile.deviceClassName, driver },
+      seen: `DeviceClass ${profile.deviceClassName} exists${driver ? ` (driver ${driver})` : ''}`,
+    };
   }
   const classes = await kube.list<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' });
   // A DRA mechanism detection found beside the device plugin comes first.
   const detected = (profile.alternatives ?? []).map((p) => p.deviceClassName).find((name) => name !== undefined);
-  const first = classes.find((deviceClass) => deviceClass.metadata?.name === detected) ?? classes.find((deviceClass) => deviceClass.metadata?.name);
+  const first =
+    classes.find((deviceClass) => deviceClass.metadata?.name === detected) ?? classes.find((deviceClass) => deviceClass.metadata?.name);
   if (!first?.metadata?.name) {
     throw new CheckFailure(
       `accelerator profile ${profile.name} uses the extended resource ${profile.resourceName ?? '?'} and the cluster has no DeviceClass, so no device can be claimed through DRA`,
@@ -154,7 +172,10 @@ async function chooseDeviceClass(ctx: ProbeContext, apiVersion: string): Promise
 
 /** One page of ResourceSlices (of `driver` when known), and whether the server holds more. */
 function slicePage(ctx: ProbeContext, apiVersion: string, driver: string | undefined): Promise<Page<ResourceSliceObject>> {
-  return ctx.kube.listPage<ResourceSliceObject>({ apiVersion, kind: 'ResourceSlice' }, { limit: SLICE_PAGE, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) });
+  return ctx.kube.listPage<ResourceSliceObject>(
+    { apiVersion, kind: 'ResourceSlice' },
+    { limit: SLICE_PAGE, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) },
+  );
 }
 
 function ownedByPod(claim: ResourceClaimObject, pod: V1Pod): boolean {

@@ -38,7 +38,14 @@ const NODE_LABELS: Record<string, { driver: string; runtime?: string }> = {
   'amd.com/': { driver: 'amd.com/gpu.driver-version' },
 };
 /** Labels that name a node's pool on managed platforms; nodes of one pool should run one driver. */
-const POOL_LABELS = ['cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'karpenter.sh/nodepool', 'kubernetes.azure.com/agentpool', 'node.kubernetes.io/pool', 'nvidia.com/gpu.product'];
+const POOL_LABELS = [
+  'cloud.google.com/gke-nodepool',
+  'eks.amazonaws.com/nodegroup',
+  'karpenter.sh/nodepool',
+  'kubernetes.azure.com/agentpool',
+  'node.kubernetes.io/pool',
+  'nvidia.com/gpu.product',
+];
 
 export const driverRuntimeManagementProbe = defineProbe({
   id: 'driver_runtime_management',
@@ -50,31 +57,48 @@ export const driverRuntimeManagementProbe = defineProbe({
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   byProfile: {
-    example: 'DRA driverVersion on every device, one version per pool; the driver shows no version inside containers, so the allocated device\'s attribute is the evidence',
+    example:
+      "DRA driverVersion on every device, one version per pool; the driver shows no version inside containers, so the allocated device's attribute is the evidence",
     nvidia: 'GPU Feature Discovery driver and CUDA labels, one version per pool, and the kernel module version a container reads',
     'nvidia-dra': 'DRA driverVersion/cudaDriverVersion, one version per pool, and the kernel module version a container reads',
-    custom: 'DRA driverVersion or AMD\'s driver label where published; manual where no version can be read inside a container',
+    custom: "DRA driverVersion or AMD's driver label where published; manual where no version can be read inside a container",
   },
   async run(ctx) {
-    if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no accelerator driver to manage: ${ctx.profile.detail}`);
+    if (ctx.profile.available === false)
+      ctx.notApplicable(`no accelerator on this cluster, so there is no accelerator driver to manage: ${ctx.profile.detail}`);
     const advertised = await ctx.step('the accelerator driver version is discoverable', async () => {
       const found = await advertisedVersions(ctx);
       const advertising = found.nodes.filter((n) => n.driver !== '');
       if (advertising.length === 0) throw new CheckFailure(`no accelerator node advertises a driver version (looked for ${found.looked})`);
-      const runtimeClasses = (await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 })).items;
-      if (runtimeClasses.length > 0) ctx.observe(`RuntimeClasses: ${runtimeClasses.map((rc) => `${rc.metadata?.name ?? '?'} (handler ${rc.handler})`).join(', ')}`);
+      const runtimeClasses = (
+        await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 })
+      ).items;
+      if (runtimeClasses.length > 0)
+        ctx.observe(`RuntimeClasses: ${runtimeClasses.map((rc) => `${rc.metadata?.name ?? '?'} (handler ${rc.handler})`).join(', ')}`);
       const atLeast = found.more ? 'at least ' : '';
-      return { seen: `${atLeast}${advertising.length} node(s) advertise it through ${advertising[0]!.source}: ${describeVersions(advertising)}`, value: advertising };
+      return {
+        seen: `${atLeast}${advertising.length} node(s) advertise it through ${advertising[0].source}: ${describeVersions(advertising)}`,
+        value: advertising,
+      };
     });
 
     await ctx.check('the nodes of a pool run one driver version', async () => {
       const pools = new Map<string, NodeVersions[]>();
       for (const n of advertised) pools.set(n.pool, [...(pools.get(n.pool) ?? []), n]);
-      const drifting = [...pools].filter(([, nodes]) => nodes.some((n) => !sameVersion(n.driver, nodes[0]!.driver) || (n.runtime && nodes[0]!.runtime && !sameVersion(n.runtime, nodes[0]!.runtime))));
+      const drifting = [...pools].filter(([, nodes]) =>
+        nodes.some(
+          (n) => !sameVersion(n.driver, nodes[0].driver) || (n.runtime && nodes[0].runtime && !sameVersion(n.runtime, nodes[0].runtime)),
+        ),
+      );
       if (drifting.length > 0) {
         throw new CheckFailure(drifting.map(([pool, nodes]) => `${pool} runs more than one driver: ${describeVersions(nodes)}`).join('; '));
       }
-      return [...pools].map(([pool, nodes]) => `${pool}: ${nodes[0]!.driver}${nodes[0]!.runtime ? ` (runtime ${nodes[0]!.runtime})` : ''} on ${nodes.length} node(s)`).join('; ');
+      return [...pools]
+        .map(
+          ([pool, nodes]) =>
+            `${pool}: ${nodes[0].driver}${nodes[0].runtime ? ` (runtime ${nodes[0].runtime})` : ''} on ${nodes.length} node(s)`,
+        )
+        .join('; ');
     });
 
     const asked = await ctx.step('a probe pod can ask for an accelerator', async () => {
@@ -83,53 +107,78 @@ export const driverRuntimeManagementProbe = defineProbe({
     });
 
     // A driver that puts no version inside containers leaves the comparison to a person (value).
-    const unverifiable = await ctx.step<string | undefined>('a pod with an accelerator sees the driver version its node advertises', async () => {
-      // The pod holds its device while the probe reads the allocation (a finished pod's claim is released).
-      const pod = probePod(ctx, {
-        name: POD,
-        claimTemplateName: asked.claimTemplateName,
-        holdDevice: true,
-        extraScript: `echo "${DRIVER_LINE} $(head -n 1 ${NVIDIA_VERSION_FILE} 2>/dev/null)"`,
-        containers: [{ name: 'probe', withAccelerator: true }],
-      });
-      await ctx.kube.create(pod);
-      const done = await waitForPod(ctx, POD, 'printed', ctx.option('driver-runtime-management.pod-ms')).catch(unschedulableFails);
-      const nodeName = done.spec?.nodeName ?? '?';
-      const devices = await devicesSeen(ctx, POD, 'probe');
-      const log = await ctx.kube.podLogs(ctx.namespace, POD, 'probe');
-      if (devices.length === 0) throw new CheckFailure(`the pod with ${asked.asking} on node ${nodeName} sees no accelerator`);
-      const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
-      const containerRuntime = node?.status?.nodeInfo?.containerRuntimeVersion ?? '';
-      if (!containerRuntime.includes('://')) throw new CheckFailure(`node ${nodeName} reports no container runtime (status.nodeInfo.containerRuntimeVersion is '${containerRuntime}')`);
-      const onNode = advertised.find((n) => n.node === nodeName);
-      const claimed = ctx.profile.mechanism === 'dra' ? await allocatedDevice(ctx, done) : undefined;
-      await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }); // frees the device for other probes
-      const expected = claimed?.driverVersion ?? onNode?.driver;
-      const where = `node ${nodeName} (${containerRuntime})`;
-      if (isNvidia(ctx)) {
-        const line = log.split('\n').find((l) => l.startsWith(DRIVER_LINE))?.slice(DRIVER_LINE.length).trim() ?? '';
-        const seen = kernelModuleVersion(line);
-        if (!seen) throw new CheckFailure(`a container given ${describeDevices(devices)} on ${where} cannot read ${NVIDIA_VERSION_FILE}: the container runtime did not expose the driver`);
-        if (!expected) throw new CheckFailure(`the container on ${where} sees driver ${seen}, but that node advertises no driver version`);
-        if (!sameVersion(seen, expected)) {
-          throw new CheckFailure(`${where} advertises driver ${expected} (${claimed?.driverVersion ? `device ${claimed.name}` : onNode?.source ?? '?'}), but the container given ${describeDevices(devices)} runs kernel module ${seen}`);
+    const unverifiable = await ctx.step<string | undefined>(
+      'a pod with an accelerator sees the driver version its node advertises',
+      async () => {
+        // The pod holds its device while the probe reads the allocation (a finished pod's claim is released).
+        const pod = probePod(ctx, {
+          name: POD,
+          claimTemplateName: asked.claimTemplateName,
+          holdDevice: true,
+          extraScript: `echo "${DRIVER_LINE} $(head -n 1 ${NVIDIA_VERSION_FILE} 2>/dev/null)"`,
+          containers: [{ name: 'probe', withAccelerator: true }],
+        });
+        await ctx.kube.create(pod);
+        const done = await waitForPod(ctx, POD, 'printed', ctx.option('driver-runtime-management.pod-ms')).catch(unschedulableFails);
+        const nodeName = done.spec?.nodeName ?? '?';
+        const devices = await devicesSeen(ctx, POD, 'probe');
+        const log = await ctx.kube.podLogs(ctx.namespace, POD, 'probe');
+        if (devices.length === 0) throw new CheckFailure(`the pod with ${asked.asking} on node ${nodeName} sees no accelerator`);
+        const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+        const containerRuntime = node?.status?.nodeInfo?.containerRuntimeVersion ?? '';
+        if (!containerRuntime.includes('://'))
+          throw new CheckFailure(
+            `node ${nodeName} reports no container runtime (status.nodeInfo.containerRuntimeVersion is '${containerRuntime}')`,
+          );
+        const onNode = advertised.find((n) => n.node === nodeName);
+        const claimed = ctx.profile.mechanism === 'dra' ? await allocatedDevice(ctx, done) : undefined;
+        await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }); // frees the device for other probes
+        const expected = claimed?.driverVersion ?? onNode?.driver;
+        const where = `node ${nodeName} (${containerRuntime})`;
+        if (isNvidia(ctx)) {
+          const line =
+            log
+              .split('\n')
+              .find((l) => l.startsWith(DRIVER_LINE))
+              ?.slice(DRIVER_LINE.length)
+              .trim() ?? '';
+          const seen = kernelModuleVersion(line);
+          if (!seen)
+            throw new CheckFailure(
+              `a container given ${describeDevices(devices)} on ${where} cannot read ${NVIDIA_VERSION_FILE}: the container runtime did not expose the driver`,
+            );
+          if (!expected)
+            throw new CheckFailure(`the container on ${where} sees driver ${seen}, but that node advertises no driver version`);
+          if (!sameVersion(seen, expected)) {
+            throw new CheckFailure(
+              `${where} advertises driver ${expected} (${claimed?.driverVersion ? `device ${claimed.name}` : (onNode?.source ?? '?')}), but the container given ${describeDevices(devices)} runs kernel module ${seen}`,
+            );
+          }
+          return {
+            seen: `the container given ${describeDevices(devices)} on ${where} sees kernel module ${seen}, as advertised`,
+            value: undefined,
+          };
         }
-        return { seen: `the container given ${describeDevices(devices)} on ${where} sees kernel module ${seen}, as advertised`, value: undefined };
-      }
-      if (claimed?.driverVersion) {
-        if (onNode && !sameVersion(claimed.driverVersion, onNode.driver)) throw new CheckFailure(`device ${claimed.name} on ${where} advertises driver ${claimed.driverVersion}, its node's other devices ${onNode.driver}`);
-        // dra-example-driver and most other drivers put no version inside the container: the
-        // allocation is the evidence, and the report says so.
-        return {
-          seen: `the container on ${where} sees ${describeDevices(devices)}, allocated from device ${claimed.name} that advertises driver ${claimed.driverVersion}; driver ${ctx.profile.driver ?? '?'} exposes no version inside containers`,
-          value: undefined,
-        };
-      }
-      const saw = `the pod on ${where} sees ${describeDevices(devices)}; ${expected ? `the node advertises driver ${expected}` : 'the node advertises no driver version'}`;
-      return { seen: saw, value: saw };
-    });
+        if (claimed?.driverVersion) {
+          if (onNode && !sameVersion(claimed.driverVersion, onNode.driver))
+            throw new CheckFailure(
+              `device ${claimed.name} on ${where} advertises driver ${claimed.driverVersion}, its node's other devices ${onNode.driver}`,
+            );
+          // dra-example-driver and most other drivers put no version inside the container: the
+          // allocation is the evidence, and the report says so.
+          return {
+            seen: `the container on ${where} sees ${describeDevices(devices)}, allocated from device ${claimed.name} that advertises driver ${claimed.driverVersion}; driver ${ctx.profile.driver ?? '?'} exposes no version inside containers`,
+            value: undefined,
+          };
+        }
+        const saw = `the pod on ${where} sees ${describeDevices(devices)}; ${expected ? `the node advertises driver ${expected}` : 'the node advertises no driver version'}`;
+        return { seen: saw, value: saw };
+      },
+    );
     if (unverifiable) {
-      ctx.manual(`${unverifiable}, but no driver version can be read inside a container for ${ctx.profile.resourceName ?? ctx.profile.name}: attach the output of the vendor's tool (e.g. amd-smi version, xpu-smi discovery) run in a pod given one accelerator on that node`);
+      ctx.manual(
+        `${unverifiable}, but no driver version can be read inside a container for ${ctx.profile.resourceName ?? ctx.profile.name}: attach the output of the vendor's tool (e.g. amd-smi version, xpu-smi discovery) run in a pod given one accelerator on that node`,
+      );
     }
   },
 });
@@ -147,14 +196,29 @@ interface NodeVersions {
 /** The versions one node advertises through DRA; throws when its devices disagree. */
 function draNodeVersions(node: string, driver: string, devices: SliceDevice[], pool: string): NodeVersions | undefined {
   const found = (names: string[]) =>
-    devices.flatMap((device) => names.map((name) => ({ device: device.name ?? '?', name, value: attributeText(device, driver, name) })).filter((seen) => seen.value !== undefined)).slice();
+    devices
+      .flatMap((device) =>
+        names
+          .map((name) => ({ device: device.name ?? '?', name, value: attributeText(device, driver, name) }))
+          .filter((seen) => seen.value !== undefined),
+      )
+      .slice();
   const drivers = found(DRA_DRIVER_ATTRIBUTES);
   if (drivers.length === 0) return undefined;
-  const first = drivers[0]!;
+  const first = drivers[0];
   const odd = drivers.find((seen) => !sameVersion(seen.value!, first.value!));
-  if (odd) throw new CheckFailure(`node ${node}: device ${odd.device} reports ${odd.name} ${odd.value}, device ${first.device} ${first.value}: one node's devices disagree on the driver`);
+  if (odd)
+    throw new CheckFailure(
+      `node ${node}: device ${odd.device} reports ${odd.name} ${odd.value}, device ${first.device} ${first.value}: one node's devices disagree on the driver`,
+    );
   const runtime = found(DRA_RUNTIME_ATTRIBUTES)[0];
-  return { node, source: `DRA attribute ${first.name}${runtime ? ` and ${runtime.name}` : ''}`, driver: first.value!, runtime: runtime?.value, pool };
+  return {
+    node,
+    source: `DRA attribute ${first.name}${runtime ? ` and ${runtime.name}` : ''}`,
+    driver: first.value!,
+    runtime: runtime?.value,
+    pool,
+  };
 }
 
 function labelsFor(ctx: ProbeContext): { driver: string; runtime?: string } | undefined {
@@ -181,7 +245,9 @@ async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersi
     }
     const nodes: NodeVersions[] = [];
     for (const [node, devices] of byNode) {
-      const model = devices.map((d) => attributeText(d, profile.driver!, 'productName') ?? attributeText(d, profile.driver!, 'model')).find(Boolean);
+      const model = devices
+        .map((d) => attributeText(d, profile.driver!, 'productName') ?? attributeText(d, profile.driver!, 'model'))
+        .find(Boolean);
       const versions = draNodeVersions(node, profile.driver, devices, model ? `model ${model}` : `driver ${profile.driver}`);
       if (versions) nodes.push(versions);
     }
@@ -189,7 +255,12 @@ async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersi
     if (nodes.length > 0 || !labelsFor(ctx)) return { nodes, more: page.more, looked };
   }
   const labels = labelsFor(ctx);
-  if (!labels) return { nodes: [], more: false, looked: `no driver-version node label is known for ${profile.resourceName ?? profile.deviceClassName ?? profile.name}` };
+  if (!labels)
+    return {
+      nodes: [],
+      more: false,
+      looked: `no driver-version node label is known for ${profile.resourceName ?? profile.deviceClassName ?? profile.name}`,
+    };
   const page = await kube.listPage<V1Node>({ apiVersion: 'v1', kind: 'Node' }, { limit: PAGE, labelSelector: labels.driver });
   const nodes = page.items.map((node) => {
     const nodeLabels = node.metadata?.labels ?? {};
@@ -206,8 +277,17 @@ async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersi
 
 function describeVersions(nodes: NodeVersions[]): string {
   const byVersion = new Map<string, string[]>();
-  for (const n of nodes) byVersion.set(`${n.driver}${n.runtime ? ` (runtime ${n.runtime})` : ''}`, [...(byVersion.get(`${n.driver}${n.runtime ? ` (runtime ${n.runtime})` : ''}`) ?? []), n.node]);
-  return [...byVersion].map(([version, names]) => `${version} on ${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')}`).join('; ');
+  for (const n of nodes)
+    byVersion.set(`${n.driver}${n.runtime ? ` (runtime ${n.runtime})` : ''}`, [
+      ...(byVersion.get(`${n.driver}${n.runtime ? ` (runtime ${n.runtime})` : ''}`) ?? []),
+      n.node,
+    ]);
+  return [...byVersion]
+    .map(
+      ([version, names]) =>
+        `${version} on ${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')}`,
+    )
+    .join('; ');
 }
 
 /** The version a driver file line names: "NVRM version: NVIDIA UNIX … Kernel Module … 580.95.05 …". */
@@ -229,5 +309,8 @@ async function allocatedDevice(ctx: ProbeContext, pod: V1Pod): Promise<{ name: s
   if (!result?.device) return undefined;
   const page = await slicePage(ctx.kube, apiVersion, { driver: result.driver, nodeName: pod.spec?.nodeName }, PAGE);
   const device = page.slices.flatMap((slice) => slice.spec?.devices ?? []).find((d) => d.name === result.device);
-  return { name: result.device, driverVersion: device ? attributeText(device, result.driver ?? ctx.profile.driver, 'driverVersion') : undefined };
+  return {
+    name: result.device,
+    driverVersion: device ? attributeText(device, result.driver ?? ctx.profile.driver, 'driverVersion') : undefined,
+  };
 }

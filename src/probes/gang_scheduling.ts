@@ -22,9 +22,7 @@ import { unlessTimedOut } from './lib/verdicts.js';
 const POD_CPU_MILLIS = 100;
 const POD_MEMORY_MI = 32;
 
-type Solution =
-  | { name: 'Kueue'; apiVersion: string }
-  | { name: 'Volcano'; apiVersion: string };
+type Solution = { name: 'Kueue'; apiVersion: string } | { name: 'Volcano'; apiVersion: string };
 
 export const gangSchedulingProbe = defineProbe({
   id: 'gang_scheduling',
@@ -44,7 +42,9 @@ export const gangSchedulingProbe = defineProbe({
     const solution = await ctx.step('a gang-scheduling solution is installed', async () => {
       const found = await detect(ctx);
       if (!found) {
-        throw new CheckFailure('no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served');
+        throw new CheckFailure(
+          'no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served',
+        );
       }
       return { seen: `${found.name} (${found.apiVersion})`, value: found };
     });
@@ -90,11 +90,24 @@ function worker(ctx: ProbeContext): V1Container {
 }
 
 function podSpec(ctx: ProbeContext, extra: Partial<V1PodSpec> = {}): V1PodSpec {
-  return { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, automountServiceAccountToken: false, containers: [worker(ctx)], ...extra };
+  return {
+    restartPolicy: 'Never',
+    terminationGracePeriodSeconds: 1,
+    automountServiceAccountToken: false,
+    containers: [worker(ctx)],
+    ...extra,
+  };
 }
 
 /** Watches the gang's pods for one reaching Running; the gang holds if none does by the deadline. */
-async function noPodRuns(ctx: ProbeContext, labelSelector: string, pods: number, room: number, windowMs: number, why: () => Promise<string>): Promise<string> {
+async function noPodRuns(
+  ctx: ProbeContext,
+  labelSelector: string,
+  pods: number,
+  room: number,
+  windowMs: number,
+  why: () => Promise<string>,
+): Promise<string> {
   const running = await unlessTimedOut(
     ctx.kube.waitFor<V1Pod>(
       { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace },
@@ -191,7 +204,8 @@ async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, w
     const workload = await workloadOf(ctx, apiVersion, job);
     if (!workload) throw new Error('Kueue created no Workload for job gang-fits (is the Kueue controller running?)');
     const admitted = (workload.status?.admission?.podSetAssignments ?? []).reduce((sum, set) => sum + (set.count ?? 0), 0);
-    if (admitted !== 0 && admitted < pods) throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted for ${admitted} of ${pods} pods`);
+    if (admitted !== 0 && admitted < pods)
+      throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted for ${admitted} of ${pods} pods`);
     return `Workload ${workload.metadata?.name ?? '?'} admitted to ${workload.status?.admission?.clusterQueue ?? queues[0].cluster}; all ${succeeded} pods succeeded`;
   });
 
@@ -200,9 +214,13 @@ async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, w
     return noPodRuns(ctx, 'ai-conformance.cncf.io/gang=gang-short', pods, pods - 1, windowMs, async () => {
       const workload = await workloadOf(ctx, apiVersion, job);
       // No Workload: Kueue never took the job, so nothing was admitted or held back by it.
-      if (!workload) throw new Error('Kueue created no Workload for job gang-short (is the Kueue controller running?): gang admission was not exercised');
+      if (!workload)
+        throw new Error(
+          'Kueue created no Workload for job gang-short (is the Kueue controller running?): gang admission was not exercised',
+        );
       const conditions = conditionsOf(workload);
-      if (isTrue(conditions, 'Admitted')) throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted although it does not fit`);
+      if (isTrue(conditions, 'Admitted'))
+        throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted although it does not fit`);
       return `Workload ${workload.metadata?.name ?? '?'} waits: ${describeCondition(conditions, 'QuotaReserved')}`;
     });
   });

@@ -44,10 +44,12 @@ export const gpuSharingProbe = defineProbe({
     example: 'one ResourceClaim shared by two pods (TimeSlicing config)',
     nvidia: 'MIG resources (mixed or single strategy) or time-slicing/MPS replicas, from GPU Feature Discovery labels',
     'nvidia-dra': 'MIG devices (DeviceClass mig.nvidia.com) or one time-sliced ResourceClaim shared by two pods',
-    custom: "a time-sliced ResourceClaim shared by two pods where it knows the DRA driver's config (dra-example-driver, NVIDIA); else manual",
+    custom:
+      "a time-sliced ResourceClaim shared by two pods where it knows the DRA driver's config (dra-example-driver, NVIDIA); else manual",
   },
   async run(ctx) {
-    if (ctx.profile.available === false) ctx.notApplicable(`no accelerator on this cluster, so there is no GPU to share: ${ctx.profile.detail}`);
+    if (ctx.profile.available === false)
+      ctx.notApplicable(`no accelerator on this cluster, so there is no GPU to share: ${ctx.profile.detail}`);
     const podMs = ctx.option('gpu-sharing.pod-ms');
     const offered = await ctx.step('a GPU sharing strategy is offered', async () => {
       const strategies = await offeredStrategies(ctx);
@@ -69,17 +71,20 @@ export const gpuSharingProbe = defineProbe({
       }
       return { seen: `offered: ${strategies.map(describe).join('; ')}`, value: strategies };
     });
-    const strongest = offered[0]!;
+    const strongest = offered[0];
 
-    await ctx.step(`the ${strongest.kind === 'replicas' ? 'oversubscription' : strongest.kind === 'shared-claim' ? 'shared claim' : 'partition'} strategy works`, async () => {
-      const shown =
-        strongest.kind === 'replicas'
-          ? await showReplicas(ctx, strongest, podMs)
-          : strongest.kind === 'shared-claim'
-            ? await showSharedClaim(ctx, strongest, podMs)
-            : await showPartition(ctx, strongest, podMs);
-      return `shown: ${describe(strongest)}: ${shown}`;
-    });
+    await ctx.step(
+      `the ${strongest.kind === 'replicas' ? 'oversubscription' : strongest.kind === 'shared-claim' ? 'shared claim' : 'partition'} strategy works`,
+      async () => {
+        const shown =
+          strongest.kind === 'replicas'
+            ? await showReplicas(ctx, strongest, podMs)
+            : strongest.kind === 'shared-claim'
+              ? await showSharedClaim(ctx, strongest, podMs)
+              : await showPartition(ctx, strongest, podMs);
+        return `shown: ${describe(strongest)}: ${shown}`;
+      },
+    );
   },
 });
 
@@ -117,7 +122,9 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
     const mig = await ctx.kube.get<DeviceClassObject>({ apiVersion: dra.apiVersion, kind: 'DeviceClass', name: MIG_CLASS });
     if (mig) {
       const page = await slicePage(ctx.kube, dra.apiVersion, { driver: 'gpu.nvidia.com' }, SLICE_PAGE);
-      const devices = page.slices.flatMap((slice) => slice.spec?.devices ?? []).filter((d) => attributeText(d, 'gpu.nvidia.com', 'type') === 'mig');
+      const devices = page.slices
+        .flatMap((slice) => slice.spec?.devices ?? [])
+        .filter((d) => attributeText(d, 'gpu.nvidia.com', 'type') === 'mig');
       const profiles = [...new Set(devices.map((d) => attributeText(d, 'gpu.nvidia.com', 'profile') ?? '?'))];
       if (devices.length > 0) found.push({ kind: 'dra-partition', deviceClass: MIG_CLASS, profiles });
     }
@@ -129,7 +136,11 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
     // The single strategy label is set whether or not MIG mode is on; GFD names the MIG profile
     // in the product label only when the GPUs are partitioned.
     const partitioned = strategy === 'mixed' || MIG_PRODUCT.test(labels['nvidia.com/gpu.product'] ?? '');
-    const resource = !partitioned ? undefined : strategy === 'single' ? 'nvidia.com/gpu' : Object.keys(allocatable).find((name) => name.startsWith('nvidia.com/mig-'));
+    const resource = !partitioned
+      ? undefined
+      : strategy === 'single'
+        ? 'nvidia.com/gpu'
+        : Object.keys(allocatable).find((name) => name.startsWith('nvidia.com/mig-'));
     if (resource) {
       found.push({ kind: 'plugin-partition', node: node.metadata?.name ?? '?', resource, strategy });
       break;
@@ -173,12 +184,23 @@ async function deletePods(ctx: ProbeContext, names: string[]): Promise<void> {
   for (const name of names) await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
 }
 
-async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { kind: 'dra-partition' | 'plugin-partition' }>, podMs: number): Promise<string> {
+async function showPartition(
+  ctx: ProbeContext,
+  strategy: Extract<Strategy, { kind: 'dra-partition' | 'plugin-partition' }>,
+  podMs: number,
+): Promise<string> {
   const name = 'gpu-sharing-partition';
   if (strategy.kind === 'dra-partition') {
     const apiVersion = await requireDraApiVersion(ctx.kube);
     await ctx.kube.create(claimTemplate(apiVersion, 'gpu-sharing-partition', strategy.deviceClass, ctx.kube.runId));
-    await ctx.kube.create(probePod(ctx, { name, holdDevice: true, claimTemplateName: 'gpu-sharing-partition', containers: [{ name: 'probe', withAccelerator: true }] }));
+    await ctx.kube.create(
+      probePod(ctx, {
+        name,
+        holdDevice: true,
+        claimTemplateName: 'gpu-sharing-partition',
+        containers: [{ name: 'probe', withAccelerator: true }],
+      }),
+    );
   } else {
     await ctx.kube.create(pluginPod(ctx, name, strategy.resource, strategy.node));
   }
@@ -187,7 +209,10 @@ async function showPartition(ctx: ProbeContext, strategy: Extract<Strategy, { ki
     const devices = await devicesSeen(ctx, name, 'probe');
     if (devices.length === 0) throw new CheckFailure(`pod ${name} got a partition (${describe(strategy)}) but sees no device`);
     // A whole GPU (GPU- UUID) is what a pod gets where MIG mode is off, whatever the labels say.
-    if (!devices.some((device) => device.startsWith('MIG-'))) throw new CheckFailure(`pod ${name} was given ${describe(strategy)} but sees ${describeDevices(devices)}, not a MIG device (MIG- UUID): the GPU is not partitioned`);
+    if (!devices.some((device) => device.startsWith('MIG-')))
+      throw new CheckFailure(
+        `pod ${name} was given ${describe(strategy)} but sees ${describeDevices(devices)}, not a MIG device (MIG- UUID): the GPU is not partitioned`,
+      );
     return `pod ${name} holds a partition on node ${pod?.spec?.nodeName ?? '?'} and sees ${describeDevices(devices)}`;
   } finally {
     await deletePods(ctx, [name]);
@@ -202,15 +227,21 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
   }
   const wanted = strategy.physical + 1;
   if (strategy.allocatable < wanted) {
-    throw new CheckFailure(`node ${strategy.node} is labelled ${strategy.sharing} with ${strategy.replicas} replicas, but offers ${strategy.allocatable} ${strategy.resource} for ${strategy.physical} physical GPU(s): no oversubscription`);
+    throw new CheckFailure(
+      `node ${strategy.node} is labelled ${strategy.sharing} with ${strategy.replicas} replicas, but offers ${strategy.allocatable} ${strategy.resource} for ${strategy.physical} physical GPU(s): no oversubscription`,
+    );
   }
-  if (wanted > MAX_REPLICA_PODS) throw new Error(`node ${strategy.node} has ${strategy.physical} physical GPUs; showing oversubscription would take ${wanted} pods (at most ${MAX_REPLICA_PODS})`);
+  if (wanted > MAX_REPLICA_PODS)
+    throw new Error(
+      `node ${strategy.node} has ${strategy.physical} physical GPUs; showing oversubscription would take ${wanted} pods (at most ${MAX_REPLICA_PODS})`,
+    );
   const names = Array.from({ length: wanted }, (_, i) => `gpu-sharing-replica-${i}`);
   try {
     for (const name of names) await ctx.kube.create(pluginPod(ctx, name, strategy.resource, strategy.node));
     await holdAll(ctx, names, podMs).catch((error: unknown) => {
       // Pinned pods that do not fit may only mean other probes hold replicas right now.
-      if (error instanceof PodProblem && error.kind === 'unschedulable') throw new Error(`could not place ${wanted} pods on node ${strategy.node} (its replicas may be in use): ${error.message}`);
+      if (error instanceof PodProblem && error.kind === 'unschedulable')
+        throw new Error(`could not place ${wanted} pods on node ${strategy.node} (its replicas may be in use): ${error.message}`);
       throw error;
     });
     // Running is not sharing: the pods must see one physical GPU between them.
@@ -219,7 +250,10 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
     for (const { name, devices } of seen) for (const device of devices) holders.set(device, [...(holders.get(device) ?? []), name]);
     const shared = [...holders].find(([, pods]) => pods.length > 1);
     const text = seen.map(({ name, devices }) => `${name} sees ${describeDevices(devices)}`).join('; ');
-    if (!shared) throw new CheckFailure(`${wanted} pods hold one ${strategy.resource} each on node ${strategy.node}, but no two see the same GPU (${text})`);
+    if (!shared)
+      throw new CheckFailure(
+        `${wanted} pods hold one ${strategy.resource} each on node ${strategy.node}, but no two see the same GPU (${text})`,
+      );
     return `${wanted} pods each hold one ${strategy.resource} at once on node ${strategy.node}, which has ${strategy.physical} physical GPU(s); ${shared[1].join(' and ')} share GPU ${shared[0]}`;
   } finally {
     await deletePods(ctx, names);
@@ -230,13 +264,26 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
   const apiVersion = await requireDraApiVersion(ctx.kube);
   const template = claimTemplate(apiVersion, 'gpu-sharing-shared', strategy.deviceClass, ctx.kube.runId);
   const devices = template.spec.spec.devices;
-  devices.config = [{ requests: [ACCELERATOR_REQUEST], opaque: { driver: strategy.driver, parameters: { apiVersion: strategy.config.apiVersion, kind: 'GpuConfig', sharing: { strategy: 'TimeSlicing' } } } }];
+  devices.config = [
+    {
+      requests: [ACCELERATOR_REQUEST],
+      opaque: {
+        driver: strategy.driver,
+        parameters: { apiVersion: strategy.config.apiVersion, kind: 'GpuConfig', sharing: { strategy: 'TimeSlicing' } },
+      },
+    },
+  ];
   await ctx.kube.create({ apiVersion, kind: 'ResourceClaim', metadata: { name: 'gpu-sharing-shared' }, spec: { devices } });
   const names = ['gpu-sharing-sharer-a', 'gpu-sharing-sharer-b'];
   try {
     for (const name of names) {
       // probePod wires the container to the pod's claim; that claim is the shared ResourceClaim, not a template's.
-      const pod = probePod(ctx, { name, holdDevice: true, claimTemplateName: 'gpu-sharing-shared', containers: [{ name: 'probe', withAccelerator: true }] });
+      const pod = probePod(ctx, {
+        name,
+        holdDevice: true,
+        claimTemplateName: 'gpu-sharing-shared',
+        containers: [{ name: 'probe', withAccelerator: true }],
+      });
       pod.spec!.resourceClaims = [{ name: ACCELERATOR_REQUEST, resourceClaimName: 'gpu-sharing-shared' }];
       await ctx.kube.create(pod);
     }
@@ -244,7 +291,8 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
     const seen = await Promise.all(names.map((name) => devicesSeen(ctx, name, 'probe')));
     const [a = [], b = []] = seen;
     const text = `${names[0]} on ${pods[0]?.spec?.nodeName ?? '?'} sees ${describeDevices(a)}; ${names[1]} on ${pods[1]?.spec?.nodeName ?? '?'} sees ${describeDevices(b)}`;
-    if (a.length === 0 || b.length === 0) throw new CheckFailure(`two pods share claim gpu-sharing-shared but one sees no device (${text})`);
+    if (a.length === 0 || b.length === 0)
+      throw new CheckFailure(`two pods share claim gpu-sharing-shared but one sees no device (${text})`);
     if (!a.some((device) => b.includes(device))) throw new CheckFailure(`two pods of one shared claim see different devices (${text})`);
     return `two pods hold claim gpu-sharing-shared at once and share its device: ${text}`;
   } finally {

@@ -51,7 +51,10 @@ export const highPerformanceNetworkingProbe = defineProbe({
   id: 'high_performance_networking',
   timeoutMs: 5 * 60_000,
   options: {
-    'high-performance-networking.pod-ms': duration(180_000, 'how long the pod that claims an interface may take to run and list its interfaces'),
+    'high-performance-networking.pod-ms': duration(
+      180_000,
+      'how long the pod that claims an interface may take to run and list its interfaces',
+    ),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   async run(ctx) {
@@ -69,16 +72,22 @@ export const highPerformanceNetworkingProbe = defineProbe({
       );
     }
     const apiVersion = await requireDraApiVersion(ctx.kube);
-    const network = classes[0]!;
+    const network = classes[0];
 
     const slices = await ctx.step('network devices are exposed through DRA', async () => {
       const page = await slicePage(ctx.kube, apiVersion, { driver: network.driver }, SLICE_PAGE);
       const slices = page.slices;
       const devices = slices.reduce((sum, slice) => sum + (slice.spec?.devices?.length ?? 0), 0);
       const nodes = new Set(slices.map((slice) => slice.spec?.nodeName ?? slice.spec?.pool?.name ?? '?'));
-      if (devices === 0) throw new CheckFailure(`DeviceClass ${network.deviceClass} selects driver ${network.driver}, which publishes no ResourceSlice with devices`);
+      if (devices === 0)
+        throw new CheckFailure(
+          `DeviceClass ${network.deviceClass} selects driver ${network.driver}, which publishes no ResourceSlice with devices`,
+        );
       const atLeast = page.more ? 'at least ' : '';
-      return { seen: `DeviceClass ${network.deviceClass} (driver ${network.driver}); ${atLeast}${devices} device(s) on ${atLeast}${nodes.size} node(s)`, value: slices };
+      return {
+        seen: `DeviceClass ${network.deviceClass} (driver ${network.driver}); ${atLeast}${devices} device(s) on ${atLeast}${nodes.size} node(s)`,
+        value: slices,
+      };
     });
 
     const chosen = await ctx.step('their characteristics are discoverable', async () => {
@@ -86,20 +95,27 @@ export const highPerformanceNetworkingProbe = defineProbe({
       const described = devices.filter((device) => interfaceAttributes(device, network.driver).length > 0);
       if (described.length === 0) {
         const names = [...new Set(devices.flatMap((device) => attributeNames(device, network.driver)))];
-        throw new CheckFailure(`devices of driver ${network.driver} carry no interface attributes (${INTERFACE_ATTRIBUTES.join(', ')}); attributes seen: ${names.join(', ') || 'none'}`);
+        throw new CheckFailure(
+          `devices of driver ${network.driver} carry no interface attributes (${INTERFACE_ATTRIBUTES.join(', ')}); attributes seen: ${names.join(', ') || 'none'}`,
+        );
       }
       const chosen = chooseInterface(slices, network.driver);
       const rdma = described.filter((device) => attributeText(device, network.driver, 'rdma') === 'true').length;
-      const example = describeDevice(chosen?.device ?? described[0]!, network.driver);
+      const example = describeDevice(chosen?.device ?? described[0], network.driver);
       return { seen: `${described.length} device(s) describe their interface (${rdma} RDMA-capable), e.g. ${example}`, value: chosen };
     });
-    if (!chosen) return ctx.manual(`driver ${network.driver} publishes no named interface on a node to claim (devices have no ifName): attach a pod that claims one of its devices and the interfaces it sees (ip link)`);
+    if (!chosen)
+      return ctx.manual(
+        `driver ${network.driver} publishes no named interface on a node to claim (devices have no ifName): attach a pod that claims one of its devices and the interfaces it sees (ip link)`,
+      );
     const target = chosen;
 
     await ctx.check('a pod gets a second interface from a claim', async () => {
       // The claim asks for that very interface (by name), and the pod goes to its node.
-      const template = claimTemplate(apiVersion, TEMPLATE, network.deviceClass, ctx.kube.runId) as ReturnType<typeof claimTemplate> & { spec: { spec: { devices: { requests: Record<string, unknown>[] } } } };
-      const request = template.spec.spec.devices.requests[0]!;
+      const template = claimTemplate(apiVersion, TEMPLATE, network.deviceClass, ctx.kube.runId) as ReturnType<typeof claimTemplate> & {
+        spec: { spec: { devices: { requests: Record<string, unknown>[] } } };
+      };
+      const request = template.spec.spec.devices.requests[0];
       // Both strings come from the cluster: quoted as CEL string literals, never spliced in raw.
       const selectors = [{ cel: { expression: `device.attributes[${celString(network.driver)}].ifName == ${celString(target.ifName)}` } }];
       if (request.exactly && typeof request.exactly === 'object') (request.exactly as Record<string, unknown>).selectors = selectors;
@@ -111,7 +127,10 @@ export const highPerformanceNetworkingProbe = defineProbe({
         claim: 'interface',
         hold: true,
         script: `echo "${NET_LINE} $(ls /sys/class/net 2>/dev/null | tr '\\n' ' ')"`,
-        spec: { resourceClaims: [{ name: 'interface', resourceClaimTemplateName: TEMPLATE }], tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }] },
+        spec: {
+          resourceClaims: [{ name: 'interface', resourceClaimTemplateName: TEMPLATE }],
+          tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+        },
       });
       await ctx.kube.create(pod);
       try {
@@ -120,9 +139,12 @@ export const highPerformanceNetworkingProbe = defineProbe({
         const seen = (lineValue(log, NET_LINE) ?? '').split(/\s+/).filter((name) => name !== '' && name !== 'lo');
         const where = `on node ${running.spec?.nodeName ?? '?'}`;
         if (!seen.includes(target.ifName)) {
-          throw new CheckFailure(`the pod was given interface ${target.ifName} (device ${target.device.name}) ${where} but sees only ${seen.join(', ') || 'no interface'}`);
+          throw new CheckFailure(
+            `the pod was given interface ${target.ifName} (device ${target.device.name}) ${where} but sees only ${seen.join(', ') || 'no interface'}`,
+          );
         }
-        if (seen.length < 2) throw new CheckFailure(`the pod ${where} sees only ${seen.join(', ')}: the claimed interface replaced its primary one`);
+        if (seen.length < 2)
+          throw new CheckFailure(`the pod ${where} sees only ${seen.join(', ')}: the claimed interface replaced its primary one`);
         return `the pod ${where} sees ${seen.join(', ')}: its primary interface and ${target.ifName} from device ${target.device.name}`;
       } finally {
         await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD });
@@ -140,12 +162,16 @@ async function networkClasses(ctx: ProbeContext, apiVersion: string): Promise<Ne
   const classes = (await ctx.kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 200 })).items
     .map((deviceClass) => ({ deviceClass: deviceClass.metadata?.name ?? '', driver: driverOfDeviceClass(deviceClass) ?? '' }))
     .filter((c) => c.deviceClass !== '' && c.driver !== '');
-  const unknown = [...new Set(classes.map((c) => c.driver).filter((driver) => !NETWORK_DRIVERS.includes(driver)))].slice(0, MAX_SNIFFED_DRIVERS);
+  const unknown = [...new Set(classes.map((c) => c.driver).filter((driver) => !NETWORK_DRIVERS.includes(driver)))].slice(
+    0,
+    MAX_SNIFFED_DRIVERS,
+  );
   const interfaceDrivers = new Set<string>();
   for (const driver of unknown) {
     const page = await slicePage(ctx.kube, apiVersion, { driver }, SNIFF_PAGE);
     const devices = page.slices.flatMap((slice) => slice.spec?.devices ?? []);
-    if (devices.some((device) => NETWORK_ONLY_ATTRIBUTES.some((name) => attributeText(device, driver, name) !== undefined))) interfaceDrivers.add(driver);
+    if (devices.some((device) => NETWORK_ONLY_ATTRIBUTES.some((name) => attributeText(device, driver, name) !== undefined)))
+      interfaceDrivers.add(driver);
   }
   return [...classes.filter((c) => NETWORK_DRIVERS.includes(c.driver)), ...classes.filter((c) => interfaceDrivers.has(c.driver))];
 }
@@ -159,7 +185,12 @@ function celString(text: string): string {
 function chooseInterface(slices: AttributedSlice[], driver: string): ChosenInterface | undefined {
   const candidates = slices.flatMap((slice) =>
     (slice.spec?.devices ?? [])
-      .filter((device): device is SliceDevice & { name: string } => typeof device.name === 'string' && attributeText(device, driver, 'ifName') !== undefined && attributeText(device, driver, 'virtual') !== 'true')
+      .filter(
+        (device): device is SliceDevice & { name: string } =>
+          typeof device.name === 'string' &&
+          attributeText(device, driver, 'ifName') !== undefined &&
+          attributeText(device, driver, 'virtual') !== 'true',
+      )
       .map((device) => ({ node: slice.spec?.nodeName ?? '', device, ifName: attributeText(device, driver, 'ifName')! })),
   );
   const onNode = candidates.filter((c) => c.node !== '');

@@ -122,11 +122,11 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
-  return previous[b.length]!;
+  return previous[b.length];
 }
 
 function nearest(key: string, known: readonly string[]): string | undefined {
@@ -145,7 +145,8 @@ function nearest(key: string, known: readonly string[]): string | undefined {
 export function checkProbeOptions(given: Readonly<Record<string, string>>, probes: readonly DeclaresOptions[]): void {
   const declared = new Map<string, { probe: string; spec: OptionSpec<unknown> }[]>();
   for (const probe of probes) {
-    for (const [key, spec] of Object.entries(probe.options ?? {})) declared.set(key, [...(declared.get(key) ?? []), { probe: probe.id, spec }]);
+    for (const [key, spec] of Object.entries(probe.options ?? {}))
+      declared.set(key, [...(declared.get(key) ?? []), { probe: probe.id, spec }]);
   }
   const known = [...declared.keys()].sort();
   for (const [key, value] of Object.entries(given)) {
@@ -173,7 +174,13 @@ export interface OptionRow {
 export function optionRows(probes: readonly DeclaresOptions[]): OptionRow[] {
   return probes
     .flatMap((probe) =>
-      Object.entries(probe.options ?? {}).map(([key, spec]) => ({ key, probe: probe.id, type: spec.type, default: spec.shownDefault, description: spec.description })),
+      Object.entries(probe.options ?? {}).map(([key, spec]) => ({
+        key,
+        probe: probe.id,
+        type: spec.type,
+        default: spec.shownDefault,
+        description: spec.description,
+      })),
     )
     .sort((a, b) => a.key.localeCompare(b.key) || a.probe.localeCompare(b.probe));
 }
@@ -184,6 +191,8 @@ export function optionsMarkdown(probes: readonly DeclaresOptions[]): string {
   return [
     '| option | probe | type | default | what it sets |',
     '|---|---|---|---|---|',
-    ...optionRows(probes).map((row) => `| \`${row.key}\` | \`${row.probe}\` | ${row.type} | ${cell(row.default)} | ${cell(row.description)} |`),
+    ...optionRows(probes).map(
+      (row) => `| \`${row.key}\` | \`${row.probe}\` | ${row.type} | ${cell(row.default)} | ${cell(row.description)} |`,
+    ),
   ].join('\n');
 }

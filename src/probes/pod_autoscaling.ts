@@ -49,7 +49,9 @@ export const podAutoscalingProbe = defineProbe({
     const metricsGroupVersion = await ctx.step('the custom metrics API is served', async () => {
       const version = await customMetricsVersion(ctx);
       if (!version) {
-        throw new CheckFailure('the custom metrics API (custom.metrics.k8s.io) is not served: no APIService for a custom metrics adapter such as prometheus-adapter');
+        throw new CheckFailure(
+          'the custom metrics API (custom.metrics.k8s.io) is not served: no APIService for a custom metrics adapter such as prometheus-adapter',
+        );
       }
       return { seen: `${version} served`, value: version };
     });
@@ -60,10 +62,19 @@ export const podAutoscalingProbe = defineProbe({
       const prometheus = await detectPrometheus(ctx);
       const registered = await registration(ctx, WORKLOAD, prometheus?.operated);
       await ctx.kube.create(
-        metricsDeployment(ctx, { name: WORKLOAD, replicas: 1, initialMetrics: load(LOW), accelerator: { claimTemplateName }, annotations: registered.annotations }),
+        metricsDeployment(ctx, {
+          name: WORKLOAD,
+          replicas: 1,
+          initialMetrics: load(LOW),
+          accelerator: { claimTemplateName },
+          annotations: registered.annotations,
+        }),
       );
       if (registered.namespaceLabels && Object.keys(registered.namespaceLabels).length) {
-        await ctx.kube.patch({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }, { metadata: { labels: registered.namespaceLabels } });
+        await ctx.kube.patch(
+          { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace },
+          { metadata: { labels: registered.namespaceLabels } },
+        );
       }
       for (const object of registered.objects) await ctx.kube.create(object);
       await waitForReplicas(ctx, 1, ctx.option('pod-autoscaling.ready-ms'));
@@ -80,7 +91,8 @@ export const podAutoscalingProbe = defineProbe({
         // API could not be asked, which says nothing about the cluster.
         unansweredVerdict(outcome, {
           what: `read ${LOAD_METRIC} from ${metricsGroupVersion}`,
-          notCollected: (why) => `the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome.attempts} queries${why}); registered by ${registered.how}`,
+          notCollected: (why) =>
+            `the custom metrics API never reported ${LOAD_METRIC} for the pods (${outcome.attempts} queries${why}); registered by ${registered.how}`,
           meansNotYet: [404],
         });
       }
@@ -97,7 +109,9 @@ export const podAutoscalingProbe = defineProbe({
           scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: WORKLOAD },
           minReplicas: 1,
           maxReplicas: 2,
-          metrics: [{ type: 'Pods', pods: { metric: { name: LOAD_METRIC }, target: { type: 'AverageValue', averageValue: String(TARGET) } } }],
+          metrics: [
+            { type: 'Pods', pods: { metric: { name: LOAD_METRIC }, target: { type: 'AverageValue', averageValue: String(TARGET) } } },
+          ],
           behavior: {
             scaleUp: { stabilizationWindowSeconds: 0 },
             scaleDown: { stabilizationWindowSeconds: stabilizationSeconds, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
@@ -114,9 +128,13 @@ export const podAutoscalingProbe = defineProbe({
       const pods = await podsOf(ctx);
       const placements: string[] = [];
       for (const pod of pods) {
-        if (pod.status?.phase !== 'Running') throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} is ${pod.status?.phase ?? 'without a phase'} after scale-up`);
+        if (pod.status?.phase !== 'Running')
+          throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} is ${pod.status?.phase ?? 'without a phase'} after scale-up`);
         const node = await onAcceleratorNode(ctx, pod);
-        if (!node) throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} runs on ${pod.spec?.nodeName ?? 'no node'}, which offers no ${ctx.profile.name} accelerator`);
+        if (!node)
+          throw new CheckFailure(
+            `pod ${pod.metadata?.name ?? '?'} runs on ${pod.spec?.nodeName ?? 'no node'}, which offers no ${ctx.profile.name} accelerator`,
+          );
         placements.push(`${pod.metadata?.name ?? '?'} on ${node}`);
       }
       return `${patched} pod(s) report ${HIGH}; 2 replicas after ${seconds(ctx.clock.now() - started)}: ${placements.join('; ')}`;
@@ -144,12 +162,26 @@ async function customMetricsVersion(ctx: ProbeContext): Promise<string | undefin
 export function quantityValue(text: string): number {
   const match = /^([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)([a-zA-Z]*)$/.exec(text.trim());
   if (!match) return Number.NaN;
-  const factor: Record<string, number> = { '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+  const factor: Record<string, number> = {
+    '': 1,
+    n: 1e-9,
+    u: 1e-6,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+  };
   return Number(match[1]) * (factor[match[2]] ?? Number.NaN);
 }
 
 async function podsOf(ctx: ProbeContext): Promise<V1Pod[]> {
-  const pods = await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace }, { labelSelector: `app=${WORKLOAD}` });
+  const pods = await ctx.kube.list<V1Pod>(
+    { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace },
+    { labelSelector: `app=${WORKLOAD}` },
+  );
   return pods.filter((pod) => !pod.metadata?.deletionTimestamp);
 }
 
@@ -178,7 +210,10 @@ async function onAcceleratorNode(ctx: ProbeContext, pod: V1Pod): Promise<string 
     return count && quantityValue(count) > 0 ? `${nodeName} (${ctx.profile.resourceName}: ${count})` : undefined;
   }
   const apiVersion = await requireDraApiVersion(ctx.kube);
-  const slices = await ctx.kube.listPage<V1ResourceSlice>({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${nodeName}`, limit: 50 });
+  const slices = await ctx.kube.listPage<V1ResourceSlice>(
+    { apiVersion, kind: 'ResourceSlice' },
+    { fieldSelector: `spec.nodeName=${nodeName}`, limit: 50 },
+  );
   const driver = ctx.profile.driver;
   const match = slices.items.some((slice) => !driver || slice.spec.driver === driver);
   return match ? `${nodeName} (ResourceSlice of ${driver ?? 'a DRA driver'})` : undefined;

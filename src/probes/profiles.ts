@@ -28,7 +28,7 @@ function listScript(...collectors: string[]): string {
 }
 
 /** dra-example-driver: GPU_DEVICE_<n>=gpu-<n> per allocated device (not the _RESOURCE_CLAIM twins). */
-const EXAMPLE_ENV = "for v in $(env | sed -n 's/^GPU_DEVICE_[0-9][0-9]*=//p' | sort); do add \"$v\"; done";
+const EXAMPLE_ENV = 'for v in $(env | sed -n \'s/^GPU_DEVICE_[0-9][0-9]*=//p\' | sort); do add "$v"; done';
 /**
  * NVIDIA: the UUIDs `nvidia-smi -L` reports (the NVIDIA runtime mounts nvidia-smi into every
  * container it gives a GPU): a MIG instance's own MIG- UUID rather than its parent GPU's, since
@@ -36,7 +36,7 @@ const EXAMPLE_ENV = "for v in $(env | sed -n 's/^GPU_DEVICE_[0-9][0-9]*=//p' | s
  * beside them, and stand in for identities only where nvidia-smi is missing.
  */
 const NVIDIA_DEV = [
-  "u=$(nvidia-smi -L 2>/dev/null | awk '/UUID: /{ u=$0; sub(/.*UUID: /,\"\",u); sub(/\\).*/,\"\",u); if ($1==\"GPU\") { if (g!=\"\" && !m) print g; g=u; m=0 } else { print u; m=1 } } END { if (g!=\"\" && !m) print g }')",
+  'u=$(nvidia-smi -L 2>/dev/null | awk \'/UUID: /{ u=$0; sub(/.*UUID: /,"",u); sub(/\\).*/,"",u); if ($1=="GPU") { if (g!="" && !m) print g; g=u; m=0 } else { print u; m=1 } } END { if (g!="" && !m) print g }\')',
   'for v in $u; do add "$v"; done',
   'for f in /dev/nvidia[0-9]*; do [ -e "$f" ] && addn "${f#/dev/}"; done',
   'if [ -z "$u" ]; then for f in /dev/nvidia[0-9]*; do [ -e "$f" ] && add "${f#/dev/}"; done; fi',
@@ -134,7 +134,8 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 /** The name part of a qualified name: at most 63 characters. */
 const NAME_PART = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-const PROFILE_USAGE = 'a profile (example, nvidia, nvidia-dra), a DeviceClass (deviceclass:NAME) or an extended resource (resource:DOMAIN/NAME)';
+const PROFILE_USAGE =
+  'a profile (example, nvidia, nvidia-dra), a DeviceClass (deviceclass:NAME) or an extended resource (resource:DOMAIN/NAME)';
 
 /**
  * --accelerator: example | nvidia | nvidia-dra | deviceclass:NAME | resource:NAME, or a bare
@@ -150,17 +151,23 @@ export function profileFromFlag(value: string): AcceleratorProfile {
   if (trimmed === 'nvidia-dra') return nvidiaDraProfile(given('given with --accelerator nvidia-dra'));
   const colon = trimmed.indexOf(':');
   const [prefix, rest] = colon >= 0 ? [trimmed.slice(0, colon), trimmed.slice(colon + 1)] : ['', trimmed];
-  if (prefix !== '' && prefix !== 'deviceclass' && prefix !== 'resource') throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}`);
+  if (prefix !== '' && prefix !== 'deviceclass' && prefix !== 'resource')
+    throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}`);
   const asResource = prefix === 'resource' || (prefix === '' && rest.includes('/'));
   if (asResource) {
     const slash = rest.indexOf('/');
     if (slash < 0) throw new UsageError(`--accelerator resource:${rest}: an extended resource name has a domain, e.g. amd.com/gpu`);
     const [domain, name] = [rest.slice(0, slash), rest.slice(slash + 1)];
-    if (!DNS_SUBDOMAIN.test(domain) || !NAME_PART.test(name)) throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}: DOMAIN/NAME, e.g. amd.com/gpu`);
-    if (domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io')) throw new UsageError(`--accelerator '${value}': the kubernetes.io domain is reserved; no device plugin can advertise it`);
+    if (!DNS_SUBDOMAIN.test(domain) || !NAME_PART.test(name))
+      throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}: DOMAIN/NAME, e.g. amd.com/gpu`);
+    if (domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io'))
+      throw new UsageError(`--accelerator '${value}': the kubernetes.io domain is reserved; no device plugin can advertise it`);
     return customResourceProfile(rest, given(`extended resource ${rest} given with --accelerator`));
   }
-  if (!DNS_SUBDOMAIN.test(rest)) throw new UsageError(`--accelerator '${value}' is not ${PROFILE_USAGE}: a DeviceClass name has only lower-case letters, digits, '-' and '.'`);
+  if (!DNS_SUBDOMAIN.test(rest))
+    throw new UsageError(
+      `--accelerator '${value}' is not ${PROFILE_USAGE}: a DeviceClass name has only lower-case letters, digits, '-' and '.'`,
+    );
   return customDeviceClassProfile(rest, given(`DeviceClass ${rest} given with --accelerator`));
 }
 

@@ -38,7 +38,10 @@ export const robustControllerProbe = defineProbe({
   timeoutMs: 10 * 60_000,
   options: {
     'trainer-runtime': text('Kubeflow Trainer: the ClusterTrainingRuntime the valid TrainJob runs on', 'torch-distributed'),
-    'kserve-storage-uri': url('KServe: where the valid InferenceService loads its model from', 'gs://kfserving-examples/models/sklearn/1.0/model'),
+    'kserve-storage-uri': url(
+      'KServe: where the valid InferenceService loads its model from',
+      'gs://kfserving-examples/models/sklearn/1.0/model',
+    ),
   },
   images: Object.assign({}, ...AI_OPERATORS.map((operator) => operator.images)) as Record<string, string>,
   async run(ctx) {
@@ -69,9 +72,12 @@ export const robustControllerProbe = defineProbe({
 
     await ctx.check('its controller pods are running', async () => {
       const { live, finished } = await pods;
-      const history = finished.length > 0 ? ` (${finished.length} finished or evicted pod(s) not counted: ${finished.map(podName).join(', ')})` : '';
+      const history =
+        finished.length > 0 ? ` (${finished.length} finished or evicted pod(s) not counted: ${finished.map(podName).join(', ')})` : '';
       if (live.length === 0) throw new CheckFailure(`no ${operator.title} controller pod running (${operator.podSelector})${history}`);
-      const notReady = live.filter((pod) => pod.status?.phase !== 'Running' || !(pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+      const notReady = live.filter(
+        (pod) => pod.status?.phase !== 'Running' || !(pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
       if (notReady.length > 0) {
         const states = notReady.map((pod) => `${podName(pod)} ${pod.status?.phase ?? 'no phase'}`);
         throw new CheckFailure(`${operator.title} controller pods not running and ready: ${states.join(', ')}${history}`);
@@ -82,7 +88,9 @@ export const robustControllerProbe = defineProbe({
     await ctx.check('its validating webhook rejects an invalid object', async () => {
       const all = await covering;
       if (all.length === 0) {
-        throw new CheckFailure(`no ValidatingWebhookConfiguration covers ${operator.plural}.${operator.group}: invalid objects are not rejected`);
+        throw new CheckFailure(
+          `no ValidatingWebhookConfiguration covers ${operator.plural}.${operator.group}: invalid objects are not rejected`,
+        );
       }
       const webhooks = all.filter((w) => w.own);
       const others = all.filter((w) => !w.own).map(({ configuration, webhook }) => `${configuration}/${webhook.name}`);
@@ -102,7 +110,9 @@ export const robustControllerProbe = defineProbe({
         }
         if (denier !== undefined) {
           // Another webhook (e.g. a policy engine) answered first: the operator's verdict is unknown.
-          throw new Error(`could not tell whether ${names} reject an invalid ${operator.kind}: webhook ${denier}, not the operator's, denied it first (HTTP ${code}): ${message}`);
+          throw new Error(
+            `could not tell whether ${names} reject an invalid ${operator.kind}: webhook ${denier}, not the operator's, denied it first (HTTP ${code}): ${message}`,
+          );
         }
         throw error;
       }
@@ -111,7 +121,11 @@ export const robustControllerProbe = defineProbe({
 
     await ctx.check('a valid object is reconciled to ready', async () => {
       const ref = { apiVersion, kind: operator.kind, namespace: ctx.namespace, name: VALID_NAME };
-      const settings = { images: ctx.images, trainerRuntime: ctx.option('trainer-runtime'), kserveStorageUri: ctx.option('kserve-storage-uri') };
+      const settings = {
+        images: ctx.images,
+        trainerRuntime: ctx.option('trainer-runtime'),
+        kserveStorageUri: ctx.option('kserve-storage-uri'),
+      };
       await kube.create(operator.validObject(apiVersion, VALID_NAME, settings));
       const started = ctx.clock.now();
       await kube
@@ -145,7 +159,10 @@ interface OperatorPods {
 const podName = (pod: V1Pod): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 
 async function operatorPods(ctx: ProbeContext, operator: AiOperator): Promise<OperatorPods> {
-  const pods = await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ALL_NAMESPACES }, { labelSelector: operator.podSelector });
+  const pods = await ctx.kube.list<V1Pod>(
+    { apiVersion: 'v1', kind: 'Pod', namespace: ALL_NAMESPACES },
+    { labelSelector: operator.podSelector },
+  );
   const done = (pod: V1Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
   return { live: pods.filter((pod) => !done(pod)), finished: pods.filter(done) };
 }
@@ -166,7 +183,8 @@ async function findInstalled(ctx: ProbeContext): Promise<Installed> {
       if (crd) crds.push(crd);
     }
     if (!crds.some((crd) => crd.metadata?.name === operator.crds[0])) continue;
-    if (wanted || (await operatorPods(ctx, operator)).live.length > 0) return { operator, crds, ...(leftover ? { shadowed: leftover.operator.title } : {}) };
+    if (wanted || (await operatorPods(ctx, operator)).live.length > 0)
+      return { operator, crds, ...(leftover ? { shadowed: leftover.operator.title } : {}) };
     leftover ??= { operator, crds };
   }
   if (leftover) return leftover;
@@ -195,7 +213,6 @@ function denyingWebhook(message: string): string | undefined {
   return /admission webhook "([^"]+)" denied the request/i.exec(message)?.[1];
 }
 
-
 interface CoveringWebhook {
   configuration: string;
   webhook: V1ValidatingWebhook;
@@ -205,13 +222,20 @@ interface CoveringWebhook {
 
 function selects(selector: Record<string, string> | undefined, pod: V1Pod): boolean {
   const labels = pod.metadata?.labels ?? {};
-  return selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value);
+  return (
+    selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value)
+  );
 }
 
 async function listCoveringWebhooks(ctx: ProbeContext, operator: AiOperator, pods: V1Pod[]): Promise<CoveringWebhook[]> {
-  const configurations = await ctx.kube.list<V1ValidatingWebhookConfiguration>({ apiVersion: WEBHOOK_API, kind: 'ValidatingWebhookConfiguration' });
+  const configurations = await ctx.kube.list<V1ValidatingWebhookConfiguration>({
+    apiVersion: WEBHOOK_API,
+    kind: 'ValidatingWebhookConfiguration',
+  });
   const covering = configurations.flatMap((configuration) =>
-    (configuration.webhooks ?? []).filter((webhook) => covers(webhook, operator)).map((webhook) => ({ configuration: configuration.metadata?.name ?? '?', webhook })),
+    (configuration.webhooks ?? [])
+      .filter((webhook) => covers(webhook, operator))
+      .map((webhook) => ({ configuration: configuration.metadata?.name ?? '?', webhook })),
   );
   const namespaces = new Set(pods.map((pod) => pod.metadata?.namespace));
   const out: CoveringWebhook[] = [];

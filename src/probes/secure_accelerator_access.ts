@@ -37,7 +37,11 @@ export const secureAcceleratorAccessProbe = defineProbe({
     // Every other mechanism detection found (e.g. device-plugin GPUs beside a DRA driver).
     for (const [index, profile] of (ctx.profile.alternatives ?? []).entries()) {
       const n = index + 2;
-      await testMechanism({ ...ctx, profile }, podMs, { suffix: ` [${mechanism(profile)}]`, prefix: `saa${n}`, template: `secure-access-accelerator-${n}` });
+      await testMechanism({ ...ctx, profile }, podMs, {
+        suffix: ` [${mechanism(profile)}]`,
+        prefix: `saa${n}`,
+        template: `secure-access-accelerator-${n}`,
+      });
     }
   },
 });
@@ -78,7 +82,9 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
   const besideOne = async (): Promise<string> => {
     const { node } = await positive.catch((error: unknown) => {
       // Without the positive pod's node there is no node known to have an accelerator.
-      throw new Error(`could not check: no node known to have an accelerator, the pod with one did not run (${error instanceof Error ? error.message : String(error)})`);
+      throw new Error(
+        `could not check: no node known to have an accelerator, the pod with one did not run (${error instanceof Error ? error.message : String(error)})`,
+      );
     });
     return node;
   };
@@ -122,7 +128,7 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
     if (saw.devices.length > 0) {
       throw new CheckFailure(
         `a pod that asked for no accelerator but sets NVIDIA_VISIBLE_DEVICES=all (as CUDA images do) sees ${describeSeen(saw)} on node ${node}: ` +
-          'the NVIDIA container runtime honours the variable in unprivileged containers (set accept-nvidia-visible-devices-envvar-when-unprivileged = false and the device plugin\'s DEVICE_LIST_STRATEGY=volume-mounts, or use CDI)',
+          "the NVIDIA container runtime honours the variable in unprivileged containers (set accept-nvidia-visible-devices-envvar-when-unprivileged = false and the device plugin's DEVICE_LIST_STRATEGY=volume-mounts, or use CDI)",
       );
     }
     return `pod without an accelerator that sets NVIDIA_VISIBLE_DEVICES=all sees no device on node ${node}`;
@@ -133,7 +139,9 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
     const withDevices = seen.get('with-accelerator') ?? { devices: [], nodes: [] };
     const withoutDevices = seen.get('without-accelerator') ?? { devices: [], nodes: [] };
     if (withoutDevices.devices.length > 0) {
-      throw new CheckFailure(`the container that does not reference the accelerator sees ${describeSeen(withoutDevices)}: devices leak across containers`);
+      throw new CheckFailure(
+        `the container that does not reference the accelerator sees ${describeSeen(withoutDevices)}: devices leak across containers`,
+      );
     }
     if (identities(withDevices).length === 0) throw new CheckFailure('the container that references the accelerator saw no device');
     return `container with-accelerator sees ${describeSeen(withDevices)}; container without-accelerator sees none`;
@@ -161,7 +169,13 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
 }
 
 /** The judgement of the two holders: distinct identities, or sharing the platform was configured for. */
-async function compareHolders(ctx: ProbeContext, asked: AcceleratorRequest, first: Holder, second: Holder, capacity: number): Promise<string> {
+async function compareHolders(
+  ctx: ProbeContext,
+  asked: AcceleratorRequest,
+  first: Holder,
+  second: Holder,
+  capacity: number,
+): Promise<string> {
   const seen = `${first.pod} on ${first.node} sees ${describeSeen(first.seen)}; ${second.pod} on ${second.node} sees ${describeSeen(second.seen)}`;
   const a = identities(first.seen);
   const b = identities(second.seen);
@@ -221,12 +235,16 @@ async function runPod(
 ): Promise<PodRun> {
   const pod = probePod(ctx, { name: spec.name, containers: spec.containers, claimTemplateName: setup.claimTemplateName });
   if (spec.onNode) pinToNode(pod, spec.onNode);
-  if (spec.env) for (const container of pod.spec?.containers ?? []) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+  if (spec.env)
+    for (const container of pod.spec?.containers ?? []) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   await ctx.kube.create(pod);
   const waited = waitForPod(ctx, spec.name, 'completed', timeoutMs);
-  const done = await (spec.onNode ? waited.catch(pinnedUnplaceable(spec.onNode, spec.what ?? spec.name)) : waited.catch(unschedulableFails));
+  const done = await (spec.onNode
+    ? waited.catch(pinnedUnplaceable(spec.onNode, spec.what ?? spec.name))
+    : waited.catch(unschedulableFails));
   const node = done.spec?.nodeName ?? '?';
-  if (spec.onNode && node !== spec.onNode) throw new Error(`pod ${spec.name} ran on node ${node}, not on node ${spec.onNode} it was pinned to`);
+  if (spec.onNode && node !== spec.onNode)
+    throw new Error(`pod ${spec.name} ran on node ${node}, not on node ${spec.onNode} it was pinned to`);
   const seen = new Map<string, Seen>();
   for (const container of spec.containers) seen.set(container.name, await seenBy(ctx, spec.name, container.name));
   return { node, seen };
@@ -259,11 +277,24 @@ async function acceleratorsOnNode(ctx: ProbeContext, node: string): Promise<numb
  * Pinned to `onNode`, staying Unschedulable is an error: the count above is what the node
  * offers, not what is free, so the devices may just be busy.
  */
-async function holdAccelerator(ctx: ProbeContext, setup: AcceleratorRequest, timeoutMs: number, name: string, onNode?: string): Promise<Holder> {
-  const pod = probePod(ctx, { name, holdDevice: true, claimTemplateName: setup.claimTemplateName, containers: [{ name: 'probe', withAccelerator: true }] });
+async function holdAccelerator(
+  ctx: ProbeContext,
+  setup: AcceleratorRequest,
+  timeoutMs: number,
+  name: string,
+  onNode?: string,
+): Promise<Holder> {
+  const pod = probePod(ctx, {
+    name,
+    holdDevice: true,
+    claimTemplateName: setup.claimTemplateName,
+    containers: [{ name: 'probe', withAccelerator: true }],
+  });
   if (onNode) pinToNode(pod, onNode);
   await ctx.kube.create(pod);
   const waited = waitForPod(ctx, name, 'printed', timeoutMs);
-  const running = await (onNode ? waited.catch(pinnedUnplaceable(onNode, 'two pods holding accelerators on one node')) : waited.catch(unschedulableFails));
+  const running = await (onNode
+    ? waited.catch(pinnedUnplaceable(onNode, 'two pods holding accelerators on one node'))
+    : waited.catch(unschedulableFails));
   return { pod: name, node: running.spec?.nodeName ?? '?', seen: await seenBy(ctx, name, 'probe') };
 }

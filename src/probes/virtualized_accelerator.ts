@@ -61,13 +61,18 @@ export const virtualizedAcceleratorProbe = defineProbe({
       const unprofiled = found.filter((v) => (v.kind === 'guest' || v.kind === 'dra') && v.profile === undefined);
       if (unprofiled.length > 0) throw new CheckFailure(`virtual accelerators without a profile: ${unprofiled.map(describe).join('; ')}`);
       const noHostDriver = found.filter((v) => v.kind === 'guest' && v.hostDriver === undefined);
-      if (noHostDriver.length > 0) throw new CheckFailure(`vGPU guests that do not advertise the host driver managing them: ${noHostDriver.map(describe).join('; ')}`);
+      if (noHostDriver.length > 0)
+        throw new CheckFailure(`vGPU guests that do not advertise the host driver managing them: ${noHostDriver.map(describe).join('; ')}`);
       return found.map(describe).join('; ');
     });
 
-    const target = found.find((v): v is Extract<Virtual, { kind: 'guest' | 'vm' }> => (v.kind === 'guest' || v.kind === 'vm') && v.allocatable > 0) ?? found.find((v) => v.kind !== 'dra');
+    const target =
+      found.find((v): v is Extract<Virtual, { kind: 'guest' | 'vm' }> => (v.kind === 'guest' || v.kind === 'vm') && v.allocatable > 0) ??
+      found.find((v) => v.kind !== 'dra');
     if (!target) {
-      return ctx.manual(`the virtual accelerators are DRA devices (${found.map(describe).join('; ')}); their DeviceClass is not known to this probe: attach a ResourceClaim for one, the pod using it, and the device it sees`);
+      return ctx.manual(
+        `the virtual accelerators are DRA devices (${found.map(describe).join('; ')}); their DeviceClass is not known to this probe: attach a ResourceClaim for one, the pod using it, and the device it sees`,
+      );
     }
     await ctx.check('a pod that asks for a virtual accelerator gets one', async () => {
       if (target.allocatable === 0) throw new CheckFailure(`${describe(target)}: none is allocatable, so no pod can get one`);
@@ -77,7 +82,8 @@ export const virtualizedAcceleratorProbe = defineProbe({
         const where = `on node ${pod.spec?.nodeName ?? '?'}`;
         const devices = await devicesSeen(ctx, POD, 'probe');
         if (devices.length === 0) throw new CheckFailure(`pod ${POD} was given one ${target.resource} ${where} but sees no device`);
-        if (target.kind === 'vm') return `pod ${POD} ${where} holds one ${target.resource} (a vGPU type for virtual machines) and sees ${describeDevices(devices)}`;
+        if (target.kind === 'vm')
+          return `pod ${POD} ${where} holds one ${target.resource} (a vGPU type for virtual machines) and sees ${describeDevices(devices)}`;
         return `pod ${POD} ${where} got vGPU ${target.profile ?? ''} as ${target.resource} and sees ${describeDevices(devices)}`;
       } finally {
         await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD });
@@ -117,7 +123,13 @@ async function findVirtual(ctx: ProbeContext): Promise<Virtual[]> {
   }
   for (const node of await labelledNodes(ctx, 'nvidia.com/gpu.workload.config=vm-vgpu')) {
     for (const [resource, value] of Object.entries(node.status?.capacity ?? {})) {
-      if (VGPU_RESOURCE.test(resource)) found.push({ kind: 'vm', node: node.metadata?.name ?? '?', resource, allocatable: count(node.status?.allocatable?.[resource] ?? value) });
+      if (VGPU_RESOURCE.test(resource))
+        found.push({
+          kind: 'vm',
+          node: node.metadata?.name ?? '?',
+          resource,
+          allocatable: count(node.status?.allocatable?.[resource] ?? value),
+        });
     }
   }
   const dra = await servedDra(ctx.kube);
@@ -126,8 +138,16 @@ async function findVirtual(ctx: ProbeContext): Promise<Virtual[]> {
     for (const slice of page.slices) {
       for (const device of slice.spec?.devices ?? []) {
         const driver = slice.spec?.driver ?? ctx.profile.driver;
-        const virtual = attributeText(device, driver, 'type') === 'vgpu' || attributeNames(device, driver).some((name) => /vgpu/i.test(name));
-        if (virtual) found.push({ kind: 'dra', node: slice.spec?.nodeName ?? '?', driver, device: device.name ?? '?', profile: attributeText(device, driver, 'profile') ?? attributeText(device, driver, 'vgpuType') });
+        const virtual =
+          attributeText(device, driver, 'type') === 'vgpu' || attributeNames(device, driver).some((name) => /vgpu/i.test(name));
+        if (virtual)
+          found.push({
+            kind: 'dra',
+            node: slice.spec?.nodeName ?? '?',
+            driver,
+            device: device.name ?? '?',
+            profile: attributeText(device, driver, 'profile') ?? attributeText(device, driver, 'vgpuType'),
+          });
       }
     }
   }
@@ -141,5 +161,12 @@ async function findVirtual(ctx: ProbeContext): Promise<Virtual[]> {
  */
 function vgpuPod(ctx: ProbeContext, target: Extract<Virtual, { kind: 'guest' | 'vm' }>): V1Pod {
   const deviceListScript = target.kind === 'vm' ? GENERIC_DEVICE_SCRIPT : NVIDIA_DEVICE_SCRIPT;
-  return probePod(ctx, { name: POD, holdDevice: true, resource: target.resource, node: target.node, deviceListScript, containers: [{ name: 'probe', withAccelerator: true }] });
+  return probePod(ctx, {
+    name: POD,
+    holdDevice: true,
+    resource: target.resource,
+    node: target.node,
+    deviceListScript,
+    containers: [{ name: 'probe', withAccelerator: true }],
+  });
 }

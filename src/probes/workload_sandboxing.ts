@@ -37,19 +37,25 @@ export const workloadSandboxingProbe = defineProbe({
   // Above its two pod waits (180 s each), so they report, not the timeout.
   timeoutMs: 8 * 60_000,
   options: {
-    'workload-sandboxing.runtime-class': text('the sandboxing RuntimeClass to test (default: the first whose name or handler is a known sandbox)'),
+    'workload-sandboxing.runtime-class': text(
+      'the sandboxing RuntimeClass to test (default: the first whose name or handler is a known sandbox)',
+    ),
     'workload-sandboxing.pod-ms': duration(180_000, 'how long each of the two probe pods may take to run to completion'),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   async run(ctx) {
     const podMs = ctx.option('workload-sandboxing.pod-ms');
     const runtimeClass = await ctx.step('a sandboxing RuntimeClass exists', async () => {
-      const classes = (await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 })).items;
+      const classes = (await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 }))
+        .items;
       const wanted = ctx.option('workload-sandboxing.runtime-class');
       const present = classes.map(describeClass).join(', ') || 'none';
       if (wanted) {
         const given = classes.find((rc) => rc.metadata?.name === wanted);
-        if (!given) throw new CheckFailure(`RuntimeClass ${wanted} (given with --probe-option workload-sandboxing.runtime-class) does not exist; RuntimeClasses: ${present}`);
+        if (!given)
+          throw new CheckFailure(
+            `RuntimeClass ${wanted} (given with --probe-option workload-sandboxing.runtime-class) does not exist; RuntimeClasses: ${present}`,
+          );
         return { seen: `${describeClass(given)}, given with --probe-option workload-sandboxing.runtime-class`, value: given };
       }
       const sandboxes = classes.filter(isSandbox);
@@ -59,25 +65,44 @@ export const workloadSandboxingProbe = defineProbe({
           `no RuntimeClass of a known sandbox (${SANDBOX_KEYWORDS.join(', ')}); RuntimeClasses: ${present}. Name another sandboxing RuntimeClass with --probe-option workload-sandboxing.runtime-class=NAME`,
         );
       }
-      return { seen: `${describeClass(first)}${sandboxes.length > 1 ? ` (also ${sandboxes.slice(1).map(describeClass).join(', ')})` : ''}`, value: first };
+      return {
+        seen: `${describeClass(first)}${sandboxes.length > 1 ? ` (also ${sandboxes.slice(1).map(describeClass).join(', ')})` : ''}`,
+        value: first,
+      };
     });
     const className = runtimeClass.metadata?.name ?? '';
 
     const inside = await ctx.step(`a pod using RuntimeClass ${className} runs`, async () => {
-      const sandboxed = await runToCompletion(ctx, shellPod(ctx, { name: SANDBOXED, script: SCRIPT, spec: { runtimeClassName: className } }), podMs);
-      return { seen: `pod ${SANDBOXED} ran with handler ${runtimeClass.handler} on node ${sandboxed.node}; it sees kernel ${describeIdentity(sandboxed.identity)}`, value: sandboxed };
+      const sandboxed = await runToCompletion(
+        ctx,
+        shellPod(ctx, { name: SANDBOXED, script: SCRIPT, spec: { runtimeClassName: className } }),
+        podMs,
+      );
+      return {
+        seen: `pod ${SANDBOXED} ran with handler ${runtimeClass.handler} on node ${sandboxed.node}; it sees kernel ${describeIdentity(sandboxed.identity)}`,
+        value: sandboxed,
+      };
     });
 
     await ctx.check('the sandboxed pod sees another kernel than a plain pod on its node', async () => {
       // Same node, and the tolerations the RuntimeClass gave the sandboxed pod (its nodes may be tainted).
       const created = await ctx.kube.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: SANDBOXED });
-      const control = await runToCompletion(ctx, shellPod(ctx, { name: CONTROL, script: SCRIPT, node: inside.node, spec: { tolerations: created?.spec?.tolerations } }), podMs);
-      const compared = IDENTITY.map((item) => item.field).filter((field) => inside.identity[field] !== '' && control.identity[field] !== '');
-      if (compared.length === 0) throw new Error(`neither pod could read its kernel identity (uname -r, /proc/version, boot id) on node ${inside.node}`);
+      const control = await runToCompletion(
+        ctx,
+        shellPod(ctx, { name: CONTROL, script: SCRIPT, node: inside.node, spec: { tolerations: created?.spec?.tolerations } }),
+        podMs,
+      );
+      const compared = IDENTITY.map((item) => item.field).filter(
+        (field) => inside.identity[field] !== '' && control.identity[field] !== '',
+      );
+      if (compared.length === 0)
+        throw new Error(`neither pod could read its kernel identity (uname -r, /proc/version, boot id) on node ${inside.node}`);
       const differing = compared.filter((field) => inside.identity[field] !== control.identity[field]);
       const seen = `sandboxed: ${describeIdentity(inside.identity)}; plain pod: ${describeIdentity(control.identity)}`;
       if (differing.length === 0) {
-        throw new CheckFailure(`${describeClass(runtimeClass)} shares the host kernel: a pod using it and a plain pod on node ${inside.node} see the same ${compared.join(', ')} (${seen})`);
+        throw new CheckFailure(
+          `${describeClass(runtimeClass)} shares the host kernel: a pod using it and a plain pod on node ${inside.node} see the same ${compared.join(', ')} (${seen})`,
+        );
       }
       return `on node ${inside.node} the ${differing.join(', ')} differ: ${seen}`;
     });
@@ -102,7 +127,10 @@ async function runToCompletion(ctx: ProbeContext, pod: V1Pod, timeoutMs: number)
     done = await waitForPod(ctx, name, 'completed', timeoutMs).catch(unschedulableFails);
   } catch (error) {
     if (error instanceof WaitTimeout) {
-      const events = await ctx.kube.list<CoreV1Event>({ apiVersion: 'v1', kind: 'Event', namespace: ctx.namespace }, { fieldSelector: `involvedObject.name=${name},reason=FailedCreatePodSandBox` });
+      const events = await ctx.kube.list<CoreV1Event>(
+        { apiVersion: 'v1', kind: 'Event', namespace: ctx.namespace },
+        { fieldSelector: `involvedObject.name=${name},reason=FailedCreatePodSandBox` },
+      );
       const last = events.at(-1);
       if (last) throw new CheckFailure(`pod ${name} cannot start: ${last.message ?? 'FailedCreatePodSandBox'}`);
     }

@@ -29,7 +29,8 @@ export function renderE2eLog(results: RunResults): string {
   const lines: string[] = [`# ${run.header}`];
   for (const replaced of replacedProbes(results)) lines.push(`BUILT-IN PROBE REPLACED: ${escapeLogLine(replacedProbeSentence(replaced))}`);
   const cleanup = cleanupLines(results);
-  if (cleanup.interrupted) lines.push(`INTERRUPTED:        ${escapeLogLine(cleanup.interrupted)}; these results are partial and cleanup did not finish`);
+  if (cleanup.interrupted)
+    lines.push(`INTERRUPTED:        ${escapeLogLine(cleanup.interrupted)}; these results are partial and cleanup did not finish`);
   for (const test of run.tests) {
     runLines(test, lines);
     resultLines(test, 0, lines);

@@ -38,21 +38,31 @@ function platformRows(results: RunResults): Array<[string, string]> {
     ['Kubernetes', `${cluster.serverVersion ?? 'unknown'} (checked against the v${results.kubernetesVersion} requirements)`],
     ['Cluster', `${cluster.context ? `context ${cluster.context}, ` : ''}${cluster.mode}${cluster.simulated ? ', SIMULATED' : ''}`],
   ];
-  if (accelerator) rows.push(['Accelerators', `${accelerator.profile} (${accelerator.detected ? 'detected' : 'given'}: ${accelerator.detail})`]);
+  if (accelerator)
+    rows.push(['Accelerators', `${accelerator.profile} (${accelerator.detected ? 'detected' : 'given'}: ${accelerator.detail})`]);
   rows.push(['Tool', `${results.tool.name} ${results.tool.version}, run ${results.runId}`]);
-  rows.push(['Run', `${results.startedAt} to ${results.finishedAt} (${formatDuration(results.durationMs)})${results.runUrl ? `, ${results.runUrl}` : ''}`]);
+  rows.push([
+    'Run',
+    `${results.startedAt} to ${results.finishedAt} (${formatDuration(results.durationMs)})${results.runUrl ? `, ${results.runUrl}` : ''}`,
+  ]);
   return rows;
 }
 
 export function renderEvidence(results: RunResults, r: RequirementResult): string {
   const official = requirementsFor(results.kubernetesVersion).find((x) => x.id === r.id)?.description ?? r.summary;
   const test = testNameFor(r.id);
-  const out: string[] = [`# ${md(r.id)}: ${VERDICT_LABEL[r.verdict]} (${r.level}, Kubernetes AI Conformance v${results.kubernetesVersion})`, ''];
+  const out: string[] = [
+    `# ${md(r.id)}: ${VERDICT_LABEL[r.verdict]} (${r.level}, Kubernetes AI Conformance v${results.kubernetesVersion})`,
+    '',
+  ];
   if (results.cluster.simulated) out.push(`> [!CAUTION]`, `> SIMULATED: ${md(simulationMessage(results))}.`, '');
   out.push(`> ${md(official)}`, '');
   out.push(`**Result:** ${VERDICT_LABEL[r.verdict]} in ${formatDuration(r.durationMs)}: ${md(r.reason)}`, '');
   if (r.notes) out.push(`**Notes:** ${md(r.notes)}`, '');
-  out.push(`**Test:** \`${test}\` in \`junit.xml\`, \`results.json\` and \`e2e.log\`; its checks are the subtests \`${test}/…\`. Probe: ${md(r.probe)}, started ${md(r.startedAt)}.`, '');
+  out.push(
+    `**Test:** \`${test}\` in \`junit.xml\`, \`results.json\` and \`e2e.log\`; its checks are the subtests \`${test}/…\`. Probe: ${md(r.probe)}, started ${md(r.startedAt)}.`,
+    '',
+  );
 
   out.push('## Platform', '', '| | |', '|---|---|');
   for (const [name, value] of platformRows(results)) out.push(`| ${name} | ${md(value)} |`);
@@ -60,11 +70,26 @@ export function renderEvidence(results: RunResults, r: RequirementResult): strin
 
   const created = r.created ?? [];
   out.push('## What was created', '');
-  if (created.length === 0) out.push(r.verdict === 'skipped' || r.probe === 'none' ? 'Nothing: no probe ran for this requirement.' : 'Nothing that the run recorded: the probe read the cluster only.');
+  if (created.length === 0)
+    out.push(
+      r.verdict === 'skipped' || r.probe === 'none'
+        ? 'Nothing: no probe ran for this requirement.'
+        : 'Nothing that the run recorded: the probe read the cluster only.',
+    );
   else for (const object of created) out.push(`- ${md(objectLabel(object))}`);
-  out.push('', `Everything the run created carries the label \`ai-conformance.cncf.io/run=${md(results.runId)}\` and was deleted at the end; objects left behind: ${results.leaked}.`, '');
+  out.push(
+    '',
+    `Everything the run created carries the label \`ai-conformance.cncf.io/run=${md(results.runId)}\` and was deleted at the end; objects left behind: ${results.leaked}.`,
+    '',
+  );
 
-  out.push('## The same by hand', '', 'While a run is going (or with `--keep-cluster` on kind), these show what the probe created:', '', '```sh');
+  out.push(
+    '## The same by hand',
+    '',
+    'While a run is going (or with `--keep-cluster` on kind), these show what the probe created:',
+    '',
+    '```sh',
+  );
   out.push(`kubectl get all,events -A -l ai-conformance.cncf.io/run=${shellWord(results.runId)}`);
   for (const object of created) out.push(kubectlGet(object));
   out.push('```', '');
@@ -73,7 +98,8 @@ export function renderEvidence(results: RunResults, r: RequirementResult): strin
   if (r.checks.length === 0) out.push('No checks were recorded.');
   else {
     out.push('| check | result | time | what was seen |', '|---|---|---|---|');
-    for (const check of r.checks) out.push(`| ${md(check.name)} | ${VERDICT_LABEL[check.verdict]} | ${formatDuration(check.durationMs)} | ${md(check.reason)} |`);
+    for (const check of r.checks)
+      out.push(`| ${md(check.name)} | ${VERDICT_LABEL[check.verdict]} | ${formatDuration(check.durationMs)} | ${md(check.reason)} |`);
   }
   out.push('', '## Observations', '');
   if (r.observations.length === 0) out.push('None.');

@@ -81,7 +81,9 @@ export interface ReplacedProbe {
 
 /** Every built-in requirement the run checked with a replacement probe; every report says so prominently. */
 export function replacedProbes(results: RunResults): ReplacedProbe[] {
-  return results.requirements.filter((r) => !r.proposed && r.probe !== 'builtin' && r.probe !== 'none').map((r) => ({ id: r.id, by: r.probe }));
+  return results.requirements
+    .filter((r) => !r.proposed && r.probe !== 'builtin' && r.probe !== 'none')
+    .map((r) => ({ id: r.id, by: r.probe }));
 }
 
 /** One sentence for a replaced probe, plain text (each writer escapes it for its format). */

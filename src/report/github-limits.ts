@@ -23,7 +23,10 @@ export const STICKY_MARKER_LINE = /^<!-- ai-conformance:sticky(?::[A-Za-z0-9._/-
  * Only [A-Za-z0-9._/-] survive, so the marker can never close the HTML comment early.
  */
 export function stickyMarker(category?: string): string {
-  const safe = (category ?? '').trim().replace(/[^A-Za-z0-9._/-]+/g, '_').slice(0, 100);
+  const safe = (category ?? '')
+    .trim()
+    .replace(/[^A-Za-z0-9._/-]+/g, '_')
+    .slice(0, 100);
   return safe === '' ? STICKY_MARKER : `<!-- ai-conformance:sticky:${safe} -->`;
 }
 

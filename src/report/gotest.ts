@@ -54,7 +54,9 @@ export function subtestName(name: string): string {
 
 /** Why a run is simulated, in one line (the TestRealCluster failure message). */
 export function simulationMessage(results: RunResults): string {
-  const why = results.cluster.simulatedBecause ?? (results.cluster.mode === 'fake' ? 'the cluster is the fake API server (test infrastructure)' : 'the cluster is not a real platform');
+  const why =
+    results.cluster.simulatedBecause ??
+    (results.cluster.mode === 'fake' ? 'the cluster is the fake API server (test infrastructure)' : 'the cluster is not a real platform');
   return `simulated results: ${why}; they certify nothing and must not be submitted`;
 }
 
@@ -81,7 +83,9 @@ function requirementTest(results: RunResults, r: RequirementResult): GoTest {
       message: check.reason,
       startedAt: started,
       durationMs: check.durationMs,
-      output: [{ at: at(r.startedAt, offset), text: `${tag} ${escapeLogLine(`${VERDICT_LABEL[check.verdict]}: ${check.name}: ${check.reason}`)}` }],
+      output: [
+        { at: at(r.startedAt, offset), text: `${tag} ${escapeLogLine(`${VERDICT_LABEL[check.verdict]}: ${check.name}: ${check.reason}`)}` },
+      ],
       subtests: [],
     };
   });
@@ -117,7 +121,15 @@ export function goTestRun(results: RunResults): GoTestRun {
   }
   for (const r of results.requirements) tests.push(requirementTest(results, r));
   const failed = tests.some((t) => t.outcome === 'fail' || t.subtests.some((s) => s.outcome === 'fail'));
-  return { package: GO_PACKAGE, tests, header: escapeLogLine(header), startedAt: results.startedAt, finishedAt: results.finishedAt, durationMs: results.durationMs, failed };
+  return {
+    package: GO_PACKAGE,
+    tests,
+    header: escapeLogLine(header),
+    startedAt: results.startedAt,
+    finishedAt: results.finishedAt,
+    durationMs: results.durationMs,
+    failed,
+  };
 }
 
 /** go test's "(1.23s)". */

@@ -100,15 +100,27 @@ export const REPORT_FILES = {
 } as const;
 
 /** What a pull request to cncf/k8s-ai-conformance carries (plus evidence/). */
-export const SUBMISSION_FILES = [REPORT_FILES.product, REPORT_FILES.junit, REPORT_FILES.testEvents, REPORT_FILES.e2eLog, REPORT_FILES.readme] as const;
+export const SUBMISSION_FILES = [
+  REPORT_FILES.product,
+  REPORT_FILES.junit,
+  REPORT_FILES.testEvents,
+  REPORT_FILES.e2eLog,
+  REPORT_FILES.readme,
+] as const;
 
 const SUBMISSION_PATH = /(?:^|\/)v(\d+\.\d+)\/[^/]+\/?$/;
 
 /** A --submission path must end in vX.Y/<dir>, with the version the run checks once it is known. */
 export function checkSubmissionPath(submission: string, version: string | undefined): void {
   const match = SUBMISSION_PATH.exec(submission.replaceAll('\\', '/'));
-  if (!match) throw new UsageError(`--submission ${submission}: must end in vX.Y/<product-dir>, as in cncf/k8s-ai-conformance (e.g. v${version ?? '1.37'}/acme)`);
-  if (version !== undefined && match[1] !== version) throw new UsageError(`--submission ${submission}: this run checks Kubernetes ${version}, so the folder must be v${version}/<product-dir>`);
+  if (!match)
+    throw new UsageError(
+      `--submission ${submission}: must end in vX.Y/<product-dir>, as in cncf/k8s-ai-conformance (e.g. v${version ?? '1.37'}/acme)`,
+    );
+  if (version !== undefined && match[1] !== version)
+    throw new UsageError(
+      `--submission ${submission}: this run checks Kubernetes ${version}, so the folder must be v${version}/<product-dir>`,
+    );
 }
 
 /**

@@ -26,7 +26,12 @@ function flatten(tests: readonly GoTest[]): GoTest[] {
 /** What the XML's counters say: every test and subtest. */
 export function junitCounts(results: RunResults): JunitCounts {
   const all = flatten(goTestRun(results).tests);
-  return { tests: all.length, failures: all.filter((t) => t.outcome === 'fail').length, errors: 0, skipped: all.filter((t) => t.outcome === 'skip').length };
+  return {
+    tests: all.length,
+    failures: all.filter((t) => t.outcome === 'fail').length,
+    errors: 0,
+    skipped: all.filter((t) => t.outcome === 'skip').length,
+  };
 }
 
 function testcase(pkg: string, test: GoTest): string {

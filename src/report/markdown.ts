@@ -94,8 +94,15 @@ function notReadyReasons(results: RunResults): string[] {
   }
   if (results.interrupted) reasons.push(`the run was cut short (${md(results.interrupted)}), so these results are partial`);
   const leftOut = leftOutMusts(results);
-  if (leftOut.length > 0) reasons.push(`${leftOut.length} MUST requirement(s) were left out with --only/--skip/--level (${leftOut.slice(0, 10).map((r) => md(r.id)).join(', ')}), so the result is partial`);
-  if (results.leaked > 0) reasons.push(`${results.leaked} object${results.leaked === 1 ? ' was' : 's were'} left on the cluster after cleanup`);
+  if (leftOut.length > 0)
+    reasons.push(
+      `${leftOut.length} MUST requirement(s) were left out with --only/--skip/--level (${leftOut
+        .slice(0, 10)
+        .map((r) => md(r.id))
+        .join(', ')}), so the result is partial`,
+    );
+  if (results.leaked > 0)
+    reasons.push(`${results.leaked} object${results.leaked === 1 ? ' was' : 's were'} left on the cluster after cleanup`);
   if (results.cluster.simulated) reasons.push('this run used a simulated cluster, which certifies nothing');
   return reasons;
 }
@@ -167,14 +174,22 @@ function addDetails(out: BoundedText, r: RequirementResult, layout: Layout, opti
   if (!out.add(head)) return false;
   // Items are rendered one at a time: a probe may have recorded thousands of observations.
   const lists: [string, number, (i: number) => string][] = [
-    ['Checks', r.checks.length, (i) => {
-      const c = r.checks[i]!;
-      return `- ${VERDICT_EMOJI[c.verdict]} ${cell(c.name, 200)} (${formatDuration(c.durationMs)}): ${cell(c.reason, layout.detailMax)}\n`;
-    }],
-    ['Observations', r.observations.length, (i) => {
-      const o = r.observations[i]!;
-      return `- ${formatOffset(o.atMs)} ${cell(o.message, layout.detailMax)}\n`;
-    }],
+    [
+      'Checks',
+      r.checks.length,
+      (i) => {
+        const c = r.checks[i];
+        return `- ${VERDICT_EMOJI[c.verdict]} ${cell(c.name, 200)} (${formatDuration(c.durationMs)}): ${cell(c.reason, layout.detailMax)}\n`;
+      },
+    ],
+    [
+      'Observations',
+      r.observations.length,
+      (i) => {
+        const o = r.observations[i];
+        return `- ${formatOffset(o.atMs)} ${cell(o.message, layout.detailMax)}\n`;
+      },
+    ],
   ];
   let complete = true;
   for (const [title, count, item] of lists) {
@@ -201,7 +216,10 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
   if (layout.marker) head.push(`${layout.marker}\n`);
   head.push(`## Kubernetes AI Conformance v${results.kubernetesVersion}\n`, '\n', `${verdictLine(results, options.validation)}\n`, '\n');
   if (results.cluster.simulated) {
-    head.push('> [!WARNING]\n> **SIMULATION.** These results come from a simulated cluster. They certify nothing and must not be submitted.\n', '\n');
+    head.push(
+      '> [!WARNING]\n> **SIMULATION.** These results come from a simulated cluster. They certify nothing and must not be submitted.\n',
+      '\n',
+    );
   }
   for (const replaced of replacedProbes(results)) {
     head.push(`> [!CAUTION]\n> **Built-in probe replaced.** ${md(replacedProbeSentence(replaced))}\n`, '\n');
@@ -225,7 +243,11 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
   let tablesComplete = !out.truncated;
   for (const [category, requirements] of byCategory(results)) {
     if (!tablesComplete) break;
-    if (!out.add(`### ${md(categoryTitle(category))}\n\n| Requirement | Level | Status | Duration | Reason |\n| --- | --- | --- | --- | --- |\n`)) {
+    if (
+      !out.add(
+        `### ${md(categoryTitle(category))}\n\n| Requirement | Level | Status | Duration | Reason |\n| --- | --- | --- | --- | --- |\n`,
+      )
+    ) {
       tablesComplete = false;
       break;
     }
@@ -270,7 +292,8 @@ export function renderSummary(results: RunResults, options: MarkdownOptions = {}
     reasonMax: 500,
     detailMax: 2000,
     details: () => true,
-    truncationNote: (r) => `> [!NOTE]\n> This summary was shortened to stay within GitHub's 1 MiB job-summary limit. Everything is in ${artifactPointer(r)}.`,
+    truncationNote: (r) =>
+      `> [!NOTE]\n> This summary was shortened to stay within GitHub's 1 MiB job-summary limit. Everything is in ${artifactPointer(r)}.`,
   });
 }
 

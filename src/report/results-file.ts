@@ -10,8 +10,7 @@ import { UsageError, oneLine } from '../errors.js';
 
 // ajv-formats is CommonJS; depending on the loader its plugin is the default export or inside it.
 type FormatsPlugin = (ajv: Ajv) => Ajv;
-const addFormats: FormatsPlugin =
-  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule;
 
 let validator: ValidateFunction | undefined;
 
@@ -59,7 +58,10 @@ export async function readResultsFile(file: string): Promise<RunResults> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    if (/^\{"Time":/.test(text)) throw new UsageError(`${file} is a go test -json event stream (the CNCF artifact results.json), not a results model: pass the ai-conformance.json beside it`);
+    if (/^\{"Time":/.test(text))
+      throw new UsageError(
+        `${file} is a go test -json event stream (the CNCF artifact results.json), not a results model: pass the ai-conformance.json beside it`,
+      );
     throw new UsageError(`${file} is not valid JSON: ${oneLine(error)}`);
   }
   const problem = resultsProblem(value);

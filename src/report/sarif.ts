@@ -82,7 +82,7 @@ function ruleName(id: string): string {
   return id
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
-    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .map((p) => p[0].toUpperCase() + p.slice(1))
     .join('');
 }
 
@@ -126,7 +126,13 @@ function buildRule(requirement: Requirement & { proposed: boolean }, kubernetesV
     helpUri: TOOL_INFORMATION_URI,
     defaultConfiguration: { level },
     properties: {
-      tags: ['ai-conformance', `k8s-${kubernetesVersion}`, requirement.category, requirement.level.toLowerCase(), ...(requirement.proposed ? ['proposed'] : [])],
+      tags: [
+        'ai-conformance',
+        `k8s-${kubernetesVersion}`,
+        requirement.category,
+        requirement.level.toLowerCase(),
+        ...(requirement.proposed ? ['proposed'] : []),
+      ],
       precision: 'high',
       'problem.severity': level === 'error' ? 'error' : 'warning',
     },
@@ -150,7 +156,14 @@ function rulesFor(results: RunResults): (Requirement & { proposed: boolean })[] 
   const known = new Set(rules.map((r) => r.id));
   for (const r of results.requirements) {
     if (!known.has(r.id)) {
-      rules.push({ id: r.id, category: r.category, level: r.level, summary: r.summary, description: r.summary, testName: testNameFor(r.id) });
+      rules.push({
+        id: r.id,
+        category: r.category,
+        level: r.level,
+        summary: r.summary,
+        description: r.summary,
+        testName: testNameFor(r.id),
+      });
       known.add(r.id);
     }
   }

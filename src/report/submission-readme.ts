@@ -33,11 +33,23 @@ export function renderSubmissionReadme(results: RunResults, options: ReadmeOptio
   const platform = text('platformName') ?? 'This platform';
   const version = `v${results.kubernetesVersion}`;
   const dir = options.submissionPath ?? `${version}/<your-product>`;
-  const out: string[] = [`# ${md(platform)}${text('platformVersion') ? ` ${md(text('platformVersion')!)}` : ''}: Kubernetes AI Conformance (${version})`, ''];
-  if (results.cluster.simulated) out.push('> [!CAUTION]', `> **SIMULATED: do not submit.** ${md(simulationMessage(results))}. The test artifacts carry a failing \`TestRealCluster\` test, so the CNCF validator rejects this folder.`, '');
+  const out: string[] = [
+    `# ${md(platform)}${text('platformVersion') ? ` ${md(text('platformVersion')!)}` : ''}: Kubernetes AI Conformance (${version})`,
+    '',
+  ];
+  if (results.cluster.simulated)
+    out.push(
+      '> [!CAUTION]',
+      `> **SIMULATED: do not submit.** ${md(simulationMessage(results))}. The test artifacts carry a failing \`TestRealCluster\` test, so the CNCF validator rejects this folder.`,
+      '',
+    );
   const leftOut = leftOutMusts(results);
   if (leftOut.length > 0) {
-    out.push('> [!WARNING]', `> **INCOMPLETE.** ${leftOut.length} MUST requirement(s) were left out of this run (${leftOut.map((r) => md(r.id)).join(', ')}); run them before submitting.`, '');
+    out.push(
+      '> [!WARNING]',
+      `> **INCOMPLETE.** ${leftOut.length} MUST requirement(s) were left out of this run (${leftOut.map((r) => md(r.id)).join(', ')}); run them before submitting.`,
+      '',
+    );
   }
   out.push(
     `This directory is a Kubernetes ${version} AI conformance submission with automated test artifacts, produced by ${md(results.tool.name)} ${md(results.tool.version)} ` +
@@ -46,7 +58,9 @@ export function renderSubmissionReadme(results: RunResults, options: ReadmeOptio
     '',
     '## Files',
     '',
-    '- `PRODUCT.yaml`: the checklist, with the official wording of the v' + results.kubernetesVersion + ' template; each probed requirement cites the artifacts below.',
+    '- `PRODUCT.yaml`: the checklist, with the official wording of the v' +
+      results.kubernetesVersion +
+      ' template; each probed requirement cites the artifacts below.',
     '- `junit.xml`, `results.json` (`go test -json` events) and `e2e.log` (`go test -v` output): one test per requirement, its checks as subtests.',
     '- `evidence/<id>.md`: per requirement, what was created, the equivalent `kubectl` commands, what was observed, timings and platform facts.',
     '',
@@ -56,7 +70,9 @@ export function renderSubmissionReadme(results: RunResults, options: ReadmeOptio
     '|---|---|---|---|---|',
   );
   for (const r of results.requirements.filter((x) => !x.proposed)) {
-    out.push(`| ${md(r.id)} | ${r.level} | ${VERDICT_LABEL[r.verdict]} | \`${testNameFor(r.id)}\` | [${evidencePath(r.id)}](${evidencePath(r.id)}) |`);
+    out.push(
+      `| ${md(r.id)} | ${r.level} | ${VERDICT_LABEL[r.verdict]} | \`${testNameFor(r.id)}\` | [${evidencePath(r.id)}](${evidencePath(r.id)}) |`,
+    );
   }
   out.push(
     '',

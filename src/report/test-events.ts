@@ -30,8 +30,14 @@ function events(pkg: string, test: GoTest, depth: number, out: TestEvent[]): voi
   for (const sub of test.subtests) events(pkg, sub, depth + 1, out);
   const indent = '    '.repeat(depth);
   const finished = end(test);
-  out.push({ Time: finished, Action: 'output', ...base, Output: `${indent}--- ${WORD[test.outcome]}: ${test.name} (${goSeconds(test.durationMs)})\n` });
-  if (test.outcome !== 'pass') out.push({ Time: finished, Action: 'output', ...base, Output: `${indent}    ${escapeLogLine(test.message)}\n` });
+  out.push({
+    Time: finished,
+    Action: 'output',
+    ...base,
+    Output: `${indent}--- ${WORD[test.outcome]}: ${test.name} (${goSeconds(test.durationMs)})\n`,
+  });
+  if (test.outcome !== 'pass')
+    out.push({ Time: finished, Action: 'output', ...base, Output: `${indent}    ${escapeLogLine(test.message)}\n` });
   out.push({ Time: finished, Action: test.outcome, ...base, Elapsed: Number((Math.max(0, test.durationMs) / 1000).toFixed(3)) });
 }
 
@@ -43,6 +49,11 @@ export function renderTestEvents(results: RunResults): string {
   ];
   for (const test of run.tests) events(run.package, test, 0, out);
   out.push({ Time: run.finishedAt, Action: 'output', Package: run.package, Output: `${run.failed ? 'FAIL' : 'PASS'}\n` });
-  out.push({ Time: run.finishedAt, Action: run.failed ? 'fail' : 'pass', Package: run.package, Elapsed: Number((run.durationMs / 1000).toFixed(3)) });
+  out.push({
+    Time: run.finishedAt,
+    Action: run.failed ? 'fail' : 'pass',
+    Package: run.package,
+    Elapsed: Number((run.durationMs / 1000).toFixed(3)),
+  });
   return `${out.map((e) => JSON.stringify(e)).join('\n')}\n`;
 }

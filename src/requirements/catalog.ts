@@ -14,14 +14,7 @@ import { parse as parseYamlValue } from 'yaml';
 export type Level = 'MUST' | 'SHOULD';
 
 /** Category keys exactly as they appear under `spec:` in the templates, in template order. */
-export const CATEGORIES = [
-  'accelerators',
-  'networking',
-  'schedulingOrchestration',
-  'observability',
-  'security',
-  'operator',
-] as const;
+export const CATEGORIES = ['accelerators', 'networking', 'schedulingOrchestration', 'observability', 'security', 'operator'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 interface RequirementFacts {
@@ -132,7 +125,11 @@ const MUSTS_OF_ALL = {
   robust_controller: 'MUST',
 } as const;
 const ACCELERATOR_SHOULDS = { driver_runtime_management: 'SHOULD', gpu_sharing: 'SHOULD', virtualized_accelerator: 'SHOULD' } as const;
-const NETWORKING_SHOULDS = { advanced_inference_ingress: 'SHOULD', high_performance_networking: 'SHOULD', disaggregated_inference: 'SHOULD' } as const;
+const NETWORKING_SHOULDS = {
+  advanced_inference_ingress: 'SHOULD',
+  high_performance_networking: 'SHOULD',
+  disaggregated_inference: 'SHOULD',
+} as const;
 
 /** One entry per supported Kubernetes version: the requirements its official template lists, and their level. */
 const VERSIONS = {
@@ -146,7 +143,7 @@ const VERSIONS = {
 export type KubernetesVersion = keyof typeof VERSIONS;
 export const KUBERNETES_VERSIONS = Object.keys(VERSIONS) as readonly KubernetesVersion[];
 /** The newest version with a bundled template; a --template URL is only needed beyond it. */
-export const NEWEST_VERSION = KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1] as KubernetesVersion;
+export const NEWEST_VERSION = KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1];
 
 export interface Requirement {
   id: string;
@@ -219,7 +216,11 @@ export function allRequirementIds(): string[] {
 export function testNameFor(id: string): string {
   const known = (REQUIREMENTS as Record<string, RequirementFacts>)[id];
   if (known) return known.testName;
-  return `Test${id.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0]!.toUpperCase() + part.slice(1)).join('')}`;
+  return `Test${id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('')}`;
 }
 
 /**

@@ -31,13 +31,40 @@ export const DEFAULT_OUT_DIR = './ai-conformance-results';
 export const RUN_FLAGS = {
   context: COMMON_FLAGS.context,
   'kubernetes-version': COMMON_FLAGS['kubernetes-version'],
-  kubeconfig: { ...COMMON_FLAGS.kubeconfig, description: 'kubeconfig of the cluster to check; several files may be merged through KUBECONFIG' },
-  cluster: { type: 'string', value: 'MODE', description: 'how to get the cluster: kubeconfig, kind (create one), in-cluster or auto', default: 'auto', example: 'kind' },
+  kubeconfig: {
+    ...COMMON_FLAGS.kubeconfig,
+    description: 'kubeconfig of the cluster to check; several files may be merged through KUBECONFIG',
+  },
+  cluster: {
+    type: 'string',
+    value: 'MODE',
+    description: 'how to get the cluster: kubeconfig, kind (create one), in-cluster or auto',
+    default: 'auto',
+    example: 'kind',
+  },
   'keep-cluster': { type: 'boolean', description: 'kind: leave the cluster running afterwards', example: '' },
-  'node-image': { type: 'string', value: 'IMAGE', description: 'kind: node image instead of the pinned one', default: 'pinned per version', example: 'kindest/node:v1.35.0' },
+  'node-image': {
+    type: 'string',
+    value: 'IMAGE',
+    description: 'kind: node image instead of the pinned one',
+    default: 'pinned per version',
+    example: 'kindest/node:v1.35.0',
+  },
   addons: { type: 'boolean', description: 'kind: install the PR-mode add-ons (Gateway, Kueue, Prometheus, …)', example: '' },
-  only: { type: 'string', multiple: true, value: 'IDS', description: 'check only these requirement ids (comma-separated)', example: 'dra_support,gang_scheduling' },
-  skip: { type: 'string', multiple: true, value: 'IDS', description: 'skip these requirement ids (comma-separated)', example: 'cluster_autoscaling' },
+  only: {
+    type: 'string',
+    multiple: true,
+    value: 'IDS',
+    description: 'check only these requirement ids (comma-separated)',
+    example: 'dra_support,gang_scheduling',
+  },
+  skip: {
+    type: 'string',
+    multiple: true,
+    value: 'IDS',
+    description: 'skip these requirement ids (comma-separated)',
+    example: 'cluster_autoscaling',
+  },
   level: { type: 'string', value: 'must|should|all', description: 'which requirement levels to check', default: 'all', example: 'must' },
   accelerator: {
     type: 'string',
@@ -47,11 +74,28 @@ export const RUN_FLAGS = {
     example: 'nvidia',
   },
   parallel: { type: 'string', value: 'N', description: 'most probes at once', default: 'all that do not conflict', example: '2' },
-  timeout: { type: 'string', value: 'DURATION', description: "a time limit for each probe, instead of its own", default: "each probe's own", example: '30m' },
+  timeout: {
+    type: 'string',
+    value: 'DURATION',
+    description: 'a time limit for each probe, instead of its own',
+    default: "each probe's own",
+    example: '30m',
+  },
   qps: { type: 'string', value: 'N', description: 'client-side rate limit: API requests per second', default: '50', example: '20' },
-  burst: { type: 'string', value: 'N', description: 'client-side rate limit: requests allowed at once above --qps', default: '100', example: '40' },
+  burst: {
+    type: 'string',
+    value: 'N',
+    description: 'client-side rate limit: requests allowed at once above --qps',
+    default: '100',
+    example: '40',
+  },
   out: { type: 'string', value: 'DIR', description: 'where every report is written', default: DEFAULT_OUT_DIR, example: 'out/' },
-  'probe-dir': { type: 'string', value: 'DIR', description: 'extra probe modules (e.g. a proposed requirement)', example: 'examples/probes' },
+  'probe-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'extra probe modules (e.g. a proposed requirement)',
+    example: 'examples/probes',
+  },
   'replace-builtin': {
     type: 'string',
     multiple: true,
@@ -59,26 +103,91 @@ export const RUN_FLAGS = {
     description: 'let a --probe-dir module replace these built-in probes (the reports say so)',
     example: 'dra_support',
   },
-  'probe-option': { type: 'string', multiple: true, value: 'KEY=VALUE', description: "tune a probe (each probe's options: 'ai-conformance list')", example: 'gang-scheduling.window-ms=60000' },
-  'image-registry': { type: 'string', value: 'REGISTRY', description: 'pull every probe image from this mirror', example: 'registry.example.com/mirror' },
-  image: { type: 'string', multiple: true, value: 'NAME=REF', description: 'use this image for one logical name (see list --images)', example: 'busybox=registry.example.com/busybox:1.36' },
+  'probe-option': {
+    type: 'string',
+    multiple: true,
+    value: 'KEY=VALUE',
+    description: "tune a probe (each probe's options: 'ai-conformance list')",
+    example: 'gang-scheduling.window-ms=60000',
+  },
+  'image-registry': {
+    type: 'string',
+    value: 'REGISTRY',
+    description: 'pull every probe image from this mirror',
+    example: 'registry.example.com/mirror',
+  },
+  image: {
+    type: 'string',
+    multiple: true,
+    value: 'NAME=REF',
+    description: 'use this image for one logical name (see list --images)',
+    example: 'busybox=registry.example.com/busybox:1.36',
+  },
   'allow-node-scaling': { type: 'boolean', description: 'let cluster_autoscaling really add a node (costs money)', example: '' },
-  'prometheus-url': { type: 'string', value: 'URL', description: 'Prometheus HTTP API base URL, instead of detection', example: 'http://prometheus.monitoring:9090' },
-  'accelerator-metrics-url': { type: 'string', value: 'URL', description: 'accelerator metrics endpoint, instead of detection', example: 'http://dcgm-exporter.gpu:9400/metrics' },
-  operator: { type: 'string', value: 'NAME', description: 'the AI operator robust_controller checks, instead of detection', example: 'kuberay' },
-  baseline: { type: 'string', value: 'FILE', description: 'an earlier ai-conformance.json: the summary starts with what changed', example: 'previous/ai-conformance.json' },
+  'prometheus-url': {
+    type: 'string',
+    value: 'URL',
+    description: 'Prometheus HTTP API base URL, instead of detection',
+    example: 'http://prometheus.monitoring:9090',
+  },
+  'accelerator-metrics-url': {
+    type: 'string',
+    value: 'URL',
+    description: 'accelerator metrics endpoint, instead of detection',
+    example: 'http://dcgm-exporter.gpu:9400/metrics',
+  },
+  operator: {
+    type: 'string',
+    value: 'NAME',
+    description: 'the AI operator robust_controller checks, instead of detection',
+    example: 'kuberay',
+  },
+  baseline: {
+    type: 'string',
+    value: 'FILE',
+    description: 'an earlier ai-conformance.json: the summary starts with what changed',
+    example: 'previous/ai-conformance.json',
+  },
   submission: {
     type: 'string',
     value: 'vX.Y/DIR',
-    description: 'also write the submission folder alone (PRODUCT.yaml, junit.xml, results.json, e2e.log, evidence/, README.md) there, e.g. in a clone of cncf/k8s-ai-conformance',
+    description:
+      'also write the submission folder alone (PRODUCT.yaml, junit.xml, results.json, e2e.log, evidence/, README.md) there, e.g. in a clone of cncf/k8s-ai-conformance',
     example: 'v1.37/acme',
   },
-  template: { type: 'string', value: 'PATH|URL', description: 'the official checklist template (a file or an https URL)', default: 'the bundled template', example: 'AIConformance-1.35.yaml' },
-  product: { type: 'string', value: 'FILE', description: 'your PRODUCT.yaml to start from (metadata, comments and manual entries kept)', example: 'conformance/PRODUCT.yaml' },
-  'migrate-product': { type: 'boolean', description: "move a --product of another Kubernetes version onto this version's official template", example: '' },
-  metadata: { type: 'string', multiple: true, value: 'FILE|KEY=VALUE', description: 'checklist metadata, from a YAML file or as KEY=VALUE', example: 'vendorName=Acme' },
+  template: {
+    type: 'string',
+    value: 'PATH|URL',
+    description: 'the official checklist template (a file or an https URL)',
+    default: 'the bundled template',
+    example: 'AIConformance-1.35.yaml',
+  },
+  product: {
+    type: 'string',
+    value: 'FILE',
+    description: 'your PRODUCT.yaml to start from (metadata, comments and manual entries kept)',
+    example: 'conformance/PRODUCT.yaml',
+  },
+  'migrate-product': {
+    type: 'boolean',
+    description: "move a --product of another Kubernetes version onto this version's official template",
+    example: '',
+  },
+  metadata: {
+    type: 'string',
+    multiple: true,
+    value: 'FILE|KEY=VALUE',
+    description: 'checklist metadata, from a YAML file or as KEY=VALUE',
+    example: 'vendorName=Acme',
+  },
   offline: { type: 'boolean', description: 'no network access besides the cluster (no template download, no URL checks)', example: '' },
-  'sarif-category': { type: 'string', value: 'NAME', description: 'code scanning category (and sticky comment) of this run', default: 'ai-conformance', example: 'ai-conformance-1.35' },
+  'sarif-category': {
+    type: 'string',
+    value: 'NAME',
+    description: 'code scanning category (and sticky comment) of this run',
+    default: 'ai-conformance',
+    example: 'ai-conformance-1.35',
+  },
   verbose: { type: 'boolean', description: 'print every passed check too', example: '' },
 } as const satisfies Flags;
 
@@ -171,7 +280,9 @@ async function ensureWritableDir(dir: string): Promise<void> {
   const missing: string[] = [];
   let existing = resolved;
   for (;;) {
-    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(fail(error.code ?? oneLine(error)))));
+    const info = await stat(existing).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? undefined : Promise.reject(fail(error.code ?? oneLine(error))),
+    );
     if (info) {
       if (!info.isDirectory()) throw fail(existing === resolved ? 'not a directory' : `${existing} is not a directory`);
       break;
@@ -199,14 +310,18 @@ export function checkHttpUrl(flag: string, value: string | undefined): string | 
   } catch {
     throw new UsageError(`${flag} '${value}' is not a URL (e.g. http://prometheus.monitoring:9090)`);
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw new UsageError(`${flag} '${value}' must be an http:// or https:// URL with a host`);
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
+    throw new UsageError(`${flag} '${value}' must be an http:// or https:// URL with a host`);
   return value;
 }
 
 /** --operator must name an operator robust_controller knows how to exercise. */
 function checkOperator(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!operatorNamed(value)) throw new UsageError(`--operator '${value}' is not an operator robust_controller knows (known: ${AI_OPERATORS.map((o) => o.name).join(', ')})`);
+  if (!operatorNamed(value))
+    throw new UsageError(
+      `--operator '${value}' is not an operator robust_controller knows (known: ${AI_OPERATORS.map((o) => o.name).join(', ')})`,
+    );
   return value;
 }
 
@@ -218,7 +333,9 @@ function checkReplacements(extra: readonly ProbeSource[], replace: readonly stri
   const builtin = new Set(BUILTIN_PROBES.map((p) => p.id));
   for (const source of extra) {
     if (builtin.has(source.probe.id) && !replace.includes(source.probe.id)) {
-      throw new UsageError(`--probe-dir: ${source.origin} defines '${source.probe.id}', a built-in probe; pass --replace-builtin ${source.probe.id} to run it instead`);
+      throw new UsageError(
+        `--probe-dir: ${source.origin} defines '${source.probe.id}', a built-in probe; pass --replace-builtin ${source.probe.id} to run it instead`,
+      );
     }
   }
   for (const id of replace) {
@@ -266,8 +383,12 @@ export async function parseRunConfig(values: ParsedValues, env: NodeJS.ProcessEn
   const knownIds = new Set([...allRequirementIds(), ...extraProbes.map((s) => s.probe.id)]);
   const only = listOption(values, 'only');
   const skip = listOption(values, 'skip');
-  if (values.only !== undefined && only.length === 0) throw new UsageError("--only needs at least one requirement id (see 'ai-conformance list')");
-  for (const [flag, ids] of [['--only', only], ['--skip', skip]] as const) {
+  if (values.only !== undefined && only.length === 0)
+    throw new UsageError("--only needs at least one requirement id (see 'ai-conformance list')");
+  for (const [flag, ids] of [
+    ['--only', only],
+    ['--skip', skip],
+  ] as const) {
     const unknown = ids.filter((id) => !knownIds.has(id));
     if (unknown.length) throw new UsageError(`${flag}: unknown requirement id ${unknown.join(', ')} (see 'ai-conformance list')`);
   }

@@ -33,7 +33,10 @@ export interface ProvidedCluster {
 
 export interface RunDeps {
   /** Gets the cluster; default: src/cluster's providers (kubeconfig, kind, in-cluster). */
-  provide?: (request: ClusterRequest, context: { kubernetesVersion: RunConfig['kubernetesVersion']; signal: AbortSignal; log: (line: string) => void }) => Promise<ProvidedCluster>;
+  provide?: (
+    request: ClusterRequest,
+    context: { kubernetesVersion: RunConfig['kubernetesVersion']; signal: AbortSignal; log: (line: string) => void },
+  ) => Promise<ProvidedCluster>;
   /** Aborted on SIGINT/SIGTERM. */
   signal?: AbortSignal;
   /** The run id (default: a new one); known before the run so a signal handler can name it. */
@@ -124,7 +127,14 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
     log(`ai-conformance: accelerator profile ${profile.name}: ${profile.detail}`);
     const simulatedBecause = simulationOf(server.simulated, provided.mode, profile);
     if (simulatedBecause) Object.assign(clusterInfo, { simulated: true, simulatedBecause });
-    const plan = planRequirements({ version, only: config.only, skip: config.skip, level: config.level, builtin: config.builtinProbes, extra: config.extraProbes });
+    const plan = planRequirements({
+      version,
+      only: config.only,
+      skip: config.skip,
+      level: config.level,
+      builtin: config.builtinProbes,
+      extra: config.extraProbes,
+    });
     const probes = [...config.builtinProbes, ...config.extraProbes.map((s) => s.probe)];
 
     const results = await runSuite({

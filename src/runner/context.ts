@@ -52,7 +52,10 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
   const abortReason = () => oneLine(parts.signal.reason ?? 'aborted');
 
   /** Runs one step and records it; the outcome says whether it passed and what it produced. */
-  async function record<T>(name: string, step: () => Promise<string | Saw<T>>): Promise<{ passed: true; value: T | undefined } | { passed: false }> {
+  async function record<T>(
+    name: string,
+    step: () => Promise<string | Saw<T>>,
+  ): Promise<{ passed: true; value: T | undefined } | { passed: false }> {
     const id = nextCheck++;
     const checkStart = parts.clock.now();
     recorder.inFlight.set(id, { name, startedAt: checkStart });
@@ -97,7 +100,7 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
       if (profile.undetermined !== undefined) throw new Error(profile.undetermined);
       return profile;
     },
-    step: step as ProbeContext<OptionSpecs>['step'],
+    step: step,
     async check(name: string, fn: () => Promise<string>): Promise<boolean> {
       return (await record(name, fn)).passed;
     },

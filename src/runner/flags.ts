@@ -14,7 +14,7 @@ export function parseDuration(flag: string, value: string): number {
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
     throw new UsageError(`${flag} '${value}' is not a duration (e.g. 90s, 10m, 1h)`);
   }
-  const ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
+  const ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0));
   if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
   if (ms > MAX_TIMER_MS) throw new UsageError(`${flag} '${value}' is too long (at most 24 days)`);
   return ms;
@@ -34,7 +34,8 @@ export function parsePositiveNumber(flag: string, value: string): number {
 
 export function parseLevel(value: string | undefined): 'must' | 'should' | 'all' {
   const level = (value ?? 'all').toLowerCase();
-  if (level !== 'must' && level !== 'should' && level !== 'all') throw new UsageError(`--level must be must, should or all, not '${value}'`);
+  if (level !== 'must' && level !== 'should' && level !== 'all')
+    throw new UsageError(`--level must be must, should or all, not '${value}'`);
   return level;
 }
 

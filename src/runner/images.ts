@@ -49,7 +49,9 @@ export function createImageCatalog(probes: readonly Probe[], overrides: ImageOve
   const defaults = imageDefaults(probes);
   for (const name of Object.keys(overrides.images ?? {})) {
     if (!defaults.has(name)) {
-      throw new UsageError(`--image ${name}: no probe uses an image called '${name}' (known: ${[...defaults.keys()].sort().join(', ') || 'none'})`);
+      throw new UsageError(
+        `--image ${name}: no probe uses an image called '${name}' (known: ${[...defaults.keys()].sort().join(', ') || 'none'})`,
+      );
     }
   }
   const resolved = new Map<string, string>();

@@ -9,9 +9,24 @@ import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
 import type { ProbeViewOptions } from '../kube/client.js';
 import type { CleanupOptions, CleanupResult } from '../kube/cleanup.js';
-import { RESULTS_SCHEMA_VERSION, type ClusterInfo, type CleanupSummary, type LeftoverObject, type RequirementResult, type RunResults } from '../model/results.js';
+import {
+  RESULTS_SCHEMA_VERSION,
+  type ClusterInfo,
+  type CleanupSummary,
+  type LeftoverObject,
+  type RequirementResult,
+  type RunResults,
+} from '../model/results.js';
 import type { KubernetesVersion } from '../requirements/catalog.js';
-import { ProbeConclusion, StepDidNotPass, type AcceleratorProfile, type Clock, type ImageCatalog, type Logger, type ProbeOptions } from '../probes/types.js';
+import {
+  ProbeConclusion,
+  StepDidNotPass,
+  type AcceleratorProfile,
+  type Clock,
+  type ImageCatalog,
+  type Logger,
+  type ProbeOptions,
+} from '../probes/types.js';
 import { createProbeContext, freezeRecorder } from './context.js';
 import { probeNamespace } from './runId.js';
 import { runScheduled } from './schedule.js';
@@ -79,7 +94,7 @@ type RunEntry = Extract<PlanEntry, { action: 'run' }>;
 function shortestExclusiveFirst(entries: RunEntry[]): RunEntry[] {
   const exclusive = (entry: RunEntry) => (entry.source.probe.exclusive ?? []).length > 0;
   const slots = entries.map((entry, index) => (exclusive(entry) ? index : -1)).filter((index) => index >= 0);
-  const sorted = slots.map((index) => entries[index]!).sort((a, b) => a.source.probe.timeoutMs - b.source.probe.timeoutMs);
+  const sorted = slots.map((index) => entries[index]).sort((a, b) => a.source.probe.timeoutMs - b.source.probe.timeoutMs);
   const result = [...entries];
   slots.forEach((slot, i) => {
     result[slot] = sorted[i]!;
@@ -133,16 +148,25 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
   });
 
   for (const entry of options.plan) {
-    if (entry.action === 'skip') results.set(entry.requirement.id, { ...base(entry, startedAt), verdict: 'skipped', reason: entry.reason, probe: 'none' });
+    if (entry.action === 'skip')
+      results.set(entry.requirement.id, { ...base(entry, startedAt), verdict: 'skipped', reason: entry.reason, probe: 'none' });
     if (entry.action === 'manual') {
-      results.set(entry.requirement.id, { ...base(entry, startedAt), verdict: 'manual', reason: entry.reason, notes: entry.reason, probe: 'none' });
+      results.set(entry.requirement.id, {
+        ...base(entry, startedAt),
+        verdict: 'manual',
+        reason: entry.reason,
+        notes: entry.reason,
+        probe: 'none',
+      });
     }
   }
 
   /** Probes under way: when each started, for partial results. */
   const running = new Map<string, { entry: PlanEntry; at: Date; t0: number }>();
 
-  const runnable = shortestExclusiveFirst(options.plan.filter((entry): entry is Extract<PlanEntry, { action: 'run' }> => entry.action === 'run'));
+  const runnable = shortestExclusiveFirst(
+    options.plan.filter((entry): entry is Extract<PlanEntry, { action: 'run' }> => entry.action === 'run'),
+  );
   const tasks = runnable.map((entry) => ({
     exclusive: entry.source.probe.exclusive,
     shares: entry.source.probe.shares,
@@ -160,7 +184,13 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
   async function vacate(probeId: string): Promise<void> {
     if (runSignal.aborted) return; // the run's cleanup follows at once
     const namespace = probeNamespace(probeId, options.cluster.runId);
-    const kube = options.cluster.forProbe({ probeId, namespace, signal: runSignal, onHeartbeat: (line) => progress(`        ${line}`), heartbeatMs: options.heartbeatMs });
+    const kube = options.cluster.forProbe({
+      probeId,
+      namespace,
+      signal: runSignal,
+      onHeartbeat: (line) => progress(`        ${line}`),
+      heartbeatMs: options.heartbeatMs,
+    });
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
     try {
       await kube.delete(ref);
@@ -174,12 +204,25 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     const { probe } = entry.source;
     const at = new Date();
     const t0 = clock.now();
-    const finish = (ending: ProbeEnding, checks: RequirementResult['checks'] = [], observations: RequirementResult['observations'] = []) => {
+    const finish = (
+      ending: ProbeEnding,
+      checks: RequirementResult['checks'] = [],
+      observations: RequirementResult['observations'] = [],
+    ) => {
       const { verdict, reason } = computeVerdict(checks, ending);
       const durationMs = clock.now() - t0;
       progress(`[done]  ${probe.id}: ${verdict} in ${seconds(durationMs)} - ${reason}`);
       const notes = verdict === 'not-applicable' || verdict === 'manual' ? reason : undefined;
-      return { ...base(entry, at), verdict, reason, probe: entry.source.origin, durationMs, checks, observations, ...(notes ? { notes } : {}) };
+      return {
+        ...base(entry, at),
+        verdict,
+        reason,
+        probe: entry.source.origin,
+        durationMs,
+        checks,
+        observations,
+        ...(notes ? { notes } : {}),
+      };
     };
     if (runSignal.aborted) return finish({ kind: 'aborted', reason: `not started: ${oneLine(runSignal.reason ?? 'cancelled')}` });
 
@@ -199,10 +242,13 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
       progress(line);
     };
     const silenceMs = options.heartbeatMs ?? PROBE_SILENCE_MS;
-    const ticker = setInterval(() => {
-      if (clock.now() - lastLineAt < silenceMs) return;
-      say(`        ${probe.id}: still running (${seconds(clock.now() - t0)} so far, timeout ${seconds(timeoutMs)})`);
-    }, Math.max(1, Math.round(silenceMs / 3)));
+    const ticker = setInterval(
+      () => {
+        if (clock.now() - lastLineAt < silenceMs) return;
+        say(`        ${probe.id}: still running (${seconds(clock.now() - t0)} so far, timeout ${seconds(timeoutMs)})`);
+      },
+      Math.max(1, Math.round(silenceMs / 3)),
+    );
     const log: Logger = {
       info: (message) => say(`        ${probe.id}: ${oneLine(message)}`),
       warn: (message) => say(`        ${probe.id}: warning: ${oneLine(message)}`),
@@ -292,7 +338,12 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
         };
       });
       const pending = (await options.cluster.pending?.().catch(() => undefined)) ?? { objects: [] };
-      return assemble(requirements, pending.objects.length, { finished: false, leftovers: pending.objects, ...(pending.command ? { command: pending.command } : {}) }, reason);
+      return assemble(
+        requirements,
+        pending.objects.length,
+        { finished: false, leftovers: pending.objects, ...(pending.command ? { command: pending.command } : {}) },
+        reason,
+      );
     };
   }
 

@@ -14,15 +14,28 @@ const MODULE_FILE = /\.(mjs|js|ts|mts)$/;
 function isOptionSpec(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return typeof record.parse === 'function' && typeof record.expects === 'string' && typeof record.type === 'string' && typeof record.shownDefault === 'string';
+  return (
+    typeof record.parse === 'function' &&
+    typeof record.expects === 'string' &&
+    typeof record.type === 'string' &&
+    typeof record.shownDefault === 'string'
+  );
 }
 
 function isProbe(value: unknown): value is Probe {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
   const options = record.options;
-  const optionsOk = options === undefined || (typeof options === 'object' && options !== null && !Array.isArray(options) && Object.values(options).every(isOptionSpec));
-  return typeof record.id === 'string' && /^[A-Za-z0-9_.-]+$/.test(record.id) && typeof record.run === 'function' && typeof record.timeoutMs === 'number' && optionsOk;
+  const optionsOk =
+    options === undefined ||
+    (typeof options === 'object' && options !== null && !Array.isArray(options) && Object.values(options).every(isOptionSpec));
+  return (
+    typeof record.id === 'string' &&
+    /^[A-Za-z0-9_.-]+$/.test(record.id) &&
+    typeof record.run === 'function' &&
+    typeof record.timeoutMs === 'number' &&
+    optionsOk
+  );
 }
 
 export async function loadProbeDir(dir: string): Promise<ProbeSource[]> {

@@ -24,8 +24,8 @@ export async function runScheduled(tasks: readonly SchedulableTask[], parallel: 
 
   await new Promise<void>((resolve) => {
     const pump = () => {
-      for (let i = 0; i < pending.length && running < limit; ) {
-        const task = pending[i]!;
+      for (let i = 0; i < pending.length && running < limit;) {
+        const task = pending[i];
         if (!canStart(task)) {
           i += 1;
           continue;

@@ -43,14 +43,20 @@ export function trapSignals(options: TrapOptions): () => void {
     }
     if (again) {
       forcing = true;
-      say(`ai-conformance: ${signal} again: exiting before cleanup has finished; writing the partial results first (send it once more to exit at once)`);
+      say(
+        `ai-conformance: ${signal} again: exiting before cleanup has finished; writing the partial results first (send it once more to exit at once)`,
+      );
       const timer = setTimeout(() => {
         say(`ai-conformance: the partial results took longer than ${FORCED_EXIT_MS / 1000}s; exiting without them`);
         exit(exitCodeForSignal(signal));
       }, FORCED_EXIT_MS);
       void options
         .onForcedExit(signal)
-        .catch((error: unknown) => say(`ai-conformance: could not write the partial results: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`))
+        .catch((error: unknown) =>
+          say(
+            `ai-conformance: could not write the partial results: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+          ),
+        )
         .finally(() => {
           clearTimeout(timer);
           exit(exitCodeForSignal(signal));

@@ -24,5 +24,5 @@ export function computeVerdict(checks: readonly CheckResult[], ending: ProbeEndi
   const errored = checks.find((c) => c.verdict === 'error');
   if (errored) return { verdict: 'error', reason: `${errored.name}: ${errored.reason}` };
   if (checks.length === 0) return { verdict: 'error', reason: 'probe recorded no checks' };
-  return { verdict: 'passed', reason: checks.length === 1 ? checks[0]!.reason : `all ${checks.length} checks passed` };
+  return { verdict: 'passed', reason: checks.length === 1 ? checks[0].reason : `all ${checks.length} checks passed` };
 }

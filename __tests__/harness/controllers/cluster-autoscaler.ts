@@ -51,7 +51,10 @@ function groupFrom(params: Record<string, unknown>, fallbackName: string): NodeG
 
 /** CA's time format (Go's time.Time.String() in UTC). */
 function caTime(date: Date): string {
-  return `${date.toISOString().replace('T', ' ').replace(/\.(\d+)Z$/, '.$1000000 +0000 UTC')}`;
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.(\d+)Z$/, '.$1000000 +0000 UTC');
 }
 
 export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerContext): Controller => {
@@ -73,7 +76,8 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
   let lastScaleUp = 'NoActivity';
   let lastChange = new Date();
 
-  const groupNodes = (group: NodeGroup): KObj[] => ctx.store.list('nodes').filter((node) => node.metadata.labels?.[GROUP_LABEL] === group.name);
+  const groupNodes = (group: NodeGroup): KObj[] =>
+    ctx.store.list('nodes').filter((node) => node.metadata.labels?.[GROUP_LABEL] === group.name);
 
   const writeStatus = (): void => {
     const now = new Date();
@@ -84,14 +88,22 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
         name: group.name,
         health: {
           status: 'Healthy',
-          nodeCounts: { registered: { total: ready, ready, notStarted: 0, unready: { total: 0, resourceUnready: 0 } }, longUnregistered: 0, unregistered: 0 },
+          nodeCounts: {
+            registered: { total: ready, ready, notStarted: 0, unready: { total: 0, resourceUnready: 0 } },
+            longUnregistered: 0,
+            unregistered: 0,
+          },
           cloudProviderTarget: ready + (provisioning.get(group.name) ?? 0),
           minSize: 0,
           maxSize: group.maxSize,
           lastProbeTime: probe,
           lastTransitionTime: started.toISOString(),
         },
-        scaleUp: { status: (provisioning.get(group.name) ?? 0) > 0 ? 'InProgress' : 'NoActivity', lastProbeTime: probe, lastTransitionTime: lastChange.toISOString() },
+        scaleUp: {
+          status: (provisioning.get(group.name) ?? 0) > 0 ? 'InProgress' : 'NoActivity',
+          lastProbeTime: probe,
+          lastTransitionTime: lastChange.toISOString(),
+        },
         scaleDown: { status: 'NoCandidates', lastProbeTime: probe, lastTransitionTime: started.toISOString() },
       };
     });
@@ -108,12 +120,21 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
     const data = { status: stringify(status) };
     const annotations = { 'cluster-autoscaler.kubernetes.io/last-updated': caTime(now) };
     if (!ctx.store.get('namespaces', undefined, namespace)) {
-      ctx.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } as KObj);
+      ctx.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     }
     if (!ctx.store.get('configmaps', namespace, STATUS_NAME)) {
-      ctx.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: STATUS_NAME, namespace, annotations }, data } as KObj);
+      ctx.store.create('configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: STATUS_NAME, namespace, annotations },
+        data,
+      });
     } else {
-      ctx.store.mutate('configmaps', namespace, STATUS_NAME, (obj) => ({ ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, ...annotations } }, data }));
+      ctx.store.mutate('configmaps', namespace, STATUS_NAME, (obj) => ({
+        ...obj,
+        metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, ...annotations } },
+        data,
+      }));
     }
   };
 
@@ -121,11 +142,15 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
     const driver = group.dra.driver;
     if (!driver) return [];
     return Array.from({ length: group.dra.devices }, (_, index) => {
-      const attributes: Record<string, unknown> = { ...group.dra.attributes, index: { int: index }, uuid: { string: `gpu-${nodeName}-${index}` } };
+      const attributes: Record<string, unknown> = {
+        ...group.dra.attributes,
+        index: { int: index },
+        uuid: { string: `gpu-${nodeName}-${index}` },
+      };
       const byDomain: Record<string, Record<string, string | number | boolean>> = { [driver]: {} };
       for (const [k, v] of Object.entries(attributes)) {
         const value = rec(v).string ?? rec(v).int ?? rec(v).bool;
-        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') byDomain[driver]![k] = value;
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') byDomain[driver][k] = value;
       }
       return { driver, pool: nodeName, name: `gpu-${index}`, nodeName, cel: { driver, attributes: byDomain }, attributes };
     });
@@ -133,10 +158,15 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
 
   /** Why the group's template node would not take the pod; undefined when it would. */
   const misfit = (group: NodeGroup, pod: KObj): string | undefined => {
-    const template: KObj = { apiVersion: 'v1', kind: 'Node', metadata: { name: `${group.prefix}template`, labels: { [GROUP_LABEL]: group.name, ...group.labels } } } as KObj;
+    const template: KObj = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: `${group.prefix}template`, labels: { [GROUP_LABEL]: group.name, ...group.labels } },
+    };
     const selector = rec(rec(pod.spec).nodeSelector);
     const labels = template.metadata.labels ?? {};
-    if (!Object.entries(selector).every(([k, v]) => labels[k] === v) || !affinityMatches(pod, template)) return "node(s) didn't match Pod's node affinity/selector";
+    if (!Object.entries(selector).every(([k, v]) => labels[k] === v) || !affinityMatches(pod, template))
+      return "node(s) didn't match Pod's node affinity/selector";
     const untolerated = group.taints.find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
     if (untolerated) return `node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`;
     const capacity = { ...BASE_CAPACITY, ...group.allocatable };
@@ -168,20 +198,33 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
       status: {
         capacity,
         allocatable: capacity,
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: new Date().toISOString(),
+            lastTransitionTime: new Date().toISOString(),
+          },
+        ],
         nodeInfo: { kubeletVersion: `v${ctx.scenario.kubernetesVersion}.0`, architecture: 'amd64', operatingSystem: 'linux' },
       },
-    } as KObj);
+    });
     const driver = group.dra.driver;
     const sliceInfo = ctx.registry.byKey('resourceslices.resource.k8s.io');
     if (driver && sliceInfo) {
-      const devices = templateDevices(group, name).map((d) => ({ name: d.name, attributes: d.attributes, capacity: { memory: { value: '80Gi' } } }));
+      const devices = templateDevices(group, name).map((d) => ({
+        name: d.name,
+        attributes: d.attributes,
+        capacity: { memory: { value: '80Gi' } },
+      }));
       ctx.store.create('resourceslices.resource.k8s.io', {
         apiVersion: `${sliceInfo.group}/${sliceInfo.version}`,
         kind: 'ResourceSlice',
         metadata: { name: `${name}-${driver}`, labels: { [GROUP_LABEL]: group.name } },
         spec: { driver, nodeName: name, pool: { name, generation: 1, resourceSliceCount: 1 }, devices },
-      } as KObj);
+      });
     }
     lastScaleUp = 'NoActivity';
     lastChange = new Date();
@@ -222,7 +265,14 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
       provisioning.set(group.name, (provisioning.get(group.name) ?? 0) + 1);
       lastScaleUp = 'InProgress';
       lastChange = new Date();
-      recordEvent(ctx.store, pod, 'Normal', 'TriggeredScaleUp', `pod triggered scale-up: [{${group.name} ${size}->${size + 1} (max: ${group.maxSize})}]`, 'cluster-autoscaler');
+      recordEvent(
+        ctx.store,
+        pod,
+        'Normal',
+        'TriggeredScaleUp',
+        `pod triggered scale-up: [{${group.name} ${size}->${size + 1} (max: ${group.maxSize})}]`,
+        'cluster-autoscaler',
+      );
       writeStatus();
       ctx.after(scaleUpDelayMs, () => {
         provisioning.set(group.name, (provisioning.get(group.name) ?? 1) - 1);
@@ -231,7 +281,10 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
       return;
     }
     decided.set(uid, '');
-    const detail = [...reasons].map(([r, n]) => `${n} ${r}`).sort().join(', ');
+    const detail = [...reasons]
+      .map(([r, n]) => `${n} ${r}`)
+      .sort()
+      .join(', ');
     recordEvent(ctx.store, pod, 'Normal', 'NotTriggerScaleUp', `pod didn't trigger scale-up: ${detail}`, 'cluster-autoscaler');
   };
 

@@ -28,7 +28,9 @@ export function registerCrd(registry: ResourceRegistry, crd: KObj): void {
       categories: Array.isArray(names.categories) ? names.categories.map(String) : undefined,
       subresources: [
         ...(subs.status !== undefined ? [{ name: 'status', kind: String(names.kind ?? ''), verbs: ['get', 'patch', 'update'] }] : []),
-        ...(subs.scale !== undefined ? [{ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] }] : []),
+        ...(subs.scale !== undefined
+          ? [{ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] }]
+          : []),
       ],
       custom: true,
     };
@@ -55,20 +57,37 @@ export function establishedStatus(crd: KObj): Record<string, unknown> {
   const spec = rec(crd.spec);
   const status: Record<string, unknown> = { ...rec(crd.status) };
   const names = rec(spec.names);
-  status.acceptedNames = { ...names, singular: names.singular ?? String(names.kind ?? '').toLowerCase(), listKind: names.listKind ?? `${String(names.kind ?? '')}List` };
-  status.storedVersions = arr(spec.versions).filter((v) => v.storage === true).map((v) => String(v.name));
+  status.acceptedNames = {
+    ...names,
+    singular: names.singular ?? String(names.kind ?? '').toLowerCase(),
+    listKind: names.listKind ?? `${String(names.kind ?? '')}List`,
+  };
+  status.storedVersions = arr(spec.versions)
+    .filter((v) => v.storage === true)
+    .map((v) => String(v.name));
   setCondition(status, { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found' });
-  setCondition(status, { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' });
+  setCondition(status, {
+    type: 'Established',
+    status: 'True',
+    reason: 'InitialNamesAccepted',
+    message: 'the initial names have been accepted',
+  });
   return status;
 }
 
 function establish(store: Store, crd: KObj): void {
-  store.mutate('customresourcedefinitions.apiextensions.k8s.io', undefined, crd.metadata.name ?? '', (c) => {
-    const status = establishedStatus(c);
-    if (JSON.stringify(status) === JSON.stringify(c.status)) return undefined;
-    c.status = status;
-    return c;
-  }, 'status');
+  store.mutate(
+    'customresourcedefinitions.apiextensions.k8s.io',
+    undefined,
+    crd.metadata.name ?? '',
+    (c) => {
+      const status = establishedStatus(c);
+      if (JSON.stringify(status) === JSON.stringify(c.status)) return undefined;
+      c.status = status;
+      return c;
+    },
+    'status',
+  );
 }
 
 export const crdController: ControllerFactory = (ctx) => {

@@ -33,12 +33,20 @@ function quantity(value: number): string {
 }
 
 function notFound(message: string): ProxyResponse {
-  return { status: 404, contentType: 'application/json', body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'NotFound', code: 404 } };
+  return {
+    status: 404,
+    contentType: 'application/json',
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'NotFound', code: 404 },
+  };
 }
 
 function failure(status: number): ProxyResponse {
   const message = `unable to fetch metrics from Prometheus: the adapter's backend answered ${status}`;
-  return { status, contentType: 'application/json', body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'ServiceUnavailable', code: status } };
+  return {
+    status,
+    contentType: 'application/json',
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'ServiceUnavailable', code: status },
+  };
 }
 
 export const customMetricsController: ControllerFactory = (ctx: ControllerContext): Controller => ({
@@ -48,7 +56,14 @@ export const customMetricsController: ControllerFactory = (ctx: ControllerContex
       group: CUSTOM_METRICS_GROUP,
       version: 'v1beta1',
       resources: [
-        { resource: 'pods/ai_conformance_probe_load', singular: '', kind: 'MetricValueList', namespaced: true, verbs: ['get'], subresources: [] },
+        {
+          resource: 'pods/ai_conformance_probe_load',
+          singular: '',
+          kind: 'MetricValueList',
+          namespaced: true,
+          verbs: ['get'],
+          subresources: [],
+        },
       ],
       handler: (req) => {
         if (failStatus !== undefined) return failure(failStatus);
@@ -58,7 +73,7 @@ export const customMetricsController: ControllerFactory = (ctx: ControllerContex
         const selector = parseLabelSelector(req.query.get('labelSelector') ?? undefined);
         const pods = ctx.store
           .list('pods', { namespace })
-          .filter((pod) => (name === '*' || pod.metadata.name === name) && matchesLabels(selector, pod.metadata.labels as Record<string, string> | undefined));
+          .filter((pod) => (name === '*' || pod.metadata.name === name) && matchesLabels(selector, pod.metadata.labels));
         const values = podMetricValues(ctx, namespace, metric, pods);
         if (values.length === 0) return notFound(`the server could not find the metric ${metric} for pods`);
         const timestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');

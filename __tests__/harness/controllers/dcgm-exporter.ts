@@ -48,7 +48,11 @@ export const dcgmExporterController: ControllerFactory = (ctx: ControllerContext
   const text = withoutMetrics(readFileSync(fixture, 'utf8'), drop);
 
   const unreachable = ctx.params.unreachable === true;
-  const refused = (): ProxyResponse => ({ status: 503, contentType: 'text/plain', body: 'error trying to reach service: dial tcp 10.244.1.7:9400: i/o timeout' });
+  const refused = (): ProxyResponse => ({
+    status: 503,
+    contentType: 'text/plain',
+    body: 'error trying to reach service: dial tcp 10.244.1.7:9400: i/o timeout',
+  });
   if (ctx.params.perNode === true) {
     return {
       start() {
@@ -56,23 +60,50 @@ export const dcgmExporterController: ControllerFactory = (ctx: ControllerContext
         for (const node of ctx.store.list('nodes')) {
           const exposition = nodeExposition(node);
           if (!exposition) continue;
-          const pod = `nvidia-dcgm-exporter-${createHash('sha256').update(node.metadata.name ?? '').digest('hex').slice(0, 5)}`;
+          const pod = `nvidia-dcgm-exporter-${createHash('sha256')
+            .update(node.metadata.name ?? '')
+            .digest('hex')
+            .slice(0, 5)}`;
           ctx.store.create('pods', {
             apiVersion: 'v1',
             kind: 'Pod',
             metadata: { name: pod, namespace, labels: { app: 'nvidia-dcgm-exporter' } },
-            spec: { nodeName: node.metadata.name, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'nvidia-dcgm-exporter', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04', ports: [{ name: 'metrics', containerPort: 9400 }] }] },
+            spec: {
+              nodeName: node.metadata.name,
+              tolerations: [{ operator: 'Exists' }],
+              containers: [
+                {
+                  name: 'nvidia-dcgm-exporter',
+                  image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',
+                  ports: [{ name: 'metrics', containerPort: 9400 }],
+                },
+              ],
+            },
             // Up before the run began, as the GPU Operator's DaemonSet is.
             status: {
               phase: 'Running',
               podIP: `10.244.${pods.length + 1}.7`,
               conditions: [{ type: 'Ready', status: 'True' }],
-              containerStatuses: [{ name: 'nvidia-dcgm-exporter', ready: true, started: true, restartCount: 0, image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04', imageID: '', state: { running: { startedAt: new Date().toISOString() } } }],
+              containerStatuses: [
+                {
+                  name: 'nvidia-dcgm-exporter',
+                  ready: true,
+                  started: true,
+                  restartCount: 0,
+                  image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',
+                  imageID: '',
+                  state: { running: { startedAt: new Date().toISOString() } },
+                },
+              ],
             },
-          } as KObj);
+          });
           const text = withoutMetrics(exposition, drop);
           const handler = (req: { path: string }): ProxyResponse =>
-            unreachable ? refused() : req.path === '/metrics' ? { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text } : { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
+            unreachable
+              ? refused()
+              : req.path === '/metrics'
+                ? { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text }
+                : { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
           for (const p of ['9400', 'metrics', 'http:9400']) ctx.registerPodProxy(namespace, pod, p, handler);
           pods.push(pod);
           if (pods.length === 1) {
@@ -87,10 +118,11 @@ export const dcgmExporterController: ControllerFactory = (ctx: ControllerContext
   return {
     start() {
       const handler = (req: { path: string }): ProxyResponse =>
-        unreachable ? refused() :
-        req.path === '/metrics'
-          ? { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text }
-          : { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
+        unreachable
+          ? refused()
+          : req.path === '/metrics'
+            ? { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text }
+            : { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
       ctx.registerServiceProxy(namespace, service, port, handler);
       if (port !== 9400) ctx.registerServiceProxy(namespace, service, 9400, handler);
     },
@@ -130,7 +162,10 @@ function nodeExposition(node: KObj): string | undefined {
   const gpus = nodeGpus(node);
   if (gpus.length === 0) return undefined;
   const host = node.metadata.name ?? '';
-  const model = (node.metadata.labels?.['nvidia.com/gpu.product'] ?? 'NVIDIA A100-SXM4-40GB').replace(/-SHARED$/, '').replace(/-/g, ' ').replace(/^NVIDIA A100 SXM4 40GB$/, 'NVIDIA A100-SXM4-40GB');
+  const model = (node.metadata.labels?.['nvidia.com/gpu.product'] ?? 'NVIDIA A100-SXM4-40GB')
+    .replace(/-SHARED$/, '')
+    .replace(/-/g, ' ')
+    .replace(/^NVIDIA A100 SXM4 40GB$/, 'NVIDIA A100-SXM4-40GB');
   const families: [string, string, string, (g: Gpu, mig?: { profile: string; id: number }) => number | undefined][] = [
     ['DCGM_FI_DEV_GPU_TEMP', 'gauge', 'GPU temperature (in C).', () => 34],
     ['DCGM_FI_DEV_POWER_USAGE', 'gauge', 'Power draw (in W).', () => 61.5],

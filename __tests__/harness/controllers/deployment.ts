@@ -11,7 +11,11 @@ const DEPLOYMENTS = 'deployments.apps';
 const REPLICASETS = 'replicasets.apps';
 
 function templateHash(template: unknown): string {
-  return createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10).replace(/[aeiou]/g, 'x');
+  return createHash('sha256')
+    .update(JSON.stringify(template))
+    .digest('hex')
+    .slice(0, 10)
+    .replace(/[aeiou]/g, 'x');
 }
 
 export const deploymentController: ControllerFactory = (ctx) => {
@@ -32,7 +36,12 @@ export const deploymentController: ControllerFactory = (ctx) => {
           const pod = store.create('pods', {
             apiVersion: 'v1',
             kind: 'Pod',
-            metadata: { ...rec(template.metadata), generateName: `${rs.metadata.name ?? ''}-`, namespace: rs.metadata.namespace, ownerReferences: [ownerRef(rs)] },
+            metadata: {
+              ...rec(template.metadata),
+              generateName: `${rs.metadata.name ?? ''}-`,
+              namespace: rs.metadata.namespace,
+              ownerReferences: [ownerRef(rs)],
+            },
             spec: rec(template.spec),
           });
           pods.push(pod);
@@ -44,17 +53,35 @@ export const deploymentController: ControllerFactory = (ctx) => {
       }
     } else if (pods.length > replicas) {
       // Scale down the not-ready and newest pods first.
-      const victims = [...pods].sort((a, b) => Number(podReady(a)) - Number(podReady(b)) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp))).slice(0, pods.length - replicas);
+      const victims = [...pods]
+        .sort(
+          (a, b) =>
+            Number(podReady(a)) - Number(podReady(b)) ||
+            String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+        )
+        .slice(0, pods.length - replicas);
       for (const v of victims) store.delete('pods', v.metadata.namespace, v.metadata.name ?? '', {});
       pods.splice(0, pods.length, ...pods.filter((p) => !victims.includes(p)));
     }
     const ready = pods.filter(podReady).length;
-    store.mutate(REPLICASETS, rs.metadata.namespace, rs.metadata.name ?? '', (r) => {
-      const status = { replicas: pods.length, fullyLabeledReplicas: pods.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: r.metadata.generation };
-      if (JSON.stringify(status) === JSON.stringify(r.status)) return undefined;
-      r.status = status;
-      return r;
-    }, 'status');
+    store.mutate(
+      REPLICASETS,
+      rs.metadata.namespace,
+      rs.metadata.name ?? '',
+      (r) => {
+        const status = {
+          replicas: pods.length,
+          fullyLabeledReplicas: pods.length,
+          readyReplicas: ready,
+          availableReplicas: ready,
+          observedGeneration: r.metadata.generation,
+        };
+        if (JSON.stringify(status) === JSON.stringify(r.status)) return undefined;
+        r.status = status;
+        return r;
+      },
+      'status',
+    );
   };
 
   const syncDeployment = (d: KObj): void => {
@@ -72,19 +99,36 @@ export const deploymentController: ControllerFactory = (ctx) => {
       current = store.create(REPLICASETS, {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
-        metadata: { name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace, labels, annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/revision': String(owned.length + 1) }, ownerReferences: [ownerRef(d)] },
+        metadata: {
+          name: `${d.metadata.name ?? ''}-${hash}`,
+          namespace: d.metadata.namespace,
+          labels,
+          annotations: {
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+            'deployment.kubernetes.io/revision': String(owned.length + 1),
+          },
+          ownerReferences: [ownerRef(d)],
+        },
         spec: {
           replicas,
           selector: { ...selector, matchLabels: { ...(rec(selector.matchLabels) as Record<string, string>), 'pod-template-hash': hash } },
           template: { ...template, metadata: { ...tmeta, labels } },
         },
       });
-      recordEvent(store, d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${current.metadata.name ?? ''} from 0 to ${replicas}`, 'deployment-controller');
+      recordEvent(
+        store,
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled up replica set ${current.metadata.name ?? ''} from 0 to ${replicas}`,
+        'deployment-controller',
+      );
     } else if (rec(current.spec).replicas !== replicas) {
-      current = store.mutate(REPLICASETS, current.metadata.namespace, current.metadata.name ?? '', (rs) => {
-        rs.spec = { ...rec(rs.spec), replicas };
-        return rs;
-      }) ?? current;
+      current =
+        store.mutate(REPLICASETS, current.metadata.namespace, current.metadata.name ?? '', (rs) => {
+          rs.spec = { ...rec(rs.spec), replicas };
+          return rs;
+        }) ?? current;
     }
     for (const old of owned) {
       if (old.metadata.uid === current.metadata.uid || rec(old.spec).replicas === 0) continue;
@@ -93,29 +137,49 @@ export const deploymentController: ControllerFactory = (ctx) => {
         return rs;
       });
     }
-    const pods = store.list('pods', { namespace: d.metadata.namespace }).filter((p) => !podTerminal(p) && !p.metadata.deletionTimestamp && matchesLabelSelectorObject(spec.selector, p.metadata.labels));
+    const pods = store
+      .list('pods', { namespace: d.metadata.namespace })
+      .filter((p) => !podTerminal(p) && !p.metadata.deletionTimestamp && matchesLabelSelectorObject(spec.selector, p.metadata.labels));
     const updated = pods.filter((p) => p.metadata.labels?.['pod-template-hash'] === hash);
     const ready = pods.filter(podReady).length;
-    store.mutate(DEPLOYMENTS, d.metadata.namespace, d.metadata.name ?? '', (dep) => {
-      const status = rec(dep.status);
-      const before = JSON.stringify(status);
-      status.observedGeneration = dep.metadata.generation;
-      status.replicas = pods.length;
-      status.updatedReplicas = updated.length;
-      status.readyReplicas = ready;
-      status.availableReplicas = ready;
-      status.unavailableReplicas = Math.max(0, replicas - ready) || undefined;
-      if (status.unavailableReplicas === undefined) delete status.unavailableReplicas;
-      if (ready === 0) delete status.readyReplicas;
-      if (ready === 0) delete status.availableReplicas;
-      const available = ready >= replicas;
-      setCondition(status, { type: 'Available', status: available ? 'True' : 'False', reason: available ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: available ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.' });
-      const complete = updated.length === replicas && available;
-      setCondition(status, { type: 'Progressing', status: 'True', reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated', message: complete ? `ReplicaSet "${current?.metadata.name ?? ''}" has successfully progressed.` : `ReplicaSet "${current?.metadata.name ?? ''}" is progressing.` });
-      if (JSON.stringify(status) === before) return undefined;
-      dep.status = status;
-      return dep;
-    }, 'status');
+    store.mutate(
+      DEPLOYMENTS,
+      d.metadata.namespace,
+      d.metadata.name ?? '',
+      (dep) => {
+        const status = rec(dep.status);
+        const before = JSON.stringify(status);
+        status.observedGeneration = dep.metadata.generation;
+        status.replicas = pods.length;
+        status.updatedReplicas = updated.length;
+        status.readyReplicas = ready;
+        status.availableReplicas = ready;
+        status.unavailableReplicas = Math.max(0, replicas - ready) || undefined;
+        if (status.unavailableReplicas === undefined) delete status.unavailableReplicas;
+        if (ready === 0) delete status.readyReplicas;
+        if (ready === 0) delete status.availableReplicas;
+        const available = ready >= replicas;
+        setCondition(status, {
+          type: 'Available',
+          status: available ? 'True' : 'False',
+          reason: available ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+          message: available ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+        });
+        const complete = updated.length === replicas && available;
+        setCondition(status, {
+          type: 'Progressing',
+          status: 'True',
+          reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+          message: complete
+            ? `ReplicaSet "${current?.metadata.name ?? ''}" has successfully progressed.`
+            : `ReplicaSet "${current?.metadata.name ?? ''}" is progressing.`,
+        });
+        if (JSON.stringify(status) === before) return undefined;
+        dep.status = status;
+        return dep;
+      },
+      'status',
+    );
   };
 
   const enqueue = (key: string, namespace: string | undefined, name: string): void => {

@@ -45,7 +45,8 @@ export const garbageCollector: ControllerFactory = (ctx) => {
     } else if (finalizers.includes('foregroundDeletion')) {
       const deps = store.dependents(uid);
       for (const [depKey, dep] of deps) {
-        if (!dep.metadata.deletionTimestamp) store.delete(depKey, dep.metadata.namespace, dep.metadata.name ?? '', { propagationPolicy: 'Foreground' });
+        if (!dep.metadata.deletionTimestamp)
+          store.delete(depKey, dep.metadata.namespace, dep.metadata.name ?? '', { propagationPolicy: 'Foreground' });
       }
       if (store.dependents(uid).length === 0) removeFinalizer(key, obj, 'foregroundDeletion');
     }
@@ -73,7 +74,8 @@ export const garbageCollector: ControllerFactory = (ctx) => {
             return;
           }
           if (ev.object.metadata.deletionTimestamp) {
-            if ((ev.object.metadata.finalizers ?? []).includes('foregroundDeletion')) pendingForeground.set(ev.object.metadata.uid ?? '', ev.resource);
+            if ((ev.object.metadata.finalizers ?? []).includes('foregroundDeletion'))
+              pendingForeground.set(ev.object.metadata.uid ?? '', ev.resource);
             onTerminating(ev.resource, ev.object);
           }
         });

@@ -48,8 +48,7 @@ function condition(obj: KObj, type: string, status: Condition['status'], reason:
 
 /** Same conditions apart from timestamps: writing them again would only loop. */
 function sameConditions(a: unknown, b: Condition[]): boolean {
-  const strip = (items: unknown): string =>
-    JSON.stringify(list(items).map(({ lastTransitionTime: _ignored, ...rest }) => rest));
+  const strip = (items: unknown): string => JSON.stringify(list(items).map(({ lastTransitionTime: _ignored, ...rest }) => rest));
   return strip(a) === strip(b);
 }
 
@@ -65,7 +64,10 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   /** Gateways whose programming delay has passed (namespace/name). */
   const programmed = new Set<string>();
   const inference = record(ctx.scenario.behaviours?.['inference-extension']);
-  const supportsInferencePools = ctx.scenario.behaviours?.['inference-extension'] !== undefined && ctx.scenario.behaviours['inference-extension'] !== false && (inference.controllerName ?? 'example.net/gateway-controller') === controllerName;
+  const supportsInferencePools =
+    ctx.scenario.behaviours?.['inference-extension'] !== undefined &&
+    ctx.scenario.behaviours['inference-extension'] !== false &&
+    (inference.controllerName ?? 'example.net/gateway-controller') === controllerName;
 
   const ourClass = (name: unknown): KObj | undefined => {
     if (typeof name !== 'string') return undefined;
@@ -82,7 +84,13 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       ? [condition(gatewayClass, 'Accepted', 'True', 'Accepted', `accepted by ${controllerName}`)]
       : [condition(gatewayClass, 'Accepted', 'False', 'InvalidParameters', `${controllerName} rejects this class`)];
     if (sameConditions(record(gatewayClass.status).conditions, conditions)) return;
-    ctx.store.mutate(CLASSES, undefined, gatewayClass.metadata.name ?? '', (obj) => ({ ...obj, status: { ...record(obj.status), conditions } }), 'status');
+    ctx.store.mutate(
+      CLASSES,
+      undefined,
+      gatewayClass.metadata.name ?? '',
+      (obj) => ({ ...obj, status: { ...record(obj.status), conditions } }),
+      'status',
+    );
     for (const gateway of ctx.store.list(GATEWAYS)) reconcileGateway(gateway);
   };
 
@@ -90,8 +98,15 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   const envoyServiceType = (gateway: KObj, gatewayClass: KObj): string => {
     const own = record(record(record(gateway.spec).infrastructure).parametersRef);
     const ofClass = record(record(gatewayClass.spec).parametersRef);
-    const ref = own.kind === 'EnvoyProxy' ? { name: own.name, namespace: gateway.metadata.namespace } : ofClass.kind === 'EnvoyProxy' ? { name: ofClass.name, namespace: ofClass.namespace } : undefined;
-    const proxy = ref ? ctx.store.get(ENVOY_PROXIES, typeof ref.namespace === 'string' ? ref.namespace : undefined, String(ref.name)) : undefined;
+    const ref =
+      own.kind === 'EnvoyProxy'
+        ? { name: own.name, namespace: gateway.metadata.namespace }
+        : ofClass.kind === 'EnvoyProxy'
+          ? { name: ofClass.name, namespace: ofClass.namespace }
+          : undefined;
+    const proxy = ref
+      ? ctx.store.get(ENVOY_PROXIES, typeof ref.namespace === 'string' ? ref.namespace : undefined, String(ref.name))
+      : undefined;
     const type = record(record(record(record(proxy?.spec).provider).kubernetes).envoyService).type;
     return typeof type === 'string' ? type : 'LoadBalancer';
   };
@@ -107,7 +122,12 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   const envoyAddresses = (gateway: KObj, gatewayClass: KObj): { value: string; type: string }[] => {
     const type = envoyServiceType(gateway, gatewayClass);
     const name = proxyServiceName(gateway);
-    const ports = list(record(gateway.spec).listeners).map((listener) => ({ name: `http-${String(listener.port)}`, port: listener.port, protocol: 'TCP', targetPort: 10080 }));
+    const ports = list(record(gateway.spec).listeners).map((listener) => ({
+      name: `http-${String(listener.port)}`,
+      port: listener.port,
+      protocol: 'TCP',
+      targetPort: 10080,
+    }));
     const labels = {
       'app.kubernetes.io/name': 'envoy',
       'app.kubernetes.io/component': 'proxy',
@@ -121,24 +141,53 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       service = undefined;
     }
     if (!service) {
-      if (!ctx.store.get('namespaces', undefined, proxyNamespace)) ctx.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: proxyNamespace } } as KObj);
+      if (!ctx.store.get('namespaces', undefined, proxyNamespace))
+        ctx.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: proxyNamespace } });
       service = ctx.store.create('services', {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name, namespace: proxyNamespace, labels, ownerReferences: [{ apiVersion: `${GROUP}/v1`, kind: 'GatewayClass', name: gatewayClass.metadata.name ?? '', uid: gatewayClass.metadata.uid ?? '' }] },
+        metadata: {
+          name,
+          namespace: proxyNamespace,
+          labels,
+          ownerReferences: [
+            {
+              apiVersion: `${GROUP}/v1`,
+              kind: 'GatewayClass',
+              name: gatewayClass.metadata.name ?? '',
+              uid: gatewayClass.metadata.uid ?? '',
+            },
+          ],
+        },
         spec: { type, selector: labels, ports },
-      } as KObj);
+      });
       if (type === 'LoadBalancer' && loadBalancer) {
         const ip = `172.18.255.${addressCounter++}`;
-        service = ctx.store.mutate('services', proxyNamespace, name, (obj) => ({ ...obj, status: { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } } }), 'status') ?? service;
+        service =
+          ctx.store.mutate(
+            'services',
+            proxyNamespace,
+            name,
+            (obj) => ({ ...obj, status: { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } } }),
+            'status',
+          ) ?? service;
       }
     }
     const spec = record(service.spec);
-    if (type === 'ClusterIP') return (Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [spec.clusterIP]).filter((ip): ip is string => typeof ip === 'string' && ip !== 'None').map((value) => ({ type: 'IPAddress', value }));
+    if (type === 'ClusterIP')
+      return (Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [spec.clusterIP])
+        .filter((ip): ip is string => typeof ip === 'string' && ip !== 'None')
+        .map((value) => ({ type: 'IPAddress', value }));
     if (type === 'NodePort') {
-      return ctx.store.list('nodes').flatMap((node) => list(record(node.status).addresses).filter((a) => a.type === 'InternalIP').map((a) => ({ type: 'IPAddress', value: String(a.address) })));
+      return ctx.store.list('nodes').flatMap((node) =>
+        list(record(node.status).addresses)
+          .filter((a) => a.type === 'InternalIP')
+          .map((a) => ({ type: 'IPAddress', value: String(a.address) })),
+      );
     }
-    return list(record(record(service.status).loadBalancer).ingress).map((ingress) => (ingress.ip ? { type: 'IPAddress', value: String(ingress.ip) } : { type: 'Hostname', value: String(ingress.hostname) }));
+    return list(record(record(service.status).loadBalancer).ingress).map((ingress) =>
+      ingress.ip ? { type: 'IPAddress', value: String(ingress.ip) } : { type: 'Hostname', value: String(ingress.hostname) },
+    );
   };
 
   const reconcileGateway = (gateway: KObj): void => {
@@ -165,7 +214,13 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
           : [{ type: 'IPAddress', value: `172.18.255.${addressCounter++}` }];
     const programmedCondition =
       addresses.length > 0
-        ? condition(gateway, 'Programmed', 'True', 'Programmed', envoy ? 'Address assigned to the Gateway, 1/1 envoy replicas available' : 'gateway programmed')
+        ? condition(
+            gateway,
+            'Programmed',
+            'True',
+            'Programmed',
+            envoy ? 'Address assigned to the Gateway, 1/1 envoy replicas available' : 'gateway programmed',
+          )
         : condition(gateway, 'Programmed', 'False', 'AddressNotAssigned', 'No addresses have been assigned to the Gateway');
     const conditions = accepted
       ? [condition(gateway, 'Accepted', 'True', 'Accepted', 'gateway accepted'), programmedCondition]
@@ -177,10 +232,16 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       attachedRoutes: 0,
       conditions: [condition(gateway, 'Programmed', accepted ? 'True' : 'False', accepted ? 'Programmed' : 'Invalid', '')],
     }));
-    ctx.store.mutate(GATEWAYS, gateway.metadata.namespace, gateway.metadata.name ?? '', (obj) => {
-      const { addresses: _old, ...rest } = record(obj.status);
-      return { ...obj, status: { ...rest, conditions, ...(addresses.length > 0 ? { addresses } : {}), listeners } };
-    }, 'status');
+    ctx.store.mutate(
+      GATEWAYS,
+      gateway.metadata.namespace,
+      gateway.metadata.name ?? '',
+      (obj) => {
+        const { addresses: _old, ...rest } = record(obj.status);
+        return { ...obj, status: { ...rest, conditions, ...(addresses.length > 0 ? { addresses } : {}), listeners } };
+      },
+      'status',
+    );
     for (const route of ctx.store.list(ROUTES, { namespace: gateway.metadata.namespace })) reconcileRoute(route);
   };
 
@@ -212,10 +273,30 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       .flatMap((rule) => list(rule.backendRefs))
       .filter((ref) => ref.group === 'inference.networking.k8s.io' && ref.kind === 'InferencePool')
       .map((ref) => String(ref.name));
-    const poolMissing = supportsInferencePools ? pools.filter((name) => !ctx.store.registry.byKey('inferencepools.inference.networking.k8s.io') || !ctx.store.get('inferencepools.inference.networking.k8s.io', namespace, name)) : [];
+    const poolMissing = supportsInferencePools
+      ? pools.filter(
+          (name) =>
+            !ctx.store.registry.byKey('inferencepools.inference.networking.k8s.io') ||
+            !ctx.store.get('inferencepools.inference.networking.k8s.io', namespace, name),
+        )
+      : [];
     const resolved = (): Condition => {
-      if (pools.length > 0 && !supportsInferencePools) return condition(route, 'ResolvedRefs', 'False', 'InvalidKind', `unsupported backend kind InferencePool (inference.networking.k8s.io): ${pools.join(', ')}`);
-      if (missing.length > 0 || poolMissing.length > 0) return condition(route, 'ResolvedRefs', 'False', 'BackendNotFound', `backends not found: ${[...missing, ...poolMissing].join(', ')}`);
+      if (pools.length > 0 && !supportsInferencePools)
+        return condition(
+          route,
+          'ResolvedRefs',
+          'False',
+          'InvalidKind',
+          `unsupported backend kind InferencePool (inference.networking.k8s.io): ${pools.join(', ')}`,
+        );
+      if (missing.length > 0 || poolMissing.length > 0)
+        return condition(
+          route,
+          'ResolvedRefs',
+          'False',
+          'BackendNotFound',
+          `backends not found: ${[...missing, ...poolMissing].join(', ')}`,
+        );
       return condition(route, 'ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved');
     };
     const parents: Record<string, unknown>[] = [];
@@ -225,7 +306,12 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       if (!gateway || !ourClass(record(gateway.spec).gatewayClassName)) continue;
       const accepted = admits(gateway, namespace);
       parents.push({
-        parentRef: { group: GROUP, kind: 'Gateway', name: parentRef.name, ...(parentRef.sectionName ? { sectionName: parentRef.sectionName } : {}) },
+        parentRef: {
+          group: GROUP,
+          kind: 'Gateway',
+          name: parentRef.name,
+          ...(parentRef.sectionName ? { sectionName: parentRef.sectionName } : {}),
+        },
         controllerName,
         conditions: [
           accepted
@@ -237,9 +323,20 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
     }
     if (parents.length === 0) return;
     const strip = (items: unknown): string =>
-      JSON.stringify(list(items).map((parent) => ({ ...parent, conditions: list(parent.conditions).map(({ lastTransitionTime: _t, ...rest }) => rest) })));
+      JSON.stringify(
+        list(items).map((parent) => ({
+          ...parent,
+          conditions: list(parent.conditions).map(({ lastTransitionTime: _t, ...rest }) => rest),
+        })),
+      );
     if (strip(record(route.status).parents) === strip(parents)) return;
-    ctx.store.mutate(ROUTES, namespace, route.metadata.name ?? '', (obj) => ({ ...obj, status: { ...record(obj.status), parents } }), 'status');
+    ctx.store.mutate(
+      ROUTES,
+      namespace,
+      route.metadata.name ?? '',
+      (obj) => ({ ...obj, status: { ...record(obj.status), parents } }),
+      'status',
+    );
   };
 
   const onEvent =
@@ -251,13 +348,19 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   return {
     start(): void {
       unsubscribe.push(ctx.watch(CLASSES, onEvent(reconcileClass)));
-      unsubscribe.push(ctx.watch(GATEWAYS, (event) => (event.type === 'DELETED' ? onGatewayDeleted(event.object) : reconcileGateway(event.object))));
+      unsubscribe.push(
+        ctx.watch(GATEWAYS, (event) => (event.type === 'DELETED' ? onGatewayDeleted(event.object) : reconcileGateway(event.object))),
+      );
       unsubscribe.push(ctx.watch(ROUTES, onEvent(reconcileRoute)));
       // A route whose Service appears later resolves then, as a real controller notices.
       unsubscribe.push(
-        ctx.watch('services', (event) => {
-          for (const route of ctx.store.list(ROUTES, { namespace: event.object.metadata.namespace })) reconcileRoute(route);
-        }, { replay: false }),
+        ctx.watch(
+          'services',
+          (event) => {
+            for (const route of ctx.store.list(ROUTES, { namespace: event.object.metadata.namespace })) reconcileRoute(route);
+          },
+          { replay: false },
+        ),
       );
     },
     stop(): void {

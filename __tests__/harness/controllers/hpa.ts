@@ -25,7 +25,12 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
 
   const writeStatus = (hpa: KObj, status: Record<string, unknown>): void => {
     const before = rec(hpa.status);
-    const strip = (value: Record<string, unknown>) => JSON.stringify({ ...value, conditions: arr(value.conditions).map(({ lastTransitionTime: _t, ...rest }) => rest), lastScaleTime: undefined });
+    const strip = (value: Record<string, unknown>) =>
+      JSON.stringify({
+        ...value,
+        conditions: arr(value.conditions).map(({ lastTransitionTime: _t, ...rest }) => rest),
+        lastScaleTime: undefined,
+      });
     if (strip(before) === strip(status)) return;
     ctx.store.mutate(HPAS, hpa.metadata.namespace, hpa.metadata.name ?? '', (obj) => ({ ...obj, status }), 'status');
   };
@@ -39,13 +44,20 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
     if (target.kind !== 'Deployment') return;
     const deployment = ctx.store.get('deployments.apps', namespace, str(target.name) ?? '');
     if (!deployment) {
-      writeStatus(hpa, { currentReplicas: 0, desiredReplicas: 0, conditions: [condition('AbleToScale', 'False', 'FailedGetScale', `deployments/${str(target.name) ?? ''} not found`)] });
+      writeStatus(hpa, {
+        currentReplicas: 0,
+        desiredReplicas: 0,
+        conditions: [condition('AbleToScale', 'False', 'FailedGetScale', `deployments/${str(target.name) ?? ''} not found`)],
+      });
       return;
     }
     const current = Number(rec(deployment.spec).replicas ?? 1);
     const pods = ctx.store
       .list('pods', { namespace })
-      .filter((pod) => !isTerminal(pod) && matchesLabelSelectorObject(rec(deployment.spec).selector, pod.metadata.labels as Record<string, string>));
+      .filter(
+        (pod) =>
+          !isTerminal(pod) && matchesLabelSelectorObject(rec(deployment.spec).selector, pod.metadata.labels as Record<string, string>),
+      );
     const metric = arr(spec.metrics).find((m) => m.type === 'Pods');
     const metricName = str(rec(rec(metric?.pods).metric).name) ?? '';
     const targetValue = quantity(rec(rec(metric?.pods).target).averageValue);
@@ -54,7 +66,14 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
       writeStatus(hpa, {
         currentReplicas: current,
         desiredReplicas: current,
-        conditions: [condition('ScalingActive', 'False', 'FailedGetPodsMetric', `unable to get metric ${metricName}: no custom metrics API (${CUSTOM_METRICS_GROUP}) registered`)],
+        conditions: [
+          condition(
+            'ScalingActive',
+            'False',
+            'FailedGetPodsMetric',
+            `unable to get metric ${metricName}: no custom metrics API (${CUSTOM_METRICS_GROUP}) registered`,
+          ),
+        ],
       });
       return;
     }
@@ -63,7 +82,14 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
       writeStatus(hpa, {
         currentReplicas: current,
         desiredReplicas: current,
-        conditions: [condition('ScalingActive', 'False', 'FailedGetPodsMetric', `unable to get metric ${metricName}: no metrics returned from custom metrics API`)],
+        conditions: [
+          condition(
+            'ScalingActive',
+            'False',
+            'FailedGetPodsMetric',
+            `unable to get metric ${metricName}: no metrics returned from custom metrics API`,
+          ),
+        ],
       });
       return;
     }
@@ -82,19 +108,32 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
     history.set(key, past);
     let desired = current;
     if (recommendation > current) desired = Math.min(...past.filter((e) => now - e.at <= upWindow).map((e) => e.replicas), recommendation);
-    else if (recommendation < current) desired = Math.max(...past.filter((e) => now - e.at <= downWindow).map((e) => e.replicas), recommendation);
+    else if (recommendation < current)
+      desired = Math.max(...past.filter((e) => now - e.at <= downWindow).map((e) => e.replicas), recommendation);
     desired = Math.min(maxReplicas, Math.max(minReplicas, desired));
     if (desired !== current) {
-      ctx.store.mutate('deployments.apps', namespace, str(target.name) ?? '', (obj) => ({ ...obj, spec: { ...rec(obj.spec), replicas: desired } }));
+      ctx.store.mutate('deployments.apps', namespace, str(target.name) ?? '', (obj) => ({
+        ...obj,
+        spec: { ...rec(obj.spec), replicas: desired },
+      }));
     }
     writeStatus(hpa, {
       currentReplicas: current,
       desiredReplicas: desired,
-      ...(desired !== current ? { lastScaleTime: new Date(now).toISOString().replace(/\.\d+Z$/, 'Z') } : { lastScaleTime: rec(hpa.status).lastScaleTime }),
-      currentMetrics: [{ type: 'Pods', pods: { metric: { name: metricName }, current: { averageValue: String(Math.round(average * 1000) / 1000) } } }],
+      ...(desired !== current
+        ? { lastScaleTime: new Date(now).toISOString().replace(/\.\d+Z$/, 'Z') }
+        : { lastScaleTime: rec(hpa.status).lastScaleTime }),
+      currentMetrics: [
+        { type: 'Pods', pods: { metric: { name: metricName }, current: { averageValue: String(Math.round(average * 1000) / 1000) } } },
+      ],
       conditions: [
         condition('AbleToScale', 'True', desired !== current ? 'SucceededRescale' : 'ReadyForNewScale', `recommended size ${desired}`),
-        condition('ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to compute the replica count from pods metric ${metricName}`),
+        condition(
+          'ScalingActive',
+          'True',
+          'ValidMetricFound',
+          `the HPA was able to compute the replica count from pods metric ${metricName}`,
+        ),
       ],
     });
   };
@@ -106,7 +145,9 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
         try {
           sync(hpa);
         } catch (error) {
-          ctx.log(`hpa ${hpa.metadata.namespace ?? ''}/${hpa.metadata.name ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+          ctx.log(
+            `hpa ${hpa.metadata.namespace ?? ''}/${hpa.metadata.name ?? ''}: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
     }

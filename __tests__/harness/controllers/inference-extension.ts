@@ -48,9 +48,13 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
     );
 
   const readyPods = (namespace: string | undefined, selector: Record<string, unknown>): KObj[] => {
-    const text = Object.entries(selector).map(([k, v]) => `${k}=${String(v)}`).join(',');
+    const text = Object.entries(selector)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(',');
     if (text === '') return [];
-    return ctx.store.list('pods', { namespace, labelSelector: parseLabelSelector(text) }).filter((pod) => podReady(pod) && !pod.metadata.deletionTimestamp);
+    return ctx.store
+      .list('pods', { namespace, labelSelector: parseLabelSelector(text) })
+      .filter((pod) => podReady(pod) && !pod.metadata.deletionTimestamp);
   };
 
   /** Why the pool's endpoint picker cannot answer, or undefined when it can. */
@@ -59,7 +63,8 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
     const name = String(ref.name ?? '');
     const service = ctx.store.get('services', pool.metadata.namespace, name);
     if (!service) return `endpoint picker Service ${name} not found`;
-    if (readyPods(pool.metadata.namespace, rec(rec(service.spec).selector)).length === 0) return `endpoint picker Service ${name} has no ready endpoints`;
+    if (readyPods(pool.metadata.namespace, rec(rec(service.spec).selector)).length === 0)
+      return `endpoint picker Service ${name} has no ready endpoints`;
     return undefined;
   };
 
@@ -88,17 +93,32 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
           conditions: [
             accepted
               ? condition(pool, 'Accepted', 'True', 'Accepted', 'InferencePool has been accepted by the Gateway')
-              : condition(pool, 'Accepted', 'False', 'HTTPRouteNotAccepted', `HTTPRoute ${route.metadata.name ?? ''} is not accepted by the Gateway`),
-            problem === undefined ? condition(pool, 'ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved') : condition(pool, 'ResolvedRefs', 'False', 'InvalidExtensionRef', problem),
+              : condition(
+                  pool,
+                  'Accepted',
+                  'False',
+                  'HTTPRouteNotAccepted',
+                  `HTTPRoute ${route.metadata.name ?? ''} is not accepted by the Gateway`,
+                ),
+            problem === undefined
+              ? condition(pool, 'ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved')
+              : condition(pool, 'ResolvedRefs', 'False', 'InvalidExtensionRef', problem),
           ],
         });
       }
     }
-    const strip = (items: unknown): string => JSON.stringify(arr(items).map((p) => ({ ...p, conditions: arr(p.conditions).map(({ lastTransitionTime: _t, ...rest }) => rest) })));
+    const strip = (items: unknown): string =>
+      JSON.stringify(arr(items).map((p) => ({ ...p, conditions: arr(p.conditions).map(({ lastTransitionTime: _t, ...rest }) => rest) })));
     if (strip(rec(pool.status).parents) === strip(parents)) return;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const stamped = parents.map((p) => ({ ...p, conditions: arr(p.conditions).map((c) => ({ ...c, lastTransitionTime: now })) }));
-    ctx.store.mutate(POOLS, pool.metadata.namespace, pool.metadata.name ?? '', (obj) => ({ ...obj, status: { ...rec(obj.status), parents: stamped } }), 'status');
+    ctx.store.mutate(
+      POOLS,
+      pool.metadata.namespace,
+      pool.metadata.name ?? '',
+      (obj) => ({ ...obj, status: { ...rec(obj.status), parents: stamped } }),
+      'status',
+    );
   };
 
   const reconcileAll = (): void => {
@@ -112,7 +132,9 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
     const gateway = ctx.store.list(GATEWAYS).find((g) => ours(g) && arr(rec(g.status).addresses).some((a) => a.value === url.hostname));
     if (!gateway) return undefined;
     for (const route of ctx.store.list(ROUTES)) {
-      const attached = arr(rec(route.spec).parentRefs).some((p) => p.name === gateway.metadata.name && (p.namespace ?? route.metadata.namespace) === gateway.metadata.namespace);
+      const attached = arr(rec(route.spec).parentRefs).some(
+        (p) => p.name === gateway.metadata.name && (p.namespace ?? route.metadata.namespace) === gateway.metadata.namespace,
+      );
       const routeParent = arr(rec(route.status).parents).find((p) => rec(p.parentRef).name === gateway.metadata.name);
       if (!attached || !arr(routeParent?.conditions).some((c) => c.type === 'Accepted' && c.status === 'True')) continue;
       for (const { rule, name } of poolRefs(route)) {
@@ -120,16 +142,37 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
         if (!(prefixes.length === 0 ? ['/'] : prefixes).some((prefix) => url.pathname.startsWith(prefix))) continue;
         const pool = ctx.store.get(POOLS, route.metadata.namespace, name);
         if (!pool) return { status: 500, body: 'no healthy upstream' };
-        if (!bypassPicker && (!pickEndpoints || pickerProblem(pool))) return { status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure' };
-        const members = readyPods(pool.metadata.namespace, rec(rec(pool.spec).selector).matchLabels ? rec(rec(rec(pool.spec).selector).matchLabels) : rec(rec(pool.spec).selector));
-        const listed = (headers['test-epp-endpoint-selection'] ?? '').split(',').map((entry) => entry.trim().replace(/:\d+$/, '')).filter(Boolean);
+        if (!bypassPicker && (!pickEndpoints || pickerProblem(pool)))
+          return {
+            status: 503,
+            body: 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure',
+          };
+        const members = readyPods(
+          pool.metadata.namespace,
+          rec(rec(pool.spec).selector).matchLabels ? rec(rec(rec(pool.spec).selector).matchLabels) : rec(rec(pool.spec).selector),
+        );
+        const listed = (headers['test-epp-endpoint-selection'] ?? '')
+          .split(',')
+          .map((entry) => entry.trim().replace(/:\d+$/, ''))
+          .filter(Boolean);
         const selected = bypassPicker ? [] : members.filter((pod) => listed.includes(String(rec(pod.status).podIP ?? '')));
         const candidates = selected.length ? selected : members;
         const member = bypassPicker
           ? [...candidates].sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)))[roundRobin++ % candidates.length]
           : candidates[Math.floor(Math.random() * candidates.length)];
         if (!member) return { status: 503, body: 'no healthy upstream' };
-        return { status: 200, body: JSON.stringify({ path: url.pathname, host: url.host, method: 'GET', namespace: member.metadata.namespace, ingress: '', service: '', pod: member.metadata.name }) };
+        return {
+          status: 200,
+          body: JSON.stringify({
+            path: url.pathname,
+            host: url.host,
+            method: 'GET',
+            namespace: member.metadata.namespace,
+            ingress: '',
+            service: '',
+            pod: member.metadata.name,
+          }),
+        };
       }
     }
     return { status: 404, body: '' };
@@ -138,20 +181,39 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
   return {
     start(): void {
       const onAny = (_event: StoreEvent): void => reconcileAll();
-      if (ctx.store.registry.byKey(POOLS)) unsubscribe.push(ctx.watch(POOLS, (event) => {
-        if (event.type !== 'DELETED') reconcilePool(event.object);
-      }));
+      if (ctx.store.registry.byKey(POOLS))
+        unsubscribe.push(
+          ctx.watch(POOLS, (event) => {
+            if (event.type !== 'DELETED') reconcilePool(event.object);
+          }),
+        );
       unsubscribe.push(ctx.watch([ROUTES, 'services'], onAny, { replay: false }));
       // Pool members and pickers becoming Ready change ResolvedRefs.
-      unsubscribe.push(ctx.watch('pods', (event) => {
-        if (event.type === 'DELETED' || conditionTrue(event.object, 'Ready') !== conditionTrue(event.old ?? event.object, 'Ready')) reconcileAll();
-      }, { replay: false }));
+      unsubscribe.push(
+        ctx.watch(
+          'pods',
+          (event) => {
+            if (event.type === 'DELETED' || conditionTrue(event.object, 'Ready') !== conditionTrue(event.old ?? event.object, 'Ready'))
+              reconcileAll();
+          },
+          { replay: false },
+        ),
+      );
       // The CRD may be created after start (kubectl apply of the extension's manifests).
-      unsubscribe.push(ctx.watch('customresourcedefinitions.apiextensions.k8s.io', (event) => {
-        if (event.object.metadata.name === POOLS && event.type === 'ADDED' && ctx.store.registry.byKey(POOLS)) unsubscribe.push(ctx.watch(POOLS, (e) => {
-          if (e.type !== 'DELETED') reconcilePool(e.object);
-        }));
-      }, { replay: false }));
+      unsubscribe.push(
+        ctx.watch(
+          'customresourcedefinitions.apiextensions.k8s.io',
+          (event) => {
+            if (event.object.metadata.name === POOLS && event.type === 'ADDED' && ctx.store.registry.byKey(POOLS))
+              unsubscribe.push(
+                ctx.watch(POOLS, (e) => {
+                  if (e.type !== 'DELETED') reconcilePool(e.object);
+                }),
+              );
+          },
+          { replay: false },
+        ),
+      );
       unsubscribe.push(registerClusterHttp(ctx.store, serve));
     },
     stop(): void {

@@ -36,7 +36,9 @@ export const jobController: ControllerFactory = (ctx) => {
 
     if (!finished && !outcome && !suspended) {
       const want = Math.min(parallelism, completions - succeeded.length) - active.length;
-      const usedIndexes = new Set([...active, ...succeeded].map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index']));
+      const usedIndexes = new Set(
+        [...active, ...succeeded].map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index']),
+      );
       let nextIndex = 0;
       for (let i = 0; i < want; i++) {
         const template = structuredClone(rec(spec.template));
@@ -50,13 +52,26 @@ export const jobController: ControllerFactory = (ctx) => {
           labels['batch.kubernetes.io/job-completion-index'] = String(nextIndex);
           annotations['batch.kubernetes.io/job-completion-index'] = String(nextIndex);
           podSpec.hostname ??= `${job.metadata.name ?? ''}-${nextIndex}`;
-          for (const c of arr(podSpec.containers)) c.env = [...arr(c.env), { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } }];
+          for (const c of arr(podSpec.containers))
+            c.env = [
+              ...arr(c.env),
+              {
+                name: 'JOB_COMPLETION_INDEX',
+                valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } },
+              },
+            ];
         }
         try {
           const pod = store.create('pods', {
             apiVersion: 'v1',
             kind: 'Pod',
-            metadata: { generateName: indexed ? `${job.metadata.name ?? ''}-${nextIndex}-` : `${job.metadata.name ?? ''}-`, namespace: job.metadata.namespace, labels, annotations, ownerReferences: [ownerRef(job)] },
+            metadata: {
+              generateName: indexed ? `${job.metadata.name ?? ''}-${nextIndex}-` : `${job.metadata.name ?? ''}-`,
+              namespace: job.metadata.namespace,
+              labels,
+              annotations,
+              ownerReferences: [ownerRef(job)],
+            },
             spec: podSpec,
           });
           recordEvent(store, job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`, 'job-controller');
@@ -68,32 +83,73 @@ export const jobController: ControllerFactory = (ctx) => {
       }
     }
 
-    store.mutate(JOBS, job.metadata.namespace, job.metadata.name ?? '', (j) => {
-      const status = rec(j.status);
-      const before = JSON.stringify(status);
-      if (!suspended && !status.startTime) status.startTime = nowTimestamp();
-      status.active = active.length;
-      status.ready = active.filter(podReady).length;
-      status.succeeded = succeeded.length;
-      status.failed = failed.length;
-      status.terminating = pods.filter((p) => p.metadata.deletionTimestamp).length;
-      status.uncountedTerminatedPods = {};
-      if (indexed) status.completedIndexes = succeeded.map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index']).filter(Boolean).sort((a, b) => Number(a) - Number(b)).join(',');
-      if (suspended && !finished) setCondition(status, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
-      else if (arr(status.conditions).some((c) => c.type === 'Suspended')) setCondition(status, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' });
-      if (outcome === 'Complete') {
-        setCondition(status, { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
-        setCondition(status, { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
-        status.completionTime = nowTimestamp();
-      } else if (outcome === 'Failed') {
-        setCondition(status, { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
-        setCondition(status, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
-      }
-      if (JSON.stringify(status) === before) return undefined;
-      j.status = status;
-      return j;
-    }, 'status');
-    if (outcome) recordEvent(store, job, outcome === 'Complete' ? 'Normal' : 'Warning', outcome === 'Complete' ? 'Completed' : 'BackoffLimitExceeded', outcome === 'Complete' ? 'Job completed' : 'Job has reached the specified backoff limit', 'job-controller');
+    store.mutate(
+      JOBS,
+      job.metadata.namespace,
+      job.metadata.name ?? '',
+      (j) => {
+        const status = rec(j.status);
+        const before = JSON.stringify(status);
+        if (!suspended && !status.startTime) status.startTime = nowTimestamp();
+        status.active = active.length;
+        status.ready = active.filter(podReady).length;
+        status.succeeded = succeeded.length;
+        status.failed = failed.length;
+        status.terminating = pods.filter((p) => p.metadata.deletionTimestamp).length;
+        status.uncountedTerminatedPods = {};
+        if (indexed)
+          status.completedIndexes = succeeded
+            .map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'])
+            .filter(Boolean)
+            .sort((a, b) => Number(a) - Number(b))
+            .join(',');
+        if (suspended && !finished)
+          setCondition(status, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
+        else if (arr(status.conditions).some((c) => c.type === 'Suspended'))
+          setCondition(status, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' });
+        if (outcome === 'Complete') {
+          setCondition(status, {
+            type: 'SuccessCriteriaMet',
+            status: 'True',
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+          });
+          setCondition(status, {
+            type: 'Complete',
+            status: 'True',
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+          });
+          status.completionTime = nowTimestamp();
+        } else if (outcome === 'Failed') {
+          setCondition(status, {
+            type: 'FailureTarget',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+          });
+          setCondition(status, {
+            type: 'Failed',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+          });
+        }
+        if (JSON.stringify(status) === before) return undefined;
+        j.status = status;
+        return j;
+      },
+      'status',
+    );
+    if (outcome)
+      recordEvent(
+        store,
+        job,
+        outcome === 'Complete' ? 'Normal' : 'Warning',
+        outcome === 'Complete' ? 'Completed' : 'BackoffLimitExceeded',
+        outcome === 'Complete' ? 'Job completed' : 'Job has reached the specified backoff limit',
+        'job-controller',
+      );
     // Active pods of a failed job are deleted.
     if (outcome === 'Failed') for (const p of active) store.delete('pods', p.metadata.namespace, p.metadata.name ?? '', {});
   };

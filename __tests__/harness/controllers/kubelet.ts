@@ -2,7 +2,18 @@
 // writes container logs, and finishes graceful deletions. It cannot run shell, so what a
 // container does follows the rule documented in fixtures/scenarios/README.md (behaviours.kubelet).
 import { randomBytes } from 'node:crypto';
-import { isAcceleratorResource, isNvidiaResource, nvidiaDraDevice, nvidiaGpusOfNode, ownVisibleDevices, pluginDevice, privileged, renderDeviceLine, visibleByEnv, type SeenDevice } from '../devices.js';
+import {
+  isAcceleratorResource,
+  isNvidiaResource,
+  nvidiaDraDevice,
+  nvidiaGpusOfNode,
+  ownVisibleDevices,
+  pluginDevice,
+  privileged,
+  renderDeviceLine,
+  visibleByEnv,
+  type SeenDevice,
+} from '../devices.js';
 import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
 import { ContainerRuntime, type RuntimeParams } from '../runtime.js';
 import { nowTimestamp } from '../store.js';
@@ -13,7 +24,14 @@ import { arr, podTerminal, quantity, rec, recordEvent, setCondition } from './ut
 export const RESULT_MARKER = 'AI_CONFORMANCE_RESULT';
 
 interface ContainerRule {
-  match?: { namespace?: string; pod?: string; container?: string; image?: string; commandContains?: string; labels?: Record<string, string> };
+  match?: {
+    namespace?: string;
+    pod?: string;
+    container?: string;
+    image?: string;
+    commandContains?: string;
+    labels?: Record<string, string>;
+  };
   /** Exit with this code (the container terminates even under restartPolicy Always: then the pod is Failed-like CrashLoopBackOff). */
   exitCode?: number;
   /** Keep running until deleted. */
@@ -33,7 +51,9 @@ interface Fate {
 }
 
 function commandText(container: Record<string, unknown>): string {
-  return [...(Array.isArray(container.command) ? container.command : []), ...(Array.isArray(container.args) ? container.args : [])].map(String).join(' ');
+  return [...(Array.isArray(container.command) ? container.command : []), ...(Array.isArray(container.args) ? container.args : [])]
+    .map(String)
+    .join(' ');
 }
 
 function ruleMatches(rule: ContainerRule, pod: KObj, c: Record<string, unknown>): boolean {
@@ -61,7 +81,8 @@ function echoedLines(text: string, substitute: (command: string) => string | und
   const lines: string[] = [];
   for (const m of text.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|\n]+))/g)) {
     const literal = (m[1] ?? m[2] ?? m[3] ?? '').trim();
-    const line = m[2] !== undefined ? literal : literal.replace(/\$\(([^()]*)\)/g, (whole, command: string) => substitute(command) ?? whole);
+    const line =
+      m[2] !== undefined ? literal : literal.replace(/\$\(([^()]*)\)/g, (whole, command: string) => substitute(command) ?? whole);
     if (!line.startsWith(RESULT_MARKER)) lines.push(line);
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
@@ -69,7 +90,7 @@ function echoedLines(text: string, substitute: (command: string) => string | und
 
 export const kubelet: ControllerFactory = (ctx) => {
   const { store, logs, params } = ctx;
-  const num = (key: string, fallback: number): number => (typeof params[key] === 'number' ? (params[key] as number) : fallback);
+  const num = (key: string, fallback: number): number => (typeof params[key] === 'number' ? params[key] : fallback);
   // Time from binding to Running: a fixed part, an image pull the first time a node runs an image,
   // container creation, and device preparation (DRA NodePrepareResources / device plugin
   // Allocate) for pods with accelerators. Real clusters take seconds; the defaults are scaled down
@@ -84,7 +105,9 @@ export const kubelet: ControllerFactory = (ctx) => {
   const envDrivers = Array.isArray(params.envDrivers) ? params.envDrivers.map(String) : ['gpu.example.com'];
   const devDrivers = Array.isArray(params.devDrivers) ? params.devDrivers.map(String) : ['gpu.nvidia.com'];
   // Resources named here that the device model does not know get /dev/<prefix><i> devices.
-  const devResources = Object.fromEntries(Object.entries(rec(params.extendedResources) as Record<string, string>).filter(([r]) => !isAcceleratorResource(r)));
+  const devResources = Object.fromEntries(
+    Object.entries(rec(params.extendedResources) as Record<string, string>).filter(([r]) => !isAcceleratorResource(r)),
+  );
   const draDevNodes = rec(params.draDevNodes) as Record<string, string[]>;
   const nvidiaRuntime = params.nvidiaRuntime !== false;
   // nvidia-container-toolkit's default (config.toml accept-nvidia-visible-devices-envvar-when-unprivileged).
@@ -92,7 +115,7 @@ export const kubelet: ControllerFactory = (ctx) => {
   const rules = (Array.isArray(params.containers) ? params.containers : []) as ContainerRule[];
   const pullFailures = Array.isArray(params.imagePullFailures) ? params.imagePullFailures.map(String) : [];
   const downNodes = Array.isArray(params.downNodes) ? params.downNodes.map(String) : [];
-  const runtime = new ContainerRuntime(store, params as RuntimeParams);
+  const runtime = new ContainerRuntime(store, params);
 
   /** node -> resource -> index -> pod uid: which device-plugin devices each pod holds. */
   const extAssigned = new Map<string, Map<string, Map<number, string>>>();
@@ -105,7 +128,8 @@ export const kubelet: ControllerFactory = (ctx) => {
   };
 
   const freeExtended = (podUid: string): void => {
-    for (const byRes of extAssigned.values()) for (const byIdx of byRes.values()) for (const [i, uid] of byIdx) if (uid === podUid) byIdx.delete(i);
+    for (const byRes of extAssigned.values())
+      for (const byIdx of byRes.values()) for (const [i, uid] of byIdx) if (uid === podUid) byIdx.delete(i);
   };
 
   /** Assigns device-plugin device indices to a container; distinct per pod on a node. */
@@ -128,7 +152,10 @@ export const kubelet: ControllerFactory = (ctx) => {
 
   /** The NVIDIA runtime is the default runtime of nodes with NVIDIA GPUs (the GPU Operator sets it so). */
   const nvidiaRuntimeOn = (node: KObj, draGpuCount: number): boolean =>
-    nvidiaRuntime !== false && (draGpuCount > 0 || Object.keys(rec(rec(node.status).allocatable)).some(isNvidiaResource) || node.metadata.labels?.['nvidia.com/gpu.present'] === 'true');
+    nvidiaRuntime &&
+    (draGpuCount > 0 ||
+      Object.keys(rec(rec(node.status).allocatable)).some(isNvidiaResource) ||
+      node.metadata.labels?.['nvidia.com/gpu.present'] === 'true');
 
   /** How one allocated DRA device shows in a container, by its driver. */
   const draDevice = (d: { driver: string; name: string; attributes: Record<string, unknown> }, ordinal: number): SeenDevice | undefined => {
@@ -137,7 +164,9 @@ export const kubelet: ControllerFactory = (ctx) => {
     const pattern = draDevNodes[d.driver];
     if (pattern) {
       const index = Number(rec(d.attributes.index).int ?? /(\d+)$/.exec(d.name)?.[1] ?? ordinal);
-      const nodes = pattern.map((p) => p.replace(/\{(\d+)\+index\}/g, (_, base: string) => String(Number(base) + index)).replace(/\{index\}/g, String(index)));
+      const nodes = pattern.map((p) =>
+        p.replace(/\{(\d+)\+index\}/g, (_, base: string) => String(Number(base) + index)).replace(/\{index\}/g, String(index)),
+      );
       return { id: nodes[nodes.length - 1] ?? d.name, nodes };
     }
     return undefined;
@@ -213,7 +242,9 @@ export const kubelet: ControllerFactory = (ctx) => {
     const substitute = (command: string): string | undefined => runtime.commandOutput(command, pod, c, node);
     if (text.includes(RESULT_MARKER)) {
       const seen = renderDeviceLine(text, devicesSeen(pod, c, node));
-      const line = rule?.devices ? { devices: rule.devices } : { devices: seen.devices, ...(seen.nodes.length ? { nodes: seen.nodes } : {}) };
+      const line = rule?.devices
+        ? { devices: rule.devices }
+        : { devices: seen.devices, ...(seen.nodes.length ? { nodes: seen.nodes } : {}) };
       log = `${RESULT_MARKER} ${JSON.stringify(line)}\n${echoedLines(text, substitute)}`;
     } else {
       devicesSeen(pod, c, node); // device-plugin devices are assigned whether or not they are listed
@@ -241,36 +272,56 @@ export const kubelet: ControllerFactory = (ctx) => {
     const podIP = `10.244.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 2}`;
     const hostIP = String(arr(rec(node.status).addresses).find((a) => a.type === 'InternalIP')?.address ?? '172.18.0.2');
     if (failing) {
-      store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-        const status = rec(p.status);
-        status.hostIP = hostIP;
-        status.startTime = now;
-        status.containerStatuses = containers.map((c) => ({
-          name: c.name,
-          image: c.image,
-          imageID: '',
-          ready: false,
-          started: false,
-          restartCount: 0,
-          state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${String(c.image)}": not found` } },
-        }));
-        p.status = status;
-        return p;
-      }, 'status');
+      store.mutate(
+        'pods',
+        pod.metadata.namespace,
+        pod.metadata.name ?? '',
+        (p) => {
+          const status = rec(p.status);
+          status.hostIP = hostIP;
+          status.startTime = now;
+          status.containerStatuses = containers.map((c) => ({
+            name: c.name,
+            image: c.image,
+            imageID: '',
+            ready: false,
+            started: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${String(c.image)}": not found` } },
+          }));
+          p.status = status;
+          return p;
+        },
+        'status',
+      );
       recordEvent(store, pod, 'Warning', 'Failed', `Failed to pull image "${String(failing.image)}"`, 'kubelet');
       return;
     }
     const sandboxError = runtime.sandboxError(pod, node);
     if (sandboxError) {
       // containerd has no such handler here: the pod stays ContainerCreating, as on a real node.
-      store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-        const status = rec(p.status);
-        status.hostIP = hostIP;
-        status.startTime = now;
-        status.containerStatuses = containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }));
-        p.status = status;
-        return p;
-      }, 'status');
+      store.mutate(
+        'pods',
+        pod.metadata.namespace,
+        pod.metadata.name ?? '',
+        (p) => {
+          const status = rec(p.status);
+          status.hostIP = hostIP;
+          status.startTime = now;
+          status.containerStatuses = containers.map((c) => ({
+            name: c.name,
+            image: c.image,
+            imageID: '',
+            ready: false,
+            started: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ContainerCreating' } },
+          }));
+          p.status = status;
+          return p;
+        },
+        'status',
+      );
       recordEvent(store, pod, 'Warning', 'FailedCreatePodSandBox', sandboxError, 'kubelet');
       return;
     }
@@ -278,42 +329,49 @@ export const kubelet: ControllerFactory = (ctx) => {
     for (const c of containers) fates.set(String(c.name), fateOf(pod, c, node));
     for (const [name, fate] of fates) logs.append(pod.metadata.namespace ?? '', pod.metadata.name ?? '', name, fate.log);
     const ids = new Map(containers.map((c) => [String(c.name), containerId()]));
-    store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-      if (p.metadata.uid !== uid) return undefined;
-      const status = rec(p.status);
-      status.phase = 'Running';
-      status.hostIP = hostIP;
-      status.hostIPs = [{ ip: hostIP }];
-      status.podIP = podIP;
-      status.podIPs = [{ ip: podIP }];
-      status.startTime = now;
-      for (const type of ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']) setCondition(status, { type, status: 'True', lastProbeTime: null });
-      const inits = arr(rec(p.spec).initContainers);
-      if (inits.length) {
-        status.initContainerStatuses = inits.map((c) => ({
+    store.mutate(
+      'pods',
+      pod.metadata.namespace,
+      pod.metadata.name ?? '',
+      (p) => {
+        if (p.metadata.uid !== uid) return undefined;
+        const status = rec(p.status);
+        status.phase = 'Running';
+        status.hostIP = hostIP;
+        status.hostIPs = [{ ip: hostIP }];
+        status.podIP = podIP;
+        status.podIPs = [{ ip: podIP }];
+        status.startTime = now;
+        for (const type of ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'])
+          setCondition(status, { type, status: 'True', lastProbeTime: null });
+        const inits = arr(rec(p.spec).initContainers);
+        if (inits.length) {
+          status.initContainerStatuses = inits.map((c) => ({
+            name: c.name,
+            image: c.image,
+            imageID: `${String(c.image)}@sha256:${'0'.repeat(64)}`,
+            containerID: containerId(),
+            ready: true,
+            restartCount: 0,
+            started: false,
+            state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
+          }));
+        }
+        status.containerStatuses = containers.map((c) => ({
           name: c.name,
           image: c.image,
           imageID: `${String(c.image)}@sha256:${'0'.repeat(64)}`,
-          containerID: containerId(),
+          containerID: ids.get(String(c.name)),
           ready: true,
+          started: true,
           restartCount: 0,
-          started: false,
-          state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
+          state: { running: { startedAt: now } },
         }));
-      }
-      status.containerStatuses = containers.map((c) => ({
-        name: c.name,
-        image: c.image,
-        imageID: `${String(c.image)}@sha256:${'0'.repeat(64)}`,
-        containerID: ids.get(String(c.name)),
-        ready: true,
-        started: true,
-        restartCount: 0,
-        state: { running: { startedAt: now } },
-      }));
-      p.status = status;
-      return p;
-    }, 'status');
+        p.status = status;
+        return p;
+      },
+      'status',
+    );
     recordEvent(store, pod, 'Normal', 'Started', 'Started container', 'kubelet');
     for (const [name, fate] of fates) {
       if (fate.exitCode === undefined) continue;
@@ -325,39 +383,70 @@ export const kubelet: ControllerFactory = (ctx) => {
   };
 
   const terminate = (pod: KObj, container: string, exitCode: number, id: string, startedAt: string): void => {
-    store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-      if (p.metadata.uid !== pod.metadata.uid || podTerminal(p)) return undefined;
-      const status = rec(p.status);
-      const statuses = arr(status.containerStatuses);
-      const restartAlways = (rec(p.spec).restartPolicy ?? 'Always') === 'Always';
-      for (const cs of statuses) {
-        if (cs.name !== container) continue;
-        cs.ready = false;
-        cs.started = false;
-        const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: nowTimestamp(), containerID: id };
-        if (restartAlways) {
-          cs.restartCount = 1;
-          cs.lastState = { terminated };
-          cs.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${container} pod=${p.metadata.name ?? ''}` } };
-        } else cs.state = { terminated };
-      }
-      const allDone = statuses.every((cs) => rec(cs.state).terminated !== undefined);
-      if (allDone) {
-        const failed = statuses.some((cs) => rec(rec(cs.state).terminated).exitCode !== 0);
-        status.phase = failed ? 'Failed' : 'Succeeded';
-        for (const type of ['Ready', 'ContainersReady']) setCondition(status, { type, status: 'False', reason: 'PodCompleted', lastProbeTime: null });
-        setCondition(status, { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null });
-        freeExtended(p.metadata.uid ?? '');
-      } else {
-        for (const type of ['Ready', 'ContainersReady']) setCondition(status, { type, status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${container}]`, lastProbeTime: null });
-      }
-      p.status = status;
-      return p;
-    }, 'status');
+    store.mutate(
+      'pods',
+      pod.metadata.namespace,
+      pod.metadata.name ?? '',
+      (p) => {
+        if (p.metadata.uid !== pod.metadata.uid || podTerminal(p)) return undefined;
+        const status = rec(p.status);
+        const statuses = arr(status.containerStatuses);
+        const restartAlways = (rec(p.spec).restartPolicy ?? 'Always') === 'Always';
+        for (const cs of statuses) {
+          if (cs.name !== container) continue;
+          cs.ready = false;
+          cs.started = false;
+          const terminated = {
+            exitCode,
+            reason: exitCode === 0 ? 'Completed' : 'Error',
+            startedAt,
+            finishedAt: nowTimestamp(),
+            containerID: id,
+          };
+          if (restartAlways) {
+            cs.restartCount = 1;
+            cs.lastState = { terminated };
+            cs.state = {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off 10s restarting failed container=${container} pod=${p.metadata.name ?? ''}`,
+              },
+            };
+          } else cs.state = { terminated };
+        }
+        const allDone = statuses.every((cs) => rec(cs.state).terminated !== undefined);
+        if (allDone) {
+          const failed = statuses.some((cs) => rec(rec(cs.state).terminated).exitCode !== 0);
+          status.phase = failed ? 'Failed' : 'Succeeded';
+          for (const type of ['Ready', 'ContainersReady'])
+            setCondition(status, { type, status: 'False', reason: 'PodCompleted', lastProbeTime: null });
+          setCondition(status, { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null });
+          freeExtended(p.metadata.uid ?? '');
+        } else {
+          for (const type of ['Ready', 'ContainersReady'])
+            setCondition(status, {
+              type,
+              status: 'False',
+              reason: 'ContainersNotReady',
+              message: `containers with unready status: [${container}]`,
+              lastProbeTime: null,
+            });
+        }
+        p.status = status;
+        return p;
+      },
+      'status',
+    );
   };
 
   /** Workloads of the scenario itself (there when the kubelet started): up already, no start-up time. */
-  const WORKLOAD_KEYS: Record<string, string> = { ReplicaSet: 'replicasets.apps', Deployment: 'deployments.apps', StatefulSet: 'statefulsets.apps', DaemonSet: 'daemonsets.apps', Job: 'jobs.batch' };
+  const WORKLOAD_KEYS: Record<string, string> = {
+    ReplicaSet: 'replicasets.apps',
+    Deployment: 'deployments.apps',
+    StatefulSet: 'statefulsets.apps',
+    DaemonSet: 'daemonsets.apps',
+    Job: 'jobs.batch',
+  };
   const atStart = new Set<string>();
   const snapshot = (): void => {
     for (const key of ['pods', ...Object.values(WORKLOAD_KEYS)]) {
@@ -385,7 +474,9 @@ export const kubelet: ControllerFactory = (ctx) => {
     const fresh = [...new Set(containers.map((c) => String(c.image ?? '')))].filter((image) => !images.has(image));
     for (const image of fresh) {
       images.add(image);
-      ctx.after(imagePullMs, () => recordEvent(store, pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${imagePullMs}ms`, 'kubelet'));
+      ctx.after(imagePullMs, () =>
+        recordEvent(store, pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${imagePullMs}ms`, 'kubelet'),
+      );
     }
     const withDevices =
       arr(rec(pod.spec).resourceClaims).length > 0 ||
@@ -434,7 +525,8 @@ export const kubelet: ControllerFactory = (ctx) => {
         const go = (): void => {
           starting.delete(uid);
           const live = store.get('pods', pod.metadata.namespace, pod.metadata.name ?? '');
-          if (!live || live.metadata.uid !== uid || live.metadata.deletionTimestamp || arr(rec(live.status).containerStatuses).length > 0) return;
+          if (!live || live.metadata.uid !== uid || live.metadata.deletionTimestamp || arr(rec(live.status).containerStatuses).length > 0)
+            return;
           start(live);
         };
         const delay = startDelayMs + startCostMs(pod, nodeName);

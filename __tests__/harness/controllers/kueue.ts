@@ -75,10 +75,19 @@ export const kueueController: ControllerFactory = (ctx: ControllerContext): Cont
         name: `job-${job.metadata.name ?? ''}-${suffix(job.metadata.uid)}`,
         namespace: job.metadata.namespace,
         labels: { [`${GROUP}/job-uid`]: job.metadata.uid ?? '' },
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name ?? '', uid: job.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name: job.metadata.name ?? '',
+            uid: job.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { queueName, podSets: [{ name: 'main', count, template: spec.template ?? {} }] },
-    } as KObj);
+    });
   };
 
   const admit = (workload: KObj): void => {
@@ -123,7 +132,10 @@ export const kueueController: ControllerFactory = (ctx: ControllerContext): Cont
       return;
     }
     writeStatus({
-      admission: { clusterQueue: clusterQueueName, podSetAssignments: [{ name: 'main', count: admitted, flavors: Object.fromEntries(Object.keys(request).map((r) => [r, flavor])) }] },
+      admission: {
+        clusterQueue: clusterQueueName,
+        podSetAssignments: [{ name: 'main', count: admitted, flavors: Object.fromEntries(Object.keys(request).map((r) => [r, flavor])) }],
+      },
       conditions: [
         condition('QuotaReserved', 'True', 'QuotaReserved', `Quota reserved in ClusterQueue ${clusterQueueName}`),
         condition('Admitted', 'True', 'Admitted', 'The workload is admitted'),
@@ -146,7 +158,13 @@ export const kueueController: ControllerFactory = (ctx: ControllerContext): Cont
       WORKLOADS,
       workload.metadata.namespace,
       workload.metadata.name ?? '',
-      (obj) => ({ ...obj, status: { ...rec(obj.status), conditions: [...arr(rec(obj.status).conditions), condition('Finished', 'True', 'JobFinished', 'Job finished')] } }),
+      (obj) => ({
+        ...obj,
+        status: {
+          ...rec(obj.status),
+          conditions: [...arr(rec(obj.status).conditions), condition('Finished', 'True', 'JobFinished', 'Job finished')],
+        },
+      }),
       'status',
     );
   };

@@ -37,7 +37,10 @@ class MonitoringModel {
   private readonly readySince = new Map<string, number>();
   settings: ScrapeSettings = { scrape: true, scrapeDelayMs: 0, annotationScrape: true };
 
-  constructor(private readonly store: Store, private readonly has: (key: string) => boolean) {
+  constructor(
+    private readonly store: Store,
+    private readonly has: (key: string) => boolean,
+  ) {
     for (const pod of store.list('pods')) this.track(pod);
     store.subscribe((event) => {
       if (event.resource !== 'pods') return;
@@ -69,7 +72,8 @@ class MonitoringModel {
         if (spec.podMonitorSelector === undefined || spec.podMonitorSelector === null) return false;
         if (!matchesLabelSelectorObject(spec.podMonitorSelector, labelsOf(monitor))) return false;
         const namespaceSelector = spec.podMonitorNamespaceSelector;
-        if (namespaceSelector === undefined || namespaceSelector === null) return monitor.metadata.namespace === prometheus.metadata.namespace;
+        if (namespaceSelector === undefined || namespaceSelector === null)
+          return monitor.metadata.namespace === prometheus.metadata.namespace;
         const namespace = this.store.get('namespaces', undefined, monitor.metadata.namespace ?? '');
         return namespace !== undefined && matchesLabelSelectorObject(namespaceSelector, labelsOf(namespace));
       }),
@@ -80,14 +84,17 @@ class MonitoringModel {
   private targetsOf(pod: KObj, monitors: KObj[]): { job: string; port: number }[] {
     const targets: { job: string; port: number }[] = [];
     const annotations = pod.metadata.annotations ?? {};
-    if (this.settings.annotationScrape && annotations['prometheus.io/scrape'] === 'true') targets.push({ job: 'kubernetes-pods', port: Number(annotations['prometheus.io/port'] ?? 0) });
+    if (this.settings.annotationScrape && annotations['prometheus.io/scrape'] === 'true')
+      targets.push({ job: 'kubernetes-pods', port: Number(annotations['prometheus.io/port'] ?? 0) });
     const ports = podPorts(pod);
     for (const monitor of monitors) {
       const spec = rec(monitor.spec);
       const namespaces = rec(spec.namespaceSelector);
       const inNamespace =
         namespaces.any === true ||
-        (Array.isArray(namespaces.matchNames) ? namespaces.matchNames.includes(pod.metadata.namespace) : monitor.metadata.namespace === pod.metadata.namespace);
+        (Array.isArray(namespaces.matchNames)
+          ? namespaces.matchNames.includes(pod.metadata.namespace)
+          : monitor.metadata.namespace === pod.metadata.namespace);
       if (!inNamespace || !matchesLabelSelectorObject(spec.selector ?? {}, labelsOf(pod))) continue;
       for (const endpoint of arr(spec.podMetricsEndpoints)) {
         const port = ports.find((p) => p.name !== undefined && p.name === str(endpoint.port));

@@ -9,7 +9,8 @@ export const namespaceController: ControllerFactory = (ctx) => {
   const { store, registry } = ctx;
   const namespacedKeys = (): string[] => {
     const keys = new Set<string>();
-    for (const gv of registry.all()) for (const r of gv.resources) if (r.namespaced && r.verbs.includes('delete')) keys.add(resourceKey(r.group, r.resource));
+    for (const gv of registry.all())
+      for (const r of gv.resources) if (r.namespaced && r.verbs.includes('delete')) keys.add(resourceKey(r.group, r.resource));
     return [...keys];
   };
 
@@ -33,7 +34,10 @@ export const namespaceController: ControllerFactory = (ctx) => {
     }
     if (remaining === 0) {
       const finalizers = (rec(ns.spec).finalizers as string[] | undefined) ?? [];
-      store.finalizeNamespace(name, finalizers.filter((f) => f !== 'kubernetes'));
+      store.finalizeNamespace(
+        name,
+        finalizers.filter((f) => f !== 'kubernetes'),
+      );
     }
   };
 
@@ -48,7 +52,11 @@ export const namespaceController: ControllerFactory = (ctx) => {
         }
         if (ev.type === 'ADDED' && registry.byKey('serviceaccounts') && !store.get('serviceaccounts', ns.metadata.name, 'default')) {
           try {
-            store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns.metadata.name } });
+            store.create('serviceaccounts', {
+              apiVersion: 'v1',
+              kind: 'ServiceAccount',
+              metadata: { name: 'default', namespace: ns.metadata.name },
+            });
           } catch {
             // Raced with a delete.
           }

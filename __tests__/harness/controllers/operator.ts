@@ -45,7 +45,9 @@ function validate(req: AdmissionRequest): void {
         name: cluster.metadata.name,
         group: 'ray.io',
         kind: 'RayCluster',
-        causes: [{ reason: 'FieldValueDuplicate', field: `spec.workerGroupSpecs[${index}].groupName`, message: `Duplicate value: "${name}"` }],
+        causes: [
+          { reason: 'FieldValueDuplicate', field: `spec.workerGroupSpecs[${index}].groupName`, message: `Duplicate value: "${name}"` },
+        ],
       });
     }
     seen.add(name);
@@ -77,37 +79,66 @@ export const operatorController: ControllerFactory = (ctx: ControllerContext): C
       metadata: {
         name: headPodName(cluster),
         namespace,
-        labels: { ...(record(record(template.metadata).labels) as Record<string, string>), [CLUSTER_LABEL]: cluster.metadata.name ?? '', [NODE_TYPE_LABEL]: 'head' },
+        labels: {
+          ...(record(record(template.metadata).labels) as Record<string, string>),
+          [CLUSTER_LABEL]: cluster.metadata.name ?? '',
+          [NODE_TYPE_LABEL]: 'head',
+        },
         ownerReferences: [
-          { apiVersion: 'ray.io/v1', kind: 'RayCluster', name: cluster.metadata.name ?? '', uid: cluster.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+          {
+            apiVersion: 'ray.io/v1',
+            kind: 'RayCluster',
+            name: cluster.metadata.name ?? '',
+            uid: cluster.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
         ],
       },
       spec: record(template.spec),
-    } as KObj);
-    ctx.store.mutate(RAYCLUSTERS, namespace, cluster.metadata.name ?? '', (obj) => ({ ...obj, status: { ...record(obj.status), state: 'unhealthy', desiredWorkerReplicas: 0 } }), 'status');
+    });
+    ctx.store.mutate(
+      RAYCLUSTERS,
+      namespace,
+      cluster.metadata.name ?? '',
+      (obj) => ({ ...obj, status: { ...record(obj.status), state: 'unhealthy', desiredWorkerReplicas: 0 } }),
+      'status',
+    );
   };
 
   const onHeadPod = (event: StoreEvent): void => {
     const pod = event.object;
     const labels = pod.metadata.labels ?? {};
     if (event.type === 'DELETED' || labels[NODE_TYPE_LABEL] !== 'head' || !labels[CLUSTER_LABEL] || !isRunningAndReady(pod)) return;
-    ctx.store.mutate(RAYCLUSTERS, pod.metadata.namespace, labels[CLUSTER_LABEL], (obj) => {
-      if (record(obj.status).state === 'ready') return undefined;
-      const now = new Date().toISOString();
-      return {
-        ...obj,
-        status: {
-          ...record(obj.status),
-          state: 'ready',
-          readyWorkerReplicas: 0,
-          head: { podName: pod.metadata.name, podIP: record(pod.status).podIP },
-          conditions: [
-            { type: 'HeadPodReady', status: 'True', reason: 'HeadPodRunningAndReady', message: '', lastTransitionTime: now },
-            { type: 'RayClusterProvisioned', status: 'True', reason: 'AllPodRunningAndReadyFirstTime', message: '', lastTransitionTime: now },
-          ],
-        },
-      };
-    }, 'status');
+    ctx.store.mutate(
+      RAYCLUSTERS,
+      pod.metadata.namespace,
+      labels[CLUSTER_LABEL],
+      (obj) => {
+        if (record(obj.status).state === 'ready') return undefined;
+        const now = new Date().toISOString();
+        return {
+          ...obj,
+          status: {
+            ...record(obj.status),
+            state: 'ready',
+            readyWorkerReplicas: 0,
+            head: { podName: pod.metadata.name, podIP: record(pod.status).podIP },
+            conditions: [
+              { type: 'HeadPodReady', status: 'True', reason: 'HeadPodRunningAndReady', message: '', lastTransitionTime: now },
+              {
+                type: 'RayClusterProvisioned',
+                status: 'True',
+                reason: 'AllPodRunningAndReadyFirstTime',
+                message: '',
+                lastTransitionTime: now,
+              },
+            ],
+          },
+        };
+      },
+      'status',
+    );
   };
 
   return {

@@ -12,12 +12,16 @@ const WEBHOOK_CONFIGURATIONS = 'validatingwebhookconfigurations.admissionregistr
 
 export const policyWebhookController: ControllerFactory = (ctx: ControllerContext): Controller => {
   const webhookName = typeof ctx.params.webhookName === 'string' ? ctx.params.webhookName : 'validation.gatekeeper.sh';
-  const resources = new Set(Array.isArray(ctx.params.resources) ? ctx.params.resources.filter((r): r is string => typeof r === 'string') : []);
+  const resources = new Set(
+    Array.isArray(ctx.params.resources) ? ctx.params.resources.filter((r): r is string => typeof r === 'string') : [],
+  );
   const reason = typeof ctx.params.message === 'string' ? ctx.params.message : '[required-labels] you must provide labels: {"owner"}';
   const registered = (): boolean =>
     ctx.store
       .list(WEBHOOK_CONFIGURATIONS)
-      .some((configuration) => (Array.isArray(configuration.webhooks) ? configuration.webhooks : []).some((w) => isRecord(w) && w.name === webhookName));
+      .some((configuration) =>
+        (Array.isArray(configuration.webhooks) ? configuration.webhooks : []).some((w) => isRecord(w) && w.name === webhookName),
+      );
   return {
     start(): void {
       ctx.registerAdmission((req) => {

@@ -76,9 +76,16 @@ export const prometheusController: ControllerFactory = (ctx: ControllerContext):
   const query = (text: string): ProxyResponse => {
     const now = Date.now() / 1000;
     const vector = /^\s*vector\(\s*([-+]?\d*\.?\d+)\s*\)\s*$/.exec(text);
-    if (vector) return { contentType: 'application/json', body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [now, vector[1]] }] } } };
+    if (vector)
+      return {
+        contentType: 'application/json',
+        body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [now, vector[1]] }] } },
+      };
     const matchers = parseSelector(text);
-    if (!matchers) return badData(`invalid parameter "query": unsupported expression ${JSON.stringify(text)} (the fake supports vector() and selectors)`);
+    if (!matchers)
+      return badData(
+        `invalid parameter "query": unsupported expression ${JSON.stringify(text)} (the fake supports vector() and selectors)`,
+      );
     try {
       const result = [...staticSeries, ...model.series()]
         .filter((series) => matches(series, matchers))
@@ -91,13 +98,18 @@ export const prometheusController: ControllerFactory = (ctx: ControllerContext):
 
   return {
     start() {
-      model.settings = { scrape: ctx.params.scrape !== false, scrapeDelayMs: numberParam(ctx.params, 'scrapeDelayMs', 0), annotationScrape: ctx.params.annotationScrape !== false };
+      model.settings = {
+        scrape: ctx.params.scrape !== false,
+        scrapeDelayMs: numberParam(ctx.params, 'scrapeDelayMs', 0),
+        annotationScrape: ctx.params.annotationScrape !== false,
+      };
       const handler = (req: { path: string; query: URLSearchParams }): ProxyResponse => {
         if (req.path === '/api/v1/query') {
           const text = req.query.get('query');
           return text === null ? badData('invalid parameter "query": missing') : query(text);
         }
-        if (req.path === '/-/ready' || req.path === '/-/healthy') return { contentType: 'text/plain', body: 'Prometheus Server is Ready.\n' };
+        if (req.path === '/-/ready' || req.path === '/-/healthy')
+          return { contentType: 'text/plain', body: 'Prometheus Server is Ready.\n' };
         return { status: 404, contentType: 'text/plain', body: '404 page not found\n' };
       };
       ctx.registerServiceProxy(namespace, service, port, handler);

@@ -35,12 +35,18 @@ export const resourceClaimController: ControllerFactory = (ctx) => {
       created.push({ name, resourceClaimName: claim.metadata.name ?? '' });
     }
     if (created.length === 0) return;
-    store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-      const status = rec(p.status);
-      status.resourceClaimStatuses = [...arr(status.resourceClaimStatuses), ...created];
-      p.status = status;
-      return p;
-    }, 'status');
+    store.mutate(
+      'pods',
+      pod.metadata.namespace,
+      pod.metadata.name ?? '',
+      (p) => {
+        const status = rec(p.status);
+        status.resourceClaimStatuses = [...arr(status.resourceClaimStatuses), ...created];
+        p.status = status;
+        return p;
+      },
+      'status',
+    );
   };
 
   const release = (claim: KObj): void => {
@@ -51,19 +57,27 @@ export const resourceClaimController: ControllerFactory = (ctx) => {
       return pod !== undefined && pod.metadata.uid === r.uid && !podTerminal(pod);
     });
     if (keep.length === reserved.length && !(keep.length === 0 && rec(claim.status).allocation !== undefined)) return;
-    store.mutate(CLAIMS, claim.metadata.namespace, claim.metadata.name ?? '', (c) => {
-      const status = rec(c.status);
-      if (keep.length === 0) {
-        delete status.reservedFor;
-        delete status.allocation;
-      } else status.reservedFor = keep;
-      c.status = status;
-      return c;
-    }, 'status');
+    store.mutate(
+      CLAIMS,
+      claim.metadata.namespace,
+      claim.metadata.name ?? '',
+      (c) => {
+        const status = rec(c.status);
+        if (keep.length === 0) {
+          delete status.reservedFor;
+          delete status.allocation;
+        } else status.reservedFor = keep;
+        c.status = status;
+        return c;
+      },
+      'status',
+    );
   };
 
   const claimsOfPod = (pod: KObj): KObj[] =>
-    store.list(CLAIMS, { namespace: pod.metadata.namespace }).filter((c) => arr(rec(c.status).reservedFor).some((r) => r.uid === pod.metadata.uid));
+    store
+      .list(CLAIMS, { namespace: pod.metadata.namespace })
+      .filter((c) => arr(rec(c.status).reservedFor).some((r) => r.uid === pod.metadata.uid));
 
   return {
     start() {

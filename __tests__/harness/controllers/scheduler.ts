@@ -86,12 +86,18 @@ export const scheduler: ControllerFactory = (ctx) => {
   const markUnschedulable = (pod: KObj, message: string): void => {
     const current = arr(rec(pod.status).conditions).find((c) => c.type === 'PodScheduled');
     if (current && current.status === 'False' && current.message === message) return;
-    store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-      const status = rec(p.status);
-      setCondition(status, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null });
-      p.status = status;
-      return p;
-    }, 'status');
+    store.mutate(
+      'pods',
+      pod.metadata.namespace,
+      pod.metadata.name ?? '',
+      (p) => {
+        const status = rec(p.status);
+        setCondition(status, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null });
+        p.status = status;
+        return p;
+      },
+      'status',
+    );
     recordEvent(store, pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
   };
 
@@ -106,7 +112,11 @@ export const scheduler: ControllerFactory = (ctx) => {
         const u = usage.get(spec.nodeName) ?? new Map<string, number>();
         for (const [k, v] of podRequests(pod)) u.set(k, (u.get(k) ?? 0) + v);
         usage.set(spec.nodeName, u);
-      } else if (!pod.metadata.deletionTimestamp && schedulerNames.includes(String(spec.schedulerName ?? 'default-scheduler')) && arr(spec.schedulingGates).length === 0) {
+      } else if (
+        !pod.metadata.deletionTimestamp &&
+        schedulerNames.includes(String(spec.schedulerName ?? 'default-scheduler')) &&
+        arr(spec.schedulingGates).length === 0
+      ) {
         pending.push(pod);
       }
     }
@@ -178,7 +188,8 @@ export const scheduler: ControllerFactory = (ctx) => {
           }
           const outcome = allocateClaim(store, claim, name, localTaken, devices);
           if (!outcome.ok) {
-            draFailure = outcome.reason.startsWith('CEL') || outcome.reason.includes('does not exist') ? outcome.reason : 'cannot allocate all claims';
+            draFailure =
+              outcome.reason.startsWith('CEL') || outcome.reason.includes('does not exist') ? outcome.reason : 'cannot allocate all claims';
             break;
           }
           allocations.set(claim.metadata.name ?? '', outcome);
@@ -191,8 +202,14 @@ export const scheduler: ControllerFactory = (ctx) => {
         if (!best || podsOnNode < best.pods) best = { node, pods: podsOnNode, allocations };
       }
       if (!best) {
-        const detail = [...reasons].map(([r, n]) => `${n} ${r}`).sort().join(', ');
-        markUnschedulable(pod, `0/${nodes.length} nodes are available: ${detail}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`);
+        const detail = [...reasons]
+          .map(([r, n]) => `${n} ${r}`)
+          .sort()
+          .join(', ');
+        markUnschedulable(
+          pod,
+          `0/${nodes.length} nodes are available: ${detail}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`,
+        );
         continue;
       }
       const chosen = best;
@@ -201,7 +218,8 @@ export const scheduler: ControllerFactory = (ctx) => {
       const u = usage.get(nodeName) ?? new Map<string, number>();
       for (const [k, v] of requests) u.set(k, (u.get(k) ?? 0) + v);
       usage.set(nodeName, u);
-      for (const outcome of chosen.allocations.values()) if (outcome.ok) for (const r of outcome.results) taken.add(`${r.driver}/${r.pool}/${r.device}`);
+      for (const outcome of chosen.allocations.values())
+        if (outcome.ok) for (const r of outcome.results) taken.add(`${r.driver}/${r.pool}/${r.device}`);
       inFlight.add(id);
       const bind = (): void => {
         inFlight.delete(id);
@@ -209,29 +227,48 @@ export const scheduler: ControllerFactory = (ctx) => {
         if (!live || live.metadata.uid !== id || rec(live.spec).nodeName) return;
         for (const claim of claims) {
           const outcome = chosen.allocations.get(claim.metadata.name ?? '');
-          store.mutate(CLAIMS, claim.metadata.namespace, claim.metadata.name ?? '', (c) => {
-            const status = rec(c.status);
-            if (outcome?.ok) {
-              status.allocation = {
-                devices: { results: outcome.results, ...(outcome.config.length ? { config: outcome.config } : {}) },
-                nodeSelector: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
-              };
-            }
-            const reserved = arr(status.reservedFor);
-            if (!reserved.some((r) => r.uid === id)) reserved.push({ resource: 'pods', name: pod.metadata.name, uid: id });
-            status.reservedFor = reserved;
-            c.status = status;
-            return c;
-          }, 'status');
+          store.mutate(
+            CLAIMS,
+            claim.metadata.namespace,
+            claim.metadata.name ?? '',
+            (c) => {
+              const status = rec(c.status);
+              if (outcome?.ok) {
+                status.allocation = {
+                  devices: { results: outcome.results, ...(outcome.config.length ? { config: outcome.config } : {}) },
+                  nodeSelector: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
+                };
+              }
+              const reserved = arr(status.reservedFor);
+              if (!reserved.some((r) => r.uid === id)) reserved.push({ resource: 'pods', name: pod.metadata.name, uid: id });
+              status.reservedFor = reserved;
+              c.status = status;
+              return c;
+            },
+            'status',
+          );
         }
-        store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (p) => {
-          p.spec = { ...rec(p.spec), nodeName };
-          const status = rec(p.status);
-          setCondition(status, { type: 'PodScheduled', status: 'True', lastProbeTime: null });
-          p.status = status;
-          return p;
-        }, 'any');
-        recordEvent(store, pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${nodeName}`, 'default-scheduler');
+        store.mutate(
+          'pods',
+          pod.metadata.namespace,
+          pod.metadata.name ?? '',
+          (p) => {
+            p.spec = { ...rec(p.spec), nodeName };
+            const status = rec(p.status);
+            setCondition(status, { type: 'PodScheduled', status: 'True', lastProbeTime: null });
+            p.status = status;
+            return p;
+          },
+          'any',
+        );
+        recordEvent(
+          store,
+          pod,
+          'Normal',
+          'Scheduled',
+          `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${nodeName}`,
+          'default-scheduler',
+        );
         kick();
       };
       if (delayMs > 0) ctx.after(delayMs, bind);

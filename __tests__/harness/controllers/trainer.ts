@@ -43,7 +43,9 @@ export function trainerModel(ctx: ControllerContext): Controller {
   const unsubscribe: (() => void)[] = [];
 
   const webhookRegistered = (): boolean =>
-    ctx.store.list(WEBHOOK_CONFIGURATIONS).some((configuration) => list(configuration.webhooks).some((webhook) => webhook.name === TRAINJOB_WEBHOOK));
+    ctx.store
+      .list(WEBHOOK_CONFIGURATIONS)
+      .some((configuration) => list(configuration.webhooks).some((webhook) => webhook.name === TRAINJOB_WEBHOOK));
 
   const validate = (req: AdmissionRequest): void => {
     const trainJob = req.object;
@@ -52,11 +54,18 @@ export function trainerModel(ctx: ControllerContext): Controller {
     const kind = String(ref.kind ?? 'ClusterTrainingRuntime');
     const name = String(ref.name ?? '');
     const message = `admission webhook "${TRAINJOB_WEBHOOK}" denied the request: spec.runtimeRef: Invalid value: "${name}": ${kind}.${GROUP} "${name}" not found: specified trainingRuntime must be created before the TrainJob is created`;
-    throw new ApiError(422, 'Invalid', message, { name: trainJob.metadata.name, group: GROUP, kind: 'TrainJob', causes: [{ reason: 'FieldValueInvalid', field: 'spec.runtimeRef', message }] });
+    throw new ApiError(422, 'Invalid', message, {
+      name: trainJob.metadata.name,
+      group: GROUP,
+      kind: 'TrainJob',
+      causes: [{ reason: 'FieldValueInvalid', field: 'spec.runtimeRef', message }],
+    });
   };
 
   const podsOf = (trainJob: KObj): KObj[] =>
-    ctx.store.list('pods', { namespace: trainJob.metadata.namespace }).filter((pod) => pod.metadata.labels?.[JOBSET_LABEL] === trainJob.metadata.name);
+    ctx.store
+      .list('pods', { namespace: trainJob.metadata.namespace })
+      .filter((pod) => pod.metadata.labels?.[JOBSET_LABEL] === trainJob.metadata.name);
 
   const start = (trainJob: KObj): void => {
     if (trainJob.metadata.deletionTimestamp || podsOf(trainJob).length > 0) return;
@@ -75,8 +84,21 @@ export function trainerModel(ctx: ControllerContext): Controller {
         metadata: {
           generateName: `${trainJob.metadata.name ?? ''}-node-0-${index}-`,
           namespace: trainJob.metadata.namespace,
-          labels: { [JOBSET_LABEL]: trainJob.metadata.name ?? '', 'jobset.sigs.k8s.io/replicatedjob-name': 'node', 'batch.kubernetes.io/job-completion-index': String(index) },
-          ownerReferences: [{ apiVersion: `${GROUP}/v1alpha1`, kind: 'TrainJob', name: trainJob.metadata.name ?? '', uid: trainJob.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+          labels: {
+            [JOBSET_LABEL]: trainJob.metadata.name ?? '',
+            'jobset.sigs.k8s.io/replicatedjob-name': 'node',
+            'batch.kubernetes.io/job-completion-index': String(index),
+          },
+          ownerReferences: [
+            {
+              apiVersion: `${GROUP}/v1alpha1`,
+              kind: 'TrainJob',
+              name: trainJob.metadata.name ?? '',
+              uid: trainJob.metadata.uid ?? '',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
         },
         spec: {
           ...podSpec,
@@ -90,7 +112,7 @@ export function trainerModel(ctx: ControllerContext): Controller {
             },
           ],
         },
-      } as KObj);
+      });
     }
   };
 
@@ -106,10 +128,17 @@ export function trainerModel(ctx: ControllerContext): Controller {
     const conditions = failed
       ? [{ type: 'Failed', status: 'True', reason: 'JobsFailed', message: 'TrainJob is failed', lastTransitionTime: now }]
       : [{ type: 'Complete', status: 'True', reason: 'JobsCompleted', message: 'TrainJob is completed', lastTransitionTime: now }];
-    ctx.store.mutate(TRAINJOBS, trainJob.metadata.namespace, name, (obj) => {
-      if (list(record(obj.status).conditions).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) return undefined;
-      return { ...obj, status: { ...record(obj.status), conditions } };
-    }, 'status');
+    ctx.store.mutate(
+      TRAINJOBS,
+      trainJob.metadata.namespace,
+      name,
+      (obj) => {
+        if (list(record(obj.status).conditions).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True'))
+          return undefined;
+        return { ...obj, status: { ...record(obj.status), conditions } };
+      },
+      'status',
+    );
   };
 
   return {
@@ -119,14 +148,17 @@ export function trainerModel(ctx: ControllerContext): Controller {
         if (enforce && webhookRegistered()) validate(req);
       });
       if (!reconcile) return;
-      unsubscribe.push(ctx.watch(TRAINJOBS, (event) => {
-        if (event.type === 'DELETED') return;
-        if (delayMs > 0) ctx.after(delayMs, () => {
-          const current = ctx.store.get(TRAINJOBS, event.object.metadata.namespace, event.object.metadata.name ?? '');
-          if (current) start(current);
-        });
-        else start(event.object);
-      }));
+      unsubscribe.push(
+        ctx.watch(TRAINJOBS, (event) => {
+          if (event.type === 'DELETED') return;
+          if (delayMs > 0)
+            ctx.after(delayMs, () => {
+              const current = ctx.store.get(TRAINJOBS, event.object.metadata.namespace, event.object.metadata.name ?? '');
+              if (current) start(current);
+            });
+          else start(event.object);
+        }),
+      );
       unsubscribe.push(ctx.watch('pods', onPod));
     },
     stop(): void {

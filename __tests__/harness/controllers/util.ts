@@ -32,7 +32,16 @@ export function isOwnedBy(obj: KObj, owner: KObj): boolean {
   return (obj.metadata.ownerReferences ?? []).some((o) => o.uid === owner.metadata.uid);
 }
 
-export type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null; lastUpdateTime?: string; observedGeneration?: number };
+export type Condition = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastProbeTime?: string | null;
+  lastUpdateTime?: string;
+  observedGeneration?: number;
+};
 
 /** Sets a condition in a status.conditions list, keeping lastTransitionTime when status did not change. */
 export function setCondition(status: Record<string, unknown>, cond: Condition): void {
@@ -64,7 +73,14 @@ export function podReady(pod: KObj): boolean {
 }
 
 /** Records a core/v1 Event about an object, as controllers do (best effort). */
-export function recordEvent(store: Store, about: KObj, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void {
+export function recordEvent(
+  store: Store,
+  about: KObj,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  component: string,
+): void {
   const namespace = about.metadata.namespace ?? 'default';
   try {
     const now = nowTimestamp();
@@ -72,7 +88,14 @@ export function recordEvent(store: Store, about: KObj, type: 'Normal' | 'Warning
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { generateName: `${about.metadata.name ?? 'object'}.`, namespace },
-      involvedObject: { apiVersion: about.apiVersion, kind: about.kind, name: about.metadata.name, namespace: about.metadata.namespace, uid: about.metadata.uid, resourceVersion: about.metadata.resourceVersion },
+      involvedObject: {
+        apiVersion: about.apiVersion,
+        kind: about.kind,
+        name: about.metadata.name,
+        namespace: about.metadata.namespace,
+        uid: about.metadata.uid,
+        resourceVersion: about.metadata.resourceVersion,
+      },
       reason,
       message,
       type,
@@ -96,6 +119,18 @@ export function quantity(value: unknown): number {
   if (!m) return 0;
   const n = Number(m[1]);
   const unit = m[2] ?? '';
-  const factors: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+  const factors: Record<string, number> = {
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+  };
   return n * (factors[unit] ?? 1);
 }

@@ -22,7 +22,9 @@ export const volcanoController: ControllerFactory = (ctx: ControllerContext): Co
   const members = (group: KObj): KObj[] =>
     ctx.store
       .list('pods', { namespace: group.metadata.namespace })
-      .filter((pod) => str(rec(pod.spec).schedulerName) === 'volcano' && pod.metadata.annotations?.[GROUP_ANNOTATION] === group.metadata.name);
+      .filter(
+        (pod) => str(rec(pod.spec).schedulerName) === 'volcano' && pod.metadata.annotations?.[GROUP_ANNOTATION] === group.metadata.name,
+      );
 
   const queueUsage = (queue: string): Record<string, number> => {
     const usage: Record<string, number> = {};
@@ -52,7 +54,14 @@ export const volcanoController: ControllerFactory = (ctx: ControllerContext): Co
       POD_GROUPS,
       group.metadata.namespace,
       group.metadata.name ?? '',
-      (obj) => ({ ...obj, status: { ...rec(obj.status), phase, conditions: [condition(type, 'True', phase === 'Running' ? 'tasks scheduled' : 'NotEnoughResources', message)] } }),
+      (obj) => ({
+        ...obj,
+        status: {
+          ...rec(obj.status),
+          phase,
+          conditions: [condition(type, 'True', phase === 'Running' ? 'tasks scheduled' : 'NotEnoughResources', message)],
+        },
+      }),
       'status',
     );
   };
@@ -84,7 +93,11 @@ export const volcanoController: ControllerFactory = (ctx: ControllerContext): Co
     const nodes = workerNodes();
     const bind = fits >= unbound.length || boundAlready > 0 ? fits : partial ? fits : 0;
     if (!queue || bind === 0 || nodes.length === 0) {
-      const why = !queue ? `queue ${queueName} does not exist` : nodes.length === 0 ? 'no schedulable node' : `queue ${queueName} has room for ${fits} of ${minMember} tasks`;
+      const why = !queue
+        ? `queue ${queueName} does not exist`
+        : nodes.length === 0
+          ? 'no schedulable node'
+          : `queue ${queueName} has room for ${fits} of ${minMember} tasks`;
       setPhase(group, 'Pending', `${minMember}/${pods.length} tasks in gang unschedulable: ${why}`);
       return;
     }
@@ -93,7 +106,13 @@ export const volcanoController: ControllerFactory = (ctx: ControllerContext): Co
       ctx.store.mutate('pods', pod.metadata.namespace, pod.metadata.name ?? '', (obj) => ({
         ...obj,
         spec: { ...rec(obj.spec), nodeName },
-        status: { ...rec(obj.status), conditions: [...arr(rec(obj.status).conditions).filter((c) => c.type !== 'PodScheduled'), condition('PodScheduled', 'True', 'Scheduled', `bound by volcano to ${nodeName}`)] },
+        status: {
+          ...rec(obj.status),
+          conditions: [
+            ...arr(rec(obj.status).conditions).filter((c) => c.type !== 'PodScheduled'),
+            condition('PodScheduled', 'True', 'Scheduled', `bound by volcano to ${nodeName}`),
+          ],
+        },
       }));
     }
     setPhase(group, 'Running', `${bind} tasks bound`);

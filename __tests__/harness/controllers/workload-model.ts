@@ -24,7 +24,7 @@ export function str(value: unknown): string | undefined {
 }
 
 export function labelsOf(obj: KObj): Record<string, string> {
-  return (obj.metadata.labels ?? {}) as Record<string, string>;
+  return obj.metadata.labels ?? {};
 }
 
 /** A Kubernetes quantity as a number of base units (cpu in cores, memory in bytes). */
@@ -34,8 +34,18 @@ export function quantity(text: unknown): number {
   const match = /^([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)([a-zA-Z]*)$/.exec(text.trim());
   if (!match) return 0;
   const factor: Record<string, number> = {
-    '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+    '': 1,
+    n: 1e-9,
+    u: 1e-6,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
   };
   return Number(match[1]) * (factor[match[2]] ?? 0);
 }

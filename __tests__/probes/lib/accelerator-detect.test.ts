@@ -20,7 +20,12 @@ async function detect(scenario: string): Promise<{ profile: AcceleratorProfile; 
   }
 }
 
-const summary = (p: AcceleratorProfile) => ({ name: p.name, mechanism: p.mechanism, resourceName: p.resourceName, deviceClassName: p.deviceClassName });
+const summary = (p: AcceleratorProfile) => ({
+  name: p.name,
+  mechanism: p.mechanism,
+  resourceName: p.resourceName,
+  deviceClassName: p.deviceClassName,
+});
 
 describe('accelerator detection', () => {
   it('finds both mechanisms of a mixed cluster, DRA first, and reads the tolerations from the nodes', async () => {
@@ -29,7 +34,9 @@ describe('accelerator detection', () => {
     expect(profile.detail).toContain('DRA DeviceClass gpu.nvidia.com (driver gpu.nvidia.com, ResourceSlices on node gpu-dra-node-1)');
     expect(profile.detail).toContain('also device plugin resource nvidia.com/gpu on node gpu-node-1 (label nvidia.com/gpu.present=true)');
     expect(profile.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
-    expect(profile.alternatives?.map(summary)).toEqual([{ name: 'nvidia', mechanism: 'extended-resource', resourceName: 'nvidia.com/gpu', deviceClassName: undefined }]);
+    expect(profile.alternatives?.map(summary)).toEqual([
+      { name: 'nvidia', mechanism: 'extended-resource', resourceName: 'nvidia.com/gpu', deviceClassName: undefined },
+    ]);
   });
 
   it('finds unlabelled GPU nodes that sort after 1,200 CPU nodes by a paged scan, and tolerates the taint they carry', async () => {
@@ -52,7 +59,7 @@ describe('accelerator detection', () => {
   it.each([
     ['gpu-amd-1.35', 'amd.com/gpu', 'amd.com/gpu', 'feature.node.kubernetes.io/amd-gpu=true'],
     ['gpu-tpu-gke-1.35', 'google.com/tpu', 'google.com/tpu', 'cloud.google.com/gke-tpu-accelerator'],
-  ])('finds other vendors\' device plugins (%s)', async (scenario, resource, taint, label) => {
+  ])("finds other vendors' device plugins (%s)", async (scenario, resource, taint, label) => {
     const { profile } = await detect(scenarioPath(scenario));
     expect(summary(profile)).toMatchObject({ name: 'custom', resourceName: resource });
     expect(profile.detail).toContain(`(label ${label})`);
@@ -69,14 +76,27 @@ describe('accelerator detection', () => {
   });
 
   it('says what it looked at when there is no accelerator, and costs the same on 3 and 5,000 nodes when labels find the GPUs', async () => {
-    const none = await detect(derivedScenario('dc-without-slices', '1.35', ['bare-1.35'], {
-      objects: [{ apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'gpu.nvidia.com' }, spec: { selectors: [{ cel: { expression: "device.driver == 'gpu.nvidia.com'" } }] } }],
-    }));
+    const none = await detect(
+      derivedScenario('dc-without-slices', '1.35', ['bare-1.35'], {
+        objects: [
+          {
+            apiVersion: 'resource.k8s.io/v1',
+            kind: 'DeviceClass',
+            metadata: { name: 'gpu.nvidia.com' },
+            spec: { selectors: [{ cel: { expression: "device.driver == 'gpu.nvidia.com'" } }] },
+          },
+        ],
+      }),
+    );
     expect(none.profile.available).toBe(false);
-    expect(none.profile.detail).toMatch(/^no accelerator found \(DeviceClass\(es\) gpu\.nvidia\.com without published devices; no accelerator node label, none of \d+ node\(s\) has an accelerator resource\)/);
+    expect(none.profile.detail).toMatch(
+      /^no accelerator found \(DeviceClass\(es\) gpu\.nvidia\.com without published devices; no accelerator node label, none of \d+ node\(s\) has an accelerator resource\)/,
+    );
 
     const small = await detect(scenarioPath('gpu-nvidia-1.35'));
-    const large = await detect(derivedScenario('gpu-nvidia-5000', '1.35', ['gpu-nvidia-1.35'], { generate: { nodes: { count: 5000, namePrefix: 'aaa-cpu-' } } }));
+    const large = await detect(
+      derivedScenario('gpu-nvidia-5000', '1.35', ['gpu-nvidia-1.35'], { generate: { nodes: { count: 5000, namePrefix: 'aaa-cpu-' } } }),
+    );
     expect(large.profile.detail).toBe(small.profile.detail);
     expect(large.requests).toBe(small.requests);
   });

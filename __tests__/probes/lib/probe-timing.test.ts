@@ -16,7 +16,11 @@ function durationOption(ctx: ProbeContext, key: string, defaultMs: number): numb
 describe('untilAnswered', () => {
   it('returns the first answer and counts the attempts', async () => {
     let calls = 0;
-    const outcome = await untilAnswered(context(), async () => (++calls >= 3 ? 'seen' : undefined), { description: 'x', deadlineMs: 2000, firstDelayMs: 5 });
+    const outcome = await untilAnswered(context(), async () => (++calls >= 3 ? 'seen' : undefined), {
+      description: 'x',
+      deadlineMs: 2000,
+      firstDelayMs: 5,
+    });
     expect(outcome).toEqual({ value: 'seen', attempts: 3 });
   });
 
@@ -42,7 +46,11 @@ describe('untilAnswered', () => {
 
   it('stops at once when the probe is aborted', async () => {
     const controller = new AbortController();
-    const pending = untilAnswered(context({}, controller.signal), async () => undefined, { description: 'x', deadlineMs: 60_000, firstDelayMs: 1000 });
+    const pending = untilAnswered(context({}, controller.signal), async () => undefined, {
+      description: 'x',
+      deadlineMs: 60_000,
+      firstDelayMs: 1000,
+    });
     setTimeout(() => controller.abort(new Error('probe timed out')), 20);
     await expect(pending).rejects.toThrow('probe timed out');
   });
@@ -52,6 +60,8 @@ describe('durationOption', () => {
   it('reads milliseconds and rejects nonsense in one line', () => {
     expect(durationOption(context({ 'a.ms': '250' }), 'a.ms', 1000)).toBe(250);
     expect(durationOption(context(), 'a.ms', 1000)).toBe(1000);
-    expect(() => durationOption(context({ 'a.ms': 'soon' }), 'a.ms', 1000)).toThrow('--probe-option a.ms=soon is not a positive number of milliseconds');
+    expect(() => durationOption(context({ 'a.ms': 'soon' }), 'a.ms', 1000)).toThrow(
+      '--probe-option a.ms=soon is not a positive number of milliseconds',
+    );
   });
 });

@@ -64,7 +64,8 @@ const SCAN_MAX_PAGES = 100;
 const NOT_ACCELERATOR_CLASS = /^compute-domain|\.channel\./;
 
 /** Taints every node may carry for reasons that have nothing to do with accelerators. */
-const GENERIC_TAINT = /^node\.kubernetes\.io\/|^node\.cloudprovider\.kubernetes\.io\/|^node-role\.kubernetes\.io\/|^ToBeDeletedByClusterAutoscaler$|^DeletionCandidateOfClusterAutoscaler$/;
+const GENERIC_TAINT =
+  /^node\.kubernetes\.io\/|^node\.cloudprovider\.kubernetes\.io\/|^node-role\.kubernetes\.io\/|^ToBeDeletedByClusterAutoscaler$|^DeletionCandidateOfClusterAutoscaler$/;
 
 /** Tolerations for the NoSchedule/NoExecute taints an accelerator node really carries. */
 export function tolerationsFor(node: V1Node | undefined): V1Toleration[] {
@@ -118,7 +119,10 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
         { apiVersion, kind: 'ResourceSlice' },
         { limit: 20, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) },
       );
-      slicesByDriver.set(key, slices.items.filter((s) => (s.spec?.devices?.length ?? 0) > 0));
+      slicesByDriver.set(
+        key,
+        slices.items.filter((s) => (s.spec?.devices?.length ?? 0) > 0),
+      );
     }
     const slices = slicesByDriver.get(key) ?? [];
     if (slices.length === 0) {
@@ -144,7 +148,9 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
 /** Reads the `type` attribute test of NVIDIA-style classes (type == 'gpu' / 'mig' / 'vfio'). */
 function classSelectsSomething(deviceClass: DeviceClassObject, slices: ResourceSliceObject[]): boolean {
   const expressions = (deviceClass.spec?.selectors ?? []).map((s) => s.cel?.expression ?? '');
-  const typeTest = expressions.map((e) => /attributes\[['"][^'"]+['"]\]\.type\s*==\s*['"]([^'"]+)['"]/.exec(e)?.[1]).find((t) => t !== undefined);
+  const typeTest = expressions
+    .map((e) => /attributes\[['"][^'"]+['"]\]\.type\s*==\s*['"]([^'"]+)['"]/.exec(e)?.[1])
+    .find((t) => t !== undefined);
   if (!typeTest) return true;
   return slices.some((slice) =>
     (slice.spec?.devices ?? []).some((device) => {
@@ -215,14 +221,20 @@ export async function detectAccelerators(kube: Kube, make: ProfileMakers): Promi
   if (found.length === 0) {
     const scan = await scanNodes(kube, make);
     found = scan.found;
-    if (found.length === 0) scanNote = scan.complete ? `, none of ${scan.scanned} node(s) has an accelerator resource` : `, the first ${scan.scanned} node(s) have no accelerator resource`;
+    if (found.length === 0)
+      scanNote = scan.complete
+        ? `, none of ${scan.scanned} node(s) has an accelerator resource`
+        : `, the first ${scan.scanned} node(s) have no accelerator resource`;
   }
   if (found.length === 0) {
-    const classes = dra.classesWithoutSlices.length > 0 ? `DeviceClass(es) ${dra.classesWithoutSlices.join(', ')} without published devices` : 'no DeviceClass with published devices';
+    const classes =
+      dra.classesWithoutSlices.length > 0
+        ? `DeviceClass(es) ${dra.classesWithoutSlices.join(', ')} without published devices`
+        : 'no DeviceClass with published devices';
     return make.none(`no accelerator found (${classes}; no accelerator node label${scanNote}); pass --accelerator to choose one`);
   }
   found.sort((a, b) => rank(a) - rank(b));
   const [first, ...rest] = found;
-  const detail = found.length === 1 ? first!.how : `${first!.how}; also ${rest.map((f) => f.how).join('; ')}`;
-  return { ...first!.profile, detail, ...(rest.length > 0 ? { alternatives: rest.map((f) => f.profile) } : {}) };
+  const detail = found.length === 1 ? first.how : `${first.how}; also ${rest.map((f) => f.how).join('; ')}`;
+  return { ...first.profile, detail, ...(rest.length > 0 ? { alternatives: rest.map((f) => f.profile) } : {}) };
 }

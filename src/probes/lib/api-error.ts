@@ -32,7 +32,6 @@ export function apiErrorOf(error: unknown): ApiErrorInfo {
   if (typeof error !== 'object' || error === null) return { message: String(error) };
   const record = error as Record<string, unknown>;
   const code = numberField(record, 'code') ?? numberField(record, 'statusCode') ?? numberField(record, 'status');
-  const message =
-    statusMessage(record.body) ?? (typeof record.message === 'string' ? record.message : String(error));
+  const message = statusMessage(record.body) ?? (typeof record.message === 'string' ? record.message : String(error));
   return { code, message };
 }

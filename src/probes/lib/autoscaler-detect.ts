@@ -79,7 +79,10 @@ function ago(ms: number): string {
 /** Status ConfigMaps in every namespace (one request), or where the usual installs put them. */
 async function statusConfigMaps(kube: Kube): Promise<V1ConfigMap[]> {
   try {
-    return await kube.list<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ALL_NAMESPACES }, { fieldSelector: `metadata.name=${STATUS_CONFIGMAP}` });
+    return await kube.list<V1ConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: ALL_NAMESPACES },
+      { fieldSelector: `metadata.name=${STATUS_CONFIGMAP}` },
+    );
   } catch (error) {
     if (apiErrorOf(error).code !== 403) throw error;
     const found: V1ConfigMap[] = [];
@@ -93,9 +96,13 @@ async function statusConfigMaps(kube: Kube): Promise<V1ConfigMap[]> {
 
 /** A running cluster-autoscaler pod in the namespace (by name or image), if any. */
 async function runningAutoscalerPod(kube: Kube, namespace: string): Promise<V1Pod | undefined> {
-  const pods = (await kube.listPage<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace }, { fieldSelector: 'status.phase=Running', limit: 200 })).items;
+  const pods = (
+    await kube.listPage<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace }, { fieldSelector: 'status.phase=Running', limit: 200 })
+  ).items;
   return pods.find(
-    (pod) => /cluster-autoscaler/.test(pod.metadata?.name ?? '') || (pod.spec?.containers ?? []).some((c) => /cluster-autoscaler/.test(c.image ?? '')),
+    (pod) =>
+      /cluster-autoscaler/.test(pod.metadata?.name ?? '') ||
+      (pod.spec?.containers ?? []).some((c) => /cluster-autoscaler/.test(c.image ?? '')),
   );
 }
 
@@ -106,12 +113,19 @@ async function fromStatusConfigMaps(kube: Kube, now: Date, looked: string[]): Pr
     const { written, health } = readStatus(configMap);
     const age = written ? now.getTime() - written.getTime() : undefined;
     const state = `${health ? `health ${health}, ` : ''}${age !== undefined ? `written ${ago(age)}` : 'no time in it'}`;
-    if (age !== undefined && age <= STALE_AFTER_MS) return { kind: 'cluster-autoscaler', description: `cluster-autoscaler (${where}, ${state})`, namespace };
+    if (age !== undefined && age <= STALE_AFTER_MS)
+      return { kind: 'cluster-autoscaler', description: `cluster-autoscaler (${where}, ${state})`, namespace };
     const pod = await runningAutoscalerPod(kube, namespace);
     if (pod) {
-      return { kind: 'cluster-autoscaler', description: `cluster-autoscaler (pod ${namespace}/${pod.metadata?.name ?? '?'} running; ${where} ${state})`, namespace };
+      return {
+        kind: 'cluster-autoscaler',
+        description: `cluster-autoscaler (pod ${namespace}/${pod.metadata?.name ?? '?'} running; ${where} ${state})`,
+        namespace,
+      };
     }
-    looked.push(`${where} is stale (${state}) and no cluster-autoscaler pod runs in ${namespace}: left behind by an autoscaler that is gone`);
+    looked.push(
+      `${where} is stale (${state}) and no cluster-autoscaler pod runs in ${namespace}: left behind by an autoscaler that is gone`,
+    );
   }
   return undefined;
 }
@@ -127,13 +141,21 @@ async function served(kube: Kube, group: string, resource: string): Promise<stri
 async function openShift(kube: Kube): Promise<Autoscaler | undefined> {
   const clusterVersion = await served(kube, 'autoscaling.openshift.io', 'clusterautoscalers');
   if (!clusterVersion) return undefined;
-  const clusterAutoscalers = (await kube.listPage<KubernetesObject>({ apiVersion: clusterVersion, kind: 'ClusterAutoscaler' }, { limit: 5 })).items;
+  const clusterAutoscalers = (
+    await kube.listPage<KubernetesObject>({ apiVersion: clusterVersion, kind: 'ClusterAutoscaler' }, { limit: 5 })
+  ).items;
   if (clusterAutoscalers.length === 0) return undefined;
   const machineVersion = await served(kube, 'autoscaling.openshift.io', 'machineautoscalers');
   const machine = machineVersion
-    ? (await kube.listPage<KubernetesObject & { spec?: { scaleTargetRef?: { name?: string }; minReplicas?: number; maxReplicas?: number } }>({ apiVersion: machineVersion, kind: 'MachineAutoscaler', namespace: ALL_NAMESPACES }, { limit: 50 })).items
+    ? (
+        await kube.listPage<
+          KubernetesObject & { spec?: { scaleTargetRef?: { name?: string }; minReplicas?: number; maxReplicas?: number } }
+        >({ apiVersion: machineVersion, kind: 'MachineAutoscaler', namespace: ALL_NAMESPACES }, { limit: 50 })
+      ).items
     : [];
-  const targets = machine.map((m) => `${m.spec?.scaleTargetRef?.name ?? '?'} (${m.spec?.minReplicas ?? '?'}-${m.spec?.maxReplicas ?? '?'})`);
+  const targets = machine.map(
+    (m) => `${m.spec?.scaleTargetRef?.name ?? '?'} (${m.spec?.minReplicas ?? '?'}-${m.spec?.maxReplicas ?? '?'})`,
+  );
   return {
     kind: 'openshift',
     description: `OpenShift ClusterAutoscaler ${clusterAutoscalers[0]?.metadata?.name ?? '?'} with ${targets.length ? `MachineAutoscalers for MachineSets ${targets.join(', ')}` : 'no MachineAutoscaler (no MachineSet may scale)'}`,
@@ -150,11 +172,14 @@ async function clusterApi(kube: Kube): Promise<Autoscaler | undefined> {
   ] as const) {
     const groupVersion = await served(kube, 'cluster.x-k8s.io', resource);
     if (!groupVersion) continue;
-    const objects = (await kube.listPage<KubernetesObject>({ apiVersion: groupVersion, kind, namespace: ALL_NAMESPACES }, { limit: 100 })).items;
+    const objects = (await kube.listPage<KubernetesObject>({ apiVersion: groupVersion, kind, namespace: ALL_NAMESPACES }, { limit: 100 }))
+      .items;
     for (const object of objects) {
       const annotations = object.metadata?.annotations ?? {};
       if (annotations[CAPI_MAX] === undefined) continue;
-      groups.push(`${kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'} (${annotations[CAPI_MIN] ?? '0'}-${annotations[CAPI_MAX]})`);
+      groups.push(
+        `${kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'} (${annotations[CAPI_MIN] ?? '0'}-${annotations[CAPI_MAX]})`,
+      );
     }
   }
   if (groups.length === 0) return undefined;
@@ -166,12 +191,16 @@ async function karpenter(kube: Kube): Promise<Autoscaler | undefined> {
   if (!groupVersion) return undefined;
   const pools = (await kube.listPage<KubernetesObject>({ apiVersion: groupVersion, kind: 'NodePool' }, { limit: 20 })).items;
   if (pools.length === 0) return undefined;
-  return { kind: 'karpenter', description: `Karpenter (${groupVersion} NodePools: ${pools.map((pool) => pool.metadata?.name ?? '?').join(', ')})` };
+  return {
+    kind: 'karpenter',
+    description: `Karpenter (${groupVersion} NodePools: ${pools.map((pool) => pool.metadata?.name ?? '?').join(', ')})`,
+  };
 }
 
 export async function detectAutoscaler(kube: Kube, now: Date): Promise<AutoscalerSearch> {
   const looked: string[] = [];
-  const found = (await fromStatusConfigMaps(kube, now, looked)) ?? (await openShift(kube)) ?? (await clusterApi(kube)) ?? (await karpenter(kube));
+  const found =
+    (await fromStatusConfigMaps(kube, now, looked)) ?? (await openShift(kube)) ?? (await clusterApi(kube)) ?? (await karpenter(kube));
   if (!found) {
     looked.push(
       'no fresh cluster-autoscaler-status ConfigMap in any namespace, no OpenShift ClusterAutoscaler, no MachineDeployment/MachineSet/MachinePool with cluster-api autoscaler annotations, no Karpenter NodePool',

@@ -42,9 +42,19 @@ export function attributeNames(device: SliceDevice, driver: string): string[] {
 }
 
 /** One page of ResourceSlices, filtered by driver and/or node on the server: the cost does not grow with the cluster. */
-export async function slicePage(kube: Kube, apiVersion: string, filter: { driver?: string; nodeName?: string }, limit: number): Promise<DevicePage> {
-  const fields = [filter.driver ? `spec.driver=${filter.driver}` : '', filter.nodeName ? `spec.nodeName=${filter.nodeName}` : ''].filter(Boolean);
-  const page = await kube.listPage<AttributedSlice>({ apiVersion, kind: 'ResourceSlice' }, { limit, ...(fields.length > 0 ? { fieldSelector: fields.join(',') } : {}) });
+export async function slicePage(
+  kube: Kube,
+  apiVersion: string,
+  filter: { driver?: string; nodeName?: string },
+  limit: number,
+): Promise<DevicePage> {
+  const fields = [filter.driver ? `spec.driver=${filter.driver}` : '', filter.nodeName ? `spec.nodeName=${filter.nodeName}` : ''].filter(
+    Boolean,
+  );
+  const page = await kube.listPage<AttributedSlice>(
+    { apiVersion, kind: 'ResourceSlice' },
+    { limit, ...(fields.length > 0 ? { fieldSelector: fields.join(',') } : {}) },
+  );
   return { slices: page.items, more: page.more };
 }
 

@@ -63,6 +63,7 @@ export async function configuredSharing(ctx: ProbeContext, nodeName: string): Pr
   const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
   const labels = node?.metadata?.labels ?? {};
   const replicas = Number(labels['nvidia.com/gpu.replicas'] ?? '1');
-  if (replicas > 1) return `${labels['nvidia.com/gpu.sharing-strategy'] ?? 'shared'} replicas (node label nvidia.com/gpu.replicas=${replicas})`;
+  if (replicas > 1)
+    return `${labels['nvidia.com/gpu.sharing-strategy'] ?? 'shared'} replicas (node label nvidia.com/gpu.replicas=${replicas})`;
   return undefined;
 }

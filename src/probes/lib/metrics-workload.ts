@@ -5,13 +5,7 @@
 // the projected file by itself. The `.txt` name makes httpd answer `Content-Type: text/plain`,
 // which Prometheus 3 requires (it refuses application/octet-stream scrapes by default).
 
-import type {
-  KubernetesObject,
-  V1Container,
-  V1Deployment,
-  V1PodSpec,
-  V1PodTemplateSpec,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1Container, V1Deployment, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ObjectWithSpec } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
@@ -25,7 +19,13 @@ export const METRICS_PATH = '/metrics.txt';
 const PODINFO = '/etc/podinfo';
 
 /** One gauge/counter in exposition format. */
-export function exposition(name: string, type: 'gauge' | 'counter', help: string, value: number, labels: Record<string, string> = {}): string {
+export function exposition(
+  name: string,
+  type: 'gauge' | 'counter',
+  help: string,
+  value: number,
+  labels: Record<string, string> = {},
+): string {
   const rendered = Object.entries(labels)
     .map(([key, val]) => `${key}="${val.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
     .join(',');
@@ -156,7 +156,7 @@ export async function registration(ctx: ProbeContext, name: string, operated: Pr
     note = `shaped for ${prometheusName}'s podMonitorSelector`;
   }
   // A Prometheus without podMonitorNamespaceSelector only reads PodMonitors from its own namespace.
-  const monitorNamespace = operated && namespaceSelector == null ? operated.metadata?.namespace ?? ctx.namespace : ctx.namespace;
+  const monitorNamespace = operated && namespaceSelector == null ? (operated.metadata?.namespace ?? ctx.namespace) : ctx.namespace;
   const podMonitor: ObjectWithSpec = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',

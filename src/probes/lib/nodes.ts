@@ -21,5 +21,11 @@ export function countOf(value: string | undefined): number | undefined {
 
 /** Requires this node by name (matchFields: no label needed, the scheduler still decides fit). */
 export function onNode(node: string): V1Affinity {
-  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } };
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+      },
+    },
+  };
 }

@@ -77,9 +77,7 @@ function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeCon
       ...(container.withAccelerator && byClaim ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}),
     },
     securityContext: RESTRICTED_CONTAINER,
-    ...(spec.holdDevice
-      ? { readinessProbe: { exec: { command: ['test', '-f', READY_FILE] }, periodSeconds: 1 } }
-      : {}),
+    ...(spec.holdDevice ? { readinessProbe: { exec: { command: ['test', '-f', READY_FILE] }, periodSeconds: 1 } } : {}),
   };
 }
 
@@ -90,7 +88,9 @@ function vendorTaintKey(resource: string): string {
 
 export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
   const claims = spec.claimTemplateName !== undefined;
-  const tolerations = spec.resource ? [...(ctx.profile.tolerations ?? []), { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }] : ctx.profile.tolerations;
+  const tolerations = spec.resource
+    ? [...(ctx.profile.tolerations ?? []), { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }]
+    : ctx.profile.tolerations;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -102,9 +102,7 @@ export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
       tolerations,
       ...(spec.node ? { affinity: onNode(spec.node) } : {}),
       containers: spec.containers.map((container) => containerFor(ctx, spec, container)),
-      ...(claims
-        ? { resourceClaims: [{ name: ACCELERATOR_REQUEST, resourceClaimTemplateName: spec.claimTemplateName }] }
-        : {}),
+      ...(claims ? { resourceClaims: [{ name: ACCELERATOR_REQUEST, resourceClaimTemplateName: spec.claimTemplateName }] } : {}),
     },
   };
 }
@@ -165,13 +163,10 @@ function reached(pod: V1Pod, goal: PodGoal): boolean {
  */
 export async function waitForPod(ctx: ProbeContext, name: string, goal: PodGoal, timeoutMs: number): Promise<V1Pod> {
   const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name };
-  const description = goal === 'completed' ? `pod ${name} Succeeded` : goal === 'running' ? `pod ${name} Running` : `pod ${name} printed its result`;
+  const description =
+    goal === 'completed' ? `pod ${name} Succeeded` : goal === 'running' ? `pod ${name} Running` : `pod ${name} printed its result`;
   try {
-    return await ctx.kube.waitFor<V1Pod>(
-      ref,
-      (pod) => reached(pod, goal) || (podProblem(pod) ?? false),
-      { description, timeoutMs },
-    );
+    return await ctx.kube.waitFor<V1Pod>(ref, (pod) => reached(pod, goal) || (podProblem(pod) ?? false), { description, timeoutMs });
   } catch (error) {
     if (error instanceof WaitTimeout) {
       const reason = unschedulableReason(await ctx.kube.get<V1Pod>(ref));
@@ -199,7 +194,7 @@ export function parseDeviceLine(log: string, where: string): string[] {
   if (!Array.isArray(devices) || !devices.every((device) => typeof device === 'string')) {
     throw new Error(`${where} printed a result line without a devices list`);
   }
-  return devices as string[];
+  return devices;
 }
 
 /** The devices one container of a pod saw, read from its log. */

@@ -128,7 +128,10 @@ export async function detectPrometheus(ctx: ProbeContext): Promise<DetectedProme
   }
   const kube: Kube = ctx.kube;
   if (await kube.isServed('monitoring.coreos.com/v1')) {
-    const operated = await kube.listPage<PrometheusResource>({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', namespace: ALL_NAMESPACES }, { limit: 50 });
+    const operated = await kube.listPage<PrometheusResource>(
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', namespace: ALL_NAMESPACES },
+      { limit: 50 },
+    );
     for (const prometheus of operated.items) {
       const namespace = prometheus.metadata?.namespace;
       if (!namespace) continue;
@@ -138,7 +141,10 @@ export async function detectPrometheus(ctx: ProbeContext): Promise<DetectedProme
     }
   }
   for (const labelSelector of PROMETHEUS_SERVICE_SELECTORS) {
-    const services = await kube.listPage<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES }, { labelSelector, limit: 50 });
+    const services = await kube.listPage<V1Service>(
+      { apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES },
+      { labelSelector, limit: 50 },
+    );
     const candidate = services.items
       .filter((service) => !/alertmanager|node-exporter|pushgateway|kube-state|adapter|operator/.test(service.metadata?.name ?? ''))
       .map((service) => serviceEndpoint(service, `label ${labelSelector}`))

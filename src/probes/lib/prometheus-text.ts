@@ -65,7 +65,7 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
       if (ch === undefined) return `unterminated value for label ${name[0]}`;
       if (ch === '\\') {
         const next = line[i + 1];
-        value += next === 'n' ? '\n' : next ?? '';
+        value += next === 'n' ? '\n' : (next ?? '');
         i += 2;
         continue;
       }
