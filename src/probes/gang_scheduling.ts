@@ -2,14 +2,22 @@
 // distributed job start all together or not at all.
 //
 // Test plan:
-//  1. Detect the solution: Kueue (in whichever kueue.x-k8s.io version serves Workloads: v1beta2
-//     from 0.16, v1beta1 before) or Volcano (scheduling.volcano.sh PodGroups). Neither is a failure.
-//  2. Give the probe its own capacity: Kueue — a ResourceFlavor, two ClusterQueues and their
-//     LocalQueues (one with room for N pods, one for N-1); Volcano — two Queues the same way.
-//     "Room for fewer" is then the probe's own quota, never derived by listing the cluster.
-//  3. Positive: a job of N pods on the roomy queue is admitted whole and completes.
-//  4. Negative: a job of N pods on the short queue starts no pod at all within the window
-//     (a watch for a Running pod that must reach its deadline).
+//  1. Find the solutions that are installed and running: Kueue (kueue.x-k8s.io Workloads, in
+//     whichever version serves them: v1beta2 from 0.16, v1beta1 before) whose controller-manager
+//     runs (the pods behind the Service of Kueue's Workload webhook, wherever it was installed;
+//     without that webhook, pods with Kueue's upstream labels), and Volcano (scheduling.volcano.sh
+//     PodGroups) whose volcano-scheduler runs. APIs served with no controller running are CRDs
+//     left by an uninstall: reported, not used. No solution running is a failure.
+//  2. A gang that fits, on each running solution in turn until one works: give the probe its own
+//     capacity (Kueue: a ResourceFlavor, two ClusterQueues and their LocalQueues, one with room for
+//     N pods and one for N-1; Volcano: two Queues the same way; "room for fewer" is then the
+//     probe's own quota, never derived by listing the cluster) and run a job of N pods on the
+//     roomy queue: it is admitted whole and completes. A solution whose gang does not complete is
+//     not working and the next one is tried; every attempt is reported. None working fails.
+//  3. A gang that does not fit, on the solution that worked: a job of N pods on the short queue has
+//     no pod bound to a node (spec.nodeName set or PodScheduled=True) within the window: a watch
+//     for a bound pod that must reach its deadline, then one more list of the gang's pods, since a
+//     pod bound near the deadline counts as much as one bound at once.
 
 import type { KubernetesObject, V1Container, V1Job, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
@@ -17,12 +25,12 @@ import { count, duration } from './options.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './lib/probe-pod.js';
 import { seconds } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
-import { unlessTimedOut } from './lib/verdicts.js';
+import { timeoutFails, unlessTimedOut } from './lib/verdicts.js';
+import { describePods, podsBehindWebhook, podsLabelled, type ControllerPods } from './lib/controller-pods.js';
 
 const POD_CPU_MILLIS = 100;
 const POD_MEMORY_MI = 32;
-
-type Solution = { name: 'Kueue'; apiVersion: string } | { name: 'Volcano'; apiVersion: string };
+const GANG_LABEL = 'ai-conformance.cncf.io/gang';
 
 export const gangSchedulingProbe = defineProbe({
   id: 'gang_scheduling',
@@ -30,7 +38,7 @@ export const gangSchedulingProbe = defineProbe({
   options: {
     'gang-scheduling.pods': count(3, 'pods in each gang', 2),
     'gang-scheduling.complete-ms': duration(300_000, 'how long the gang that fits may take to complete'),
-    'gang-scheduling.window-ms': duration(30_000, 'how long the gang that does not fit is watched for a started pod'),
+    'gang-scheduling.window-ms': duration(30_000, 'how long the gang that does not fit is watched for a pod bound to a node'),
   },
   images: { [PROBE_SHELL_IMAGE]: PROBE_SHELL_DEFAULT },
   async run(ctx) {
@@ -39,18 +47,46 @@ export const gangSchedulingProbe = defineProbe({
       timeoutMs: ctx.option('gang-scheduling.complete-ms'),
       windowMs: ctx.option('gang-scheduling.window-ms'),
     };
-    const solution = await ctx.step('a gang-scheduling solution is installed', async () => {
-      const found = await detect(ctx);
-      if (!found) {
+
+    const running = await ctx.step('a gang-scheduling solution is installed and running', async () => {
+      const found = [await findKueue(ctx), await findVolcano(ctx)];
+      if (found.every((solution) => solution.apiVersion === undefined)) {
         throw new CheckFailure(
           'no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served',
         );
       }
-      return { seen: `${found.name} (${found.apiVersion})`, value: found };
+      const summary = found.map(describeFound).join('; ');
+      const usable = found.filter(
+        (solution): solution is Solution => solution.apiVersion !== undefined && solution.controller.running.length > 0,
+      );
+      if (usable.length === 0) throw new CheckFailure(`no gang-scheduling solution is running: ${summary}`);
+      return { seen: summary, value: usable };
     });
-    ctx.observe(`gang scheduling by ${solution.name} ${solution.apiVersion}`);
-    if (solution.name === 'Kueue') await kueue(ctx, solution.apiVersion, budget);
-    else await volcano(ctx, solution.apiVersion, budget);
+
+    const working = await ctx.step(`a ${budget.pods}-pod gang that fits is admitted whole and completes`, async () => {
+      const attempts: { solution: Solution; failed: boolean; message: string }[] = [];
+      for (const solution of running) {
+        try {
+          const saw = await GANG_TESTS[solution.name].fits(ctx, solution.apiVersion, budget);
+          ctx.observe(`gang scheduling by ${solution.name} ${solution.apiVersion}: ${saw}`);
+          const before = attempts.map((attempt) => `${title(attempt.solution)} tried first, not working: ${attempt.message}`);
+          return { seen: [...before, `${title(solution)}: ${saw}`].join('; '), value: solution };
+        } catch (error) {
+          if (ctx.signal.aborted) throw error;
+          const message = error instanceof Error ? error.message : String(error);
+          ctx.observe(`${title(solution)} is not working: ${message}`);
+          attempts.push({ solution, failed: error instanceof CheckFailure, message });
+        }
+      }
+      const all = attempts.map((attempt) => `${title(attempt.solution)}: ${attempt.message}`).join('; ');
+      // One attempt that could not be made (an API error) leaves the requirement undecided.
+      if (attempts.every((attempt) => attempt.failed)) throw new CheckFailure(`no running gang-scheduling solution works: ${all}`);
+      throw new Error(`could not tell whether a gang-scheduling solution works: ${all}`);
+    });
+
+    await ctx.check(`a ${budget.pods}-pod gang with room for ${budget.pods - 1} has no pod bound to a node`, () =>
+      GANG_TESTS[working.name].short(ctx, working.apiVersion, budget),
+    );
   },
 });
 
@@ -60,16 +96,66 @@ interface GangBudget {
   windowMs: number;
 }
 
-async function detect(ctx: ProbeContext): Promise<Solution | undefined> {
-  for (const groupVersion of await ctx.kube.groupVersions('kueue.x-k8s.io')) {
+type SolutionName = 'Kueue' | 'Volcano';
+
+/** What step 1 found of one solution: the API version it serves (if any) and its controller's pods. */
+interface Found {
+  name: SolutionName;
+  apiVersion?: string;
+  /** What the controller is, in words: "controller-manager", "volcano-scheduler". */
+  controllerName: string;
+  controller: ControllerPods;
+}
+
+type Solution = Found & { apiVersion: string };
+
+interface GangTest {
+  /** Creates the probe's queues and a gang that fits; says what it saw once the gang completed. */
+  fits(ctx: ProbeContext, apiVersion: string, budget: GangBudget): Promise<string>;
+  /** Creates a gang that does not fit and judges that no pod of it is bound within the window. */
+  short(ctx: ProbeContext, apiVersion: string, budget: GangBudget): Promise<string>;
+}
+
+const GANG_TESTS: Readonly<Record<SolutionName, GangTest>> = {
+  Kueue: { fits: kueueFits, short: kueueShort },
+  Volcano: { fits: volcanoFits, short: volcanoShort },
+};
+
+const title = (solution: Found): string => `${solution.name}${solution.apiVersion ? ` (${solution.apiVersion})` : ''}`;
+
+function describeFound(solution: Found): string {
+  if (solution.apiVersion === undefined) return `${solution.name}: not installed`;
+  if (solution.controller.running.length > 0) return `${title(solution)}: ${solution.controllerName} ${describePods(solution.controller)}`;
+  return `${title(solution)}: APIs served but no ${solution.controllerName} pod runs (${describePods(solution.controller)}): CRDs left by an uninstall, not used`;
+}
+
+/** The first version of the group that serves `plural`, in the server's preference order. */
+async function servedVersion(ctx: ProbeContext, group: string, plural: string): Promise<string | undefined> {
+  for (const groupVersion of await ctx.kube.groupVersions(group)) {
     const resources = await ctx.kube.resources(groupVersion);
-    if (resources?.some((resource) => resource.name === 'workloads')) return { name: 'Kueue', apiVersion: groupVersion };
-  }
-  for (const groupVersion of await ctx.kube.groupVersions('scheduling.volcano.sh')) {
-    const resources = await ctx.kube.resources(groupVersion);
-    if (resources?.some((resource) => resource.name === 'podgroups')) return { name: 'Volcano', apiVersion: groupVersion };
+    if (resources?.some((resource) => resource.name === plural)) return groupVersion;
   }
   return undefined;
+}
+
+/** Kueue's manager pods carry these labels in both its kustomize and Helm installs. */
+const KUEUE_MANAGER_LABELS = 'app.kubernetes.io/name=kueue,control-plane=controller-manager';
+/** The volcano-scheduler Deployment's pod label in Volcano's Helm chart and installer manifests. */
+const VOLCANO_SCHEDULER_LABELS = 'app=volcano-scheduler';
+
+async function findKueue(ctx: ProbeContext): Promise<Found> {
+  const apiVersion = await servedVersion(ctx, 'kueue.x-k8s.io', 'workloads');
+  const found = { name: 'Kueue', controllerName: 'controller-manager', apiVersion } as const;
+  if (apiVersion === undefined) return { ...found, controller: { where: 'nowhere', running: [], others: [] } };
+  const controller = (await podsBehindWebhook(ctx, 'kueue.x-k8s.io', 'workloads')) ?? (await podsLabelled(ctx, KUEUE_MANAGER_LABELS));
+  return { ...found, controller };
+}
+
+async function findVolcano(ctx: ProbeContext): Promise<Found> {
+  const apiVersion = await servedVersion(ctx, 'scheduling.volcano.sh', 'podgroups');
+  const found = { name: 'Volcano', controllerName: 'volcano-scheduler', apiVersion } as const;
+  if (apiVersion === undefined) return { ...found, controller: { where: 'nowhere', running: [], others: [] } };
+  return { ...found, controller: await podsLabelled(ctx, VOLCANO_SCHEDULER_LABELS) };
 }
 
 function quota(pods: number): { cpu: string; memory: string } {
@@ -99,28 +185,36 @@ function podSpec(ctx: ProbeContext, extra: Partial<V1PodSpec> = {}): V1PodSpec {
   };
 }
 
-/** Watches the gang's pods for one reaching Running; the gang holds if none does by the deadline. */
-async function noPodRuns(
-  ctx: ProbeContext,
-  labelSelector: string,
-  pods: number,
-  room: number,
-  windowMs: number,
-  why: () => Promise<string>,
-): Promise<string> {
-  const running = await unlessTimedOut(
-    ctx.kube.waitFor<V1Pod>(
-      { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace },
-      (pod) => pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded',
-      { description: `a pod of ${labelSelector} Running`, timeoutMs: windowMs, labelSelector },
-    ),
+/** The node a pod is bound to; undefined while the scheduler has not bound it. */
+function boundNode(pod: V1Pod): string | undefined {
+  if (pod.spec?.nodeName) return pod.spec.nodeName;
+  return isTrue(conditionsOf(pod), 'PodScheduled') ? '(a node not yet named in spec)' : undefined;
+}
+
+/**
+ * The gang holds if no pod of it is bound by the window's end: a watch (which also sees pods
+ * created after it started) that must reach its deadline, then one more list, since a pod bound
+ * just before the deadline may reach the watch too late.
+ */
+async function noPodBound(ctx: ProbeContext, gang: string, { pods, windowMs }: GangBudget, why: () => Promise<string>): Promise<string> {
+  const labelSelector = `${GANG_LABEL}=${gang}`;
+  const podsRef = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace };
+  const watched = await unlessTimedOut(
+    ctx.kube.waitFor<V1Pod>(podsRef, (pod) => boundNode(pod) !== undefined, {
+      description: `a pod of gang ${gang} bound to a node`,
+      timeoutMs: windowMs,
+      labelSelector,
+    }),
   );
-  if (running) {
+  const listed = watched ? undefined : (await ctx.kube.list<V1Pod>(podsRef, { labelSelector })).find((pod) => boundNode(pod) !== undefined);
+  const bound = watched ?? listed;
+  if (bound) {
+    const when = listed ? ', found when the gang was listed after the window' : '';
     throw new CheckFailure(
-      `pod ${running.metadata?.name ?? '?'} reached ${running.status?.phase ?? '?'} although the quota has room for ${room} of ${pods} pods: the gang was started partially`,
+      `pod ${bound.metadata?.name ?? '?'} was bound to node ${boundNode(bound) ?? '?'} (phase ${bound.status?.phase ?? 'not reported'})${when} although the quota has room for ${pods - 1} of ${pods} pods: the gang was scheduled partially`,
     );
   }
-  return `no pod of the ${pods}-pod gang started within ${seconds(windowMs)} with room for ${room}; ${await why()}`;
+  return `no pod of the ${pods}-pod gang was bound to a node within ${seconds(windowMs)} with room for ${pods - 1}; ${await why()}`;
 }
 
 // ---- Kueue ----
@@ -128,6 +222,15 @@ async function noPodRuns(
 interface Workload extends KubernetesObject {
   spec?: { podSets?: { name?: string; count?: number }[]; queueName?: string };
   status?: { admission?: { clusterQueue?: string; podSetAssignments?: { name?: string; count?: number }[] }; conditions?: unknown[] };
+}
+
+function kueueNames(ctx: ProbeContext, pods: number) {
+  const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
+  return {
+    flavor: `${prefix}-flavor`,
+    fits: { cluster: `${prefix}-fits`, local: 'gang-fits', room: pods },
+    short: { cluster: `${prefix}-short`, local: 'gang-short', room: pods - 1 },
+  };
 }
 
 function kueueJob(ctx: ProbeContext, name: string, queue: string, pods: number): V1Job {
@@ -141,7 +244,7 @@ function kueueJob(ctx: ProbeContext, name: string, queue: string, pods: number):
       completions: pods,
       completionMode: 'Indexed',
       backoffLimit: 0,
-      template: { metadata: { labels: { 'ai-conformance.cncf.io/gang': name } }, spec: podSpec(ctx) },
+      template: { metadata: { labels: { [GANG_LABEL]: name } }, spec: podSpec(ctx) },
     },
   };
 }
@@ -151,46 +254,38 @@ async function workloadOf(ctx: ProbeContext, apiVersion: string, job: V1Job): Pr
   return workloads.find((workload) => workload.metadata?.ownerReferences?.some((owner) => owner.uid === job.metadata?.uid));
 }
 
-async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, windowMs }: GangBudget): Promise<void> {
-  const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
-  const queues = [
-    { cluster: `${prefix}-fits`, local: 'gang-fits', room: pods },
-    { cluster: `${prefix}-short`, local: 'gang-short', room: pods - 1 },
-  ];
+async function kueueFits(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs }: GangBudget): Promise<string> {
+  const names = kueueNames(ctx, pods);
+  await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: names.flavor } });
+  for (const queue of [names.fits, names.short]) {
+    await ctx.kube.create({
+      apiVersion,
+      kind: 'ClusterQueue',
+      metadata: { name: queue.cluster },
+      spec: {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ctx.namespace } },
+        resourceGroups: [
+          {
+            coveredResources: ['cpu', 'memory'],
+            flavors: [
+              {
+                name: names.flavor,
+                resources: [
+                  { name: 'cpu', nominalQuota: quota(queue.room).cpu },
+                  { name: 'memory', nominalQuota: quota(queue.room).memory },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    await ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } });
+  }
 
-  await ctx.step(`the probe's Kueue queues are created (${apiVersion})`, async () => {
-    await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: `${prefix}-flavor` } });
-    for (const queue of queues) {
-      await ctx.kube.create({
-        apiVersion,
-        kind: 'ClusterQueue',
-        metadata: { name: queue.cluster },
-        spec: {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ctx.namespace } },
-          resourceGroups: [
-            {
-              coveredResources: ['cpu', 'memory'],
-              flavors: [
-                {
-                  name: `${prefix}-flavor`,
-                  resources: [
-                    { name: 'cpu', nominalQuota: quota(queue.room).cpu },
-                    { name: 'memory', nominalQuota: quota(queue.room).memory },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      });
-      await ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } });
-    }
-    return `ResourceFlavor ${prefix}-flavor; ClusterQueues with room for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
-  });
-
-  await ctx.check(`a ${pods}-pod job that fits is admitted whole and completes`, async () => {
-    const job = await ctx.kube.create(kueueJob(ctx, 'gang-fits', queues[0].local, pods));
-    const done = await ctx.kube.waitFor<V1Job>(
+  const job = await ctx.kube.create(kueueJob(ctx, 'gang-fits', names.fits.local, pods));
+  const done = await ctx.kube
+    .waitFor<V1Job>(
       { apiVersion: 'batch/v1', kind: 'Job', namespace: ctx.namespace, name: 'gang-fits' },
       (current) => {
         const conditions = conditionsOf(current);
@@ -198,98 +293,117 @@ async function kueue(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, w
         return isTrue(conditions, 'Complete');
       },
       { description: 'job gang-fits Complete', timeoutMs },
+    )
+    .catch(
+      timeoutFails(async () => {
+        const workload = await workloadOf(ctx, apiVersion, job);
+        const state = workload
+          ? `Workload ${workload.metadata?.name ?? '?'} ${describeCondition(conditionsOf(workload), 'QuotaReserved')}`
+          : 'Kueue created no Workload for it';
+        return `job gang-fits did not complete within ${seconds(timeoutMs)} on a queue with room for all ${pods} pods: ${state}`;
+      }),
     );
-    const succeeded = done.status?.succeeded ?? 0;
-    if (succeeded < pods) throw new CheckFailure(`job gang-fits completed with ${succeeded} of ${pods} pods succeeded`);
-    const workload = await workloadOf(ctx, apiVersion, job);
-    if (!workload) throw new Error('Kueue created no Workload for job gang-fits (is the Kueue controller running?)');
-    const admitted = (workload.status?.admission?.podSetAssignments ?? []).reduce((sum, set) => sum + (set.count ?? 0), 0);
-    if (admitted !== 0 && admitted < pods)
-      throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted for ${admitted} of ${pods} pods`);
-    return `Workload ${workload.metadata?.name ?? '?'} admitted to ${workload.status?.admission?.clusterQueue ?? queues[0].cluster}; all ${succeeded} pods succeeded`;
-  });
+  const succeeded = done.status?.succeeded ?? 0;
+  if (succeeded < pods) throw new CheckFailure(`job gang-fits completed with ${succeeded} of ${pods} pods succeeded`);
+  const workload = await workloadOf(ctx, apiVersion, job);
+  if (!workload) throw new CheckFailure('job gang-fits completed without a Kueue Workload: Kueue did not admit it');
+  const admitted = (workload.status?.admission?.podSetAssignments ?? []).reduce((sum, set) => sum + (set.count ?? 0), 0);
+  if (admitted !== 0 && admitted < pods)
+    throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted for ${admitted} of ${pods} pods`);
+  return `ResourceFlavor ${names.flavor}, ClusterQueues with room for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each; Workload ${workload.metadata?.name ?? '?'} admitted to ${workload.status?.admission?.clusterQueue ?? names.fits.cluster}; all ${succeeded} pods succeeded`;
+}
 
-  await ctx.check(`a ${pods}-pod job with room for ${pods - 1} starts no pod`, async () => {
-    const job = await ctx.kube.create(kueueJob(ctx, 'gang-short', queues[1].local, pods));
-    return noPodRuns(ctx, 'ai-conformance.cncf.io/gang=gang-short', pods, pods - 1, windowMs, async () => {
-      const workload = await workloadOf(ctx, apiVersion, job);
-      // No Workload: Kueue never took the job, so nothing was admitted or held back by it.
-      if (!workload)
-        throw new Error(
-          'Kueue created no Workload for job gang-short (is the Kueue controller running?): gang admission was not exercised',
-        );
-      const conditions = conditionsOf(workload);
-      if (isTrue(conditions, 'Admitted'))
-        throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted although it does not fit`);
-      return `Workload ${workload.metadata?.name ?? '?'} waits: ${describeCondition(conditions, 'QuotaReserved')}`;
-    });
+async function kueueShort(ctx: ProbeContext, apiVersion: string, budget: GangBudget): Promise<string> {
+  const names = kueueNames(ctx, budget.pods);
+  const job = await ctx.kube.create(kueueJob(ctx, 'gang-short', names.short.local, budget.pods));
+  return noPodBound(ctx, 'gang-short', budget, async () => {
+    const workload = await workloadOf(ctx, apiVersion, job);
+    // No Workload: Kueue never took the job, so nothing was admitted or held back by it.
+    if (!workload)
+      throw new Error('Kueue created no Workload for job gang-short (is the Kueue controller running?): gang admission was not exercised');
+    const conditions = conditionsOf(workload);
+    if (isTrue(conditions, 'Admitted'))
+      throw new CheckFailure(`Workload ${workload.metadata?.name ?? '?'} was admitted although it does not fit`);
+    return `Workload ${workload.metadata?.name ?? '?'} waits: ${describeCondition(conditions, 'QuotaReserved')}`;
   });
 }
 
 // ---- Volcano ----
 
 interface PodGroup extends KubernetesObject {
-  status?: { phase?: string; running?: number; succeeded?: number };
+  status?: { phase?: string; running?: number; succeeded?: number; conditions?: unknown[] };
 }
 
-async function volcano(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs, windowMs }: GangBudget): Promise<void> {
+function volcanoGroups(ctx: ProbeContext, pods: number) {
   const prefix = `aic-gang-${ctx.kube.runId}`.toLowerCase().slice(0, 50);
-  const groups = [
-    { queue: `${prefix}-fits`, group: 'gang-fits', room: pods },
-    { queue: `${prefix}-short`, group: 'gang-short', room: pods - 1 },
-  ];
+  return {
+    fits: { queue: `${prefix}-fits`, group: 'gang-fits', room: pods },
+    short: { queue: `${prefix}-short`, group: 'gang-short', room: pods - 1 },
+  };
+}
 
-  await ctx.step(`the probe's Volcano queues are created (${apiVersion})`, async () => {
-    for (const entry of groups) {
-      await ctx.kube.create({
-        apiVersion,
-        kind: 'Queue',
-        metadata: { name: entry.queue },
-        spec: { weight: 1, reclaimable: false, capability: quota(entry.room) },
-      });
-    }
-    return `Queues with capability for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each`;
+async function createVolcanoGang(
+  ctx: ProbeContext,
+  apiVersion: string,
+  entry: { queue: string; group: string },
+  pods: number,
+): Promise<void> {
+  await ctx.kube.create({
+    apiVersion,
+    kind: 'PodGroup',
+    metadata: { name: entry.group },
+    spec: { minMember: pods, queue: entry.queue, minResources: quota(pods) },
   });
+  for (let index = 0; index < pods; index++) {
+    await ctx.kube.create<V1Pod>({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${entry.group}-${index}`,
+        labels: { [GANG_LABEL]: entry.group },
+        annotations: { 'scheduling.k8s.io/group-name': entry.group },
+      },
+      spec: podSpec(ctx, { schedulerName: 'volcano' }),
+    });
+  }
+}
 
-  const createGang = async (entry: (typeof groups)[number]) => {
+async function podGroupState(ctx: ProbeContext, apiVersion: string, name: string): Promise<string> {
+  const group = await ctx.kube.get<PodGroup>({ apiVersion, kind: 'PodGroup', namespace: ctx.namespace, name });
+  const message = conditionsOf(group).find((condition) => condition.message)?.message;
+  return `PodGroup ${name} is ${group?.status?.phase ?? 'without a phase'}${message ? ` (${message})` : ''}`;
+}
+
+async function volcanoFits(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs }: GangBudget): Promise<string> {
+  const groups = volcanoGroups(ctx, pods);
+  for (const entry of [groups.fits, groups.short]) {
     await ctx.kube.create({
       apiVersion,
-      kind: 'PodGroup',
-      metadata: { name: entry.group },
-      spec: { minMember: pods, queue: entry.queue, minResources: quota(pods) },
+      kind: 'Queue',
+      metadata: { name: entry.queue },
+      spec: { weight: 1, reclaimable: false, capability: quota(entry.room) },
     });
-    for (let index = 0; index < pods; index++) {
-      await ctx.kube.create<V1Pod>({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: `${entry.group}-${index}`,
-          labels: { 'ai-conformance.cncf.io/gang': entry.group },
-          annotations: { 'scheduling.k8s.io/group-name': entry.group },
-        },
-        spec: podSpec(ctx, { schedulerName: 'volcano' }),
-      });
-    }
-  };
-
-  await ctx.check(`a ${pods}-pod gang that fits is scheduled whole and completes`, async () => {
-    await createGang(groups[0]);
-    for (let index = 0; index < pods; index++) {
-      await ctx.kube.waitFor<V1Pod>(
+  }
+  await createVolcanoGang(ctx, apiVersion, groups.fits, pods);
+  const deadline = ctx.clock.now() + timeoutMs;
+  for (let index = 0; index < pods; index++) {
+    await ctx.kube
+      .waitFor<V1Pod>(
         { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: `gang-fits-${index}` },
         (pod) => (pod.status?.phase === 'Failed' ? `pod gang-fits-${index} failed` : pod.status?.phase === 'Succeeded'),
-        { description: `pod gang-fits-${index} Succeeded`, timeoutMs },
+        { description: `pod gang-fits-${index} Succeeded`, timeoutMs: Math.max(1, deadline - ctx.clock.now()) },
+      )
+      .catch(
+        timeoutFails(
+          async () =>
+            `the ${pods}-pod gang did not complete within ${seconds(timeoutMs)} on a queue with room for all of it: ${await podGroupState(ctx, apiVersion, 'gang-fits')}`,
+        ),
       );
-    }
-    const group = await ctx.kube.get<PodGroup>({ apiVersion, kind: 'PodGroup', namespace: ctx.namespace, name: 'gang-fits' });
-    return `PodGroup gang-fits (minMember ${pods}) ${group?.status?.phase ?? 'phase not reported'}; all ${pods} pods succeeded`;
-  });
+  }
+  return `Queues with capability for ${pods} and ${pods - 1} pods of ${POD_CPU_MILLIS}m CPU each; ${await podGroupState(ctx, apiVersion, 'gang-fits')} (minMember ${pods}); all ${pods} pods succeeded`;
+}
 
-  await ctx.check(`a ${pods}-pod gang with room for ${pods - 1} starts no pod`, async () => {
-    await createGang(groups[1]);
-    return noPodRuns(ctx, 'ai-conformance.cncf.io/gang=gang-short', pods, pods - 1, windowMs, async () => {
-      const group = await ctx.kube.get<PodGroup>({ apiVersion, kind: 'PodGroup', namespace: ctx.namespace, name: 'gang-short' });
-      return `PodGroup gang-short is ${group?.status?.phase ?? 'without a phase'}`;
-    });
-  });
+async function volcanoShort(ctx: ProbeContext, apiVersion: string, budget: GangBudget): Promise<string> {
+  await createVolcanoGang(ctx, apiVersion, volcanoGroups(ctx, budget.pods).short, budget.pods);
+  return noPodBound(ctx, 'gang-short', budget, () => podGroupState(ctx, apiVersion, 'gang-short'));
 }

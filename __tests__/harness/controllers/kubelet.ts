@@ -529,7 +529,8 @@ export const kubelet: ControllerFactory = (ctx) => {
             return;
           start(live);
         };
-        const delay = startDelayMs + startCostMs(pod, nodeName);
+        // The scenario's own workloads were up before the run: no start-up time at all.
+        const delay = preExisting(pod) ? 0 : startDelayMs + startCostMs(pod, nodeName);
         if (delay > 0) ctx.after(delay, go);
         else go();
       });

@@ -4,7 +4,8 @@
 // bound (PodGroup phase Pending, Unschedulable condition). Binding sets spec.nodeName on a Ready
 // worker node, after which the kubelet behaviour runs the pods.
 // Parameters: partialAdmission (default false): a broken gang scheduler that binds as many pods
-// as fit instead of none.
+// as fit instead of none. schedulePeriodMs (default 0): like the real scheduler's sessions
+// (--schedule-period, 1 s upstream), binding waits for the next session instead of happening at once.
 import type { KObj } from '../types.js';
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 import { arr, condition, isTerminal, podRequests, quantity, rec, str } from './workload-model.js';
@@ -16,6 +17,8 @@ const GROUP_ANNOTATION = 'scheduling.k8s.io/group-name';
 
 export const volcanoController: ControllerFactory = (ctx: ControllerContext): Controller => {
   const partial = ctx.params.partialAdmission === true;
+  const periodMs = typeof ctx.params.schedulePeriodMs === 'number' ? ctx.params.schedulePeriodMs : 0;
+  let sessionDue = false;
   const unsubscribe: (() => void)[] = [];
   let nextNode = 0;
 
@@ -122,13 +125,27 @@ export const volcanoController: ControllerFactory = (ctx: ControllerContext): Co
     for (const group of ctx.store.list(POD_GROUPS)) reconcile(group);
   };
 
+  /** One scheduling session: at once, or at the end of the current period. */
+  const session = (): void => {
+    if (periodMs <= 0) {
+      reconcileAll();
+      return;
+    }
+    if (sessionDue) return;
+    sessionDue = true;
+    ctx.after(periodMs, () => {
+      sessionDue = false;
+      reconcileAll();
+    });
+  };
+
   return {
     start() {
       unsubscribe.push(
         ctx.watch(['pods', POD_GROUPS, QUEUES], (event) => {
           if (!ctx.registry.byKey(POD_GROUPS)) return;
           if (event.resource === 'pods' && !event.object.metadata.annotations?.[GROUP_ANNOTATION]) return;
-          reconcileAll();
+          session();
         }),
       );
     },
