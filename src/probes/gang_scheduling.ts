@@ -64,23 +64,25 @@ export const gangSchedulingProbe = defineProbe({
     });
 
     const working = await ctx.step(`a ${budget.pods}-pod gang that fits is admitted whole and completes`, async () => {
-      const attempts: { solution: Solution; failed: boolean; message: string }[] = [];
+      const attempts: { solution: Solution; outcome: 'not working' | 'could not be tried'; message: string }[] = [];
       for (const solution of running) {
         try {
           const saw = await GANG_TESTS[solution.name].fits(ctx, solution.apiVersion, budget);
           ctx.observe(`gang scheduling by ${solution.name} ${solution.apiVersion}: ${saw}`);
-          const before = attempts.map((attempt) => `${title(attempt.solution)} tried first, not working: ${attempt.message}`);
+          const before = attempts.map((attempt) => `${title(attempt.solution)} tried first, ${attempt.outcome}: ${attempt.message}`);
           return { seen: [...before, `${title(solution)}: ${saw}`].join('; '), value: solution };
         } catch (error) {
           if (ctx.signal.aborted) throw error;
           const message = error instanceof Error ? error.message : String(error);
-          ctx.observe(`${title(solution)} is not working: ${message}`);
-          attempts.push({ solution, failed: error instanceof CheckFailure, message });
+          const outcome = error instanceof CheckFailure ? 'not working' : 'could not be tried';
+          ctx.observe(`${title(solution)} ${outcome}: ${message}`);
+          attempts.push({ solution, outcome, message });
         }
       }
       const all = attempts.map((attempt) => `${title(attempt.solution)}: ${attempt.message}`).join('; ');
       // One attempt that could not be made (an API error) leaves the requirement undecided.
-      if (attempts.every((attempt) => attempt.failed)) throw new CheckFailure(`no running gang-scheduling solution works: ${all}`);
+      if (attempts.every((attempt) => attempt.outcome === 'not working'))
+        throw new CheckFailure(`no running gang-scheduling solution works: ${all}`);
       throw new Error(`could not tell whether a gang-scheduling solution works: ${all}`);
     });
 

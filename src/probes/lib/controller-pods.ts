@@ -2,7 +2,7 @@
 // and Ready. CRDs outlive an uninstall (`helm uninstall` keeps them), so APIs that are served
 // do not say that anything reconciles them.
 
-import type { V1Pod, V1Service, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import type { V1Pod, V1Service, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
 import { ALL_NAMESPACES } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 import { conditionsOf, isTrue } from './conditions.js';
@@ -33,24 +33,33 @@ export async function podsLabelled(ctx: ProbeContext, labelSelector: string): Pr
 }
 
 /**
- * The pods behind the Service of the validating webhook that covers `plural.group` (exact group
- * and plural: a policy engine's catch-all rules are not the add-on's), in the Service's own
- * namespace, wherever the add-on was installed. Undefined when no such webhook is configured.
+ * The pods behind the Service of a validating webhook that covers `plural.group` (exact group and
+ * plural: a policy engine's catch-all rules are not the add-on's), in the Service's own namespace,
+ * wherever the add-on was installed: those of the first such webhook whose pods run, else of the
+ * first such webhook. Undefined when no such webhook is configured.
  */
 export async function podsBehindWebhook(ctx: ProbeContext, group: string, plural: string): Promise<ControllerPods | undefined> {
   const configurations = await ctx.kube.list<V1ValidatingWebhookConfiguration>({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
   });
-  const webhook = configurations
+  const webhooks = configurations
     .flatMap((configuration) => configuration.webhooks ?? [])
-    .find(
-      (candidate) =>
-        candidate.clientConfig.service !== undefined &&
-        (candidate.rules ?? []).some((rule) => (rule.apiGroups ?? []).includes(group) && (rule.resources ?? []).includes(plural)),
+    .filter((webhook) =>
+      (webhook.rules ?? []).some((rule) => (rule.apiGroups ?? []).includes(group) && (rule.resources ?? []).includes(plural)),
     );
-  const reference = webhook?.clientConfig.service;
-  if (!webhook || !reference) return undefined;
+  const found: ControllerPods[] = [];
+  for (const webhook of webhooks) {
+    const pods = await podsBehind(ctx, webhook);
+    if (pods?.running.length) return pods;
+    if (pods) found.push(pods);
+  }
+  return found[0];
+}
+
+async function podsBehind(ctx: ProbeContext, webhook: V1ValidatingWebhook): Promise<ControllerPods | undefined> {
+  const reference = webhook.clientConfig.service;
+  if (!reference) return undefined;
   const serviceName = `${reference.namespace}/${reference.name}`;
   const service = await ctx.kube.get<V1Service>({
     apiVersion: 'v1',
