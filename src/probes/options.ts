@@ -6,7 +6,7 @@
 
 import { UsageError } from '../errors.js';
 
-export type OptionType = 'duration' | 'count' | 'seconds' | 'text' | 'url';
+export type OptionType = 'duration' | 'count' | 'seconds' | 'text' | 'url' | 'choice';
 
 export interface OptionSpec<T> {
   readonly type: OptionType;
@@ -195,4 +195,30 @@ export function optionsMarkdown(probes: readonly DeclaresOptions[]): string {
       (row) => `| \`${row.key}\` | \`${row.probe}\` | ${row.type} | ${cell(row.default)} | ${cell(row.description)} |`,
     ),
   ].join('\n');
+}
+
+/** One of a fixed set of words. */
+export function choice<const T extends string>(values: readonly T[], defaultValue: T, description: string): OptionSpec<T> {
+  return {
+    type: 'choice',
+    description: `${description} (${values.join(', ')})`,
+    default: defaultValue,
+    expects: `one of ${values.join(', ')}`,
+    shownDefault: defaultValue,
+    parse: (raw) => values.find((value) => value === raw.trim()),
+  };
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** A Prometheus metric name, for a metric the probe serves and asks for. */
+export function metricName(defaultName: string, description: string): OptionSpec<string> {
+  return {
+    type: 'text',
+    description,
+    default: defaultName,
+    expects: 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)',
+    shownDefault: defaultName,
+    parse: (raw) => (METRIC_NAME.test(raw.trim()) ? raw.trim() : undefined),
+  };
 }

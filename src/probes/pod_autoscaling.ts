@@ -14,8 +14,9 @@
 import type { V1Deployment, V1Node, V1Pod, V1ResourceSlice, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { duration, seconds as wholeSeconds } from './options.js';
-import { exposition, metricsDeployment, registration, METRICS_ANNOTATION } from './lib/metrics-workload.js';
-import { detectPrometheus } from './lib/prometheus-api.js';
+import { exposition, metricsDeployment, METRICS_ANNOTATION } from './lib/metrics-workload.js';
+import { planRegistration } from './lib/metrics-registration.js';
+import { detectMonitoring } from './lib/prometheus-api.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probe-pod.js';
 import { requireDraApiVersion } from './lib/dra.js';
 import { prepareAcceleratorRequest } from './lib/accelerator.js';
@@ -59,8 +60,7 @@ export const podAutoscalingProbe = defineProbe({
 
     await ctx.step('a Deployment whose pods use an accelerator serves the custom metric', async () => {
       const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'autoscaled-accelerator');
-      const prometheus = await detectPrometheus(ctx);
-      const registered = await registration(ctx, WORKLOAD, prometheus?.operated);
+      const registered = await planRegistration(ctx, WORKLOAD, await detectMonitoring(ctx), 'auto');
       await ctx.kube.create(
         metricsDeployment(ctx, {
           name: WORKLOAD,
@@ -70,7 +70,7 @@ export const podAutoscalingProbe = defineProbe({
           annotations: registered.annotations,
         }),
       );
-      if (registered.namespaceLabels && Object.keys(registered.namespaceLabels).length) {
+      if (Object.keys(registered.namespaceLabels).length) {
         await ctx.kube.patch(
           { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace },
           { metadata: { labels: registered.namespaceLabels } },

@@ -2,13 +2,18 @@
 // `prometheus` behaviour (HTTP query API) and the `custom-metrics` behaviour (the adapter), as a
 // real prometheus-adapter reads from the same Prometheus.
 //
-// Scrape targets, as the Prometheus Operator and the community chart configure them:
+// Scrape targets, as the Prometheus Operator (v0.93 CRD docs) and the community chart configure them:
 //  - pods annotated prometheus.io/scrape=true (port from prometheus.io/port), unless the
 //    Prometheus has no such scrape config (annotationScrape: false, as kube-prometheus-stack);
-//  - pods selected by a PodMonitor that a Prometheus object selects (podMonitorSelector on the
-//    PodMonitor's labels, null = none, as the Prometheus Operator reads it;
-//    podMonitorNamespaceSelector null = its own namespace only, {} = all),
-//    on a container port named by the PodMonitor endpoint.
+//  - pods selected by a PodMonitor, and pods behind a Service selected by a ServiceMonitor, that
+//    a Prometheus object selects: `podMonitorSelector`/`serviceMonitorSelector` on the monitor's
+//    labels (null = none, {} = all); `podMonitorNamespaceSelector`/`serviceMonitorNamespaceSelector`
+//    on its namespace's labels (null = the Prometheus's own namespace only, {} = all). The
+//    monitor's own `namespaceSelector` (any / matchNames / its namespace) says where its targets
+//    are, unless the Prometheus sets `ignoreNamespaceSelectors` (then: its own namespace only).
+//    A PodMonitor endpoint names a container port; a ServiceMonitor endpoint names a Service port,
+//    whose targetPort (name or number) is the container port. With no Prometheus object at all,
+//    every monitor counts (an operator-less fake used by older scenarios).
 // A target's series appear `scrapeDelayMs` after it is first seen Ready (one scrape interval).
 import type { Store } from '../store.js';
 import type { KObj } from '../types.js';
@@ -19,6 +24,19 @@ import { arr, isReady, labelsOf, podPorts, podSamples, rec, str } from './worklo
 
 const PROMETHEUSES = 'prometheuses.monitoring.coreos.com';
 const POD_MONITORS = 'podmonitors.monitoring.coreos.com';
+const SERVICE_MONITORS = 'servicemonitors.monitoring.coreos.com';
+
+type MonitorKind = 'pod' | 'service';
+const MONITORS: Record<MonitorKind, { resource: string; selector: string; namespaceSelector: string }> = {
+  pod: { resource: POD_MONITORS, selector: 'podMonitorSelector', namespaceSelector: 'podMonitorNamespaceSelector' },
+  service: { resource: SERVICE_MONITORS, selector: 'serviceMonitorSelector', namespaceSelector: 'serviceMonitorNamespaceSelector' },
+};
+
+interface MonitorInEffect {
+  monitor: KObj;
+  /** The selecting Prometheus ignores the monitor's namespaceSelector. */
+  ownNamespaceOnly: boolean;
+}
 
 export interface Series {
   labels: Record<string, string>;
@@ -60,45 +78,73 @@ class MonitoringModel {
     } else this.readySince.delete(key);
   }
 
-  private podMonitorsInEffect(): KObj[] {
-    if (!this.has(POD_MONITORS)) return [];
-    const monitors = this.store.list(POD_MONITORS);
+  private monitorsInEffect(kind: MonitorKind): MonitorInEffect[] {
+    const { resource, selector, namespaceSelector } = MONITORS[kind];
+    if (!this.has(resource)) return [];
+    const monitors = this.store.list(resource);
     const prometheuses = this.has(PROMETHEUSES) ? this.store.list(PROMETHEUSES) : [];
-    if (prometheuses.length === 0) return monitors;
-    return monitors.filter((monitor) =>
-      prometheuses.some((prometheus) => {
+    if (prometheuses.length === 0) return monitors.map((monitor) => ({ monitor, ownNamespaceOnly: false }));
+    const inEffect: MonitorInEffect[] = [];
+    for (const monitor of monitors) {
+      const selecting = prometheuses.find((prometheus) => {
         const spec = rec(prometheus.spec);
-        // The Prometheus Operator reads an absent podMonitorSelector as "no PodMonitor".
-        if (spec.podMonitorSelector === undefined || spec.podMonitorSelector === null) return false;
-        if (!matchesLabelSelectorObject(spec.podMonitorSelector, labelsOf(monitor))) return false;
-        const namespaceSelector = spec.podMonitorNamespaceSelector;
-        if (namespaceSelector === undefined || namespaceSelector === null)
-          return monitor.metadata.namespace === prometheus.metadata.namespace;
+        // The Prometheus Operator reads an absent selector as "no monitor of this kind".
+        if (spec[selector] === undefined || spec[selector] === null) return false;
+        if (!matchesLabelSelectorObject(spec[selector], labelsOf(monitor))) return false;
+        const namespaces = spec[namespaceSelector];
+        if (namespaces === undefined || namespaces === null) return monitor.metadata.namespace === prometheus.metadata.namespace;
         const namespace = this.store.get('namespaces', undefined, monitor.metadata.namespace ?? '');
-        return namespace !== undefined && matchesLabelSelectorObject(namespaceSelector, labelsOf(namespace));
-      }),
-    );
+        return namespace !== undefined && matchesLabelSelectorObject(namespaces, labelsOf(namespace));
+      });
+      if (selecting) inEffect.push({ monitor, ownNamespaceOnly: rec(selecting.spec).ignoreNamespaceSelectors === true });
+    }
+    return inEffect;
+  }
+
+  /** Whether a monitor looks for targets in the namespace (its namespaceSelector, or its own). */
+  private watches({ monitor, ownNamespaceOnly }: MonitorInEffect, namespace: string | undefined): boolean {
+    if (ownNamespaceOnly) return monitor.metadata.namespace === namespace;
+    const namespaces = rec(rec(monitor.spec).namespaceSelector);
+    if (namespaces.any === true) return true;
+    if (Array.isArray(namespaces.matchNames)) return namespaces.matchNames.includes(namespace);
+    return monitor.metadata.namespace === namespace;
   }
 
   /** [job, port] for each way the pod is a target. */
-  private targetsOf(pod: KObj, monitors: KObj[]): { job: string; port: number }[] {
+  private targetsOf(pod: KObj, podMonitors: MonitorInEffect[], serviceMonitors: MonitorInEffect[]): { job: string; port: number }[] {
     const targets: { job: string; port: number }[] = [];
     const annotations = pod.metadata.annotations ?? {};
     if (this.settings.annotationScrape && annotations['prometheus.io/scrape'] === 'true')
       targets.push({ job: 'kubernetes-pods', port: Number(annotations['prometheus.io/port'] ?? 0) });
     const ports = podPorts(pod);
-    for (const monitor of monitors) {
-      const spec = rec(monitor.spec);
-      const namespaces = rec(spec.namespaceSelector);
-      const inNamespace =
-        namespaces.any === true ||
-        (Array.isArray(namespaces.matchNames)
-          ? namespaces.matchNames.includes(pod.metadata.namespace)
-          : monitor.metadata.namespace === pod.metadata.namespace);
-      if (!inNamespace || !matchesLabelSelectorObject(spec.selector ?? {}, labelsOf(pod))) continue;
-      for (const endpoint of arr(spec.podMetricsEndpoints)) {
+    const namespace = pod.metadata.namespace;
+    for (const entry of podMonitors) {
+      const { monitor } = entry;
+      if (!this.watches(entry, namespace) || !matchesLabelSelectorObject(rec(monitor.spec).selector ?? {}, labelsOf(pod))) continue;
+      for (const endpoint of arr(rec(monitor.spec).podMetricsEndpoints)) {
         const port = ports.find((p) => p.name !== undefined && p.name === str(endpoint.port));
         if (port) targets.push({ job: `${monitor.metadata.namespace ?? ''}/${monitor.metadata.name ?? ''}`, port: port.port });
+      }
+    }
+    const watching = serviceMonitors.filter((entry) => this.watches(entry, namespace));
+    if (watching.length === 0) return targets;
+    // The pod's Services: the endpoints a ServiceMonitor's Service resolves to.
+    const services = this.store
+      .list('services', { namespace })
+      .filter(
+        (service) =>
+          isRecord(rec(service.spec).selector) && matchesLabelSelectorObject({ matchLabels: rec(service.spec).selector }, labelsOf(pod)),
+      );
+    for (const { monitor } of watching) {
+      for (const service of services) {
+        if (!matchesLabelSelectorObject(rec(monitor.spec).selector ?? {}, labelsOf(service))) continue;
+        for (const endpoint of arr(rec(monitor.spec).endpoints)) {
+          const servicePort = arr(rec(service.spec).ports).find((p) => str(p.name) === str(endpoint.port));
+          if (!servicePort) continue;
+          const target = servicePort.targetPort ?? servicePort.port;
+          const port = typeof target === 'number' ? target : ports.find((p) => p.name === target)?.port;
+          if (port !== undefined) targets.push({ job: service.metadata.name ?? '', port });
+        }
       }
     }
     return targets;
@@ -107,13 +153,14 @@ class MonitoringModel {
   /** Every series scraped so far from pods (of one namespace, when given: cheap on large clusters). */
   series(namespace?: string): Series[] {
     if (!this.settings.scrape) return [];
-    const monitors = this.podMonitorsInEffect();
+    const podMonitors = this.monitorsInEffect('pod');
+    const serviceMonitors = this.monitorsInEffect('service');
     const now = Date.now();
     const out: Series[] = [];
     for (const pod of this.store.list('pods', namespace ? { namespace } : {})) {
       const since = this.readySince.get(this.key(pod));
       if (since === undefined || now - since < this.settings.scrapeDelayMs) continue;
-      const targets = this.targetsOf(pod, monitors);
+      const targets = this.targetsOf(pod, podMonitors, serviceMonitors);
       if (targets.length === 0) continue;
       const samples = podSamples(pod);
       const podIP = str(rec(pod.status).podIP) ?? '10.0.0.1';

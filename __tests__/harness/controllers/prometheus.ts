@@ -5,7 +5,8 @@
 // Supported PromQL: `vector(N)` and instant selectors `name{l="v",l!="v",l=~"re",l!~"re"}` —
 // anything else answers HTTP 400 bad_data as Prometheus does for a bad query.
 // Parameters: namespace (monitoring), service (prometheus-operated), port (web; 9090 also
-// answers), scrape (default true; false: targets are never scraped), scrapeDelayMs (default 0),
+// answers), pathPrefix (default none; e.g. /select/0/prometheus as VictoriaMetrics' vmselect,
+// /prometheus as Mimir: the API is served only under it), scrape (default true; false: targets are never scraped), scrapeDelayMs (default 0),
 // staticScrapes: [{ file: fixtures/metrics/NAME.prom, labels: {job: ...} }].
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -63,6 +64,7 @@ export const prometheusController: ControllerFactory = (ctx: ControllerContext):
   const service = str(ctx.params.service) ?? 'prometheus-operated';
   const port = ctx.params.port === undefined ? 'web' : (ctx.params.port as string | number);
   const model = monitoringModel(ctx);
+  const pathPrefix = str(ctx.params.pathPrefix) ?? '';
 
   const staticSeries: Series[] = [];
   for (const entry of arr(ctx.params.staticScrapes)) {
@@ -104,7 +106,7 @@ export const prometheusController: ControllerFactory = (ctx: ControllerContext):
         annotationScrape: ctx.params.annotationScrape !== false,
       };
       const handler = (req: { path: string; query: URLSearchParams }): ProxyResponse => {
-        if (req.path === '/api/v1/query') {
+        if (req.path === `${pathPrefix}/api/v1/query`) {
           const text = req.query.get('query');
           return text === null ? badData('invalid parameter "query": missing') : query(text);
         }

@@ -1,15 +1,13 @@
-// A small workload that serves Prometheus metrics, and its registration with the monitoring
-// system. The pod serves, on :8080/metrics.txt, the text of its own annotation METRICS_ANNOTATION
+// A small workload that serves Prometheus metrics (metrics-registration.ts registers it with the
+// monitoring system). The pod serves, on :8080/metrics.txt, the text of its own annotation METRICS_ANNOTATION
 // (projected into a file by the downward API, served by busybox httpd). Changing what it reports
 // is then a patch of the pod's annotation: no exec, no image of our own, and the kubelet refreshes
 // the projected file by itself. The `.txt` name makes httpd answer `Content-Type: text/plain`,
 // which Prometheus 3 requires (it refuses application/octet-stream scrapes by default).
 
-import type { KubernetesObject, V1Container, V1Deployment, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
-import type { ObjectWithSpec } from '../../kube/types.js';
+import type { V1Container, V1Deployment, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
 import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
-import type { PrometheusLabelSelector, PrometheusOperated } from './prometheus-api.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
 
 export const METRICS_ANNOTATION = 'ai-conformance.cncf.io/metrics';
@@ -97,82 +95,5 @@ export function metricsDeployment(ctx: ProbeContext, spec: MetricsWorkloadSpec):
     kind: 'Deployment',
     metadata: { name: spec.name, namespace: ctx.namespace, labels },
     spec: { replicas: spec.replicas, selector: { matchLabels: labels }, template },
-  };
-}
-
-/** Annotations the Prometheus community charts' scrape configs honour. */
-export function scrapeAnnotations(): Record<string, string> {
-  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT), 'prometheus.io/path': METRICS_PATH };
-}
-
-export interface Registration {
-  how: string;
-  /** Pod annotations to add when registration is by annotation. */
-  annotations: Record<string, string>;
-  /** Objects to create after the Deployment (a PodMonitor). */
-  objects: KubernetesObject[];
-  /** Labels to add to the probe's namespace so the Prometheus selects the PodMonitor. */
-  namespaceLabels?: Record<string, string>;
-}
-
-function onlyMatchLabels(selector: PrometheusLabelSelector): boolean {
-  return (selector.matchExpressions ?? []).length === 0;
-}
-
-function describeLabels(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
-/**
- * Registers pods labelled app=NAME. The prometheus.io annotations always (the community charts
- * scrape by them), plus a PodMonitor where the Prometheus Operator's API is served. The PodMonitor
- * is shaped for the detected Prometheus object only when its selectors are known and use only
- * matchLabels: an absent podMonitorSelector selects no PodMonitor at all, and matchExpressions
- * cannot be satisfied reliably, so then only the annotations can register the workload.
- */
-export async function registration(ctx: ProbeContext, name: string, operated: PrometheusOperated | undefined): Promise<Registration> {
-  const annotations = scrapeAnnotations();
-  const byAnnotations = 'pod annotations prometheus.io/scrape, port and path';
-  const podMonitors = (await ctx.kube.resources('monitoring.coreos.com/v1'))?.some((resource) => resource.name === 'podmonitors');
-  if (!podMonitors) return { how: `${byAnnotations} (no PodMonitor API served)`, annotations, objects: [] };
-
-  const prometheusName = operated ? `Prometheus ${operated.metadata?.namespace ?? '?'}/${operated.metadata?.name ?? '?'}` : undefined;
-  const selector = operated?.spec?.podMonitorSelector;
-  const namespaceSelector = operated?.spec?.podMonitorNamespaceSelector;
-  let labels: Record<string, string> = {};
-  let namespaceLabels: Record<string, string> | undefined;
-  let note: string;
-  if (!operated) {
-    note = 'no Prometheus object known, so the PodMonitor carries no selector labels';
-  } else if (selector == null) {
-    note = `${prometheusName} has no podMonitorSelector, so it selects no PodMonitor`;
-  } else if (!onlyMatchLabels(selector) || (namespaceSelector != null && !onlyMatchLabels(namespaceSelector))) {
-    note = `${prometheusName} selects PodMonitors with matchExpressions, which the probe does not try to satisfy`;
-  } else {
-    labels = { ...(selector.matchLabels ?? {}) };
-    namespaceLabels = namespaceSelector?.matchLabels;
-    note = `shaped for ${prometheusName}'s podMonitorSelector`;
-  }
-  // A Prometheus without podMonitorNamespaceSelector only reads PodMonitors from its own namespace.
-  const monitorNamespace = operated && namespaceSelector == null ? (operated.metadata?.namespace ?? ctx.namespace) : ctx.namespace;
-  const podMonitor: ObjectWithSpec = {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PodMonitor',
-    metadata: { name, namespace: monitorNamespace, labels },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      namespaceSelector: { matchNames: [ctx.namespace] },
-      podMetricsEndpoints: [{ port: METRICS_PORT_NAME, path: METRICS_PATH, interval: '5s' }],
-    },
-  };
-  const where = monitorNamespace === ctx.namespace ? '' : ` in namespace ${monitorNamespace}`;
-  const labelled = Object.keys(labels).length ? ` labelled ${describeLabels(labels)}` : '';
-  return {
-    how: `PodMonitor ${name}${where}${labelled} (${note}) and ${byAnnotations}`,
-    annotations,
-    objects: [podMonitor],
-    namespaceLabels,
   };
 }
