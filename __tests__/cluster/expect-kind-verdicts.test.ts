@@ -1,10 +1,12 @@
-// The e2e workflow's verdict check: what it expects of each MUST on kind, and that it names the
-// add-on behind a requirement that did not reach its verdict.
+// The e2e workflow's verdict check: what it expects of each MUST on kind, per version, and that it
+// names the add-on behind a requirement that did not reach its verdict; and that the workflow runs
+// it for every version we provision.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error -- a plain .mjs script run by the workflow; its exports are untyped.
-import { KIND_EXPECTATIONS, unexpectedVerdicts } from '../../scripts/expect-kind-verdicts.mjs';
+import { KIND_EXPECTATIONS, KIND_MUSTS_BY_VERSION, unexpectedVerdicts } from '../../scripts/expect-kind-verdicts.mjs';
+import { parse } from 'yaml';
 import { KUBERNETES_VERSIONS, requirementsFor } from '../../src/requirements/catalog.js';
 
 interface Result {
@@ -13,7 +15,11 @@ interface Result {
   verdict: string;
   reason?: string;
 }
-const check = unexpectedVerdicts as (r: { kubernetesVersion: string; requirements: Result[]; leaked: number }) => string[];
+const check = unexpectedVerdicts as (
+  r: { kubernetesVersion: string; requirements: Result[]; leaked: number },
+  version?: string,
+) => string[];
+const mustsByVersion = KIND_MUSTS_BY_VERSION as Record<string, string[]>;
 
 describe('expect-kind-verdicts', () => {
   it('has an expectation for every MUST of every version we provision', () => {
@@ -21,6 +27,49 @@ describe('expect-kind-verdicts', () => {
       for (const r of requirementsFor(version).filter((x) => x.level === 'MUST'))
         expect(Object.keys(KIND_EXPECTATIONS as object), `${version} ${r.id}`).toContain(r.id);
     }
+  });
+
+  it("lists, per version, exactly the MUSTs that version's checklist lists", () => {
+    expect(Object.keys(mustsByVersion)).toEqual([...KUBERNETES_VERSIONS]);
+    for (const version of KUBERNETES_VERSIONS) {
+      const musts = requirementsFor(version)
+        .filter((x) => x.level === 'MUST')
+        .map((x) => x.id);
+      expect([...(mustsByVersion[version] ?? [])].sort(), version).toEqual(musts.sort());
+    }
+  });
+
+  it('runs on kind for every version we provision, checking the verdicts against the matrix version', () => {
+    const workflow = parse(readFileSync(path.join(__dirname, '..', '..', '.github', 'workflows', 'e2e.yml'), 'utf8')) as {
+      jobs: { kind: { strategy: { matrix: { 'kubernetes-version': string[] } }; steps: { env?: Record<string, string>; run?: string }[] } };
+    };
+    const job = workflow.jobs.kind;
+    expect(job.strategy.matrix['kubernetes-version']).toEqual([...KUBERNETES_VERSIONS]);
+    const verdictStep = job.steps.find((step) => step.run?.includes('scripts/expect-kind-verdicts.mjs'));
+    expect(verdictStep?.env?.KUBERNETES_VERSION).toBe('${{ matrix.kubernetes-version }}');
+    expect(verdictStep?.run).toContain('node scripts/expect-kind-verdicts.mjs "$RESULTS" "$KUBERNETES_VERSION"');
+  });
+
+  it('fails a run that dropped a MUST, lists one the version does not have, or is of another version', () => {
+    const requirements = (version: string): Result[] =>
+      (mustsByVersion[version] ?? []).map((id) => ({
+        id,
+        level: 'MUST',
+        verdict: (KIND_EXPECTATIONS as Record<string, { verdict: string }>)[id]?.verdict ?? '?',
+      }));
+    const on137 = { kubernetesVersion: '1.37', requirements: requirements('1.37'), leaked: 0 };
+    expect(check(on137, '1.37')).toEqual([]);
+    expect(check({ ...on137, requirements: on137.requirements.filter((r) => r.id !== 'gang_scheduling') }, '1.37')).toEqual([
+      'gang_scheduling is missing from the results, expected passed (add-on: kueue)',
+    ]);
+    expect(
+      check({ ...on137, requirements: [...on137.requirements, { id: 'dra_support', level: 'MUST', verdict: 'passed' }] }, '1.37'),
+    ).toEqual(['dra_support: a MUST that Kubernetes 1.37 does not list on kind (update scripts/expect-kind-verdicts.mjs)']);
+    expect(check(on137, '1.35')).toEqual([
+      'the results are for Kubernetes 1.37, the run was for 1.35',
+      'dra_support is missing from the results, expected passed (add-on: dra-example-driver)',
+    ]);
+    expect(check(on137, '1.38')).toEqual(['no expectations for Kubernetes 1.38 (add them to scripts/expect-kind-verdicts.mjs)']);
   });
 
   it('accepts the expected verdicts and names the add-on of one that differs', () => {

@@ -9,6 +9,9 @@ import { SCENARIOS_DIR, startFakeCluster, type FakeCluster } from '../harness/in
 import { labelledInStore } from '../helpers/probe-harness.js';
 import { main } from '../../src/main.js';
 import type { RunResults } from '../../src/model/results.js';
+import { KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
+// @ts-expect-error -- a plain .mjs script run by the e2e workflow; its exports are untyped.
+import { unexpectedVerdicts } from '../../scripts/expect-kind-verdicts.mjs';
 
 // gang_scheduling watches 30 s for a pod that must not start; 1 s shows the same on the fake.
 const FAST = ['--probe-option', 'gang-scheduling.window-ms=1000', '--offline'];
@@ -73,6 +76,16 @@ describe('the MUST suite through run', () => {
       expect(verdicts(results)).toEqual(expected);
       expect(results.requirements.find((r) => r.id === 'cluster_autoscaling')?.notes ?? '').toMatch(/no cluster autoscaler/);
       expect(code).toBe(0);
+    },
+  );
+
+  // What .github/workflows/e2e.yml asserts after each matrix job, on the kind scenario of that version.
+  it.each([...KUBERNETES_VERSIONS])(
+    'kind-example-dra-%s: every MUST reaches the verdict the e2e workflow expects of kind',
+    { timeout: 60_000 },
+    async (version) => {
+      const { results } = await runOn(`kind-example-dra-${version}`, ['--allow-node-scaling']);
+      expect((unexpectedVerdicts as (r: RunResults, v: string) => string[])(results, version)).toEqual([]);
     },
   );
 
