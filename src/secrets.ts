@@ -1,6 +1,10 @@
 // Credentials must never reach a log line, report, summary or comment. Cluster text (API errors,
 // pod logs, reasons) passes through here on its way out.
 
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
 // Secrets we may see in API errors or pod logs: bearer tokens, JWTs (service-account tokens),
 // kubeconfig key/cert/token fields, PEM private keys, basic-auth credentials in URLs.
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
@@ -34,11 +38,62 @@ export function rememberSecrets(...values: readonly (string | undefined | null)[
   }
 }
 
-/** Names of settings (environment variables, auth-provider keys) whose values are credentials. */
-const SECRET_NAME = /token|secret|passw|passphrase|(^|_)pass($|_)|key|credential|auth|private|session/i;
+/**
+ * Words that, in the name of a setting (an environment variable, an auth-provider key), say its
+ * value is a credential. The name is split into words (`AWS_SECRET_ACCESS_KEY`, `client-secret`,
+ * `accessToken`), so that a word merely containing a short one (MONKEY, AUTHOR, KEYBOARD) does
+ * not count; the long ones also count at the end of a word (ACCESSTOKEN, CLIENTSECRET).
+ */
+const SECRET_WORDS = new Set(['key', 'pass', 'pwd', 'auth', 'private', 'cookie', 'creds']);
+const SECRET_ENDINGS = ['token', 'secret', 'password', 'passwd', 'passphrase', 'apikey', 'credential', 'credentials'];
+
+function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== '');
+}
 
 export function looksSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return nameWords(name).some((word) => SECRET_WORDS.has(word) || SECRET_ENDINGS.some((ending) => word.endsWith(ending)));
+}
+
+/**
+ * A value that points at a credential or configures how to get one, rather than being one: a
+ * file path (GOOGLE_APPLICATION_CREDENTIALS=/var/run/gcp/key.json,
+ * AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/…/token), a URL without a password in it, a
+ * JSONPath (the gcp auth provider's token-key), a boolean or a number. Remembering such a value
+ * would redact every mention of that path or URL, which is exactly what an error needs to name.
+ * A path-like value is a path when the file exists, or when it has no base64-only characters and
+ * no token-shaped segment (base64 such as `/9j/4AAQSkZJRg…` also starts with a slash).
+ */
+export function isCredentialReference(value: string): boolean {
+  const trimmed = value.trim();
+  if (/^(true|false|yes|no|\d+(\.\d+)?)$/i.test(trimmed)) return true;
+  if (/^\{\.[\w.[\]-]*\}$/.test(trimmed)) return true;
+  // A URL without userinfo whose parts are words, not tokens (a webhook URL can be the secret).
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^\s@]+$/i.test(trimmed)) return !tokenShaped(trimmed);
+  if (!/^(~|\.{1,2})?\/|^[A-Za-z]:[\\/]/.test(trimmed) || /\s/.test(trimmed)) return false;
+  return pathExists(trimmed) || (!/[+=]/.test(trimmed) && !tokenShaped(trimmed));
+}
+
+/** Whether any part of a path or URL looks like a token. */
+function tokenShaped(reference: string): boolean {
+  return tokenShapedWords(reference.split(/[\\/?&=#:]/).join(' ')).length > 0;
+}
+
+function pathExists(file: string): boolean {
+  try {
+    return existsSync(file.startsWith('~/') ? path.join(homedir(), file.slice(2)) : file);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a named setting holds a credential: its name says so and its value is not a reference. */
+export function isCredentialSetting(name: string, value: string): boolean {
+  return looksSecretName(name) && !isCredentialReference(value);
 }
 
 /**

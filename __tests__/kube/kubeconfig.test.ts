@@ -162,13 +162,15 @@ process.exit(1);\n`,
       { name: 'AWS_REGION', value: 'eu-west-1' },
       { name: 'AWS_SECRET_ACCESS_KEY', value: 'aws-secret-Wq3eR5tY7u' },
       { name: 'VAULT_TOKEN', value: 'vault-Pq8wE6rT4y' },
+      // A path to a credential, not one: errors naming it must stay readable.
+      { name: 'GOOGLE_APPLICATION_CREDENTIALS', value: '/var/run/gcp/service-account.json' },
     ];
     const file = write(
       'exec/cred.yaml',
       withUser(plain, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], env } }),
     );
     await expect(versionThrough(file)).rejects.toThrow(ClusterUnreachableError);
-    const evidence = `profile default in eu-west-1 with certificate ${certData}, expires 2099-01-01T00:00:00Z`;
+    const evidence = `profile default in eu-west-1 with certificate ${certData}, expires 2099-01-01T00:00:00Z, key file /var/run/gcp/service-account.json`;
     expect(redactSecrets(evidence)).toBe(evidence);
     for (const secret of [minted, keyData, 'aws-secret-Wq3eR5tY7u', 'vault-Pq8wE6rT4y'])
       expect(redactSecrets(`saw ${secret} here`)).toBe('saw [redacted] here');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { UsageError } from '../errors.js';
-import { looksSecretName, rememberSecrets } from '../secrets.js';
+import { isCredentialSetting, rememberSecrets } from '../secrets.js';
 import { AUTH_PROVIDER, KubeconfigAuthenticator, type AuthProviderConfig, type ExecConfig } from './auth.js';
 
 /** Where a kubeconfig comes from. */
@@ -236,12 +236,14 @@ function rememberCredentials(users: readonly Named[]): void {
   for (const { body, base } of users) {
     rememberSecrets(text(body.token), text(body.password), text(body['client-key-data']), keyFileText(base, body['client-key']));
     const provider = isRecord(body['auth-provider']) && isRecord(body['auth-provider'].config) ? body['auth-provider'].config : {};
-    for (const [key, value] of Object.entries(provider)) if (looksSecretName(key) && typeof value === 'string') rememberSecrets(value);
+    for (const [key, value] of Object.entries(provider))
+      if (typeof value === 'string' && isCredentialSetting(key, value)) rememberSecrets(value);
     // The plugin's environment often carries credentials (cloud keys), but also plain settings
-    // such as AWS_PROFILE=default: only values whose names say they are secret are kept.
+    // such as AWS_PROFILE=default and paths such as GOOGLE_APPLICATION_CREDENTIALS: only values
+    // whose names say they are secret, and that are not a path, URL or flag, are kept.
     const env = isRecord(body.exec) && Array.isArray(body.exec.env) ? body.exec.env : [];
     for (const item of env)
-      if (isRecord(item) && typeof item.name === 'string' && looksSecretName(item.name) && typeof item.value === 'string')
+      if (isRecord(item) && typeof item.name === 'string' && typeof item.value === 'string' && isCredentialSetting(item.name, item.value))
         rememberSecrets(item.value);
   }
 }
