@@ -20,7 +20,8 @@ function helpText(commands: readonly Command[]): string {
     '  -V, --version  print the version',
     '',
     "Run 'ai-conformance <command> --help' for a command's flags.",
-    'Exit codes: 0 every checked MUST passed, 1 a MUST failed or errored, 2 bad usage or input, 3 cluster unreachable or not authorised.',
+    'Exit codes: 0 every checked MUST passed, 1 a MUST failed or errored (validate: a rule broken), 2 bad usage or input,',
+    '            3 cluster unreachable or not authorised, 130/143 cancelled by SIGINT/SIGTERM.',
   ].join('\n');
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { parseCommandArgs } from '../../src/commands/command.js';
 import { runCommand } from '../../src/commands/run.js';
+import { parseRunConfig } from '../../src/run/config.js';
 
 interface Step {
   id?: string;
@@ -68,6 +69,8 @@ describe('action.yml', () => {
         'out-dir',
         'probe-dir',
         'product',
+        'qps',
+        'burst',
         'sarif-category',
         'skip',
         'template',
@@ -340,12 +343,40 @@ describe('the run step maps inputs to CLI flags', () => {
         'only',
         'probe-dir',
         'product',
+        'qps',
+        'burst',
         'sarif-category',
         'skip',
         'template',
         'timeout',
       ]),
     );
+  });
+
+  it('gives qps and burst to the same RunConfig the --qps and --burst flags fill', async () => {
+    const { argv, code, dir } = await runStep({ qps: '2.5', burst: '40' });
+    try {
+      expect(code).toBe(0);
+      expect(argv).toEqual(expect.arrayContaining(['--qps', '2.5', '--burst', '40']));
+      const [, , ...flags] = argv;
+      const config = await parseRunConfig(parseCommandArgs(runCommand, flags).values, {});
+      expect(config.api).toEqual({ qps: 2.5, burst: 40 });
+      // Left empty, neither flag is passed and the client's defaults apply.
+      const defaults = await runStep({});
+      rmSync(defaults.dir, { recursive: true, force: true });
+      expect(defaults.argv).not.toContain('--qps');
+      expect(defaults.argv).not.toContain('--burst');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a qps input the CLI cannot take is one line and exit 2, before connecting', async () => {
+    const { argv, dir } = await runStep({ qps: '-1' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(argv).toEqual(expect.arrayContaining(['--qps', '-1']));
+    const [, , ...flags] = argv;
+    await expect(parseRunConfig(parseCommandArgs(runCommand, flags).values, {})).rejects.toThrow(/--qps/);
   });
 
   it("refuses an empty kubeconfig on a fork PR instead of using the runner's own", async () => {
