@@ -28,6 +28,7 @@ import { SCENARIOS_DIR, startFakeCluster, type FakeCluster, type Scenario } from
 import { normaliseScenario } from '../__tests__/harness/scenario.js';
 import type { KObj } from '../__tests__/harness/types.js';
 import { KubeSession } from '../src/kube/client.js';
+import type { WaitTally } from '../src/kube/api.js';
 import type { RequirementResult } from '../src/model/results.js';
 import { parseKubernetesVersion } from '../src/requirements/catalog.js';
 import { BUILTIN_PROBES } from '../src/probes/index.js';
@@ -147,7 +148,7 @@ async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowM
   // detecting the accelerator are not the suite.
   let started: number | undefined;
   let cleanupAt: number | undefined;
-  const { results } = await executeRun(config, {
+  const { results, apiStats } = await executeRun(config, {
     provide: async () => ({ mode: 'kubeconfig', kubeConfig: cluster.kubeConfig(), cleanup: async () => {} }),
     cleanupTimeoutMs: 30_000,
     log: () => {},
@@ -161,6 +162,7 @@ async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowM
   started ??= ended;
   return {
     results,
+    apiStats,
     wallMs: ended - started,
     probesMs: (cleanupAt ?? ended) - started,
     ran: results.requirements.filter((r) => r.verdict !== 'skipped'),
@@ -269,6 +271,8 @@ interface FaultRun {
   injected: number;
   requests: number;
   leaked: number;
+  /** Each probe's time and where its waiting went (the API client's per-probe tally). */
+  probes: { id: string; durationMs: number; waits: WaitTally | undefined }[];
 }
 
 /**
@@ -316,7 +320,7 @@ async function measureFaults(base: Scenario): Promise<number> {
     const cluster = await startFakeCluster({ scenario: { ...scenario, faults: [...(scenario.faults ?? []), ...faults] }, tls: false });
     try {
       await settled(cluster);
-      const { results, wallMs, probesMs, ran } = await runProbes(cluster, BUILTIN_PROBES);
+      const { results, apiStats, wallMs, probesMs, ran } = await runProbes(cluster, BUILTIN_PROBES);
       const stats = cluster.stats();
       const longest = ran.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
       runs.push({
@@ -329,6 +333,7 @@ async function measureFaults(base: Scenario): Promise<number> {
         injected: stats.faults,
         requests: stats.requests,
         leaked: results.leaked,
+        probes: ran.map((r) => ({ id: r.id, durationMs: r.durationMs, waits: apiStats.byProbe[r.id] })),
       });
     } finally {
       await cluster.stop();
@@ -353,6 +358,28 @@ async function measureFaults(base: Scenario): Promise<number> {
         String(r.injected),
         String(r.leaked),
       ]),
+    ]),
+    '',
+    "Where each probe waited under faults (the probe's own requests; retries: 429 / 5xx / no answer):",
+    pad([
+      ['probe', 'clean', 'faulted', 'requests', 'retries', 'retry waits', 'watch restarts', 'restart waits', 'rate limiter'],
+      ...faulted.probes
+        .sort((a, b) => b.durationMs - a.durationMs)
+        .map((p) => {
+          const w = p.waits;
+          const cleanMs = clean.probes.find((c) => c.id === p.id)?.durationMs ?? 0;
+          return [
+            p.id,
+            s(cleanMs),
+            s(p.durationMs),
+            String(w?.requests ?? 0),
+            w ? `${w.retries} (${w.retriesBy.throttled}/${w.retriesBy.server}/${w.retriesBy.network})` : '0',
+            s(w?.retryWaitMs ?? 0),
+            String(w?.watchRestarts ?? 0),
+            s(w?.watchWaitMs ?? 0),
+            s(w?.throttledMs ?? 0),
+          ];
+        }),
     ]),
     '',
     `faulted / clean wall time: ${ratio.toFixed(2)}x (target <= 3)`,

@@ -51,6 +51,10 @@ describe('retries', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(300);
     expect(s.api.stats.retries).toBe(1);
     expect(cluster!.stats().faults).toBe(1);
+    // Counted for the probe that waited, by cause, with the time it waited.
+    const mine = s.api.stats.byProbe.dra_support;
+    expect(mine?.retriesBy).toEqual({ throttled: 1, server: 0, network: 0 });
+    expect(mine?.retryWaitMs).toBeGreaterThanOrEqual(300);
   });
 
   it('500, 502, 503, 504 and a reset on a GET are retried', async () => {
@@ -166,7 +170,7 @@ describe('rate limiting', () => {
 
 describe('watches under faults', () => {
   it('a dropped watch resumes from its resourceVersion without listing again', async () => {
-    const { kube } = await session([{ verb: 'watch', resource: 'configmaps', dropWatchAfterMs: 50 }]);
+    const { s, kube } = await session([{ verb: 'watch', resource: 'configmaps', dropWatchAfterMs: 50 }]);
     await kube.create(configMap('w'));
     const lists = cluster!.stats().byVerb.list ?? 0;
     const waiting = kube.waitFor<V1ConfigMap>(ref('w'), (cm) => cm.data?.a === 'changed', { description: 'w changed', timeoutMs: 5_000 });
@@ -175,6 +179,7 @@ describe('watches under faults', () => {
     await waiting;
     expect(cluster!.stats().byVerb.watch ?? 0).toBeGreaterThanOrEqual(3);
     expect((cluster!.stats().byVerb.list ?? 0) - lists).toBe(1);
+    expect(s.api.stats.byProbe.dra_support?.watchRestarts).toBeGreaterThanOrEqual(2);
   });
 
   it('a watch answered 410 Gone lists again', async () => {

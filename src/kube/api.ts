@@ -41,15 +41,39 @@ export interface ApiRequestOptions extends RequestOptions {
    * (see KubeApiError.mayHaveApplied). Other methods are repeatable unless they say otherwise.
    */
   repeatable?: boolean;
+  /** The probe the request is for, so its waits are counted as its own (stats.byProbe). */
+  probe?: string;
 }
 
-/** Counters for the bench and the tests. */
-export interface ApiStats {
+/** Where time went waiting on the API server: for the whole run, and for each probe. */
+export interface WaitTally {
   requests: number;
   retries: number;
-  /** Total time requests waited for a token. */
+  /** Retries by cause: 429, 5xx, no answer (a reset, a refused connection). */
+  retriesBy: { throttled: number; server: number; network: number };
+  /** Time spent waiting before retries (Retry-After or back-off). */
+  retryWaitMs: number;
+  /** Broken watches started again, and the time waited before starting them. */
+  watchRestarts: number;
+  watchWaitMs: number;
+  /** Time requests and watch starts waited for a rate limiter token. */
   throttledMs: number;
 }
+
+/** Counters for the bench and the tests: the run's totals, and each probe's (by its id). */
+export interface ApiStats extends WaitTally {
+  byProbe: Partial<Record<string, WaitTally>>;
+}
+
+const emptyTally = (): WaitTally => ({
+  requests: 0,
+  retries: 0,
+  retriesBy: { throttled: 0, server: 0, network: 0 },
+  retryWaitMs: 0,
+  watchRestarts: 0,
+  watchWaitMs: 0,
+  throttledMs: 0,
+});
 
 /** Socket errors after which the request never reached the server. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -69,7 +93,7 @@ export function classifyFailure(error: unknown): Failure {
 }
 
 export class ApiClient {
-  readonly stats: ApiStats = { requests: 0, retries: 0, throttledMs: 0 };
+  readonly stats: ApiStats = { ...emptyTally(), byProbe: {} };
   readonly retry: RetryPolicy;
   private readonly bucket: TokenBucket;
   private readonly random: () => number;
@@ -84,11 +108,25 @@ export class ApiClient {
   }
 
   /** Waits for the rate limiter; watch starts call it too. */
-  async throttle(signal?: AbortSignal): Promise<void> {
+  async throttle(signal?: AbortSignal, probe?: string): Promise<void> {
     const waitMs = this.bucket.reserve();
     if (waitMs <= 0) return;
-    this.stats.throttledMs += waitMs;
+    this.count(probe, (t) => (t.throttledMs += waitMs));
     await sleep(waitMs, signal);
+  }
+
+  /** Records a broken watch that is started again after `delayMs`. */
+  noteWatchRestart(delayMs: number, probe?: string): void {
+    this.count(probe, (t) => {
+      t.watchRestarts += 1;
+      t.watchWaitMs += delayMs;
+    });
+  }
+
+  /** Applies `change` to the run's totals and to the probe's own tally. */
+  private count(probe: string | undefined, change: (tally: WaitTally) => void): void {
+    change(this.stats);
+    if (probe !== undefined) change((this.stats.byProbe[probe] ??= emptyTally()));
   }
 
   /**
@@ -111,8 +149,8 @@ export class ApiClient {
     const repeatable = options.repeatable ?? method !== 'POST';
     let mayHaveApplied = false;
     for (let attempt = 1; ; attempt++) {
-      await this.throttle(options.signal);
-      this.stats.requests += 1;
+      await this.throttle(options.signal, options.probe);
+      this.count(options.probe, (t) => (t.requests += 1));
       try {
         return await requestText(this.config, path, options);
       } catch (error) {
@@ -122,8 +160,14 @@ export class ApiClient {
           throw finalError(error, attempt, mayHaveApplied, retriable);
         }
         if (failure === 'maybe-applied') mayHaveApplied = true;
-        this.stats.retries += 1;
-        await sleep(this.backoffMs(attempt, error), options.signal);
+        const waitMs = this.backoffMs(attempt, error);
+        const cause = causeOf(error);
+        this.count(options.probe, (t) => {
+          t.retries += 1;
+          t.retriesBy[cause] += 1;
+          t.retryWaitMs += waitMs;
+        });
+        await sleep(waitMs, options.signal);
       }
     }
   }
@@ -136,6 +180,11 @@ export class ApiClient {
       throw new KubeApiError(`${options.method ?? 'GET'} ${path}: the answer is not JSON`, undefined);
     }
   }
+}
+
+function causeOf(error: unknown): keyof WaitTally['retriesBy'] {
+  const code = error instanceof KubeApiError ? error.code : undefined;
+  return code === 429 ? 'throttled' : code === undefined ? 'network' : 'server';
 }
 
 function finalError(error: unknown, attempts: number, mayHaveApplied: boolean, exhausted: boolean): unknown {

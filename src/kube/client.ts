@@ -131,7 +131,7 @@ class ProbeKube implements Kube {
   async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     const path = await this.session.objectPath(this.withNamespace(ref));
     try {
-      return await this.api.json<T>(path, { signal: this.view.signal });
+      return await this.api.json<T>(path, { signal: this.view.signal, probe: this.view.probeId });
     } catch (error) {
       if (error instanceof KubeApiError && error.code === 404) return undefined;
       throw error;
@@ -159,6 +159,7 @@ class ProbeKube implements Kube {
         continue: request.continue,
       },
       signal: this.view.signal,
+      probe: this.view.probeId,
     });
     const next = page.metadata?.continue || undefined;
     return { items: page.items ?? [], more: next !== undefined, ...(next ? { continue: next } : {}) };
@@ -198,6 +199,7 @@ class ProbeKube implements Kube {
         body: labelled,
         query: { dryRun: options.dryRun ? 'All' : undefined },
         signal: this.view.signal,
+        probe: this.view.probeId,
         // A dry run changes nothing, and a repeated create of a named object is resolved below;
         // an unnamed (generateName) create is repeated only when the server surely refused it.
         repeatable: Boolean(options.dryRun || entry),
@@ -250,6 +252,7 @@ class ProbeKube implements Kube {
       body: patch,
       contentType: 'application/merge-patch+json',
       signal: this.view.signal,
+      probe: this.view.probeId,
     });
   }
 
@@ -260,6 +263,7 @@ class ProbeKube implements Kube {
         method: 'DELETE',
         body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
         signal: this.view.signal,
+        probe: this.view.probeId,
       });
     } catch (error) {
       if (!(error instanceof KubeApiError && error.code === 404)) throw error;
@@ -300,6 +304,7 @@ class ProbeKube implements Kube {
           description: options.description,
           timeoutMs: options.timeoutMs,
           signal: this.view.signal,
+          probe: this.view.probeId,
           labelSelector: options.labelSelector,
           fieldSelector,
           describe: (event) =>
@@ -321,6 +326,7 @@ class ProbeKube implements Kube {
         description: options.description,
         timeoutMs: options.timeoutMs,
         signal: this.view.signal,
+        probe: this.view.probeId,
         fieldSelector: `metadata.name=${ref.name}`,
         describe: (event) => (event.type === 'LISTED' ? `${event.items.length} left` : describeObject(event.object)),
       }),
@@ -332,6 +338,7 @@ class ProbeKube implements Kube {
       query: { container },
       accept: 'text/plain, */*',
       signal: this.view.signal,
+      probe: this.view.probeId,
     });
   }
 
@@ -348,13 +355,14 @@ class ProbeKube implements Kube {
     return this.api.text(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(`${pod}:${port}`)}/proxy/${rest}`, {
       accept: '*/*',
       signal: this.view.signal,
+      probe: this.view.probeId,
     });
   }
 
   customMetric(ref: CustomMetricRef): Promise<MetricValueList> {
     const namespace = encodeURIComponent(ref.namespace ?? this.view.namespace);
     const path = `${groupVersionPath(ref.groupVersion)}/namespaces/${namespace}/${encodeURIComponent(ref.resource)}/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.metric)}`;
-    return this.api.json<MetricValueList>(path, { signal: this.view.signal });
+    return this.api.json<MetricValueList>(path, { signal: this.view.signal, probe: this.view.probeId });
   }
 
   /** The namespace a collection request goes to: the probe's when omitted, none (all) for ALL_NAMESPACES. */

@@ -22,6 +22,8 @@ export interface WatchWaitOptions {
   signal?: AbortSignal;
   labelSelector?: string;
   fieldSelector?: string;
+  /** The probe waiting, so its waits are counted as its own (ApiClient stats). */
+  probe?: string;
   /** Called after every list or event with a one-line picture of what was last seen. */
   describe?: (event: WatchEvent) => string | undefined;
 }
@@ -114,6 +116,7 @@ export function watchUntil<R>(
     };
 
     const later = (delayMs: number) => {
+      api.noteWatchRestart(delayMs, options.probe);
       retryTimer = setTimeout(() => void cycle(), delayMs);
     };
 
@@ -145,7 +148,7 @@ export function watchUntil<R>(
     const startWatch = async (myGeneration: number) => {
       const startedAt = Date.now();
       try {
-        await api.throttle(requestAbort.signal);
+        await api.throttle(requestAbort.signal, options.probe);
       } catch {
         return; // finished meanwhile
       }
@@ -209,7 +212,7 @@ export function watchUntil<R>(
         let list: KubernetesList;
         try {
           // The client retries transient failures itself; what comes back is final.
-          list = await api.json<KubernetesList>(collectionPath, { query: selectors, signal: requestAbort.signal });
+          list = await api.json<KubernetesList>(collectionPath, { query: selectors, signal: requestAbort.signal, probe: options.probe });
         } catch (error) {
           finish(() => reject(error instanceof Error ? error : new Error(String(error))));
           return;

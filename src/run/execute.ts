@@ -8,6 +8,7 @@ import { ClusterUnreachableError, oneLine } from '../errors.js';
 import { withCreatedObjects, type ClusterInfo, type RunResults } from '../model/results.js';
 import { provisionCluster, type ProvisionedCluster } from '../cluster/index.js';
 import { KubeSession } from '../kube/client.js';
+import type { ApiStats } from '../kube/api.js';
 import { catalogVersion, serverVersion } from '../kube/connect.js';
 import { KubeApiError } from '../kube/http.js';
 import { detectProfile, undeterminedProfile } from '../probes/profiles.js';
@@ -55,6 +56,8 @@ export interface RunOutcome {
   results: RunResults;
   /** Where the reports went, when config.reports asked for them. */
   written?: WrittenReports;
+  /** The API client's counters: requests, retries and waits, for the run and each probe. */
+  apiStats: ApiStats;
 }
 
 const stderrLine = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
@@ -159,7 +162,7 @@ export async function executeRun(config: RunConfig, deps: RunDeps = {}): Promise
     // What each probe created (all of it deleted again) goes into its evidence document.
     const documented = withCreatedObjects(results, session.created);
     const written = config.reports ? await writeReports(documented, { ...config.reports, repository: config.github }) : undefined;
-    return { results: documented, ...(written ? { written } : {}) };
+    return { results: documented, ...(written ? { written } : {}), apiStats: session.api.stats };
   } finally {
     // Still inside the caller's signal trap: a signal now must not kill the process halfway through deleting a cluster.
     await provided?.cleanup().catch((error: unknown) => log(`ai-conformance: cluster cleanup failed: ${oneLine(error)}`));
