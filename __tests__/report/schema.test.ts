@@ -8,6 +8,7 @@ import type {
   ClusterInfo,
   LeftoverObject,
   Observation,
+  PlatformFact,
   RequirementResult,
   RunResults,
 } from '../../src/model/results.js';
@@ -66,7 +67,9 @@ const REQUIREMENT = {
   notes: 'optional',
   proposed: 'optional',
   created: 'optional',
+  facts: 'optional',
 } as const satisfies Keys<RequirementResult>;
+const FACT = { component: 'required', version: 'optional', source: 'required', detail: 'optional' } as const satisfies Keys<PlatformFact>;
 const CHECK = { name: 'required', verdict: 'required', reason: 'required', durationMs: 'required' } as const satisfies Keys<CheckResult>;
 const OBSERVATION = { atMs: 'required', message: 'required' } as const satisfies Keys<Observation>;
 const CLUSTER = {
@@ -97,6 +100,16 @@ describe('schema/results.schema.json', () => {
     expectSameShape(schema.definitions.accelerator, ACCELERATOR);
     expectSameShape(schema.definitions.cleanup, CLEANUP);
     expectSameShape(schema.definitions.leftover, LEFTOVER);
+    expectSameShape(schema.definitions.platformFact, FACT);
+  });
+
+  it('accepts platform facts with and without a version', () => {
+    const results = sample('all-pass-1.35');
+    results.requirements[0].facts = [
+      { component: 'Kueue', version: 'v0.19.2', source: 'image tag of Deployment kueue-system/kueue-controller-manager' },
+      { component: 'Volcano', source: 'no controller Deployment found', detail: 'scheduling.volcano.sh/v1beta1' },
+    ];
+    expect(resultsProblem(results)).toBeUndefined();
   });
 
   it('has the same enums as the model and the catalog', () => {
@@ -159,6 +172,20 @@ describe('schema/results.schema.json', () => {
         (r as { kubernetesVersion: string }).kubernetesVersion = '1.20';
       },
       /^\/kubernetesVersion must be equal to one of the allowed values/,
+    ],
+    [
+      'a platform fact without a source',
+      (r: RunResults) => {
+        r.requirements[1].facts = [{ component: 'Kueue', version: 'v0.19.2' } as PlatformFact];
+      },
+      /^\/requirements\/1\/facts\/0: missing required field 'source'$/,
+    ],
+    [
+      'a platform fact with an empty version (absent means not found)',
+      (r: RunResults) => {
+        r.requirements[1].facts = [{ component: 'Kueue', version: '', source: 'label' }];
+      },
+      /^\/requirements\/1\/facts\/0\/version must NOT have fewer than 1 characters$/,
     ],
     [
       'a newer schema version',

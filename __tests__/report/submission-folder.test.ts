@@ -97,6 +97,22 @@ describe('run --submission on gpu-nvidia-1.37', () => {
       expect(readme).toContain('# Acme AI Platform 3.1: Kubernetes AI Conformance (v1.37)');
       expect(readme).toContain('SIMULATED: do not submit.');
       expect(readFileSync(path.join(folder, 'PRODUCT.yaml'), 'utf8').startsWith('# SIMULATED:')).toBe(true);
+      // The platform the probes found, with the versions the cluster states, and "version not found" where it states none.
+      const platform = readme.slice(readme.indexOf('## Platform'), readme.indexOf('## How to reproduce'));
+      expect(platform).toMatch(
+        /\| Envoy Gateway \| v1\.9\.0 \(image docker\.io\/envoyproxy\/gateway:v1\.9\.0 of Deployment envoy-gateway-system\/envoy-gateway\).*\| ai\\_inference \|/,
+      );
+      expect(platform).toMatch(/\| Kueue \| v0\.16\.0 \(image registry\.k8s\.io\/kueue\/kueue:v0\.16\.0 of pod kueue-system\//);
+      expect(platform).toMatch(
+        /\| Prometheus Operator \| version not found \(CRD prometheuses\.monitoring\.coreos\.com has no operator\.prometheus\.io\/version annotation\)/,
+      );
+      expect(platform).toMatch(/\| KubeRay \| v1\.5\.1 /);
+      const inference = readFileSync(path.join(folder, 'evidence', 'ai_inference.md'), 'utf8');
+      expect(inference).toMatch(/\| Gateway API CRDs \| v1\.6\.1 \(annotation gateway\.networking\.k8s\.io\/bundle-version of CRD /);
+      expect(results.requirements.find((r) => r.id === 'ai_inference')?.facts?.map((f) => f.component)).toEqual([
+        'Gateway API CRDs',
+        'Envoy Gateway',
+      ]);
       const gang = readFileSync(path.join(folder, 'evidence', 'gang_scheduling.md'), 'utf8');
       for (const part of ['## Platform', '## What was created', '## The same by hand', 'kubectl get', '## Checks', '## Observations'])
         expect(gang).toContain(part);

@@ -34,6 +34,28 @@ export interface Observation {
   message: string;
 }
 
+/**
+ * A fact about the platform a probe found on its way (which Kueue, which Gateway controller,
+ * which monitoring stack) and the version the cluster states for it, for the evidence documents
+ * and the submission README. Facts are reported, never judged: they do not change a verdict.
+ */
+export interface PlatformFact {
+  /** What was found, e.g. "Kueue", "Gateway API controller", "Prometheus Operator". */
+  component: string;
+  /**
+   * The version as the cluster states it (an image tag, an app.kubernetes.io/version label, a
+   * CRD annotation); absent when none was found, which reports show as "version not found".
+   */
+  version?: string;
+  /** Where the version was read (or why none was), e.g. "image tag of Deployment kueue-system/kueue-controller-manager". */
+  source: string;
+  /** One more line about it, e.g. a GatewayClass and its controllerName. */
+  detail?: string;
+}
+
+/** What reports say for a component whose version the cluster does not state: never a guess. */
+export const VERSION_NOT_FOUND = 'version not found';
+
 /** An object a probe created (and the run deleted again), for the evidence documents. */
 export interface CreatedObject {
   apiVersion: string;
@@ -66,6 +88,8 @@ export interface RequirementResult {
   proposed?: boolean;
   /** What the probe created in the cluster, in creation order (all of it deleted at the end). */
   created?: CreatedObject[];
+  /** Platform facts the probe found (components and their versions), in the order reported. */
+  facts?: PlatformFact[];
 }
 
 export interface ClusterInfo {
@@ -187,6 +211,26 @@ export function countByVerdict(results: RunResults): Record<Verdict, number> {
  */
 export function exitCodeFor(results: RunResults): 0 | 1 {
   return runOutcome(results) === 'failed' ? 1 : 0;
+}
+
+/** A platform fact and the requirements whose probes reported it. */
+export interface ReportedFact extends PlatformFact {
+  requirements: string[];
+}
+
+/** Every distinct platform fact of the run (same component, version, source and detail once), in report order. */
+export function platformFacts(results: RunResults): ReportedFact[] {
+  const byKey = new Map<string, ReportedFact>();
+  for (const r of results.requirements) {
+    for (const fact of r.facts ?? []) {
+      const key = JSON.stringify([fact.component, fact.version ?? '', fact.source, fact.detail ?? '']);
+      const known = byKey.get(key);
+      if (known) {
+        if (!known.requirements.includes(r.id)) known.requirements.push(r.id);
+      } else byKey.set(key, { ...fact, requirements: [r.id] });
+    }
+  }
+  return [...byKey.values()];
 }
 
 /** The results with each requirement's created objects (from the session's registry, by probe id). */

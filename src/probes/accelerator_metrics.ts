@@ -19,6 +19,7 @@ import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
 import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
 import { coverage, FAMILY_QUERY, lacking, utilisationSummary } from './lib/accelerator-metrics.js';
 import { apiErrorOf } from './lib/api-error.js';
+import { reportMonitoringFacts, reportPods } from './lib/platform-facts.js';
 
 export const UTIL = 'DCGM_FI_DEV_GPU_UTIL';
 export const FB_USED = 'DCGM_FI_DEV_FB_USED';
@@ -151,14 +152,24 @@ async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promis
   const labelSelector = Object.entries(exporter.selector)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  if (!labelSelector) return undefined;
+  const noPod = () => {
+    ctx.fact({ component: 'DCGM exporter', source: `${exporter.endpoint.description}: no Running pod behind it to read a version from` });
+  };
+  if (!labelSelector) {
+    noPod();
+    return undefined;
+  }
   const pods = (
     await ctx.kube.listPage<V1Pod>(
       { apiVersion: 'v1', kind: 'Pod', namespace: exporter.namespace },
       { labelSelector, limit: EXPORTER_PODS },
     )
   ).items.filter((pod) => pod.status?.phase === 'Running');
-  if (pods.length === 0) return undefined;
+  if (pods.length === 0) {
+    noPod();
+    return undefined;
+  }
+  reportPods(ctx, 'DCGM exporter', pods, exporter.endpoint.description);
   const read = pods.slice(0, EXPORTER_PODS);
   const samples: Sample[] = [];
   for (const pod of read) {
@@ -189,6 +200,7 @@ function unreachable(error: unknown): boolean {
 async function fromPrometheus(ctx: ProbeContext, why: string): Promise<MetricSource | undefined> {
   const prometheus = await detectPrometheus(ctx);
   if (!prometheus) return undefined;
+  await reportMonitoringFacts(ctx, prometheus.endpoint);
   const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
   if (answer.length === 0) return undefined;
   return {
@@ -203,6 +215,7 @@ async function fromPrometheus(ctx: ProbeContext, why: string): Promise<MetricSou
 async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
   if (ctx.options.acceleratorMetricsUrl) {
     const url = ctx.options.acceleratorMetricsUrl;
+    ctx.fact({ component: 'Accelerator metrics endpoint', source: `--accelerator-metrics-url ${url}: given, not read from the cluster` });
     return scrape(ctx, { kind: 'url', url, description: `--accelerator-metrics-url ${url}` }, '');
   }
   const exporter = await exporterService(ctx);
@@ -223,6 +236,7 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
   }
   const prometheus = await detectPrometheus(ctx);
   if (prometheus) {
+    await reportMonitoringFacts(ctx, prometheus.endpoint);
     const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
     if (answer.length > 0) {
       return {

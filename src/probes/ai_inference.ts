@@ -11,6 +11,7 @@ import { CheckFailure, defineProbe } from './types.js';
 import { duration, text } from './options.js';
 import { conditionsOf, describeCondition, findCondition, isTrue, type Condition } from './lib/conditions.js';
 import { impossibleFails } from './lib/verdicts.js';
+import { reportGatewayFacts } from './lib/platform-facts.js';
 
 const GROUP = 'gateway.networking.k8s.io';
 const REQUIRED = ['gatewayclasses', 'gateways', 'httproutes'];
@@ -91,6 +92,8 @@ export const aiInferenceProbe = defineProbe({
         value: name,
       };
     });
+
+    await reportGatewayFacts(ctx, gatewayApi('gatewayclasses'), className);
 
     await ctx.step('a Gateway is accepted and programmed', async () => {
       const ref = { apiVersion: gatewayApi('gateways'), kind: 'Gateway', namespace: ctx.namespace, name: GATEWAY };

@@ -27,6 +27,7 @@ import { planRegistration, REGISTRATIONS } from './lib/metrics-registration.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probe-pod.js';
 import { seconds, untilAnswered } from './lib/probe-timing.js';
 import { unansweredVerdict } from './lib/verdicts.js';
+import { reportMonitoringFacts } from './lib/platform-facts.js';
 
 const WORKLOAD = 'ai-metrics-workload';
 export const SERVICE_METRIC = 'ai_conformance_probe_requests_total';
@@ -63,6 +64,7 @@ export const aiServiceMetricsProbe = defineProbe({
       if (!api) throw new Error(`no monitoring system found answers the Prometheus query API: ${refused.join('; ')}`);
       return { seen: api.seen, value: { endpoint: api.endpoint, monitoring } };
     });
+    await reportMonitoringFacts(ctx, endpoint, monitoring.prometheuses);
 
     const registered = await ctx.step('the way the monitoring system selects scrape targets is read', async () => {
       const plan = await planRegistration(ctx, WORKLOAD, monitoring, ctx.option('ai-service-metrics.registration'));

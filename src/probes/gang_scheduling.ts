@@ -27,6 +27,7 @@ import { seconds } from './lib/probe-timing.js';
 import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
 import { timeoutFails, unlessTimedOut } from './lib/verdicts.js';
 import { describePods, podsBehindWebhook, podsLabelled, type ControllerPods } from './lib/controller-pods.js';
+import { reportPods } from './lib/platform-facts.js';
 
 const POD_CPU_MILLIS = 100;
 const POD_MEMORY_MI = 32;
@@ -62,6 +63,8 @@ export const gangSchedulingProbe = defineProbe({
       if (usable.length === 0) throw new CheckFailure(`no gang-scheduling solution is running: ${summary}`);
       return { seen: summary, value: usable };
     });
+    // Which Kueue/Volcano runs, at which version: from the controller pods just found (no more requests).
+    for (const solution of running) reportPods(ctx, solution.name, solution.controller.running, `${solution.apiVersion} served`, 'manager');
 
     const working = await ctx.step(`a ${budget.pods}-pod gang that fits is admitted whole and completes`, async () => {
       const attempts: { solution: Solution; outcome: 'not working' | 'could not be tried'; message: string }[] = [];

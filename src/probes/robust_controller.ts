@@ -25,6 +25,7 @@ import { apiErrorOf } from './lib/api-error.js';
 import { impossibleFails } from './lib/verdicts.js';
 import { conditionsOf, describeCondition, isTrue } from './lib/conditions.js';
 import { AI_OPERATORS, operatorNamed, type AiOperator } from './lib/operators.js';
+import { reportPods } from './lib/platform-facts.js';
 
 const CRD_API = 'apiextensions.k8s.io/v1';
 const WEBHOOK_API = 'admissionregistration.k8s.io/v1';
@@ -84,6 +85,17 @@ export const robustControllerProbe = defineProbe({
       }
       return `${live.length} ${operator.title} pod(s) Running and Ready: ${live.map(podName).join(', ')}${history}`;
     });
+
+    // The operator and its version, from the controller pods just listed (KServe's also run a proxy sidecar).
+    await pods.then(
+      (found) => reportPods(ctx, operator.title, found.live, `${apiVersion} served`, 'manager'),
+      () =>
+        ctx.fact({
+          component: operator.title,
+          source: `its controller pods (${operator.podSelector}) could not be listed`,
+          detail: `${apiVersion} served`,
+        }),
+    );
 
     await ctx.check('its validating webhook rejects an invalid object', async () => {
       const all = await covering;

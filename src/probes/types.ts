@@ -5,6 +5,7 @@
 
 import type { V1Toleration } from '@kubernetes/client-node';
 import type { Kube } from '../kube/types.js';
+import type { PlatformFact } from '../model/results.js';
 import type { Category, KubernetesVersion, Level } from '../requirements/catalog.js';
 import type { NoOptions, OptionSpecs, OptionValue } from './options.js';
 
@@ -55,6 +56,8 @@ export interface AcceleratorProfile {
    */
   alternatives?: AcceleratorProfile[];
 }
+
+export type { PlatformFact } from '../model/results.js';
 
 /** The kinds of accelerator profile `list` tells apart: the named profiles, and any other (`custom`). */
 export type ProfileKind = 'example' | 'nvidia' | 'nvidia-dra' | 'custom';
@@ -147,6 +150,14 @@ export interface ProbeContext<O extends OptionSpecs = NoOptions> {
   option<K extends keyof O & string>(name: K): OptionValue<O[K]>;
   /** Records something seen that is worth showing a reviewer. */
   observe(message: string): void;
+  /**
+   * Records a platform fact: a component the probe found and the version the cluster states for
+   * it (an image tag, a version label or annotation; no version when none was found, never a
+   * guess). Facts go into the evidence documents and the submission README; they never change a
+   * verdict. The same fact reported twice is kept once. Helpers in ./lib/platform-facts.ts read
+   * the usual places.
+   */
+  fact(fact: PlatformFact): void;
   /** Ends the probe: the requirement does not apply here (reason becomes the checklist note). */
   notApplicable(reason: string): never;
   /** Ends the probe: a human must attest this (reason says exactly what to run or check). */

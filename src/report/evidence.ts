@@ -1,12 +1,12 @@
 // evidence/<id>.md: one document per requirement that a reviewer can follow without the tool:
 // the requirement's official text, the verdict and the test that carries it, the platform it ran
-// on, what the probe created, the kubectl commands that show the same objects, each check and
+// on (with the components and versions the probe found), what the probe created, the kubectl commands that show the same objects, each check and
 // every observation with its time.
 
 import type { CreatedObject, RequirementResult, RunResults } from '../model/results.js';
 import { requirementsFor, testNameFor } from '../requirements/catalog.js';
 import { escapeMarkdown as md } from './escape.js';
-import { formatDuration, formatOffset, VERDICT_LABEL } from './format.js';
+import { factText, formatDuration, formatOffset, VERDICT_LABEL } from './format.js';
 import { simulationMessage } from './gotest.js';
 
 export const EVIDENCE_DIR = 'evidence';
@@ -32,7 +32,7 @@ function objectLabel(object: CreatedObject): string {
   return `${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name} (${object.apiVersion})`;
 }
 
-function platformRows(results: RunResults): Array<[string, string]> {
+function platformRows(results: RunResults, r: RequirementResult): Array<[string, string]> {
   const { cluster, accelerator } = results;
   const rows: Array<[string, string]> = [
     ['Kubernetes', `${cluster.serverVersion ?? 'unknown'} (checked against the v${results.kubernetesVersion} requirements)`],
@@ -40,6 +40,8 @@ function platformRows(results: RunResults): Array<[string, string]> {
   ];
   if (accelerator)
     rows.push(['Accelerators', `${accelerator.profile} (${accelerator.detected ? 'detected' : 'given'}: ${accelerator.detail})`]);
+  // What this requirement's probe found on the platform, each with its version or "version not found".
+  for (const fact of r.facts ?? []) rows.push([fact.component, factText(fact)]);
   rows.push(['Tool', `${results.tool.name} ${results.tool.version}, run ${results.runId}`]);
   rows.push([
     'Run',
@@ -65,7 +67,7 @@ export function renderEvidence(results: RunResults, r: RequirementResult): strin
   );
 
   out.push('## Platform', '', '| | |', '|---|---|');
-  for (const [name, value] of platformRows(results)) out.push(`| ${name} | ${md(value)} |`);
+  for (const [name, value] of platformRows(results, r)) out.push(`| ${md(name)} | ${md(value)} |`);
   out.push('');
 
   const created = r.created ?? [];

@@ -1,7 +1,7 @@
 // Small shared wording for every report: verdict labels, durations, category order.
 
 import { CATEGORIES, type Category } from '../requirements/catalog.js';
-import type { RequirementResult, RunResults, Verdict } from '../model/results.js';
+import { VERSION_NOT_FOUND, type PlatformFact, type RequirementResult, type RunResults, type Verdict } from '../model/results.js';
 
 export const VERDICT_EMOJI: Record<Verdict, string> = {
   passed: '✅',
@@ -89,4 +89,9 @@ export function replacedProbes(results: RunResults): ReplacedProbe[] {
 /** One sentence for a replaced probe, plain text (each writer escapes it for its format). */
 export function replacedProbeSentence(replaced: ReplacedProbe): string {
   return `${replaced.id} was checked by ${replaced.by} (--replace-builtin), not by this tool's built-in probe.`;
+}
+
+/** A platform fact's version and where it was read, in one line (plain text: escape before Markdown). */
+export function factText(fact: PlatformFact): string {
+  return `${fact.version ?? VERSION_NOT_FOUND} (${fact.source})${fact.detail ? `; ${fact.detail}` : ''}`;
 }

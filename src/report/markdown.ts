@@ -4,13 +4,13 @@
 // from the cluster or from results.json goes through escape.ts first.
 
 import type { RequirementResult, RunResults } from '../model/results.js';
-import { countByVerdict, isReadyToSubmit, leftOutMusts, runOutcome, unprovenMusts, VERDICTS } from '../model/results.js';
+import { countByVerdict, isReadyToSubmit, leftOutMusts, platformFacts, runOutcome, unprovenMusts, VERDICTS } from '../model/results.js';
 import { diffBaseline, hasChanges, type VerdictChange } from './baseline.js';
 import { BoundedText, utf16Units, utf8Bytes, type Measure } from './budget.js';
 import { COMMENT_MAX_CHARS, STICKY_MARKER, STICKY_MARKER_LINE, SUMMARY_MAX_BYTES } from './github-limits.js';
 import { escapeHtml, escapeMarkdown as md, truncateText } from './escape.js';
 import { cleanupLines } from './cleanup.js';
-import { replacedProbeSentence, replacedProbes } from './format.js';
+import { factText, replacedProbeSentence, replacedProbes } from './format.js';
 import { byCategory, categoryTitle, clusterDescription, formatDuration, formatOffset, VERDICT_EMOJI, VERDICT_LABEL } from './format.js';
 
 // The limits and the sticky marker live in ./github-limits.ts; re-exported for the writers' callers.
@@ -155,6 +155,17 @@ function statsLine(results: RunResults): string {
   );
 }
 
+/** The components the probes found on the platform, with their versions ("version not found" when none is stated). */
+function platformLines(results: RunResults, reasonMax: number): string[] {
+  const facts = platformFacts(results);
+  if (facts.length === 0) return [];
+  const lines = ['### Platform\n\n', '| Component | Version and where it was read | Reported by |\n| --- | --- | --- |\n'];
+  for (const fact of facts)
+    lines.push(`| ${cell(fact.component, 100)} | ${cell(factText(fact), reasonMax)} | ${cell(fact.requirements.join(', '), 200)} |\n`);
+  lines.push('\n');
+  return lines;
+}
+
 function tableRow(r: RequirementResult, reasonMax: number): string {
   return `| ${md(r.id)}${r.proposed ? ' (proposed)' : ''} | ${r.level} | ${VERDICT_EMOJI[r.verdict]} ${VERDICT_LABEL[r.verdict]} | ${formatDuration(r.durationMs)} | ${cell(r.reason, reasonMax)} |\n`;
 }
@@ -239,6 +250,7 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
     for (const line of whatChanged(results, options.baseline, layout.reasonMax)) if (!out.add(line)) break;
   }
   out.add(`${statsLine(results)}\n`);
+  for (const line of platformLines(results, layout.reasonMax)) if (!out.add(line)) break;
 
   let tablesComplete = !out.truncated;
   for (const [category, requirements] of byCategory(results)) {

@@ -3,11 +3,11 @@
 
 import { parse as parseYamlValue } from 'yaml';
 import type { RunResults } from '../model/results.js';
-import { leftOutMusts, runOutcome } from '../model/results.js';
+import { leftOutMusts, platformFacts, runOutcome } from '../model/results.js';
 import { testNameFor } from '../requirements/catalog.js';
 import { escapeMarkdown as md } from './escape.js';
 import { evidencePath } from './evidence.js';
-import { formatDuration, VERDICT_LABEL } from './format.js';
+import { factText, formatDuration, VERDICT_LABEL } from './format.js';
 import { simulationMessage } from './gotest.js';
 
 export interface ReadmeOptions {
@@ -25,6 +25,16 @@ function metadataOf(product: string | undefined): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** The platform the run found: Kubernetes, accelerators, and each component a probe reported with its version. */
+function platformSection(results: RunResults): string[] {
+  const out = ['## Platform', '', '| component | version and where it was read | reported by |', '|---|---|---|'];
+  out.push(`| Kubernetes | ${md(results.cluster.serverVersion ?? 'version not found')} (the API server's /version) | run |`);
+  if (results.accelerator) out.push(`| Accelerators | ${md(`${results.accelerator.profile}: ${results.accelerator.detail}`)} | run |`);
+  for (const fact of platformFacts(results))
+    out.push(`| ${md(fact.component)} | ${md(factText(fact))} | ${fact.requirements.map((id) => md(id)).join(', ')} |`);
+  return out;
 }
 
 export function renderSubmissionReadme(results: RunResults, options: ReadmeOptions = {}): string {
@@ -74,6 +84,7 @@ export function renderSubmissionReadme(results: RunResults, options: ReadmeOptio
       `| ${md(r.id)} | ${r.level} | ${VERDICT_LABEL[r.verdict]} | \`${testNameFor(r.id)}\` | [${evidencePath(r.id)}](${evidencePath(r.id)}) |`,
     );
   }
+  out.push('', ...platformSection(results));
   out.push(
     '',
     '## How to reproduce',

@@ -1,9 +1,10 @@
 // The ProbeContext a probe runs with: `step` and `check` record each step of the test plan
 // (`step` hands its value on, or ends the probe when it did not pass), `option` reads the probe's
-// declared --probe-option values typed, `observe` records what a reviewer should see, and
+// declared --probe-option values typed, `observe` records what a reviewer should see, `fact`
+// the platform's components and their versions, and
 // `notApplicable`/`manual` end the probe with that verdict.
 
-import type { CheckResult, Observation } from '../model/results.js';
+import type { CheckResult, Observation, PlatformFact } from '../model/results.js';
 import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
 import { optionValue, type OptionSpecs } from '../probes/options.js';
@@ -23,6 +24,7 @@ import {
 export interface ProbeRecorder {
   readonly checks: CheckResult[];
   readonly observations: Observation[];
+  readonly facts: PlatformFact[];
   /** Checks still running, by name and start time; recorded as errors if the probe is aborted. */
   readonly inFlight: Map<number, { name: string; startedAt: number }>;
   /** Once frozen (the probe ended or was aborted) late results are ignored. */
@@ -46,7 +48,7 @@ export interface ContextParts {
 
 export function createProbeContext(parts: ContextParts): { context: ProbeContext<OptionSpecs>; recorder: ProbeRecorder } {
   const started = parts.clock.now();
-  const recorder: ProbeRecorder = { checks: [], observations: [], inFlight: new Map(), frozen: false };
+  const recorder: ProbeRecorder = { checks: [], observations: [], facts: [], inFlight: new Map(), frozen: false };
   let nextCheck = 0;
 
   const abortReason = () => oneLine(parts.signal.reason ?? 'aborted');
@@ -114,6 +116,19 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
       recorder.observations.push({ atMs: parts.clock.now() - started, message: oneLine(message) });
       parts.log.debug(message);
     },
+    fact(fact: PlatformFact): void {
+      if (recorder.frozen) return;
+      const recorded = factLine(fact);
+      if (!recorded) return;
+      const same = (other: PlatformFact) =>
+        other.component === recorded.component &&
+        other.version === recorded.version &&
+        other.source === recorded.source &&
+        other.detail === recorded.detail;
+      if (recorder.facts.some(same)) return;
+      recorder.facts.push(recorded);
+      parts.log.debug(`platform: ${recorded.component} ${recorded.version ?? 'version not found'} (${recorded.source})`);
+    },
     notApplicable(reason: string): never {
       throw new ProbeConclusion('not-applicable', reason);
     },
@@ -122,6 +137,24 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
     },
   };
   return { context, recorder };
+}
+
+/** Longest field kept: a fact is one line in a table, not a dump of what the cluster said. */
+const FACT_FIELD_MAX = 300;
+
+function clip(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > FACT_FIELD_MAX ? `${line.slice(0, FACT_FIELD_MAX - 1)}…` : line;
+}
+
+/** The fact as recorded: each field on one line (line breaks become spaces), an empty version dropped (it means "not found"); undefined without a component or a source. */
+function factLine(fact: PlatformFact): PlatformFact | undefined {
+  const component = clip(fact.component);
+  const source = clip(fact.source);
+  if (component === '' || source === '') return undefined;
+  const version = fact.version === undefined ? '' : clip(fact.version);
+  const detail = fact.detail === undefined ? '' : clip(fact.detail);
+  return { component, ...(version ? { version } : {}), source, ...(detail ? { detail } : {}) };
 }
 
 /** Freezes the recorder; checks still running become errors with the abort reason. */

@@ -208,6 +208,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
       ending: ProbeEnding,
       checks: RequirementResult['checks'] = [],
       observations: RequirementResult['observations'] = [],
+      facts: NonNullable<RequirementResult['facts']> = [],
     ) => {
       const { verdict, reason } = computeVerdict(checks, ending);
       const durationMs = clock.now() - t0;
@@ -222,6 +223,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
         checks,
         observations,
         ...(notes ? { notes } : {}),
+        ...(facts.length > 0 ? { facts } : {}),
       };
     };
     if (runSignal.aborted) return finish({ kind: 'aborted', reason: `not started: ${oneLine(runSignal.reason ?? 'cancelled')}` });
@@ -294,7 +296,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
         aborted,
       ]);
       freezeRecorder(recorder, ending.kind === 'aborted' ? ending.reason : 'the probe ended before this check finished', clock.now());
-      return finish(ending, recorder.checks, recorder.observations);
+      return finish(ending, recorder.checks, recorder.observations, recorder.facts);
     } finally {
       running.delete(entry.requirement.id);
       clearInterval(ticker);
