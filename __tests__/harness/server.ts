@@ -13,6 +13,7 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import { ApiError, badRequest, reasonForCode } from './errors.js';
+import { decodeProtobufObject, isProtobuf } from './protobuf.js';
 import type { Fault, Scenario } from './scenario.js';
 import { APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import type { ResourceInfo, ResourceRegistry } from './resources.js';
@@ -71,19 +72,34 @@ function rng(seed: number): () => number {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+/** An object sent to create or replace: JSON, or protobuf as the typed clients of kubectl send built-in kinds. */
+async function readObjectBody(req: IncomingMessage): Promise<unknown> {
+  const bytes = await readBytes(req);
+  if (isProtobuf(req.headers['content-type'], bytes)) return decodeProtobufObject(bytes);
+  return parseJsonBody(bytes.toString('utf8'));
 }
 
 function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw badRequest('the request body is empty');
   if (text.startsWith('k8s\u0000')) {
-    throw new ApiError(415, 'UnsupportedMediaType', 'the fake apiserver does not decode protobuf request bodies; send application/json');
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      'the fake apiserver decodes protobuf only in create and update bodies; send application/json',
+    );
   }
   try {
     return JSON.parse(text) as unknown;
@@ -726,7 +742,7 @@ export class ApiServer {
 
   private async create(req: IncomingMessage, res: ServerResponse, t: Target, key: string, query: URLSearchParams): Promise<void> {
     const dryRun = query.get('dryRun') === 'All';
-    const body = parseJsonBody(await readBody(req));
+    const body = await readObjectBody(req);
     if (!isRecord(body)) throw badRequest('the request body must be an object');
     const store = this.deps.store;
 
@@ -808,7 +824,7 @@ export class ApiServer {
 
   private async update(req: IncomingMessage, res: ServerResponse, t: Target, key: string, query: URLSearchParams): Promise<void> {
     const dryRun = query.get('dryRun') === 'All';
-    const body = parseJsonBody(await readBody(req));
+    const body = await readObjectBody(req);
     if (!isRecord(body)) throw badRequest('the request body must be an object');
     const store = this.deps.store;
     if (t.subresource === 'finalize' && t.info.resource === 'namespaces') {
