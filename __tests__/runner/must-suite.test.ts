@@ -107,6 +107,10 @@ describe('the MUST suite through run', () => {
     'fail-ai-inference-no-controller-1.35': { id: 'ai_inference', why: /GatewayClass|accepted|controller/i },
     'fail-robust-controller-webhook-1.35': { id: 'robust_controller', why: /webhook|invalid|rejected|admitted/i },
     'fail-gang-partial-1.35': { id: 'gang_scheduling', why: /Running|partial|started/i },
+    'fail-gang-no-controller-1.35': {
+      id: 'gang_scheduling',
+      why: /no gang-scheduling solution is running: Kueue .*CRDs left by an uninstall/,
+    },
     'fail-pod-autoscaling-no-custom-metrics-1.35': { id: 'pod_autoscaling', why: /custom metrics API/ },
     'fail-cluster-autoscaling-no-scaleup-1.35': { id: 'cluster_autoscaling', why: /node/ },
     'fail-accelerator-metrics-no-util-1.35': { id: 'accelerator_metrics', why: /utili[sz]ation/i },
