@@ -78,6 +78,43 @@ function kubeconfigYaml(url: string, token: string, caCert: string | undefined, 
   });
 }
 
+const API_SERVICES = 'apiservices.apiregistration.k8s.io';
+
+/**
+ * An aggregated API is an APIService object (VERSION.GROUP) pointing at the adapter's Service,
+ * Available once the API server reaches it. One the scenario seeds (an Available=False one, say)
+ * is left as it is.
+ */
+function registerApiService(store: Store, spec: AggregatedApi): void {
+  const name = `${spec.version}.${spec.group}`;
+  if (store.get(API_SERVICES, undefined, name)) return;
+  const service = spec.service ?? { namespace: 'kube-system', name: `${spec.group.split('.')[0]}-adapter` };
+  store.create(API_SERVICES, {
+    apiVersion: 'apiregistration.k8s.io/v1',
+    kind: 'APIService',
+    metadata: { name },
+    spec: {
+      group: spec.group,
+      version: spec.version,
+      service: { ...service, port: 443 },
+      groupPriorityMinimum: 100,
+      versionPriority: 100,
+      insecureSkipTLSVerify: true,
+    },
+    status: {
+      conditions: [
+        {
+          type: 'Available',
+          status: 'True',
+          reason: 'Passed',
+          message: 'all checks passed',
+          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        },
+      ],
+    },
+  });
+}
+
 export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCluster> {
   const loaded = normaliseScenario(opts.scenario, SCENARIOS_DIR);
   const scenario = withClock(loaded, opts.clock ?? loaded.clock);
@@ -144,6 +181,7 @@ export async function startFakeCluster(opts: FakeClusterOptions): Promise<FakeCl
     },
     registerAggregatedApi(spec) {
       aggregatedApis.set(`${spec.group}/${spec.version}`, spec);
+      registerApiService(store, spec);
       registry.add({
         group: spec.group,
         version: spec.version,

@@ -51,6 +51,7 @@ export class MemoryCluster implements RunnerCluster {
       serviceProxyGet: unsupported('serviceProxyGet'),
       podProxyGet: unsupported('podProxyGet'),
       customMetric: unsupported('customMetric'),
+      externalMetric: unsupported('externalMetric'),
     };
   }
 

@@ -10,6 +10,8 @@ import {
   PROBE_LABEL,
   RUN_LABEL,
   type CustomMetricRef,
+  type ExternalMetricRef,
+  type ExternalMetricValueList,
   type KindRef,
   type Kube,
   type ListOptions,
@@ -363,6 +365,15 @@ class ProbeKube implements Kube {
     const namespace = encodeURIComponent(ref.namespace ?? this.view.namespace);
     const path = `${groupVersionPath(ref.groupVersion)}/namespaces/${namespace}/${encodeURIComponent(ref.resource)}/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.metric)}`;
     return this.api.json<MetricValueList>(path, { signal: this.view.signal, probe: this.view.probeId });
+  }
+
+  externalMetric(ref: ExternalMetricRef): Promise<ExternalMetricValueList> {
+    const namespace = encodeURIComponent(ref.namespace ?? this.view.namespace);
+    const path = `${groupVersionPath(ref.groupVersion)}/namespaces/${namespace}/${encodeURIComponent(ref.metric)}`;
+    return this.api.json<ExternalMetricValueList>(path, {
+      signal: this.view.signal,
+      ...(ref.labelSelector ? { query: { labelSelector: ref.labelSelector } } : {}),
+    });
   }
 
   /** The namespace a collection request goes to: the probe's when omitted, none (all) for ALL_NAMESPACES. */

@@ -66,6 +66,22 @@ export interface MetricValueList {
   items?: { describedObject?: { kind?: string; name?: string }; metricName?: string; value?: string; timestamp?: string }[];
 }
 
+/** An external metric: GET /apis/external.metrics.k8s.io/VERSION/namespaces/NS/METRIC?labelSelector=... */
+export interface ExternalMetricRef {
+  /** The served external.metrics.k8s.io group/version, e.g. external.metrics.k8s.io/v1beta1. */
+  groupVersion: string;
+  /** Default: the probe's namespace. */
+  namespace?: string;
+  metric: string;
+  /** Narrows the metric's series, as an HPA's External metric selector does. */
+  labelSelector?: string;
+}
+
+/** The external metrics API's answer (ExternalMetricValueList), as far as probes read it. */
+export interface ExternalMetricValueList {
+  items?: { metricName?: string; metricLabels?: Record<string, string>; value?: string; timestamp?: string }[];
+}
+
 /** An object of a kind client-node has no type for (a CRD's): its spec is the caller's. */
 export interface ObjectWithSpec<S extends object = Record<string, unknown>> extends KubernetesObject {
   spec: S;
@@ -146,4 +162,6 @@ export interface Kube {
   podProxyGet(namespace: string, pod: string, port: string | number, path: string): Promise<string>;
   /** A custom metric's values from the custom metrics API (an aggregated API; no watch exists). */
   customMetric(ref: CustomMetricRef): Promise<MetricValueList>;
+  /** An external metric's values from the external metrics API (an aggregated API; no watch exists). */
+  externalMetric(ref: ExternalMetricRef): Promise<ExternalMetricValueList>;
 }

@@ -3,11 +3,14 @@
 // GET /namespaces/NS/pods/NAME|*/METRIC[?labelSelector=...] -> MetricValueList; 404 when no pod
 // has the metric (prometheus-adapter's answer). A scenario without this behaviour serves no
 // custom metrics API at all. Parameter failStatus (e.g. 503): every metric request answers that
-// status, as an adapter whose Prometheus is unreachable does.
+// status, as an adapter whose Prometheus is unreachable does. Parameter external (default false):
+// also serve external.metrics.k8s.io/v1beta1 as prometheus-adapter's externalRules do (namespaced:
+// the sum of the metric's series in the namespace whose labels match the labelSelector).
 import type { KObj } from '../types.js';
 import { parseLabelSelector, matchesLabels } from '../selectors.js';
 import type { Controller, ControllerContext, ControllerFactory, ProxyResponse } from './types.js';
 import { monitoringModel } from './monitoring-model.js';
+import { serveExternalMetrics } from './external-metrics.js';
 
 export const CUSTOM_METRICS_GROUP = 'custom.metrics.k8s.io';
 
@@ -52,9 +55,22 @@ function failure(status: number): ProxyResponse {
 export const customMetricsController: ControllerFactory = (ctx: ControllerContext): Controller => ({
   start() {
     const failStatus = typeof ctx.params.failStatus === 'number' ? ctx.params.failStatus : undefined;
+    if (ctx.params.external === true) {
+      serveExternalMetrics(ctx, { namespace: 'monitoring', name: 'prometheus-adapter' }, (namespace, metric, selector) => {
+        if (failStatus !== undefined)
+          return { error: `unable to fetch metrics from Prometheus: the adapter's backend answered ${failStatus}`, status: failStatus };
+        const series = monitoringModel(ctx)
+          .series(namespace)
+          .filter((one) => one.labels.__name__ === metric && Object.entries(selector).every(([key, value]) => one.labels[key] === value));
+        if (series.length === 0)
+          return { error: `the server could not find the requested resource (get ${metric}.external.metrics.k8s.io)`, status: 404 };
+        return { values: [series.reduce((total, one) => total + one.value, 0)] };
+      });
+    }
     ctx.registerAggregatedApi({
       group: CUSTOM_METRICS_GROUP,
       version: 'v1beta1',
+      service: { namespace: 'monitoring', name: 'prometheus-adapter' },
       resources: [
         {
           resource: 'pods/ai_conformance_probe_load',

@@ -1,8 +1,10 @@
-// Simulated HorizontalPodAutoscaler controller (behaviour `hpa`, autoscaling/v2, Pods metrics
-// with AverageValue targets). Every sync it reads each pod's metric from the custom metrics API
-// (only when that aggregated API is registered, like the real HPA asking the APIService),
-// computes ceil(replicas * average / target) within min/max and a 10% tolerance, and writes the
-// Deployment's replicas. Scale-down takes the highest recommendation of the last
+// Simulated HorizontalPodAutoscaler controller (behaviour `hpa`, autoscaling/v2): Pods metrics
+// with AverageValue targets, read per pod from the custom metrics API, and External metrics
+// (AverageValue or Value targets) read from the external metrics API — each only when that
+// aggregated API is registered, like the real HPA asking the APIService. It computes
+// ceil(replicas * usage / target) within min/max and a 10% tolerance (an External AverageValue's
+// usage is the metric's total over the current replicas, as upstream's GetExternalMetricReplicas),
+// and writes the Deployment's replicas. Scale-down takes the highest recommendation of the last
 // behavior.scaleDown.stabilizationWindowSeconds (default 300); scale-up that of
 // behavior.scaleUp.stabilizationWindowSeconds (default 0).
 // Parameters: syncMs (default 1000, the real loop is 15 s), timeScale (default 1; multiplies the
@@ -11,6 +13,7 @@ import type { KObj } from '../types.js';
 import { matchesLabelSelectorObject } from '../selectors.js';
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 import { CUSTOM_METRICS_GROUP, podMetricValues } from './custom-metrics.js';
+import { externalMetricValues } from './external-metrics.js';
 import { numberParam } from './monitoring-model.js';
 import { arr, condition, isTerminal, quantity, rec, str } from './workload-model.js';
 
@@ -58,43 +61,63 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
         (pod) =>
           !isTerminal(pod) && matchesLabelSelectorObject(rec(deployment.spec).selector, pod.metadata.labels as Record<string, string>),
       );
-    const metric = arr(spec.metrics).find((m) => m.type === 'Pods');
-    const metricName = str(rec(rec(metric?.pods).metric).name) ?? '';
-    const targetValue = quantity(rec(rec(metric?.pods).target).averageValue);
-    if (!metric || targetValue <= 0) return;
-    if (!ctx.registry.groupVersion(CUSTOM_METRICS_GROUP, 'v1beta1')) {
+    const metric = arr(spec.metrics).find((m) => m.type === 'Pods' || m.type === 'External');
+    if (!metric) return;
+    const failed = (reason: string, message: string): void =>
       writeStatus(hpa, {
         currentReplicas: current,
         desiredReplicas: current,
-        conditions: [
-          condition(
-            'ScalingActive',
-            'False',
-            'FailedGetPodsMetric',
-            `unable to get metric ${metricName}: no custom metrics API (${CUSTOM_METRICS_GROUP}) registered`,
-          ),
-        ],
+        conditions: [condition('ScalingActive', 'False', reason, message)],
       });
-      return;
+    let ratio: number;
+    let metricName: string;
+    let currentMetric: Record<string, unknown>;
+    if (metric.type === 'Pods') {
+      metricName = str(rec(rec(metric.pods).metric).name) ?? '';
+      const targetValue = quantity(rec(rec(metric.pods).target).averageValue);
+      if (targetValue <= 0) return;
+      if (!ctx.registry.groupVersion(CUSTOM_METRICS_GROUP, 'v1beta1')) {
+        failed('FailedGetPodsMetric', `unable to get metric ${metricName}: no custom metrics API (${CUSTOM_METRICS_GROUP}) registered`);
+        return;
+      }
+      const values = podMetricValues(ctx, namespace, metricName, pods);
+      if (values.length === 0) {
+        failed('FailedGetPodsMetric', `unable to get metric ${metricName}: no metrics returned from custom metrics API`);
+        return;
+      }
+      const average = values.reduce((sum, v) => sum + v.value, 0) / values.length;
+      ratio = average / targetValue;
+      currentMetric = {
+        type: 'Pods',
+        pods: { metric: { name: metricName }, current: { averageValue: String(Math.round(average * 1000) / 1000) } },
+      };
+    } else {
+      const external = rec(metric.external);
+      metricName = str(rec(external.metric).name) ?? '';
+      const selector = rec(rec(rec(external.metric).selector).matchLabels) as Record<string, string>;
+      const target = rec(external.target);
+      const perPod = target.type === 'AverageValue';
+      const targetValue = quantity(perPod ? target.averageValue : target.value);
+      if (targetValue <= 0) return;
+      const answer = externalMetricValues(ctx, namespace, metricName, selector);
+      if ('error' in answer) {
+        failed(
+          'FailedGetExternalMetric',
+          `unable to get external metric ${namespace}/${metricName}: unable to fetch metrics from external metrics API: ${answer.error}`,
+        );
+        return;
+      }
+      const total = answer.values.reduce((sum, value) => sum + value, 0);
+      ratio = perPod ? total / (targetValue * Math.max(current, 1)) : total / targetValue;
+      const shown = String(Math.round((perPod ? total / Math.max(current, 1) : total) * 1000) / 1000);
+      currentMetric = {
+        type: 'External',
+        external: {
+          metric: { name: metricName, selector: rec(external.metric).selector },
+          current: perPod ? { averageValue: shown } : { value: shown },
+        },
+      };
     }
-    const values = podMetricValues(ctx, namespace, metricName, pods);
-    if (values.length === 0) {
-      writeStatus(hpa, {
-        currentReplicas: current,
-        desiredReplicas: current,
-        conditions: [
-          condition(
-            'ScalingActive',
-            'False',
-            'FailedGetPodsMetric',
-            `unable to get metric ${metricName}: no metrics returned from custom metrics API`,
-          ),
-        ],
-      });
-      return;
-    }
-    const average = values.reduce((sum, v) => sum + v.value, 0) / values.length;
-    const ratio = average / targetValue;
     let recommendation = Math.abs(ratio - 1) <= TOLERANCE ? current : Math.ceil(current * ratio);
     recommendation = Math.min(maxReplicas, Math.max(minReplicas, recommendation));
 
@@ -123,16 +146,14 @@ export const hpaController: ControllerFactory = (ctx: ControllerContext): Contro
       ...(desired !== current
         ? { lastScaleTime: new Date(now).toISOString().replace(/\.\d+Z$/, 'Z') }
         : { lastScaleTime: rec(hpa.status).lastScaleTime }),
-      currentMetrics: [
-        { type: 'Pods', pods: { metric: { name: metricName }, current: { averageValue: String(Math.round(average * 1000) / 1000) } } },
-      ],
+      currentMetrics: [currentMetric],
       conditions: [
         condition('AbleToScale', 'True', desired !== current ? 'SucceededRescale' : 'ReadyForNewScale', `recommended size ${desired}`),
         condition(
           'ScalingActive',
           'True',
           'ValidMetricFound',
-          `the HPA was able to compute the replica count from pods metric ${metricName}`,
+          `the HPA was able to compute the replica count from ${metric.type === 'Pods' ? 'pods' : 'external'} metric ${metricName}`,
         ),
       ],
     });

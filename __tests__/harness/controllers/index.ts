@@ -17,6 +17,7 @@ import { dcgmExporterController } from './dcgm-exporter.js';
 import { hpaController } from './hpa.js';
 import { inferenceExtensionController } from './inference-extension.js';
 import { kueueController } from './kueue.js';
+import { kedaController } from './keda.js';
 import { prometheusController } from './prometheus.js';
 import { policyWebhookController } from './policy-webhook.js';
 import { volcanoController } from './volcano.js';
@@ -44,4 +45,5 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   prometheus: prometheusController,
   'policy-webhook': policyWebhookController,
   'inference-extension': inferenceExtensionController,
+  keda: kedaController,
 };

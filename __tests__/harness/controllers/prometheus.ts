@@ -2,8 +2,9 @@
 // (/api/v1/query) served through the API server's service proxy, answering from what the
 // monitoring model scraped (pods registered by PodMonitor or annotations) plus static scrapes of
 // real exporter text (e.g. a DCGM exporter) from fixtures/metrics/.
-// Supported PromQL: `vector(N)` and instant selectors `name{l="v",l!="v",l=~"re",l!~"re"}` —
-// anything else answers HTTP 400 bad_data as Prometheus does for a bad query.
+// Supported PromQL: `vector(N)`, instant selectors `name{l="v",l!="v",l=~"re",l!~"re"}` and
+// sum/avg/max/min/count of one (KEDA's Prometheus trigger queries) — anything else answers
+// HTTP 400 bad_data as Prometheus does for a bad query.
 // Parameters: namespace (monitoring), service (prometheus-operated), port (web; 9090 also
 // answers), pathPrefix (default none; e.g. /select/0/prometheus as VictoriaMetrics' vmselect,
 // /prometheus as Mimir: the API is served only under it), scrape (default true; false: targets are never scraped), scrapeDelayMs (default 0),
@@ -59,6 +60,37 @@ function badData(message: string): ProxyResponse {
   return { status: 400, contentType: 'application/json', body: { status: 'error', errorType: 'bad_data', error: message } };
 }
 
+const AGGREGATIONS: Record<string, (values: number[]) => number> = {
+  sum: (values) => values.reduce((total, value) => total + value, 0),
+  avg: (values) => values.reduce((total, value) => total + value, 0) / values.length,
+  max: (values) => Math.max(...values),
+  min: (values) => Math.min(...values),
+  count: (values) => values.length,
+};
+
+/**
+ * An instant query over the series: `vector(N)`, a selector, or an aggregation of one without
+ * grouping (`sum(name{...})`: one sample without labels; none over no series, as Prometheus).
+ */
+export function instantQuery(series: Series[], text: string): { samples: Series[] } | { error: string } {
+  const vector = /^\s*vector\(\s*([-+]?\d*\.?\d+)\s*\)\s*$/.exec(text);
+  if (vector) return { samples: [{ labels: {}, value: Number(vector[1]) }] };
+  const aggregation = /^\s*(sum|avg|max|min|count)\s*\((.*)\)\s*$/s.exec(text);
+  const matchers = parseSelector(aggregation ? aggregation[2] : text);
+  if (!matchers)
+    return {
+      error: `invalid parameter "query": unsupported expression ${JSON.stringify(text)} (the fake supports vector(), selectors and sum/avg/max/min/count of a selector)`,
+    };
+  try {
+    const selected = series.filter((one) => matches(one, matchers));
+    if (!aggregation) return { samples: selected };
+    if (selected.length === 0) return { samples: [] };
+    return { samples: [{ labels: {}, value: AGGREGATIONS[aggregation[1]](selected.map((one) => one.value)) }] };
+  } catch (error) {
+    return { error: `invalid parameter "query": ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
 export const prometheusController: ControllerFactory = (ctx: ControllerContext): Controller => {
   const namespace = str(ctx.params.namespace) ?? 'monitoring';
   const service = str(ctx.params.service) ?? 'prometheus-operated';
@@ -76,26 +108,11 @@ export const prometheusController: ControllerFactory = (ctx: ControllerContext):
   }
 
   const query = (text: string): ProxyResponse => {
+    const answer = instantQuery([...staticSeries, ...model.series()], text);
+    if ('error' in answer) return badData(answer.error);
     const now = Date.now() / 1000;
-    const vector = /^\s*vector\(\s*([-+]?\d*\.?\d+)\s*\)\s*$/.exec(text);
-    if (vector)
-      return {
-        contentType: 'application/json',
-        body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [now, vector[1]] }] } },
-      };
-    const matchers = parseSelector(text);
-    if (!matchers)
-      return badData(
-        `invalid parameter "query": unsupported expression ${JSON.stringify(text)} (the fake supports vector() and selectors)`,
-      );
-    try {
-      const result = [...staticSeries, ...model.series()]
-        .filter((series) => matches(series, matchers))
-        .map((series) => ({ metric: series.labels, value: [now, String(series.value)] }));
-      return { contentType: 'application/json', body: { status: 'success', data: { resultType: 'vector', result } } };
-    } catch (error) {
-      return badData(`invalid parameter "query": ${error instanceof Error ? error.message : String(error)}`);
-    }
+    const result = answer.samples.map((sample) => ({ metric: sample.labels, value: [now, String(sample.value)] }));
+    return { contentType: 'application/json', body: { status: 'success', data: { resultType: 'vector', result } } };
   };
 
   return {

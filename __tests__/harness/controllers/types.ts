@@ -47,6 +47,8 @@ export interface AggregatedApi {
   resources: Omit<ResourceInfo, 'group' | 'version'>[];
   /** Answers every request under /apis/GROUP/VERSION/ (path relative to that). */
   handler: ProxyHandler;
+  /** The Service its APIService points at (default kube-system/<first DNS label of the group>-adapter). */
+  service?: { namespace: string; name: string };
 }
 
 export interface ControllerContext {

@@ -9,7 +9,16 @@ import type { ProbeContext } from '../types.js';
 
 /** Where an HTTP endpoint lives: in the cluster behind a Service, or at a URL. */
 export type HttpEndpoint =
-  | { kind: 'service'; namespace: string; service: string; port: string | number; description: string; pathPrefix?: string }
+  | {
+      kind: 'service';
+      namespace: string;
+      service: string;
+      port: string | number;
+      description: string;
+      pathPrefix?: string;
+      /** The Service port's number, for clients inside the cluster (KEDA's serverAddress). */
+      portNumber?: number;
+    }
   | { kind: 'pod'; namespace: string; pod: string; port: string | number; description: string }
   | { kind: 'url'; url: string; description: string };
 
@@ -132,6 +141,7 @@ function serviceEndpoint(service: V1Service, why: string, pathPrefix = '', numbe
     namespace,
     service: name,
     port: portRef,
+    portNumber: port.port,
     pathPrefix,
     description: `Service ${namespace}/${name}:${portRef}${pathPrefix} (${why})`,
   };
@@ -209,6 +219,13 @@ export async function detectMonitoring(ctx: ProbeContext): Promise<DetectedMonit
   }
   const prometheuses = listed && [...behind, ...listed.filter((prometheus) => !behind.includes(prometheus))];
   return { endpoints, prometheuses };
+}
+
+/** The endpoint's base URL as a client inside the cluster reaches it (undefined for a pod). */
+export function inClusterUrl(endpoint: HttpEndpoint): string | undefined {
+  if (endpoint.kind === 'url') return endpoint.url.replace(/\/+$/, '');
+  if (endpoint.kind !== 'service' || endpoint.portNumber === undefined) return undefined;
+  return `http://${endpoint.service}.${endpoint.namespace}.svc:${endpoint.portNumber}${endpoint.pathPrefix ?? ''}`;
 }
 
 /** The first query API found (unchecked), for probes that only read series the cluster holds. */
