@@ -283,6 +283,26 @@ describe('ai_service_metrics', () => {
     expectClean(run);
   });
 
+  it('registers by PodMonitoring where Google managed collection runs and no Prometheus Operator does (addons/gmp-podmonitoring)', async () => {
+    const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('bare-1.35', ['gmp-podmonitoring.yaml']), fast());
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(reasonsOf(run)).toContain(
+      'registered by PodMonitoring ai-metrics-workload (monitoring.googleapis.com/v1: managed collection scrapes every PodMonitoring)',
+    );
+    expectClean(run);
+  });
+
+  it('fails saying so when registration podmonitoring is asked for where PodMonitoring is not served', async () => {
+    const run = await runProbeOnScenario(
+      aiServiceMetricsProbe,
+      scenarioPath('gpu-nvidia-1.35'),
+      fast(3000, { 'ai-service-metrics.registration': 'podmonitoring' }),
+    );
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toBe('registration podmonitoring: monitoring.googleapis.com/v1 PodMonitoring is not served');
+    expectClean(run);
+  });
+
   it('uses the metric name given by option', async () => {
     const run = await runProbeOnScenario(
       aiServiceMetricsProbe,

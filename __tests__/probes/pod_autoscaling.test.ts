@@ -132,6 +132,21 @@ describe('pod_autoscaling', () => {
     expectClean(run);
   });
 
+  it('falls back to discovery when APIServices cannot be read (403), saying so', async () => {
+    const forbidden = {
+      faults: [{ verb: 'get', resource: 'apiservices.apiregistration.k8s.io', errorRate: 1, status: 403, message: 'forbidden' }],
+    };
+    const run = await runProbeOnScenario(podAutoscalingProbe, withAddons('gpu-nvidia-1.35', [], forbidden), {
+      ...fast,
+      accelerator: 'nvidia',
+    });
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0]?.reason).toContain(
+      'custom.metrics.k8s.io/v1beta1 served: an HPA on a Pods metric reads it; APIService v1beta2.custom.metrics.k8s.io cannot be read (403), so discovery decides',
+    );
+    expectClean(run);
+  });
+
   it('fails naming the APIService that is not Available (adapter down)', async () => {
     const down = {
       objects: [

@@ -14,6 +14,9 @@
 //    A PodMonitor endpoint names a container port; a ServiceMonitor endpoint names a Service port,
 //    whose targetPort (name or number) is the container port. With no Prometheus object at all,
 //    every monitor counts (an operator-less fake used by older scenarios).
+//  - pods selected by a PodMonitoring (monitoring.googleapis.com/v1, Google Cloud Managed Service
+//    for Prometheus): managed collection scrapes every PodMonitoring, its targets in its own
+//    namespace, on the port its endpoint names (name or number).
 // A target's series appear `scrapeDelayMs` after it is first seen Ready (one scrape interval).
 import type { Store } from '../store.js';
 import type { KObj } from '../types.js';
@@ -25,6 +28,7 @@ import { arr, isReady, labelsOf, podPorts, podSamples, rec, str } from './worklo
 const PROMETHEUSES = 'prometheuses.monitoring.coreos.com';
 const POD_MONITORS = 'podmonitors.monitoring.coreos.com';
 const SERVICE_MONITORS = 'servicemonitors.monitoring.coreos.com';
+const POD_MONITORINGS = 'podmonitorings.monitoring.googleapis.com';
 
 type MonitorKind = 'pod' | 'service';
 const MONITORS: Record<MonitorKind, { resource: string; selector: string; namespaceSelector: string }> = {
@@ -124,6 +128,13 @@ class MonitoringModel {
       for (const endpoint of arr(rec(monitor.spec).podMetricsEndpoints)) {
         const port = ports.find((p) => p.name !== undefined && p.name === str(endpoint.port));
         if (port) targets.push({ job: `${monitor.metadata.namespace ?? ''}/${monitor.metadata.name ?? ''}`, port: port.port });
+      }
+    }
+    for (const monitoring of this.has(POD_MONITORINGS) ? this.store.list(POD_MONITORINGS, { namespace }) : []) {
+      if (!matchesLabelSelectorObject(rec(monitoring.spec).selector ?? {}, labelsOf(pod))) continue;
+      for (const endpoint of arr(rec(monitoring.spec).endpoints)) {
+        const port = typeof endpoint.port === 'number' ? endpoint.port : ports.find((p) => p.name === str(endpoint.port))?.port;
+        if (port !== undefined) targets.push({ job: monitoring.metadata.name ?? '', port });
       }
     }
     const watching = serviceMonitors.filter((entry) => this.watches(entry, namespace));
