@@ -139,7 +139,7 @@ export const podAutoscalingProbe = defineProbe({
       };
     });
 
-    const external = await ctx.step('an HPA on the custom metric is created (directly or by KEDA)', async () => {
+    const hpaMetric = await ctx.step('an HPA on the custom metric is created (directly or by KEDA)', async () => {
       if (source.kind === 'keda') {
         const { api, refused } = await answeringQueryApi(ctx, monitoring.endpoints);
         const serverAddress = api && inClusterUrl(api.endpoint);
@@ -202,8 +202,8 @@ export const podAutoscalingProbe = defineProbe({
 
     if (source.kind !== 'custom') {
       await ctx.step('the external metrics API reports the metric', async () => {
-        const ref = { groupVersion: source.groupVersion, metric: external.metric, labelSelector: external.labelSelector || undefined };
-        const described = `${external.metric}${external.labelSelector ? `{${external.labelSelector}}` : ''} in ${source.groupVersion}`;
+        const ref = { groupVersion: source.groupVersion, metric: hpaMetric.metric, labelSelector: hpaMetric.labelSelector || undefined };
+        const described = `${hpaMetric.metric}${hpaMetric.labelSelector ? `{${hpaMetric.labelSelector}}` : ''} in ${source.groupVersion}`;
         const outcome = await untilAnswered(
           ctx,
           async () => {
