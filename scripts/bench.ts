@@ -132,7 +132,7 @@ function withLatency(base: Scenario, extraNodes: number): Scenario {
   };
 }
 
-async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowMs: string | undefined = gangWindowMs, echo = false) {
+async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowMs: string = gangWindowMs, echo = false) {
   const version = parseKubernetesVersion(cluster.scenario.kubernetesVersion);
   if (!version) throw new Error(`Kubernetes ${cluster.scenario.kubernetesVersion} is not in the catalog`);
   const supported = probes.filter((p) =>
@@ -142,7 +142,7 @@ async function runProbes(cluster: FakeCluster, probes: readonly Probe[], windowM
   const config = defaultRunConfig({
     only: supported.map((p) => p.id),
     builtinProbes: supported,
-    probeOptions: { allowNodeScaling: true, extra: windowMs === undefined ? {} : { 'gang-scheduling.window-ms': windowMs } },
+    probeOptions: { allowNodeScaling: true, extra: { 'gang-scheduling.window-ms': windowMs } },
   });
   // Timed from the first probe's start, as before the composition root existed: connecting and
   // detecting the accelerator are not the suite.
@@ -177,7 +177,6 @@ async function noticeLatency(cluster: FakeCluster): Promise<number[]> {
   for (let i = 0; i < samples; i++) {
     const name = `bench-notice-${i}`;
     await kube.create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { state: 'waiting' } });
-    let changedAt = 0;
     const waiting = kube.waitFor<V1ConfigMap>(
       { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name },
       (cm) => cm.data?.state === 'met',
@@ -188,7 +187,7 @@ async function noticeLatency(cluster: FakeCluster): Promise<number[]> {
     );
     // Change the store once the watch is surely established (list + watch under injected latency).
     await new Promise((resolve) => setTimeout(resolve, 4 * latencyMs + 50));
-    changedAt = performance.now();
+    const changedAt = performance.now();
     cluster.store.mutate('configmaps', 'default', name, (obj) => ({ ...obj, data: { state: 'met' } }));
     await waiting;
     timings.push(performance.now() - changedAt);
@@ -235,7 +234,7 @@ async function measure(label: string, scenario: Scenario): Promise<SizeFigures> 
       cluster.resetStats();
       const { ran: alone } = await runProbes(cluster, [probe]);
       const stats = cluster.stats();
-      const result = alone[0];
+      const result = alone.at(0);
       if (result)
         probes.push({ id: probe.id, requests: stats.requests, bytes: stats.bytes, durationMs: result.durationMs, verdict: result.verdict });
     }
@@ -293,7 +292,7 @@ async function settled(cluster: FakeCluster): Promise<void> {
     if (performance.now() > deadline)
       throw new Error(
         `the scenario's pods did not start: ${pending()
-          .map((p) => p.metadata?.name)
+          .map((p) => p.metadata.name)
           .join(', ')}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -505,7 +504,7 @@ async function main(): Promise<number> {
     );
     lines.push(`verdicts: ${size.suite.verdicts}`);
     lines.push(
-      `condition noticed after: median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms over ${sorted.length} changes (target <= 100 ms)`,
+      `condition noticed after: median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms over ${sorted.length} changes (target <= 100 ms)`,
     );
     lines.push(
       pad([

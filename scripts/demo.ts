@@ -15,7 +15,7 @@ function takeOption(args: string[], name: string): string | undefined {
   const at = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (at < 0) return undefined;
   const [arg] = args.splice(at, 1);
-  if (arg?.includes('=')) return arg.slice(name.length + 1);
+  if (arg.includes('=')) return arg.slice(name.length + 1);
   const [value] = args.splice(at, 1);
   return value;
 }

@@ -218,7 +218,7 @@ for (const kind of [
     scoped(webhooksTo(named(webhooks, 'MutatingWebhookConfiguration'), 'kueue-mutating-webhook-configuration', service)),
     scoped(webhooksTo(named(webhooks, 'ValidatingWebhookConfiguration'), 'kueue-validating-webhook-configuration', service)),
   );
-  const [svc] = kueue.read('config-components-webhook/service.yaml');
+  const svc = kueue.read('config-components-webhook/service.yaml').at(0);
   if (svc)
     kueue.add({
       ...inNamespace(svc, 'kueue-system'),

@@ -40,7 +40,8 @@ function groupHelp(group: string, commands: readonly Command[]): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const name = argv.at(0);
+  const rest = argv.slice(1);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${helpText(COMMANDS)}\n`);
     return name === undefined ? 2 : 0;

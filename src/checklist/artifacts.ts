@@ -48,8 +48,7 @@ function decodeEntities(text: string): string {
 
 function attributes(source: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const match of source.matchAll(/([^\s=/>]+)\s*=\s*("([^"]*)"|'([^']*)')/g))
-    out.set(match[1], decodeEntities(match[3] ?? match[4] ?? ''));
+  for (const match of source.matchAll(/([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')/g)) out.set(match[1], decodeEntities(match[2].slice(1, -1)));
   return out;
 }
 
@@ -64,7 +63,9 @@ export function parseJunit(text: string): ParsedArtifact {
   let root: string | undefined;
   let current: { name: string; record: TestRecord } | undefined;
   for (const match of text.matchAll(TOKEN)) {
-    const [, closing, name, attrs, selfClosing] = match;
+    // Markup the reader skips leaves the element groups unmatched, which RegExp's types do not say.
+    const groups: readonly (string | undefined)[] = match;
+    const [, closing, name, attrs, selfClosing] = groups;
     if (name === undefined) continue;
     if (closing) {
       if (stack.pop() !== name) throw new ArtifactError(`malformed XML: unexpected </${name}>`);
@@ -149,7 +150,7 @@ export function parseGoTestLog(text: string): ParsedArtifact {
     if (!match) continue;
     const outcome: TestOutcome = match[2] === 'PASS' ? 'passed' : match[2] === 'FAIL' ? 'failed' : 'skipped';
     const next = lines[index + 1] ?? '';
-    const deeper = next.length - next.trimStart().length > (match[1] ?? '').length && !RESULT_LINE.test(next);
+    const deeper = next.length - next.trimStart().length > match[1].length && !RESULT_LINE.test(next);
     const message = outcome !== 'passed' && deeper ? next.trim() : undefined;
     record(tests, match[3], { outcome, ...(message ? { message } : {}) });
   }

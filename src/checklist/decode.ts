@@ -46,7 +46,7 @@ export class MalformedYamlError extends UsageError {}
 export function parseYaml(text: string, source: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
-  const error = doc.errors[0];
+  const error = doc.errors.at(0);
   if (error) {
     const line = error.linePos?.[0]?.line;
     const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
@@ -68,8 +68,10 @@ function scalarText(node: unknown): string | undefined {
   if (node === null || node === undefined) return '';
   if (!isScalar(node)) return undefined;
   if (node.value === null || node.value === undefined) return '';
-  if (typeof node.value === 'string') return node.value;
-  return node.source ?? String(node.value);
+  const value: unknown = node.value;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return node.source ?? String(value);
+  return node.source ?? '';
 }
 
 export function decodeChecklist(text: string, source: string): DecodedChecklist {

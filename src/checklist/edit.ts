@@ -47,7 +47,7 @@ export function columnOf(text: string, offset: number): number {
 }
 
 function pairOf(map: YAMLMap, key: string): Pair | undefined {
-  return map.items.find((p) => isScalar(p.key) && p.key.value === key) as Pair | undefined;
+  return map.items.find((p) => isScalar(p.key) && p.key.value === key);
 }
 
 /** Collects edits against `text`; the nodes passed in must come from parsing that same text. */
@@ -156,7 +156,7 @@ export class Editor {
   /** Adds `line` as a new last key of a block mapping, at the mapping's indentation. */
   addKey(map: YAMLMap, line: string): boolean {
     const first = map.items[0]?.key as Node | undefined;
-    const last = map.items[map.items.length - 1];
+    const last = map.items.at(-1);
     if (!first?.range || !last || map.flow) return false;
     const indent = ' '.repeat(columnOf(this.text, first.range[0]));
     const lastNode = (last.value ?? last.key) as Node;

@@ -343,7 +343,7 @@ export async function renderChecklist(input: ChecklistInput): Promise<RenderedCh
   const existingVersion = isMap(metaNode) ? (metaNode.get('kubernetesVersion') ?? metaNode.get('kubernetes_version')) : undefined;
   const keepVersion = typeof existingVersion === 'string' && parseKubernetesVersion(existingVersion) === results.kubernetesVersion;
   const metadata: Record<string, string> =
-    keepVersion || given.kubernetesVersion !== undefined ? given : { kubernetesVersion: `v${results.kubernetesVersion}`, ...given };
+    keepVersion || Object.hasOwn(given, 'kubernetesVersion') ? given : { kubernetesVersion: `v${results.kubernetesVersion}`, ...given };
   if (isMap(metaNode)) {
     for (const [field, value] of Object.entries(metadata)) {
       const snake = snakeCase(field);

@@ -185,12 +185,12 @@ export async function fetchCncfMembers(url: string, fetchFn: FetchFn, timeoutMs:
   const data: unknown = parseYamlValue(await response.text(), { maxAliasCount: -1 });
   const categories = (data as { landscape?: unknown } | null)?.landscape;
   const members = Array.isArray(categories)
-    ? (categories as Array<{ name?: unknown; subcategories?: unknown }>).find((c) => c?.name === 'CNCF Members')
+    ? (categories as Array<{ name?: unknown; subcategories?: unknown } | null>).find((c) => c?.name === 'CNCF Members')
     : undefined;
   if (!members) throw new Error("no 'CNCF Members' category in the landscape");
   const names = new Set<string>();
-  for (const sub of Array.isArray(members.subcategories) ? (members.subcategories as Array<{ items?: unknown }>) : []) {
-    for (const item of Array.isArray(sub?.items) ? (sub.items as Array<{ name?: unknown }>) : []) {
+  for (const sub of Array.isArray(members.subcategories) ? (members.subcategories as Array<{ items?: unknown } | null>) : []) {
+    for (const item of Array.isArray(sub?.items) ? (sub.items as Array<{ name?: unknown } | null>) : []) {
       if (typeof item?.name !== 'string') continue;
       const name = item.name
         .replace(/ \(member\)$/, '')

@@ -93,9 +93,9 @@ export async function connectKubeconfig(opts: KubeconfigOptions): Promise<Kubeco
   }
 
   // A value from the secret input may be content we did not recognise (e.g. base64): never echo it.
-  const fromSecret = opts.kubeconfig === undefined && given.kubeconfig !== undefined;
-  if (fromSecret && !existsSync(given.kubeconfig!)) {
-    maskSecret(given.kubeconfig!, env);
+  const fromSecret = opts.kubeconfig === undefined ? given.kubeconfig : undefined;
+  if (fromSecret !== undefined && !existsSync(fromSecret)) {
+    maskSecret(fromSecret, env);
     throw new UsageError(
       `${KUBECONFIG_ENV} (the kubeconfig input) is neither a readable file nor kubeconfig YAML; pass the kubeconfig's content (not base64) or a path`,
     );

@@ -73,12 +73,12 @@ export async function runTool(ctx: ToolContext, file: string, args: string[], ca
     input: call.input,
     stripFinalNewline: true,
   });
-  if (!result.failed) return String(result.stdout);
+  if (!result.failed) return result.stdout;
   const name = path.basename(file);
   if (result.code === 'ENOENT') throw new ProvisionError(`${name} not found: ${INSTALL_HINTS[name] ?? `install ${name}`}`);
   if (result.timedOut) throw new ProvisionError(`timed out after ${formatMs(call.timeoutMs)} trying to ${call.what}`);
   if (result.isCanceled) throw new ProvisionError(`cancelled while trying to ${call.what}`);
-  const detail = firstLine(String(result.stderr)) || firstLine(String(result.stdout)) || `exit code ${result.exitCode}`;
+  const detail = firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.exitCode}`;
   throw new ProvisionError(`failed to ${call.what}: ${detail}`);
 }
 
@@ -104,9 +104,9 @@ export async function watchLines(
     stdin: 'ignore',
   });
   let satisfied = false;
-  subprocess.stdout?.setEncoding('utf8');
+  subprocess.stdout.setEncoding('utf8');
   let pending = '';
-  subprocess.stdout?.on('data', (chunk: string) => {
+  subprocess.stdout.on('data', (chunk: string) => {
     pending += chunk;
     const parts = pending.split('\n');
     pending = parts.pop() ?? '';
@@ -117,13 +117,14 @@ export async function watchLines(
     }
   });
   const result = await subprocess;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the stdout handler, which flow analysis does not follow
   if (satisfied) return lines;
   const name = path.basename(file);
   const seen = call.progress ? ` (${call.progress(lines)})` : '';
   if (result.code === 'ENOENT') throw new ProvisionError(`${name} not found: ${INSTALL_HINTS[name] ?? `install ${name}`}`);
   if (result.timedOut) throw new ProvisionError(`timed out after ${formatMs(call.timeoutMs)} waiting to ${call.what}${seen}`);
   if (result.isCanceled) throw new ProvisionError(`cancelled while waiting to ${call.what}${seen}`);
-  const detail = firstLine(String(result.stderr ?? '')) || `${name} exited with code ${result.exitCode}`;
+  const detail = firstLine(result.stderr) || `${name} exited with code ${result.exitCode}`;
   throw new ProvisionError(`failed waiting to ${call.what}: ${detail}${seen}`);
 }
 

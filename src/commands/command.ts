@@ -76,9 +76,9 @@ function joinDashedValues(flags: Flags, argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const next = argv[i + 1];
+    const next = argv.at(i + 1);
     const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
-    if (name && flags[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+    if (name && Object.hasOwn(flags, name) && flags[name].type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
       out.push(`${arg}=${next}`);
       i++;
     } else out.push(arg);

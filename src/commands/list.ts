@@ -92,10 +92,12 @@ export const listCommand: Command = {
       return 0;
     }
 
-    const catalogEntries = requirementsFor(version).map((r) => ({ ...r, probe: probes.has(r.id) ? probes.get(r.id)!.origin : 'none' }));
-    const proposals = extra
-      .filter((s) => !catalogEntries.some((r) => r.id === s.probe.id) && s.probe.proposal)
-      .map((s) => ({ id: s.probe.id, ...s.probe.proposal!, testName: testNameFor(s.probe.id), probe: s.origin, proposed: true }));
+    const catalogEntries = requirementsFor(version).map((r) => ({ ...r, probe: probes.get(r.id)?.origin ?? 'none' }));
+    const proposals = extra.flatMap(({ probe, origin }) =>
+      probe.proposal && !catalogEntries.some((r) => r.id === probe.id)
+        ? [{ id: probe.id, ...probe.proposal, testName: testNameFor(probe.id), probe: origin, proposed: true }]
+        : [],
+    );
     const rows = [...catalogEntries, ...proposals];
     const listed = new Set(rows.map((r) => r.id));
     const options = optionRows([...probes.values()].map((s) => s.probe).filter((probe) => listed.has(probe.id)));
@@ -119,7 +121,7 @@ export const listCommand: Command = {
       const coverage = shoulds.flatMap((r) => {
         const kinds = Object.entries(byProfile(r.id) ?? {});
         if (kinds.length === 0) return [[r.id, 'any', 'the same with every profile']];
-        return kinds.map(([kind, what], i) => [i === 0 ? r.id : '', kind, what ?? '']);
+        return kinds.map(([kind, what], i) => [i === 0 ? r.id : '', kind, what]);
       });
       process.stdout.write(
         `\nWhat the SHOULD probes check with each accelerator profile (--accelerator; custom: any other DeviceClass or resource)\n\n`,

@@ -143,7 +143,7 @@ function readTokenFile(file: string): string {
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new Error(`cannot read the token file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`cannot read the token file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   rememberSecrets(token);
   if (!token) throw new Error(`the token file ${file} is empty`);

@@ -223,12 +223,12 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
 
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
   for (const object of [{ apiVersion: 'v1', kind: 'Namespace' }, ...created]) kinds.set(`${object.apiVersion}|${object.kind}`, object);
-  const present = new Map([...kinds.keys()].map((key) => [key, new Set<string>()]));
+  const watched = [...kinds.values()].map(({ apiVersion, kind }) => ({ apiVersion, kind, present: new Set<string>() }));
 
   const beat = options.onProgress;
   const ticker = beat
     ? setInterval(() => {
-        const left = [...present.values()].reduce((sum, set) => sum + set.size, 0);
+        const left = watched.reduce((sum, { present }) => sum + present.size, 0);
         beat(
           `still deleting: ${left} object${left === 1 ? '' : 's'} of this run left after ${seconds(Date.now() - startedAt)} (cleanup deadline ${seconds(options.timeoutMs)})`,
         );
@@ -238,12 +238,10 @@ export async function cleanupRun(session: KubeSession, options: CleanupOptions):
     // Deletes and the watches proving them run together, both bounded by the deadline.
     const [deleteErrors, counts] = await Promise.all([
       Promise.all(targets.map((object) => deleteUntilDeadline(session, object, deadline))),
-      Promise.all(
-        [...kinds.entries()].map(([key, { apiVersion, kind }]) => remaining(session, apiVersion, kind, deadlineAt, present.get(key)!)),
-      ),
+      Promise.all(watched.map(({ apiVersion, kind, present }) => remaining(session, apiVersion, kind, deadlineAt, present))),
     ]);
     const left = counts.flat();
-    const namespacesLeft = left.filter((o) => isNamespace(o) && o.name).map((o) => o.name!);
+    const namespacesLeft = left.flatMap((o) => (isNamespace(o) && o.name ? [o.name] : []));
     const claims = (await claimsIn(session, namespacesLeft)).filter(
       (c) => !left.some((o) => o.kind === c.kind && o.namespace === c.namespace && o.name === c.name),
     );

@@ -3,7 +3,7 @@
 // (`session.forProbe`), which labels what it creates with the probe id, defaults namespaced
 // objects to the probe's namespace and cancels requests and waits when the probe is aborted.
 
-import type { KubeConfig, KubernetesObject, V1APIResource } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1APIResource, V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ALL_NAMESPACES,
   ConditionFailed,
@@ -169,12 +169,10 @@ class ProbeKube implements Kube {
 
   async create<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
     if (!object.apiVersion || !object.kind) throw new KubeApiError('an object to create needs apiVersion and kind', undefined);
+    const metadata: V1ObjectMeta = object.metadata ?? {};
     const labelled: T = {
       ...object,
-      metadata: {
-        ...object.metadata,
-        labels: { ...object.metadata?.labels, [RUN_LABEL]: this.runId, [PROBE_LABEL]: this.probeLabel() },
-      },
+      metadata: { ...metadata, labels: { ...metadata.labels, [RUN_LABEL]: this.runId, [PROBE_LABEL]: this.probeLabel() } },
     };
     const resource = await this.session.discovery.resourceFor(object.apiVersion, object.kind);
     const namespace = resource.namespaced ? (object.metadata?.namespace ?? this.view.namespace) : undefined;

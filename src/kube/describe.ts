@@ -11,8 +11,10 @@ export function describeObject(object: KubernetesObject): string {
   const parts = [`${object.kind ?? 'object'} ${object.metadata?.name ?? '?'}`];
   if (typeof status?.phase === 'string') parts.push(`phase=${status.phase}`);
   if (Array.isArray(status?.conditions)) {
-    const conditions = status.conditions
-      .filter((c): c is { type: string; status: string } => typeof c === 'object' && c !== null && typeof c.type === 'string')
+    const conditions = (status.conditions as unknown[])
+      .filter(
+        (c): c is { type: string; status?: unknown } => typeof c === 'object' && c !== null && 'type' in c && typeof c.type === 'string',
+      )
       .map((c) => `${c.type}=${String(c.status)}`);
     if (conditions.length > 0) parts.push(conditions.join(','));
   }

@@ -94,7 +94,8 @@ export async function requestText(config: KubeConfig, path: string, options: Req
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   if (payload !== undefined) {
     requestOptions.headers = {
-      ...requestOptions.headers,
+      // applyToHTTPSOptions adds to the headers object set above; it never makes them a raw array.
+      ...(requestOptions.headers as http.OutgoingHttpHeaders),
       'Content-Type': options.contentType ?? 'application/json',
       'Content-Length': Buffer.byteLength(payload),
     };

@@ -181,7 +181,9 @@ function execConfigOf(entry: Named, exec: RawRecord, origin: string): ExecConfig
   const args = Array.isArray(exec.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
   const env: Record<string, string> = {};
   for (const item of Array.isArray(exec.env) ? exec.env : []) {
-    if (isRecord(item) && text(item.name)) env[text(item.name)!] = typeof item.value === 'string' ? item.value : '';
+    if (!isRecord(item)) continue;
+    const name = text(item.name);
+    if (name) env[name] = typeof item.value === 'string' ? item.value : '';
   }
   const apiVersion = text(exec.apiVersion) ?? 'client.authentication.k8s.io/v1beta1';
   return {

@@ -217,6 +217,7 @@ export function watchUntil<R>(
           finish(() => reject(error instanceof Error ? error : new Error(String(error))));
           return;
         }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- finish() may have run during the await; flow analysis does not see it
         if (finished || myGeneration !== generation) return;
         if (consider({ type: 'LISTED', items: list.items ?? [] })) return;
         resourceVersion = list.metadata?.resourceVersion;

@@ -26,6 +26,7 @@ export interface OptionSpec<T> {
 export type OptionSpecs = Readonly<Record<string, OptionSpec<unknown>>>;
 
 /** A probe that reads no option: `ctx.option` accepts no name. */
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- the empty type is meant: there is no key to name
 export type NoOptions = Readonly<Record<never, never>>;
 
 /** The value type a declaration yields. */

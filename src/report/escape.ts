@@ -10,6 +10,7 @@ import { redactSecrets } from '../secrets.js';
 // embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), with which cluster text
 // could hide words or show a line reversed ("Trojan Source").
 const FORBIDDEN_CHARS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Shows control and invisible characters as visible `\u{1b}` text instead of passing them on. */
@@ -19,7 +20,7 @@ export function replaceControlChars(text: string): string {
 
 /** Cleans an untrusted string: credentials redacted, control characters made visible. */
 export function sanitize(text: string): string {
-  return replaceControlChars(redactSecrets(String(text)));
+  return replaceControlChars(redactSecrets(text));
 }
 
 // A zero-width space after "@" stops GitHub from turning "@someone" into a mention (and a

@@ -217,7 +217,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
 
   // A PRODUCT.yaml from an earlier render must not outlive a failed one.
   await rm(files.product, { force: true });
-  let checklistError: unknown;
+  let checklistFailure: { error: unknown } | undefined;
   let generated: string | undefined;
   try {
     const checklist = await renderChecklist({
@@ -235,7 +235,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
     files.migration = checklist.migration;
     await writeFile(files.product, generated);
   } catch (error) {
-    checklistError = error;
+    checklistFailure = { error };
   }
   await writeFile(files.readme, renderSubmissionReadme(results, { product: generated, submissionPath: options.submission }));
 
@@ -273,7 +273,7 @@ export async function writeReports(given: RunResults, options: ReportOptions): P
   await writeFile(files.summary, renderSummary(results, markdown));
   await writeFile(files.comment, renderComment(results, { ...markdown, marker: stickyMarker(options.sarifCategory) }));
 
-  if (checklistError !== undefined) throw checklistError;
+  if (checklistFailure) throw checklistFailure.error;
   return files;
 }
 

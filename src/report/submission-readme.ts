@@ -41,10 +41,11 @@ export function renderSubmissionReadme(results: RunResults, options: ReadmeOptio
   const meta = metadataOf(options.product);
   const text = (key: string) => (typeof meta[key] === 'string' && !/^\[.*\]$/.test(meta[key]) ? meta[key] : undefined);
   const platform = text('platformName') ?? 'This platform';
+  const platformVersion = text('platformVersion');
   const version = `v${results.kubernetesVersion}`;
   const dir = options.submissionPath ?? `${version}/<your-product>`;
   const out: string[] = [
-    `# ${md(platform)}${text('platformVersion') ? ` ${md(text('platformVersion')!)}` : ''}: Kubernetes AI Conformance (${version})`,
+    `# ${md(platform)}${platformVersion ? ` ${md(platformVersion)}` : ''}: Kubernetes AI Conformance (${version})`,
     '',
   ];
   if (results.cluster.simulated)

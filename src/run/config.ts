@@ -280,9 +280,10 @@ async function ensureWritableDir(dir: string): Promise<void> {
   const missing: string[] = [];
   let existing = resolved;
   for (;;) {
-    const info = await stat(existing).catch((error: NodeJS.ErrnoException) =>
-      error.code === 'ENOENT' ? undefined : Promise.reject(fail(error.code ?? oneLine(error))),
-    );
+    const info = await stat(existing).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? undefined : Promise.reject(fail(code ?? oneLine(error)));
+    });
     if (info) {
       if (!info.isDirectory()) throw fail(existing === resolved ? 'not a directory' : `${existing} is not a directory`);
       break;

@@ -154,7 +154,7 @@ function classSelectsSomething(deviceClass: DeviceClassObject, slices: ResourceS
   if (!typeTest) return true;
   return slices.some((slice) =>
     (slice.spec?.devices ?? []).some((device) => {
-      const attributes = (device as { attributes?: Record<string, { string?: string }> }).attributes ?? {};
+      const attributes = (device as { attributes?: Partial<Record<string, { string?: string }>> }).attributes ?? {};
       const type = attributes.type?.string ?? Object.entries(attributes).find(([k]) => k.endsWith('/type'))?.[1]?.string;
       return type === undefined || type === typeTest;
     }),

@@ -20,7 +20,7 @@ export interface MetricFamily {
   key(sample: Sample): string | undefined;
 }
 
-const host = (labels: Record<string, string>): string => labels.Hostname ?? labels.hostname ?? labels.instance ?? '?';
+const host = (labels: Sample['labels']): string => labels.Hostname ?? labels.hostname ?? labels.instance ?? '?';
 
 export const DCGM: MetricFamily = {
   vendor: 'NVIDIA DCGM',

@@ -32,6 +32,7 @@ export function apiErrorOf(error: unknown): ApiErrorInfo {
   if (typeof error !== 'object' || error === null) return { message: String(error) };
   const record = error as Record<string, unknown>;
   const code = numberField(record, 'code') ?? numberField(record, 'statusCode') ?? numberField(record, 'status');
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an error object without a message: its own toString is all there is
   const message = statusMessage(record.body) ?? (typeof record.message === 'string' ? record.message : String(error));
   return { code, message };
 }

@@ -175,7 +175,7 @@ async function clusterApi(kube: Kube): Promise<Autoscaler | undefined> {
     const objects = (await kube.listPage<KubernetesObject>({ apiVersion: groupVersion, kind, namespace: ALL_NAMESPACES }, { limit: 100 }))
       .items;
     for (const object of objects) {
-      const annotations = object.metadata?.annotations ?? {};
+      const annotations: Partial<Record<string, string>> = object.metadata?.annotations ?? {};
       if (annotations[CAPI_MAX] === undefined) continue;
       groups.push(
         `${kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'} (${annotations[CAPI_MIN] ?? '0'}-${annotations[CAPI_MAX]})`,

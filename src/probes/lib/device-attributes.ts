@@ -13,8 +13,8 @@ export interface DeviceAttribute {
 
 export interface SliceDevice {
   name?: string;
-  attributes?: Record<string, DeviceAttribute>;
-  capacity?: Record<string, { value?: string }>;
+  attributes?: Partial<Record<string, DeviceAttribute>>;
+  capacity?: Partial<Record<string, { value?: string }>>;
 }
 
 export interface AttributedSlice extends KubernetesObject {

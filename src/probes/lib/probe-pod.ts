@@ -89,7 +89,7 @@ function vendorTaintKey(resource: string): string {
 export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
   const claims = spec.claimTemplateName !== undefined;
   const tolerations = spec.resource
-    ? [...(ctx.profile.tolerations ?? []), { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }]
+    ? [...ctx.profile.tolerations, { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }]
     : ctx.profile.tolerations;
   return {
     apiVersion: 'v1',

@@ -5,7 +5,8 @@
 
 export interface Sample {
   name: string;
-  labels: Record<string, string>;
+  /** A label the sample does not carry is absent. */
+  labels: Partial<Record<string, string>>;
   value: number;
   timestampMs?: number;
 }
@@ -61,10 +62,10 @@ function parseLabels(line: string, start: number): { labels: Record<string, stri
     i++;
     let value = '';
     for (;;) {
-      const ch = line[i];
+      const ch = line.at(i);
       if (ch === undefined) return `unterminated value for label ${name[0]}`;
       if (ch === '\\') {
-        const next = line[i + 1];
+        const next = line.at(i + 1);
         value += next === 'n' ? '\n' : (next ?? '');
         i += 2;
         continue;
@@ -112,9 +113,11 @@ export function parsePrometheusText(text: string): Exposition {
     if (line.startsWith('#')) {
       const meta = /^#\s*(TYPE|HELP)\s+([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\s+(.*))?$/.exec(line);
       if (!meta) return; // an ordinary comment
+      const groups: readonly (string | undefined)[] = meta; // the text after the name is optional
+      const body = groups[3] ?? '';
       const family = familyFor(families, meta[2]);
-      if (meta[1] === 'TYPE') family.type = (meta[3] ?? '').trim();
-      else family.help = (meta[3] ?? '').replace(/\\n/g, '\n').replace(/\\\\/g, '\\');
+      if (meta[1] === 'TYPE') family.type = body.trim();
+      else family.help = body.replace(/\\n/g, '\n').replace(/\\\\/g, '\\');
       return;
     }
     const name = NAME.exec(line);
@@ -139,7 +142,8 @@ export function parsePrometheusText(text: string): Exposition {
       errors.push(`${where}: bad value ${JSON.stringify(rest[0] ?? '')}`);
       return;
     }
-    const timestamp = rest[1] !== undefined ? Number(rest[1]) : undefined;
+    const stamp = rest.at(1);
+    const timestamp = stamp !== undefined ? Number(stamp) : undefined;
     const sample: Sample = { name: name[0], labels, value };
     if (timestamp !== undefined && Number.isFinite(timestamp)) sample.timestampMs = timestamp;
     samples.push(sample);
