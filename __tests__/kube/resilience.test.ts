@@ -182,6 +182,21 @@ describe('watches under faults', () => {
     expect(s.api.stats.byProbe.dra_support?.watchRestarts).toBeGreaterThanOrEqual(2);
   });
 
+  it("a watch answered 429 comes back after the server's Retry-After, not a fixed second", async () => {
+    const { s, kube } = await session([
+      { verb: 'watch', resource: 'configmaps', errorRate: 1, status: 429, retryAfterSeconds: 0.3, forFirstMs: 100 },
+    ]);
+    await kube.create(configMap('r'));
+    const waiting = kube.waitFor<V1ConfigMap>(ref('r'), (cm) => cm.data?.a === 'changed', { description: 'r changed', timeoutMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    cluster!.store.mutate('configmaps', 'default', 'r', (o) => ({ ...o, data: { a: 'changed' } }));
+    await waiting;
+    const mine = s.api.stats.byProbe.dra_support;
+    expect(mine?.watchRestarts).toBe(1);
+    expect(mine?.watchWaitMs).toBeGreaterThanOrEqual(300);
+    expect(mine?.watchWaitMs).toBeLessThan(1000);
+  });
+
   it('a watch answered 410 Gone lists again', async () => {
     const { kube } = await session([{ verb: 'watch', resource: 'configmaps', errorRate: 1, status: 410, forFirstMs: 100 }]);
     await kube.create(configMap('g'));

@@ -152,3 +152,100 @@ export async function requestJson<T>(config: KubeConfig, path: string, options: 
     throw new KubeApiError(`${options.method ?? 'GET'} ${path}: the answer is not JSON`, undefined);
   }
 }
+
+/** An open watch; `abort` closes it without calling its onClose. */
+export interface WatchStream {
+  abort(): void;
+}
+
+export interface WatchHandlers {
+  /** Each event the server sends (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR). */
+  onEvent: (type: string, object: unknown) => void;
+  /** The stream ended: cleanly (undefined, e.g. the server's watch timeout) or broken. */
+  onClose: (error?: KubeApiError) => void;
+}
+
+/**
+ * Starts a watch on a collection (`?watch=true`). Resolves once the server has answered 200;
+ * events then flow to onEvent, one JSON object per line. Rejects with a KubeApiError when the
+ * server refused (with its Retry-After, which a 429 from priority and fairness carries) or no
+ * answer came. Same authentication and transport as requestText, so proxies and exec plugins
+ * behave the same for watches as for every other request.
+ */
+export async function openWatch(
+  config: KubeConfig,
+  path: string,
+  query: RequestOptions['query'],
+  handlers: WatchHandlers,
+): Promise<WatchStream> {
+  const url = apiUrl(config, path, { ...query, watch: true });
+  const requestOptions: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  await config.applyToHTTPSOptions(requestOptions);
+  const controller = new AbortController();
+  const transport = url.protocol === 'http:' ? http : https;
+  return new Promise<WatchStream>((resolve, reject) => {
+    let opened = false;
+    let closed = false;
+    const close = (error?: KubeApiError) => {
+      if (closed || controller.signal.aborted) return;
+      closed = true;
+      handlers.onClose(error);
+    };
+    const request = transport.request(url, { ...requestOptions, signal: controller.signal }, (response) => {
+      const code = response.statusCode ?? 0;
+      if (code !== 200) {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', () => undefined);
+        response.on('end', () => {
+          const status = statusMessage(Buffer.concat(chunks).toString('utf8'));
+          const why = status.message ?? response.statusMessage ?? 'no message';
+          const error = new KubeApiError(`watch ${url.pathname}: ${code} ${why}`, code, status.reason, status.body);
+          error.retryAfterMs = retryAfterOf(response.headers['retry-after']);
+          reject(error);
+        });
+        return;
+      }
+      // A watch may stay quiet for minutes: keep the connection probed, as client-go does.
+      response.socket.setKeepAlive(true, 30_000);
+      opened = true;
+      resolve({ abort: () => controller.abort() });
+      let pending = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        pending += chunk;
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line === '' || controller.signal.aborted) continue;
+          let event: { type?: unknown; object?: unknown };
+          try {
+            event = JSON.parse(line) as { type?: unknown; object?: unknown };
+          } catch {
+            continue; // not an event (a proxy's noise); the stream goes on
+          }
+          if (typeof event.type === 'string') handlers.onEvent(event.type, event.object);
+        }
+      });
+      response.on('error', (error: NodeJS.ErrnoException) => {
+        const failure = new KubeApiError(`watch ${url.pathname}: ${error.message}`, undefined);
+        failure.network = error.code ?? 'ECONNRESET';
+        close(failure);
+      });
+      response.on('end', () => close());
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (controller.signal.aborted) return;
+      const failure = new KubeApiError(
+        `watch ${url.host}${url.pathname}: ${error.code ?? ''} ${error.message}`.replace(/\s+/g, ' '),
+        undefined,
+      );
+      failure.network = error.code;
+      // Before the answer the start fails; after it, the open stream broke.
+      if (opened) close(failure);
+      else reject(failure);
+    });
+    request.end();
+  });
+}

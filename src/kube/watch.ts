@@ -5,9 +5,9 @@
 // twice; only a 410 Gone (that version has been compacted away) makes it list again. The wait
 // ends on the decision function's verdict, its deadline, or the abort signal, whichever is first.
 
-import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { WaitTimeout } from './types.js';
-import { KubeApiError } from './http.js';
+import { KubeApiError, openWatch, type WatchStream } from './http.js';
 import type { ApiClient } from './api.js';
 
 export type WatchEvent =
@@ -28,8 +28,12 @@ export interface WatchWaitOptions {
   describe?: (event: WatchEvent) => string | undefined;
 }
 
-/** What the API server's priority and fairness sends as Retry-After with a 429. */
-const WATCH_RETRY_AFTER_MS = 1_000;
+/**
+ * The server ends each watch after this long (client-go's reflector asks for 5 to 10 minutes,
+ * spread at random so that watches do not all restart together); it is then resumed. A
+ * connection that went silent half-open is thereby never waited on for ever.
+ */
+const watchTimeoutSeconds = () => Math.round(300 * (1 + Math.random()));
 /** A watch up this long before it broke counts as having recovered. */
 const STABLE_WATCH_MS = 5_000;
 
@@ -38,11 +42,9 @@ interface KubernetesList {
   items?: KubernetesObject[];
 }
 
-/** The HTTP code of a failed watch start (client-node sets statusCode), if it got an answer. */
+/** The HTTP code of a failed watch, if it got an answer. */
 function statusOf(error: unknown): number | undefined {
-  if (error instanceof KubeApiError) return error.code;
-  const code = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
-  return typeof code === 'number' ? code : undefined;
+  return error instanceof KubeApiError ? error.code : undefined;
 }
 
 /** Worth reconnecting after: no answer at all (a reset), 429, or a server error. */
@@ -52,9 +54,7 @@ function isRetriable(code: number | undefined): boolean {
 
 function watchErrorOf(error: unknown): KubeApiError {
   if (error instanceof KubeApiError) return error;
-  const code = statusOf(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new KubeApiError(`watch failed: ${code !== undefined ? `${code} ` : ''}${message}`, code);
+  return new KubeApiError(`watch failed: ${error instanceof Error ? error.message : String(error)}`, undefined);
 }
 
 /** Lists then watches `collectionPath` until `decide` returns a verdict. */
@@ -67,7 +67,6 @@ export function watchUntil<R>(
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const selectors = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
-  const watcher = new Watch(api.config);
   const maxFailures = api.retry.maxAttempts;
 
   return new Promise<R>((resolve, reject) => {
@@ -78,7 +77,7 @@ export function watchUntil<R>(
     /** Where a resumed watch starts; undefined: list first. */
     let resourceVersion: string | undefined;
     let lastSeen = 'nothing matching yet';
-    let watchController: AbortController | undefined;
+    let watchStream: WatchStream | undefined;
     const requestAbort = new AbortController();
     let retryTimer: NodeJS.Timeout | undefined;
 
@@ -89,7 +88,7 @@ export function watchUntil<R>(
       clearTimeout(retryTimer);
       signal?.removeEventListener('abort', onAbort);
       requestAbort.abort();
-      watchController?.abort();
+      watchStream?.abort();
       settle();
     };
     const onAbort = () => finish(() => reject(signal?.reason));
@@ -139,9 +138,11 @@ export function watchUntil<R>(
         );
         return;
       }
-      // client-node does not hand us a watch's response headers, so a 429 gets the Retry-After
-      // that priority and fairness always sends (1 s); other failures retry at once, then back off.
-      if (code === 429) later(Math.max(WATCH_RETRY_AFTER_MS, api.backoffMs(failures, error)));
+      // As client-go's watch requests: a server that says when to come back (a 429 from priority
+      // and fairness, a 5xx with Retry-After) is waited for; a 429 without one backs off, starting
+      // small; other failures (a reset) are retried at once, then back off.
+      const retryAfter = error instanceof KubeApiError ? error.retryAfterMs : undefined;
+      if (retryAfter !== undefined || code === 429) later(api.backoffMs(failures, error));
       else later(failures === 1 ? 0 : api.backoffMs(failures - 1, error));
     };
 
@@ -153,18 +154,19 @@ export function watchUntil<R>(
         return; // finished meanwhile
       }
       if (finished || myGeneration !== generation) return;
-      const query = { ...selectors, resourceVersion, allowWatchBookmarks: true };
-      watcher
-        .watch(
-          collectionPath,
-          query,
-          (type: string, object: KubernetesObject & { code?: number; message?: string }) => {
-            if (finished || myGeneration !== generation) return;
+      const query = { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds() };
+      const current = () => !finished && myGeneration === generation;
+      let stream: WatchStream;
+      try {
+        stream = await openWatch(api.config, collectionPath, query, {
+          onEvent: (type, value) => {
+            if (!current()) return;
+            const object = (value ?? {}) as KubernetesObject & { code?: number; message?: string };
             if (type === 'ERROR') {
               // Usually 410 Gone: our resourceVersion is too old.
               const code = typeof object.code === 'number' ? object.code : undefined;
               generation += 1;
-              watchController?.abort();
+              watchStream?.abort();
               broke(new KubeApiError(`watch error: ${code ?? ''} ${object.message ?? ''}`.trim(), code));
               return;
             }
@@ -175,10 +177,10 @@ export function watchUntil<R>(
               consider({ type, object });
             }
           },
-          (error: unknown) => {
-            if (finished || myGeneration !== generation) return;
+          onClose: (error) => {
+            if (!current()) return;
             generation += 1;
-            if (error !== null && error !== undefined) {
+            if (error) {
               // Only a watch that stayed up a while counts as a recovery; one that connects and
               // breaks at once keeps backing off (and gives up after too many in a row).
               if (Date.now() - startedAt >= STABLE_WATCH_MS) failures = 0;
@@ -190,19 +192,16 @@ export function watchUntil<R>(
             quickCloses = Date.now() - startedAt < 1000 ? quickCloses + 1 : 0;
             later(quickCloses <= 1 ? 0 : Math.min(1000, 25 * 2 ** (quickCloses - 2)));
           },
-        )
-        .then(
-          (controller) => {
-            if (finished || myGeneration !== generation) controller.abort();
-            else watchController = controller;
-          },
-          (error: unknown) => {
-            if (!finished && myGeneration === generation) {
-              generation += 1;
-              broke(error);
-            }
-          },
-        );
+        });
+      } catch (error) {
+        if (current()) {
+          generation += 1;
+          broke(error);
+        }
+        return;
+      }
+      if (current()) watchStream = stream;
+      else stream.abort();
     };
 
     const cycle = async () => {
