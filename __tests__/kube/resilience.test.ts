@@ -78,6 +78,22 @@ describe('retries', () => {
     expect(cluster!.stats().byVerb.get).toBe(4);
   });
 
+  it("a 503 through the service proxy (the backend's own, usually) gets 3 attempts, not 10; a 429 there is still waited out", async () => {
+    const { kube } = await session([{ verb: 'proxy', errorRate: 1, status: 503 }]);
+    const error = (await kube.serviceProxyGet('default', 'metrics', 80, '/metrics').catch((e: unknown) => e)) as KubeApiError;
+    expect(error.code).toBe(503);
+    expect(error.message).toMatch(/gave up after 3 attempts/);
+    expect(cluster!.stats().byVerb.proxy).toBe(3);
+    await cluster!.stop();
+    const throttled = await session([
+      { verb: 'proxy', errorRate: 1, status: 429, retryAfterSeconds: 0.01 },
+      { verb: 'proxy', errorRate: 1, status: 503 },
+    ]);
+    const refused = (await throttled.kube.serviceProxyGet('default', 'metrics', 80, '/metrics').catch((e: unknown) => e)) as KubeApiError;
+    expect(refused.code).toBe(429);
+    expect(refused.message).toMatch(/gave up after 10 attempts/);
+  });
+
   it('a definite refusal (404 on delete aside, 403, 422) is not retried', async () => {
     const { s, kube } = await session([], FAST_RETRY, { rbac: { deny: [{ verbs: ['get'], resources: ['secrets'] }] } });
     const error = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'x' }).catch((e: unknown) => e);

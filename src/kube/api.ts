@@ -25,7 +25,21 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 10_000, maxRetryAfterMs: 30_000 };
+/**
+ * Ten attempts, as client-go's rest client makes after a Retry-After. The first back-off is 50 to
+ * 100 ms (client-go's retry.DefaultBackoff starts at 10 ms, for conflicts; a 5xx means a server
+ * in trouble, so a little more), doubling to at most 10 s (its reflector caps at 30 s, but a probe
+ * waits on one request, not a cache).
+ */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 10_000, maxRetryAfterMs: 30_000 };
+
+/**
+ * Attempts of a request through the API server's proxy (a service's or pod's HTTP endpoint) that
+ * may end in a 5xx or no answer: such a 503 or 502 is usually the backend's own (a Service with no
+ * ready endpoint yet), which the probe polls for itself, so ten back-offs (half a minute) on top
+ * of its own loop would only delay it. A 429 is the API server's and is waited out as ever.
+ */
+export const PROXY_SERVER_ERROR_ATTEMPTS = 3;
 
 export interface ApiClientOptions {
   qps?: number;
@@ -43,6 +57,8 @@ export interface ApiRequestOptions extends RequestOptions {
   repeatable?: boolean;
   /** The probe the request is for, so its waits are counted as its own (stats.byProbe). */
   probe?: string;
+  /** Through the API server's proxy: 5xx and lost answers get PROXY_SERVER_ERROR_ATTEMPTS. */
+  proxied?: boolean;
 }
 
 /** Where time went waiting on the API server: for the whole run, and for each probe. */
@@ -148,6 +164,7 @@ export class ApiClient {
     const method = options.method ?? 'GET';
     const repeatable = options.repeatable ?? method !== 'POST';
     let mayHaveApplied = false;
+    let serverFailures = 0;
     for (let attempt = 1; ; attempt++) {
       await this.throttle(options.signal, options.probe);
       this.count(options.probe, (t) => (t.requests += 1));
@@ -155,8 +172,10 @@ export class ApiClient {
         return await requestText(this.config, path, options);
       } catch (error) {
         const failure = classifyFailure(error);
+        if (failure === 'maybe-applied') serverFailures += 1;
         const retriable = failure === 'not-applied' || (failure === 'maybe-applied' && repeatable);
-        if (!retriable || attempt >= this.retry.maxAttempts || options.signal?.aborted) {
+        const exhausted = attempt >= this.retry.maxAttempts || (options.proxied === true && serverFailures >= PROXY_SERVER_ERROR_ATTEMPTS);
+        if (!retriable || exhausted || options.signal?.aborted) {
           throw finalError(error, attempt, mayHaveApplied, retriable);
         }
         if (failure === 'maybe-applied') mayHaveApplied = true;

@@ -346,7 +346,7 @@ class ProbeKube implements Kube {
     const rest = path.startsWith('/') ? path.slice(1) : path;
     return this.api.text(
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(`${service}:${port}`)}/proxy/${rest}`,
-      { accept: '*/*', signal: this.view.signal },
+      { accept: '*/*', signal: this.view.signal, probe: this.view.probeId, proxied: true },
     );
   }
 
@@ -356,6 +356,7 @@ class ProbeKube implements Kube {
       accept: '*/*',
       signal: this.view.signal,
       probe: this.view.probeId,
+      proxied: true,
     });
   }
 
