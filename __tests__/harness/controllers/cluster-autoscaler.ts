@@ -208,7 +208,18 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
             lastTransitionTime: new Date().toISOString(),
           },
         ],
-        nodeInfo: { kubeletVersion: `v${ctx.scenario.kubernetesVersion}.0`, architecture: 'amd64', operatingSystem: 'linux' },
+        // What a kubelet registers a node with (its first status holds nodeInfo): the added node
+        // runs pods like every other one here, so it reports a container runtime as they do.
+        // (The kwok provider's own nodes say kwok-0.8.0; a probe landing on one must not fail.)
+        nodeInfo: {
+          kubeletVersion: `v${ctx.scenario.kubernetesVersion}.0`,
+          kubeProxyVersion: `v${ctx.scenario.kubernetesVersion}.0`,
+          containerRuntimeVersion: 'containerd://2.1.0',
+          osImage: 'Debian GNU/Linux 12 (bookworm)',
+          kernelVersion: '6.8.0',
+          architecture: 'amd64',
+          operatingSystem: 'linux',
+        },
       },
     });
     const driver = group.dra.driver;
