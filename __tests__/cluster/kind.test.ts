@@ -135,11 +135,19 @@ describe('kind provider command lines', () => {
     const calls = s.calls().slice(5);
     const summary = calls.map((c) => `${c[0]} ${c[1]} ${c[1] === 'upgrade' ? c[3] : (c[2] ?? '')}`);
     expect(summary).toEqual([
+      'kubectl apply --server-side',
+      'kubectl wait --for=condition=Established',
       'helm upgrade eg',
       'kubectl wait --for=condition=Established',
       'kubectl wait --for=jsonpath={.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}=v1.6.1',
       'kubectl apply -f',
       'kubectl wait --for=condition=Accepted',
+      'helm upgrade aieg-crd',
+      'helm upgrade aieg',
+      'kubectl wait --for=condition=Available',
+      'kubectl apply -f',
+      'kubectl wait --for=condition=Available',
+      'kubectl wait --for=jsonpath={.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True',
       'helm upgrade kueue',
       'helm upgrade gpu-operator',
       'kubectl wait --for=jsonpath={.status.allocatable.nvidia\\.com/gpu}',
@@ -152,6 +160,11 @@ describe('kind provider command lines', () => {
       'kubectl wait --for=condition=Available',
       'kubectl apply --server-side',
       'kubectl wait --for=create',
+      'docker exec ai-conformance-control-plane',
+      'docker exec ai-conformance-worker',
+      'docker exec ai-conformance-worker2',
+      'kubectl apply -f',
+      'kubectl wait --for=jsonpath={.status.runtimeHandlers[?(@.name=="runsc")].name}=runsc',
     ]);
     // Each pinned release, from its project's documented source.
     const versionOf = (release: string): string | undefined => {
@@ -162,8 +175,19 @@ describe('kind provider command lines', () => {
     expect(versionOf('kueue')).toBe('0.19.2');
     expect(versionOf('kube-prometheus-stack')).toBe('88.5.3');
     expect(calls.some((c) => c.includes('https://github.com/kubeflow/trainer.git/manifests/overlays/manager?ref=v2.3.0'))).toBe(true);
-    // Every call targets the new cluster, never whatever the user's current context is.
-    for (const call of calls) expect(call).toContain(cluster.kubeconfigPath);
+    expect(versionOf('aieg')).toBe('v1.1.0');
+    expect(
+      calls.some((c) =>
+        c.includes('https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/v1.6.0/manifests.yaml'),
+      ),
+    ).toBe(true);
+    // Every call targets the new cluster, never whatever the user's current context is; docker reaches its nodes by name.
+    for (const call of calls.filter((c) => c[0] !== 'docker')) expect(call).toContain(cluster.kubeconfigPath);
+    for (const call of calls.filter((c) => c[0] === 'docker')) expect(call[2]).toMatch(/^ai-conformance-(control-plane|worker2?)$/);
+    // With the add-ons, containerd gets gVisor's runtime handler at creation.
+    expect(parse(s.kindConfig() ?? '').containerdConfigPatches[1]).toMatch(
+      /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runsc\]\s+runtime_type = "io\.containerd\.runsc\.v1"/,
+    );
     for (const call of calls.filter((c) => c[0] === 'helm')) {
       expect(call).toContain('--version');
       expect(call).toContain('--wait');
@@ -173,6 +197,12 @@ describe('kind provider command lines', () => {
     // kind has no load balancer: the proxy Service must be ClusterIP for the Gateway to get an address.
     expect(stdin).toMatch(/kind: EnvoyProxy[\s\S]*envoyService:\s+type: ClusterIP/);
     expect(stdin).toMatch(/kind: ServiceMonitor[\s\S]*release: kube-prometheus-stack/);
+    // Envoy Gateway is told to route InferencePool backends through Envoy AI Gateway's extension server.
+    expect(stdin).toMatch(/backendResources:\s+- group: inference\.networking\.k8s\.io\s+kind: InferencePool\s+version: v1/);
+    expect(stdin).toMatch(/hostname: ai-gateway-controller\.envoy-ai-gateway-system\.svc\.cluster\.local/);
+    expect(stdin).toMatch(/kind: InferencePool[\s\S]*endpointPickerRef:/);
+    expect(stdin).toContain('image: ghcr.io/llm-d/llm-d-inference-sim:v0.8.2');
+    expect(stdin).toMatch(/kind: RuntimeClass\nmetadata:\n  name: gvisor\nhandler: runsc/);
     await cluster.remove();
   });
 
@@ -256,6 +286,23 @@ describe('kind provider error paths', () => {
     const s = setup({ STANDIN_HELM_FAIL: 'kueue' });
     const error = await failure(createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env }));
     expect(error.message).toBe('failed to install Kueue v0.19.2: Error: INSTALLATION FAILED: context deadline exceeded');
+  });
+
+  it('a gVisor binary that fails its checksum in one node: error names the node, cluster deleted', async () => {
+    const s = setup({ STANDIN_DOCKER_EXEC_FAIL: 'ai-conformance-worker2' });
+    const error = await failure(createKindCluster({ kubernetesVersion: '1.37', addons: true, env: s.env }));
+    expect(error).toBeInstanceOf(ProvisionError);
+    expect(error.message).toBe('failed to install gVisor 20260622 (runsc) in node ai-conformance-worker2: runsc: FAILED');
+    expect(exitCodeOf(error)).toBe(3);
+    expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+  });
+
+  it('without add-ons, containerd gets no sandbox runtime and no node is touched', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.37', env: s.env });
+    expect(parse(s.kindConfig() ?? '').containerdConfigPatches).toHaveLength(1);
+    expect(s.calls().filter((c) => c[0] === 'docker' && c[1] === 'exec')).toEqual([]);
+    await cluster.remove();
   });
 
   it('ResourceSlices never appear on every worker: times out with what it saw, cluster deleted', async () => {

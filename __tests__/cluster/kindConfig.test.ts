@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { kindConfig, kindConfigYaml } from '../../src/cluster/kindConfig.js';
-import { NODE_IMAGES, DRA_EXAMPLE_DRIVER } from '../../src/cluster/pins.js';
+import { kindConfig, kindConfigYaml, kindNodeNames } from '../../src/cluster/kindConfig.js';
+import { gvisorInstallScript } from '../../src/cluster/addons.js';
+import { GVISOR_RELEASE, NODE_IMAGES, DRA_EXAMPLE_DRIVER } from '../../src/cluster/pins.js';
 import { KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
 
 describe('kind config per Kubernetes version', () => {
@@ -43,5 +44,30 @@ describe('kind config per Kubernetes version', () => {
       expect(NODE_IMAGES[version]).toMatch(new RegExp(`^kindest/node:v${version.replace('.', '\\.')}\\.\\d+@sha256:[0-9a-f]{64}$`));
       expect(DRA_EXAMPLE_DRIVER.chartVersion[version]).toMatch(/^\d+\.\d+\.\d+$/);
     }
+  });
+});
+
+describe('gVisor on kind', () => {
+  it('registers the runsc runtime handler only when asked', () => {
+    expect(kindConfig('1.37', 'x', 'img').containerdConfigPatches).toHaveLength(1);
+    const patches = kindConfig('1.37', 'x', 'img', { sandbox: true }).containerdConfigPatches;
+    expect(patches).toHaveLength(2);
+    expect(patches[1]).toBe('[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc]\n  runtime_type = "io.containerd.runsc.v1"\n');
+  });
+
+  it('names the node containers kind creates', () => {
+    expect(kindNodeNames('pr-7')).toEqual(['pr-7-control-plane', 'pr-7-worker', 'pr-7-worker2']);
+  });
+
+  it("installs the pinned release's binaries only after they match the published sha512", () => {
+    const script = gvisorInstallScript(GVISOR_RELEASE);
+    const at = (text: string) => script.indexOf(text);
+    expect(script).toMatch(/^set -eu; /);
+    expect(script).toContain(`https://storage.googleapis.com/gvisor/releases/release/${GVISOR_RELEASE}/$(uname -m)`);
+    for (const file of ['runsc', 'runsc.sha512', 'containerd-shim-runsc-v1', 'containerd-shim-runsc-v1.sha512'])
+      expect(script).toContain(`"$url/${file}"`);
+    expect(at('sha512sum -c runsc.sha512 containerd-shim-runsc-v1.sha512')).toBeGreaterThan(at('curl '));
+    expect(at('mv runsc containerd-shim-runsc-v1 /usr/local/bin/')).toBeGreaterThan(at('sha512sum -c'));
+    expect(GVISOR_RELEASE).toMatch(/^\d{8}(\.\d+)?$/);
   });
 });

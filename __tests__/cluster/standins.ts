@@ -30,6 +30,12 @@ if [ -n "$STANDIN_DOCKER_DOWN" ]; then
   exit 1
 fi
 if [ "$1" = inspect ]; then echo "$STANDIN_NODE_IMAGE"; exit 0; fi
+if [ "$1" = exec ] && [ "$2" = "$STANDIN_DOCKER_EXEC_FAIL" ]; then
+  echo "runsc: FAILED" >&2
+  echo "sha512sum: WARNING: 1 computed checksum did NOT match" >&2
+  exit 1
+fi
+if [ "$1" = exec ]; then echo "runsc version release-20260622.0"; exit 0; fi
 echo 27.3.1
 `,
   kind: `#!/bin/sh

@@ -1,14 +1,31 @@
 // PR-mode add-ons: what a kind cluster needs so the other MUST requirements have something to
 // find (a Gateway API implementation whose Gateways get an address on kind, gang admission, a
-// monitoring stack with custom metrics, a GPU metrics source, an AI operator with its webhooks).
+// monitoring stack with custom metrics, a GPU metrics source, an AI operator with its webhooks),
+// and what kind can offer the SHOULD probes (the Gateway API Inference Extension with a simulated
+// model server behind an endpoint picker, gVisor as a sandbox runtime; the dra-example-driver's
+// TimeSlicing config, which gpu_sharing uses, needs no add-on).
 // Each is pinned (./pins.ts), installed the way its project documents, and ends with a wait on
 // the thing that proves it works, so a probe never races an install.
 
-import { ADDON_RELEASES, FAKE_GPU_POOL_LABEL, supportsVersion, type AddonKey } from './pins.js';
+import { RUNSC_HANDLER, kindNodeNames } from './kindConfig.js';
+import {
+  ADDON_RELEASES,
+  DEFAULT_CLUSTER_NAME,
+  FAKE_GPU_POOL_LABEL,
+  GVISOR_BINARIES,
+  gvisorReleaseUrl,
+  supportsVersion,
+  type AddonKey,
+} from './pins.js';
 
-export type AddonStep =
-  | { tool: 'helm'; args: string[]; what: string; timeoutMs: number; input?: string }
-  | { tool: 'kubectl'; args: string[]; what: string; timeoutMs: number; input?: string };
+/** helm and kubectl steps get the cluster's kubeconfig and context; docker steps name a node container. */
+export interface AddonStep {
+  tool: 'helm' | 'kubectl' | 'docker';
+  args: string[];
+  what: string;
+  timeoutMs: number;
+  input?: string;
+}
 
 export interface Addon {
   name: string;
@@ -55,6 +72,260 @@ spec:
     name: ${ENVOY_PROXY}
     namespace: ${ENVOY_NAMESPACE}
 `;
+
+/**
+ * Envoy Gateway routes HTTPRoute backendRefs of kind InferencePool through Envoy AI Gateway's
+ * extension server: Envoy AI Gateway v1.1.0's manifests/envoy-gateway-values.yaml with its
+ * examples/inference-pool/envoy-gateway-values-addon.yaml, the two values files its InferencePool
+ * guide installs Envoy Gateway with. Without them Envoy Gateway ignores InferencePools.
+ */
+export const AI_GATEWAY_NAMESPACE = 'envoy-ai-gateway-system';
+export const ENVOY_GATEWAY_VALUES = `config:
+  envoyGateway:
+    gateway:
+      controllerName: gateway.envoyproxy.io/gatewayclass-controller
+    logging:
+      level:
+        default: info
+    provider:
+      type: Kubernetes
+    extensionApis:
+      enableEnvoyPatchPolicy: true
+      enableBackend: true
+    extensionManager:
+      hooks:
+        xdsTranslator:
+          translation:
+            listener:
+              includeAll: true
+            route:
+              includeAll: true
+            cluster:
+              includeAll: true
+            secret:
+              includeAll: true
+          post:
+            - Translation
+            - Cluster
+            - Route
+      service:
+        fqdn:
+          hostname: ai-gateway-controller.${AI_GATEWAY_NAMESPACE}.svc.cluster.local
+          port: 1063
+      backendResources:
+        - group: inference.networking.k8s.io
+          kind: InferencePool
+          version: v1
+`;
+
+export const INFERENCE_SIM_NAMESPACE = 'inference-sim';
+const SIM = 'vllm-sim';
+const SIM_EPP = 'vllm-sim-epp';
+export const INFERENCE_GATEWAY = 'inference-gateway';
+/** GAIE v1.6.0's reference endpoint picker (the EPP itself moved to llm-d/llm-d-router in that release). */
+const LWEPP_IMAGE = 'registry.k8s.io/gateway-api-inference-extension/lwepp:v1.6.0';
+
+/**
+ * The Inference Extension's quickstart on kind, scaled down: the vLLM simulator as model server
+ * (gateway-api-inference-extension v1.5.0 config/manifests/vllm/sim-deployment.yaml: port 8000,
+ * label inference.networking.k8s.io/engine-type=vllm), an InferencePool over it whose endpoint
+ * picker is GAIE v1.6.0's lwepp, and a Gateway of the PR-mode class with an HTTPRoute to the pool.
+ * Its status proves Envoy Gateway and Envoy AI Gateway handle pools before a probe relies on it.
+ */
+export const INFERENCE_SIM_MANIFEST = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${INFERENCE_SIM_NAMESPACE}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${SIM}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: ${SIM}
+  template:
+    metadata:
+      labels:
+        app: ${SIM}
+        inference.networking.k8s.io/engine-type: vllm
+    spec:
+      containers:
+        - name: vllm-sim
+          image: ghcr.io/llm-d/llm-d-inference-sim:${ADDON_RELEASES.inferenceSim.version}
+          args: ["--model", "Qwen/Qwen3-32B", "--port", "8000"]
+          env:
+            - name: POD_NAME
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            - name: NAMESPACE
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.namespace
+          ports:
+            - containerPort: 8000
+              name: http
+          resources:
+            requests:
+              cpu: 10m
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ${SIM_EPP}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: ${SIM_EPP}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+rules:
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: ["inference.networking.k8s.io"]
+    resources: ["inferencepools"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: ${SIM_EPP}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+subjects:
+  - kind: ServiceAccount
+    name: ${SIM_EPP}
+    namespace: ${INFERENCE_SIM_NAMESPACE}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${SIM_EPP}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: ${SIM_EPP}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+spec:
+  selector:
+    app: ${SIM_EPP}
+  ports:
+    - protocol: TCP
+      port: 9002
+      targetPort: 9002
+      appProtocol: http2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${SIM_EPP}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: ${SIM_EPP}
+  template:
+    metadata:
+      labels:
+        app: ${SIM_EPP}
+    spec:
+      serviceAccountName: ${SIM_EPP}
+      containers:
+        - name: epp
+          image: ${LWEPP_IMAGE}
+          args: ["--pool-name", "${SIM}", "--pool-namespace", "${INFERENCE_SIM_NAMESPACE}", "--grpc-port", "9002", "--grpc-health-port", "9003"]
+          ports:
+            - containerPort: 9002
+            - containerPort: 9003
+          readinessProbe:
+            grpc:
+              port: 9003
+              service: inference-extension
+            periodSeconds: 2
+---
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata:
+  name: ${SIM}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+spec:
+  selector:
+    matchLabels:
+      app: ${SIM}
+  targetPorts:
+    - number: 8000
+  endpointPickerRef:
+    name: ${SIM_EPP}
+    port:
+      number: 9002
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: ${INFERENCE_GATEWAY}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+spec:
+  gatewayClassName: ${GATEWAY_CLASS}
+  listeners:
+    - name: http
+      protocol: HTTP
+      port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${SIM}
+  namespace: ${INFERENCE_SIM_NAMESPACE}
+spec:
+  parentRefs:
+    - group: gateway.networking.k8s.io
+      kind: Gateway
+      name: ${INFERENCE_GATEWAY}
+  rules:
+    - matches:
+        - path:
+            type: PathPrefix
+            value: /
+      backendRefs:
+        - group: inference.networking.k8s.io
+          kind: InferencePool
+          name: ${SIM}
+`;
+
+/** gVisor's RuntimeClass, as kubernetes-sigs/agent-sandbox's kind quickstart creates it. */
+export const GVISOR_RUNTIME_CLASS = 'gvisor';
+export const GVISOR_RUNTIME_CLASS_MANIFEST = `apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata:
+  name: ${GVISOR_RUNTIME_CLASS}
+handler: ${RUNSC_HANDLER}
+`;
+
+/**
+ * Installs gVisor's binaries in one kind node container, each checked against the sha512 the
+ * release publishes beside it (gVisor's install guide, "specific release"). containerd already has
+ * the runsc handler (kind config) and starts the shim from PATH when a pod asks for it.
+ */
+export function gvisorInstallScript(release: string): string {
+  // One line (set -e stops it at the first failure), so it reads as one command in the run's log.
+  const files = GVISOR_BINARIES.flatMap((binary) => [binary, `${binary}.sha512`]);
+  return [
+    'set -eu',
+    `url=${gvisorReleaseUrl(release, '$(uname -m)')}`,
+    'cd "$(mktemp -d)"',
+    `curl -fsSL --retry 3 --remote-name-all ${files.map((f) => `"$url/${f}"`).join(' ')}`,
+    `sha512sum -c ${GVISOR_BINARIES.map((b) => `${b}.sha512`).join(' ')}`,
+    `chmod a+rx ${GVISOR_BINARIES.join(' ')}`,
+    `mv ${GVISOR_BINARIES.join(' ')} /usr/local/bin/`,
+    'runsc --version',
+  ].join('; ');
+}
 
 /** The kube-prometheus-stack release name: its Prometheus selects monitors labelled release=<this>. */
 export const MONITORING_RELEASE = 'kube-prometheus-stack';
@@ -118,10 +389,48 @@ function chartVersion(key: AddonKey): string {
   return ADDON_RELEASES[key].version.replace(/^v/, '');
 }
 
-export function prModeAddons(): Addon[] {
-  const { gatewayApi, envoyGateway, kueue, kubeflowTrainer, kubePrometheusStack, prometheusAdapter, fakeGpuOperator } = ADDON_RELEASES;
+const INFERENCE_POOL_CRD = 'crd/inferencepools.inference.networking.k8s.io';
+
+/** The add-ons in install order; `clusterName` names the node containers the docker steps reach. */
+export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[] {
+  const {
+    gatewayApi,
+    envoyGateway,
+    kueue,
+    kubeflowTrainer,
+    kubePrometheusStack,
+    prometheusAdapter,
+    fakeGpuOperator,
+    inferenceExtension,
+    envoyAiGateway,
+    gvisor,
+  } = ADDON_RELEASES;
   const gatewayCrds = ['gateways', 'httproutes', 'gatewayclasses'].map((r) => `crd/${r}.gateway.networking.k8s.io`);
   return [
+    {
+      // Before Envoy Gateway: it watches the extension's backend resources only if their CRD exists at start.
+      name: 'inference-extension-crds',
+      releases: ['inferenceExtension'],
+      steps: [
+        {
+          tool: 'kubectl',
+          what: `install the Gateway API Inference Extension ${inferenceExtension.version} CRDs (InferencePool)`,
+          timeoutMs: THREE_MIN,
+          args: [
+            'apply',
+            '--server-side',
+            '-f',
+            `https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/${inferenceExtension.version}/manifests.yaml`,
+          ],
+        },
+        {
+          tool: 'kubectl',
+          what: 'wait for the InferencePool CRD',
+          timeoutMs: THREE_MIN,
+          args: ['wait', '--for=condition=Established', '--timeout=3m', INFERENCE_POOL_CRD],
+        },
+      ],
+    },
     {
       name: 'envoy-gateway',
       releases: ['envoyGateway', 'gatewayApi'],
@@ -131,7 +440,11 @@ export function prModeAddons(): Addon[] {
           // The chart installs the Gateway API CRDs it is built for (crds.enabled, default true).
           what: `install Envoy Gateway ${envoyGateway.version} with the Gateway API ${gatewayApi.version} CRDs`,
           timeoutMs: FIVE_MIN + 30_000,
-          args: helmInstall('eg', 'oci://docker.io/envoyproxy/gateway-helm', envoyGateway.version, ENVOY_NAMESPACE),
+          args: helmInstall('eg', 'oci://docker.io/envoyproxy/gateway-helm', envoyGateway.version, ENVOY_NAMESPACE, [
+            '--values',
+            '-',
+          ]),
+          input: ENVOY_GATEWAY_VALUES,
         },
         {
           tool: 'kubectl',
@@ -162,6 +475,71 @@ export function prModeAddons(): Addon[] {
           what: `wait for GatewayClass ${GATEWAY_CLASS} to be accepted`,
           timeoutMs: THREE_MIN,
           args: ['wait', '--for=condition=Accepted', '--timeout=3m', `gatewayclass/${GATEWAY_CLASS}`],
+        },
+      ],
+    },
+    {
+      name: 'envoy-ai-gateway',
+      releases: ['envoyAiGateway'],
+      steps: [
+        {
+          tool: 'helm',
+          what: `install the Envoy AI Gateway ${envoyAiGateway.version} CRDs`,
+          timeoutMs: FIVE_MIN + 30_000,
+          args: helmInstall('aieg-crd', 'oci://docker.io/envoyproxy/ai-gateway-crds-helm', envoyAiGateway.version, AI_GATEWAY_NAMESPACE),
+        },
+        {
+          tool: 'helm',
+          what: `install Envoy AI Gateway ${envoyAiGateway.version} (Envoy Gateway's extension server for InferencePools)`,
+          timeoutMs: FIVE_MIN + 30_000,
+          args: helmInstall('aieg', 'oci://docker.io/envoyproxy/ai-gateway-helm', envoyAiGateway.version, AI_GATEWAY_NAMESPACE),
+        },
+        {
+          tool: 'kubectl',
+          what: 'wait for the Envoy AI Gateway controller',
+          timeoutMs: THREE_MIN,
+          args: ['wait', '--for=condition=Available', '--timeout=3m', '--namespace', AI_GATEWAY_NAMESPACE, 'deployment/ai-gateway-controller'],
+        },
+      ],
+    },
+    {
+      name: 'inference-sim',
+      releases: ['inferenceSim'],
+      steps: [
+        {
+          tool: 'kubectl',
+          what: `deploy the vLLM simulator ${ADDON_RELEASES.inferenceSim.version} behind InferencePool ${SIM} and Gateway ${INFERENCE_GATEWAY}`,
+          timeoutMs: 60_000,
+          args: ['apply', '-f', '-'],
+          input: INFERENCE_SIM_MANIFEST,
+        },
+        {
+          tool: 'kubectl',
+          what: 'wait for the simulated model servers and their endpoint picker',
+          timeoutMs: FIVE_MIN,
+          args: [
+            'wait',
+            '--for=condition=Available',
+            '--timeout=5m',
+            '--namespace',
+            INFERENCE_SIM_NAMESPACE,
+            `deployment/${SIM}`,
+            `deployment/${SIM_EPP}`,
+          ],
+        },
+        {
+          tool: 'kubectl',
+          // Written by Envoy AI Gateway's InferencePool controller once a Gateway routes to the pool.
+          what: `wait for InferencePool ${SIM} to have its references resolved for Gateway ${INFERENCE_GATEWAY}`,
+          timeoutMs: THREE_MIN,
+          args: [
+            'wait',
+            '--for=jsonpath={.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True',
+            '--timeout=3m',
+            '--namespace',
+            INFERENCE_SIM_NAMESPACE,
+            `inferencepool/${SIM}`,
+          ],
         },
       ],
     },
@@ -303,6 +681,34 @@ export function prModeAddons(): Addon[] {
           what: 'wait for ClusterTrainingRuntime torch-distributed',
           timeoutMs: THREE_MIN,
           args: ['wait', '--for=create', '--timeout=3m', 'clustertrainingruntime/torch-distributed'],
+        },
+      ],
+    },
+    {
+      name: 'gvisor',
+      releases: ['gvisor'],
+      steps: [
+        ...kindNodeNames(clusterName).map(
+          (node): AddonStep => ({
+            tool: 'docker',
+            what: `install gVisor ${gvisor.version} (runsc) in node ${node}`,
+            timeoutMs: THREE_MIN,
+            args: ['exec', node, 'sh', '-c', gvisorInstallScript(gvisor.version)],
+          }),
+        ),
+        {
+          tool: 'kubectl',
+          what: `create RuntimeClass ${GVISOR_RUNTIME_CLASS} (handler ${RUNSC_HANDLER})`,
+          timeoutMs: 60_000,
+          args: ['apply', '-f', '-'],
+          input: GVISOR_RUNTIME_CLASS_MANIFEST,
+        },
+        {
+          tool: 'kubectl',
+          // The kubelet lists the CRI's handlers; a cluster reused from a run without add-ons has no runsc.
+          what: `see runtime handler ${RUNSC_HANDLER} on every node (a reused cluster must have been created with the add-ons)`,
+          timeoutMs: THREE_MIN,
+          args: ['wait', `--for=jsonpath={.status.runtimeHandlers[?(@.name=="${RUNSC_HANDLER}")].name}=${RUNSC_HANDLER}`, '--timeout=3m', 'node', '--all'],
         },
       ],
     },

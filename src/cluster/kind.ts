@@ -104,6 +104,7 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
   const kind = await resolveKind(ctx.env, ctx.log, opts.kindRelease);
   const helm = requireTool('helm', ctx.env);
   const kubectl = requireTool('kubectl', ctx.env);
+  const docker = requireTool('docker', ctx.env);
 
   const created = !(await clusterExists(ctx, kind, name));
   // The work directory holds the generated config and, unless --kubeconfig names a place, the
@@ -123,7 +124,7 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
     if (opts.kubeconfigOut) await mkdir(path.dirname(opts.kubeconfigOut), { recursive: true });
     if (created) {
       const configPath = path.join(workDir, 'kind-config.yaml');
-      await writeFile(configPath, kindConfigYaml(opts.kubernetesVersion, name, image));
+      await writeFile(configPath, kindConfigYaml(opts.kubernetesVersion, name, image, { sandbox: opts.addons === true }));
       ctx.log(`creating kind cluster ${name} (Kubernetes ${opts.kubernetesVersion}, ${image})`);
       await runTool(
         ctx,
@@ -183,9 +184,10 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
     if (opts.addons) {
       // Said, not hidden: a newer Kubernetes than an add-on's newest release lists.
       for (const line of outsideSupport(opts.kubernetesVersion)) ctx.log(`warning: ${line}`);
-      for (const addon of prModeAddons()) {
+      const targets = { helm: target, kubectl: kubectlTarget, docker: [] };
+      for (const addon of prModeAddons(name)) {
         ctx.log(`installing add-on ${addon.name}`);
-        for (const step of addon.steps) await runAddonStep(ctx, { helm, kubectl }, step, step.tool === 'helm' ? target : kubectlTarget);
+        for (const step of addon.steps) await runAddonStep(ctx, { helm, kubectl, docker }, step, targets[step.tool]);
       }
     }
   } catch (error) {
@@ -211,8 +213,8 @@ async function waitForResourceSlices(ctx: ToolContext, kubectl: string, target: 
   );
 }
 
-async function runAddonStep(ctx: ToolContext, bins: { helm: string; kubectl: string }, step: AddonStep, target: string[]): Promise<void> {
-  const file = step.tool === 'helm' ? bins.helm : bins.kubectl;
+async function runAddonStep(ctx: ToolContext, bins: Record<AddonStep['tool'], string>, step: AddonStep, target: string[]): Promise<void> {
+  const file = bins[step.tool];
   await runTool(ctx, file, [...step.args, ...target], { what: step.what, timeoutMs: step.timeoutMs, input: step.input });
 }
 

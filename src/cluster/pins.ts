@@ -42,6 +42,20 @@ export const DRA_EXAMPLE_DRIVER = {
 } as const;
 
 /**
+ * gVisor release whose runsc and containerd-shim-runsc-v1 the kind nodes get, and where: the
+ * release bucket gVisor's install guide names (g3doc/user_guide/install.md, "specific release").
+ * Each binary is checked against the `<binary>.sha512` published beside it in that release, as
+ * the guide does: gVisor publishes no signed checksum list elsewhere. 20260622 runs on kind on
+ * GitHub's ubuntu-latest runners (isola-run/isola .github/workflows/e2e.yml uses it there).
+ */
+export const GVISOR_RELEASE = '20260622';
+export const GVISOR_BINARIES = ['runsc', 'containerd-shim-runsc-v1'] as const;
+
+export function gvisorReleaseUrl(release: string, arch: string): string {
+  return `https://storage.googleapis.com/gvisor/releases/release/${release}/${arch}`;
+}
+
+/**
  * What an add-on's project says about the Kubernetes versions a release supports: a closed range
  * (`to` set) where the project publishes a matrix, open-ended where it only states a minimum.
  */
@@ -71,7 +85,17 @@ export interface AddonRelease {
  * __tests__/cluster/addon-scenarios.test.ts fails when the two disagree.
  */
 export type AddonKey =
-  'gatewayApi' | 'envoyGateway' | 'kueue' | 'kubeflowTrainer' | 'kubePrometheusStack' | 'prometheusAdapter' | 'fakeGpuOperator';
+  | 'gatewayApi'
+  | 'envoyGateway'
+  | 'kueue'
+  | 'kubeflowTrainer'
+  | 'kubePrometheusStack'
+  | 'prometheusAdapter'
+  | 'fakeGpuOperator'
+  | 'inferenceExtension'
+  | 'envoyAiGateway'
+  | 'inferenceSim'
+  | 'gvisor';
 
 export const ADDON_RELEASES: Readonly<Record<AddonKey, AddonRelease>> = {
   gatewayApi: {
@@ -124,6 +148,45 @@ export const ADDON_RELEASES: Readonly<Record<AddonKey, AddonRelease>> = {
     project: 'run-ai/fake-gpu-operator',
     version: '0.2.0',
     supports: { from: '1.31', source: 'README.md ("Kubernetes 1.31+")' },
+  },
+  inferenceExtension: {
+    project: 'kubernetes-sigs/gateway-api-inference-extension',
+    version: 'v1.6.0',
+    supports: {
+      from: '1.34',
+      to: '1.36',
+      source:
+        'site-src/_includes/prereqs.md ("one of the three most recent Kubernetes minor releases"; 1.34-1.36 at its release, 2026-08-10)',
+    },
+    outsideMatrix: {
+      '1.33': 'the InferencePool API is inference.networking.k8s.io/v1 CRDs only, which 1.33 serves like any CRD',
+      '1.37': 'no release after 1.37; the project supports the three most recent minors, which now include 1.37',
+    },
+  },
+  envoyAiGateway: {
+    project: 'envoyproxy/ai-gateway',
+    version: 'v1.1.0',
+    supports: {
+      from: '1.32',
+      source: 'site/versioned_docs/version-1.1/compatibility.md (v1.1.x: Envoy Gateway v1.8.1+, Kubernetes v1.32+, Gateway API v1.5.x)',
+    },
+  },
+  inferenceSim: {
+    project: 'llm-d/llm-d-inference-sim',
+    version: 'v0.8.2',
+    supports: {
+      from: '1.25',
+      source:
+        'no Kubernetes statement: a plain apps/v1 Deployment, as gateway-api-inference-extension v1.5.0 config/manifests/vllm/sim-deployment.yaml runs it',
+    },
+  },
+  gvisor: {
+    project: 'google/gvisor',
+    version: GVISOR_RELEASE,
+    supports: {
+      from: '1.20',
+      source: 'g3doc/user_guide/containerd/quick_start.md (containerd runtime handler runsc; RuntimeClass node.k8s.io/v1, GA in 1.20)',
+    },
   },
 };
 
