@@ -12,9 +12,19 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ADDON_RELEASES, type AddonKey } from '../src/cluster/pins.js';
-import { GATEWAY_CLASS_MANIFEST, MONITORING_NAMESPACE, MONITORING_RELEASE, DCGM_SERVICE_MONITOR } from '../src/cluster/addons.js';
+import {
+  AI_GATEWAY_NAMESPACE,
+  ENVOY_GATEWAY_VALUES,
+  GATEWAY_CLASS_MANIFEST,
+  GVISOR_RUNTIME_CLASS_MANIFEST,
+  INFERENCE_SIM_MANIFEST,
+  MONITORING_NAMESPACE,
+  MONITORING_RELEASE,
+  DCGM_SERVICE_MONITOR,
+} from '../src/cluster/addons.js';
+import { RUNSC_HANDLER } from '../src/cluster/kindConfig.js';
 
 type Obj = Record<string, unknown> & { kind?: string; metadata?: Record<string, unknown> };
 
@@ -96,6 +106,15 @@ function webhooksTo(configuration: Obj, name: string, service: { name: string; n
     return { ...webhook, clientConfig: { ...clientConfig, service: { ...clientConfig.service, ...service } } };
   });
   return { ...configuration, metadata: { ...configuration.metadata, name }, webhooks };
+}
+
+/** Helm's merge of values into a chart's defaults: maps merge key by key, anything else is replaced. */
+function mergeValues(base: unknown, extra: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(extra)) return extra;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) out[key] = key in base ? mergeValues(base[key], value) : value;
+  return out;
 }
 
 function namespace(name: string): Obj {
@@ -398,4 +417,97 @@ write({
   ],
   derivations: [operatorCrds, adapter],
   behaviours: { prometheus: { annotationScrape: false }, 'custom-metrics': {}, hpa: { syncMs: 20, timeScale: 0.01 } },
+});
+
+// The Gateway API Inference Extension: its CRDs (release manifests.yaml = config/crd), Envoy AI
+// Gateway as Envoy Gateway's extension server (no manifest of it is stored: its controller is
+// modelled by its Deployment, its InferencePool handling by the `inference-extension` behaviour),
+// and the vLLM-simulator pool src/cluster/addons.ts deploys.
+const inference = new Derivation('inferenceExtension', 'gateway-api-inference-extension/v1.6.0');
+for (const file of ['inference.networking.k8s.io_inferencepools.yaml', 'inference.networking.x-k8s.io_inferencepoolimports.yaml'])
+  inference.add(...inference.read(`crds/${file}`).map(crd));
+{
+  // Where these add-ons are installed, Envoy Gateway's config is the chart default with Envoy AI
+  // Gateway's values merged in (extension manager, InferencePool backend resources); this file is
+  // included after envoy-gateway-v1.9.0.yaml, so its ConfigMap is the one the scenario keeps.
+  const rendered = inference.read('/envoy-gateway/v1.9.0/helm/test-helm.default-config.out.yaml');
+  const configMap = JSON.parse(
+    JSON.stringify(named(rendered, 'ConfigMap', 'envoy-gateway-config'))
+      .replaceAll('gateway-helm', 'eg')
+      .replaceAll('gateway-dev:latest', `gateway:${ADDON_RELEASES.envoyGateway.version}`),
+  ) as Obj;
+  const data = configMap.data as Record<string, string>;
+  const values = parse(ENVOY_GATEWAY_VALUES) as { config: { envoyGateway: unknown } };
+  data['envoy-gateway.yaml'] = stringify(mergeValues(parse(data['envoy-gateway.yaml']), values.config.envoyGateway));
+  inference.add(configMap);
+}
+const aiGateway = new Derivation('envoyAiGateway', '');
+{
+  const labels = { 'app.kubernetes.io/name': 'ai-gateway-controller', 'app.kubernetes.io/instance': 'aieg' };
+  aiGateway.add(
+    namespace(AI_GATEWAY_NAMESPACE),
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'ai-gateway-controller', namespace: AI_GATEWAY_NAMESPACE, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'ai-gateway-controller',
+                image: `docker.io/envoyproxy/ai-gateway-controller:${ADDON_RELEASES.envoyAiGateway.version}`,
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ai-gateway-controller', namespace: AI_GATEWAY_NAMESPACE, labels },
+      spec: { selector: labels, ports: [{ name: 'grpc', port: 1063, targetPort: 1063 }] },
+    },
+  );
+}
+const sim = new Derivation('inferenceSim', '');
+sim.add(...manifest(INFERENCE_SIM_MANIFEST));
+write({
+  file: 'gateway-api-inference-extension-v1.6.0.yaml',
+  title: 'the Gateway API Inference Extension on Envoy Gateway through Envoy AI Gateway, with a vLLM-simulator pool',
+  notes: [
+    'CRDs with their real schemas. Envoy AI Gateway (envoyproxy/ai-gateway v1.1.0) writes InferencePool',
+    'status and translates pool backends for Envoy Gateway: the `inference-extension` behaviour does both for',
+    "Envoy Gateway's controllerName, and answers requests through the pool's endpoint picker.",
+  ],
+  derivations: [inference, aiGateway, sim],
+  behaviours: { 'inference-extension': { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } },
+});
+
+// gVisor: the RuntimeClass the kind provider creates, and the runsc handler containerd runs on
+// every node. Inside a runsc sandbox the Sentry answers as its own kernel (gVisor's syscall table:
+// uname -r 4.4.0, its own /proc/version and boot id).
+const gvisor = new Derivation('gvisor', '');
+gvisor.add(...manifest(GVISOR_RUNTIME_CLASS_MANIFEST));
+gvisor.read('/runtimeclass-sandboxing/agent-sandbox-v0.5.6/runtimeclass.gvisor.yaml');
+gvisor.read('/runtimeclass-sandboxing/agent-sandbox-v0.5.6/kind-config.gvisor.yaml');
+write({
+  file: `gvisor-${ADDON_RELEASES.gvisor.version}.yaml`,
+  title: 'gVisor (runsc) on every kind node, with RuntimeClass gvisor',
+  notes: [
+    'The RuntimeClass is what src/cluster/addons.ts applies, the same as agent-sandbox v0.5.6 creates on kind;',
+    'the runsc handler is the containerd patch of src/cluster/kindConfig.ts (RUNSC_PATCH).',
+  ],
+  derivations: [gvisor],
+  behaviours: {
+    kubelet: {
+      runtimeHandlers: {
+        [RUNSC_HANDLER]: { kernel: { release: '4.4.0', version: 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016' } },
+      },
+    },
+  },
 });

@@ -8,12 +8,19 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIOS_DIR } from '../harness/index.js';
 import { loadScenarioFile } from '../harness/scenario.js';
 import type { KObj } from '../harness/types.js';
-import { outsideSupport, prModeAddons } from '../../src/cluster/addons.js';
+import { parseAllDocuments } from 'yaml';
+import {
+  GATEWAY_CLASS_MANIFEST,
+  GVISOR_RUNTIME_CLASS_MANIFEST,
+  INFERENCE_SIM_MANIFEST,
+  outsideSupport,
+  prModeAddons,
+} from '../../src/cluster/addons.js';
 import { ADDON_RELEASES, supportsVersion } from '../../src/cluster/pins.js';
-import { KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
+import { KUBERNETES_VERSIONS, type KubernetesVersion } from '../../src/requirements/catalog.js';
 
-const installed = (): string[] =>
-  [...new Set(prModeAddons().flatMap((addon) => addon.releases))]
+const installed = (version: KubernetesVersion): string[] =>
+  [...new Set(prModeAddons(version).flatMap((addon) => addon.releases))]
     .map((key) => `${ADDON_RELEASES[key].project} ${ADDON_RELEASES[key].version}`)
     .sort();
 
@@ -30,14 +37,14 @@ describe('the kind scenarios model the pinned add-ons', () => {
     it(`kind-example-dra-${version} models exactly the releases the kind provider installs`, () => {
       const scenario = kindScenario(version);
       const modelled = [...new Set((scenario.models ?? []).map((m) => `${m.project} ${m.version}`))].sort();
-      expect(modelled).toEqual(installed());
+      expect(modelled).toEqual(installed(version));
     });
   }
 
   it('a changed pin is caught: the comparison is on versions, not only names', () => {
     const scenario = kindScenario('1.35');
     const models = (scenario.models ?? []).map((m) => (m.project === 'kubernetes-sigs/kueue' ? { ...m, version: 'v0.13.4' } : m));
-    expect([...new Set(models.map((m) => `${m.project} ${m.version}`))].sort()).not.toEqual(installed());
+    expect([...new Set(models.map((m) => `${m.project} ${m.version}`))].sort()).not.toEqual(installed('1.35'));
   });
 
   it("the CRDs are the releases' own: real structural schemas, Gateway API bundle version as pinned", () => {
@@ -104,10 +111,48 @@ describe('the kind scenarios model the pinned add-ons', () => {
   });
 });
 
+describe('the kind scenarios hold what the kind provider applies', () => {
+  const manifests = (text: string) => parseAllDocuments(text).map((doc) => doc.toJS() as KObj);
+  const find = (objects: KObj[], wanted: KObj) =>
+    objects.filter(
+      (o) => o.kind === wanted.kind && o.metadata.name === wanted.metadata.name && o.metadata.namespace === wanted.metadata.namespace,
+    );
+
+  for (const version of KUBERNETES_VERSIONS) {
+    it(`kind-example-dra-${version}: every manifest of its add-ons, as applied (a changed manifest fails until re-derived)`, () => {
+      const objects = kindScenario(version).objects ?? [];
+      const releases = new Set(prModeAddons(version).flatMap((addon) => addon.releases));
+      const applied = [
+        ...manifests(GATEWAY_CLASS_MANIFEST),
+        ...(releases.has('inferenceSim') ? manifests(INFERENCE_SIM_MANIFEST) : []),
+        ...(releases.has('gvisor') ? manifests(GVISOR_RUNTIME_CLASS_MANIFEST) : []),
+      ];
+      for (const wanted of applied) expect(find(objects, wanted).at(-1), `${wanted.kind} ${wanted.metadata.name ?? ''}`).toEqual(wanted);
+      const pools = objectsOf(objects, 'CustomResourceDefinition').find(
+        (c) => c.metadata.name === 'inferencepools.inference.networking.k8s.io',
+      );
+      expect(pools !== undefined, 'InferencePool CRD').toBe(releases.has('inferenceExtension'));
+      expect(objectsOf(objects, 'RuntimeClass').some((rc) => rc.metadata.name === 'gvisor')).toBe(releases.has('gvisor'));
+    });
+  }
+
+  it("where Envoy AI Gateway is installed, Envoy Gateway's config routes InferencePools through its extension server", () => {
+    const configOf = (version: KubernetesVersion) =>
+      (
+        objectsOf(kindScenario(version).objects ?? [], 'ConfigMap')
+          .filter((c) => c.metadata.name === 'envoy-gateway-config')
+          .at(-1)?.data as Record<string, string> | undefined
+      )?.['envoy-gateway.yaml'] ?? '';
+    expect(configOf('1.37')).toMatch(/backendResources:\s+- group: inference\.networking\.k8s\.io\s+kind: InferencePool/);
+    expect(configOf('1.37')).toContain('hostname: ai-gateway-controller.envoy-ai-gateway-system.svc.cluster.local');
+    expect(configOf('1.35')).not.toContain('extensionManager');
+  });
+});
+
 describe('the pinned add-ons support the Kubernetes versions we provision', () => {
   for (const version of KUBERNETES_VERSIONS) {
     it(`Kubernetes ${version}: each release supports it, or says why it is installed anyway`, () => {
-      for (const key of new Set(prModeAddons().flatMap((addon) => addon.releases))) {
+      for (const key of new Set(prModeAddons(version).flatMap((addon) => addon.releases))) {
         const release = ADDON_RELEASES[key];
         if (!supportsVersion(release, version))
           expect(release.outsideMatrix?.[version], `${release.project} ${release.version} on ${version}`).toBeTruthy();

@@ -129,9 +129,9 @@ describe('kind provider command lines', () => {
     expect(s.calls().some((c) => c[0] === 'helm')).toBe(false);
   });
 
-  it('installs every add-on, each followed by its wait, when asked', async () => {
+  it('installs every add-on, each followed by its wait, when asked (1.37: the inference and sandbox SHOULDs too)', async () => {
     const s = setup();
-    const cluster = await createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env });
+    const cluster = await createKindCluster({ kubernetesVersion: '1.37', addons: true, env: s.env });
     const calls = s.calls().slice(5);
     const summary = calls.map((c) => `${c[0]} ${c[1]} ${c[1] === 'upgrade' ? c[3] : (c[2] ?? '')}`);
     expect(summary).toEqual([
@@ -295,6 +295,36 @@ describe('kind provider error paths', () => {
     expect(error.message).toBe('failed to install gVisor 20260622 (runsc) in node ai-conformance-worker2: runsc: FAILED');
     expect(exitCodeOf(error)).toBe(3);
     expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+  });
+
+  it('1.35 lists neither inference nor sandbox SHOULDs: their add-ons are left out, Envoy Gateway keeps its defaults', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.35', addons: true, env: s.env });
+    const calls = s.calls();
+    expect(calls.filter((c) => c[0] === 'helm').map((c) => c[3])).toEqual([
+      'dra-example-driver',
+      'eg',
+      'kueue',
+      'gpu-operator',
+      'kube-prometheus-stack',
+      'prometheus-adapter',
+    ]);
+    expect(calls.find((c) => c[0] === 'helm' && c[3] === 'eg')).not.toContain('--values');
+    expect(calls.some((c) => c.join(' ').includes('inference'))).toBe(false);
+    expect(calls.filter((c) => c[0] === 'docker' && c[1] === 'exec')).toEqual([]);
+    expect(parse(s.kindConfig() ?? '').containerdConfigPatches).toHaveLength(1);
+    await cluster.remove();
+  });
+
+  it('1.36 gets the inference add-ons but not gVisor (workload_sandboxing is a 1.37 SHOULD)', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.36', addons: true, env: s.env });
+    const calls = s.calls();
+    expect(calls.filter((c) => c[0] === 'helm').map((c) => c[3])).toContain('aieg');
+    expect(calls.find((c) => c[0] === 'helm' && c[3] === 'eg')).toContain('--values');
+    expect(calls.filter((c) => c[0] === 'docker' && c[1] === 'exec')).toEqual([]);
+    expect(parse(s.kindConfig() ?? '').containerdConfigPatches).toHaveLength(1);
+    await cluster.remove();
   });
 
   it('without add-ons, containerd gets no sandbox runtime and no node is touched', async () => {

@@ -7,6 +7,7 @@
 // Each is pinned (./pins.ts), installed the way its project documents, and ends with a wait on
 // the thing that proves it works, so a probe never races an install.
 
+import { requirementsFor, type KubernetesVersion, type RequirementId } from '../requirements/catalog.js';
 import { RUNSC_HANDLER, kindNodeNames } from './kindConfig.js';
 import {
   ADDON_RELEASES,
@@ -31,6 +32,11 @@ export interface Addon {
   name: string;
   /** The pinned releases this add-on installs (a chart may bring another project's CRDs). */
   releases: AddonKey[];
+  /**
+   * The SHOULD requirements this add-on exists for: it is installed only on the Kubernetes
+   * versions whose checklist lists one of them. Absent: installed on every version.
+   */
+  serves?: RequirementId[];
   steps: AddonStep[];
 }
 
@@ -391,8 +397,26 @@ function chartVersion(key: AddonKey): string {
 
 const INFERENCE_POOL_CRD = 'crd/inferencepools.inference.networking.k8s.io';
 
-/** The add-ons in install order; `clusterName` names the node containers the docker steps reach. */
-export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[] {
+const INFERENCE_SHOULDS: RequirementId[] = ['advanced_inference_ingress'];
+const SANDBOX_SHOULDS: RequirementId[] = ['workload_sandboxing'];
+
+/**
+ * The add-ons for a Kubernetes version, in install order; `clusterName` names the node containers
+ * the docker steps reach.
+ */
+export function prModeAddons(kubernetesVersion: KubernetesVersion, clusterName: string = DEFAULT_CLUSTER_NAME): Addon[] {
+  const listed = new Set<string>(requirementsFor(kubernetesVersion).map((r) => r.id));
+  const wanted = (ids: RequirementId[]) => ids.some((id) => listed.has(id));
+  return allAddons(clusterName, wanted(INFERENCE_SHOULDS)).filter((addon) => addon.serves === undefined || wanted(addon.serves));
+}
+
+/** Whether the version's add-ons include gVisor, whose runtime handler the kind config registers. */
+export function needsSandboxRuntime(kubernetesVersion: KubernetesVersion): boolean {
+  return prModeAddons(kubernetesVersion).some((addon) => addon.releases.includes('gvisor'));
+}
+
+/** `inference`: Envoy Gateway is configured for Envoy AI Gateway (only where that is installed: its hooks fail closed). */
+function allAddons(clusterName: string, inference: boolean): Addon[] {
   const {
     gatewayApi,
     envoyGateway,
@@ -411,6 +435,7 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
       // Before Envoy Gateway: it watches the extension's backend resources only if their CRD exists at start.
       name: 'inference-extension-crds',
       releases: ['inferenceExtension'],
+      serves: INFERENCE_SHOULDS,
       steps: [
         {
           tool: 'kubectl',
@@ -440,11 +465,14 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
           // The chart installs the Gateway API CRDs it is built for (crds.enabled, default true).
           what: `install Envoy Gateway ${envoyGateway.version} with the Gateway API ${gatewayApi.version} CRDs`,
           timeoutMs: FIVE_MIN + 30_000,
-          args: helmInstall('eg', 'oci://docker.io/envoyproxy/gateway-helm', envoyGateway.version, ENVOY_NAMESPACE, [
-            '--values',
-            '-',
-          ]),
-          input: ENVOY_GATEWAY_VALUES,
+          args: helmInstall(
+            'eg',
+            'oci://docker.io/envoyproxy/gateway-helm',
+            envoyGateway.version,
+            ENVOY_NAMESPACE,
+            inference ? ['--values', '-'] : [],
+          ),
+          ...(inference ? { input: ENVOY_GATEWAY_VALUES } : {}),
         },
         {
           tool: 'kubectl',
@@ -481,6 +509,7 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
     {
       name: 'envoy-ai-gateway',
       releases: ['envoyAiGateway'],
+      serves: INFERENCE_SHOULDS,
       steps: [
         {
           tool: 'helm',
@@ -498,13 +527,21 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
           tool: 'kubectl',
           what: 'wait for the Envoy AI Gateway controller',
           timeoutMs: THREE_MIN,
-          args: ['wait', '--for=condition=Available', '--timeout=3m', '--namespace', AI_GATEWAY_NAMESPACE, 'deployment/ai-gateway-controller'],
+          args: [
+            'wait',
+            '--for=condition=Available',
+            '--timeout=3m',
+            '--namespace',
+            AI_GATEWAY_NAMESPACE,
+            'deployment/ai-gateway-controller',
+          ],
         },
       ],
     },
     {
       name: 'inference-sim',
       releases: ['inferenceSim'],
+      serves: INFERENCE_SHOULDS,
       steps: [
         {
           tool: 'kubectl',
@@ -687,15 +724,14 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
     {
       name: 'gvisor',
       releases: ['gvisor'],
+      serves: SANDBOX_SHOULDS,
       steps: [
-        ...kindNodeNames(clusterName).map(
-          (node): AddonStep => ({
-            tool: 'docker',
-            what: `install gVisor ${gvisor.version} (runsc) in node ${node}`,
-            timeoutMs: THREE_MIN,
-            args: ['exec', node, 'sh', '-c', gvisorInstallScript(gvisor.version)],
-          }),
-        ),
+        ...kindNodeNames(clusterName).map((node): AddonStep => ({
+          tool: 'docker',
+          what: `install gVisor ${gvisor.version} (runsc) in node ${node}`,
+          timeoutMs: THREE_MIN,
+          args: ['exec', node, 'sh', '-c', gvisorInstallScript(gvisor.version)],
+        })),
         {
           tool: 'kubectl',
           what: `create RuntimeClass ${GVISOR_RUNTIME_CLASS} (handler ${RUNSC_HANDLER})`,
@@ -708,7 +744,13 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
           // The kubelet lists the CRI's handlers; a cluster reused from a run without add-ons has no runsc.
           what: `see runtime handler ${RUNSC_HANDLER} on every node (a reused cluster must have been created with the add-ons)`,
           timeoutMs: THREE_MIN,
-          args: ['wait', `--for=jsonpath={.status.runtimeHandlers[?(@.name=="${RUNSC_HANDLER}")].name}=${RUNSC_HANDLER}`, '--timeout=3m', 'node', '--all'],
+          args: [
+            'wait',
+            `--for=jsonpath={.status.runtimeHandlers[?(@.name=="${RUNSC_HANDLER}")].name}=${RUNSC_HANDLER}`,
+            '--timeout=3m',
+            'node',
+            '--all',
+          ],
         },
       ],
     },
@@ -716,8 +758,8 @@ export function prModeAddons(clusterName: string = DEFAULT_CLUSTER_NAME): Addon[
 }
 
 /** A line per add-on release installed outside its project's published support, for the run's log. */
-export function outsideSupport(kubernetesVersion: string): string[] {
-  return prModeAddons()
+export function outsideSupport(kubernetesVersion: KubernetesVersion): string[] {
+  return prModeAddons(kubernetesVersion)
     .flatMap((addon) => addon.releases)
     .flatMap((key) => {
       const release = ADDON_RELEASES[key];

@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubernetesVersion } from '../requirements/catalog.js';
-import { outsideSupport, prModeAddons, type AddonStep } from './addons.js';
+import { needsSandboxRuntime, outsideSupport, prModeAddons, type AddonStep } from './addons.js';
 import { ProvisionError } from './errors.js';
 import { UsageError } from '../errors.js';
 import { resolveKind, type KindRelease } from './kindBinary.js';
@@ -124,7 +124,12 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
     if (opts.kubeconfigOut) await mkdir(path.dirname(opts.kubeconfigOut), { recursive: true });
     if (created) {
       const configPath = path.join(workDir, 'kind-config.yaml');
-      await writeFile(configPath, kindConfigYaml(opts.kubernetesVersion, name, image, { sandbox: opts.addons === true }));
+      await writeFile(
+        configPath,
+        kindConfigYaml(opts.kubernetesVersion, name, image, {
+          sandbox: opts.addons === true && needsSandboxRuntime(opts.kubernetesVersion),
+        }),
+      );
       ctx.log(`creating kind cluster ${name} (Kubernetes ${opts.kubernetesVersion}, ${image})`);
       await runTool(
         ctx,
@@ -185,7 +190,7 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
       // Said, not hidden: a newer Kubernetes than an add-on's newest release lists.
       for (const line of outsideSupport(opts.kubernetesVersion)) ctx.log(`warning: ${line}`);
       const targets = { helm: target, kubectl: kubectlTarget, docker: [] };
-      for (const addon of prModeAddons(name)) {
+      for (const addon of prModeAddons(opts.kubernetesVersion, name)) {
         ctx.log(`installing add-on ${addon.name}`);
         for (const step of addon.steps) await runAddonStep(ctx, { helm, kubectl, docker }, step, targets[step.tool]);
       }

@@ -159,7 +159,6 @@ export const ADDON_RELEASES: Readonly<Record<AddonKey, AddonRelease>> = {
         'site-src/_includes/prereqs.md ("one of the three most recent Kubernetes minor releases"; 1.34-1.36 at its release, 2026-08-10)',
     },
     outsideMatrix: {
-      '1.33': 'the InferencePool API is inference.networking.k8s.io/v1 CRDs only, which 1.33 serves like any CRD',
       '1.37': 'no release after 1.37; the project supports the three most recent minors, which now include 1.37',
     },
   },
