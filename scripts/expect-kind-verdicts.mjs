@@ -1,6 +1,7 @@
 // The verdicts a PR-mode kind run must reach with the add-ons src/cluster installs, checked
-// against a results.json by .github/workflows/e2e.yml: one line per requirement that differs,
-// naming the add-on that backs it, so a first run on GitHub shows at once which one misbehaves.
+// against a results.json by .github/workflows/e2e.yml: one line per requirement (MUST or SHOULD)
+// that differs, naming the add-on that backs it, so a first run on GitHub shows at once which one
+// misbehaves.
 //
 //   node scripts/expect-kind-verdicts.mjs results.json [1.37]   (exit 0: as expected; 1: not)
 //
@@ -20,6 +21,18 @@ export const KIND_EXPECTATIONS = {
   accelerator_metrics: { verdict: 'passed', addon: 'fake-gpu-operator (DCGM exporter)' },
   // kind has no cluster autoscaler: the requirement applies only where a platform provides one.
   cluster_autoscaling: { verdict: 'not-applicable', addon: 'none (kind has no cluster autoscaler)' },
+  // The SHOULDs: what kind can offer is checked (src/cluster/addons.ts installs it where the
+  // version lists the SHOULD); what it cannot offer says so.
+  driver_runtime_management: { verdict: 'passed', addon: 'dra-example-driver (driverVersion device attribute)' },
+  gpu_sharing: { verdict: 'passed', addon: 'dra-example-driver (one claim shared by two pods, TimeSlicing GpuConfig)' },
+  virtualized_accelerator: { verdict: 'not-applicable', addon: 'none (the example driver advertises no virtual accelerator)' },
+  advanced_inference_ingress: {
+    verdict: 'passed',
+    addon: 'inference-extension-crds + envoy-ai-gateway (Envoy Gateway extension server for InferencePools) + inference-sim',
+  },
+  high_performance_networking: { verdict: 'not-applicable', addon: 'none (no DRA network driver or multi-network on kind)' },
+  disaggregated_inference: { verdict: 'manual', addon: 'none (no llm-d, Dynamo or prefill/decode deployment on kind)' },
+  workload_sandboxing: { verdict: 'passed', addon: 'gvisor (runsc in every node, RuntimeClass gvisor)' },
 };
 
 const MUSTS_OF_ALL = [
@@ -45,10 +58,40 @@ export const KIND_MUSTS_BY_VERSION = {
   1.37: MUSTS_OF_ALL,
 };
 
+const ACCELERATOR_SHOULDS = ['driver_runtime_management', 'gpu_sharing', 'virtualized_accelerator'];
+const NETWORKING_SHOULDS = ['advanced_inference_ingress', 'high_performance_networking', 'disaggregated_inference'];
+
+/** The SHOULDs each version's checklist lists (src/requirements/catalog.ts; a test fails when the two disagree). */
+export const KIND_SHOULDS_BY_VERSION = {
+  1.33: ['dra_support'],
+  1.34: [],
+  1.35: ACCELERATOR_SHOULDS,
+  1.36: [...ACCELERATOR_SHOULDS, ...NETWORKING_SHOULDS],
+  1.37: [...ACCELERATOR_SHOULDS, ...NETWORKING_SHOULDS, 'workload_sandboxing'],
+};
+
+/**
+ * Lines describing every SHOULD of `version` that is missing from the results or has another
+ * verdict than kind gives. A SHOULD the run left out (`--level must`) is not judged.
+ */
+export function unexpectedShouldVerdicts(results, version = results.kubernetesVersion) {
+  const problems = [];
+  for (const id of KIND_SHOULDS_BY_VERSION[version] ?? []) {
+    const expected = KIND_EXPECTATIONS[id];
+    const r = results.requirements.find((x) => x.id === id && x.level === 'SHOULD');
+    if (!r) problems.push(`${id} (SHOULD) is missing from the results, expected ${expected.verdict} (add-on: ${expected.addon})`);
+    else if (r.verdict !== expected.verdict && r.verdict !== 'skipped')
+      problems.push(
+        `${id} (SHOULD) is ${r.verdict}, expected ${expected.verdict} (add-on: ${expected.addon}): ${r.reason ?? 'no reason given'}`,
+      );
+  }
+  return problems;
+}
+
 /**
  * Lines describing every way the results differ from what a kind run of `version` must give
  * (empty: all as expected): results of another version, a MUST missing, unexpected or with
- * another verdict, objects left behind. Without `version`, the results' own version is used.
+ * another verdict, a SHOULD missing or with another verdict, objects left behind. Without `version`, the results' own version is used.
  */
 export function unexpectedVerdicts(results, version = results.kubernetesVersion) {
   const problems = [];
@@ -66,6 +109,7 @@ export function unexpectedVerdicts(results, version = results.kubernetesVersion)
   }
   for (const r of musts.filter((m) => !expectedMusts.includes(m.id)))
     problems.push(`${r.id}: a MUST that Kubernetes ${version} does not list on kind (update scripts/expect-kind-verdicts.mjs)`);
+  problems.push(...unexpectedShouldVerdicts(results, version));
   if (results.leaked !== 0) problems.push(`leaked objects: ${results.leaked}`);
   return problems;
 }
@@ -80,6 +124,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const asked = version ?? results.kubernetesVersion;
   const problems = unexpectedVerdicts(results, asked);
   for (const line of problems) console.log(`::error::Kubernetes ${asked}: ${line}`);
-  if (problems.length === 0) console.log(`Kubernetes ${asked}: every MUST reached its expected verdict on kind`);
+  if (problems.length === 0) console.log(`Kubernetes ${asked}: every MUST and SHOULD reached its expected verdict on kind`);
   process.exit(problems.length === 0 ? 0 : 1);
 }

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error -- a plain .mjs script run by the workflow; its exports are untyped.
-import { KIND_EXPECTATIONS, KIND_MUSTS_BY_VERSION, unexpectedVerdicts } from '../../scripts/expect-kind-verdicts.mjs';
+import {
+  KIND_EXPECTATIONS,
+  KIND_MUSTS_BY_VERSION,
+  KIND_SHOULDS_BY_VERSION,
+  unexpectedVerdicts,
+} from '../../scripts/expect-kind-verdicts.mjs';
 import { parse } from 'yaml';
 import { KUBERNETES_VERSIONS, requirementsFor } from '../../src/requirements/catalog.js';
 
@@ -20,6 +25,7 @@ const check = unexpectedVerdicts as (
   version?: string,
 ) => string[];
 const mustsByVersion = KIND_MUSTS_BY_VERSION as Record<string, string[]>;
+const shouldsByVersion = KIND_SHOULDS_BY_VERSION as Record<string, string[]>;
 
 describe('expect-kind-verdicts', () => {
   it('has an expectation for every MUST of every version we provision', () => {
@@ -27,6 +33,30 @@ describe('expect-kind-verdicts', () => {
       for (const r of requirementsFor(version).filter((x) => x.level === 'MUST'))
         expect(Object.keys(KIND_EXPECTATIONS as object), `${version} ${r.id}`).toContain(r.id);
     }
+  });
+
+  it('has an expectation for every SHOULD too, and lists per version exactly the SHOULDs its checklist lists', () => {
+    expect(Object.keys(shouldsByVersion)).toEqual([...KUBERNETES_VERSIONS]);
+    for (const version of KUBERNETES_VERSIONS) {
+      const shoulds = requirementsFor(version)
+        .filter((x) => x.level === 'SHOULD')
+        .map((x) => x.id);
+      for (const id of shoulds) expect(Object.keys(KIND_EXPECTATIONS as object), `${version} ${id}`).toContain(id);
+      expect([...(shouldsByVersion[version] ?? [])].sort(), version).toEqual(shoulds.sort());
+    }
+  });
+
+  it('expects on kind what the fake kind scenario with the PR-mode add-ons gives (should-suite.test.ts)', () => {
+    const expected = KIND_EXPECTATIONS as Partial<Record<string, { verdict: string }>>;
+    expect(Object.fromEntries((shouldsByVersion['1.37'] ?? []).map((id) => [id, expected[id]?.verdict]))).toEqual({
+      driver_runtime_management: 'passed',
+      gpu_sharing: 'passed',
+      virtualized_accelerator: 'not-applicable',
+      advanced_inference_ingress: 'passed',
+      high_performance_networking: 'not-applicable',
+      disaggregated_inference: 'manual',
+      workload_sandboxing: 'passed',
+    });
   });
 
   it("lists, per version, exactly the MUSTs that version's checklist lists", () => {
@@ -51,12 +81,12 @@ describe('expect-kind-verdicts', () => {
   });
 
   it('fails a run that dropped a MUST, lists one the version does not have, or is of another version', () => {
+    // A complete kind run of the version: its MUSTs and its SHOULDs, each with kind's verdict.
     const requirements = (version: string): Result[] =>
-      (mustsByVersion[version] ?? []).map((id) => ({
-        id,
-        level: 'MUST',
-        verdict: (KIND_EXPECTATIONS as Record<string, { verdict: string }>)[id]?.verdict ?? '?',
-      }));
+      [
+        ...(mustsByVersion[version] ?? []).map((id) => ({ id, level: 'MUST' })),
+        ...(shouldsByVersion[version] ?? []).map((id) => ({ id, level: 'SHOULD' })),
+      ].map((r) => ({ ...r, verdict: (KIND_EXPECTATIONS as Partial<Record<string, { verdict: string }>>)[r.id]?.verdict ?? '?' }));
     const on137 = { kubernetesVersion: '1.37', requirements: requirements('1.37'), leaked: 0 };
     expect(check(on137, '1.37')).toEqual([]);
     expect(check({ ...on137, requirements: on137.requirements.filter((r) => r.id !== 'gang_scheduling') }, '1.37')).toEqual([
@@ -70,6 +100,12 @@ describe('expect-kind-verdicts', () => {
       'dra_support is missing from the results, expected passed (add-on: dra-example-driver)',
     ]);
     expect(check(on137, '1.38')).toEqual(['no expectations for Kubernetes 1.38 (add them to scripts/expect-kind-verdicts.mjs)']);
+    expect(check({ ...on137, requirements: on137.requirements.filter((r) => r.id !== 'workload_sandboxing') }, '1.37')).toEqual([
+      'workload_sandboxing (SHOULD) is missing from the results, expected passed (add-on: gvisor (runsc in every node, RuntimeClass gvisor))',
+    ]);
+    // A run with --level must leaves the SHOULDs out: they are not judged then.
+    const mustOnly = { ...on137, requirements: on137.requirements.map((r) => (r.level === 'SHOULD' ? { ...r, verdict: 'skipped' } : r)) };
+    expect(check(mustOnly, '1.37')).toEqual([]);
   });
 
   it('accepts the expected verdicts and names the add-on of one that differs', () => {
@@ -80,7 +116,9 @@ describe('expect-kind-verdicts', () => {
     };
     const asOnKind = {
       ...results,
-      requirements: results.requirements.map((r) => (r.id === 'cluster_autoscaling' ? { ...r, verdict: 'not-applicable' } : r)),
+      requirements: results.requirements.map((r) =>
+        r.id === 'cluster_autoscaling' || r.id === 'virtualized_accelerator' ? { ...r, verdict: 'not-applicable' } : r,
+      ),
     };
     expect(check(asOnKind)).toEqual([]);
     const broken = {
@@ -93,5 +131,14 @@ describe('expect-kind-verdicts', () => {
       'ai_inference is error, expected passed (add-on: envoy-gateway (GatewayClass ai-conformance, ClusterIP EnvoyProxy)): Gateway not Programmed: AddressNotAssigned',
     ]);
     expect(check({ ...asOnKind, leaked: 2 })).toEqual(['leaked objects: 2']);
+    const sharingBroken = {
+      ...asOnKind,
+      requirements: asOnKind.requirements.map((r) =>
+        r.id === 'gpu_sharing' ? { ...r, verdict: 'failed', reason: 'two pods of one shared claim see different devices' } : r,
+      ),
+    };
+    expect(check(sharingBroken)).toEqual([
+      'gpu_sharing (SHOULD) is failed, expected passed (add-on: dra-example-driver (one claim shared by two pods, TimeSlicing GpuConfig)): two pods of one shared claim see different devices',
+    ]);
   });
 });
