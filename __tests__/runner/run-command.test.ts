@@ -186,10 +186,12 @@ describe('list command', () => {
       const json = chunks.splice(0).join('');
       expect(await main(['list', '--kubernetes-version', '1.37'])).toBe(0);
       text = chunks.join('');
-      const rows = JSON.parse(json) as { id: string; byProfile?: Record<string, string> }[];
+      const rows = JSON.parse(json) as { id: string; byProfile?: Record<string, string>; kindAddons?: string[] }[];
       expect(rows.find((r) => r.id === 'gpu_sharing')?.byProfile?.example).toContain('ResourceClaim shared by two pods');
       expect(rows.find((r) => r.id === 'virtualized_accelerator')?.byProfile?.example).toContain('not applicable');
       expect(rows.find((r) => r.id === 'workload_sandboxing')?.byProfile).toBeUndefined();
+      expect(rows.find((r) => r.id === 'workload_sandboxing')?.kindAddons).toEqual(['gvisor']);
+      expect(rows.find((r) => r.id === 'gpu_sharing')?.kindAddons).toBeUndefined();
     } finally {
       process.stdout.write = write;
     }
@@ -197,5 +199,9 @@ describe('list command', () => {
     expect(text).toMatch(/gpu_sharing\s+example\s+one ResourceClaim shared by two pods/);
     expect(text).toMatch(/\n\s+nvidia\s+MIG resources/);
     expect(text).toMatch(/workload_sandboxing\s+any\s+the same with every profile/);
+    // What the kind PR path installs for them, from the provider's own add-on list.
+    expect(text).toContain('Installed for SHOULD probes by --cluster kind --addons on Kubernetes 1.37');
+    expect(text).toMatch(/advanced_inference_ingress\s+inference-extension-crds, envoy-ai-gateway, inference-sim\n/);
+    expect(text).toMatch(/workload_sandboxing\s+gvisor\n/);
   });
 });

@@ -410,6 +410,14 @@ export function prModeAddons(kubernetesVersion: KubernetesVersion, clusterName: 
   return allAddons(clusterName, wanted(INFERENCE_SHOULDS)).filter((addon) => addon.serves === undefined || wanted(addon.serves));
 }
 
+/** The PR-mode add-ons that exist for a SHOULD on this version, by requirement id (for `list`). */
+export function shouldAddons(kubernetesVersion: KubernetesVersion): Map<RequirementId, string[]> {
+  const out = new Map<RequirementId, string[]>();
+  for (const addon of prModeAddons(kubernetesVersion))
+    for (const id of addon.serves ?? []) out.set(id, [...(out.get(id) ?? []), addon.name]);
+  return out;
+}
+
 /** Whether the version's add-ons include gVisor, whose runtime handler the kind config registers. */
 export function needsSandboxRuntime(kubernetesVersion: KubernetesVersion): boolean {
   return prModeAddons(kubernetesVersion).some((addon) => addon.releases.includes('gvisor'));

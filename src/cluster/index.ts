@@ -29,6 +29,7 @@ export { ProvisionError } from './errors.js';
 export { createKindCluster, deleteKindCluster, ensureDocker } from './kind.js';
 export { connectKubeconfig, kubeconfigFromEnv, KUBECONFIG_ENV } from './kubeconfig.js';
 export { kindConfig, kindConfigYaml } from './kindConfig.js';
+export { shouldAddons } from './addons.js';
 export { DEFAULT_CLUSTER_NAME, NODE_IMAGES, KIND_VERSION } from './pins.js';
 
 export type ClusterMode = 'kind' | 'kubeconfig' | 'in-cluster' | 'auto';

@@ -5,8 +5,8 @@
 import type { Command, ParsedValues } from './command.js';
 import { COMMON_FLAGS, listOption, noArguments, stringOption } from './command.js';
 import { UsageError } from '../errors.js';
-import { KUBERNETES_VERSIONS, requirementsFor, testNameFor, type KubernetesVersion } from '../requirements/catalog.js';
-import { connectKubeconfig, requireKubernetesVersion } from '../cluster/index.js';
+import { KUBERNETES_VERSIONS, requirementsFor, testNameFor, type KubernetesVersion, type RequirementId } from '../requirements/catalog.js';
+import { connectKubeconfig, requireKubernetesVersion, shouldAddons } from '../cluster/index.js';
 import { catalogVersion, serverVersion } from '../kube/connect.js';
 import { RUN_FLAGS } from '../run/config.js';
 import { BUILTIN_PROBES } from '../probes/index.js';
@@ -102,11 +102,14 @@ export const listCommand: Command = {
     const listed = new Set(rows.map((r) => r.id));
     const options = optionRows([...probes.values()].map((s) => s.probe).filter((probe) => listed.has(probe.id)));
     const byProfile = (id: string) => probes.get(id)?.probe.byProfile;
+    const kindAddons = shouldAddons(version);
+    const onKind = (id: string) => kindAddons.get(id as RequirementId);
     if (format === 'json') {
       const withOptions = rows.map((r) => ({
         ...r,
         options: options.filter((o) => o.probe === r.id).map(({ probe: _probe, ...o }) => o),
         ...(byProfile(r.id) ? { byProfile: byProfile(r.id) } : {}),
+        ...(onKind(r.id) ? { kindAddons: onKind(r.id) } : {}),
       }));
       process.stdout.write(`${JSON.stringify(withOptions, null, 2)}\n`);
       return 0;
@@ -127,6 +130,12 @@ export const listCommand: Command = {
         `\nWhat the SHOULD probes check with each accelerator profile (--accelerator; custom: any other DeviceClass or resource)\n\n`,
       );
       process.stdout.write(`${table([['ID', 'PROFILE', 'CHECKS'], ...coverage])}\n`);
+      // What `--cluster kind --addons` installs for them on this version (src/cluster/addons.ts).
+      const served = shoulds.filter((r) => onKind(r.id));
+      if (served.length > 0) {
+        process.stdout.write(`\nInstalled for SHOULD probes by --cluster kind --addons on Kubernetes ${version}\n\n`);
+        process.stdout.write(`${table([['ID', 'KIND ADD-ONS'], ...served.map((r) => [r.id, (onKind(r.id) ?? []).join(', ')])])}\n`);
+      }
     }
     if (options.length > 0) {
       process.stdout.write(`\nProbe options (--probe-option KEY=VALUE; durations in milliseconds)\n\n`);
