@@ -16,6 +16,11 @@ afterEach(() => {
   standIns = undefined;
 });
 
+/** The containerd patches of the kind config the stand-in kind was given. */
+function patchesOf(s: StandIns): string[] {
+  return (parse(s.kindConfig() ?? '') as { containerdConfigPatches: string[] }).containerdConfigPatches;
+}
+
 function setup(env: NodeJS.ProcessEnv = {}, tools?: string[]): StandIns {
   standIns = makeStandIns(tools, env);
   return standIns;
@@ -185,7 +190,7 @@ describe('kind provider command lines', () => {
     for (const call of calls.filter((c) => c[0] !== 'docker')) expect(call).toContain(cluster.kubeconfigPath);
     for (const call of calls.filter((c) => c[0] === 'docker')) expect(call[2]).toMatch(/^ai-conformance-(control-plane|worker2?)$/);
     // With the add-ons, containerd gets gVisor's runtime handler at creation.
-    expect(parse(s.kindConfig() ?? '').containerdConfigPatches[1]).toMatch(
+    expect(patchesOf(s)[1]).toMatch(
       /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runsc\]\s+runtime_type = "io\.containerd\.runsc\.v1"/,
     );
     for (const call of calls.filter((c) => c[0] === 'helm')) {
@@ -202,7 +207,7 @@ describe('kind provider command lines', () => {
     expect(stdin).toMatch(/hostname: ai-gateway-controller\.envoy-ai-gateway-system\.svc\.cluster\.local/);
     expect(stdin).toMatch(/kind: InferencePool[\s\S]*endpointPickerRef:/);
     expect(stdin).toContain('image: ghcr.io/llm-d/llm-d-inference-sim:v0.8.2');
-    expect(stdin).toMatch(/kind: RuntimeClass\nmetadata:\n  name: gvisor\nhandler: runsc/);
+    expect(stdin).toContain('kind: RuntimeClass\nmetadata:\n  name: gvisor\nhandler: runsc\n');
     await cluster.remove();
   });
 
@@ -312,7 +317,7 @@ describe('kind provider error paths', () => {
     expect(calls.find((c) => c[0] === 'helm' && c[3] === 'eg')).not.toContain('--values');
     expect(calls.some((c) => c.join(' ').includes('inference'))).toBe(false);
     expect(calls.filter((c) => c[0] === 'docker' && c[1] === 'exec')).toEqual([]);
-    expect(parse(s.kindConfig() ?? '').containerdConfigPatches).toHaveLength(1);
+    expect(patchesOf(s)).toHaveLength(1);
     await cluster.remove();
   });
 
@@ -323,14 +328,14 @@ describe('kind provider error paths', () => {
     expect(calls.filter((c) => c[0] === 'helm').map((c) => c[3])).toContain('aieg');
     expect(calls.find((c) => c[0] === 'helm' && c[3] === 'eg')).toContain('--values');
     expect(calls.filter((c) => c[0] === 'docker' && c[1] === 'exec')).toEqual([]);
-    expect(parse(s.kindConfig() ?? '').containerdConfigPatches).toHaveLength(1);
+    expect(patchesOf(s)).toHaveLength(1);
     await cluster.remove();
   });
 
   it('without add-ons, containerd gets no sandbox runtime and no node is touched', async () => {
     const s = setup();
     const cluster = await createKindCluster({ kubernetesVersion: '1.37', env: s.env });
-    expect(parse(s.kindConfig() ?? '').containerdConfigPatches).toHaveLength(1);
+    expect(patchesOf(s)).toHaveLength(1);
     expect(s.calls().filter((c) => c[0] === 'docker' && c[1] === 'exec')).toEqual([]);
     await cluster.remove();
   });
