@@ -69,5 +69,8 @@ describe('gVisor on kind', () => {
     expect(at('sha512sum -c runsc.sha512 containerd-shim-runsc-v1.sha512')).toBeGreaterThan(at('curl '));
     expect(at('mv runsc containerd-shim-runsc-v1 /usr/local/bin/')).toBeGreaterThan(at('sha512sum -c'));
     expect(GVISOR_RELEASE).toMatch(/^\d{8}(\.\d+)?$/);
+    // A reused cluster created without the add-ons has no runsc handler: said, not left to the probe.
+    expect(script).toContain("containerd config dump | grep -q 'containerd.runtimes.runsc]' ||");
+    expect(at('containerd config dump')).toBeGreaterThan(at('runsc --version'));
   });
 });

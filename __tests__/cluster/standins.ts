@@ -31,7 +31,7 @@ if [ -n "$STANDIN_DOCKER_DOWN" ]; then
 fi
 if [ "$1" = inspect ]; then echo "$STANDIN_NODE_IMAGE"; exit 0; fi
 if [ "$1" = exec ] && [ "$2" = "$STANDIN_DOCKER_EXEC_FAIL" ]; then
-  echo "runsc: FAILED" >&2
+  echo "runsc: FAILED"
   echo "sha512sum: WARNING: 1 computed checksum did NOT match" >&2
   exit 1
 fi
