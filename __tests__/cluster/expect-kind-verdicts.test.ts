@@ -1,15 +1,15 @@
-// The e2e workflow's verdict check: what it expects of each MUST on kind, per version, and that it
+// The e2e workflow's verdict check: what it expects of each MUST and SHOULD on kind, per version, and that it
 // names the add-on behind a requirement that did not reach its verdict; and that the workflow runs
 // it for every version we provision.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-// @ts-expect-error -- a plain .mjs script run by the workflow; its exports are untyped.
 import {
   KIND_EXPECTATIONS,
   KIND_MUSTS_BY_VERSION,
   KIND_SHOULDS_BY_VERSION,
   unexpectedVerdicts,
+  // @ts-expect-error -- a plain .mjs script run by the workflow; its exports are untyped.
 } from '../../scripts/expect-kind-verdicts.mjs';
 import { parse } from 'yaml';
 import { KUBERNETES_VERSIONS, requirementsFor } from '../../src/requirements/catalog.js';
