@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { advancedInferenceIngressProbe } from '../../src/probes/advanced_inference_ingress.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { expectClean, explain, failedCheck } from './addonRuns.js';
-import { derivedScenario, scenarioPath } from './scenarioFile.js';
+import { kindWithoutShouldAddons } from './scenarioFile.js';
 
+// Each test states the inference support it models, on kind without the PR path's own (tested in should-suite).
 const withGaie = (name: string, extra: Record<string, unknown> = {}) =>
-  derivedScenario(name, '1.36', ['kind-example-dra-1.36', 'addons/inference-extension'], extra);
+  kindWithoutShouldAddons(name, '1.36', ['addons/inference-extension'], extra);
 const FAST = { probeOptions: { extra: { 'advanced-inference-ingress.wait-ms': '1500' } } };
 
 describe('advanced_inference_ingress', () => {
@@ -74,7 +75,7 @@ describe('advanced_inference_ingress', () => {
   });
 
   it('fails when the Gateway implementation does not support InferencePool backends', async () => {
-    const file = derivedScenario('kind-gaie-crd-only-1.36', '1.36', ['kind-example-dra-1.36'], {
+    const file = kindWithoutShouldAddons('kind-gaie-crd-only-1.36', '1.36', [], {
       objects: [
         {
           apiVersion: 'apiextensions.k8s.io/v1',
@@ -123,7 +124,7 @@ describe('advanced_inference_ingress', () => {
   });
 
   it('fails where the Gateway API Inference Extension is not installed', async () => {
-    const run = await runProbeOnScenario(advancedInferenceIngressProbe, scenarioPath('kind-example-dra-1.36'));
+    const run = await runProbeOnScenario(advancedInferenceIngressProbe, kindWithoutShouldAddons('kind-no-gaie-1.36', '1.36'));
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(run.result.reason).toContain(
       'inference.networking.k8s.io/v1 inferencepools is not served: the Gateway API Inference Extension (v1.0 or later) is not installed',

@@ -2,10 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { workloadSandboxingProbe } from '../../src/probes/workload_sandboxing.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { expectClean, explain, failedCheck } from './addonRuns.js';
-import { derivedScenario, scenarioPath } from './scenarioFile.js';
+import { kindWithoutShouldAddons, scenarioPath } from './scenarioFile.js';
 
+// Each test states the sandbox it models, on kind without the PR path's own gVisor (tested in should-suite).
 const kind137 = (name: string, addons: string[], extra: Record<string, unknown> = {}) =>
-  derivedScenario(name, '1.37', ['kind-example-dra-1.37', ...addons.map((a) => `addons/${a}`)], extra);
+  kindWithoutShouldAddons(
+    name,
+    '1.37',
+    addons.map((a) => `addons/${a}`),
+    extra,
+  );
 
 describe('workload_sandboxing', () => {
   it("passes with gVisor: the runsc pod sees the Sentry's kernel, a plain pod on its node the host's", async () => {
