@@ -303,6 +303,42 @@ describe('ai_service_metrics', () => {
     expectClean(run);
   });
 
+  it('passes with Mimir (mimir-distributed query-frontend, /prometheus prefix), after a Prometheus Service that does not answer', async () => {
+    // A Service labelled as Prometheus whose pods are gone (the proxy cannot reach it) comes
+    // first; the query-frontend under its default prefix /prometheus answers.
+    const mimir = {
+      objects: [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mimir' } },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'old-prometheus', namespace: 'mimir', labels: { 'app.kubernetes.io/name': 'prometheus' } },
+          spec: { selector: { app: 'old-prometheus' }, ports: [{ name: 'http', port: 9090, targetPort: 9090 }] },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: {
+            name: 'mimir-query-frontend',
+            namespace: 'mimir',
+            labels: { 'app.kubernetes.io/name': 'mimir', 'app.kubernetes.io/component': 'query-frontend' },
+          },
+          spec: {
+            selector: { 'app.kubernetes.io/component': 'query-frontend' },
+            ports: [{ name: 'http-metrics', port: 8080, targetPort: 8080 }],
+          },
+        },
+      ],
+      behaviours: { prometheus: { namespace: 'mimir', service: 'mimir-query-frontend', port: 'http-metrics', pathPrefix: '/prometheus' } },
+    };
+    const run = await runProbeOnScenario(aiServiceMetricsProbe, withAddons('bare-1.35', [], mimir), fast());
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0]?.reason).toMatch(
+      /^Service mimir\/mimir-query-frontend:http-metrics\/prometheus \(label app\.kubernetes\.io\/name=mimir,app\.kubernetes\.io\/component=query-frontend\) answers \/api\/v1\/query in the Prometheus JSON format; before it: Service mimir\/old-prometheus:http \(label app\.kubernetes\.io\/name=prometheus\): /,
+    );
+    expectClean(run);
+  });
+
   it('uses the metric name given by option', async () => {
     const run = await runProbeOnScenario(
       aiServiceMetricsProbe,
