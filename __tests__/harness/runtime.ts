@@ -56,10 +56,37 @@ function wget(store: Store, target: string, headers: Record<string, string>): st
     const answer = handler(url, headers);
     if (!answer) continue;
     return answer.status < 300
-      ? answer.body
+      ? answer.body.replace(/\n+$/, '') // $(...) drops the trailing newlines
       : `wget: server returned error: HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? ''}`.trimEnd();
   }
   return `wget: can't connect to remote host (${url.hostname}): Connection refused`;
+}
+
+/**
+ * What a pod answers to `GET path` on `port`, for the servers the fake knows: busybox `httpd -f -p
+ * PORT -h DIR` serves the files the script wrote with `echo WORD > FILE` (404 for any other path);
+ * undefined when no container of the pod listens there.
+ */
+export function podHttpAnswer(pod: KObj, port: number, path: string): { status: number; body: string } | undefined {
+  for (const container of records(record(pod.spec).containers)) {
+    const script = [container.command, container.args]
+      .flatMap((part): unknown[] => (Array.isArray(part) ? part : []))
+      .map(String)
+      .join(' ');
+    const httpd = /\bhttpd\b([^;&|\n]*)/.exec(script);
+    if (!httpd) continue;
+    const flags = httpd[1];
+    const listens = Number(/\s-p\s+(?:[\d.]+:)?(\d+)/.exec(flags)?.[1] ?? 80);
+    if (listens !== port) continue;
+    const root = (/\s-h\s+(\S+)/.exec(flags)?.[1] ?? '/www').replace(/\/$/, '');
+    const files = new Map<string, string>();
+    for (const m of script.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|>\n]+?))\s*>\s*(\S+)/g))
+      // Unmatched alternatives are undefined at run time, whatever the match type says.
+      files.set(m[4], `${((m.slice(1, 4) as (string | undefined)[]).find((group) => group !== undefined) ?? '').trim()}\n`);
+    const body = files.get(`${root}${path.replace(/\?.*$/, '')}`);
+    return body === undefined ? { status: 404, body: '' } : { status: 200, body };
+  }
+  return undefined;
 }
 
 export interface KernelIdentity {
@@ -210,7 +237,8 @@ export class ContainerRuntime {
       case "ls /sys/class/net | tr '\\n' ' '":
         return `${this.interfaces(pod, container).join(' ')} `;
       default: {
-        const request = /^wget((?: -q| -O -| -T \d+| --header '[^']*')*) (\S+)$/.exec(cmd);
+        // `timeout N wget ...`: the request answers well within N here.
+        const request = /^(?:timeout \d+ )?wget((?: -q| -O -| -T \d+| --header '[^']*')*) (\S+)$/.exec(cmd);
         if (!request) return undefined;
         const headers: Record<string, string> = {};
         for (const [, name, value] of request[1].matchAll(/--header '([^':]+):\s*([^']*)'/g)) headers[name.toLowerCase()] = value!;

@@ -203,7 +203,10 @@ export class Store {
   seed(key: string, input: KObj, owned = false): KObj {
     const info = this.info(key);
     // `owned`: the caller built the object for the store alone (generated objects), no copy needed.
+    const given = input.metadata.generation;
     const obj = this.prepareNew(info, owned ? input : clone(input));
+    // A seeded object may have a history: a scenario can say its spec changed since creation.
+    if (typeof given === 'number' && given > 1) obj.metadata.generation = given;
     this.rv++;
     obj.metadata.resourceVersion = String(this.rv);
     this.bucket(key).objects.set(objectKey(obj.metadata.namespace, obj.metadata.name ?? ''), obj);

@@ -15,9 +15,24 @@
 // the address is the Service's cluster IP (ClusterIP), a node address (NodePort) or a load
 // balancer IP (LoadBalancer, only when `loadBalancer` is true: kind has none), and without an
 // address the Gateway is Programmed=False, AddressNotAssigned.
+// Data plane (Envoy's, as both Envoy Gateway and cloud-provider-kind run it): a request a pod sends
+// to a Programmed Gateway's address and a listener's port follows the accepted HTTPRoutes attached
+// to it. Rules match by path (Exact, PathPrefix), method and headers (Exact), the most specific
+// winning as the Gateway API orders them (exact path, longest prefix, method, most header
+// matches, then route age and rule order); the rule's Service backendRefs are chosen at random in
+// proportion to their weights (Envoy's weighted clusters), and the request goes to a Ready pod
+// behind the Service's selector, at the targetPort, which answers as that pod's server does
+// (../runtime.ts podHttpAnswer). No rule: 404; no Ready endpoint: 503. Rules to an InferencePool
+// are left to `inference-extension`. Parameters that break it: `weights: false` (weights ignored,
+// backends chosen evenly), `headerMatches: false` (rules with header matches never match),
+// `reachable: false` (the address is not reachable from pods), `addresses: false` (Programmed with
+// no status.addresses), `seed` (the random choice's seed).
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 import type { KObj, StoreEvent } from '../types.js';
 import { isRecord } from '../types.js';
+import { podHttpAnswer, registerClusterHttp } from '../runtime.js';
+import { parseLabelSelector } from '../selectors.js';
+import { podReady } from './util.js';
 
 const GROUP = 'gateway.networking.k8s.io';
 const CLASSES = `gatewayclasses.${GROUP}`;
@@ -60,6 +75,8 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   const envoy = ctx.params.implementation === 'envoy-gateway';
   const proxyNamespace = typeof ctx.params.proxyNamespace === 'string' ? ctx.params.proxyNamespace : 'envoy-gateway-system';
   const loadBalancer = ctx.params.loadBalancer !== false;
+  /** false: Gateways are Programmed without status.addresses (an implementation that reports none). */
+  const reportAddresses = ctx.params.addresses !== false;
   const programDelayMs = typeof ctx.params.programDelayMs === 'number' ? ctx.params.programDelayMs : 0;
   /** Gateways whose programming delay has passed (namespace/name). */
   const programmed = new Set<string>();
@@ -205,15 +222,16 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       return;
     }
     const status = record(gateway.status);
-    const addresses = !accepted
-      ? []
-      : envoy
-        ? envoyAddresses(gateway, gatewayClass)
-        : Array.isArray(status.addresses) && status.addresses.length > 0
-          ? list(status.addresses).map((a) => ({ type: String(a.type), value: String(a.value) }))
-          : [{ type: 'IPAddress', value: `172.18.255.${addressCounter++}` }];
+    const addresses =
+      !accepted || !reportAddresses
+        ? []
+        : envoy
+          ? envoyAddresses(gateway, gatewayClass)
+          : Array.isArray(status.addresses) && status.addresses.length > 0
+            ? list(status.addresses).map((a) => ({ type: String(a.type), value: String(a.value) }))
+            : [{ type: 'IPAddress', value: `172.18.255.${addressCounter++}` }];
     const programmedCondition =
-      addresses.length > 0
+      addresses.length > 0 || !reportAddresses
         ? condition(
             gateway,
             'Programmed',
@@ -339,6 +357,116 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
     );
   };
 
+  // The data plane.
+  const honourWeights = ctx.params.weights !== false;
+  const honourHeaders = ctx.params.headerMatches !== false;
+  const reachableFromPods = ctx.params.reachable !== false;
+  /** mulberry32: a seeded choice, so a scenario's traffic is the same on every run. */
+  let seed = typeof ctx.params.seed === 'number' ? ctx.params.seed : 1;
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  /** How specific a match is, as the Gateway API orders them; undefined when it does not match. */
+  const matchRank = (match: Record<string, unknown>, url: URL, headers: Record<string, string>): number[] | undefined => {
+    const path = record(match.path);
+    const type = typeof path.type === 'string' ? path.type : 'PathPrefix';
+    const value = typeof path.value === 'string' ? path.value : '/';
+    const pathOk =
+      type === 'Exact'
+        ? url.pathname === value
+        : value === '/' || url.pathname === value.replace(/\/$/, '') || url.pathname.startsWith(`${value.replace(/\/$/, '')}/`);
+    if (!pathOk) return undefined;
+    const method = typeof match.method === 'string' ? match.method : undefined;
+    if (method !== undefined && method !== 'GET') return undefined;
+    const wanted = list(match.headers);
+    if (wanted.length > 0 && !honourHeaders) return undefined;
+    const headersOk = wanted.every(
+      (header) => (header.type ?? 'Exact') === 'Exact' && headers[String(header.name).toLowerCase()] === String(header.value),
+    );
+    if (!headersOk) return undefined;
+    return [type === 'Exact' ? 1 : 0, value.length, method ? 1 : 0, wanted.length];
+  };
+
+  const better = (a: number[], b: number[]): boolean => {
+    for (let i = 0; i < a.length; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+    return false;
+  };
+
+  /** A request to one of our Gateways' addresses; undefined when it is not one (or not reachable from pods). */
+  const serve = (url: URL, headers: Record<string, string>): { status: number; body: string } | undefined => {
+    if (!reachableFromPods) return undefined;
+    const port = Number(url.port || 80);
+    const gateway = ctx.store
+      .list(GATEWAYS)
+      .find(
+        (g) =>
+          ourClass(record(g.spec).gatewayClassName) &&
+          list(record(g.status).conditions).some((c) => c.type === 'Programmed' && c.status === 'True') &&
+          list(record(g.status).addresses).some((a) => a.value === url.hostname.replace(/^\[|\]$/g, '')),
+      );
+    if (!gateway) return undefined;
+    const listener = list(record(gateway.spec).listeners).find((l) => Number(l.port) === port);
+    if (!listener) return undefined;
+    // Oldest route first, then by name; within a route, rule order: the tie-breaks of the spec.
+    const routes = ctx.store
+      .list(ROUTES)
+      .filter((route) =>
+        list(record(route.status).parents).some(
+          (parent) =>
+            record(parent.parentRef).name === gateway.metadata.name &&
+            parent.controllerName === controllerName &&
+            list(parent.conditions).some((c) => c.type === 'Accepted' && c.status === 'True'),
+        ),
+      )
+      .sort(
+        (a, b) =>
+          String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
+          String(a.metadata.name).localeCompare(String(b.metadata.name)),
+      );
+    let best: { rank: number[]; rule: Record<string, unknown>; route: KObj } | undefined;
+    for (const route of routes)
+      for (const rule of list(record(route.spec).rules)) {
+        const matches = list(rule.matches).length > 0 ? list(rule.matches) : [{}];
+        for (const match of matches) {
+          const rank = matchRank(match, url, headers);
+          if (rank && (!best || better(rank, best.rank))) best = { rank, rule, route };
+        }
+      }
+    if (!best) return { status: 404, body: '' };
+    const refs = list(best.rule.backendRefs);
+    if (refs.some((ref) => ref.kind === 'InferencePool')) return undefined;
+    const weighted = refs
+      .filter((ref) => (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '')
+      .map((ref) => ({ ref, weight: honourWeights ? (typeof ref.weight === 'number' ? ref.weight : 1) : 1 }))
+      .filter((entry) => entry.weight > 0);
+    const total = weighted.reduce((sum, entry) => sum + entry.weight, 0);
+    if (total === 0) return { status: 500, body: '' };
+    let pick = random() * total;
+    const chosen = weighted.find((entry) => (pick -= entry.weight) < 0) ?? weighted[weighted.length - 1];
+    const namespace = typeof chosen.ref.namespace === 'string' ? chosen.ref.namespace : best.route.metadata.namespace;
+    const service = ctx.store.get('services', namespace, String(chosen.ref.name));
+    if (!service) return { status: 500, body: '' };
+    const servicePort = list(record(service.spec).ports).find((p) => Number(p.port) === Number(chosen.ref.port));
+    const targetPort = Number(servicePort?.targetPort ?? servicePort?.port);
+    const selector = Object.entries(record(record(service.spec).selector))
+      .map(([key, value]) => `${key}=${String(value)}`)
+      .join(',');
+    const endpoints = selector
+      ? ctx.store
+          .list('pods', { namespace, labelSelector: parseLabelSelector(selector) })
+          .filter((pod) => podReady(pod) && !pod.metadata.deletionTimestamp)
+      : [];
+    if (endpoints.length === 0) return { status: 503, body: 'no healthy upstream' };
+    const pod = endpoints[Math.floor(random() * endpoints.length)];
+    return (
+      podHttpAnswer(pod, targetPort, url.pathname) ?? { status: 503, body: 'upstream connect error or disconnect/reset before headers' }
+    );
+  };
+
   const onEvent =
     (reconcile: (obj: KObj) => void) =>
     (event: StoreEvent): void => {
@@ -362,6 +490,7 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
           { replay: false },
         ),
       );
+      unsubscribe.push(registerClusterHttp(ctx.store, serve));
     },
     stop(): void {
       for (const off of unsubscribe.splice(0)) off();

@@ -175,7 +175,8 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
         };
       }
     }
-    return { status: 404, body: '' };
+    // No rule to a pool matched: the gateway controller's data plane answers (its other rules, or 404).
+    return undefined;
   };
 
   return {

@@ -69,17 +69,39 @@ function ruleMatches(rule: ContainerRule, pod: KObj, c: Record<string, unknown>)
   );
 }
 
-/** Whether a shell command keeps running (a long sleep, `sleep infinity`, `tail -f`, a `wait` on a sleep). */
+/** Whether a shell command keeps running (a long sleep, `sleep infinity`, `tail -f`, a server in the foreground). */
 function longRunning(text: string): boolean {
   if (/\bsleep\s+(infinity|inf)\b/.test(text) || /\btail\s+-f\b/.test(text)) return true;
+  // busybox httpd -f stays in the foreground, serving until the container is stopped.
+  if (/\bhttpd\b[^;&|\n]*\s-f\b/.test(text)) return true;
   const sleeps = [...text.matchAll(/\bsleep\s+(\d+)/g)].map((m) => Number(m[1]));
   return sleeps.some((s) => s >= 30);
 }
 
+/**
+ * `for VAR in $(seq [FIRST] LAST); do BODY; done` written out as BODY once per value, as the shell
+ * runs it (the loops probe clients send their requests in); other loops are left as they are.
+ */
+function unrolledLoops(text: string): string {
+  return text.replace(
+    /\bfor\s+(\w+)\s+in\s+\$\(seq\s+(\d+)(?:\s+(\d+))?\);\s*do\s+([\s\S]*?);?\s*done\b/g,
+    (_whole, name: string, a: string, b: string | undefined, body: string) => {
+      const [first, last] = b === undefined ? [1, Number(a)] : [Number(a), Number(b)];
+      const copies: string[] = [];
+      for (let value = first; value <= last && copies.length < 10_000; value++)
+        copies.push(body.replace(new RegExp(`\\$\\{?${name}\\}?\\b`, 'g'), String(value)));
+      return copies.join('\n');
+    },
+  );
+}
+
 /** What the command's `echo`s print; `$(COMMAND)` inside double quotes or bare words is replaced by `substitute`. */
-function echoedLines(text: string, substitute: (command: string) => string | undefined = () => undefined): string {
+function echoedLines(script: string, substitute: (command: string) => string | undefined = () => undefined): string {
   const lines: string[] = [];
+  const text = unrolledLoops(script);
   for (const m of text.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|\n]+))/g)) {
+    // `echo WORD > FILE` writes the file, not the log.
+    if ((m[3] as string | undefined)?.includes('>')) continue;
     const literal = (m[1] ?? m[2] ?? m[3] ?? '').trim();
     const line =
       m[2] !== undefined ? literal : literal.replace(/\$\(([^()]*)\)/g, (whole, command: string) => substitute(command) ?? whole);

@@ -1,7 +1,7 @@
 // A probe pod that runs a short shell script (no accelerator) and prints facts about its
 // environment as `PREFIX value` lines, read back from the log. Restricted like every probe pod.
 
-import type { V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Pod, V1PodSpec, V1Probe } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
 import { onNode } from './nodes.js';
 import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
@@ -17,6 +17,10 @@ export interface ShellPodSpec {
   spec?: Partial<V1PodSpec>;
   /** The pod-level claim the container uses (resources.claims). */
   claim?: string;
+  /** Pod labels (e.g. for a Service selecting the pod). */
+  labels?: Record<string, string>;
+  /** The container's readiness probe (a server the pod runs); a holding pod gets its own. */
+  readinessProbe?: V1Probe;
 }
 
 export const SHELL_CONTAINER = 'probe';
@@ -27,7 +31,7 @@ export function shellPod(ctx: ProbeContext, spec: ShellPodSpec): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: spec.name, namespace: ctx.namespace },
+    metadata: { name: spec.name, namespace: ctx.namespace, ...(spec.labels ? { labels: spec.labels } : {}) },
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
@@ -40,6 +44,7 @@ export function shellPod(ctx: ProbeContext, spec: ShellPodSpec): V1Pod {
           image: ctx.images.resolve(PROBE_SHELL_IMAGE),
           command: ['sh', '-c', spec.hold ? `${spec.script}\ntouch ${PRINTED_FILE}\nexec sleep 3600` : spec.script],
           ...(spec.hold ? { readinessProbe: { exec: { command: ['test', '-f', PRINTED_FILE] }, periodSeconds: 1 } } : {}),
+          ...(spec.readinessProbe ? { readinessProbe: spec.readinessProbe } : {}),
           resources: {
             limits: { cpu: '100m', memory: '64Mi' },
             requests: { cpu: '10m', memory: '16Mi' },
@@ -59,4 +64,12 @@ export function lineValue(log: string, prefix: string): string | undefined {
     .filter((text) => text.startsWith(`${prefix} `) || text === prefix)
     .pop();
   return line === undefined ? undefined : line.slice(prefix.length).trim();
+}
+
+/** The values of every `PREFIX value` line of a log, in order ('' for a line with nothing after the prefix). */
+export function lineValues(log: string, prefix: string): string[] {
+  return log
+    .split('\n')
+    .filter((text) => text.startsWith(`${prefix} `) || text === prefix)
+    .map((line) => line.slice(prefix.length).trim());
 }
