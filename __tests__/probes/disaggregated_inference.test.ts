@@ -85,6 +85,72 @@ describe('disaggregated_inference', () => {
     expectClean(run);
   });
 
+  // Dynamo's storage version since v1beta1 (ai-dynamo/dynamo deploy/operator/api/v1beta1): a list of components with a type.
+  it('passes with a v1beta1 Dynamo graph: components typed prefill and decode, each with its own status', async () => {
+    const file = derivedScenario('dynamo-v1beta1-1.36', '1.36', ['kind-example-dra-1.36'], {
+      objects: [
+        crd('nvidia.com', 'v1beta1', 'dynamographdeployments', 'DynamoGraphDeployment'),
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dynamo' } },
+        {
+          apiVersion: 'nvidia.com/v1beta1',
+          kind: 'DynamoGraphDeployment',
+          metadata: { name: 'qwen', namespace: 'dynamo' },
+          spec: {
+            backendFramework: 'vllm',
+            components: [
+              { name: 'frontend', type: 'frontend', replicas: 1 },
+              { name: 'prefill', type: 'prefill', replicas: 2 },
+              { name: 'decode', type: 'decode', replicas: 1 },
+            ],
+          },
+          status: {
+            state: 'successful',
+            conditions: [{ type: 'Ready', status: 'True', reason: 'all_resources_are_ready', message: 'All resources are ready' }],
+            components: {
+              frontend: { componentKind: 'Deployment', componentName: 'qwen-frontend', replicas: 1, updatedReplicas: 1, readyReplicas: 1 },
+              prefill: { componentKind: 'Deployment', componentName: 'qwen-prefill', replicas: 2, updatedReplicas: 2, readyReplicas: 2 },
+              decode: { componentKind: 'Deployment', componentName: 'qwen-decode', replicas: 1, updatedReplicas: 1, readyReplicas: 0 },
+            },
+          },
+        },
+      ],
+    });
+    const run = await runProbeOnScenario(disaggregatedInferenceProbe, file);
+    expect(run.result.checks[1]?.reason).toBe(
+      'DynamoGraphDeployment dynamo/qwen: prefill component prefill (2 replica(s), scales by spec.components[name=prefill].replicas), decode component decode (1 replica(s), scales by spec.components[name=decode].replicas); observed, not exercised (nothing was scaled)',
+    );
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(run.result.reason).toContain('decode component decode has no ready replica (0/1)');
+    expectClean(run);
+  });
+
+  // llm-d-router's roles: prefill-decode (and the deprecated `both`) run both phases in one workload.
+  it('asks for manual evidence when llm-d runs prefill and decode in one workload (llm-d.ai/role=prefill-decode)', async () => {
+    const file = derivedScenario('kind-llm-d-aggregated-1.36', '1.36', ['kind-example-dra-1.36'], {
+      objects: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'ms-both', namespace: 'default' },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { 'llm-d.ai/role': 'both', 'llm-d.ai/model': 'm' } },
+            template: {
+              metadata: { labels: { 'llm-d.ai/role': 'both', 'llm-d.ai/model': 'm' } },
+              spec: { containers: [{ name: 'vllm', image: 'ghcr.io/llm-d/llm-d-inference-sim:v0.5.1' }] },
+            },
+          },
+        },
+      ],
+    });
+    const run = await runProbeOnScenario(disaggregatedInferenceProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('manual');
+    expect(run.result.reason).toContain(
+      'llm-d model m (namespace default) runs prefill-decode (Deployment default/ms-both (llm-d.ai/role=both)) with no prefill or decode component',
+    );
+    expectClean(run);
+  });
+
   it('passes with a KServe LLMInferenceService whose prefill and main workloads are each ready', async () => {
     const run = await runProbeOnScenario(disaggregatedInferenceProbe, withKserve('kserve-pd-1.36', 'True'));
     expect(run.result.verdict, explain(run)).toBe('passed');

@@ -1,8 +1,9 @@
 // disaggregated_inference: a disaggregated inference solution runs, with prefill and decode as
 // separately scalable components. Test plan:
-//   1. find installed solutions, at a bounded cost: llm-d model services (workloads labelled
-//      llm-d.ai/role=prefill|decode, as llm-d's P/D guides deploy them, Deployments or
-//      LeaderWorkerSets), NVIDIA Dynamo DynamoGraphDeployments (nvidia.com) and KServe
+//   1. find installed solutions, at a bounded cost: llm-d model services (workloads whose pods
+//      carry llm-d.ai/role, the label llm-d's endpoint picker filters prefill and decode pods on:
+//      Deployments, found through their pods, and LeaderWorkerSets), NVIDIA Dynamo
+//      DynamoGraphDeployments (nvidia.com v1beta1 components, or v1alpha1 services) and KServe
 //      LLMInferenceServices with a prefill section (serving.kserve.io);
 //   2. an instance has its prefill and decode phases as separate components, each with its own
 //      replica count and its own scale handle (a Deployment or LeaderWorkerSet with a scale
@@ -15,7 +16,7 @@
 // Deploying a solution is out of scope (it needs the vendor's models and accelerators): without
 // one the probe asks for manual evidence, naming what it looked for.
 
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { WaitTimeout } from '../kube/types.js';
@@ -23,6 +24,21 @@ import { duration } from './options.js';
 import { conditionsOf, describeCondition, findCondition, isTrue } from './lib/conditions.js';
 
 const ROLE_LABEL = 'llm-d.ai/role';
+/**
+ * The values of ROLE_LABEL, as llm-d's router reads them (llm-d/llm-d-router,
+ * pkg/epp/framework/plugins/scheduling/filter/bylabel/roles.go): its prefill filter takes prefill
+ * and encode-prefill workers; workers labelled prefill-decode (or the deprecated `both`, or
+ * encode-prefill-decode) run both phases in one workload, so they are not disaggregated.
+ */
+const PHASE_OF_ROLE: Record<string, string> = {
+  prefill: 'prefill',
+  'encode-prefill': 'prefill',
+  decode: 'decode',
+  'prefill-decode': 'prefill-decode',
+  both: 'prefill-decode',
+  'encode-prefill-decode': 'prefill-decode',
+};
+const ROLE_SELECTOR = `${ROLE_LABEL} in (${Object.keys(PHASE_OF_ROLE).join(',')})`;
 const PAGE = 100;
 
 interface Component {
@@ -50,7 +66,7 @@ interface Instance {
 }
 
 interface ScalableWorkload extends KubernetesObject {
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
   status?: { replicas?: number; readyReplicas?: number };
 }
 
@@ -69,7 +85,7 @@ export const disaggregatedInferenceProbe = defineProbe({
       const instances = [...(await llmd(ctx)), ...(await dynamo(ctx)), ...(await kserve(ctx))];
       if (instances.length === 0) {
         ctx.manual(
-          `no disaggregated inference deployment found (looked for workloads labelled ${ROLE_LABEL}=prefill|decode as llm-d deploys them, NVIDIA Dynamo DynamoGraphDeployments and KServe LLMInferenceServices with a prefill section): deploy one with separate prefill and decode instances and re-run, or attach kubectl get deploy,lws -A -l '${ROLE_LABEL}' -o wide and the solution's own status`,
+          `no disaggregated inference deployment found (looked for workloads whose pods are labelled ${ROLE_LABEL}=prefill|decode as llm-d deploys them, NVIDIA Dynamo DynamoGraphDeployments and KServe LLMInferenceServices with a prefill section): deploy one with separate prefill and decode instances and re-run, or attach kubectl get deploy,lws -A -l '${ROLE_LABEL}' -o wide (a Deployment of llm-d's modelservice chart carries the label on its pods only: kubectl get pods -A -l '${ROLE_LABEL}' -o wide) and the solution's own status`,
         );
       }
       return {
@@ -158,15 +174,21 @@ async function servedKind(ctx: ProbeContext, groupVersion: string, resource: str
   return (await ctx.kube.resources(groupVersion))?.find((r) => r.name === resource)?.kind;
 }
 
-/** llm-d: prefill and decode workloads of one model, grouped by namespace and llm-d.ai/model. */
+/**
+ * llm-d: prefill and decode workloads of one model, grouped by namespace and llm-d.ai/model.
+ * llm-d-modelservice (v0.4, templates/_helpers.tpl) puts ROLE_LABEL on a LeaderWorkerSet's own
+ * labels but on a Deployment's selector and pod template only, so Deployments are found from
+ * their pods (pod -> ReplicaSet -> Deployment): one page of pods, one get per distinct owner.
+ */
 async function llmd(ctx: ProbeContext): Promise<Instance[]> {
-  const selector = `${ROLE_LABEL} in (prefill,decode)`;
-  const workloads: { kind: string; object: ScalableWorkload }[] = (await page<V1Deployment>(ctx, 'apps/v1', 'Deployment', selector)).map(
-    (object) => ({ kind: 'Deployment', object: object }),
-  );
+  const workloads = new Map<string, { kind: string; object: ScalableWorkload }>();
+  const add = (kind: string, object: ScalableWorkload) =>
+    workloads.set(`${kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`, { kind, object });
+  for (const object of await page<V1Deployment>(ctx, 'apps/v1', 'Deployment', ROLE_SELECTOR)) add('Deployment', object);
+  for (const object of await deploymentsOfPods(ctx)) add('Deployment', object);
   if (await ctx.kube.isServed('leaderworkerset.x-k8s.io/v1')) {
-    for (const object of await page<ScalableWorkload>(ctx, 'leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet', selector))
-      workloads.push({ kind: 'LeaderWorkerSet', object });
+    for (const object of await page<ScalableWorkload>(ctx, 'leaderworkerset.x-k8s.io/v1', 'LeaderWorkerSet', ROLE_SELECTOR))
+      add('LeaderWorkerSet', object);
   }
   // Each workload is its own object with its own replicas; its kind's scale subresource is the handle.
   const scaleOf = new Map<string, string | undefined>();
@@ -174,21 +196,23 @@ async function llmd(ctx: ProbeContext): Promise<Instance[]> {
     ['Deployment', 'apps/v1', 'deployments'],
     ['LeaderWorkerSet', 'leaderworkerset.x-k8s.io/v1', 'leaderworkersets'],
   ] as const) {
-    if (!workloads.some((w) => w.kind === kind)) continue;
+    if (![...workloads.values()].some((w) => w.kind === kind)) continue;
     const served = (await ctx.kube.resources(groupVersion))?.some((r) => r.name === `${resource}/scale`);
     scaleOf.set(kind, served ? `${resource}/scale` : undefined);
   }
   const byModel = new Map<string, Instance>();
-  for (const { kind, object } of workloads) {
-    const labels = object.metadata?.labels ?? {};
+  for (const { kind, object } of workloads.values()) {
+    // The pod template's labels are what the router sees; the workload's own may add the model.
+    const labels = { ...object.metadata?.labels, ...object.spec?.template?.metadata?.labels };
     const namespace = object.metadata?.namespace ?? '?';
     const model = labels['llm-d.ai/model'] ?? '(no llm-d.ai/model label)';
     const key = `${namespace}/${model}`;
     const instance = byModel.get(key) ?? { what: `llm-d model ${model} (namespace ${namespace})`, components: [] };
     const apiVersion = kind === 'Deployment' ? 'apps/v1' : 'leaderworkerset.x-k8s.io/v1';
+    const role = labels[ROLE_LABEL] ?? '?';
     instance.components.push({
-      role: labels[ROLE_LABEL] ?? '?',
-      name: `${kind} ${namespace}/${object.metadata?.name ?? '?'}`,
+      role: PHASE_OF_ROLE[role] ?? role,
+      name: `${kind} ${namespace}/${object.metadata?.name ?? '?'}${PHASE_OF_ROLE[role] === role ? '' : ` (${ROLE_LABEL}=${role})`}`,
       replicas: object.spec?.replicas ?? 1,
       ready: object.status?.readyReplicas ?? 0,
       scale: scaleOf.get(kind),
@@ -199,48 +223,93 @@ async function llmd(ctx: ProbeContext): Promise<Instance[]> {
   return [...byModel.values()];
 }
 
+/** The Deployments whose pods carry ROLE_LABEL, through each pod's ReplicaSet. */
+async function deploymentsOfPods(ctx: ProbeContext): Promise<V1Deployment[]> {
+  const controllerOf = (object: KubernetesObject, kind: string) =>
+    object.metadata?.ownerReferences?.find((ref) => ref.controller === true && ref.kind === kind)?.name;
+  const replicaSets = new Set<string>();
+  for (const pod of await page<V1Pod>(ctx, 'v1', 'Pod', ROLE_SELECTOR)) {
+    const owner = controllerOf(pod, 'ReplicaSet');
+    if (owner && pod.metadata?.namespace) replicaSets.add(`${pod.metadata.namespace}/${owner}`);
+  }
+  const deployments = new Set<string>();
+  for (const key of replicaSets) {
+    const [namespace = '', name = ''] = key.split('/');
+    const replicaSet = await ctx.kube.get<V1ReplicaSet>({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace, name });
+    const owner = replicaSet ? controllerOf(replicaSet, 'Deployment') : undefined;
+    if (owner) deployments.add(`${namespace}/${owner}`);
+  }
+  const found: V1Deployment[] = [];
+  for (const key of deployments) {
+    const [namespace = '', name = ''] = key.split('/');
+    const deployment = await ctx.kube.get<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
+    if (deployment) found.push(deployment);
+  }
+  return found;
+}
+
 interface DynamoService {
   componentType?: string;
   subComponentType?: string;
   replicas?: number;
 }
 
+interface DynamoReplicas {
+  readyReplicas?: number;
+  replicas?: number;
+}
+
+/**
+ * NVIDIA Dynamo's graph (ai-dynamo/dynamo deploy/operator/api): v1beta1, the storage version,
+ * lists `spec.components` (name, type, replicas) with `status.components` by name; the deprecated
+ * v1alpha1 maps `spec.services` by name (componentType, subComponentType, replicas) with
+ * `status.services`. Both have status.state and the Ready condition.
+ */
 interface DynamoGraph extends KubernetesObject {
-  spec?: { services?: Record<string, DynamoService> };
+  spec?: {
+    components?: (DynamoService & { name?: string; type?: string })[];
+    services?: Record<string, DynamoService>;
+  };
   status?: {
     state?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    services?: Record<string, { readyReplicas?: number; replicas?: number }>;
+    components?: Record<string, DynamoReplicas>;
+    services?: Record<string, DynamoReplicas>;
   };
 }
 
-/** Dynamo: a graph's worker services marked prefill or decode (subComponentType, else the service name). */
+/** A graph's prefill and decode workers: type/componentType prefill|decode, or worker with subComponentType, else the name. */
+function dynamoRole(name: string, service: DynamoService & { type?: string }): string | undefined {
+  const type = service.type ?? service.componentType;
+  if (type === 'prefill' || type === 'decode') return type;
+  if (service.subComponentType) return service.subComponentType;
+  return /prefill/i.test(name) ? 'prefill' : /decode/i.test(name) ? 'decode' : undefined;
+}
+
+/** Dynamo: a graph's worker components marked prefill or decode. */
 async function dynamo(ctx: ProbeContext): Promise<Instance[]> {
-  const version = (await ctx.kube.groupVersions('nvidia.com')).find((gv) => gv.endsWith('/v1alpha1') || gv.endsWith('/v1beta1'));
+  const versions = await ctx.kube.groupVersions('nvidia.com');
+  const version = versions.find((gv) => gv.endsWith('/v1beta1')) ?? versions.find((gv) => gv.endsWith('/v1alpha1'));
   const graphKind = version ? await servedKind(ctx, version, 'dynamographdeployments') : undefined;
   if (!version || !graphKind) return [];
   const graphs = await page<DynamoGraph>(ctx, version, graphKind);
   return graphs.map((graph) => {
+    const beta = graph.spec?.components !== undefined;
+    const entries: [string, DynamoService & { type?: string }][] = beta
+      ? (graph.spec?.components ?? []).map((component) => [component.name ?? '?', component])
+      : Object.entries(graph.spec?.services ?? {});
     const components: Component[] = [];
-    for (const [name, service] of Object.entries(graph.spec?.services ?? {})) {
-      const role =
-        service.subComponentType ??
-        (service.componentType === 'prefill' || service.componentType === 'decode'
-          ? service.componentType
-          : /prefill/i.test(name)
-            ? 'prefill'
-            : /decode/i.test(name)
-              ? 'decode'
-              : undefined);
+    for (const [name, service] of entries) {
+      const role = dynamoRole(name, service);
       if (role !== 'prefill' && role !== 'decode') continue;
-      // Each service is deployed as its own DynamoComponentDeployment with the service's replicas.
-      const status = graph.status?.services?.[name];
+      // Each is deployed as its own DynamoComponentDeployment with its own replicas.
+      const status = (beta ? graph.status?.components : graph.status?.services)?.[name];
       components.push({
         role,
-        name: `service ${name}`,
+        name: `${beta ? 'component' : 'service'} ${name}`,
         replicas: service.replicas ?? 1,
         ...(typeof status?.readyReplicas === 'number' ? { ready: status.readyReplicas } : {}),
-        scale: `spec.services.${name}.replicas`,
+        scale: beta ? `spec.components[name=${name}].replicas` : `spec.services.${name}.replicas`,
       });
     }
     const ready = isTrue(conditionsOf(graph), 'Ready') || graph.status?.state === 'successful';
