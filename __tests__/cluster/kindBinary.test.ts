@@ -9,7 +9,7 @@ import { pinnedKindRelease, resolveKind, type KindRelease } from '../../src/clus
 import { exitCodeOf } from '../../src/errors.js';
 import { KIND_SHA256 } from '../../src/cluster/pins.js';
 
-const BINARY = '#!/bin/sh\necho "kind v0.32.0 go1.25 linux/amd64"\n';
+const BINARY = '#!/bin/sh\necho "kind v0.33.0 go1.26 linux/amd64"\n';
 const SHA = createHash('sha256').update(BINARY).digest('hex');
 
 let server: Server;
@@ -46,7 +46,7 @@ const actionsEnv = (): NodeJS.ProcessEnv => ({ GITHUB_ACTIONS: 'true', RUNNER_TO
 const release =
   (overrides: Partial<KindRelease>): (() => KindRelease) =>
   () => ({
-    version: 'v0.32.0',
+    version: 'v0.33.0',
     platform: 'linux-amd64',
     url: `${base}/kind-linux-amd64`,
     sha256: SHA,
@@ -74,7 +74,7 @@ describe('kind binary in GitHub Actions', () => {
   it('downloads the pinned release into the tool cache once, verified and executable', async () => {
     hits = 0;
     const first = await resolveKind(actionsEnv(), () => {}, release({}));
-    expect(first.startsWith(path.join(process.env.RUNNER_TOOL_CACHE ?? '', 'kind', '0.32.0'))).toBe(true);
+    expect(first.startsWith(path.join(process.env.RUNNER_TOOL_CACHE ?? '', 'kind', '0.33.0'))).toBe(true);
     expect(readFileSync(first, 'utf8')).toBe(BINARY);
     accessSync(first, constants.X_OK);
     const second = await resolveKind(actionsEnv(), () => {}, release({}));
@@ -84,14 +84,14 @@ describe('kind binary in GitHub Actions', () => {
 
   it('pins linux amd64 and arm64 and refuses other platforms', () => {
     expect(pinnedKindRelease('linux-amd64')).toEqual({
-      version: 'v0.32.0',
+      version: 'v0.33.0',
       platform: 'linux-amd64',
-      url: 'https://github.com/kubernetes-sigs/kind/releases/download/v0.32.0/kind-linux-amd64',
+      url: 'https://github.com/kubernetes-sigs/kind/releases/download/v0.33.0/kind-linux-amd64',
       sha256: KIND_SHA256['linux-amd64'],
     });
     expect(pinnedKindRelease('linux-arm64').sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(() => pinnedKindRelease('windows-amd64')).toThrow(
-      'no pinned kind v0.32.0 binary for windows-amd64 (supported: linux-amd64, linux-arm64)',
+      'no pinned kind v0.33.0 binary for windows-amd64 (supported: linux-amd64, linux-arm64)',
     );
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kindConfig, kindConfigYaml, kindNodeNames } from '../../src/cluster/kindConfig.js';
 import { gvisorInstallScript } from '../../src/cluster/addons.js';
-import { GVISOR_RELEASE, NODE_IMAGES, DRA_EXAMPLE_DRIVER } from '../../src/cluster/pins.js';
+import { GVISOR_RELEASE, NODE_IMAGES, DRA_EXAMPLE_DRIVER, KIND_VERSION } from '../../src/cluster/pins.js';
 import { KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
 
 describe('kind config per Kubernetes version', () => {
@@ -44,6 +44,19 @@ describe('kind config per Kubernetes version', () => {
       expect(NODE_IMAGES[version]).toMatch(new RegExp(`^kindest/node:v${version.replace('.', '\\.')}\\.\\d+@sha256:[0-9a-f]{64}$`));
       expect(DRA_EXAMPLE_DRIVER.chartVersion[version]).toMatch(/^\d+\.\d+\.\d+$/);
     }
+  });
+
+  it('pins kind v0.33.0, whose default node image (Kubernetes 1.37.0) is the 1.37 pin', () => {
+    // kind v0.33.0's release notes: default kindest/node:v1.37.0, plus v1.36.4, v1.35.8 and v1.34.11.
+    expect(KIND_VERSION).toBe('v0.33.0');
+    expect(NODE_IMAGES['1.37']).toBe('kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5');
+    expect(Object.values(NODE_IMAGES).map((image) => image.split('@')[0])).toEqual([
+      'kindest/node:v1.33.12',
+      'kindest/node:v1.34.11',
+      'kindest/node:v1.35.8',
+      'kindest/node:v1.36.4',
+      'kindest/node:v1.37.0',
+    ]);
   });
 });
 

@@ -4,25 +4,28 @@
 
 import type { KubernetesVersion } from '../requirements/catalog.js';
 
-export const KIND_VERSION = 'v0.32.0';
+export const KIND_VERSION = 'v0.33.0';
 
 /** sha256 of the kind release binaries (kind-<os>-<arch>.sha256sum on the release page). */
 export const KIND_SHA256: Readonly<Record<string, string>> = {
-  'linux-amd64': '50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54',
-  'linux-arm64': 'b92cd615e97585de8ddade28ed5cd7feb4248d717c233eea5b03c37298900f5d',
+  'linux-amd64': 'aee6151561422756b764a4ae28e7f44cda5af5a9eead3cc9985112b1de8d8e0d',
+  'linux-arm64': '20022bee6cfcd5086cb7234d218e3454e6090022f2a8f55d1fa7fcf42c3867a2',
 };
 
 export function kindDownloadUrl(version: string, platform: string): string {
   return `https://github.com/kubernetes-sigs/kind/releases/download/${version}/kind-${platform}`;
 }
 
-/** Node images published with kind v0.32.0, pinned by digest. */
+/**
+ * Node images pinned by digest: those published with kind v0.33.0 (its release notes list
+ * v1.37.0, its default, v1.36.4, v1.35.8 and v1.34.11). v0.33.0 publishes no 1.33 image (1.33 is
+ * out of upstream support), so 1.33 keeps the last one kind published, with v0.32.0.
+ */
 export const NODE_IMAGES: Readonly<Record<KubernetesVersion, string>> = {
   '1.33': 'kindest/node:v1.33.12@sha256:3f5c8443c620245e4d355cfe09e96a91ead32ceaa569d3f1ca9edf0cb2fe2ff4',
-  '1.34': 'kindest/node:v1.34.8@sha256:02722c2dedddcfc00febf5d27fbeb9b7b2c14294c82109ff4a85d89ac9ba3256',
-  '1.35': 'kindest/node:v1.35.5@sha256:ce977ae6d65918d0b58a5f8b5e940429c2ce42fa3a5619ec2bbc60b949c0ac95',
-  '1.36': 'kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5',
-  // Published with kind v0.33.0 (the release whose default is Kubernetes 1.37).
+  '1.34': 'kindest/node:v1.34.11@sha256:44e222ee2132dab25ff87301682f89eb82c7880ea3a1bf543bfe9708fd08d67d',
+  '1.35': 'kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0',
+  '1.36': 'kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed',
   '1.37': 'kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5',
 };
 

@@ -24,7 +24,7 @@ export interface ToolCall {
 
 /** Where to get each tool, named in the error when it is missing. */
 export const INSTALL_HINTS: Readonly<Record<string, string>> = {
-  kind: 'install kind v0.32.0 (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@v0.32.0`)',
+  kind: 'install kind v0.33.0 (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@v0.33.0`)',
   helm: 'install Helm 3.8+ (https://helm.sh/docs/intro/install/)',
   kubectl: 'install kubectl (https://kubernetes.io/docs/tasks/tools/)',
   docker: 'install Docker Engine (https://docs.docker.com/engine/install/); kind runs its nodes as Docker containers',
