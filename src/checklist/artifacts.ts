@@ -2,7 +2,10 @@
 // artifacts are parsed by file name"): junit.xml (JUnit XML, <testsuites> or a bare <testsuite>
 // root, suites nested at any depth), results.json (the `go test -json` event stream) and
 // e2e.log (`go test -v` output, only `--- PASS/FAIL/SKIP:` lines count). Each gives the tests it
-// recorded and their outcome; a test recorded more than once keeps a failure.
+// recorded and their outcome; a test recorded more than once keeps a failure. JUnit XML is read
+// with fast-xml-parser (well-formedness checked first, entities and CDATA decoded by it).
+
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export type TestOutcome = 'passed' | 'failed' | 'skipped';
 
@@ -36,67 +39,73 @@ function record(tests: Map<string, TestRecord>, name: string, next: TestRecord):
   tests.set(name, next);
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+/** A node as the parser gives it with preserveOrder: `{ name: children, ':@': attributes }`. */
+type XmlNode = Record<string, unknown>;
 
-function decodeEntities(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
-    if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return String.fromCodePoint(Number(e.slice(1)));
-    return ENTITIES[e] ?? '';
-  });
+// preserveOrder keeps the document order (a test recorded twice keeps a failure, otherwise the
+// last record); entities, numeric references and CDATA are decoded by the parser.
+const JUNIT_PARSER = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  // Numeric character references (&#10; in test output) are decoded only with htmlEntities in 5.x; its replacement, entityDecoder, wants a decoder written by hand.
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+  htmlEntities: true,
+});
+
+/** The element name of a preserveOrder node (`{ name: children, ':@': attributes }`); undefined for text. */
+function elementName(node: XmlNode): string | undefined {
+  return Object.keys(node).find((key) => key !== ':@' && !key.startsWith('#') && !key.startsWith('?'));
 }
 
-function attributes(source: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const match of source.matchAll(/([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')/g)) out.set(match[1], decodeEntities(match[2].slice(1, -1)));
-  return out;
+function children(node: XmlNode, name: string): XmlNode[] {
+  const value = node[name];
+  return Array.isArray(value) ? (value as XmlNode[]) : [];
 }
 
-// Markup the reader skips, then element tags (name, attributes, self-closing).
-const TOKEN =
-  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+function attribute(node: XmlNode, name: string): string | undefined {
+  const attributes = node[':@'] as Record<string, unknown> | undefined;
+  const value = attributes?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** One <testcase>: a <failure> or <error> child fails it, <skipped> skips it (a failure wins). */
+function testcaseRecord(testcase: XmlNode): TestRecord {
+  let result: TestRecord = { outcome: 'passed' };
+  for (const child of children(testcase, 'testcase')) {
+    const name = elementName(child);
+    const message = attribute(child, 'message');
+    if (name === 'failure' || name === 'error') result = { outcome: 'failed', ...(message ? { message } : {}) };
+    else if (name === 'skipped' && result.outcome !== 'failed') result = { outcome: 'skipped', ...(message ? { message } : {}) };
+  }
+  return result;
+}
+
+/** Every <testcase> under a suite element, in document order, suites nested at any depth. */
+function collectTestcases(nodes: XmlNode[], tests: Map<string, TestRecord>): void {
+  for (const node of nodes) {
+    const name = elementName(node);
+    if (name === 'testcase') record(tests, attribute(node, 'name') ?? '', testcaseRecord(node));
+    else if (name !== undefined) collectTestcases(children(node, name), tests);
+  }
+}
 
 /** JUnit XML: every <testcase name=…>; a <failure> or <error> child fails it, <skipped> skips it. */
 export function parseJunit(text: string): ParsedArtifact {
+  // The parser accepts unclosed tags; the validator (still part of fast-xml-parser 5, split out as fast-xml-validator, not a dependency here) refuses them.
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw new ArtifactError(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
+  const document = JUNIT_PARSER.parse(text) as XmlNode[];
+  const root = document.find((node) => elementName(node) !== undefined);
+  const rootName = root && elementName(root);
+  if (!root || !rootName) throw new ArtifactError('not JUnit XML (no <testsuites> or <testsuite> element)');
+  if (rootName !== 'testsuites' && rootName !== 'testsuite')
+    throw new ArtifactError(`the root element is <${rootName}>, not <testsuites> or <testsuite>`);
   const tests = new Map<string, TestRecord>();
-  const stack: string[] = [];
-  let root: string | undefined;
-  let current: { name: string; record: TestRecord } | undefined;
-  for (const match of text.matchAll(TOKEN)) {
-    // Markup the reader skips leaves the element groups unmatched, which RegExp's types do not say.
-    const groups: readonly (string | undefined)[] = match;
-    const [, closing, name, attrs, selfClosing] = groups;
-    if (name === undefined) continue;
-    if (closing) {
-      if (stack.pop() !== name) throw new ArtifactError(`malformed XML: unexpected </${name}>`);
-      if (name === 'testcase' && current) {
-        record(tests, current.name, current.record);
-        current = undefined;
-      }
-      continue;
-    }
-    if (root === undefined) {
-      root = name;
-      if (name !== 'testsuites' && name !== 'testsuite')
-        throw new ArtifactError(`the root element is <${name}>, not <testsuites> or <testsuite>`);
-    }
-    const attr = attributes(attrs ?? '');
-    if (name === 'testcase') {
-      current = { name: attr.get('name') ?? '', record: { outcome: 'passed' } };
-      if (selfClosing) {
-        record(tests, current.name, current.record);
-        current = undefined;
-      }
-    } else if (current && stack[stack.length - 1] === 'testcase') {
-      const message = attr.get('message');
-      if (name === 'failure' || name === 'error') current.record = { outcome: 'failed', ...(message ? { message } : {}) };
-      else if (name === 'skipped' && current.record.outcome !== 'failed')
-        current.record = { outcome: 'skipped', ...(message ? { message } : {}) };
-    }
-    if (!selfClosing) stack.push(name);
-  }
-  if (root === undefined) throw new ArtifactError('not JUnit XML (no <testsuites> or <testsuite> element)');
-  if (stack.length > 0) throw new ArtifactError(`malformed XML: <${stack[stack.length - 1]}> is never closed`);
+  collectTestcases([root], tests);
   if (tests.size === 0) throw new ArtifactError('no <testcase> in it');
   return { tests, packageFailed: false };
 }
