@@ -328,13 +328,26 @@ describe('version selection and unreadable input', () => {
   });
 });
 
+/** A URL on a port nothing listens on (a server opened and closed again). */
+async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}/landscape.yml`;
+}
+
 describe('online checks against a local HTTP server', () => {
   let server: Server;
   let base = '';
   const seen: string[] = [];
+  const agents = new Map<string, string>();
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
+      agents.set(req.url ?? '', req.headers['user-agent'] ?? '');
+      if (req.url === '/landscape-500.yml') return res.writeHead(500).end('oops');
+      if (req.url === '/landscape-other.yml') return res.writeHead(200).end('landscape:\n  - name: Provisioning\n');
       if (req.url === '/ok') return res.writeHead(200).end('ok');
       if (req.url === '/missing') return res.writeHead(404).end();
       if (req.url === '/no-head') return res.writeHead(req.method === 'HEAD' ? 405 : 200).end();
@@ -409,6 +422,40 @@ describe('online checks against a local HTTP server', () => {
     ]);
     expect(violations[1]?.message).toContain('HTTP 404');
     expect(violations[2]?.message).toContain('no answer within 0.5s');
+  });
+
+  it('checks the vendor against the landscape it downloads, as the CNCF validator does (its User-Agent)', async () => {
+    const file = localSoftbank(() => `${base}/ok`);
+    const listed = await validateProduct(file, opts(routed((u) => u)));
+    expect(listed.violations).toEqual([]);
+    expect(listed.warnings).toEqual([]);
+    expect(agents.get('/landscape.yml')).toBe('CNCF-K8s-AI-Conformance-Validator/1.0 (+https://github.com/cncf/k8s-ai-conformance)');
+    const other = await validateProduct(
+      localSoftbank(() => `${base}/ok`, 'SoftBank Corp.'),
+      opts(routed((u) => u)),
+    );
+    expect(brief(other.violations)).toEqual(['12 vendorName vendor-not-member']);
+  });
+
+  it.each([
+    ['unreachable (connection refused)', () => closedPortUrl(), /the landscape could not be read \(fetch failed: .*ECONNREFUSED.*\)/],
+    ['answering HTTP 500', () => `${base}/landscape-500.yml`, /the landscape could not be read \(HTTP 500\)/],
+    [
+      'without a CNCF Members category',
+      () => `${base}/landscape-other.yml`,
+      /the landscape could not be read \(no 'CNCF Members' category in the landscape\)/,
+    ],
+  ])('a landscape %s is one warning, not a violation or a crash', async (_, landscapeUrl, why) => {
+    const file = localSoftbank(() => `${base}/ok`);
+    const result = await validateProduct(file, { ...opts(routed((u) => u)), landscapeUrl: await landscapeUrl() });
+    expect(result.violations).toEqual([]);
+    expect(result.warnings).toHaveLength(1);
+    const [warning] = result.warnings;
+    expect(warning).toMatchObject({ rule: 'landscape-unreachable', subject: 'vendorName', line: 12 });
+    expect(warning.message).toMatch(/^'SoftBank' not checked against the CNCF members: /);
+    expect(warning.message).toMatch(why);
+    expect(warning.message).toContain('the CNCF validator fails the whole run when it cannot read it');
+    expect(warning.message).not.toContain('\n');
   });
 
   it('reports an unreachable metadata URL and never calls fetch when offline', async () => {

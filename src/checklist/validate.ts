@@ -45,7 +45,7 @@ export type ViolationRule =
   | 'artifact-test-skipped'
   | 'evidence-url-unreachable';
 
-export type WarningRule = 'must-not-applicable' | 'hybrid-no-artifact';
+export type WarningRule = 'must-not-applicable' | 'hybrid-no-artifact' | 'landscape-unreachable';
 
 export interface Violation {
   rule: ViolationRule;
@@ -176,6 +176,15 @@ async function fileMissing(file: string): Promise<boolean> {
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ENOTDIR';
   }
+}
+
+/** Why the landscape could not be read, in one line (a timeout, a refused connection, an HTTP status). */
+function landscapeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return 'no answer in time';
+  const cause = (error as Error & { cause?: unknown }).cause;
+  const detail = cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : '';
+  return `${error.message.split('\n')[0]}${detail}`;
 }
 
 /** Names of the CNCF members in the landscape, without the " (member)"/" (supporter)" suffix. */
@@ -392,25 +401,31 @@ export async function validateProduct(file: string, opts: ValidateOptions): Prom
       vendorName === ''
         ? Promise.resolve(undefined)
         : fetchCncfMembers(opts.landscapeUrl ?? LANDSCAPE_URL, fetchFn, timeoutMs ?? 60_000).then(
-            (members): Violation | undefined =>
+            (members): { violation?: Violation; warning?: ValidationWarning } =>
               members.has(vendorName)
-                ? undefined
+                ? {}
                 : {
-                    rule: 'vendor-not-member',
-                    subject: 'vendorName',
-                    message: `'${vendorName}' does not match any CNCF member name in the CNCF landscape (https://landscape.cncf.io/members)`,
-                    line: vendor?.line ?? 1,
+                    violation: {
+                      rule: 'vendor-not-member',
+                      subject: 'vendorName',
+                      message: `'${vendorName}' does not match any CNCF member name in the CNCF landscape (https://landscape.cncf.io/members)`,
+                      line: vendor?.line ?? 1,
+                    },
                   },
-            (error: unknown): Violation => ({
-              rule: 'vendor-not-member',
-              subject: 'vendorName',
-              message: `cannot check '${vendorName}' against the CNCF landscape: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-              line: vendor?.line ?? 1,
+            // Not knowing is not a verdict on the vendor: a warning, like a check skipped offline.
+            (error: unknown): { violation?: Violation; warning?: ValidationWarning } => ({
+              warning: {
+                rule: 'landscape-unreachable',
+                subject: 'vendorName',
+                message: `'${vendorName}' not checked against the CNCF members: the landscape could not be read (${landscapeFailure(error)}); the CNCF validator fails the whole run when it cannot read it, so check again before the pull request`,
+                line: vendor?.line ?? 1,
+              },
             }),
           ),
     ]);
     for (const u of unreachable) if (u) violations.push(u);
-    if (memberCheck) violations.push(memberCheck);
+    if (memberCheck?.violation) violations.push(memberCheck.violation);
+    if (memberCheck?.warning) warnings.push(memberCheck.warning);
   }
 
   violations.sort((a, b) => a.line - b.line);
