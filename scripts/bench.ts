@@ -272,6 +272,8 @@ interface FaultRun {
   leaked: number;
   /** Each probe's time and where its waiting went (the API client's per-probe tally). */
   probes: { id: string; durationMs: number; waits: WaitTally | undefined }[];
+  /** The run's totals, discovery and cleanup included. */
+  waits: WaitTally;
 }
 
 /**
@@ -333,6 +335,7 @@ async function measureFaults(base: Scenario): Promise<number> {
         requests: stats.requests,
         leaked: results.leaked,
         probes: ran.map((r) => ({ id: r.id, durationMs: r.durationMs, waits: apiStats.byProbe[r.id] })),
+        waits: apiStats,
       });
     } finally {
       await cluster.stop();
@@ -380,6 +383,7 @@ async function measureFaults(base: Scenario): Promise<number> {
           ];
         }),
     ]),
+    `the whole faulted run: ${faulted.waits.retriesBy.throttled} requests retried after a 429 (waiting out Retry-After), ${faulted.waits.retriesBy.server} after a 5xx, ${faulted.waits.retriesBy.network} after no answer; ${s(faulted.waits.retryWaitMs)} of retry waits and ${s(faulted.waits.watchWaitMs)} before ${faulted.waits.watchRestarts} watch restarts, summed over concurrent requests`,
     '',
     `faulted / clean wall time: ${ratio.toFixed(2)}x (target <= 3)`,
     `verdicts: ${Object.entries(faulted.verdicts)
