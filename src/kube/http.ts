@@ -195,15 +195,18 @@ export async function openWatch(
       const code = response.statusCode ?? 0;
       if (code !== 200) {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', () => undefined);
-        response.on('end', () => {
+        const refused = () => {
           const status = statusMessage(Buffer.concat(chunks).toString('utf8'));
           const why = status.message ?? response.statusMessage ?? 'no message';
           const error = new KubeApiError(`watch ${url.pathname}: ${code} ${why}`, code, status.reason, status.body);
           error.retryAfterMs = retryAfterOf(response.headers['retry-after']);
           reject(error);
-        });
+        };
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', () => undefined);
+        // 'close' too: a refusal whose body was cut off still refused (a second reject is a no-op).
+        response.on('end', refused);
+        response.on('close', refused);
         return;
       }
       // A watch may stay quiet for minutes: keep the connection probed, as client-go does.
@@ -234,6 +237,15 @@ export async function openWatch(
         close(failure);
       });
       response.on('end', () => close());
+      // A connection that closed without an end or an error is a broken stream, never a silent one.
+      response.on('close', () => {
+        if (response.complete) close();
+        else {
+          const failure = new KubeApiError(`watch ${url.pathname}: the connection closed`, undefined);
+          failure.network = 'ECONNRESET';
+          close(failure);
+        }
+      });
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
       if (controller.signal.aborted) return;
