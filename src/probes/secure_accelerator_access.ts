@@ -13,7 +13,7 @@
 // Each probe container prints what it sees as one AI_CONFORMANCE_RESULT line (the profile's
 // script); the verdict is read from the pod logs.
 
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { CheckFailure, defineProbe, type AcceleratorProfile, type ProbeContext } from './types.js';
 import { duration } from './options.js';
 import { requireDraApiVersion, type ResourceSliceObject } from './lib/dra.js';
@@ -214,18 +214,6 @@ interface PodRun {
   seen: Map<string, Seen>;
 }
 
-/** Requires the pod to run on `node` only (matchFields on the node name, no label needed). */
-function pinToNode(pod: V1Pod, node: string): void {
-  if (!pod.spec) return;
-  pod.spec.affinity = {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
-      },
-    },
-  };
-}
-
 /** Runs a probe pod to completion and returns its node and what each of its containers saw. */
 async function runPod(
   ctx: ProbeContext,
@@ -233,8 +221,12 @@ async function runPod(
   timeoutMs: number,
   spec: { name: string; containers: ProbeContainerSpec[]; onNode?: string; what?: string; env?: Record<string, string> },
 ): Promise<PodRun> {
-  const pod = probePod(ctx, { name: spec.name, containers: spec.containers, claimTemplateName: setup.claimTemplateName });
-  if (spec.onNode) pinToNode(pod, spec.onNode);
+  const pod = probePod(ctx, {
+    name: spec.name,
+    containers: spec.containers,
+    claimTemplateName: setup.claimTemplateName,
+    node: spec.onNode,
+  });
   if (spec.env)
     for (const container of pod.spec?.containers ?? []) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   await ctx.kube.create(pod);
@@ -289,8 +281,8 @@ async function holdAccelerator(
     holdDevice: true,
     claimTemplateName: setup.claimTemplateName,
     containers: [{ name: 'probe', withAccelerator: true }],
+    node: onNode,
   });
-  if (onNode) pinToNode(pod, onNode);
   await ctx.kube.create(pod);
   const waited = waitForPod(ctx, name, 'printed', timeoutMs);
   const running = await (onNode

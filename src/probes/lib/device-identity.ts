@@ -5,7 +5,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
 import { SHARED_DEVICE_NODES } from '../profiles.js';
-import { RESULT_PREFIX } from './probe-pod.js';
+import { isStrings, resultLine } from './probe-pod.js';
 
 export interface Seen {
   /** Identities, as printed. */
@@ -16,22 +16,9 @@ export interface Seen {
 
 /** The result line of a container log; throws when it is missing or malformed. */
 export function parseSeen(log: string, where: string): Seen {
-  const line = log
-    .split('\n')
-    .map((text) => text.trim())
-    .filter((text) => text.startsWith(RESULT_PREFIX))
-    .pop();
-  if (line === undefined) throw new Error(`${where} printed no ${RESULT_PREFIX.trim()} line`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line.slice(RESULT_PREFIX.length));
-  } catch {
-    throw new Error(`${where} printed a result line that is not JSON`);
-  }
-  const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
-  const { devices, nodes } = parsed as { devices?: unknown; nodes?: unknown };
-  if (!strings(devices)) throw new Error(`${where} printed a result line without a devices list`);
-  return { devices, nodes: strings(nodes) ? nodes : [] };
+  const { devices, nodes } = resultLine(log, where);
+  if (!isStrings(devices)) throw new Error(`${where} printed a result line without a devices list`);
+  return { devices, nodes: isStrings(nodes) ? nodes : [] };
 }
 
 export async function seenBy(ctx: ProbeContext, pod: string, container: string): Promise<Seen> {

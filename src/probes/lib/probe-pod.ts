@@ -1,7 +1,7 @@
 // Probe pods: small non-root containers that run the accelerator profile's device-list script and
 // print one `AI_CONFORMANCE_RESULT {"devices":[...]}` line, read back from the pod log.
 
-import type { V1Container, V1Pod, V1PodCondition, V1SecurityContext } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodCondition, V1PodSpec, V1Probe, V1SecurityContext } from '@kubernetes/client-node';
 import { WaitTimeout } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 import { ACCELERATOR_REQUEST } from './dra.js';
@@ -55,30 +55,79 @@ export interface ProbePodSpec {
   deviceListScript?: string;
 }
 
+/** A probe container's own parts; the rest (security, resources, holding) is the same for every probe pod. */
+export interface RestrictedContainerSpec {
+  name: string;
+  image: string;
+  /** Run with `sh -c`. */
+  script: string;
+  /** Keep running after the script (sleep), Ready once it printed: the pod holds what it was given. */
+  hold?: boolean;
+  /** Limits beside (or instead of) the small cpu/memory default, e.g. one accelerator. */
+  limits?: Record<string, string>;
+  /** The pod-level claims the container uses (resources.claims). */
+  claims?: string[];
+  /** A readiness probe of its own (a server the pod runs), instead of a holding pod's. */
+  readinessProbe?: V1Probe;
+}
+
+/** A restricted container: what every probe container shares, so it runs under any Pod Security level. */
+export function restrictedContainer(spec: RestrictedContainerSpec): V1Container {
+  return {
+    name: spec.name,
+    image: spec.image,
+    command: ['sh', '-c', spec.hold ? `${spec.script}\ntouch ${READY_FILE}\nexec sleep 3600` : spec.script],
+    resources: {
+      limits: { cpu: '100m', memory: '64Mi', ...spec.limits },
+      requests: { cpu: '10m', memory: '16Mi' },
+      ...(spec.claims?.length ? { claims: spec.claims.map((name) => ({ name })) } : {}),
+    },
+    securityContext: RESTRICTED_CONTAINER,
+    ...(spec.hold ? { readinessProbe: { exec: { command: ['test', '-f', READY_FILE] }, periodSeconds: 1 } } : {}),
+    ...(spec.readinessProbe ? { readinessProbe: spec.readinessProbe } : {}),
+  };
+}
+
+/** A probe pod in the probe's namespace: never restarted, quick to delete, no API token, pinned to `node` when given. */
+export function restrictedPod(
+  ctx: ProbeContext,
+  name: string,
+  spec: Partial<V1PodSpec> & Pick<V1PodSpec, 'containers'>,
+  node?: string,
+  labels?: Record<string, string>,
+): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ctx.namespace, ...(labels ? { labels } : {}) },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      automountServiceAccountToken: false,
+      ...(node ? { affinity: onNode(node) } : {}),
+      ...spec,
+    },
+  };
+}
+
 function containerFor(ctx: ProbeContext, spec: ProbePodSpec, container: ProbeContainerSpec): V1Container {
   const { profile } = ctx;
-  const limits: Record<string, string> = { cpu: '100m', memory: '64Mi' };
   const byClaim = spec.claimTemplateName !== undefined;
+  const limits: Record<string, string> = {};
   if (container.withAccelerator && !byClaim) {
     const resource = spec.resource ?? profile.resourceName;
     if (!resource) throw new Error(`accelerator profile ${profile.name} names no extended resource`);
     limits[resource] = '1';
   }
   const deviceList = spec.deviceListScript ?? profile.deviceListScript;
-  const listed = spec.extraScript ? `${deviceList}\n${spec.extraScript}` : deviceList;
-  const script = spec.holdDevice ? `${listed}\ntouch ${READY_FILE}\nexec sleep 3600` : listed;
-  return {
+  return restrictedContainer({
     name: container.name,
     image: ctx.images.resolve(PROBE_SHELL_IMAGE),
-    command: ['sh', '-c', script],
-    resources: {
-      limits,
-      requests: { cpu: '10m', memory: '16Mi' },
-      ...(container.withAccelerator && byClaim ? { claims: [{ name: ACCELERATOR_REQUEST }] } : {}),
-    },
-    securityContext: RESTRICTED_CONTAINER,
-    ...(spec.holdDevice ? { readinessProbe: { exec: { command: ['test', '-f', READY_FILE] }, periodSeconds: 1 } } : {}),
-  };
+    script: spec.extraScript ? `${deviceList}\n${spec.extraScript}` : deviceList,
+    hold: spec.holdDevice,
+    limits,
+    claims: container.withAccelerator && byClaim ? [ACCELERATOR_REQUEST] : [],
+  });
 }
 
 /** The taint a vendor's GPU nodes carry (the GPU Operator taints with nvidia.com/gpu whatever the resource). */
@@ -91,20 +140,16 @@ export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
   const tolerations = spec.resource
     ? [...ctx.profile.tolerations, { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }]
     : ctx.profile.tolerations;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: spec.name, namespace: ctx.namespace },
-    spec: {
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 1,
-      automountServiceAccountToken: false,
+  return restrictedPod(
+    ctx,
+    spec.name,
+    {
       tolerations,
-      ...(spec.node ? { affinity: onNode(spec.node) } : {}),
       containers: spec.containers.map((container) => containerFor(ctx, spec, container)),
       ...(claims ? { resourceClaims: [{ name: ACCELERATOR_REQUEST, resourceClaimTemplateName: spec.claimTemplateName }] } : {}),
     },
-  };
+    spec.node,
+  );
 }
 
 const HOPELESS_WAITING_REASONS = new Set(['ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError']);
@@ -176,8 +221,8 @@ export async function waitForPod(ctx: ProbeContext, name: string, goal: PodGoal,
   }
 }
 
-/** The devices listed by the container's result line; throws when the line is missing or malformed. */
-export function parseDeviceLine(log: string, where: string): string[] {
+/** The fields of a container's last result line; throws when the line is missing or not a JSON object. */
+export function resultLine(log: string, where: string): Record<string, unknown> {
   const line = log
     .split('\n')
     .map((text) => text.trim())
@@ -190,10 +235,19 @@ export function parseDeviceLine(log: string, where: string): string[] {
   } catch {
     throw new Error(`${where} printed a result line that is not JSON`);
   }
-  const devices = (parsed as { devices?: unknown }).devices;
-  if (!Array.isArray(devices) || !devices.every((device) => typeof device === 'string')) {
-    throw new Error(`${where} printed a result line without a devices list`);
-  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${where} printed a result line that is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Whether a result-line field is a list of strings. */
+export function isStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** The devices listed by the container's result line; throws when the line is missing or malformed. */
+export function parseDeviceLine(log: string, where: string): string[] {
+  const { devices } = resultLine(log, where);
+  if (!isStrings(devices)) throw new Error(`${where} printed a result line without a devices list`);
   return devices;
 }
 

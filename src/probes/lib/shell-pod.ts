@@ -3,8 +3,7 @@
 
 import type { V1Pod, V1PodSpec, V1Probe } from '@kubernetes/client-node';
 import type { ProbeContext } from '../types.js';
-import { onNode } from './nodes.js';
-import { PROBE_SHELL_IMAGE, RESTRICTED_CONTAINER } from './probe-pod.js';
+import { PROBE_SHELL_IMAGE, restrictedContainer, restrictedPod } from './probe-pod.js';
 
 export interface ShellPodSpec {
   name: string;
@@ -24,37 +23,17 @@ export interface ShellPodSpec {
 }
 
 export const SHELL_CONTAINER = 'probe';
-/** A holding pod touches this once its script printed; its readiness probe waits for it (wait goal 'printed'). */
-const PRINTED_FILE = '/tmp/ai-conformance-printed';
 
 export function shellPod(ctx: ProbeContext, spec: ShellPodSpec): V1Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: spec.name, namespace: ctx.namespace, ...(spec.labels ? { labels: spec.labels } : {}) },
-    spec: {
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 1,
-      automountServiceAccountToken: false,
-      ...(spec.node ? { affinity: onNode(spec.node) } : {}),
-      ...spec.spec,
-      containers: [
-        {
-          name: SHELL_CONTAINER,
-          image: ctx.images.resolve(PROBE_SHELL_IMAGE),
-          command: ['sh', '-c', spec.hold ? `${spec.script}\ntouch ${PRINTED_FILE}\nexec sleep 3600` : spec.script],
-          ...(spec.hold ? { readinessProbe: { exec: { command: ['test', '-f', PRINTED_FILE] }, periodSeconds: 1 } } : {}),
-          ...(spec.readinessProbe ? { readinessProbe: spec.readinessProbe } : {}),
-          resources: {
-            limits: { cpu: '100m', memory: '64Mi' },
-            requests: { cpu: '10m', memory: '16Mi' },
-            ...(spec.claim ? { claims: [{ name: spec.claim }] } : {}),
-          },
-          securityContext: RESTRICTED_CONTAINER,
-        },
-      ],
-    },
-  };
+  const container = restrictedContainer({
+    name: SHELL_CONTAINER,
+    image: ctx.images.resolve(PROBE_SHELL_IMAGE),
+    script: spec.script,
+    hold: spec.hold,
+    claims: spec.claim ? [spec.claim] : [],
+    readinessProbe: spec.readinessProbe,
+  });
+  return restrictedPod(ctx, spec.name, { ...spec.spec, containers: [container] }, spec.node, spec.labels);
 }
 
 /** The value of the last `PREFIX value` line of a log ('' when the line is there but empty), or undefined. */
