@@ -92,9 +92,11 @@ describe('accelerator_metrics', () => {
     expectClean(run);
   });
 
-  it('asks for a manual check naming --accelerator-metrics-url when no endpoint is found for a non-NVIDIA accelerator', async () => {
-    const amd = derivedScenario('amd-gpus', '1.35', ['bare-1.35'], { nodes: [{ name: 'amd-node', allocatable: { 'amd.com/gpu': '8' } }] });
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, amd, { accelerator: 'amd.com/gpu' });
+  it('asks for a manual check naming --accelerator-metrics-url when no endpoint is found for accelerators whose metric names are unknown (TPU)', async () => {
+    const tpu = derivedScenario('tpu-nodes', '1.35', ['bare-1.35'], {
+      nodes: [{ name: 'tpu-node', allocatable: { 'google.com/tpu': '4' } }],
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, tpu, { accelerator: 'google.com/tpu' });
     expect(run.result.verdict, explain(run)).toBe('manual');
     expect(run.result.reason).toContain('no accelerator metrics endpoint found');
     expect(run.result.reason).toContain('--accelerator-metrics-url');
@@ -128,7 +130,8 @@ describe('accelerator_metrics on real exporter shapes', () => {
   it('falls back to Prometheus when the API server cannot reach the exporter pods', async () => {
     const file = derivedScenario('dcgm-unreachable', '1.35', ['gpu-mig-mixed-1.35', 'addons/prometheus.yaml'], {
       behaviours: {
-        'dcgm-exporter': { unreachable: true },
+        // Prometheus scrapes the exporter pods from inside the cluster (the GPU Operator's ServiceMonitor).
+        'dcgm-exporter': { unreachable: true, serviceMonitor: true },
         prometheus: {
           staticScrapes: [{ file: 'fixtures/metrics/dcgm-exporter.scrape.kops-v1.35.nvidia-L4.prom', labels: { job: 'gpu-metrics' } }],
         },
@@ -148,5 +151,115 @@ describe('accelerator_metrics on real exporter shapes', () => {
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('error');
     expect(run.result.checks[0].reason).toContain('i/o timeout');
+  });
+});
+
+// The load check: dcgmproftester in a pod that asks for one accelerator, and that device's
+// utilisation must rise in the metrics (the fake's exporters model it from the kubelet's
+// pod-resources; ../harness/podresources.ts).
+const LOAD = 'an accelerator under load shows its utilisation rising in the metrics';
+const loadCheck = (run: Awaited<ReturnType<typeof runProbeOnScenario>>) => run.result.checks.find((c) => c.name === LOAD);
+const quickWait = { probeOptions: { extra: { 'accelerator-metrics.load-wait-ms': '400' } } };
+
+describe('accelerator_metrics under load', () => {
+  it('sees the GPU a DRA claim loads busy by its pod labels (gpu-nvidia-1.35, DeviceClass gpu.nvidia.com)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)).toMatchObject({ verdict: 'passed' });
+    expect(loadCheck(run)?.reason).toMatch(
+      /^pod \S+\/accelerator-load \(a claim on DeviceClass gpu\.nvidia\.com, dcgmproftester for 120s on node gpu-dra-node-1\): GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\), GPU-[0-9a-f-]+=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels$/,
+    );
+    expect((run.result.created ?? []).some((o) => o.kind === 'Pod' && o.name === 'accelerator-load')).toBe(true);
+    expectClean(run);
+  });
+
+  it('sees the GPU a device-plugin limit loads busy (gpu-nvidia-1.35, --accelerator nvidia)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)?.reason).toMatch(
+      /^pod \S+\/accelerator-load \(a nvidia\.com\/gpu limit, dcgmproftester for 120s on node gpu-node-\d\): GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\).*, found by its pod labels$/,
+    );
+  });
+
+  it('sees a loaded MIG instance by the profiling field, through every exporter pod (gpu-mig-mixed-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-mig-mixed-1.35'));
+    expect(loadCheck(run), explain(run)).toMatchObject({ verdict: 'passed' });
+    expect(loadCheck(run)?.reason).toMatch(
+      /a100-mig-\d\/gpu\d\/mig-1g\.5gb-\d=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels$/,
+    );
+  });
+
+  it('finds the loaded GPU by its UUID where the exporter has no pod mapping', async () => {
+    const file = derivedScenario('dcgm-no-pod-labels', '1.35', ['gpu-nvidia-1.35'], {
+      behaviours: { 'dcgm-exporter': { podLabels: false } },
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)?.reason).toMatch(/GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\), .*, found by its device UUID$/);
+  });
+
+  it('reads the loaded GPU from Prometheus when the API server cannot reach the exporters (exported_pod labels)', async () => {
+    const file = derivedScenario('dcgm-unreachable-load', '1.35', ['gpu-mig-mixed-1.35', 'addons/prometheus.yaml'], {
+      behaviours: { 'dcgm-exporter': { unreachable: true, serviceMonitor: true } },
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)?.reason).toMatch(/=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels$/);
+  });
+
+  it('fails when the loaded GPU stays idle in the metrics (fail-accelerator-metrics-idle-under-load-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-idle-under-load-1.35'), quickWait);
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(run.result.checks[1].verdict).toBe('passed');
+    expect(failedCheck(run)?.name).toBe(LOAD);
+    expect(failedCheck(run)?.reason).toMatch(
+      /^the loaded accelerator's utilisation stayed 0 for 400ms in DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: GPU-[0-9a-f-]+=0% \(DCGM_FI_DEV_GPU_UTIL\).* \(found by its pod labels\)$/,
+    );
+    expectClean(run);
+  });
+
+  it('fails when no series belongs to the loaded device (MIG instance, exporter without pod mapping)', async () => {
+    const file = derivedScenario('mig-no-pod-labels', '1.35', ['gpu-mig-mixed-1.35'], {
+      behaviours: { 'dcgm-exporter': { podLabels: false } },
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file, quickWait);
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toMatch(
+      /^in 400ms of load no utilisation series in .* belonged to the loaded accelerator: none labelled pod \S+\/accelerator-load, none with the UUID the pod saw$/,
+    );
+  });
+
+  it('says "not checked", never passed, on the simulated accelerators of dra-example-driver', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('kind-example-dra-1.35'));
+    expect(loadCheck(run)).toMatchObject({ verdict: 'skipped' });
+    expect(loadCheck(run)?.reason).toMatch(/^not checked: the accelerators are simulated/);
+    expect(run.result.reason).toContain(`1 not checked (${LOAD})`);
+    expect((run.result.created ?? []).some((o) => o.kind === 'Pod')).toBe(false);
+  });
+});
+
+describe('accelerator_metrics on AMD', () => {
+  it("passes on AMD's Device Metrics Exporter and says the load is not checked (gpu-amd-metrics-1.35)", async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-amd-metrics-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toContain('AMD device-metrics-exporter Service kube-amd-gpu/gpu-operator-metrics-exporter:metrics');
+    expect(run.result.checks[1].reason).toMatch(/^16 accelerator\(s\) report utilisation and memory \(AMD device-metrics-exporter\)/);
+    expect(loadCheck(run)?.reason).toBe(
+      "not checked: no load generator is known for AMD accelerators (amd.com/gpu); only NVIDIA's dcgmproftester is",
+    );
+    expectClean(run);
+  });
+
+  it('fails when the AMD exporter lacks gpu_gfx_activity (fail-accelerator-metrics-amd-no-activity-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-amd-no-activity-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toMatch(/^[0-9a-f-]+ lacks utilisation \(gpu_gfx_activity\)/);
+  });
+
+  it('fails, no longer manual, when AMD GPUs have no exporter at all', async () => {
+    const amd = derivedScenario('amd-gpus', '1.35', ['bare-1.35'], { nodes: [{ name: 'amd-node', allocatable: { 'amd.com/gpu': '8' } }] });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, amd, { accelerator: 'amd.com/gpu' });
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toContain('app.kubernetes.io/name=metrics-exporter');
   });
 });

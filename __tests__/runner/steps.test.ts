@@ -6,7 +6,7 @@ import { planRequirements, runSuite } from '../../src/runner/index.js';
 import { createImageCatalog } from '../../src/runner/images.js';
 import { exampleProfile } from '../../src/probes/profiles.js';
 import { duration } from '../../src/probes/options.js';
-import { CheckFailure, defineProbe, type Probe } from '../../src/probes/types.js';
+import { CheckFailure, NotChecked, defineProbe, type Probe } from '../../src/probes/types.js';
 import type { RequirementResult } from '../../src/model/results.js';
 import { MemoryCluster } from '../helpers/memory-cluster.js';
 
@@ -129,5 +129,23 @@ describe('ctx.step', () => {
     const result = await runOne(undeclared);
     expect(result.verdict).toBe('error');
     expect(result.reason).toContain('reads --probe-option dra.secret-knob but does not declare it');
+  });
+});
+
+describe('NotChecked', () => {
+  it('records a check that could not be carried out as "not checked", never as a pass', async () => {
+    const result = await runOne(
+      defineProbe({
+        id: 'dra_support',
+        timeoutMs: 5_000,
+        async run(ctx) {
+          await ctx.check('the API is served', () => Promise.resolve('v1 served'));
+          await ctx.check('a device under load shows it', () => Promise.reject(new NotChecked('the accelerators are simulated')));
+        },
+      }),
+    );
+    expect(result.checks[1]).toMatchObject({ verdict: 'skipped', reason: 'not checked: the accelerators are simulated' });
+    expect(result.verdict).toBe('passed');
+    expect(result.reason).toBe('v1 served; 1 not checked (a device under load shows it)');
   });
 });

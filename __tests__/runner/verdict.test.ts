@@ -21,4 +21,17 @@ describe('computeVerdict', () => {
     );
     expect(computeVerdict([check('a', 'passed', 'ok')], { kind: 'completed' })).toEqual({ verdict: 'passed', reason: 'ok' });
   });
+
+  it('a check that was not carried out is no pass, and is named beside the passes', () => {
+    const skipped = check('under load', 'skipped', 'not checked: the accelerators are simulated');
+    expect(computeVerdict([skipped], { kind: 'completed' })).toEqual({
+      verdict: 'error',
+      reason: 'no check was carried out: not checked: the accelerators are simulated',
+    });
+    expect(computeVerdict([check('a', 'passed', 'ok'), skipped], { kind: 'completed' })).toEqual({
+      verdict: 'passed',
+      reason: 'ok; 1 not checked (under load)',
+    });
+    expect(computeVerdict([skipped, check('b', 'failed', 'no')], { kind: 'completed' }).verdict).toBe('failed');
+  });
 });

@@ -2,22 +2,45 @@
 // and memory — through a standard endpoint.
 //
 // Test plan:
-//  1. Find the metrics endpoint: --accelerator-metrics-url, else a DCGM exporter Service: every
-//     exporter pod behind it (one per GPU node) read through the API server's pod proxy, or the
-//     Service itself where it has no pods to list; else, or when the API server cannot reach the
-//     exporter, the DCGM (or AMD exporter) series in the cluster's Prometheus.
+//  1. Find the metrics endpoint: --accelerator-metrics-url, else an exporter Service (NVIDIA DCGM
+//     exporter, AMD device-metrics-exporter, Intel XPU Manager): every exporter pod behind it (one
+//     per accelerator node) read through the API server's pod proxy, or the Service itself where
+//     it has no pods to list; else, or when the API server cannot reach the exporter, the known
+//     exporters' series in the cluster's Prometheus.
 //  2. Every accelerator reported has utilisation and memory (lib/accelerator-metrics.ts): a whole
 //     GPU DCGM_FI_DEV_GPU_UTIL, a MIG instance (parent UUID + GPU_I_ID) the profiling field
 //     DCGM_FI_PROF_GR_ENGINE_ACTIVE, framebuffer memory DCGM_FI_DEV_FB_USED / _FREE; AMD
-//     gpu_gfx_activity and gpu_used_vram / gpu_free_vram.
+//     gpu_gfx_activity and gpu_used_vram / gpu_free_vram; Intel xpum_engine_ratio and
+//     xpum_memory_used_bytes.
 //  3. Temperature, power and interconnect series are reported when present (not required).
+//  4. A short workload loads one accelerator (asked for as the profile says: a device-plugin
+//     resource or a DRA claim) with the vendor's load generator (lib/accelerator-load.ts), and the
+//     utilisation of that pod's device, found by the exporter's pod labels or by the device's
+//     UUID, must rise above zero before the deadline (polled: a scrape, not an object, changes).
+//     Not checked, and said so, where the accelerators are simulated or the vendor has no known
+//     load generator.
 
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { ALL_NAMESPACES } from '../kube/types.js';
-import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
+import { CheckFailure, NotChecked, defineProbe, type ProbeContext } from './types.js';
+import { duration, seconds } from './options.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
-import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
-import { coverage, FAMILY_QUERY, lacking, utilisationSummary } from './lib/accelerator-metrics.js';
+import { detectPrometheus, httpGet, promQuery, type DetectedPrometheus, type HttpEndpoint } from './lib/prometheus-api.js';
+import {
+  coverage,
+  describeUtilisation,
+  FAMILY_QUERY,
+  lacking,
+  podUtilisation,
+  UTILISATION_NAMES,
+  utilisationSummary,
+} from './lib/accelerator-metrics.js';
+import { LOAD_CONTAINER, NVIDIA_LOAD_DEFAULT, NVIDIA_LOAD_IMAGE, nvidiaLoadPod, whyNoLoad } from './lib/accelerator-load.js';
+import { prepareAcceleratorRequest } from './lib/accelerator.js';
+import { identities, seenBy } from './lib/device-identity.js';
+import { waitForPod } from './lib/probe-pod.js';
+import { seconds as inSeconds, untilAnswered } from './lib/probe-timing.js';
+import { unschedulableFails } from './lib/verdicts.js';
 import { apiErrorOf } from './lib/api-error.js';
 import { reportMonitoringFacts, reportPods } from './lib/platform-facts.js';
 
@@ -29,10 +52,22 @@ const OPTIONAL_FAMILIES: Record<string, RegExp> = {
   power: /^DCGM_FI_DEV_POWER_USAGE$|^DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION$/,
   interconnect: /^DCGM_FI_(DEV|PROF)_(NVLINK|PCIE)_/,
 };
+const LOAD_POD = 'accelerator-load';
 
 export const acceleratorMetricsProbe = defineProbe({
   id: 'accelerator_metrics',
-  timeoutMs: 120_000,
+  // One accelerator, for the load, beside the other sharers.
+  shares: ['accelerators'],
+  timeoutMs: 10 * 60_000,
+  options: {
+    'accelerator-metrics.load-seconds': seconds(120, 'how long the load generator keeps the accelerator busy', 600),
+    'accelerator-metrics.pod-ms': duration(300_000, 'how long the load pod may take to start (its image is large)'),
+    'accelerator-metrics.load-wait-ms': duration(
+      150_000,
+      "how long the loaded accelerator's utilisation may take to rise in the metrics (exporter and scrape intervals)",
+    ),
+  },
+  images: { [NVIDIA_LOAD_IMAGE]: NVIDIA_LOAD_DEFAULT },
   async run(ctx) {
     const source = await ctx.step('an accelerator metrics endpoint is found and serves metrics', async () => {
       const found = await findMetrics(ctx);
@@ -41,7 +76,7 @@ export const acceleratorMetricsProbe = defineProbe({
     });
     const samples = source.samples;
 
-    await ctx.check('every accelerator reports utilisation and memory', async () => {
+    const reported = await ctx.check('every accelerator reports utilisation and memory', async () => {
       const covered = coverage(samples);
       if (covered.length === 0) {
         throw new CheckFailure(
@@ -63,19 +98,96 @@ export const acceleratorMetricsProbe = defineProbe({
       const present = [...names].filter((name) => pattern.test(name));
       ctx.observe(present.length ? `${what}: ${present.join(', ')}` : `${what}: not reported`);
     }
+
+    await ctx.check('an accelerator under load shows its utilisation rising in the metrics', async () => {
+      const why = !reported
+        ? 'the accelerators do not all report utilisation (above), so a rise could not be told from a missing series'
+        : ctx.options.acceleratorMetricsUrl
+          ? 'the endpoint given with --accelerator-metrics-url need not cover the node the load would run on; run without it to check'
+          : ctx.profile.available === false
+            ? `no accelerator on this cluster to load (${ctx.profile.detail})`
+            : whyNoLoad(ctx.profile);
+      if (why) throw new NotChecked(why);
+      const asked = await prepareAcceleratorRequest(ctx, 'accelerator-metrics-load');
+      const loadSeconds = ctx.option('accelerator-metrics.load-seconds');
+      await ctx.kube.create(nvidiaLoadPod(ctx, LOAD_POD, asked, loadSeconds));
+      const running = await waitForPod(ctx, LOAD_POD, 'running', ctx.option('accelerator-metrics.pod-ms')).catch(unschedulableFails);
+      const node = running.spec?.nodeName ?? '?';
+      const shown = await utilisationUnderLoad(ctx, source, node, ctx.option('accelerator-metrics.load-wait-ms'));
+      return `pod ${ctx.namespace}/${LOAD_POD} (${asked.asking}, dcgmproftester for ${loadSeconds}s on node ${node}): ${shown}`;
+    });
   },
 });
 
-/** Services of the NVIDIA GPU Operator / fake-gpu-operator and of the dcgm-exporter chart. */
-const EXPORTER_SELECTORS = ['app=nvidia-dcgm-exporter', 'app.kubernetes.io/name=dcgm-exporter'];
+/**
+ * Polls the source until the load pod's device shows utilisation above zero: found by the
+ * exporter's pod labels, else by the UUID the pod printed. Fails at the deadline saying what it saw.
+ */
+async function utilisationUnderLoad(ctx: ProbeContext, source: MetricSource, node: string, deadlineMs: number): Promise<string> {
+  const pod = { name: LOAD_POD, namespace: ctx.namespace };
+  const last: { seen?: string } = {};
+  const answer = await untilAnswered(
+    ctx,
+    async () => {
+      const current = await ctx.kube.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: LOAD_POD });
+      if (current?.status?.phase === 'Failed')
+        return { failed: `the load pod failed (${current.status.reason ?? 'the load generator exited non-zero'})` };
+      const uuids = await seenBy(ctx, LOAD_POD, LOAD_CONTAINER).then(identities, () => []);
+      const found = podUtilisation(await source.again({ ...pod, node, uuids }), { ...pod, uuids });
+      if (!found) return undefined;
+      last.seen = `${found.samples.map(describeUtilisation).join(', ')} (found by ${found.by})`;
+      const busy = found.samples.filter((sample) => sample.value > 0);
+      return busy.length > 0 ? { shown: `${busy.map(describeUtilisation).join(', ')}, found by ${found.by}` } : undefined;
+    },
+    { description: `utilisation of pod ${LOAD_POD}'s accelerator`, deadlineMs },
+  );
+  if (answer.value && 'failed' in answer.value) throw new Error(answer.value.failed);
+  if (answer.value) return answer.value.shown;
+  const lastError = answer.lastError === undefined ? '' : ` (last read: ${apiErrorOf(answer.lastError).message})`;
+  if (last.seen === undefined) {
+    throw new CheckFailure(
+      `in ${inSeconds(deadlineMs)} of load no utilisation series in ${source.description} belonged to the loaded accelerator: none labelled pod ${pod.namespace}/${pod.name}, none with the UUID the pod saw${lastError}`,
+    );
+  }
+  throw new CheckFailure(
+    `the loaded accelerator's utilisation stayed 0 for ${inSeconds(deadlineMs)} in ${source.description}: ${last.seen}${lastError}`,
+  );
+}
+
+/**
+ * Exporter Services, by the labels their installers give them, with the port names they use:
+ * NVIDIA's GPU Operator / fake-gpu-operator and the dcgm-exporter chart (9400); AMD's GPU
+ * Operator and the device-metrics-exporter chart (ROCm/device-metrics-exporter
+ * docs/installation/kubernetes-helm.md: app.kubernetes.io/name=metrics-exporter, port 5000);
+ * Intel XPU Manager (intel/xpumanager deployment/kubernetes/monitoring/service-intel-xpum.yaml:
+ * app=intel-xpumanager, port metrics 29999).
+ */
+const EXPORTERS = [
+  { what: 'DCGM exporter', selector: 'app=nvidia-dcgm-exporter', port: 9400 },
+  { what: 'DCGM exporter', selector: 'app.kubernetes.io/name=dcgm-exporter', port: 9400 },
+  { what: 'AMD device-metrics-exporter', selector: 'app.kubernetes.io/name=metrics-exporter', port: 5000 },
+  { what: 'Intel XPU Manager exporter', selector: 'app=intel-xpumanager', port: 29999 },
+];
 const EXPORTER_PORT_NAMES = ['gpu-metrics', 'metrics', 'http-metrics'];
+
+/** Which of the load pod's series to read again (one exporter, one pod's or one device's series). */
+interface LoadTarget {
+  name: string;
+  namespace: string;
+  node: string;
+  uuids: string[];
+}
 
 interface MetricSource {
   description: string;
   samples: Sample[];
+  /** The series now, of the exporter or query that can hold the target's device. */
+  again(target: LoadTarget): Promise<Sample[]>;
 }
 
 interface Exporter {
+  /** "DCGM exporter", "AMD device-metrics-exporter"… */
+  what: string;
   endpoint: HttpEndpoint;
   namespace: string;
   selector: Record<string, string>;
@@ -87,24 +199,25 @@ interface Exporter {
 const EXPORTER_PODS = 50;
 
 async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined> {
-  for (const labelSelector of EXPORTER_SELECTORS) {
+  for (const { what, selector: labelSelector, port: usual } of EXPORTERS) {
     const services = await ctx.kube.listPage<V1Service>(
       { apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES },
       { labelSelector, limit: 20 },
     );
     for (const service of services.items) {
       const ports = service.spec?.ports ?? [];
-      const port = ports.find((p) => p.name && EXPORTER_PORT_NAMES.includes(p.name)) ?? ports.find((p) => p.port === 9400) ?? ports[0];
+      const port = ports.find((p) => p.name && EXPORTER_PORT_NAMES.includes(p.name)) ?? ports.find((p) => p.port === usual) ?? ports[0];
       const { namespace, name } = service.metadata ?? {};
       if (port && namespace && name) {
         const portRef = port.name ?? port.port;
         return {
+          what,
           endpoint: {
             kind: 'service',
             namespace,
             service: name,
             port: portRef,
-            description: `DCGM exporter Service ${namespace}/${name}:${portRef}`,
+            description: `${what} Service ${namespace}/${name}:${portRef}`,
           },
           namespace,
           selector: service.spec?.selector ?? {},
@@ -116,44 +229,53 @@ async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined>
   return undefined;
 }
 
-async function scrape(ctx: ProbeContext, endpoint: HttpEndpoint, path: string): Promise<MetricSource> {
+async function scrapeSamples(ctx: ProbeContext, endpoint: HttpEndpoint, path: string): Promise<Sample[]> {
   const exposition = parsePrometheusText(await httpGet(ctx, endpoint, path));
   if (exposition.samples.length === 0) throw new CheckFailure(`${endpoint.description} served no samples`);
   if (exposition.errors.length) ctx.observe(`${exposition.errors.length} unparsable lines, first: ${exposition.errors[0]}`);
-  return { description: endpoint.description, samples: exposition.samples };
+  return exposition.samples;
 }
 
-/** Profiles whose accelerators report metrics the probe knows (example: PR mode feeds it a fake DCGM source). */
+/** One endpoint read whole, the first time and again. */
+async function scrape(ctx: ProbeContext, endpoint: HttpEndpoint, path: string): Promise<MetricSource> {
+  return {
+    description: endpoint.description,
+    samples: await scrapeSamples(ctx, endpoint, path),
+    again: () => scrapeSamples(ctx, endpoint, path),
+  };
+}
+
+/** Vendors whose exporters the probe finds and whose metric names it knows. */
 function knownNames(profile: ProbeContext['profile']): boolean {
   if (['nvidia', 'nvidia-dra', 'example'].includes(profile.name)) return true;
   const name = profile.resourceName ?? profile.driver ?? profile.deviceClassName ?? '';
-  // AMD series are read where found (Prometheus, a given URL), but the probe does not search for
-  // AMD's exporter, so finding nothing on AMD accelerators says nothing.
-  return /^nvidia\.com\/|nvidia\.com$/.test(name);
+  return /nvidia\.com|amd\.com|intel\.com/.test(name);
 }
 
 /**
- * The probe only knows DCGM's metric names: finding none on another vendor's accelerators says
- * nothing about the cluster, so a person must point the probe at the endpoint or attest it.
+ * The probe only knows the NVIDIA, AMD and Intel exporters: finding none on another vendor's
+ * accelerators (Google TPU, AWS Neuron, Gaudi…) says nothing about the cluster, so a person must
+ * point the probe at the endpoint or attest it.
  */
 function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
   if (knownNames(ctx.profile)) return;
   ctx.manual(
-    `${nothing}; the probe knows only NVIDIA DCGM and AMD device-metrics-exporter metric names and accelerator profile ${ctx.profile.name} may use others. ` +
+    `${nothing}; the probe knows only NVIDIA DCGM, AMD device-metrics-exporter and Intel XPU Manager metric names and accelerator profile ${ctx.profile.name} may use others (no in-cluster metric names for it could be confirmed upstream). ` +
       "Run again with --accelerator-metrics-url pointing at the accelerators' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed",
   );
 }
 
 /**
  * Every exporter pod behind the Service, each read through the pod proxy (the Service proxy
- * reaches only one of them, so it would show one node's accelerators).
+ * reaches only one of them, so it would show one node's accelerators). Read again, only the
+ * exporter on the loaded node is.
  */
 async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promise<MetricSource | undefined> {
   const labelSelector = Object.entries(exporter.selector)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const noPod = () => {
-    ctx.fact({ component: 'DCGM exporter', source: `${exporter.endpoint.description}: no Running pod behind it to read a version from` });
+    ctx.fact({ component: exporter.what, source: `${exporter.endpoint.description}: no Running pod behind it to read a version from` });
   };
   if (!labelSelector) {
     noPod();
@@ -169,8 +291,9 @@ async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promis
     noPod();
     return undefined;
   }
-  reportPods(ctx, 'DCGM exporter', pods, exporter.endpoint.description);
+  reportPods(ctx, exporter.what, pods, exporter.endpoint.description);
   const read = pods.slice(0, EXPORTER_PODS);
+  const endpoints = new Map<string, HttpEndpoint>();
   const samples: Sample[] = [];
   for (const pod of read) {
     const name = pod.metadata?.name ?? '';
@@ -181,13 +304,14 @@ async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promis
       port: exporter.targetPort,
       description: `exporter pod ${exporter.namespace}/${name}`,
     };
-    samples.push(...(await scrape(ctx, endpoint, '/metrics')).samples);
+    endpoints.set(pod.spec?.nodeName ?? '?', endpoint);
+    samples.push(...(await scrapeSamples(ctx, endpoint, '/metrics')));
   }
-  const nodes = new Set(read.map((pod) => pod.spec?.nodeName ?? '?'));
   const of = pods.length > read.length ? ` (the first ${read.length} of ${pods.length})` : '';
   return {
-    description: `${exporter.endpoint.description}: ${read.length} exporter pod(s) on ${nodes.size} node(s)${of}, each read through the pod proxy`,
+    description: `${exporter.endpoint.description}: ${read.length} exporter pod(s) on ${endpoints.size} node(s)${of}, each read through the pod proxy`,
     samples,
+    again: (target) => scrapeSamples(ctx, endpoints.get(target.node) ?? exporter.endpoint, '/metrics'),
   };
 }
 
@@ -197,18 +321,37 @@ function unreachable(error: unknown): boolean {
   return code !== undefined && code >= 500;
 }
 
-async function fromPrometheus(ctx: ProbeContext, why: string): Promise<MetricSource | undefined> {
-  const prometheus = await detectPrometheus(ctx);
-  if (!prometheus) return undefined;
+const asSamples = (answer: { metric: Record<string, string>; value: number }[]): Sample[] =>
+  answer.map(({ metric, value }) => {
+    const { __name__: name, ...labels } = metric;
+    return { name: name ?? '', labels, value };
+  });
+
+/**
+ * The known exporters' series in Prometheus. Read again: only the load pod's utilisation series,
+ * by its pod labels (renamed exported_* where the scrape kept the target's own) or device UUID.
+ */
+async function prometheusSource(ctx: ProbeContext, prometheus: DetectedPrometheus, description: string): Promise<MetricSource | undefined> {
   await reportMonitoringFacts(ctx, prometheus.endpoint);
   const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
   if (answer.length === 0) return undefined;
+  const utilisation = `__name__=~"${UTILISATION_NAMES.join('|')}"`;
   return {
-    description: `accelerator series in ${prometheus.endpoint.description} (${why})`,
-    samples: answer.map(({ metric, value }) => {
-      const { __name__: name, ...labels } = metric;
-      return { name: name ?? '', labels, value };
-    }),
+    description,
+    samples: asSamples(answer),
+    async again(target) {
+      const selectors = [
+        `{${utilisation},exported_pod="${target.name}",exported_namespace="${target.namespace}"}`,
+        `{${utilisation},pod="${target.name}",namespace="${target.namespace}"}`,
+        ...(target.uuids.length ? [`{${utilisation},UUID=~"${target.uuids.join('|')}"}`] : []),
+      ];
+      const found: Sample[] = [];
+      for (const selector of selectors) {
+        found.push(...asSamples(await promQuery(ctx, prometheus.endpoint, selector)));
+        if (found.length > 0) break;
+      }
+      return found;
+    },
   };
 }
 
@@ -226,33 +369,24 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
       if (!unreachable(error)) throw error;
       // The API server cannot dial the exporter (private control planes): Prometheus, which scrapes
       // it from inside the cluster, holds the same series.
-      const fallback = await fromPrometheus(
-        ctx,
-        `the API server could not reach ${exporter.endpoint.description}: ${apiErrorOf(error).message}`,
-      );
+      const prometheus = await detectPrometheus(ctx);
+      const why = `the API server could not reach ${exporter.endpoint.description}: ${apiErrorOf(error).message}`;
+      const fallback =
+        prometheus && (await prometheusSource(ctx, prometheus, `accelerator series in ${prometheus.endpoint.description} (${why})`));
       if (fallback) return fallback;
       throw error;
     }
   }
   const prometheus = await detectPrometheus(ctx);
   if (prometheus) {
-    await reportMonitoringFacts(ctx, prometheus.endpoint);
-    const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
-    if (answer.length > 0) {
-      return {
-        description: `DCGM series in ${prometheus.endpoint.description}`,
-        samples: answer.map(({ metric, value }) => {
-          const { __name__: name, ...labels } = metric;
-          return { name: name ?? '', labels, value };
-        }),
-      };
-    }
-    const nothing = `no DCGM exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_* series`;
+    const found = await prometheusSource(ctx, prometheus, `DCGM series in ${prometheus.endpoint.description}`);
+    if (found) return found;
+    const nothing = `no accelerator exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_*, gpu_* or xpum_* series`;
     unknownMetricNames(ctx, nothing);
     throw new CheckFailure(nothing);
   }
   unknownMetricNames(ctx, 'no accelerator metrics endpoint found');
   throw new CheckFailure(
-    'no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled app=nvidia-dcgm-exporter or app.kubernetes.io/name=dcgm-exporter, and no Prometheus',
+    `no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled ${EXPORTERS.map((e) => e.selector).join(', ')}, and no Prometheus`,
   );
 }

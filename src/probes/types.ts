@@ -99,6 +99,12 @@ export class ProbeConclusion extends Error {
 export class CheckFailure extends Error {}
 
 /**
+ * Thrown inside a check that cannot be carried out on this cluster (e.g. simulated accelerators):
+ * the check reads "not checked: MESSAGE" and is never a pass.
+ */
+export class NotChecked extends Error {}
+
+/**
  * Thrown by `ctx.step` when the step did not pass: the rest of the plan depends on it, so the
  * probe ends there and its verdict is computed from the checks recorded so far.
  */

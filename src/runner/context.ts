@@ -10,6 +10,7 @@ import type { Kube } from '../kube/types.js';
 import { optionValue, type OptionSpecs } from '../probes/options.js';
 import {
   CheckFailure,
+  NotChecked,
   ProbeConclusion,
   StepDidNotPass,
   type AcceleratorProfile,
@@ -74,8 +75,9 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
         recorder.inFlight.delete(id);
         throw error;
       }
-      const verdict = error instanceof CheckFailure && !parts.signal.aborted ? 'failed' : 'error';
-      const reason = parts.signal.aborted ? abortReason() : oneLine(error);
+      const aborted = parts.signal.aborted;
+      const verdict = aborted ? 'error' : error instanceof CheckFailure ? 'failed' : error instanceof NotChecked ? 'skipped' : 'error';
+      const reason = aborted ? abortReason() : verdict === 'skipped' ? `not checked: ${oneLine(error)}` : oneLine(error);
       result = { name, verdict, reason, durationMs: parts.clock.now() - checkStart };
     }
     recorder.inFlight.delete(id);

@@ -24,5 +24,10 @@ export function computeVerdict(checks: readonly CheckResult[], ending: ProbeEndi
   const errored = checks.find((c) => c.verdict === 'error');
   if (errored) return { verdict: 'error', reason: `${errored.name}: ${errored.reason}` };
   if (checks.length === 0) return { verdict: 'error', reason: 'probe recorded no checks' };
-  return { verdict: 'passed', reason: checks.length === 1 ? checks[0].reason : `all ${checks.length} checks passed` };
+  // A check that was not carried out ('skipped', "not checked: …") is no pass: it is named beside the passes.
+  const passed = checks.filter((c) => c.verdict === 'passed');
+  const notChecked = checks.filter((c) => c.verdict === 'skipped');
+  if (passed.length === 0) return { verdict: 'error', reason: `no check was carried out: ${notChecked[0]?.reason ?? 'none recorded'}` };
+  const reason = passed.length === 1 ? passed[0].reason : `all ${passed.length} checks passed`;
+  return { verdict: 'passed', reason: notChecked.length ? `${reason}; ${notChecked.length} not checked (${notChecked[0].name})` : reason };
 }

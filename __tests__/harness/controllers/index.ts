@@ -14,6 +14,7 @@ import { scheduler } from './scheduler.js';
 import { clusterAutoscalerController } from './cluster-autoscaler.js';
 import { customMetricsController } from './custom-metrics.js';
 import { dcgmExporterController } from './dcgm-exporter.js';
+import { amdMetricsExporterController } from './amd-metrics-exporter.js';
 import { hpaController } from './hpa.js';
 import { inferenceExtensionController } from './inference-extension.js';
 import { kueueController } from './kueue.js';
@@ -42,6 +43,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   'custom-metrics': customMetricsController,
   'cluster-autoscaler': clusterAutoscalerController,
   'dcgm-exporter': dcgmExporterController,
+  'amd-metrics-exporter': amdMetricsExporterController,
   prometheus: prometheusController,
   'policy-webhook': policyWebhookController,
   'inference-extension': inferenceExtensionController,

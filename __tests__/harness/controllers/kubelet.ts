@@ -16,6 +16,7 @@ import {
 } from '../devices.js';
 import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
 import { ContainerRuntime, type RuntimeParams } from '../runtime.js';
+import { forgetGrants, recordGrant } from '../podresources.js';
 import { nowTimestamp } from '../store.js';
 import type { KObj } from '../types.js';
 import type { ControllerFactory } from './types.js';
@@ -121,6 +122,8 @@ export const kubelet: ControllerFactory = (ctx) => {
   const imagePullMs = num('imagePullMs', 15);
   const containerStartMs = num('containerStartMs', 3);
   const devicePrepareMs = num('devicePrepareMs', 5);
+  /** How long one second of a load generator's run (dcgmproftester -d) lasts here. */
+  const loadMsPerSecond = num('loadMsPerSecond', 50);
   /** node -> images already pulled there. */
   const pulled = new Map<string, Set<string>>();
   const breakIsolation = params.breakIsolation === true;
@@ -236,6 +239,14 @@ export const kubelet: ControllerFactory = (ctx) => {
           if (d) seen.push(d);
         }
       }
+      recordGrant(
+        store,
+        pod,
+        nodeName,
+        String(c.name),
+        commandText(c),
+        seen.map((d) => d.id),
+      );
     }
     // The NVIDIA runtime reads NVIDIA_VISIBLE_DEVICES from the container's own environment unless
     // the toolkit refuses it for unprivileged containers; the device plugin's own value (envvar
@@ -273,7 +284,9 @@ export const kubelet: ControllerFactory = (ctx) => {
       log = echoedLines(text, substitute);
     }
     if (rule?.log) log += rule.log.endsWith('\n') ? rule.log : `${rule.log}\n`;
-    const afterMs = rule?.afterMs ?? 0;
+    // NVIDIA's load generator runs for its -d seconds, scaled like every other duration here.
+    const load = /dcgmproftester/.test(text) ? /\s-d\s+(\d+)\b/.exec(text) : null;
+    const afterMs = rule?.afterMs ?? (load ? Number(load[1]) * loadMsPerSecond : 0);
     if (rule?.running) return { afterMs, log };
     if (rule?.exitCode !== undefined) return { exitCode: rule.exitCode, afterMs, log };
     if (restartAlways || longRunning(text)) return { afterMs, log };
@@ -527,6 +540,7 @@ export const kubelet: ControllerFactory = (ctx) => {
         const uid = pod.metadata.uid ?? '';
         if (ev.type === 'DELETED') {
           freeExtended(uid);
+          forgetGrants(store, uid);
           starting.delete(uid);
           logs.removePod(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
           return;

@@ -58,6 +58,12 @@ export interface ScrapeSettings {
 class MonitoringModel {
   private readonly readySince = new Map<string, number>();
   settings: ScrapeSettings = { scrape: true, scrapeDelayMs: 0, annotationScrape: true };
+  /** Targets other behaviours bring with their own ServiceMonitor (e.g. the DCGM exporter's pods). */
+  private readonly sources: (() => Series[])[] = [];
+
+  addSource(source: () => Series[]): void {
+    this.sources.push(source);
+  }
 
   constructor(
     private readonly store: Store,
@@ -191,6 +197,7 @@ class MonitoringModel {
         }
       }
     }
+    if (namespace === undefined) for (const source of this.sources) out.push(...source());
     return out;
   }
 }

@@ -4,13 +4,22 @@
 //     instances, and exporters configured for profiling fields), DCGM_FI_PROF_GR_ENGINE_ACTIVE
 //     (ratio); memory DCGM_FI_DEV_FB_USED / DCGM_FI_DEV_FB_FREE. A MIG instance's series carry
 //     its parent's UUID plus GPU_I_PROFILE and GPU_I_ID, so the instance is (host, gpu, GPU_I_ID);
-//   - AMD device-metrics-exporter: gpu_gfx_activity (%), gpu_used_vram / gpu_free_vram /
-//     gpu_total_vram, one accelerator per (hostname, gpu_id).
+//   - AMD device-metrics-exporter (ROCm/device-metrics-exporter docs/configuration/metricslist.md,
+//     GPU_GFX_ACTIVITY, GPU_USED_VRAM, … exported lower-case): gpu_gfx_activity (%), gpu_used_vram /
+//     gpu_free_vram / gpu_total_vram (MB), one accelerator per gpu_uuid, else (hostname, gpu_id);
+//     with its pod mapping it labels a device's series pod, namespace and container;
+//   - Intel XPU Manager's exporter (intel/xpumanager doc/Prometheus_Exported_Metrics.csv and its
+//     Grafana dashboard): xpum_engine_ratio (GPU active time, per tile) or
+//     xpum_engine_group_ratio{type="compute"}, memory xpum_memory_used_bytes / xpum_memory_ratio,
+//     one accelerator per (node, pci_bdf, sub_dev tile).
+// Google TPU: GKE publishes TPU duty cycle and memory to Cloud Monitoring
+// (kubernetes.io/container/accelerator/duty_cycle), not to an in-cluster endpoint whose metric
+// names could be confirmed upstream, so the probe knows none for TPUs.
 
 import type { Sample } from './prometheus-text.js';
 
 export interface MetricFamily {
-  vendor: 'NVIDIA DCGM' | 'AMD device-metrics-exporter';
+  vendor: 'NVIDIA DCGM' | 'AMD device-metrics-exporter' | 'Intel XPU Manager';
   /** Every utilisation metric of the family (what is read). */
   utilisation: string[];
   /** The utilisation metrics that count for one accelerator (by its key). */
@@ -20,7 +29,7 @@ export interface MetricFamily {
   key(sample: Sample): string | undefined;
 }
 
-const host = (labels: Sample['labels']): string => labels.Hostname ?? labels.hostname ?? labels.instance ?? '?';
+const host = (labels: Sample['labels']): string => labels.Hostname ?? labels.hostname ?? labels.node ?? labels.instance ?? '?';
 
 export const DCGM: MetricFamily = {
   vendor: 'NVIDIA DCGM',
@@ -50,7 +59,58 @@ export const AMD: MetricFamily = {
   },
 };
 
-export const FAMILIES = [DCGM, AMD];
+export const INTEL: MetricFamily = {
+  vendor: 'Intel XPU Manager',
+  utilisation: ['xpum_engine_ratio', 'xpum_engine_group_ratio'],
+  utilisationFor: () => ['xpum_engine_ratio', 'xpum_engine_group_ratio'],
+  memory: ['xpum_memory_used_bytes', 'xpum_memory_ratio'],
+  key(sample) {
+    const { pci_bdf, sub_dev } = sample.labels;
+    return pci_bdf ? `${host(sample.labels)}/${pci_bdf}${sub_dev ? `/tile${sub_dev}` : ''}` : undefined;
+  },
+};
+
+export const FAMILIES = [DCGM, AMD, INTEL];
+
+/** Every utilisation metric of the known exporters. */
+export const UTILISATION_NAMES = FAMILIES.flatMap((f) => f.utilisation);
+/** Utilisation metrics that are ratios (0-1) rather than percentages. */
+const RATIO = /^DCGM_FI_PROF_GR_ENGINE_ACTIVE$|_ratio$/;
+
+/** One utilisation sample as a reader sees it: "GPU-…=97% (DCGM_FI_DEV_GPU_UTIL)". */
+export function describeUtilisation(sample: Sample): string {
+  const key = FAMILIES.map((f) => f.key(sample)).find((k) => k !== undefined) ?? '?';
+  const percent = RATIO.test(sample.name) ? sample.value * 100 : sample.value;
+  return `${key}=${percent.toFixed(0)}% (${sample.name})`;
+}
+
+/** The pod a device's series is attributed to: the exporter's own labels, renamed exported_* where Prometheus kept the target's. */
+function attributed(sample: Sample, pod: { name: string; namespace: string }): boolean {
+  const { labels } = sample;
+  return (
+    (labels.exported_pod === pod.name && labels.exported_namespace === pod.namespace) ||
+    (labels.pod === pod.name && labels.namespace === pod.namespace)
+  );
+}
+
+export interface PodUtilisation {
+  /** How the pod's device was found in the series. */
+  by: 'its pod labels' | 'its device UUID';
+  samples: Sample[];
+}
+
+/**
+ * The utilisation series of the device a pod holds: those the exporter attributes to the pod,
+ * else (exporters without the kubelet pod mapping) those of the device UUIDs the pod saw.
+ */
+export function podUtilisation(samples: Sample[], pod: { name: string; namespace: string; uuids: string[] }): PodUtilisation | undefined {
+  const utilisation = samples.filter((sample) => UTILISATION_NAMES.includes(sample.name));
+  const byPod = utilisation.filter((sample) => attributed(sample, pod));
+  if (byPod.length > 0) return { by: 'its pod labels', samples: byPod };
+  const uuid = (sample: Sample): string | undefined => sample.labels.UUID ?? sample.labels.uuid ?? sample.labels.gpu_uuid;
+  const byUuid = utilisation.filter((sample) => pod.uuids.includes(uuid(sample) ?? ''));
+  return byUuid.length > 0 ? { by: 'its device UUID', samples: byUuid } : undefined;
+}
 
 /** A PromQL selector for every utilisation and memory series of the known exporters. */
 export const FAMILY_QUERY = `{__name__=~"${FAMILIES.flatMap((f) => [...f.utilisation, ...f.memory]).join('|')}|DCGM_FI_DEV_GPU_TEMP|DCGM_FI_DEV_MEMORY_TEMP|DCGM_FI_DEV_POWER_USAGE|DCGM_FI_DEV_NVLINK_.*|DCGM_FI_PROF_NVLINK_.*|DCGM_FI_PROF_PCIE_.*"}`;
@@ -101,7 +161,7 @@ export function utilisationSummary(cover: Coverage, samples: Sample[], limit = 8
     const key = cover.family.key(sample);
     if (!key || done.has(key) || !cover.family.utilisationFor(key).includes(sample.name)) continue;
     done.add(key);
-    const ratio = sample.name === 'DCGM_FI_PROF_GR_ENGINE_ACTIVE';
+    const ratio = RATIO.test(sample.name);
     out.push(`${key}=${ratio ? `${(sample.value * 100).toFixed(0)}% (${sample.name})` : `${sample.value}%`}`);
     if (out.length >= limit) break;
   }
