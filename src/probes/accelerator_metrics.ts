@@ -25,7 +25,7 @@ import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, NotChecked, defineProbe, type ProbeContext } from './types.js';
 import { duration, seconds } from './options.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
-import { detectPrometheus, httpGet, promQuery, type DetectedPrometheus, type HttpEndpoint } from './lib/prometheus-api.js';
+import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
 import {
   coverage,
   describeUtilisation,
@@ -331,7 +331,11 @@ const asSamples = (answer: { metric: Record<string, string>; value: number }[]):
  * The known exporters' series in Prometheus. Read again: only the load pod's utilisation series,
  * by its pod labels (renamed exported_* where the scrape kept the target's own) or device UUID.
  */
-async function prometheusSource(ctx: ProbeContext, prometheus: DetectedPrometheus, description: string): Promise<MetricSource | undefined> {
+async function prometheusSource(
+  ctx: ProbeContext,
+  prometheus: { endpoint: HttpEndpoint },
+  description: string,
+): Promise<MetricSource | undefined> {
   await reportMonitoringFacts(ctx, prometheus.endpoint);
   const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
   if (answer.length === 0) return undefined;
