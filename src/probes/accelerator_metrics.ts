@@ -324,7 +324,7 @@ function unreachable(error: unknown): boolean {
 const asSamples = (answer: { metric: Record<string, string>; value: number }[]): Sample[] =>
   answer.map(({ metric, value }) => {
     const { __name__: name, ...labels } = metric;
-    return { name: name ?? '', labels, value };
+    return { name, labels, value };
   });
 
 /**

@@ -186,9 +186,11 @@ interface Live {
 }
 
 /** Prometheus keeps a target's own labels and renames the scraped ones that clash (exported_pod, …). */
-function renamedTargetLabels(labels: Record<string, string>): Record<string, string> {
+function renamedTargetLabels(labels: Partial<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(labels)) out[['pod', 'namespace', 'container'].includes(key) ? `exported_${key}` : key] = value;
+  for (const [key, value] of Object.entries(labels)) {
+    if (value !== undefined) out[['pod', 'namespace', 'container'].includes(key) ? `exported_${key}` : key] = value;
+  }
   return out;
 }
 
