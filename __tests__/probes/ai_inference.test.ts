@@ -285,4 +285,17 @@ describe('ai_inference', () => {
     ).toHaveLength(1);
     expectClean(run);
   });
+
+  it('fails when the Gateway answers but its proxy never got the route (Envoy Gateway v1.9.0 on kind, every request 404)', async () => {
+    const file = derivedScenario('ai-inference-not-routed', '1.35', ['kind-example-dra-1.35'], {
+      behaviours: { gateway: { programRoutes: false } },
+    });
+    const run = await runProbeOnScenario(aiInferenceProbe, file, { accelerator: 'example' });
+    expect(run.result.verdict).toBe('failed');
+    expect(run.result.checks.map((c) => c.verdict)).toEqual(['passed', 'passed', 'passed', 'passed', 'failed']);
+    expect(reasonOf(run, TRAFFIC)).toMatch(
+      /^the Gateway at http:\/\/10\.96\.\d+\.\d+\/v1\/chat\/completions answers but does not route to the HTTPRoute's backends: the last 3 of 10 answers were wget: server returned error: HTTP\/1\.1 404 Not Found/,
+    );
+    expectClean(run);
+  });
 });

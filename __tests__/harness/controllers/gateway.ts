@@ -25,7 +25,8 @@
 // (../runtime.ts podHttpAnswer). No rule: 404; no Ready endpoint: 503. Rules to an InferencePool
 // are left to `inference-extension`. Parameters that break it: `weights: false` (weights ignored,
 // backends chosen evenly), `headerMatches: false` (rules with header matches never match),
-// `reachable: false` (the address is not reachable from pods), `addresses: false` (Programmed with
+// `reachable: false` (the address is not reachable from pods), `programRoutes: false` (the proxy
+// answers 404 to everything: routes accepted in status never reach it), `addresses: false` (Programmed with
 // no status.addresses), `seed` (the random choice's seed).
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 import type { KObj, StoreEvent } from '../types.js';
@@ -361,6 +362,8 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
   const honourWeights = ctx.params.weights !== false;
   const honourHeaders = ctx.params.headerMatches !== false;
   const reachableFromPods = ctx.params.reachable !== false;
+  /** false: the proxy never gets the routes (xDS not pushed): every request is answered 404. */
+  const programRoutes = ctx.params.programRoutes !== false;
   /** mulberry32: a seeded choice, so a scenario's traffic is the same on every run. */
   let seed = typeof ctx.params.seed === 'number' ? ctx.params.seed : 1;
   const random = (): number => {
@@ -411,6 +414,7 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
     if (!gateway) return undefined;
     const listener = list(record(gateway.spec).listeners).find((l) => Number(l.port) === port);
     if (!listener) return undefined;
+    if (!programRoutes) return { status: 404, body: '' };
     // Oldest route first, then by name; within a route, rule order: the tie-breaks of the spec.
     const routes = ctx.store
       .list(ROUTES)
