@@ -28,7 +28,7 @@ function results(
     cluster: { mode: 'kubeconfig', simulated: false },
     leaked: 0,
     requirements: requirementsFor(version)
-      .filter((r) => verdicts[r.id] !== undefined)
+      .filter((r) => Object.hasOwn(verdicts, r.id))
       .map((r) => ({
         ...r,
         verdict: verdicts[r.id],
@@ -242,7 +242,10 @@ describe('renderChecklist', () => {
       evidence: [],
       offline: true,
     });
-    const doc = parse(out.text) as { metadata: Record<string, string>; spec: Record<string, Array<{ id: string; status: string }>> };
+    const doc = parse(out.text) as {
+      metadata: Record<string, string>;
+      spec: Partial<Record<string, Array<{ id: string; status: string }>>>;
+    };
     expect(Object.keys(doc.metadata)).toEqual(['platformName', 'kubernetesVersion', 'vendorName', 'contactEmailAddress']);
     expect(doc.spec.schedulingOrchestration?.map((e) => `${e.id}=${e.status}`)).toEqual([
       'pod_autoscaling=',
@@ -458,7 +461,7 @@ describe('renderChecklist', () => {
       evidence: [],
       offline: true,
     });
-    const doc = parse(out.text) as { spec: Record<string, Array<{ status: string; notes: string }>> };
+    const doc = parse(out.text) as { spec: Partial<Record<string, Array<{ status: string; notes: string }>>> };
     expect(doc.spec.operator?.[0]).toMatchObject({
       id: 'robust_controller',
       status: 'Implemented',
@@ -486,7 +489,7 @@ describe('renderChecklist', () => {
       evidence: [],
       offline: true,
     });
-    const doc = parse(out.text) as { spec: Record<string, Array<{ status: string; notes: string }>> };
+    const doc = parse(out.text) as { spec: Partial<Record<string, Array<{ status: string; notes: string }>>> };
     expect(doc.spec.operator?.[0]?.notes).toBe('k8s-ai-conformance 0.1.0: reason for robust_controller');
     expect(doc.spec.networking?.[0]).toMatchObject({ status: 'Not Implemented', notes: 'Fix scheduled for Q3.' });
     expect(doc.spec.observability?.[0]?.notes).toBe('k8s-ai-conformance 0.1.0: reason for accelerator_metrics');

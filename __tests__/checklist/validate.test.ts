@@ -387,7 +387,7 @@ describe('online checks against a local HTTP server', () => {
   const routed =
     (target: (url: string) => string): typeof fetch =>
     (input, init) => {
-      const url = String(input);
+      const url = input instanceof Request ? input.url : input.toString();
       return fetch(url.startsWith('https://github.com/cncf/k8s-conformance/') ? `${base}/ok` : target(url), init);
     };
   const opts = (fetchFn: typeof fetch) => ({

@@ -8,6 +8,7 @@ import { provisionCluster } from '../../src/cluster/index.js';
 import { ProvisionError } from '../../src/cluster/errors.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { NODE_IMAGES } from '../../src/cluster/pins.js';
+import type { KindClusterConfig } from '../../src/cluster/kindConfig.js';
 import { failure, makeStandIns, type StandIns } from './standins.js';
 
 let standIns: StandIns | undefined;
@@ -85,7 +86,7 @@ describe('kind provider command lines', () => {
         'name',
       ],
     ]);
-    expect(parse(s.kindConfig() ?? '').nodes).toHaveLength(3);
+    expect((parse(s.kindConfig() ?? '') as KindClusterConfig).nodes).toHaveLength(3);
     expect(cluster.context).toBe('kind-ai-conformance');
     expect(cluster.created).toBe(true);
     expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
@@ -110,7 +111,7 @@ describe('kind provider command lines', () => {
       '0.2.0',
     ]);
     expect(calls[3]).toContain('kind-pr-7');
-    expect(parse(s.kindConfig() ?? '').featureGates).toEqual({ DynamicResourceAllocation: true });
+    expect((parse(s.kindConfig() ?? '') as KindClusterConfig).featureGates).toEqual({ DynamicResourceAllocation: true });
     await cluster.remove();
   });
 

@@ -5,26 +5,29 @@ import { gvisorInstallScript } from '../../src/cluster/addons.js';
 import { GVISOR_RELEASE, NODE_IMAGES, DRA_EXAMPLE_DRIVER, KIND_VERSION } from '../../src/cluster/pins.js';
 import { KUBERNETES_VERSIONS } from '../../src/requirements/catalog.js';
 
+/** What the YAML must read back as: the config kindConfig builds. */
+const parseConfig = (text: string) => parse(text) as ReturnType<typeof kindConfig>;
+
 describe('kind config per Kubernetes version', () => {
   it('1.33 turns on the DRA feature gate and the beta resource.k8s.io APIs', () => {
-    const config = parse(kindConfigYaml('1.33', 'ai-conformance', NODE_IMAGES['1.33']));
+    const config = parseConfig(kindConfigYaml('1.33', 'ai-conformance', NODE_IMAGES['1.33']));
     expect(config.featureGates).toEqual({ DynamicResourceAllocation: true });
     expect(config.runtimeConfig).toEqual({ 'resource.k8s.io/v1beta1': 'true', 'resource.k8s.io/v1beta2': 'true' });
   });
 
   it.each(['1.34', '1.35', '1.36'] as const)('%s needs no feature gate or runtime config (DRA is GA)', (version) => {
-    const config = parse(kindConfigYaml(version, 'ai-conformance', NODE_IMAGES[version]));
+    const config = parseConfig(kindConfigYaml(version, 'ai-conformance', NODE_IMAGES[version]));
     expect(config.featureGates).toBeUndefined();
     expect(config.runtimeConfig).toBeUndefined();
   });
 
   it.each(KUBERNETES_VERSIONS)('%s: one control plane, two workers on the pinned image, CDI on in containerd', (version) => {
     const text = kindConfigYaml(version, 'pr-42', NODE_IMAGES[version]);
-    const config = parse(text);
+    const config = parseConfig(text);
     expect(config.kind).toBe('Cluster');
     expect(config.apiVersion).toBe('kind.x-k8s.io/v1alpha4');
     expect(config.name).toBe('pr-42');
-    expect(config.nodes.map((n: { role: string }) => n.role)).toEqual(['control-plane', 'worker', 'worker']);
+    expect(config.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker', 'worker']);
     for (const node of config.nodes) expect(node.image).toBe(NODE_IMAGES[version]);
     expect(config.containerdConfigPatches).toHaveLength(1);
     expect(config.containerdConfigPatches[0]).toMatch(/\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\s+enable_cdi = true/);

@@ -36,7 +36,7 @@ const action = parse(text) as Action;
 const steps = action.runs.steps;
 
 function expressions(value: string): string[] {
-  return [...value.matchAll(/\$\{\{(.*?)\}\}/g)].map((m) => (m[1] ?? '').trim());
+  return [...value.matchAll(/\$\{\{(.*?)\}\}/g)].map((m) => m[1].trim());
 }
 
 describe('action.yml', () => {
@@ -84,7 +84,7 @@ describe('action.yml', () => {
 
   it('references only inputs that exist, and uses every input it declares', () => {
     const referenced = new Set<string>();
-    for (const expr of expressions(text)) for (const m of expr.matchAll(/\binputs\.([a-z0-9-]+)/g)) referenced.add(m[1] ?? '');
+    for (const expr of expressions(text)) for (const m of expr.matchAll(/\binputs\.([a-z0-9-]+)/g)) referenced.add(m[1]);
     for (const name of referenced) expect(action.inputs, `inputs.${name}`).toHaveProperty(name);
     for (const name of Object.keys(action.inputs)) expect(referenced.has(name), `input ${name} is never used`).toBe(true);
   });
@@ -93,7 +93,7 @@ describe('action.yml', () => {
     const ids = new Set(steps.map((s) => s.id).filter((id): id is string => id !== undefined));
     for (const expr of expressions(text)) {
       for (const m of expr.matchAll(/\bsteps\.([a-z0-9-]+)\.(outputs|outcome|conclusion)/g))
-        expect(ids.has(m[1] ?? ''), `steps.${m[1]}`).toBe(true);
+        expect(ids.has(m[1]), `steps.${m[1]}`).toBe(true);
     }
     const runStep = steps.find((s) => s.id === 'run');
     for (const output of ['exit-code', 'out-dir']) expect(runStep?.run).toContain(`echo "${output}=`);
@@ -137,7 +137,7 @@ describe('the Result step follows the exit code and fail-on', () => {
   writeFileSync(path.join(finished, 'ai-conformance.json'), '{}');
   async function result(exitCode: string, failOn: string, outDir = finished): Promise<{ code: number; out: string }> {
     const r = await execa('bash', ['-c', script], { env: { EXIT_CODE: exitCode, INPUT_FAIL_ON: failOn, OUT_DIR: outDir }, reject: false });
-    return { code: r.exitCode ?? -1, out: String(r.stdout) };
+    return { code: r.exitCode ?? -1, out: r.stdout };
   }
   it.each([
     ['0', 'must', 0],
@@ -160,9 +160,9 @@ describe('the Result step follows the exit code and fail-on', () => {
 describe('actionlint', () => {
   it('finds nothing in action.yml and the workflows', async () => {
     const r = await execa('node', ['scripts/lint-actions.mjs'], { cwd: ROOT, reject: false });
-    expect(String(r.stderr)).toBe('');
+    expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    expect(String(r.stdout)).toMatch(/^actionlint: \d+ file\(s\) clean/);
+    expect(r.stdout).toMatch(/^actionlint: \d+ file\(s\) clean/);
   });
 
   it('catches a bad action.yml expression, an injection, and an undeclared input to the local action', async () => {
@@ -178,7 +178,7 @@ describe('actionlint', () => {
       copyFileSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
       const r = await execa('node', [path.join(ROOT, 'scripts/lint-actions.mjs')], { cwd: root, reject: false });
       expect(r.exitCode).toBe(1);
-      const stderr = String(r.stderr);
+      const stderr = r.stderr;
       expect(stderr).toMatch(/action\.yml \(composite steps\):\d+:\d+: property "no-such-input" is not defined/);
       expect(stderr).toMatch(/bad\.yml:6:\d+: "github\.event\.pull_request\.title" is potentially untrusted/);
       expect(stderr).toContain("bad.yml: jobs.a.steps[1]: input 'bogus' is not declared in action.yml");
@@ -190,7 +190,7 @@ describe('actionlint', () => {
 
 describe('README examples', () => {
   const docs = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').filter((block) => /^jobs:/m.test(block));
+  const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).filter((block) => /^jobs:/m.test(block));
 
   it('has a PR-mode, a release-mode and a WG-mode workflow', () => {
     expect(workflows.length).toBeGreaterThanOrEqual(3);
@@ -211,7 +211,7 @@ describe('README examples', () => {
         writeFileSync(path.join(root, `.github/workflows/example-${i}.yml`), complete);
       });
       const r = await execa('node', [path.join(ROOT, 'scripts/lint-actions.mjs')], { cwd: root, reject: false });
-      expect(String(r.stderr)).toBe('');
+      expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -223,7 +223,7 @@ describe('the run step maps inputs to CLI flags', () => {
   const script = steps.find((s) => s.id === 'run')?.run ?? '';
 
   async function runStep(
-    inputs: Record<string, string>,
+    inputs: Partial<Record<string, string>>,
     cliExit = 0,
     extraEnv: Record<string, string> = {},
   ): Promise<{ argv: string[]; outputs: string; code: number; dir: string }> {

@@ -2,7 +2,7 @@
 // (paged, with Link headers), create, update. Faults: refuse writes with 403 as a fork PR's
 // read-only token gets, or reject bodies over 65,536 characters with 422 as GitHub does.
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeComment {
@@ -33,7 +33,7 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
   const listPath = `/repos/${owner}/${repo}/issues/${issue}/comments`;
   const commentPath = new RegExp(`^/repos/${owner}/${repo}/issues/comments/(\\d+)$`);
 
-  const server: Server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     state.requests.push(`${req.method} ${url.pathname}${url.search}`);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
@@ -86,7 +86,9 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
       return;
     }
     send(404, { message: 'Not Found' });
-  });
+  };
+  // A handler that throws is an unhandled rejection, which fails the test run.
+  const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

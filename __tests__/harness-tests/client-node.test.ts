@@ -10,7 +10,7 @@ describe('client-node against the fake cluster', () => {
   beforeAll(async () => {
     cluster = await startFakeCluster({ scenario: 'kind-example-dra-1.35' });
   });
-  afterAll(async () => cluster?.stop());
+  afterAll(async () => cluster.stop());
 
   it('lists nodes and DRA objects through the typed and custom-object APIs', async () => {
     const kc = cluster.kubeConfig();

@@ -30,7 +30,7 @@ describe('withClock', () => {
     expect(realistic.behaviours?.gateway).toBe(false);
     // Behaviours the scenario does not run are not switched on.
     expect(withClock(normaliseScenario('bare-1.35', SCENARIOS_DIR), { realistic: true }).behaviours?.hpa).toBeUndefined();
-    expect(REALISTIC_TIMES.hpa?.syncMs).toBe(15_000);
+    expect(REALISTIC_TIMES.hpa.syncMs).toBe(15_000);
   });
 });
 

@@ -10,7 +10,7 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-const phase = (p: KObj): string => String((p.status as { phase?: string } | undefined)?.phase ?? '');
+const phase = (p: KObj): string => (p.status as { phase?: string } | undefined)?.phase ?? '';
 const podDone =
   (name: string) =>
   (p: KObj): boolean =>
@@ -64,7 +64,7 @@ describe('scheduler and kubelet with device-plugin GPUs (gpu-nvidia-1.35)', () =
     );
     const byNode = new Map<string, string[]>();
     for (const p of running) {
-      const node = String((p.spec as { nodeName: string }).nodeName);
+      const node = (p.spec as { nodeName: string }).nodeName;
       expect(['gpu-node-1', 'gpu-node-2']).toContain(node);
       const devices = await resultOf(c, 'default', p.metadata.name ?? '');
       expect(devices).toHaveLength(4);
@@ -258,6 +258,7 @@ describe('workload controllers', () => {
     const failed = await waitForObject(c, 'jobs.batch', (j) => j.metadata.name === 'bad' && JSON.stringify(j.status).includes('"Failed"'));
     expect(failed.status).toMatchObject({
       failed: 2,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers as any
       conditions: expect.arrayContaining([expect.objectContaining({ type: 'Failed', reason: 'BackoffLimitExceeded' })]),
     });
     const pods = c.store.list('pods', { namespace: 'default' }).filter((p) => p.metadata.ownerReferences?.[0]?.name === 'bad');
@@ -288,6 +289,7 @@ describe('workload controllers', () => {
       replicas: 2,
       updatedReplicas: 2,
       availableReplicas: 2,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers as any
       conditions: expect.arrayContaining([expect.objectContaining({ type: 'Available', status: 'True' })]),
     });
     const scale = await raw(

@@ -23,7 +23,7 @@ interface Line {
   nodes?: string[];
 }
 
-const phase = (p: KObj): string => String((p.status as { phase?: string } | undefined)?.phase ?? '');
+const phase = (p: KObj): string => (p.status as { phase?: string } | undefined)?.phase ?? '';
 
 async function start(scenario: Scenario): Promise<FakeCluster> {
   cluster = await startFakeCluster({ scenario, tls: false });
@@ -61,7 +61,7 @@ async function seen(
   const line = text.split('\n').find((l) => l.startsWith('AI_CONFORMANCE_RESULT ')) ?? '';
   return {
     ...(JSON.parse(line.slice('AI_CONFORMANCE_RESULT '.length)) as Line),
-    node: String((running.spec as { nodeName: string }).nodeName),
+    node: (running.spec as { nodeName: string }).nodeName,
   };
 }
 

@@ -81,7 +81,7 @@ export async function readWatch(
   const controller = new AbortController();
   const res = await fetch(`${cluster.url}${path}`, { headers: { Authorization: `Bearer ${token(cluster)}` }, signal: controller.signal });
   const events: { type: string; object: Record<string, unknown> }[] = [];
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (!reader) return events;
   let buffer = '';
   const decoder = new TextDecoder();

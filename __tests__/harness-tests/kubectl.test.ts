@@ -32,7 +32,7 @@ describe.skipIf(!KUBECTL)('kubectl against the fake cluster (kind-example-dra-1.
     cluster = await startFakeCluster({ scenario: 'kind-example-dra-1.35' });
   });
   afterAll(async () => {
-    await cluster?.stop();
+    await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -45,7 +45,7 @@ describe('controller plugins', () => {
   });
   afterAll(async () => {
     delete CONTROLLERS['test-plugin'];
-    await cluster?.stop();
+    await cluster.stop();
   });
 
   it('serves a service proxy by port number or name, with or without scheme, and 404/503 otherwise', async () => {

@@ -20,7 +20,7 @@ describe('fake apiserver storage semantics', () => {
   beforeAll(async () => {
     cluster = await startFakeCluster({ scenario, tls: false });
   });
-  afterAll(async () => cluster?.stop());
+  afterAll(async () => cluster.stop());
 
   const cm = (name: string, labels: Record<string, string> = {}): Record<string, unknown> => ({
     apiVersion: 'v1',
@@ -337,6 +337,7 @@ describe('fake apiserver storage semantics', () => {
       JSON.stringify(o.status ?? {}).includes('"Established"'),
     );
     expect(established.status).toMatchObject({
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers as any
       conditions: expect.arrayContaining([
         expect.objectContaining({ type: 'NamesAccepted', status: 'True' }),
         expect.objectContaining({ type: 'Established', status: 'True' }),

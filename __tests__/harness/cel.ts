@@ -7,7 +7,7 @@ export class CelUnsupported extends Error {}
 
 export interface CelDevice {
   driver: string;
-  attributes: Record<string, Record<string, string | number | boolean>>;
+  attributes: Partial<Record<string, Record<string, string | number | boolean>>>;
 }
 
 type Token = { t: 'id' | 'str' | 'num' | 'op'; v: string };
@@ -68,7 +68,7 @@ export function evaluateCel(expression: string, device: CelDevice): boolean {
   let pos = 0;
   const peek = (): Token | undefined => tokens[pos];
   const take = (v?: string): Token => {
-    const tok = tokens[pos++];
+    const tok = tokens.at(pos++);
     if (!tok || (v !== undefined && tok.v !== v)) throw new CelUnsupported(`expected ${v ?? 'a token'} in ${JSON.stringify(expression)}`);
     return tok;
   };

@@ -39,7 +39,7 @@ export function withClock(scenario: Scenario, clock: ClockOptions | undefined): 
   const scale = clock.scale ?? 1;
   const behaviours = { ...(scenario.behaviours ?? {}) };
   for (const [name, times] of Object.entries(REALISTIC_TIMES)) {
-    const current = behaviours[name];
+    const current = Object.hasOwn(behaviours, name) ? behaviours[name] : undefined;
     if (current === false) continue;
     const core = ['kubelet', 'scheduler'].includes(name);
     if (current === undefined && !core) continue;

@@ -6,6 +6,7 @@ import { CelUnsupported, evaluateCel } from './cel.js';
 import { arr, rec } from './controllers/util.js';
 import type { Store } from './store.js';
 import type { KObj } from './types.js';
+import { textOf } from './types.js';
 
 export const CLAIMS = 'resourceclaims.resource.k8s.io';
 export const SLICES = 'resourceslices.resource.k8s.io';
@@ -43,8 +44,8 @@ export function devicesOf(store: Store): Device[] {
   const out: Device[] = [];
   for (const slice of store.peek(SLICES)) {
     const spec = rec(slice.spec);
-    const driver = String(spec.driver ?? '');
-    const pool = String(rec(spec.pool).name ?? '');
+    const driver = textOf(spec.driver);
+    const pool = textOf(rec(spec.pool).name);
     const nodeName = typeof spec.nodeName === 'string' ? spec.nodeName : undefined;
     for (const d of arr(spec.devices)) {
       const attributes = rec(d.attributes);
@@ -101,12 +102,12 @@ interface SubRequest {
 function subRequests(request: Record<string, unknown>): SubRequest[] {
   const from = (r: Record<string, unknown>, name: string): SubRequest => ({
     name,
-    deviceClassName: String(r.deviceClassName ?? ''),
-    selectors: arr(r.selectors).map((s) => String(rec(s.cel).expression ?? '')),
+    deviceClassName: textOf(r.deviceClassName),
+    selectors: arr(r.selectors).map((s) => textOf(rec(s.cel).expression)),
     mode: r.allocationMode === 'All' ? 'All' : 'ExactCount',
     count: typeof r.count === 'number' ? r.count : 1,
   });
-  const name = String(request.name ?? '');
+  const name = textOf(request.name);
   if (isRecordLike(request.exactly)) return [from(rec(request.exactly), name)];
   if (Array.isArray(request.firstAvailable)) return arr(request.firstAvailable).map((s) => from(s, `${name}/${String(s.name)}`));
   return [from(request, name)];
@@ -135,7 +136,7 @@ export function allocateClaim(store: Store, claim: KObj, nodeName: string, taken
         lastReason = `resourceclaim "${claim.metadata.name ?? ''}": device class ${sub.deviceClassName} does not exist`;
         continue;
       }
-      const classSelectors = arr(rec(cls.spec).selectors).map((s) => String(rec(s.cel).expression ?? ''));
+      const classSelectors = arr(rec(cls.spec).selectors).map((s) => textOf(rec(s.cel).expression));
       let candidates: Device[];
       try {
         candidates = devices.filter(

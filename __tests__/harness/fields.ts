@@ -39,12 +39,12 @@ function modelFor(group: string, version: string, kind: string): string | undefi
 function pruneModel(value: unknown, type: string, path: string, unknown: string[]): void {
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
-    if (Array.isArray(value)) value.forEach((item, i) => pruneModel(item, array[1] ?? '', `${path}[${i}]`, unknown));
+    if (Array.isArray(value)) value.forEach((item, i) => pruneModel(item, array[1], `${path}[${i}]`, unknown));
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    if (isRecord(value)) for (const [key, item] of Object.entries(value)) pruneModel(item, map[1] ?? '', `${path}[${key}]`, unknown);
+    if (isRecord(value)) for (const [key, item] of Object.entries(value)) pruneModel(item, map[1], `${path}[${key}]`, unknown);
     return;
   }
   const model = modelClass(type);

@@ -15,7 +15,7 @@ function parse(argv: string[]): { scenario: string; kubeconfig: string; port?: n
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string => {
-      const v = inline ?? argv[++i];
+      const v = inline ?? argv.at(++i);
       if (v === undefined || v === '') throw new Error(`${flag} needs a value; ${USAGE}`);
       return v;
     };
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       log: args.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
     });
   } catch (e) {
-    process.stderr.write(`fake-cluster: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+    process.stderr.write(`fake-cluster: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`);
     process.exit(2);
   }
   process.stdout.write(

@@ -46,7 +46,7 @@ export function strategicMergePatch(target: unknown, patch: unknown, field = '')
   if (Array.isArray(patch)) {
     const key = MERGE_KEYS[field];
     if (!key || !Array.isArray(target)) return clone(patch.filter((p) => !(isRecord(p) && p.$patch === 'delete')));
-    const out: unknown[] = [...target];
+    const out: unknown[] = [...(target as unknown[])];
     for (const item of patch) {
       if (!isRecord(item)) {
         out.push(item);

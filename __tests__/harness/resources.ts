@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRecord } from './types.js';
+import { isRecord, textOf } from './types.js';
 
 export interface SubresourceInfo {
   name: string;
@@ -108,7 +108,7 @@ function fromAggregated(group: string, version: string, resources: unknown[]): R
       group,
       version,
       resource: String(r.resource),
-      singular: String(r.singularResource ?? kind.toLowerCase()),
+      singular: textOf(r.singularResource, kind.toLowerCase()),
       kind,
       namespaced: r.scope === 'Namespaced',
       verbs: strings(r.verbs),
@@ -118,7 +118,7 @@ function fromAggregated(group: string, version: string, resources: unknown[]): R
         const rk = isRecord(s.responseKind) ? s.responseKind : {};
         return {
           name: String(s.subresource),
-          kind: String(rk.kind ?? kind),
+          kind: textOf(rk.kind, kind),
           group: typeof rk.group === 'string' && rk.group ? rk.group : undefined,
           version: typeof rk.version === 'string' && rk.version ? rk.version : undefined,
           verbs: strings(s.verbs),
@@ -162,7 +162,7 @@ export function builtinGroupVersions(kubernetesVersion: string): GroupVersionInf
   const aggregated = readJson('k8s-master-9d2a8fb7.aggregated_v2.json');
   const items = Array.isArray(aggregated.items) ? aggregated.items.filter(isRecord) : [];
   for (const item of items) {
-    const group = isRecord(item.metadata) ? String(item.metadata.name ?? '') : '';
+    const group = isRecord(item.metadata) ? textOf(item.metadata.name) : '';
     const versions = Array.isArray(item.versions) ? item.versions.filter(isRecord) : [];
     let wanted: string[];
     if (group === 'resource.k8s.io') wanted = minor <= 33 ? ['v1beta2', 'v1beta1'] : ['v1', 'v1beta2', 'v1beta1'];
@@ -198,7 +198,7 @@ export class ResourceRegistry {
   remove(group: string, version?: string): void {
     for (let i = this.groupVersions.length - 1; i >= 0; i--) {
       const gv = this.groupVersions[i];
-      if (gv && gv.group === group && (version === undefined || gv.version === version)) this.groupVersions.splice(i, 1);
+      if (gv.group === group && (version === undefined || gv.version === version)) this.groupVersions.splice(i, 1);
     }
   }
 

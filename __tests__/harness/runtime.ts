@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { CLAIMS, allocationResults, devicesOf, podClaimNames } from './dra.js';
 import type { Store } from './store.js';
 import type { KObj } from './types.js';
-import { isRecord } from './types.js';
+import { isRecord, textOf } from './types.js';
 import { runtimeClassOf } from './runtimeclass.js';
 
 function record(value: unknown): Record<string, unknown> {
@@ -117,8 +117,8 @@ function uuidFrom(seed: string): string {
 }
 
 export class ContainerRuntime {
-  private readonly handlers: Record<string, HandlerSpec>;
-  private readonly driverVersions: Record<string, string>;
+  private readonly handlers: Partial<Record<string, HandlerSpec>>;
+  private readonly driverVersions: Partial<Record<string, string>>;
   private readonly netDrivers: string[];
 
   constructor(
@@ -151,11 +151,11 @@ export class ContainerRuntime {
     const sandbox = this.handlers[this.handlerOf(pod)]?.kernel;
     if (sandbox) return { ...sandbox, bootId: uuidFrom(`boot:${pod.metadata.uid ?? ''}`) };
     const info = record(record(node.status).nodeInfo);
-    const release = String(info.kernelVersion || '6.8.0');
+    const release = textOf(info.kernelVersion) || '6.8.0';
     return {
       release,
       version: `Linux version ${release} (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian ${release}-1 (2024-05-10)`,
-      bootId: String(info.bootID || uuidFrom(`boot:${node.metadata.name ?? ''}`)),
+      bootId: textOf(info.bootID) || uuidFrom(`boot:${node.metadata.name ?? ''}`),
     };
   }
 
@@ -184,7 +184,7 @@ export class ContainerRuntime {
   private attribute(attributes: Record<string, unknown>, driver: string, name: string): string | undefined {
     const value = record(attributes[`${driver}/${name}`] ?? attributes[name]);
     const raw = value.string ?? value.version ?? value.int;
-    return raw === undefined ? undefined : String(raw);
+    return raw === undefined ? undefined : textOf(raw);
   }
 
   /** The NVIDIA kernel module version the container sees, when the runtime gave it an NVIDIA GPU. */

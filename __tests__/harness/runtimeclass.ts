@@ -43,9 +43,9 @@ export function admitRuntimeClass(store: Store, pod: KObj): void {
     }
   }
   if (Object.keys(selector).length > 0) spec.nodeSelector = { ...podSelector, ...selector };
-  const tolerations = Array.isArray(scheduling.tolerations) ? scheduling.tolerations : [];
+  const tolerations: unknown[] = Array.isArray(scheduling.tolerations) ? scheduling.tolerations : [];
   if (tolerations.length > 0) {
-    const existing = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+    const existing: unknown[] = Array.isArray(spec.tolerations) ? spec.tolerations : [];
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
     spec.tolerations = [...existing, ...tolerations.filter((t) => !existing.some((e) => same(e, t)))];
   }

@@ -127,7 +127,7 @@ function parseYamlFile(file: string): Record<string, unknown> {
 
 function parseYamlText(file: string, text: string): Record<string, unknown> {
   const docs = parseAllDocuments(text);
-  const first = Array.isArray(docs) ? docs[0] : docs;
+  const first = Array.isArray(docs) ? docs.at(0) : docs;
   if (!first || first.errors.length > 0) fail(file, `is not valid YAML: ${first?.errors[0]?.message.split('\n')[0] ?? 'empty'}`);
   const value: unknown = first.toJS();
   if (!isRecord(value)) fail(file, 'must be a mapping');

@@ -1,6 +1,7 @@
 // Label and field selectors as the apiserver parses them.
 import { badRequest } from './errors.js';
 import type { KObj } from './types.js';
+import { textOf } from './types.js';
 
 type LabelRequirement =
   | { op: 'eq' | 'neq'; key: string; value: string }
@@ -33,24 +34,24 @@ export function parseLabelSelector(text: string | undefined): LabelSelector {
     if (m)
       return {
         op: m[2] === 'in' ? 'in' : 'notin',
-        key: m[1] ?? '',
-        values: (m[3] ?? '')
+        key: m[1],
+        values: m[3]
           .split(',')
           .map((v) => v.trim())
           .filter(Boolean),
       };
     m = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s,]*)$/.exec(part);
-    if (m) return { op: m[2] === '!=' ? 'neq' : 'eq', key: m[1] ?? '', value: m[3] ?? '' };
+    if (m) return { op: m[2] === '!=' ? 'neq' : 'eq', key: m[1], value: m[3] };
     m = /^!([^\s!=]+)$/.exec(part);
-    if (m) return { op: 'notexists', key: m[1] ?? '' };
+    if (m) return { op: 'notexists', key: m[1] };
     m = /^([^\s!=()]+)$/.exec(part);
-    if (m) return { op: 'exists', key: m[1] ?? '' };
+    if (m) return { op: 'exists', key: m[1] };
     throw badRequest(`unable to parse requirement: ${JSON.stringify(part)}`);
   });
 }
 
 export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
+  const l: Partial<Record<string, string>> = labels ?? {};
   return selector.every((req) => {
     const has = Object.prototype.hasOwnProperty.call(l, req.key);
     const value = l[req.key];
@@ -134,13 +135,13 @@ export function parseFieldSelector(text: string | undefined, kind: string): Fiel
   return splitTopLevel(text).map((part) => {
     const m = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
-    const field = (m[1] ?? '').trim();
+    const field = m[1].trim();
     if (!COMMON_FIELDS.includes(field) && !(FIELDS_BY_KIND[kind] ?? []).includes(field)) {
       throw badRequest(
         `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"${(FIELDS_BY_KIND[kind] ?? []).map((f) => `, "${f}"`).join('')}`,
       );
     }
-    return { field, value: (m[3] ?? '').trim(), negate: m[2] === '!=' };
+    return { field, value: m[3].trim(), negate: m[2] === '!=' };
   });
 }
 
@@ -150,8 +151,7 @@ function fieldValue(obj: KObj, path: string): string {
     if (typeof cur !== 'object' || cur === null) return '';
     cur = (cur as Record<string, unknown>)[part];
   }
-  if (cur === undefined || cur === null) return '';
-  return String(cur);
+  return textOf(cur);
 }
 
 export function matchesFields(reqs: FieldRequirement[], obj: KObj): boolean {

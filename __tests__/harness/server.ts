@@ -23,7 +23,7 @@ import type { Store } from './store.js';
 import { nowTimestamp } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import type { KObj, StoreEvent } from './types.js';
-import { isRecord } from './types.js';
+import { isRecord, textOf } from './types.js';
 import type { PodLogs } from './podlogs.js';
 import { podLogText } from './podlogs.js';
 import { openapiGroupVersion, openapiRoot } from './openapi.js';
@@ -33,7 +33,8 @@ import { checkDryRunWebhooks } from './webhooks.js';
 export interface Stats {
   requests: number;
   bytes: number;
-  byVerb: Record<string, number>;
+  /** Requests by verb; a verb not seen yet is absent. */
+  byVerb: Partial<Record<string, number>>;
   /** Injected errors, resets and lost answers. */
   faults: number;
 }
@@ -572,7 +573,7 @@ export class ApiServer {
       after = decoded.start;
     }
     const page = this.deps.store.listPage(key, { namespace: t.namespace, labelSelector, fieldSelector }, limit, after);
-    const listRv = token ? JSON.parse(Buffer.from(token, 'base64').toString('utf8')).rv : Number(page.resourceVersion);
+    const listRv = token ? (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { rv: number }).rv : Number(page.resourceVersion);
     const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
     if (page.lastKey !== undefined) {
       metadata.continue = Buffer.from(JSON.stringify({ rv: listRv, start: page.lastKey })).toString('base64');
@@ -759,7 +760,7 @@ export class ApiServer {
 
     this.checkFields(res, t, body, query);
     const obj = toStorage(t.info.group, t.version, body as unknown as KObj);
-    obj.metadata ??= {};
+    if (!isRecord(obj.metadata)) obj.metadata = {}; // a request body may leave it out
     if (t.info.namespaced) {
       if (obj.metadata.namespace && obj.metadata.namespace !== t.namespace) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -783,7 +784,7 @@ export class ApiServer {
     const resource = typeof attrs.resource === 'string' ? attrs.resource : '';
     const sub = typeof attrs.subresource === 'string' && attrs.subresource ? `/${attrs.subresource}` : '';
     const denied = this.denied(
-      String(attrs.verb ?? ''),
+      textOf(attrs.verb),
       `${resourceKey(group, resource)}${sub}`,
       typeof attrs.namespace === 'string' && attrs.namespace ? attrs.namespace : undefined,
     );
@@ -805,7 +806,7 @@ export class ApiServer {
       throw new ApiError(
         409,
         'Conflict',
-        `Operation cannot be fulfilled on pods/binding "${podName}": pod ${podName} is already assigned to node "${String(spec.nodeName)}"`,
+        `Operation cannot be fulfilled on pods/binding "${podName}": pod ${podName} is already assigned to node "${textOf(spec.nodeName)}"`,
       );
     if (!dryRun) {
       this.deps.store.mutate('pods', t.namespace, podName, (p) => {
@@ -840,7 +841,7 @@ export class ApiServer {
     }
     this.checkFields(res, t, body, query);
     const obj = toStorage(t.info.group, t.version, body as unknown as KObj);
-    obj.metadata ??= {};
+    if (!isRecord(obj.metadata)) obj.metadata = {}; // a request body may leave it out
     if (obj.metadata.name && obj.metadata.name !== t.name)
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${t.name ?? ''})`);
     obj.metadata.name = t.name;
@@ -892,7 +893,7 @@ export class ApiServer {
     if (!isRecord(patched)) throw badRequest('the patch did not produce an object');
     this.checkFields(res, t, patched, query);
     const obj = toStorage(t.info.group, t.version, patched as unknown as KObj);
-    obj.metadata ??= {};
+    if (!isRecord(obj.metadata)) obj.metadata = {}; // a request body may leave it out
     obj.metadata.name = t.name;
     if (t.info.namespaced) obj.metadata.namespace = t.namespace;
     if (!old) {

@@ -223,7 +223,8 @@ export class Store {
   private prepareNew(info: ResourceInfo, obj: KObj): KObj {
     obj.apiVersion = groupVersionString(info.group, info.version);
     obj.kind = info.kind;
-    const meta = (obj.metadata ??= {});
+    if (!isRecord(obj.metadata)) obj.metadata = {}; // a caller may leave it out
+    const meta = obj.metadata;
     if (!info.namespaced) delete meta.namespace;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     const name = meta.name ?? '';
@@ -254,7 +255,7 @@ export class Store {
   create(key: string, input: KObj, opts: WriteOptions = {}): KObj {
     const info = this.info(key);
     const obj = clone(input);
-    const namespace = info.namespaced ? obj.metadata?.namespace : undefined;
+    const namespace = info.namespaced ? obj.metadata.namespace : undefined;
     this.checkNamespace(info, namespace, true);
     this.prepareNew(info, obj);
     if (info.kind === 'Pod' && info.group === '') admitRuntimeClass(this, obj);
@@ -361,8 +362,8 @@ export class Store {
    */
   update(key: string, input: KObj, opts: WriteOptions = {}): KObj {
     const info = this.info(key);
-    const namespace = info.namespaced ? input.metadata?.namespace : undefined;
-    const name = input.metadata?.name ?? '';
+    const namespace = info.namespaced ? input.metadata.namespace : undefined;
+    const name = input.metadata.name ?? '';
     this.checkNamespace(info, namespace, false);
     const path = objectKey(namespace, name);
     const b = this.bucket(key);

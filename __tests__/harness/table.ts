@@ -1,7 +1,7 @@
 // The meta.k8s.io Table kubectl asks for when it prints (`kubectl get` without -o).
 import type { ResourceInfo } from './resources.js';
 import type { KObj } from './types.js';
-import { isRecord } from './types.js';
+import { isRecord, textOf } from './types.js';
 
 export function wantsTable(accept: string | undefined): boolean {
   return !!accept && /as=Table/.test(accept.split(',')[0] ?? '');
@@ -36,8 +36,8 @@ function podColumns(pod: KObj): unknown[] {
     phase,
     restarts,
     age(pod.metadata.creationTimestamp),
-    String(status.podIP ?? '<none>'),
-    String(spec.nodeName ?? '<none>'),
+    textOf(status.podIP, '<none>'),
+    textOf(spec.nodeName, '<none>'),
     '<none>',
     '<none>',
   ];

@@ -30,3 +30,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function clone<T>(value: T): T {
   return structuredClone(value);
 }
+
+/** A JSON field as text: a string as it is, a number or boolean as String() writes it, anything else `fallback`. */
+export function textOf(value: unknown, fallback = ''): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return fallback;
+}

@@ -6,7 +6,7 @@ import { ApiError } from './errors.js';
 import { matchesLabels, type LabelSelector } from './selectors.js';
 import type { Store } from './store.js';
 import type { KObj } from './types.js';
-import { isRecord } from './types.js';
+import { isRecord, textOf } from './types.js';
 
 const CONFIGURATIONS = [
   'validatingwebhookconfigurations.admissionregistration.k8s.io',
@@ -29,7 +29,7 @@ function selectorOf(value: unknown): LabelSelector {
   const out: LabelSelector = [];
   if (isRecord(value.matchLabels)) for (const [key, v] of Object.entries(value.matchLabels)) out.push({ op: 'eq', key, value: String(v) });
   for (const e of Array.isArray(value.matchExpressions) ? value.matchExpressions.filter(isRecord) : []) {
-    const key = String(e.key ?? '');
+    const key = textOf(e.key);
     const values = Array.isArray(e.values) ? e.values.map(String) : [];
     if (e.operator === 'In') out.push({ op: 'in', key, values });
     else if (e.operator === 'NotIn') out.push({ op: 'notin', key, values });
@@ -42,7 +42,8 @@ function selectorOf(value: unknown): LabelSelector {
 const has = (list: unknown, value: string): boolean => Array.isArray(list) && (list.includes('*') || list.includes(value));
 
 function ruleMatches(rule: Record<string, unknown>, req: WebhookRequest): boolean {
-  const [plural = '', sub] = req.resource.split('/');
+  const parts: readonly (string | undefined)[] = req.resource.split('/');
+  const [plural = '', sub] = parts;
   const resources = Array.isArray(rule.resources) ? rule.resources.map(String) : [];
   const resourceOk = resources.some(
     (r) =>
@@ -65,7 +66,7 @@ export function webhooksFor(store: Store, req: WebhookRequest): { name: string; 
         if (!rules.some((rule) => ruleMatches(rule, req))) continue;
         if (namespaceLabels && !matchesLabels(selectorOf(webhook.namespaceSelector), namespaceLabels)) continue;
         if (!matchesLabels(selectorOf(webhook.objectSelector), req.object?.metadata.labels)) continue;
-        found.push({ name: String(webhook.name ?? ''), sideEffects: String(webhook.sideEffects ?? 'Unknown') });
+        found.push({ name: textOf(webhook.name), sideEffects: textOf(webhook.sideEffects, 'Unknown') });
       }
     }
   }

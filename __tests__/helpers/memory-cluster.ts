@@ -1,7 +1,7 @@
 // An in-memory RunnerCluster for runner unit tests: records what probes create and what cleanup
 // deletes, with no API server. Waits here are driven by the abort signal only.
 
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject, type V1ObjectMeta } from '@kubernetes/client-node';
 import type { CleanupResult } from '../../src/kube/cleanup.js';
 import type { ProbeViewOptions } from '../../src/kube/client.js';
 import { PROBE_LABEL, RUN_LABEL, type Kube } from '../../src/kube/types.js';
@@ -19,7 +19,6 @@ export class MemoryCluster implements RunnerCluster {
   forProbe(view: ProbeViewOptions): Kube {
     this.views.push(view);
     const unsupported = (what: string) => () => Promise.reject(new Error(`memory cluster: ${what} not supported`));
-    const self = this;
     return {
       config: new KubeConfig(),
       runId: this.runId,
@@ -29,13 +28,14 @@ export class MemoryCluster implements RunnerCluster {
       get: () => Promise.resolve(undefined),
       list: () => Promise.resolve([]),
       listPage: () => Promise.resolve({ items: [], more: false }),
-      async create<T extends KubernetesObject>(object: T): Promise<T> {
+      create: async <T extends KubernetesObject>(object: T): Promise<T> => {
         if (view.signal?.aborted) throw view.signal.reason;
+        const metadata: V1ObjectMeta = object.metadata ?? {};
         const labelled = {
           ...object,
-          metadata: { ...object.metadata, labels: { ...object.metadata?.labels, [RUN_LABEL]: self.runId, [PROBE_LABEL]: view.probeId } },
+          metadata: { ...metadata, labels: { ...metadata.labels, [RUN_LABEL]: this.runId, [PROBE_LABEL]: view.probeId } },
         };
-        self.objects.push(labelled);
+        this.objects.push(labelled);
         return labelled;
       },
       patch: unsupported('patch'),

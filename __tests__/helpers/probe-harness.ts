@@ -67,8 +67,8 @@ export function labelledInStore(cluster: FakeCluster, runId: string): string[] {
         continue;
       }
       for (const object of objects) {
-        if (object.metadata?.labels?.[RUN_LABEL] === runId)
-          found.push(`${key} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`);
+        if (object.metadata.labels?.[RUN_LABEL] === runId)
+          found.push(`${key} ${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`);
       }
     }
   }

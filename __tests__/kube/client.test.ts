@@ -267,8 +267,8 @@ describe('cleanup', () => {
     } as never);
     const result = await cleanupRun(s, { timeoutMs: 5_000 });
     expect(result).toMatchObject({ deleted: 2, leaked: 0, errors: [] });
-    expect(cluster!.store.list('namespaces').filter((n) => n.metadata?.labels?.[RUN_LABEL] === RUN)).toEqual([]);
-    expect(cluster!.store.list('configmaps').filter((n) => n.metadata?.labels?.[RUN_LABEL] === RUN)).toEqual([]);
+    expect(cluster!.store.list('namespaces').filter((n) => n.metadata.labels?.[RUN_LABEL] === RUN)).toEqual([]);
+    expect(cluster!.store.list('configmaps').filter((n) => n.metadata.labels?.[RUN_LABEL] === RUN)).toEqual([]);
   });
 
   it('does not call a cleanup clean when it could not look', async () => {

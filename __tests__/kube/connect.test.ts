@@ -96,6 +96,7 @@ describe('accelerator detection', () => {
     expect(await detectProfile(kube)).toMatchObject({
       name: 'example',
       detected: true,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers as any
       detail: expect.stringContaining('gpu.example.com'),
     });
   });

@@ -21,7 +21,7 @@ describe('requestText', () => {
     });
     const error = await requestText(config, '/version', { idleTimeoutMs: 200 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeApiError);
-    expect(String((error as Error).message)).toMatch(/no answer for 0.2s/);
+    expect((error as Error).message).toMatch(/no answer for 0.2s/);
     for (const socket of sockets) socket.destroy();
   });
 });

@@ -106,7 +106,7 @@ describe('retries', () => {
     const { s, kube } = await session([{ verb: 'create', resource: 'configmaps', lostAnswerRate: 1, forFirstMs: 30 }]);
     const created = await kube.create(configMap('landed'));
     expect(created.metadata?.name).toBe('landed');
-    expect(cluster!.store.list('configmaps').filter((o) => o.metadata?.name === 'landed')).toHaveLength(1);
+    expect(cluster!.store.list('configmaps').filter((o) => o.metadata.name === 'landed')).toHaveLength(1);
     expect(s.created.filter((o) => o.name === 'landed')).toHaveLength(1);
     expect(s.api.stats.retries).toBeGreaterThanOrEqual(1);
   });
@@ -135,7 +135,7 @@ describe('retries', () => {
     ]);
     const created = await kube.create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'g-' } });
     expect(created.metadata?.name).toMatch(/^g-/);
-    expect(cluster!.store.list('configmaps').filter((o) => o.metadata?.name?.startsWith('g-'))).toHaveLength(1);
+    expect(cluster!.store.list('configmaps').filter((o) => o.metadata.name?.startsWith('g-'))).toHaveLength(1);
   });
 
   it('deletes are retried too', async () => {
@@ -146,7 +146,7 @@ describe('retries', () => {
       { apiVersion: 'v1', kind: 'Namespace', name: 'aic-gone' },
       { description: 'aic-gone gone', timeoutMs: 5_000 },
     );
-    expect(cluster!.store.list('namespaces').some((o) => o.metadata?.name === 'aic-gone')).toBe(false);
+    expect(cluster!.store.list('namespaces').some((o) => o.metadata.name === 'aic-gone')).toBe(false);
   });
 
   it('classifies TLS and unknown socket errors as final', () => {

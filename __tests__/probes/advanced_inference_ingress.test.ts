@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { advancedInferenceIngressProbe } from '../../src/probes/advanced_inference_ingress.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
-import { expectClean, explain, failedCheck } from './addonRuns.js';
+import { expectClean, explain } from './addonRuns.js';
 import { kindWithoutShouldAddons } from './scenarioFile.js';
 
 // Each test states the inference support it models, on kind without the PR path's own (tested in should-suite).

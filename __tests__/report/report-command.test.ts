@@ -149,7 +149,7 @@ describe('report command', () => {
       cwd: ROOT,
     }).then(
       () => undefined,
-      (error: { code: number; stderr: string }) => error,
+      (error: unknown) => error as { code: number; stderr: string },
     );
     expect(failure?.code).toBe(2);
     expect(failure?.stderr.trim().split('\n')).toHaveLength(1);

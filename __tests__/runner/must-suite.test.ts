@@ -95,7 +95,7 @@ describe('the MUST suite through run', () => {
     expect(byId.cluster_autoscaling).toBe('not-applicable');
     for (const id of NINE_MUSTS.filter((id) => id !== 'cluster_autoscaling')) expect(byId[id], id).toBe('failed');
     for (const r of results.requirements.filter((r) => r.level === 'MUST')) {
-      expect((r.reason ?? '').length, r.id).toBeGreaterThan(20);
+      expect(r.reason.length, r.id).toBeGreaterThan(20);
       expect(r.durationMs, r.id).toBeLessThan(10_000);
     }
     expect(code).toBe(1);

@@ -180,7 +180,7 @@ describe('list command', () => {
     const chunks: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = (chunk: string) => chunks.push(chunk) > 0;
-    let text = '';
+    let text: string;
     try {
       expect(await main(['list', '--kubernetes-version', '1.37', '--format', 'json'])).toBe(0);
       const json = chunks.splice(0).join('');

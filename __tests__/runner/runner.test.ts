@@ -27,7 +27,10 @@ function options(cluster: MemoryCluster, probes: Probe[], extra: Partial<RunSuit
   };
 }
 
-const passing = (id: string) => probe(id, async (ctx) => void (await ctx.check('works', async () => 'saw it work')));
+const passing = (id: string) =>
+  probe(id, async (ctx) => {
+    await ctx.check('works', async () => 'saw it work');
+  });
 
 describe('runSuite verdicts', () => {
   it('computes passed only from passed checks and skips what --only left out', async () => {
@@ -225,7 +228,14 @@ describe('runSuite concurrency', () => {
     const cluster = new MemoryCluster();
     const order: string[] = [];
     const recorded = (id: string, timeoutMs: number) =>
-      probe(id, async (ctx) => void (order.push(id), await ctx.check('x', async () => 'ok')), { exclusive: ['accelerators'], timeoutMs });
+      probe(
+        id,
+        async (ctx) => {
+          order.push(id);
+          await ctx.check('x', async () => 'ok');
+        },
+        { exclusive: ['accelerators'], timeoutMs },
+      );
     await runSuite(options(cluster, [recorded('cluster_autoscaling', 40_000), recorded('secure_accelerator_access', 8_000)]));
     expect(order).toEqual(['secure_accelerator_access', 'cluster_autoscaling']);
   });

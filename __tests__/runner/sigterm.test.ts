@@ -181,7 +181,10 @@ describe('run and SIGTERM twice', () => {
         timeout: 30_000,
       }).then(
         () => ({ status: 0, stderr: '' }),
-        (error: { code?: number; stderr?: string }) => ({ status: error.code ?? 1, stderr: error.stderr ?? '' }),
+        (error: unknown) => {
+          const { code, stderr } = error as { code?: number; stderr?: string };
+          return { status: code ?? 1, stderr: stderr ?? '' };
+        },
       );
       expect(ran.status, ran.stderr).toBe(0);
       expect(labelledInStore(cluster, runId!)).toEqual([]);

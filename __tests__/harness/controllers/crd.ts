@@ -3,13 +3,14 @@
 import type { ResourceInfo, ResourceRegistry } from '../resources.js';
 import type { Store } from '../store.js';
 import type { KObj } from '../types.js';
+import { textOf } from '../types.js';
 import type { ControllerFactory } from './types.js';
 import { arr, rec, setCondition } from './util.js';
 
 /** Registers the served versions of a CRD in the registry (called on create and at seeding). */
 export function registerCrd(registry: ResourceRegistry, crd: KObj): void {
   const spec = rec(crd.spec);
-  const group = String(spec.group ?? '');
+  const group = textOf(spec.group);
   const names = rec(spec.names);
   const versions = arr(spec.versions).filter((v) => v.served !== false);
   // Storage version first, as the apiserver orders a group's versions by priority.
@@ -19,15 +20,15 @@ export function registerCrd(registry: ResourceRegistry, crd: KObj): void {
     const info: ResourceInfo = {
       group,
       version: String(v.name),
-      resource: String(names.plural ?? ''),
-      singular: String(names.singular ?? String(names.kind ?? '').toLowerCase()),
-      kind: String(names.kind ?? ''),
+      resource: textOf(names.plural),
+      singular: textOf(names.singular, textOf(names.kind).toLowerCase()),
+      kind: textOf(names.kind),
       namespaced: spec.scope !== 'Cluster',
       verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
       shortNames: Array.isArray(names.shortNames) ? names.shortNames.map(String) : undefined,
       categories: Array.isArray(names.categories) ? names.categories.map(String) : undefined,
       subresources: [
-        ...(subs.status !== undefined ? [{ name: 'status', kind: String(names.kind ?? ''), verbs: ['get', 'patch', 'update'] }] : []),
+        ...(subs.status !== undefined ? [{ name: 'status', kind: textOf(names.kind), verbs: ['get', 'patch', 'update'] }] : []),
         ...(subs.scale !== undefined
           ? [{ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] }]
           : []),
@@ -42,8 +43,8 @@ export function registerCrd(registry: ResourceRegistry, crd: KObj): void {
 
 function unregisterCrd(registry: ResourceRegistry, crd: KObj): void {
   const spec = rec(crd.spec);
-  const group = String(spec.group ?? '');
-  const plural = String(rec(spec.names).plural ?? '');
+  const group = textOf(spec.group);
+  const plural = textOf(rec(spec.names).plural);
   for (const gv of [...registry.all()]) {
     if (gv.group !== group || gv.source !== 'crd') continue;
     const rest = gv.resources.filter((r) => r.resource !== plural);
@@ -59,8 +60,8 @@ export function establishedStatus(crd: KObj): Record<string, unknown> {
   const names = rec(spec.names);
   status.acceptedNames = {
     ...names,
-    singular: names.singular ?? String(names.kind ?? '').toLowerCase(),
-    listKind: names.listKind ?? `${String(names.kind ?? '')}List`,
+    singular: names.singular ?? textOf(names.kind).toLowerCase(),
+    listKind: names.listKind ?? `${textOf(names.kind)}List`,
   };
   status.storedVersions = arr(spec.versions)
     .filter((v) => v.storage === true)
@@ -101,7 +102,7 @@ export const crdController: ControllerFactory = (ctx) => {
         if (ev.type === 'DELETED') {
           // The custom resources go with their definition.
           const spec = rec(ev.object.spec);
-          const key = `${String(rec(spec.names).plural ?? '')}.${String(spec.group ?? '')}`;
+          const key = `${textOf(rec(spec.names).plural)}.${textOf(spec.group)}`;
           if (ctx.registry.byKey(key)) {
             for (const obj of ctx.store.list(key)) {
               try {

@@ -171,8 +171,8 @@ export const deploymentController: ControllerFactory = (ctx) => {
           status: 'True',
           reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
           message: complete
-            ? `ReplicaSet "${current?.metadata.name ?? ''}" has successfully progressed.`
-            : `ReplicaSet "${current?.metadata.name ?? ''}" is progressing.`,
+            ? `ReplicaSet "${current.metadata.name ?? ''}" has successfully progressed.`
+            : `ReplicaSet "${current.metadata.name ?? ''}" is progressing.`,
         });
         if (JSON.stringify(status) === before) return undefined;
         dep.status = status;

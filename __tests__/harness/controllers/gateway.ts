@@ -30,7 +30,7 @@
 // no status.addresses), `seed` (the random choice's seed).
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 import type { KObj, StoreEvent } from '../types.js';
-import { isRecord } from '../types.js';
+import { isRecord, textOf } from '../types.js';
 import { podHttpAnswer, registerClusterHttp } from '../runtime.js';
 import { parseLabelSelector } from '../selectors.js';
 import { podReady } from './util.js';
@@ -204,7 +204,7 @@ export const gatewayController: ControllerFactory = (ctx: ControllerContext): Co
       );
     }
     return list(record(record(service.status).loadBalancer).ingress).map((ingress) =>
-      ingress.ip ? { type: 'IPAddress', value: String(ingress.ip) } : { type: 'Hostname', value: String(ingress.hostname) },
+      ingress.ip ? { type: 'IPAddress', value: textOf(ingress.ip) } : { type: 'Hostname', value: String(ingress.hostname) },
     );
   };
 

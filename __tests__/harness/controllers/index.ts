@@ -24,7 +24,7 @@ import { policyWebhookController } from './policy-webhook.js';
 import { volcanoController } from './volcano.js';
 import type { ControllerFactory } from './types.js';
 
-export const CONTROLLERS: Record<string, ControllerFactory> = {
+export const CONTROLLERS: Partial<Record<string, ControllerFactory>> = {
   // Core (on unless a scenario says `NAME: false`).
   crd: crdController,
   namespace: namespaceController,

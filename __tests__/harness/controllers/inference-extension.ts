@@ -17,6 +17,7 @@
 import { registerClusterHttp } from '../runtime.js';
 import { parseLabelSelector } from '../selectors.js';
 import type { KObj, StoreEvent } from '../types.js';
+import { textOf } from '../types.js';
 import type { ControllerFactory } from './types.js';
 import { arr, conditionTrue, podReady, rec, type Condition } from './util.js';
 
@@ -60,7 +61,7 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
   /** Why the pool's endpoint picker cannot answer, or undefined when it can. */
   const pickerProblem = (pool: KObj): string | undefined => {
     const ref = rec(rec(pool.spec).endpointPickerRef);
-    const name = String(ref.name ?? '');
+    const name = textOf(ref.name);
     const service = ctx.store.get('services', pool.metadata.namespace, name);
     if (!service) return `endpoint picker Service ${name} not found`;
     if (readyPods(pool.metadata.namespace, rec(rec(service.spec).selector)).length === 0)
@@ -138,7 +139,7 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
       const routeParent = arr(rec(route.status).parents).find((p) => rec(p.parentRef).name === gateway.metadata.name);
       if (!attached || !arr(routeParent?.conditions).some((c) => c.type === 'Accepted' && c.status === 'True')) continue;
       for (const { rule, name } of poolRefs(route)) {
-        const prefixes = arr(rule.matches).map((m) => String(rec(m.path).value ?? '/'));
+        const prefixes = arr(rule.matches).map((m) => textOf(rec(m.path).value, '/'));
         if (!(prefixes.length === 0 ? ['/'] : prefixes).some((prefix) => url.pathname.startsWith(prefix))) continue;
         const pool = ctx.store.get(POOLS, route.metadata.namespace, name);
         if (!pool) return { status: 500, body: 'no healthy upstream' };
@@ -155,11 +156,13 @@ export const inferenceExtensionController: ControllerFactory = (ctx) => {
           .split(',')
           .map((entry) => entry.trim().replace(/:\d+$/, ''))
           .filter(Boolean);
-        const selected = bypassPicker ? [] : members.filter((pod) => listed.includes(String(rec(pod.status).podIP ?? '')));
+        const selected = bypassPicker ? [] : members.filter((pod) => listed.includes(textOf(rec(pod.status).podIP)));
         const candidates = selected.length ? selected : members;
         const member = bypassPicker
-          ? [...candidates].sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)))[roundRobin++ % candidates.length]
-          : candidates[Math.floor(Math.random() * candidates.length)];
+          ? [...candidates]
+              .sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)))
+              .at(roundRobin++ % candidates.length)
+          : candidates.at(Math.floor(Math.random() * candidates.length));
         if (!member) return { status: 503, body: 'no healthy upstream' };
         return {
           status: 200,

@@ -19,6 +19,7 @@ import { ContainerRuntime, type RuntimeParams } from '../runtime.js';
 import { forgetGrants, recordGrant } from '../podresources.js';
 import { nowTimestamp } from '../store.js';
 import type { KObj } from '../types.js';
+import { textOf } from '../types.js';
 import type { ControllerFactory } from './types.js';
 import { arr, podTerminal, quantity, rec, recordEvent, setCondition } from './util.js';
 
@@ -52,9 +53,8 @@ interface Fate {
 }
 
 function commandText(container: Record<string, unknown>): string {
-  return [...(Array.isArray(container.command) ? container.command : []), ...(Array.isArray(container.args) ? container.args : [])]
-    .map(String)
-    .join(' ');
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  return [...list(container.command), ...list(container.args)].map(String).join(' ');
 }
 
 function ruleMatches(rule: ContainerRule, pod: KObj, c: Record<string, unknown>): boolean {
@@ -64,7 +64,7 @@ function ruleMatches(rule: ContainerRule, pod: KObj, c: Record<string, unknown>)
     (m.namespace === undefined || m.namespace === pod.metadata.namespace) &&
     (m.pod === undefined || new RegExp(m.pod).test(pod.metadata.name ?? '')) &&
     (m.container === undefined || m.container === c.name) &&
-    (m.image === undefined || String(c.image ?? '').startsWith(m.image)) &&
+    (m.image === undefined || textOf(c.image).startsWith(m.image)) &&
     (m.commandContains === undefined || commandText(c).includes(m.commandContains)) &&
     Object.entries(m.labels ?? {}).every(([k, v]) => labels[k] === v)
   );
@@ -101,11 +101,13 @@ function echoedLines(script: string, substitute: (command: string) => string | u
   const lines: string[] = [];
   const text = unrolledLoops(script);
   for (const m of text.matchAll(/\becho\s+(?:"([^"]*)"|'([^']*)'|([^;&|\n]+))/g)) {
+    const groups: readonly (string | undefined)[] = m; // one of the three quotings matched
+    const [, double, single, bare] = groups;
     // `echo WORD > FILE` writes the file, not the log.
-    if ((m[3] as string | undefined)?.includes('>')) continue;
-    const literal = (m[1] ?? m[2] ?? m[3] ?? '').trim();
+    if (bare?.includes('>')) continue;
+    const literal = (double ?? single ?? bare ?? '').trim();
     const line =
-      m[2] !== undefined ? literal : literal.replace(/\$\(([^()]*)\)/g, (whole, command: string) => substitute(command) ?? whole);
+      single !== undefined ? literal : literal.replace(/\$\(([^()]*)\)/g, (whole, command: string) => substitute(command) ?? whole);
     if (!line.startsWith(RESULT_MARKER)) lines.push(line);
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
@@ -133,7 +135,7 @@ export const kubelet: ControllerFactory = (ctx) => {
   const devResources = Object.fromEntries(
     Object.entries(rec(params.extendedResources) as Record<string, string>).filter(([r]) => !isAcceleratorResource(r)),
   );
-  const draDevNodes = rec(params.draDevNodes) as Record<string, string[]>;
+  const draDevNodes = rec(params.draDevNodes) as Partial<Record<string, string[]>>;
   const nvidiaRuntime = params.nvidiaRuntime !== false;
   // nvidia-container-toolkit's default (config.toml accept-nvidia-visible-devices-envvar-when-unprivileged).
   const acceptEnvvarUnprivileged = params.acceptNvidiaVisibleDevicesEnvvarWhenUnprivileged !== false;
@@ -271,7 +273,7 @@ export const kubelet: ControllerFactory = (ctx) => {
     const text = commandText(c);
     const restartAlways = (rec(pod.spec).restartPolicy ?? 'Always') === 'Always';
     const rule = rules.find((r) => ruleMatches(r, pod, c));
-    let log = '';
+    let log: string;
     const substitute = (command: string): string | undefined => runtime.commandOutput(command, pod, c, node);
     if (text.includes(RESULT_MARKER)) {
       const seen = renderDeviceLine(text, devicesSeen(pod, c, node));
@@ -302,10 +304,10 @@ export const kubelet: ControllerFactory = (ctx) => {
     const node = store.get('nodes', undefined, nodeName);
     if (!node) return;
     const containers = arr(rec(pod.spec).containers);
-    const failing = containers.find((c) => pullFailures.some((p) => String(c.image ?? '').startsWith(p)));
+    const failing = containers.find((c) => pullFailures.some((p) => textOf(c.image).startsWith(p)));
     const now = nowTimestamp();
     const podIP = `10.244.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 2}`;
-    const hostIP = String(arr(rec(node.status).addresses).find((a) => a.type === 'InternalIP')?.address ?? '172.18.0.2');
+    const hostIP = textOf(arr(rec(node.status).addresses).find((a) => a.type === 'InternalIP')?.address, '172.18.0.2');
     if (failing) {
       store.mutate(
         'pods',
@@ -506,7 +508,7 @@ export const kubelet: ControllerFactory = (ctx) => {
     const images = pulled.get(nodeName) ?? new Set<string>();
     pulled.set(nodeName, images);
     const containers = [...arr(rec(pod.spec).initContainers), ...arr(rec(pod.spec).containers)];
-    const fresh = [...new Set(containers.map((c) => String(c.image ?? '')))].filter((image) => !images.has(image));
+    const fresh = [...new Set(containers.map((c) => textOf(c.image)))].filter((image) => !images.has(image));
     for (const image of fresh) {
       images.add(image);
       ctx.after(imagePullMs, () =>

@@ -9,7 +9,7 @@
 // leaves RayClusters untouched.
 import { ApiError } from '../errors.js';
 import type { KObj, StoreEvent } from '../types.js';
-import { isRecord } from '../types.js';
+import { isRecord, textOf } from '../types.js';
 import type { AdmissionRequest, Controller, ControllerContext, ControllerFactory } from './types.js';
 import { trainerModel } from './trainer.js';
 
@@ -38,7 +38,7 @@ function validate(req: AdmissionRequest): void {
   if (!cluster) return;
   const seen = new Set<string>();
   list(record(cluster.spec).workerGroupSpecs).forEach((group, index) => {
-    const name = String(group.groupName ?? '');
+    const name = textOf(group.groupName);
     if (seen.has(name)) {
       const message = `admission webhook "${WEBHOOK_NAME}" denied the request: RayCluster.ray.io "${cluster.metadata.name ?? ''}" is invalid: spec.workerGroupSpecs[${index}].groupName: Duplicate value: "${name}": worker group names must be unique`;
       throw new ApiError(422, 'Invalid', message, {

@@ -28,9 +28,12 @@ interface Matcher {
 /** Parses `name{...}` / `{...}` into matchers; undefined when the query is not a plain selector. */
 export function parseSelector(query: string): Matcher[] | undefined {
   const match = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*(?:\{(.*)\})?\s*$/s.exec(query);
-  if (!match || (!match[1] && match[2] === undefined)) return undefined;
-  const matchers: Matcher[] = match[1] ? [{ label: '__name__', op: '=', value: match[1] }] : [];
-  let rest = (match[2] ?? '').trim();
+  if (!match) return undefined;
+  const groups: readonly (string | undefined)[] = match; // both parts are optional
+  const [, name, braces] = groups;
+  if (!name && braces === undefined) return undefined;
+  const matchers: Matcher[] = name ? [{ label: '__name__', op: '=', value: name }] : [];
+  let rest = (braces ?? '').trim();
   while (rest.length > 0) {
     const part = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,\s*)?/.exec(rest);
     if (!part) return undefined;

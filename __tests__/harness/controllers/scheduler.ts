@@ -3,6 +3,7 @@
 // DRA claims (allocated from ResourceSlices through their DeviceClass); binds to the feasible
 // node with the fewest pods. Unschedulable pods get PodScheduled=False with the usual message.
 import type { KObj } from '../types.js';
+import { textOf } from '../types.js';
 import { CLAIMS, SLICES, allocateClaim, allocatedNode, devicesOf, heldDevices, podClaimNames } from '../dra.js';
 import { nowTimestamp } from '../store.js';
 import type { ControllerFactory } from './types.js';
@@ -114,7 +115,7 @@ export const scheduler: ControllerFactory = (ctx) => {
         usage.set(spec.nodeName, u);
       } else if (
         !pod.metadata.deletionTimestamp &&
-        schedulerNames.includes(String(spec.schedulerName ?? 'default-scheduler')) &&
+        schedulerNames.includes(textOf(spec.schedulerName, 'default-scheduler')) &&
         arr(spec.schedulingGates).length === 0
       ) {
         pending.push(pod);

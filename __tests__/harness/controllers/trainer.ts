@@ -11,7 +11,7 @@
 // reconcileDelayMs (default 0: time before the controller acts; the realistic clock sets it).
 import { ApiError } from '../errors.js';
 import type { KObj, StoreEvent } from '../types.js';
-import { isRecord } from '../types.js';
+import { isRecord, textOf } from '../types.js';
 import type { AdmissionRequest, Controller, ControllerContext } from './types.js';
 
 const GROUP = 'trainer.kubeflow.org';
@@ -30,7 +30,7 @@ function list(value: unknown): Record<string, unknown>[] {
 
 function runtimeOf(ctx: ControllerContext, trainJob: KObj): KObj | undefined {
   const ref = record(record(trainJob.spec).runtimeRef);
-  const name = String(ref.name ?? '');
+  const name = textOf(ref.name);
   return ref.kind === 'TrainingRuntime'
     ? ctx.store.get(`trainingruntimes.${GROUP}`, trainJob.metadata.namespace, name)
     : ctx.store.get(`clustertrainingruntimes.${GROUP}`, undefined, name);
@@ -51,8 +51,8 @@ export function trainerModel(ctx: ControllerContext): Controller {
     const trainJob = req.object;
     if (!trainJob || runtimeOf(ctx, trainJob)) return;
     const ref = record(record(trainJob.spec).runtimeRef);
-    const kind = String(ref.kind ?? 'ClusterTrainingRuntime');
-    const name = String(ref.name ?? '');
+    const kind = textOf(ref.kind, 'ClusterTrainingRuntime');
+    const name = textOf(ref.name);
     const message = `admission webhook "${TRAINJOB_WEBHOOK}" denied the request: spec.runtimeRef: Invalid value: "${name}": ${kind}.${GROUP} "${name}" not found: specified trainingRuntime must be created before the TrainJob is created`;
     throw new ApiError(422, 'Invalid', message, {
       name: trainJob.metadata.name,

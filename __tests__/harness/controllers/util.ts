@@ -1,7 +1,7 @@
 // Small helpers shared by the simulated controllers.
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { KObj } from '../types.js';
-import { isRecord } from '../types.js';
+import { isRecord, textOf } from '../types.js';
 import type { Store } from '../store.js';
 import { nowTimestamp } from '../store.js';
 
@@ -60,7 +60,7 @@ export function conditionTrue(obj: KObj, type: string): boolean {
 }
 
 export function podPhase(pod: KObj): string {
-  return String(rec(pod.status).phase ?? 'Pending');
+  return textOf(rec(pod.status).phase, 'Pending');
 }
 
 export function podTerminal(pod: KObj): boolean {
@@ -118,7 +118,7 @@ export function quantity(value: unknown): number {
   const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(value.trim());
   if (!m) return 0;
   const n = Number(m[1]);
-  const unit = m[2] ?? '';
+  const unit = m[2];
   const factors: Record<string, number> = {
     '': 1,
     m: 1e-3,
