@@ -206,7 +206,7 @@ async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined>
     );
     for (const service of services.items) {
       const ports = service.spec?.ports ?? [];
-      const port = ports.find((p) => p.name && EXPORTER_PORT_NAMES.includes(p.name)) ?? ports.find((p) => p.port === usual) ?? ports[0];
+      const port = ports.find((p) => p.name && EXPORTER_PORT_NAMES.includes(p.name)) ?? ports.find((p) => p.port === usual) ?? ports.at(0);
       const { namespace, name } = service.metadata ?? {};
       if (port && namespace && name) {
         const portRef = port.name ?? port.port;

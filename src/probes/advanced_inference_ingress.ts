@@ -375,14 +375,14 @@ async function deploymentAvailable(ctx: ProbeContext, name: string, timeoutMs: n
       { description: `Deployment ${name} available`, timeoutMs },
     );
   } catch (error) {
-    if (!(error instanceof WaitTimeout)) throw impossibleFails(error);
+    if (!(error instanceof WaitTimeout)) impossibleFails(error);
     const pods = await ctx.kube.list<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace }, { labelSelector: `app=${name}` });
     const waiting = pods.flatMap((pod) =>
-      (pod.status?.containerStatuses ?? [])
-        .map((status) => status.state?.waiting)
-        .filter((w) => w?.reason)
-        .map((w) => `pod ${pod.metadata?.name ?? '?'}: ${w!.reason}${w!.message ? ` ${w!.message}` : ''}`),
+      (pod.status?.containerStatuses ?? []).flatMap((status) => {
+        const w = status.state?.waiting;
+        return w?.reason ? [`pod ${pod.metadata?.name ?? '?'}: ${w.reason}${w.message ? ` ${w.message}` : ''}`] : [];
+      }),
     );
-    throw new Error(`${error.message}${waiting.length ? `; ${waiting.join('; ')}` : ''}`);
+    throw new Error(`${error.message}${waiting.length ? `; ${waiting.join('; ')}` : ''}`, { cause: error });
   }
 }

@@ -441,7 +441,7 @@ function seconds(ms: number): string {
 function crdState(crd: V1CustomResourceDefinition): { ok: boolean; text: string } {
   const conditions = conditionsOf(crd);
   const ok = isTrue(conditions, 'Established') && isTrue(conditions, 'NamesAccepted');
-  const versions = (crd.spec.versions ?? []).filter((version) => version.served).map((version) => version.name);
+  const versions = crd.spec.versions.filter((version) => version.served).map((version) => version.name);
   const text = ok
     ? `${crd.spec.names.plural} (${versions.join('/')})`
     : `${crd.spec.names.plural} not established: ${describeCondition(conditions, 'Established')}, ${describeCondition(conditions, 'NamesAccepted')}`;
@@ -450,6 +450,6 @@ function crdState(crd: V1CustomResourceDefinition): { ok: boolean; text: string 
 
 /** The Gateway API version objects are created in: v1 where served, else the first served. */
 function servedVersion(crd: V1CustomResourceDefinition): string | undefined {
-  const served = (crd.spec.versions ?? []).filter((version) => version.served).map((version) => version.name);
+  const served = crd.spec.versions.filter((version) => version.served).map((version) => version.name);
   return served.includes('v1') ? 'v1' : served[0];
 }

@@ -68,10 +68,10 @@ export const clusterAutoscalingProbe = defineProbe({
 
     const addedNode = await ctx.step('the autoscaler adds a node and the pending pod runs on it', async () => {
       const refusals: string[] = [];
-      let attempt: Overflow | undefined = overflow;
+      let attempt: Overflow = overflow;
       let profile = ctx.profile;
       const others = await otherMechanisms(ctx);
-      for (let index = 0; attempt; index++) {
+      for (let index = 0; ; index++) {
         const result = await grown(ctx, attempt, profile, started, scaleUpMs);
         if ('node' in result) {
           const how = refusals.length
@@ -80,7 +80,7 @@ export const clusterAutoscalingProbe = defineProbe({
           return { seen: `${result.seen}${how}`, value: result.node };
         }
         refusals.push(`${asking(profile)} (pod ${attempt.pod}): ${result.refused}`);
-        const next = others[index];
+        const next = others.at(index);
         if (!next) break;
         profile = next;
         attempt = (await fill(ctx, next, `scale-m${index + 1}`, { maxPods, placeMs, started, created })).overflow;
@@ -239,7 +239,7 @@ async function autoscalerAnswer(
 /** What a node offers, for the report: "instance type g6.xlarge, nvidia.com/gpu: 1, 1 gpu.nvidia.com device". */
 async function nodeKind(ctx: ProbeContext, name: string): Promise<string> {
   const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name });
-  const labels = node?.metadata?.labels ?? {};
+  const labels: Partial<Record<string, string>> = node?.metadata?.labels ?? {};
   const parts: string[] = [];
   const group =
     labels['cluster-autoscaler.kwok.nodegroup/name'] ??
@@ -255,7 +255,7 @@ async function nodeKind(ctx: ProbeContext, name: string): Promise<string> {
   if (ctx.profile.mechanism === 'dra' && (await ctx.kube.groupVersions('resource.k8s.io')).length > 0) {
     const apiVersion = await requireDraApiVersion(ctx.kube);
     const slices = await ctx.kube.list<V1ResourceSlice>({ apiVersion, kind: 'ResourceSlice' }, { fieldSelector: `spec.nodeName=${name}` });
-    for (const slice of slices) parts.push(`${slice.spec?.devices?.length ?? 0} ${slice.spec?.driver ?? '?'} device(s)`);
+    for (const slice of slices) parts.push(`${slice.spec.devices?.length ?? 0} ${slice.spec.driver} device(s)`);
   }
   return parts.length ? ` (${parts.join(', ')})` : '';
 }

@@ -98,7 +98,7 @@ export const disaggregatedInferenceProbe = defineProbe({
 
     // Judged on the instance that comes closest: one with both phases, ready if any is.
     const split = instances.filter((i) => ROLES.every((role) => i.components.some((c) => c.role === role)));
-    const candidate = split.find((i) => i.notReady === undefined && i.components.every(isRunning)) ?? split[0];
+    const candidate = split.find((i) => i.notReady === undefined && i.components.every(isRunning)) ?? split.at(0);
 
     const chosen = await ctx.step('prefill and decode are separate, separately scalable components', async () => {
       if (!candidate) {
@@ -124,9 +124,11 @@ export const disaggregatedInferenceProbe = defineProbe({
     await ctx.check('the prefill and decode components are running', async () => {
       const candidate = chosen;
       // A workload still starting (a rollout, a scale-up) gets a short while to have a ready replica.
-      for (const component of candidate.components.filter((c) => c.ready === 0 && c.ref)) {
+      for (const component of candidate.components) {
+        const ref = component.ref;
+        if (component.ready !== 0 || !ref) continue;
         const ready = await ctx.kube
-          .waitFor<ScalableWorkload>(component.ref!, (object) => (object.status?.readyReplicas ?? 0) > 0, {
+          .waitFor<ScalableWorkload>(ref, (object) => (object.status?.readyReplicas ?? 0) > 0, {
             description: `${component.name} has a ready replica`,
             timeoutMs: ctx.option('disaggregated-inference.ready-ms'),
           })

@@ -198,24 +198,25 @@ function draNodeVersions(node: string, driver: string, devices: SliceDevice[], p
   const found = (names: string[]) =>
     devices
       .flatMap((device) =>
-        names
-          .map((name) => ({ device: device.name ?? '?', name, value: attributeText(device, driver, name) }))
-          .filter((seen) => seen.value !== undefined),
+        names.flatMap((name) => {
+          const value = attributeText(device, driver, name);
+          return value === undefined ? [] : [{ device: device.name ?? '?', name, value }];
+        }),
       )
       .slice();
   const drivers = found(DRA_DRIVER_ATTRIBUTES);
   if (drivers.length === 0) return undefined;
   const first = drivers[0];
-  const odd = drivers.find((seen) => !sameVersion(seen.value!, first.value!));
+  const odd = drivers.find((seen) => !sameVersion(seen.value, first.value));
   if (odd)
     throw new CheckFailure(
       `node ${node}: device ${odd.device} reports ${odd.name} ${odd.value}, device ${first.device} ${first.value}: one node's devices disagree on the driver`,
     );
-  const runtime = found(DRA_RUNTIME_ATTRIBUTES)[0];
+  const runtime = found(DRA_RUNTIME_ATTRIBUTES).at(0);
   return {
     node,
     source: `DRA attribute ${first.name}${runtime ? ` and ${runtime.name}` : ''}`,
-    driver: first.value!,
+    driver: first.value,
     runtime: runtime?.value,
     pool,
   };
@@ -236,6 +237,7 @@ function poolOf(node: V1Node): string {
 async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersions[]; more: boolean; looked: string }> {
   const { profile, kube } = ctx;
   if (profile.mechanism === 'dra' && profile.driver) {
+    const driver = profile.driver;
     const apiVersion = await requireDraApiVersion(kube);
     const page = await slicePage(kube, apiVersion, { driver: profile.driver }, PAGE);
     const byNode = new Map<string, SliceDevice[]>();
@@ -245,9 +247,7 @@ async function advertisedVersions(ctx: ProbeContext): Promise<{ nodes: NodeVersi
     }
     const nodes: NodeVersions[] = [];
     for (const [node, devices] of byNode) {
-      const model = devices
-        .map((d) => attributeText(d, profile.driver!, 'productName') ?? attributeText(d, profile.driver!, 'model'))
-        .find(Boolean);
+      const model = devices.map((d) => attributeText(d, driver, 'productName') ?? attributeText(d, driver, 'model')).find(Boolean);
       const versions = draNodeVersions(node, profile.driver, devices, model ? `model ${model}` : `driver ${profile.driver}`);
       if (versions) nodes.push(versions);
     }

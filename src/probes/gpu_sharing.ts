@@ -148,7 +148,7 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
   }
   for (const node of await labelledNodes(ctx, 'nvidia.com/gpu.sharing-strategy in (time-slicing,mps)')) {
     const labels = node.metadata?.labels ?? {};
-    const allocatable = node.status?.allocatable ?? {};
+    const allocatable: Partial<Record<string, string>> = node.status?.allocatable ?? {};
     // renameByDefault advertises the replicas as nvidia.com/gpu.shared.
     const resource = allocatable['nvidia.com/gpu.shared'] !== undefined ? 'nvidia.com/gpu.shared' : 'nvidia.com/gpu';
     found.push({
@@ -213,7 +213,7 @@ async function showPartition(
       throw new CheckFailure(
         `pod ${name} was given ${describe(strategy)} but sees ${describeDevices(devices)}, not a MIG device (MIG- UUID): the GPU is not partitioned`,
       );
-    return `pod ${name} holds a partition on node ${pod?.spec?.nodeName ?? '?'} and sees ${describeDevices(devices)}`;
+    return `pod ${name} holds a partition on node ${pod.spec?.nodeName ?? '?'} and sees ${describeDevices(devices)}`;
   } finally {
     await deletePods(ctx, [name]);
   }
@@ -284,7 +284,7 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
         claimTemplateName: 'gpu-sharing-shared',
         containers: [{ name: 'probe', withAccelerator: true }],
       });
-      pod.spec!.resourceClaims = [{ name: ACCELERATOR_REQUEST, resourceClaimName: 'gpu-sharing-shared' }];
+      pod.spec.resourceClaims = [{ name: ACCELERATOR_REQUEST, resourceClaimName: 'gpu-sharing-shared' }];
       await ctx.kube.create(pod);
     }
     const pods = await holdAll(ctx, names, podMs).catch(unschedulableFails);

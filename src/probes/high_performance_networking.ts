@@ -191,7 +191,10 @@ function chooseInterface(slices: AttributedSlice[], driver: string): ChosenInter
           attributeText(device, driver, 'ifName') !== undefined &&
           attributeText(device, driver, 'virtual') !== 'true',
       )
-      .map((device) => ({ node: slice.spec?.nodeName ?? '', device, ifName: attributeText(device, driver, 'ifName')! })),
+      .flatMap((device) => {
+        const ifName = attributeText(device, driver, 'ifName');
+        return ifName === undefined ? [] : [{ node: slice.spec?.nodeName ?? '', device, ifName }];
+      }),
   );
   const onNode = candidates.filter((c) => c.node !== '');
   return onNode.find((c) => attributeText(c.device, driver, 'rdma') === 'true') ?? onNode[0];

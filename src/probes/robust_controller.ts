@@ -124,6 +124,7 @@ export const robustControllerProbe = defineProbe({
           // Another webhook (e.g. a policy engine) answered first: the operator's verdict is unknown.
           throw new Error(
             `could not tell whether ${names} reject an invalid ${operator.kind}: webhook ${denier}, not the operator's, denied it first (HTTP ${code}): ${message}`,
+            { cause: error },
           );
         }
         throw error;
@@ -205,8 +206,8 @@ async function findInstalled(ctx: ProbeContext): Promise<Installed> {
 }
 
 function servedVersion(crd: V1CustomResourceDefinition): string | undefined {
-  const served = (crd.spec.versions ?? []).filter((version) => version.served);
-  return (served.find((version) => version.storage) ?? served[0])?.name;
+  const served = crd.spec.versions.filter((version) => version.served);
+  return (served.find((version) => version.storage) ?? served.at(0))?.name;
 }
 
 // Exact group and plural only: a catch-all webhook (Gatekeeper, Kyverno: apiGroups ['*']) is not

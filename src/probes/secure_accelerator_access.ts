@@ -228,7 +228,7 @@ async function runPod(
     node: spec.onNode,
   });
   if (spec.env)
-    for (const container of pod.spec?.containers ?? []) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+    for (const container of pod.spec.containers) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   await ctx.kube.create(pod);
   const waited = waitForPod(ctx, spec.name, 'completed', timeoutMs);
   const done = await (spec.onNode

@@ -59,7 +59,7 @@ export const workloadSandboxingProbe = defineProbe({
         return { seen: `${describeClass(given)}, given with --probe-option workload-sandboxing.runtime-class`, value: given };
       }
       const sandboxes = classes.filter(isSandbox);
-      const first = sandboxes[0];
+      const first = sandboxes.at(0);
       if (!first) {
         throw new CheckFailure(
           `no RuntimeClass of a known sandbox (${SANDBOX_KEYWORDS.join(', ')}); RuntimeClasses: ${present}. Name another sandboxing RuntimeClass with --probe-option workload-sandboxing.runtime-class=NAME`,

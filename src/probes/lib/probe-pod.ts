@@ -135,7 +135,7 @@ function vendorTaintKey(resource: string): string {
   return resource.startsWith('nvidia.com/') ? 'nvidia.com/gpu' : resource;
 }
 
-export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod {
+export function probePod(ctx: ProbeContext, spec: ProbePodSpec): V1Pod & { spec: V1PodSpec } {
   const claims = spec.claimTemplateName !== undefined;
   const tolerations = spec.resource
     ? [...ctx.profile.tolerations, { key: vendorTaintKey(spec.resource), operator: 'Exists', effect: 'NoSchedule' }]

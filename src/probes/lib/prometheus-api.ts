@@ -39,7 +39,8 @@ export async function httpGet(ctx: ProbeContext, endpoint: HttpEndpoint, path: s
 }
 
 export interface PromVectorSample {
-  metric: Record<string, string>;
+  /** A label the series does not carry is absent. */
+  metric: Partial<Record<string, string>>;
   value: number;
 }
 
