@@ -25,7 +25,7 @@ import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, NotChecked, defineProbe, type ProbeContext } from './types.js';
 import { duration, seconds } from './options.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
-import { detectPrometheus, httpGet, promQuery, type HttpEndpoint } from './lib/prometheus-api.js';
+import { detectPrometheus, httpGet, promQuery, type HttpEndpoint, type PromVectorSample } from './lib/prometheus-api.js';
 import {
   coverage,
   describeUtilisation,
@@ -321,10 +321,10 @@ function unreachable(error: unknown): boolean {
   return code !== undefined && code >= 500;
 }
 
-const asSamples = (answer: { metric: Record<string, string>; value: number }[]): Sample[] =>
+const asSamples = (answer: PromVectorSample[]): Sample[] =>
   answer.map(({ metric, value }) => {
     const { __name__: name, ...labels } = metric;
-    return { name, labels, value };
+    return { name: name ?? '', labels, value };
   });
 
 /**

@@ -15,7 +15,7 @@ import {
   type SeenDevice,
 } from '../devices.js';
 import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
-import { ContainerRuntime, type RuntimeParams } from '../runtime.js';
+import { ContainerRuntime } from '../runtime.js';
 import { forgetGrants, recordGrant } from '../podresources.js';
 import { nowTimestamp } from '../store.js';
 import type { KObj } from '../types.js';

@@ -95,7 +95,7 @@ export function restrictedPod(
   spec: Partial<V1PodSpec> & Pick<V1PodSpec, 'containers'>,
   node?: string,
   labels?: Record<string, string>,
-): V1Pod {
+): V1Pod & { spec: V1PodSpec } {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
