@@ -67,6 +67,22 @@ describe('unknown fields of built-in kinds', () => {
   });
 });
 
+describe('defaulting of built-in kinds', () => {
+  it('gives a Secret without a type the type Opaque, and keeps a given type', async () => {
+    const plain = await post('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } });
+    expect(plain.status).toBe(201);
+    expect(plain.json.type).toBe('Opaque');
+    const typed = await post('/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 't' },
+      type: 'kubernetes.io/basic-auth',
+      stringData: { username: 'u', password: 'p' },
+    });
+    expect(typed.json.type).toBe('kubernetes.io/basic-auth');
+  });
+});
+
 describe('CRD structural schemas (Kueue v0.19.2 ClusterQueue)', () => {
   it('prune unknown fields with a warning and apply defaults', async () => {
     const r = await post('/apis/kueue.x-k8s.io/v1beta2/clusterqueues', clusterQueue({ namespaceSelector: {}, notAField: true }));

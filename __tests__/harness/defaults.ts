@@ -110,6 +110,10 @@ export function applyDefaults(kind: string, obj: KObj): void {
       }
       break;
     }
+    case 'Secret':
+      // SetDefaults_Secret (k8s.io/kubernetes pkg/apis/core/v1/defaults.go): no type is Opaque.
+      o.type ??= 'Opaque';
+      break;
     default:
       break;
   }

@@ -39,6 +39,11 @@ const HTTP_LINE = 'AI_CONFORMANCE_HTTP';
 /** GAIE's conformance hook: the picker restricts its choice to the listed pod IPs (lwepp honours it). */
 const SELECTION_HEADER = 'test-epp-endpoint-selection';
 const REQUESTS_PER_MEMBER = 3;
+/**
+ * Each request's limit, by busybox `timeout` as ai_inference does: wget's own -T segfaults in some
+ * busybox builds, and an unreachable address would otherwise hang wget for its 900 s default.
+ */
+const REQUEST_TIMEOUT_S = 10;
 /** A pod IP as it may go into the client's shell script (IPv4 or IPv6, nothing else). */
 const POD_IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)$/;
 
@@ -228,7 +233,10 @@ export const advancedInferenceIngressProbe = defineProbe({
         Array.from({ length: REQUESTS_PER_MEMBER }, (_, n) => ({ target, line: `${HTTP_LINE}_${t}_${n}` })),
       );
       const script = requests
-        .map(({ target, line }) => `echo "${line} $(wget -q -O - -T 10 --header '${SELECTION_HEADER}: ${target.ip}' ${url} 2>&1)"`)
+        .map(
+          ({ target, line }) =>
+            `echo "${line} $(timeout ${REQUEST_TIMEOUT_S} wget -q -O - --header '${SELECTION_HEADER}: ${target.ip}' ${url} 2>&1)"`,
+        )
         .join('\n');
       await kube.create(shellPod(ctx, { name: CLIENT, script }));
       await waitForPod(ctx, CLIENT, 'completed', waitMs).catch(unschedulableFails);
