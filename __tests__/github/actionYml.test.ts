@@ -268,10 +268,32 @@ describe('the run step maps inputs to CLI flags', () => {
         '--sarif-category',
         'ai-conformance',
       ]);
-      expect(outputs).toBe(`out-dir=${path.join(dir, 'out')}\nexit-code=0\n`);
+      expect(outputs).toBe(`sarif-category=ai-conformance\nout-dir=${path.join(dir, 'out')}\nexit-code=0\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('gives a partial run (only, skip or one level) its own SARIF category, so the full run keeps its alerts', async () => {
+    const cases: [Partial<Record<string, string>>, string][] = [
+      [{ only: 'dra_support,gang_scheduling' }, 'ai-conformance/partial-only-dra_support_gang_scheduling'],
+      [{ skip: 'cluster_autoscaling', level: 'MUST' }, 'ai-conformance/partial-skip-cluster_autoscaling-level-MUST'],
+      [{ 'sarif-category': 'acme-1.35', only: '$(touch x) a b' }, 'acme-1.35/partial-only-__touch_x__a_b'],
+      [{ level: 'all' }, 'ai-conformance'],
+    ];
+    for (const [inputs, category] of cases) {
+      const { argv, outputs, dir } = await runStep(inputs);
+      try {
+        expect(argv[argv.indexOf('--sarif-category') + 1]).toBe(category);
+        expect(outputs).toContain(`sarif-category=${category}\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    // The upload and the sticky comment use the category the run step chose.
+    const upload = steps.find((s) => s.id === 'sarif');
+    expect(upload?.with?.category).toBe('${{ steps.run.outputs.sarif-category }}');
+    expect(steps.find((s) => s.id === 'publish')?.env?.INPUT_SARIF_CATEGORY).toBe('${{ steps.run.outputs.sarif-category }}');
   });
 
   it('passes every flag, keeps hostile input literal, and records a failing exit code without failing', async () => {
