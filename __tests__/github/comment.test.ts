@@ -42,7 +42,7 @@ describe('sticky PR comment', () => {
     expect(outcome).toEqual({ action: 'updated', id: 231, truncated: false });
     expect(gh.comments).toHaveLength(250);
     expect(gh.comments[230]?.body).toBe(`${STICKY_MARKER}\nnew`);
-    const lists = gh.requests.filter((r) => r.startsWith('GET'));
+    const lists = gh.requests.filter((r) => r.startsWith('GET') && r.includes('/comments'));
     expect(lists).toHaveLength(3);
     expect(lists[0]).toContain('per_page=100');
   });
@@ -60,6 +60,19 @@ describe('sticky PR comment', () => {
     expect(outcome.action).toBe('created');
     expect(gh.comments.map((c) => c.body)).toEqual([`${STICKY_MARKER}\nplanted by a participant`, `${STICKY_MARKER}\nreport`]);
     expect(gh.requests.some((r) => r.startsWith('PATCH'))).toBe(false);
+  });
+
+  it("with a personal access token, finds its own comment by the token's account, not a participant's", async () => {
+    gh.users.set('pat', { login: 'release-bot-user', type: 'User' });
+    gh.comments.push({ id: 1, body: `${STICKY_MARKER}\nplanted by a participant`, user: { login: 'mallory', type: 'User' } });
+    const first = await upsertStickyComment({ token: 'pat', pr, body: `${STICKY_MARKER}\nrun 1`, baseUrl: gh.baseUrl });
+    expect(first.action).toBe('created');
+    expect(gh.comments[1]?.user.login).toBe('release-bot-user');
+    const second = await upsertStickyComment({ token: 'pat', pr, body: `${STICKY_MARKER}\nrun 2`, baseUrl: gh.baseUrl });
+    expect(second).toEqual({ action: 'updated', id: first.action === 'created' ? first.id : -1, truncated: false });
+    expect(gh.comments).toHaveLength(2);
+    expect(gh.comments[0]?.body).toBe(`${STICKY_MARKER}\nplanted by a participant`);
+    expect(gh.comments[1]?.body).toBe(`${STICKY_MARKER}\nrun 2`);
   });
 
   it('ignores a bot comment that only quotes the marker further down', async () => {

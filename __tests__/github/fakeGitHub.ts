@@ -18,6 +18,12 @@ export interface FakeGitHub {
   requests: string[];
   /** Writes answer 403 "Resource not accessible by integration". */
   readOnly: boolean;
+  /**
+   * Personal access tokens and the account each acts as: GET /user answers with it and comments
+   * are posted as it. Any other token is an installation token (GITHUB_TOKEN): GET /user is
+   * refused with 403 and comments are posted as github-actions[bot].
+   */
+  users: Map<string, { login: string; type: string }>;
   close(): Promise<void>;
 }
 
@@ -29,7 +35,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue = 42): Promise<FakeGitHub> {
   let nextId = 1000;
-  const state = { comments: [] as FakeComment[], requests: [] as string[], readOnly: false };
+  const state = {
+    comments: [] as FakeComment[],
+    requests: [] as string[],
+    readOnly: false,
+    users: new Map<string, { login: string; type: string }>(),
+  };
   const listPath = `/repos/${owner}/${repo}/issues/${issue}/comments`;
   const commentPath = new RegExp(`^/repos/${owner}/${repo}/issues/comments/(\\d+)$`);
 
@@ -40,6 +51,13 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
+    const token = /^(?:token|Bearer) (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const account = state.users.get(token);
+    if (req.method === 'GET' && url.pathname === '/user') {
+      if (account) send(200, { ...account, id: 1 });
+      else send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
     if (req.method === 'GET' && url.pathname === listPath) {
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
       const page = Number(url.searchParams.get('page') ?? 1);
@@ -64,7 +82,7 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
         send(422, { message: 'Validation Failed', errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
         return;
       }
-      const comment = { id: nextId++, body, user: { login: 'github-actions[bot]', type: 'Bot' } };
+      const comment = { id: nextId++, body, user: account ?? { login: 'github-actions[bot]', type: 'Bot' } };
       state.comments.push(comment);
       send(201, comment);
       return;
@@ -98,6 +116,9 @@ export async function startFakeGitHub(owner = 'acme', repo = 'platform', issue =
     },
     get requests() {
       return state.requests;
+    },
+    get users() {
+      return state.users;
     },
     get readOnly() {
       return state.readOnly;

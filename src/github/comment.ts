@@ -28,16 +28,28 @@ export function stickyBody(body: string, marker: string = STICKY_MARKER): string
 interface ListedComment {
   id: number;
   body?: string | null;
-  user?: { type?: string } | null;
+  user?: { login?: string; type?: string } | null;
 }
 
 /**
  * Ours: starts with the marker and was written by a bot (GITHUB_TOKEN posts as
- * github-actions[bot]). Anyone on the PR can post the marker; editing their comment would put
- * our report into text they can change afterwards.
+ * github-actions[bot]) or by the account the token acts as (a personal access token posts as its
+ * owner). Anyone on the PR can post the marker; editing their comment would put our report into
+ * text they can change afterwards.
  */
-export function isStickyComment(comment: ListedComment, marker: string): boolean {
-  return (comment.body ?? '').startsWith(marker) && comment.user?.type === 'Bot';
+export function isStickyComment(comment: ListedComment, marker: string, tokenLogin?: string): boolean {
+  if (!(comment.body ?? '').startsWith(marker)) return false;
+  return comment.user?.type === 'Bot' || (tokenLogin !== undefined && comment.user?.login === tokenLogin);
+}
+
+/** The login a personal access token acts as; an installation token (GITHUB_TOKEN) may not ask (403). */
+async function loginOf(octokit: ReturnType<typeof getOctokit>): Promise<string | undefined> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return data.type === 'Bot' ? undefined : data.login;
+  } catch {
+    return undefined;
+  }
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -54,7 +66,9 @@ export async function upsertStickyComment(opts: StickyCommentOptions): Promise<C
   const octokit = getOctokit(opts.token, opts.baseUrl ? { baseUrl: opts.baseUrl } : {});
   const { owner, repo, number } = opts.pr;
   try {
-    // Pages through every comment (100 a page); the first bot comment opening with the marker is ours.
+    // Pages through every comment (100 a page); the first opening with the marker, by a bot or by
+    // the token's own account, is ours.
+    const tokenLogin = await loginOf(octokit);
     let existing: { id: number } | undefined;
     for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, {
       owner,
@@ -62,7 +76,7 @@ export async function upsertStickyComment(opts: StickyCommentOptions): Promise<C
       issue_number: number,
       per_page: 100,
     })) {
-      existing = page.data.find((c) => isStickyComment(c, marker));
+      existing = page.data.find((c) => isStickyComment(c, marker, tokenLogin));
       if (existing) break;
     }
     const truncated = body.includes(COMMENT_TRUNCATED_NOTE) && !opts.body.includes(COMMENT_TRUNCATED_NOTE);
