@@ -131,6 +131,29 @@ describe('size limits', () => {
     for (const r of huge.requirements) expect(text).toContain(`| ${r.id.replace(/_/g, '\\_')} |`);
   });
 
+  it('gives every requirement a share of the room: one noisy requirement does not crowd out the details of the others', () => {
+    const noisy = withRequirement(sample('mixed-1.35'), 'driver_runtime_management', {
+      observations: Array.from({ length: 20_000 }, (_, i) => ({ atMs: i, message: `noise ${i} ${'n'.repeat(200)}` })),
+    });
+    const quiet = ['gang_scheduling', 'pod_autoscaling'].reduce(
+      (results, id) =>
+        withRequirement(results, id, {
+          observations: Array.from({ length: 5 }, (_, i) => ({ atMs: i, message: `${id} step ${i}` })),
+        }),
+      noisy,
+    );
+    for (const text of [renderComment(quiet), renderSummary(quiet)]) {
+      for (const id of ['gang_scheduling', 'pod_autoscaling'])
+        for (let i = 0; i < 5; i += 1) expect(text).toContain(`${id.replace(/_/g, '\\_')} step ${i}`);
+      expect(text).toMatch(/more observations left out \(size limit\)/);
+      expect(text).not.toContain('more requirements left out');
+      expect(text.match(/<details>/g)?.length).toBe(text.match(/<\/details>/g)?.length);
+    }
+    expect(renderComment(quiet).length).toBeLessThanOrEqual(COMMENT_MAX_CHARS);
+    // The room is used, not wasted on caution.
+    expect(renderComment(quiet).length).toBeGreaterThan(COMMENT_MAX_CHARS - 8192);
+  });
+
   it('counts multi-byte characters in bytes for the summary', () => {
     const emoji = withRequirement(sample('mixed-1.35'), 'gang_scheduling', {
       observations: Array.from({ length: 5000 }, (_, i) => ({ atMs: i, message: '🚀'.repeat(400) })),

@@ -28,6 +28,11 @@ export class BoundedText {
     return this.used + this.measure(text) + this.reserve <= this.limit;
   }
 
+  /** Room left for `add`, the reserve kept back. */
+  remaining(): number {
+    return Math.max(0, this.limit - this.reserve - this.used);
+  }
+
   /** Adds the text when it fits within the budget (less the reserve); remembers a refusal. */
   add(text: string): boolean {
     if (!this.fits(text)) {

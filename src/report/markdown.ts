@@ -170,8 +170,13 @@ function tableRow(r: RequirementResult, reasonMax: number): string {
   return `| ${md(r.id)}${r.proposed ? ' (proposed)' : ''} | ${r.level} | ${VERDICT_EMOJI[r.verdict]} ${VERDICT_LABEL[r.verdict]} | ${formatDuration(r.durationMs)} | ${cell(r.reason, reasonMax)} |\n`;
 }
 
-/** Adds a requirement's <details>; observations go in one by one until the budget ends. */
-function addDetails(out: BoundedText, r: RequirementResult, layout: Layout, options: MarkdownOptions): boolean {
+/** A requirement's <details>, in pieces: a probe may have recorded thousands of observations. */
+interface DetailsPieces {
+  head: string;
+  lists: { title: string; count: number; item: (i: number) => string }[];
+}
+
+function detailsPieces(r: RequirementResult, layout: Layout, options: MarkdownOptions): DetailsPieces {
   const head = [
     `<details><summary>${VERDICT_EMOJI[r.verdict]} ${escapeHtml(r.id)}: ${VERDICT_LABEL[r.verdict]} (${r.level}, ${formatDuration(r.durationMs)})</summary>\n`,
     '\n',
@@ -182,43 +187,88 @@ function addDetails(out: BoundedText, r: RequirementResult, layout: Layout, opti
     '\n',
     ...entryLine(r, options),
   ].join('');
-  if (!out.add(head)) return false;
-  // Items are rendered one at a time: a probe may have recorded thousands of observations.
-  const lists: [string, number, (i: number) => string][] = [
-    [
-      'Checks',
-      r.checks.length,
-      (i) => {
-        const c = r.checks[i];
-        return `- ${VERDICT_EMOJI[c.verdict]} ${cell(c.name, 200)} (${formatDuration(c.durationMs)}): ${cell(c.reason, layout.detailMax)}\n`;
-      },
+  const check = (i: number): string => {
+    const c = r.checks[i];
+    return `- ${VERDICT_EMOJI[c.verdict]} ${cell(c.name, 200)} (${formatDuration(c.durationMs)}): ${cell(c.reason, layout.detailMax)}\n`;
+  };
+  const observation = (i: number): string => {
+    const o = r.observations[i];
+    return `- ${formatOffset(o.atMs)} ${cell(o.message, layout.detailMax)}\n`;
+  };
+  return {
+    head,
+    lists: [
+      { title: 'Checks', count: r.checks.length, item: check },
+      { title: 'Observations', count: r.observations.length, item: observation },
     ],
-    [
-      'Observations',
-      r.observations.length,
-      (i) => {
-        const o = r.observations[i];
-        return `- ${formatOffset(o.atMs)} ${cell(o.message, layout.detailMax)}\n`;
-      },
-    ],
-  ];
-  let complete = true;
-  for (const [title, count, item] of lists) {
-    if (count === 0 || !complete) continue;
-    if (!out.add(`**${title}**\n\n`)) {
-      complete = false;
-      break;
+  };
+}
+
+/** Room kept in each requirement's share for its "left out" notes and closing tag. */
+const NOTES_ROOM = 400;
+
+/** What the whole <details> of a requirement would take. */
+function detailsSize(pieces: DetailsPieces, measure: Measure): number {
+  let size = measure(pieces.head) + measure('</details>\n\n');
+  for (const list of pieces.lists) {
+    // Its heading, and the blank line that closes it.
+    if (list.count > 0) size += measure(`**${list.title}**\n\n`) + measure('\n');
+    for (let i = 0; i < list.count; i += 1) size += measure(list.item(i));
+  }
+  return size;
+}
+
+/** Max-min fair shares of the room: each gets what it needs or an equal part of what is left. */
+function fairShares(needs: number[], room: number): number[] {
+  const shares = needs.map(() => 0);
+  let left = room;
+  const order = needs.map((need, index) => ({ need, index })).sort((a, b) => a.need - b.need);
+  order.forEach(({ need, index }, k) => {
+    const share = Math.min(need, Math.floor(left / (order.length - k)));
+    shares[index] = share;
+    left -= share;
+  });
+  return shares;
+}
+
+/**
+ * Adds a requirement's <details>; its checks and observations go in one by one until its share of
+ * the budget is spent, so one requirement with thousands of observations cannot leave the others
+ * without details. False when not even its heading fitted.
+ */
+function addDetails(out: BoundedText, pieces: DetailsPieces, share: number, need: number, measure: Measure): boolean {
+  const start = out.remaining();
+  // Cut short, it keeps room in its share for the notes that say what was left out.
+  const capped = share < need;
+  const withinShare = (text: string): boolean => {
+    const fits = !capped || start - out.remaining() + measure(text) + NOTES_ROOM <= share;
+    if (!fits) out.truncated = true;
+    return fits;
+  };
+  if (!out.add(pieces.head)) return false;
+  let room = true;
+  for (const { title, count, item } of pieces.lists) {
+    if (count === 0) continue;
+    const heading = `**${title}**\n\n`;
+    if (!room || !withinShare(heading) || !out.add(heading)) {
+      room = false;
+      out.close(`_${count} ${title.toLowerCase()} left out (size limit); see e2e.log_\n\n`);
+      continue;
     }
     let shown = 0;
-    while (shown < count && out.add(item(shown))) shown += 1;
+    while (shown < count) {
+      const text = item(shown);
+      if (!withinShare(text) || !out.add(text)) break;
+      shown += 1;
+    }
     if (shown < count) {
-      complete = false;
+      room = false;
       out.close(`- … ${count - shown} more ${title.toLowerCase()} left out (size limit); see e2e.log\n`);
     }
     out.close('\n');
   }
   out.close('</details>\n\n');
-  return complete;
+  return true;
 }
 
 function render(results: RunResults, options: MarkdownOptions, layout: Layout): string {
@@ -277,12 +327,11 @@ function render(results: RunResults, options: MarkdownOptions, layout: Layout): 
 
   const detailed = results.requirements.filter(layout.details);
   if (tablesComplete && detailed.length > 0 && out.add('### Details\n\n')) {
+    const pieces = detailed.map((r) => detailsPieces(r, layout, options));
+    const needs = pieces.map((p) => detailsSize(p, layout.measure));
+    const shares = fairShares(needs, out.remaining());
     let done = 0;
-    for (const r of detailed) {
-      const complete = addDetails(out, r, layout, options);
-      done += 1;
-      if (!complete) break;
-    }
+    while (done < pieces.length && addDetails(out, pieces[done], shares[done], needs[done], layout.measure)) done += 1;
     if (done < detailed.length) out.close(`_Details of ${detailed.length - done} more requirements left out (size limit)._\n\n`);
   }
 
