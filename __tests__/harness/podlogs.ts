@@ -59,5 +59,11 @@ export function podLogText(logs: PodLogs, pod: KObj, query: URLSearchParams): st
     const body = trailing ? lines.slice(0, -1) : lines;
     text = body.slice(Math.max(0, body.length - Number(tail))).join('\n') + (trailing && body.length > 0 ? '\n' : '');
   }
+  // limitBytes: the kubelet stops after that many bytes of what it would send (after tailLines).
+  const limit = query.get('limitBytes');
+  if (limit !== null)
+    text = Buffer.from(text, 'utf8')
+      .subarray(0, Math.max(0, Number(limit)))
+      .toString('utf8');
   return text;
 }

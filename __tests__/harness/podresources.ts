@@ -18,6 +18,8 @@ export interface HeldDevice {
   command: string;
   /** When the container started (ms since the epoch). */
   since: number;
+  /** Whether the container's workload is loading the device (NVIDIA's load generator got going). */
+  loads?: boolean;
 }
 
 const grants = new WeakMap<Store, Map<string, HeldDevice[]>>();
@@ -47,6 +49,11 @@ export function recordGrant(store: Store, pod: KObj, node: string, container: st
     });
   }
   of(store).set(uid, held);
+}
+
+/** Marks one container's devices as loaded by its workload (the kubelet model knows when a load generator runs). */
+export function markLoading(store: Store, podUid: string, container: string): void {
+  for (const grant of of(store).get(podUid) ?? []) if (grant.container === container) grant.loads = true;
 }
 
 /** Forgets a deleted pod's grants. */

@@ -104,9 +104,12 @@ describe('accelerator_metrics', () => {
   });
 });
 
+// DCGM refuses a non-root user on GPUs in MIG mode, so MIG runs load with the privileged option.
+const privilegedLoad = { probeOptions: { extra: { 'accelerator-metrics.load-privileged': 'true' } } };
+
 describe('accelerator_metrics on real exporter shapes', () => {
   it('passes on MIG instances by their profiling field, reading every exporter pod (gpu-mig-mixed-1.35)', async () => {
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-mig-mixed-1.35'));
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-mig-mixed-1.35'), privilegedLoad);
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(run.result.checks[0].reason).toMatch(/2 exporter pod\(s\) on 2 node\(s\), each read through the pod proxy/);
     // 2 nodes x 8 GPUs x (2 + 1 + 1) instances, each its own accelerator.
@@ -137,7 +140,7 @@ describe('accelerator_metrics on real exporter shapes', () => {
         },
       },
     });
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file, privilegedLoad);
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(run.result.checks[0].reason).toMatch(
       /^accelerator series in Service monitoring\/prometheus-operated:web .*\(the API server could not reach DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: .*i\/o timeout/,
@@ -156,10 +159,16 @@ describe('accelerator_metrics on real exporter shapes', () => {
 
 // The load check: dcgmproftester in a pod that asks for one accelerator, and that device's
 // utilisation must rise in the metrics (the fake's exporters model it from the kubelet's
-// pod-resources; ../harness/podresources.ts).
+// pod-resources, ../harness/podresources.ts, and the generator from ../harness/dcgmproftester.ts).
 const LOAD = 'an accelerator under load shows its utilisation rising in the metrics';
 const loadCheck = (run: Awaited<ReturnType<typeof runProbeOnScenario>>) => run.result.checks.find((c) => c.name === LOAD);
 const quickWait = { probeOptions: { extra: { 'accelerator-metrics.load-wait-ms': '400' } } };
+const quickPrivileged = {
+  probeOptions: { extra: { 'accelerator-metrics.load-wait-ms': '400', 'accelerator-metrics.load-privileged': 'true' } },
+};
+/** The generator's tick line the pass and fail reasons quote. */
+const LOADING = String.raw`the generator was loading \("Worker 0:0 \[1004\]: TensorEngineActive: +generated \?\?\?, dcgm (M:)?0 \([\d.]+e\+05 gflops\)\."\)`;
+const PRIVILEGED_NOTE = 'as root with CAP_SYS_ADMIN by accelerator-metrics.load-privileged=true';
 
 describe('accelerator_metrics under load', () => {
   it('sees the GPU a DRA claim loads busy by its pod labels (gpu-nvidia-1.35, DeviceClass gpu.nvidia.com)', async () => {
@@ -167,7 +176,9 @@ describe('accelerator_metrics under load', () => {
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(loadCheck(run)).toMatchObject({ verdict: 'passed' });
     expect(loadCheck(run)?.reason).toMatch(
-      /^pod \S+\/accelerator-load \(a claim on DeviceClass gpu\.nvidia\.com, dcgmproftester for 120s on node gpu-dra-node-1\): GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\), GPU-[0-9a-f-]+=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels$/,
+      new RegExp(
+        String.raw`^pod \S+/accelerator-load \(a claim on DeviceClass gpu\.nvidia\.com, dcgmproftester for 120s on node gpu-dra-node-1\): GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\), GPU-[0-9a-f-]+=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels; ${LOADING}$`,
+      ),
     );
     expect((run.result.created ?? []).some((o) => o.kind === 'Pod' && o.name === 'accelerator-load')).toBe(true);
     expectClean(run);
@@ -177,15 +188,91 @@ describe('accelerator_metrics under load', () => {
     const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'), { accelerator: 'nvidia' });
     expect(run.result.verdict, explain(run)).toBe('passed');
     expect(loadCheck(run)?.reason).toMatch(
-      /^pod \S+\/accelerator-load \(a nvidia\.com\/gpu limit, dcgmproftester for 120s on node gpu-node-\d\): GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\).*, found by its pod labels$/,
+      /^pod \S+\/accelerator-load \(a nvidia\.com\/gpu limit, dcgmproftester for 120s on node gpu-node-\d\): GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\).*, found by its pod labels; the generator was loading/,
     );
   });
 
+  it('passes restricted where dcgmproftester13 refuses a CUDA 12 driver and dcgmproftester12 loads (accelerator-load-cuda12-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('accelerator-load-cuda12-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)?.reason).toMatch(
+      new RegExp(String.raw`on node h100-node-\d\): GPU-[0-9a-f-]+=98% .*found by its pod labels; ${LOADING}$`),
+    );
+    expect(loadCheck(run)?.reason).not.toContain('CAP_SYS_ADMIN');
+  });
+
+  it('is an error, never failed, when every dcgmproftester refuses the driver (error-accelerator-load-cuda11-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('error-accelerator-load-cuda11-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(loadCheck(run)?.verdict).toBe('error');
+    const reason = loadCheck(run)?.reason ?? '';
+    expect(reason).toContain("no dcgmproftester of the load image runs with the CUDA version of the node's driver");
+    expect(reason).toContain('Wrong version of dcgmproftester is used. Expected Cuda version is 13. Installed Cuda version is 11.');
+    expect(reason).toContain('Expected Cuda version is 12. Installed Cuda version is 11.');
+    expect(reason).toContain('--image nvidia-dcgm-load=REF');
+  });
+
+  it('is an error naming the privileged option when DCGM refuses the restricted (non-root) pod on MIG (error-accelerator-load-mig-restricted-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('error-accelerator-load-mig-restricted-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(run.result.checks[1].verdict).toBe('passed');
+    const reason = loadCheck(run)?.reason ?? '';
+    expect(reason).toMatch(/^the load generator could not load the accelerator: DCGM refused to start as a non-root user/);
+    expect(reason).toContain('load exited 249');
+    expect(reason).toContain('last lines of its log: CacheManager Init Failed. Error: -29');
+    expect(reason).toContain('--probe-option accelerator-metrics.load-privileged=true');
+    expectClean(run);
+  });
+
+  it('passes on MIG with the privileged option, in a namespace labelled for it under restricted Pod Security (accelerator-load-mig-privileged-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('accelerator-load-mig-privileged-1.35'), privilegedLoad);
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)?.reason).toContain(PRIVILEGED_NOTE);
+    expect(loadCheck(run)?.reason).toMatch(
+      new RegExp(String.raw`a100-mig-\d/gpu\d/mig-1g\.5gb-\d=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels; ${LOADING}$`),
+    );
+    expectClean(run);
+  });
+
+  it('says the privileged load ran so also when the check does not pass', async () => {
+    const run = await runProbeOnScenario(
+      acceleratorMetricsProbe,
+      scenarioPath('fail-accelerator-metrics-idle-under-load-1.35'),
+      quickPrivileged,
+    );
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toContain(
+      '[privileged load: the load container is run as root with CAP_SYS_ADMIN (accelerator-metrics.load-privileged=true)]',
+    );
+  });
+
+  it('finds a loaded MIG instance by its parent GPU UUID and profile where that names one instance (accelerator-load-mig-parent-uuid-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('accelerator-load-mig-parent-uuid-1.35'), privilegedLoad);
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(loadCheck(run)?.reason).toMatch(
+      /a100-mig7-1\/gpu\d\/mig-7g\.40gb-1=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its parent GPU UUID and MIG profile; the generator was loading/,
+    );
+  });
+
+  it('is an error, never a pick, when the parent GPU has several instances of the profile and no pod labels (error-accelerator-load-mig-ambiguous-1.35)', async () => {
+    const run = await runProbeOnScenario(
+      acceleratorMetricsProbe,
+      scenarioPath('error-accelerator-load-mig-ambiguous-1.35'),
+      quickPrivileged,
+    );
+    expect(run.result.verdict, explain(run)).toBe('error');
+    const reason = loadCheck(run)?.reason ?? '';
+    expect(reason).toMatch(
+      /^the loaded accelerator cannot be told apart in .*: MIG instance MIG-[0-9a-f-]+ \(profile 1g\.5gb\) is one of \d+ 1g\.5gb instances of GPU GPU-[0-9a-f-]+/,
+    );
+    expect(reason).toContain('DCGM_EXPORTER_KUBERNETES=true');
+  });
+
   it('sees a loaded MIG instance by the profiling field, through every exporter pod (gpu-mig-mixed-1.35)', async () => {
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-mig-mixed-1.35'));
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-mig-mixed-1.35'), privilegedLoad);
     expect(loadCheck(run), explain(run)).toMatchObject({ verdict: 'passed' });
     expect(loadCheck(run)?.reason).toMatch(
-      /a100-mig-\d\/gpu\d\/mig-1g\.5gb-\d=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels$/,
+      /a100-mig-\d\/gpu\d\/mig-1g\.5gb-\d=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels; the generator was loading/,
     );
   });
 
@@ -195,38 +282,62 @@ describe('accelerator_metrics under load', () => {
     });
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(loadCheck(run)?.reason).toMatch(/GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\), .*, found by its device UUID$/);
+    expect(loadCheck(run)?.reason).toMatch(
+      /GPU-[0-9a-f-]+=98% \(DCGM_FI_DEV_GPU_UTIL\), .*, found by its device UUID; the generator was loading/,
+    );
   });
 
   it('reads the loaded GPU from Prometheus when the API server cannot reach the exporters (exported_pod labels)', async () => {
     const file = derivedScenario('dcgm-unreachable-load', '1.35', ['gpu-mig-mixed-1.35', 'addons/prometheus.yaml'], {
       behaviours: { 'dcgm-exporter': { unreachable: true, serviceMonitor: true } },
     });
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file, privilegedLoad);
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(loadCheck(run)?.reason).toMatch(/=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels$/);
+    expect(loadCheck(run)?.reason).toMatch(/=97% \(DCGM_FI_PROF_GR_ENGINE_ACTIVE\), found by its pod labels; the generator was loading/);
   });
 
-  it('fails when the loaded GPU stays idle in the metrics (fail-accelerator-metrics-idle-under-load-1.35)', async () => {
+  it('fails when the loaded GPU stays idle in the metrics while the generator demonstrably loads (fail-accelerator-metrics-idle-under-load-1.35)', async () => {
     const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-idle-under-load-1.35'), quickWait);
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(run.result.checks[1].verdict).toBe('passed');
     expect(failedCheck(run)?.name).toBe(LOAD);
     expect(failedCheck(run)?.reason).toMatch(
-      /^the loaded accelerator's utilisation stayed 0 for 400ms in DCGM exporter Service gpu-operator\/nvidia-dcgm-exporter:gpu-metrics: GPU-[0-9a-f-]+=0% \(DCGM_FI_DEV_GPU_UTIL\).* \(found by its pod labels\)$/,
+      new RegExp(
+        String.raw`^the loaded accelerator's utilisation stayed 0 for 400ms in DCGM exporter Service gpu-operator/nvidia-dcgm-exporter:gpu-metrics while ${LOADING}: GPU-[0-9a-f-]+=0% \(DCGM_FI_DEV_GPU_UTIL\).* \(found by its pod labels\)$`,
+      ),
     );
     expectClean(run);
   });
 
-  it('fails when no series belongs to the loaded device (MIG instance, exporter without pod mapping)', async () => {
-    const file = derivedScenario('mig-no-pod-labels', '1.35', ['gpu-mig-mixed-1.35'], {
-      behaviours: { 'dcgm-exporter': { podLabels: false } },
+  it('is an error, not failed, when the generator never starts loading (a hung CUDA start)', async () => {
+    const file = derivedScenario('load-hangs', '1.35', ['fail-accelerator-metrics-idle-under-load-1.35'], {
+      behaviours: { kubelet: { containers: [{ match: { container: 'load' }, running: true, log: 'CUDA context starting' }] } },
     });
     const run = await runProbeOnScenario(acceleratorMetricsProbe, file, quickWait);
-    expect(run.result.verdict, explain(run)).toBe('failed');
-    expect(failedCheck(run)?.reason).toMatch(
-      /^in 400ms of load no utilisation series in .* belonged to the loaded accelerator: none labelled pod \S+\/accelerator-load, none with the UUID the pod saw$/,
+    expect(run.result.verdict, explain(run)).toBe('error');
+    const reason = loadCheck(run)?.reason ?? '';
+    expect(reason).toMatch(
+      /^the load generator could not load the accelerator \(it showed no load in 400ms\); last lines of its log: CUDA context starting; to do: check that the load image /,
     );
+  });
+
+  it('is an error with the log when the load pod crashes before loading', async () => {
+    const file = derivedScenario('load-crashes', '1.35', ['gpu-nvidia-1.35'], {
+      behaviours: { kubelet: { containers: [{ match: { container: 'load' }, exitCode: 139, log: 'Segmentation fault (core dumped)' }] } },
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file, quickWait);
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(loadCheck(run)?.reason).toMatch(/load exited 139 .*last lines of its log: Segmentation fault \(core dumped\)/);
+  });
+
+  it('is not checked, never passed, with accelerator-metrics.skip-load, and runs no pod', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-nvidia-1.35'), {
+      probeOptions: { extra: { 'accelerator-metrics.skip-load': 'true' } },
+    });
+    expect(loadCheck(run)).toMatchObject({ verdict: 'skipped' });
+    expect(loadCheck(run)?.reason).toBe('not checked: left out with --probe-option accelerator-metrics.skip-load=true');
+    expect(run.result.reason).toContain(`1 not checked (${LOAD})`);
+    expect((run.result.created ?? []).some((o) => o.kind === 'Pod')).toBe(false);
   });
 
   it('says "not checked", never passed, on the simulated accelerators of dra-example-driver', async () => {

@@ -333,9 +333,13 @@ class ProbeKube implements Kube {
     );
   }
 
-  podLogs(namespace: string, pod: string, container?: string): Promise<string> {
+  podLogs(namespace: string, pod: string, container?: string, bounds: { tailLines?: number; limitBytes?: number } = {}): Promise<string> {
     return this.api.text(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, {
-      query: { container },
+      query: {
+        container,
+        ...(bounds.tailLines === undefined ? {} : { tailLines: String(bounds.tailLines) }),
+        ...(bounds.limitBytes === undefined ? {} : { limitBytes: String(bounds.limitBytes) }),
+      },
       accept: 'text/plain, */*',
       signal: this.view.signal,
       probe: this.view.probeId,

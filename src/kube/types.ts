@@ -155,7 +155,8 @@ export interface Kube {
   waitForDeletion(ref: ObjectRef, options: Omit<WaitOptions, 'labelSelector' | 'fieldSelector'>): Promise<void>;
 
   /** A container's log. */
-  podLogs(namespace: string, pod: string, container?: string): Promise<string>;
+  /** A container's log; `tailLines` and `limitBytes` bound what the kubelet sends (as kubectl logs --tail / --limit-bytes). */
+  podLogs(namespace: string, pod: string, container?: string, bounds?: { tailLines?: number; limitBytes?: number }): Promise<string>;
   /** GET through the API server's service proxy: /api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH. */
   serviceProxyGet(namespace: string, service: string, port: string | number, path: string): Promise<string>;
   /** GET through the API server's pod proxy: /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH. */

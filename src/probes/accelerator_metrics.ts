@@ -15,15 +15,19 @@
 //  3. Temperature, power and interconnect series are reported when present (not required).
 //  4. A short workload loads one accelerator (asked for as the profile says: a device-plugin
 //     resource or a DRA claim) with the vendor's load generator (lib/accelerator-load.ts), and the
-//     utilisation of that pod's device, found by the exporter's pod labels or by the device's
-//     UUID, must rise above zero before the deadline (polled: a scrape, not an object, changes).
-//     Not checked, and said so, where the accelerators are simulated or the vendor has no known
-//     load generator.
+//     utilisation of that pod's device, found by the exporter's pod labels, by the device's UUID,
+//     or (MIG) by its parent GPU's UUID and MIG profile where that names one instance, must rise
+//     above zero before the deadline (polled: a scrape, not an object, changes). The metrics are
+//     judged only once the generator's log (read in bounded requests) shows it loading; a load
+//     pod that fails, a generator that refuses (CUDA version, root, no device) or never starts,
+//     and a MIG instance the series cannot tell apart are errors of the check, with the log's
+//     last lines and what to do. Not checked, and said so, where the accelerators are simulated,
+//     the vendor has no known load generator, or accelerator-metrics.skip-load is set.
 
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { ALL_NAMESPACES } from '../kube/types.js';
 import { CheckFailure, NotChecked, defineProbe, type ProbeContext } from './types.js';
-import { duration, seconds } from './options.js';
+import { duration, flag, seconds } from './options.js';
 import { parsePrometheusText, type Sample } from './lib/prometheus-text.js';
 import { detectPrometheus, httpGet, promQuery, type HttpEndpoint, type PromVectorSample } from './lib/prometheus-api.js';
 import {
@@ -32,15 +36,25 @@ import {
   FAMILY_QUERY,
   lacking,
   podUtilisation,
+  type PodMig,
   UTILISATION_NAMES,
   utilisationSummary,
 } from './lib/accelerator-metrics.js';
-import { LOAD_CONTAINER, NVIDIA_LOAD_DEFAULT, NVIDIA_LOAD_IMAGE, nvidiaLoadPod, whyNoLoad } from './lib/accelerator-load.js';
+import {
+  LOAD_CONTAINER,
+  loadProgress,
+  logTail,
+  migSeen,
+  NVIDIA_LOAD_DEFAULT,
+  NVIDIA_LOAD_IMAGE,
+  nvidiaLoadPod,
+  whyNoLoad,
+} from './lib/accelerator-load.js';
 import { prepareAcceleratorRequest } from './lib/accelerator.js';
-import { identities, seenBy } from './lib/device-identity.js';
+import { identities, parseSeen } from './lib/device-identity.js';
 import { waitForPod } from './lib/probe-pod.js';
 import { seconds as inSeconds, untilAnswered } from './lib/probe-timing.js';
-import { unschedulableFails } from './lib/verdicts.js';
+import { PodProblem, unschedulableFails } from './lib/verdicts.js';
 import { apiErrorOf } from './lib/api-error.js';
 import { reportMonitoringFacts, reportPods } from './lib/platform-facts.js';
 
@@ -66,6 +80,15 @@ export const acceleratorMetricsProbe = defineProbe({
       150_000,
       "how long the loaded accelerator's utilisation may take to rise in the metrics (exporter and scrape intervals)",
     ),
+    'accelerator-metrics.load-privileged': flag(
+      false,
+      "run the load container as root with CAP_SYS_ADMIN, as NVIDIA's examples run dcgmproftester (DCGM refuses non-root users on GPUs in MIG mode); the probe namespace is then labelled for the privileged Pod Security level",
+    ),
+    'accelerator-metrics.skip-load': flag(false, 'leave out the load check (reported as not checked, never passed)'),
+  },
+  // The privileged load container needs a namespace that admits it.
+  podSecurity(ctx) {
+    return ctx.option('accelerator-metrics.load-privileged') ? 'privileged' : undefined;
   },
   images: { [NVIDIA_LOAD_IMAGE]: NVIDIA_LOAD_DEFAULT },
   async run(ctx) {
@@ -100,58 +123,160 @@ export const acceleratorMetricsProbe = defineProbe({
     }
 
     await ctx.check('an accelerator under load shows its utilisation rising in the metrics', async () => {
-      const why = !reported
-        ? 'the accelerators do not all report utilisation (above), so a rise could not be told from a missing series'
-        : ctx.options.acceleratorMetricsUrl
-          ? 'the endpoint given with --accelerator-metrics-url need not cover the node the load would run on; run without it to check'
-          : ctx.profile.available === false
-            ? `no accelerator on this cluster to load (${ctx.profile.detail})`
-            : whyNoLoad(ctx.profile);
+      const why = ctx.option('accelerator-metrics.skip-load')
+        ? 'left out with --probe-option accelerator-metrics.skip-load=true'
+        : !reported
+          ? 'the accelerators do not all report utilisation (above), so a rise could not be told from a missing series'
+          : ctx.options.acceleratorMetricsUrl
+            ? 'the endpoint given with --accelerator-metrics-url need not cover the node the load would run on; run without it to check'
+            : ctx.profile.available === false
+              ? `no accelerator on this cluster to load (${ctx.profile.detail})`
+              : whyNoLoad(ctx.profile);
       if (why) throw new NotChecked(why);
-      const asked = await prepareAcceleratorRequest(ctx, 'accelerator-metrics-load');
-      const loadSeconds = ctx.option('accelerator-metrics.load-seconds');
-      await ctx.kube.create(nvidiaLoadPod(ctx, LOAD_POD, asked, loadSeconds));
-      const running = await waitForPod(ctx, LOAD_POD, 'running', ctx.option('accelerator-metrics.pod-ms')).catch(unschedulableFails);
-      const node = running.spec?.nodeName ?? '?';
-      const shown = await utilisationUnderLoad(ctx, source, node, ctx.option('accelerator-metrics.load-wait-ms'));
-      return `pod ${ctx.namespace}/${LOAD_POD} (${asked.asking}, dcgmproftester for ${loadSeconds}s on node ${node}): ${shown}`;
+      const privileged = ctx.option('accelerator-metrics.load-privileged');
+      // Every outcome says how the load ran when it ran with more than the restricted profile.
+      const how = privileged
+        ? ' [privileged load: the load container is run as root with CAP_SYS_ADMIN (accelerator-metrics.load-privileged=true)]'
+        : '';
+      try {
+        const asked = await prepareAcceleratorRequest(ctx, 'accelerator-metrics-load');
+        const loadSeconds = ctx.option('accelerator-metrics.load-seconds');
+        await ctx.kube.create(nvidiaLoadPod(ctx, LOAD_POD, asked, loadSeconds, privileged));
+        const running = await waitForPod(ctx, LOAD_POD, 'running', ctx.option('accelerator-metrics.pod-ms'))
+          .catch(unschedulableFails)
+          .catch((error: unknown) => loadPodProblem(ctx, error));
+        const node = running.spec?.nodeName ?? '?';
+        const shown = await utilisationUnderLoad(ctx, source, node, ctx.option('accelerator-metrics.load-wait-ms'), privileged);
+        return `pod ${ctx.namespace}/${LOAD_POD} (${asked.asking}, dcgmproftester for ${loadSeconds}s on node ${node}${privileged ? ', as root with CAP_SYS_ADMIN by accelerator-metrics.load-privileged=true' : ''}): ${shown}`;
+      } catch (error) {
+        if (how && error instanceof Error && !error.message.includes(how)) error.message += how;
+        throw error;
+      }
     });
   },
 });
 
+/** A pod that failed or cannot start is our tooling's problem, never the platform's: an error saying why. */
+async function loadPodProblem(ctx: ProbeContext, error: unknown): Promise<never> {
+  if (error instanceof PodProblem && error.kind === 'failed') throw await loadError(ctx, error.message);
+  if (error instanceof PodProblem && error.kind === 'cannot-start') {
+    throw new Error(
+      `${error.message}; the load image is ${ctx.images.resolve(NVIDIA_LOAD_IMAGE)}: give a reachable copy with --image ${NVIDIA_LOAD_IMAGE}=REF`,
+    );
+  }
+  throw error;
+}
+
+/** Reads at most this much of the load container's log per request. */
+const LOG_BYTES = 64 * 1024;
+/** The lines of the log's end read while waiting for the generator (it prints one a second). */
+const LOG_TAIL = 40;
+
 /**
- * Polls the source until the load pod's device shows utilisation above zero: found by the
- * exporter's pod labels, else by the UUID the pod printed. Fails at the deadline saying what it saw.
+ * The error for a load that did not happen: what the generator said (a refusal it prints), the
+ * last lines of its log and what to do.
  */
-async function utilisationUnderLoad(ctx: ProbeContext, source: MetricSource, node: string, deadlineMs: number): Promise<string> {
+async function loadError(ctx: ProbeContext, what: string): Promise<Error> {
+  const log = await ctx.kube
+    .podLogs(ctx.namespace, LOAD_POD, LOAD_CONTAINER, { tailLines: LOG_TAIL, limitBytes: LOG_BYTES })
+    .catch((error: unknown) => `(its log could not be read: ${apiErrorOf(error).message})`);
+  const progress = loadProgress(log);
+  const tail = logTail(log) || '(empty)';
+  if (progress.state === 'refused') {
+    return new Error(
+      `the load generator could not load the accelerator: ${progress.why} (${what}); last lines of its log: ${tail}; to do: ${progress.hint}`,
+    );
+  }
+  return new Error(
+    `the load generator could not load the accelerator (${what}); last lines of its log: ${tail}; to do: check that the load image ${ctx.images.resolve(NVIDIA_LOAD_IMAGE)} runs CUDA on this node (the lines above are its own), or give another with --image ${NVIDIA_LOAD_IMAGE}=REF`,
+  );
+}
+
+/** What the poll ends with: the rise, a load that is not happening, or a MIG instance the series cannot tell apart. */
+type LoadAnswer = { shown: string } | { notLoading: string } | { ambiguous: string };
+
+/**
+ * Polls until the load pod's device shows utilisation above zero: found by the exporter's pod
+ * labels, else by the UUID the pod printed, else (MIG) by the parent GPU and profile it printed.
+ * The metrics are judged only once the generator's log shows it loading. Fails at the deadline
+ * saying what it saw; an error when the generator never loaded.
+ */
+async function utilisationUnderLoad(
+  ctx: ProbeContext,
+  source: MetricSource,
+  node: string,
+  deadlineMs: number,
+  privileged: boolean,
+): Promise<string> {
   const pod = { name: LOAD_POD, namespace: ctx.namespace };
-  const last: { seen?: string } = {};
-  const answer = await untilAnswered(
+  const last: { seen?: string; loading?: string; uuids?: string[]; migs?: PodMig[] } = {};
+  const answer = await untilAnswered<LoadAnswer>(
     ctx,
     async () => {
       const current = await ctx.kube.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: LOAD_POD });
-      if (current?.status?.phase === 'Failed')
-        return { failed: `the load pod failed (${current.status.reason ?? 'the load generator exited non-zero'})` };
-      const uuids = await seenBy(ctx, LOAD_POD, LOAD_CONTAINER).then(identities, () => []);
-      const found = podUtilisation(await source.again({ ...pod, node, uuids }), { ...pod, uuids });
+      if (current?.status?.phase === 'Failed') return { notLoading: `pod ${LOAD_POD} failed${exitOf(current)}` };
+      if (last.uuids === undefined) {
+        // The device lines come first: read the log's start once.
+        const head = await ctx.kube.podLogs(ctx.namespace, LOAD_POD, LOAD_CONTAINER, { limitBytes: 16 * 1024 });
+        const seen = parseSeen(head, `container ${LOAD_CONTAINER} of pod ${LOAD_POD}`);
+        last.uuids = identities(seen);
+        last.migs = migSeen(head);
+        if (privileged && last.uuids.length > 1) {
+          return {
+            notLoading: `the privileged load container saw ${last.uuids.length} accelerators (${last.uuids.join(', ')}), not the one it asked for (the NVIDIA runtime treats CAP_SYS_ADMIN as privileged and may show every GPU of the node), so its load would not be confined to one device; run without accelerator-metrics.load-privileged`,
+          };
+        }
+      }
+      if (last.loading === undefined) {
+        const progress = loadProgress(
+          await ctx.kube.podLogs(ctx.namespace, LOAD_POD, LOAD_CONTAINER, { tailLines: LOG_TAIL, limitBytes: LOG_BYTES }),
+        );
+        if (progress.state === 'refused') return { notLoading: progress.why };
+        if (progress.state === 'starting') {
+          return current?.status?.phase === 'Succeeded' ? { notLoading: `pod ${LOAD_POD} ended without loading` } : undefined;
+        }
+        last.loading = progress.line;
+      }
+      const found = podUtilisation(await source.again({ ...pod, node, uuids: last.uuids }), { ...pod, uuids: last.uuids, migs: last.migs });
       if (!found) return undefined;
+      if ('ambiguous' in found) return { ambiguous: found.ambiguous };
       last.seen = `${found.samples.map(describeUtilisation).join(', ')} (found by ${found.by})`;
       const busy = found.samples.filter((sample) => sample.value > 0);
-      return busy.length > 0 ? { shown: `${busy.map(describeUtilisation).join(', ')}, found by ${found.by}` } : undefined;
+      return busy.length > 0
+        ? {
+            shown: `${busy.map(describeUtilisation).join(', ')}, found by ${found.by}; the generator was loading ("${logTail(last.loading, 1)}")`,
+          }
+        : undefined;
     },
     { description: `utilisation of pod ${LOAD_POD}'s accelerator`, deadlineMs },
   );
-  if (answer.value && 'failed' in answer.value) throw new Error(answer.value.failed);
-  if (answer.value) return answer.value.shown;
+  if (answer.value && 'shown' in answer.value) return answer.value.shown;
+  if (answer.value && 'notLoading' in answer.value) throw await loadError(ctx, answer.value.notLoading);
+  if (answer.value && 'ambiguous' in answer.value) {
+    throw new Error(
+      `the loaded accelerator cannot be told apart in ${source.description}: ${answer.value.ambiguous}; to do: enable the exporter's Kubernetes pod mapping (dcgm-exporter DCGM_EXPORTER_KUBERNETES=true, the GPU Operator's default), which labels the instance's series with the pod`,
+    );
+  }
   const lastError = answer.lastError === undefined ? '' : ` (last read: ${apiErrorOf(answer.lastError).message})`;
+  // Until the generator is seen loading, nothing can be concluded about the platform's metrics.
+  if (last.loading === undefined) throw await loadError(ctx, `it showed no load in ${inSeconds(deadlineMs)}${lastError}`);
   if (last.seen === undefined) {
     throw new CheckFailure(
-      `in ${inSeconds(deadlineMs)} of load no utilisation series in ${source.description} belonged to the loaded accelerator: none labelled pod ${pod.namespace}/${pod.name}, none with the UUID the pod saw${lastError}`,
+      `in ${inSeconds(deadlineMs)} of load no utilisation series in ${source.description} belonged to the loaded accelerator: none labelled pod ${pod.namespace}/${pod.name}, none with the UUID the pod saw${last.migs?.length ? ', none of its MIG profile on its parent GPU' : ''}${lastError}`,
     );
   }
   throw new CheckFailure(
-    `the loaded accelerator's utilisation stayed 0 for ${inSeconds(deadlineMs)} in ${source.description}: ${last.seen}${lastError}`,
+    `the loaded accelerator's utilisation stayed 0 for ${inSeconds(deadlineMs)} in ${source.description} while the generator was loading ("${logTail(last.loading, 1)}"): ${last.seen}${lastError}`,
   );
+}
+
+/** ": load exited 249 (Error)" for a failed pod's containers. */
+function exitOf(pod: V1Pod): string {
+  const exits = (pod.status?.containerStatuses ?? []).flatMap((status) => {
+    const terminated = status.state?.terminated;
+    return terminated ? [`${status.name} exited ${terminated.exitCode}${terminated.reason ? ` (${terminated.reason})` : ''}`] : [];
+  });
+  return exits.length ? `: ${exits.join(', ')}` : '';
 }
 
 /**

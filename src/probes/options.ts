@@ -6,7 +6,7 @@
 
 import { UsageError } from '../errors.js';
 
-export type OptionType = 'duration' | 'count' | 'seconds' | 'text' | 'url' | 'choice';
+export type OptionType = 'duration' | 'count' | 'seconds' | 'text' | 'url' | 'choice' | 'boolean';
 
 export interface OptionSpec<T> {
   readonly type: OptionType;
@@ -211,6 +211,18 @@ export function choice<const T extends string>(values: readonly T[], defaultValu
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** On or off: `true` or `false`. */
+export function flag(defaultValue: boolean, description: string): OptionSpec<boolean> {
+  return {
+    type: 'boolean',
+    description,
+    default: defaultValue,
+    expects: 'true or false',
+    shownDefault: String(defaultValue),
+    parse: (raw) => (raw.trim() === 'true' ? true : raw.trim() === 'false' ? false : undefined),
+  };
+}
 
 /** A Prometheus metric name, for a metric the probe serves and asks for. */
 export function metricName(defaultName: string, description: string): OptionSpec<string> {

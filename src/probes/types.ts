@@ -196,6 +196,12 @@ export interface Probe<O extends OptionSpecs = OptionSpecs> {
   /** Logical image names this probe uses, with their defaults (for `list --images`). */
   images?: Readonly<Record<string, string>>;
   /**
+   * The Pod Security level the probe's namespace must admit, given its options (e.g. a load
+   * container that asks for a capability); the runner labels the namespace
+   * `pod-security.kubernetes.io/enforce` with it. Absent or undefined: the cluster's default.
+   */
+  podSecurity?(ctx: Pick<ProbeContext<O>, 'option'>): PodSecurityLevel | undefined;
+  /**
    * For a --probe-dir probe of a requirement the catalog does not have yet (a proposal): where
    * it would sit. Ignored for catalog ids.
    */
@@ -209,6 +215,9 @@ export interface Probe<O extends OptionSpecs = OptionSpecs> {
   /** The probe's test plan; first in its file, helpers below it. */
   run(ctx: ProbeContext<O>): Promise<void>;
 }
+
+/** A Pod Security Standard a namespace can enforce. */
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
 /** Declares a probe; infers its option declarations so `ctx.option` is typed by them. */
 export function defineProbe<O extends OptionSpecs = NoOptions>(probe: Probe<O>): Probe<O> {

@@ -25,8 +25,10 @@ import {
   type Clock,
   type ImageCatalog,
   type Logger,
+  type Probe,
   type ProbeOptions,
 } from '../probes/types.js';
+import { optionValue } from '../probes/options.js';
 import { createProbeContext, freezeRecorder } from './context.js';
 import { probeNamespace } from './runId.js';
 import { runScheduled } from './schedule.js';
@@ -198,6 +200,18 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     }
   }
 
+  /** The Pod Security label a probe asks for with its options (a privileged load container), else none. */
+  function namespaceLabels(probe: Probe): { labels?: Record<string, string> } {
+    const declared = probe.options ?? {};
+    const option = (name: string): unknown => {
+      if (!Object.hasOwn(declared, name))
+        throw new Error(`probe ${probe.id} reads --probe-option ${name} but does not declare it in its options`);
+      return optionValue(declared[name], name, options.probeOptions.extra[name]);
+    };
+    const level = probe.podSecurity?.({ option });
+    return level ? { labels: { 'pod-security.kubernetes.io/enforce': level } } : {};
+  }
+
   async function runOne(entry: Extract<PlanEntry, { action: 'run' }>): Promise<RequirementResult> {
     const { probe } = entry.source;
     const at = new Date();
@@ -268,7 +282,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
     try {
       const aborted = whenAborted(controller.signal);
       const setUp = await Promise.race([
-        kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).then(
+        kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, ...namespaceLabels(probe) } }).then(
           () => undefined,
           (error: unknown): ProbeEnding => ({ kind: 'threw', reason: `could not create namespace ${namespace}: ${oneLine(error)}` }),
         ),

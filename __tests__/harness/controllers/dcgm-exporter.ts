@@ -15,7 +15,8 @@
 // Prometheus scrape the per-node exporters, as it does from inside the cluster.
 // Devices that pods hold (the kubelet's pod-resources, ../podresources.ts) are labelled with
 // their pod, namespace and container, as dcgm-exporter does with its Kubernetes mapping on;
-// while the holder runs NVIDIA's load generator (dcgmproftester), the device's utilisation
+// while the holder's NVIDIA load generator (dcgmproftester) is loading it (it started, not refused:
+// ../dcgmproftester.ts), the device's utilisation
 // (DCGM_FI_DEV_GPU_UTIL, DCGM_FI_PROF_GR_ENGINE_ACTIVE) rises `loadSampleMs` after it started
 // (DCGM's next sample). The static recording stands for the idle GPUs of its own cluster, and
 // the scenario's held devices are reported after it. Broken exporters: `podLabels: false` (no
@@ -196,7 +197,7 @@ function renamedTargetLabels(labels: Partial<Record<string, string>>): Record<st
 
 /** Whether the holder is loading the device and DCGM has sampled it since. */
 function loaded(grant: HeldDevice | undefined, live: Live): boolean {
-  return !!grant && !live.ignoresLoad && /dcgmproftester/.test(grant.command) && Date.now() - grant.since >= live.loadSampleMs;
+  return !!grant && !live.ignoresLoad && grant.loads === true && Date.now() - grant.since >= live.loadSampleMs;
 }
 
 function podLabelsOf(grant: HeldDevice | undefined, live: Live): string {

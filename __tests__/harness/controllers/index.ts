@@ -21,6 +21,7 @@ import { kueueController } from './kueue.js';
 import { kedaController } from './keda.js';
 import { prometheusController } from './prometheus.js';
 import { policyWebhookController } from './policy-webhook.js';
+import { podSecurityController } from './pod-security.js';
 import { volcanoController } from './volcano.js';
 import type { ControllerFactory } from './types.js';
 
@@ -46,6 +47,7 @@ export const CONTROLLERS: Partial<Record<string, ControllerFactory>> = {
   'amd-metrics-exporter': amdMetricsExporterController,
   prometheus: prometheusController,
   'policy-webhook': policyWebhookController,
+  'pod-security': podSecurityController,
   'inference-extension': inferenceExtensionController,
   keda: kedaController,
 };

@@ -16,7 +16,8 @@ import {
 } from '../devices.js';
 import { CLAIMS, SLICES, allocationResults, devicesOf, podClaimNames } from '../dra.js';
 import { ContainerRuntime } from '../runtime.js';
-import { forgetGrants, recordGrant } from '../podresources.js';
+import { forgetGrants, markLoading, recordGrant } from '../podresources.js';
+import { runLoadGenerator, runsLoadGenerator } from '../dcgmproftester.js';
 import { nowTimestamp } from '../store.js';
 import type { KObj } from '../types.js';
 import { textOf } from '../types.js';
@@ -50,6 +51,17 @@ interface Fate {
   exitCode?: number;
   afterMs: number;
   log: string;
+}
+
+/**
+ * What `nvidia-smi -L` prints in a container given these devices (one line per GPU, one per MIG
+ * instance under its GPU), for `$(nvidia-smi -L ... | tr '\n' ';')`; undefined for other commands.
+ */
+function smiList(command: string, seen: SeenDevice[]): string | undefined {
+  if (!/^\s*nvidia-smi\s+-L\b/.test(command)) return undefined;
+  const lines = [...new Set(seen.flatMap((d) => d.smi ?? []))];
+  const joined = /\|\s*tr\s+'\\n'\s+';'/.test(command);
+  return joined ? lines.map((line) => `${line};`).join('') : lines.join('\n');
 }
 
 function commandText(container: Record<string, unknown>): string {
@@ -274,23 +286,43 @@ export const kubelet: ControllerFactory = (ctx) => {
     const restartAlways = (rec(pod.spec).restartPolicy ?? 'Always') === 'Always';
     const rule = rules.find((r) => ruleMatches(r, pod, c));
     let log: string;
-    const substitute = (command: string): string | undefined => runtime.commandOutput(command, pod, c, node);
+    // Device-plugin devices are assigned whether or not the script lists them.
+    const granted = devicesSeen(pod, c, node);
+    const substitute = (command: string): string | undefined => smiList(command, granted) ?? runtime.commandOutput(command, pod, c, node);
+    // NVIDIA's load generator is modelled (../dcgmproftester.ts): the script's lines before its
+    // loop over the binaries are echoed, then what the generator prints, then (every binary
+    // refused) the lines after the loop.
+    // A rule that decides the container's end (a hang, a crash) replaces the generator's run.
+    const ruled = rule?.running === true || rule?.exitCode !== undefined;
+    const loopAt = runsLoadGenerator(text) ? text.search(/\bfor\s+\w+\s+in\s+dcgmproftester/) : -1;
+    const generator = loopAt >= 0 && !ruled ? runLoadGenerator(pod, c, node, granted, text) : undefined;
+    const echoed =
+      loopAt < 0
+        ? echoedLines(text, substitute)
+        : echoedLines(text.slice(0, loopAt), substitute) +
+          (generator?.log ? `${generator.log}\n` : '') +
+          (generator && generator.exitCode === undefined ? echoedLines(text.slice(text.indexOf('done', loopAt) + 4), substitute) : '');
     if (text.includes(RESULT_MARKER)) {
-      const seen = renderDeviceLine(text, devicesSeen(pod, c, node));
+      const seen = renderDeviceLine(text, granted);
       const line = rule?.devices
         ? { devices: rule.devices }
         : { devices: seen.devices, ...(seen.nodes.length ? { nodes: seen.nodes } : {}) };
-      log = `${RESULT_MARKER} ${JSON.stringify(line)}\n${echoedLines(text, substitute)}`;
+      log = `${RESULT_MARKER} ${JSON.stringify(line)}\n${echoed}`;
     } else {
-      devicesSeen(pod, c, node); // device-plugin devices are assigned whether or not they are listed
-      log = echoedLines(text, substitute);
+      log = echoed;
     }
     if (rule?.log) log += rule.log.endsWith('\n') ? rule.log : `${rule.log}\n`;
-    // NVIDIA's load generator runs for its -d seconds, scaled like every other duration here.
-    const load = /dcgmproftester/.test(text) ? /\s-d\s+(\d+)\b/.exec(text) : null;
+    if (generator?.loads) markLoading(store, pod.metadata.uid ?? '', String(c.name));
+    // NVIDIA's load generator runs for its -d seconds, scaled like every other duration here; a
+    // refusal ends it at once.
+    const load = generator?.loads ? /\s-d\s+(\d+)\b/.exec(text) : null;
     const afterMs = rule?.afterMs ?? (load ? Number(load[1]) * loadMsPerSecond : 0);
     if (rule?.running) return { afterMs, log };
     if (rule?.exitCode !== undefined) return { exitCode: rule.exitCode, afterMs, log };
+    if (generator) {
+      const scriptExit = Number(/\bexit\s+(\d+)\s*$/.exec(text.trim())?.[1] ?? '1');
+      return { exitCode: generator.exitCode ?? scriptExit, afterMs, log };
+    }
     if (restartAlways || longRunning(text)) return { afterMs, log };
     const exit = /\bexit\s+(\d+)/.exec(text);
     return { exitCode: exit && !text.includes(RESULT_MARKER) ? Number(exit[1]) : 0, afterMs, log };

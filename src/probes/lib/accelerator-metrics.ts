@@ -95,21 +95,52 @@ function attributed(sample: Sample, pod: { name: string; namespace: string }): b
 
 export interface PodUtilisation {
   /** How the pod's device was found in the series. */
-  by: 'its pod labels' | 'its device UUID';
+  by: 'its pod labels' | 'its device UUID' | 'its parent GPU UUID and MIG profile';
   samples: Sample[];
+}
+
+/** A MIG instance as the pod saw it: its own UUID, its parent GPU's and its profile (nvidia-smi -L). */
+export interface PodMig {
+  uuid: string;
+  parent: string;
+  profile: string;
+}
+
+/** The pod's MIG instance matches more than one instance's series: which one it is cannot be told. */
+export interface AmbiguousMig {
+  ambiguous: string;
 }
 
 /**
  * The utilisation series of the device a pod holds: those the exporter attributes to the pod,
- * else (exporters without the kubelet pod mapping) those of the device UUIDs the pod saw.
+ * else (exporters without the kubelet pod mapping) those of the device UUIDs the pod saw, else,
+ * for a MIG instance (dcgm-exporter labels its series with the parent GPU's UUID, GPU_I_PROFILE
+ * and GPU_I_ID, never the MIG- UUID the pod sees), those of the one instance of the pod's profile
+ * on its parent GPU; when the parent has several instances of that profile, which is the pod's
+ * cannot be told, and that is said rather than one picked.
  */
-export function podUtilisation(samples: Sample[], pod: { name: string; namespace: string; uuids: string[] }): PodUtilisation | undefined {
+export function podUtilisation(
+  samples: Sample[],
+  pod: { name: string; namespace: string; uuids: string[]; migs?: PodMig[] },
+): PodUtilisation | AmbiguousMig | undefined {
   const utilisation = samples.filter((sample) => UTILISATION_NAMES.includes(sample.name));
   const byPod = utilisation.filter((sample) => attributed(sample, pod));
   if (byPod.length > 0) return { by: 'its pod labels', samples: byPod };
   const uuid = (sample: Sample): string | undefined => sample.labels.UUID ?? sample.labels.uuid ?? sample.labels.gpu_uuid;
   const byUuid = utilisation.filter((sample) => pod.uuids.includes(uuid(sample) ?? ''));
-  return byUuid.length > 0 ? { by: 'its device UUID', samples: byUuid } : undefined;
+  if (byUuid.length > 0) return { by: 'its device UUID', samples: byUuid };
+  const found: Sample[] = [];
+  for (const mig of pod.migs ?? []) {
+    const same = utilisation.filter((sample) => uuid(sample) === mig.parent && sample.labels.GPU_I_PROFILE === mig.profile);
+    const instances = [...new Set(same.map((sample) => sample.labels.GPU_I_ID ?? '?'))].sort();
+    if (instances.length > 1) {
+      return {
+        ambiguous: `MIG instance ${mig.uuid} (profile ${mig.profile}) is one of ${instances.length} ${mig.profile} instances of GPU ${mig.parent} in the series (GPU_I_ID ${instances.join(', ')}), and the series name no pod`,
+      };
+    }
+    found.push(...same);
+  }
+  return found.length > 0 ? { by: 'its parent GPU UUID and MIG profile', samples: found } : undefined;
 }
 
 /** A PromQL selector for every utilisation and memory series of the known exporters. */
