@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Fake-cluster tests open real sockets; forks keep them isolated per file.
     pool: 'forks',
+    globalSetup: ['__tests__/global-tmp.ts'],
   },
 });
