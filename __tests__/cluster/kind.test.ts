@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { createKindCluster, deleteKindCluster } from '../../src/cluster/kind.js';
 import { provisionCluster } from '../../src/cluster/index.js';
+import { removeWorkDirsNow } from '../../src/cluster/workdirs.js';
 import { ProvisionError } from '../../src/cluster/errors.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { NODE_IMAGES } from '../../src/cluster/pins.js';
@@ -235,6 +236,27 @@ describe('kind provider command lines', () => {
     expect(dropped.mode).toBe('kind');
     await dropped.cleanup();
     expect(s.calls().at(-1)).toEqual(['kind', 'delete', 'cluster', '--name', 'ai-conformance']);
+  });
+});
+
+describe('a forced exit (the same signal twice)', () => {
+  it("removes the kind work directory, the cluster's admin kubeconfig with it, that the provider's own cleanup never got to", async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.35', env: s.env, waitTimeoutMs: 20_000 });
+    const workDir = path.dirname(cluster.kubeconfigPath);
+    expect(existsSync(cluster.kubeconfigPath)).toBe(true);
+    expect(removeWorkDirsNow()).toEqual([workDir]);
+    expect(existsSync(workDir)).toBe(false);
+    // Nothing is left to remove, and the provider's own release afterwards is harmless.
+    expect(removeWorkDirsNow()).toEqual([]);
+    await cluster.release();
+  });
+
+  it('leaves nothing tracked once the provider released its work directory', async () => {
+    const s = setup();
+    const cluster = await createKindCluster({ kubernetesVersion: '1.35', env: s.env, waitTimeoutMs: 20_000 });
+    await cluster.release();
+    expect(removeWorkDirsNow()).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@
 // its ResourceSlices are published, plus the PR-mode add-ons on request.
 
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { trackWorkDir } from './workdirs.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubernetesVersion } from '../requirements/catalog.js';
@@ -110,8 +111,12 @@ export async function createKindCluster(opts: KindOptions): Promise<KindCluster>
   // The work directory holds the generated config and, unless --kubeconfig names a place, the
   // cluster's admin kubeconfig: it is removed on every path (remove or release).
   const workDir = await mkdtemp(path.join(tmpdir(), 'ai-conformance-kind-'));
+  const untrack = trackWorkDir(workDir);
   const kubeconfigPath = opts.kubeconfigOut ?? path.join(workDir, 'kubeconfig');
-  const release = () => rm(workDir, { recursive: true, force: true });
+  const release = async (): Promise<void> => {
+    await rm(workDir, { recursive: true, force: true });
+    untrack();
+  };
   const remove = async (): Promise<void> => {
     try {
       if (created) await deleteKindCluster({ name, env: ctx.env, log: ctx.log, kindPath: kind });

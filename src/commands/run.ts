@@ -14,6 +14,7 @@ import { RUN_LABEL } from '../kube/types.js';
 import { RUN_FLAGS, parseRunConfig } from '../run/config.js';
 import { executeRun } from '../run/execute.js';
 import { redactSecrets } from '../secrets.js';
+import { removeWorkDirsNow } from '../cluster/workdirs.js';
 
 // Lines carry cluster text (detection failures, cleanup errors) into CI logs.
 const say = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
@@ -63,6 +64,8 @@ export const runCommand: Command = {
             ? ' (and any kind cluster this run created: ai-conformance kind down)'
             : '';
         say(`ai-conformance: delete what this run may have left with: ${command}${kind}`);
+        // The kind work directory holds the cluster's admin kubeconfig: never left in /tmp.
+        removeWorkDirsNow();
       },
     });
     try {
