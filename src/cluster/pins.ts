@@ -19,7 +19,10 @@ export function kindDownloadUrl(version: string, platform: string): string {
 /**
  * Node images pinned by digest: those published with kind v0.33.0 (its release notes list
  * v1.37.0, its default, v1.36.4, v1.35.8 and v1.34.11). v0.33.0 publishes no 1.33 image (1.33 is
- * out of upstream support), so 1.33 keeps the last one kind published, with v0.32.0.
+ * out of upstream support), so 1.33 keeps the last one kind published, with v0.32.0. The release
+ * page cannot be reached from the build machines: these digests and the binaries' sha256 above
+ * were cross-checked against ten or more unrelated public repositories pinning the same v0.33.0
+ * release (each digest and checksum identical in every one), not copied from a single source.
  */
 export const NODE_IMAGES: Readonly<Record<KubernetesVersion, string>> = {
   '1.33': 'kindest/node:v1.33.12@sha256:3f5c8443c620245e4d355cfe09e96a91ead32ceaa569d3f1ca9edf0cb2fe2ff4',
