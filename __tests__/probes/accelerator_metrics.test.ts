@@ -246,6 +246,15 @@ describe('accelerator_metrics under load', () => {
     );
   });
 
+  it('is an error when the privileged load container sees more than the one accelerator it asked for (load not confined)', async () => {
+    // CAP_SYS_ADMIN makes NVIDIA's toolkit treat the container as privileged; modelled here by a runtime that shows every device.
+    const file = derivedScenario('privileged-sees-all', '1.35', ['gpu-nvidia-1.35'], { behaviours: { kubelet: { breakIsolation: true } } });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file, { ...quickPrivileged, accelerator: 'nvidia' });
+    expect(run.result.verdict, explain(run)).toBe('error');
+    expect(loadCheck(run)?.reason).toMatch(/^the privileged load container saw \d+ accelerators \(GPU-/);
+    expect(loadCheck(run)?.reason).toContain('run without accelerator-metrics.load-privileged');
+  });
+
   it('finds a loaded MIG instance by its parent GPU UUID and profile where that names one instance (accelerator-load-mig-parent-uuid-1.35)', async () => {
     const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('accelerator-load-mig-parent-uuid-1.35'), privilegedLoad);
     expect(run.result.verdict, explain(run)).toBe('passed');

@@ -192,8 +192,11 @@ async function loadError(ctx: ProbeContext, what: string): Promise<Error> {
   );
 }
 
-/** What the poll ends with: the rise, a load that is not happening, or a MIG instance the series cannot tell apart. */
-type LoadAnswer = { shown: string } | { notLoading: string } | { ambiguous: string };
+/**
+ * What the poll ends with: the rise, a load that is not happening, a MIG instance the series
+ * cannot tell apart, or a privileged container that was given more than one device.
+ */
+type LoadAnswer = { shown: string } | { notLoading: string } | { ambiguous: string } | { unconfined: string };
 
 /**
  * Polls until the load pod's device shows utilisation above zero: found by the exporter's pod
@@ -223,7 +226,7 @@ async function utilisationUnderLoad(
         last.migs = migSeen(head);
         if (privileged && last.uuids.length > 1) {
           return {
-            notLoading: `the privileged load container saw ${last.uuids.length} accelerators (${last.uuids.join(', ')}), not the one it asked for (the NVIDIA runtime treats CAP_SYS_ADMIN as privileged and may show every GPU of the node), so its load would not be confined to one device; run without accelerator-metrics.load-privileged`,
+            unconfined: `the privileged load container saw ${last.uuids.length} accelerators (${last.uuids.join(', ')}), not the one it asked for: NVIDIA's container toolkit treats CAP_SYS_ADMIN as privileged and then honours the image's NVIDIA_VISIBLE_DEVICES=all, so the load is not confined to one device and its metrics say nothing about one; to do: run without accelerator-metrics.load-privileged, or have the device plugin pass its devices by CDI or volume mounts rather than by that variable`,
           };
         }
       }
@@ -252,6 +255,7 @@ async function utilisationUnderLoad(
   );
   if (answer.value && 'shown' in answer.value) return answer.value.shown;
   if (answer.value && 'notLoading' in answer.value) throw await loadError(ctx, answer.value.notLoading);
+  if (answer.value && 'unconfined' in answer.value) throw new Error(answer.value.unconfined);
   if (answer.value && 'ambiguous' in answer.value) {
     throw new Error(
       `the loaded accelerator cannot be told apart in ${source.description}: ${answer.value.ambiguous}; to do: enable the exporter's Kubernetes pod mapping (dcgm-exporter DCGM_EXPORTER_KUBERNETES=true, the GPU Operator's default), which labels the instance's series with the pod`,

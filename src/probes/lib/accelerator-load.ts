@@ -29,8 +29,10 @@
 //     is no sign of load.
 // The restricted container runs as a non-root user: it loads whole GPUs, and is refused on MIG.
 // With accelerator-metrics.load-privileged the container runs as root with CAP_SYS_ADMIN, as
-// NVIDIA's GPU-sharing examples run dcgmproftester (never `privileged: true`, which hands the
-// container every device of the node). NVIDIA's container toolkit counts CAP_SYS_ADMIN in the
+// NVIDIA's GPU-sharing example runs dcgmproftester (NVIDIA/cloud-native-docs
+// gpu-operator/gpu-sharing.rst, commit 04d43c1f2829c8dff471f80876260d456a2dc1e9: capabilities add
+// SYS_ADMIN, the image's root user), never `privileged: true`, which hands the container every
+// device of the node. NVIDIA's container toolkit counts CAP_SYS_ADMIN in the
 // bounding set as privileged (NVIDIA/nvidia-container-toolkit internal/config/image/privileged.go,
 // commit b5bea4839aba471ddd0f9c430e55739cb24c8eea), so it then honours the image's
 // NVIDIA_VISIBLE_DEVICES=all where the device plugin does not set the variable itself: the probe
