@@ -11,7 +11,8 @@ import { aiInferenceProbe } from '../../src/probes/ai_inference.js';
 import { aiServiceMetricsProbe } from '../../src/probes/ai_service_metrics.js';
 import { robustControllerProbe } from '../../src/probes/robust_controller.js';
 import { acceleratorMetricsProbe } from '../../src/probes/accelerator_metrics.js';
-import type { Probe } from '../../src/probes/types.js';
+import { defineProbe, type Probe } from '../../src/probes/types.js';
+import { reportGatewayFacts } from '../../src/probes/lib/platform-facts.js';
 import { runProbeOnScenario } from '../helpers/probe-harness.js';
 import { derivedScenario, scenarioPath } from './scenarioFile.js';
 
@@ -101,6 +102,67 @@ describe('platform facts where the cluster states no version, or hides it', () =
       expect(metrics.facts.find((f) => f.component === 'Prometheus Operator')).toEqual({
         component: 'Prometheus Operator',
         source: 'CRD prometheuses.monitoring.coreos.com has no operator.prometheus.io/version annotation',
+      });
+    },
+  );
+
+  it.each([
+    // nginx/nginx-gateway-fabric charts/nginx-gateway-fabric: selector labels name the chart; container nginx-gateway.
+    [
+      'NGINX Gateway Fabric',
+      'gateway.nginx.org/nginx-gateway-controller',
+      { 'app.kubernetes.io/name': 'nginx-gateway-fabric', 'app.kubernetes.io/instance': 'ngf' },
+      'nginx-gateway',
+      'ghcr.io/nginx/nginx-gateway-fabric:2.2.1',
+      '2.2.1',
+    ],
+    // cilium/cilium: the cilium-operator Deployment, labelled io.cilium/app: operator.
+    [
+      'Cilium',
+      'io.cilium/gateway-controller',
+      { 'io.cilium/app': 'operator', name: 'cilium-operator' },
+      'cilium-operator',
+      'quay.io/cilium/operator-generic:v1.18.2',
+      'v1.18.2',
+    ],
+  ])(
+    '%s: the controller version from the Deployment its chart renders, found by the GatewayClass controllerName',
+    { timeout: 60_000 },
+    async (component, controllerName, labels, container, image, version) => {
+      const scenario = derivedScenario('gateway-implementation-facts', '1.35', ['addons/gateway-api'], {
+        objects: [
+          { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'theirs' }, spec: { controllerName } },
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'controller', namespace: 'gateway-system', labels },
+            spec: {
+              selector: { matchLabels: labels },
+              template: {
+                metadata: { labels },
+                spec: {
+                  containers: [
+                    { name: 'sidecar', image: 'busybox:1.37' },
+                    { name: container, image },
+                  ],
+                },
+              },
+            },
+          },
+        ],
+      });
+      const probe = defineProbe({
+        id: 'ai_inference',
+        timeoutMs: 30_000,
+        async run(ctx) {
+          await reportGatewayFacts(ctx, 'gateway.networking.k8s.io/v1', 'theirs');
+          await ctx.check('facts read', () => Promise.resolve('read'));
+        },
+      });
+      const { facts } = await factsOf(probe, scenario);
+      expect(facts.find((f) => f.component === component)).toMatchObject({
+        version,
+        detail: `GatewayClass theirs, controllerName ${controllerName}`,
       });
     },
   );

@@ -10,21 +10,12 @@ import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { ALL_NAMESPACES, type Kube } from '../../kube/types.js';
 import { apiErrorOf } from './api-error.js';
 import { conditionsOf, describeCondition, findCondition, type Condition } from './conditions.js';
+import { gatewayImplementation } from './gateway-implementations.js';
 
 export interface GatewayClassObject extends KubernetesObject {
   spec?: { controllerName?: string };
   status?: { conditions?: (Condition & { observedGeneration?: number })[] };
 }
-
-/** Implementations whose controller pods we can recognise (labels from their released manifests). */
-const KNOWN_CONTROLLERS: readonly { controllerName: string; title: string; pods: string }[] = [
-  // envoyproxy/gateway helm chart (gateway-helm): the envoy-gateway Deployment's pod labels.
-  { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', title: 'Envoy Gateway', pods: 'control-plane=envoy-gateway' },
-  // istio/istio: istiod runs the Gateway API controller.
-  { controllerName: 'istio.io/gateway-controller', title: 'Istio', pods: 'app=istiod' },
-  // kgateway-dev/kgateway helm chart: the kgateway controller Deployment's selector labels.
-  { controllerName: 'kgateway.dev/kgateway', title: 'kgateway', pods: 'app.kubernetes.io/name=kgateway' },
-];
 
 export interface ClassCandidate {
   name: string;
@@ -94,25 +85,25 @@ export async function liveClasses(kube: Kube, classes: readonly GatewayClassObje
   for (const gatewayClass of accepted) {
     const name = gatewayClass.metadata?.name ?? '?';
     const controllerName = gatewayClass.spec?.controllerName ?? '';
-    const known = KNOWN_CONTROLLERS.find((entry) => entry.controllerName === controllerName);
+    const known = gatewayImplementation(controllerName);
     if (!known) {
       unseen.push({ name, controllerName, liveness: 'controller not visible from the API: not an implementation the probe knows' });
       continue;
     }
-    const lookup = podsOf.get(known.pods) ?? runningPod(kube, known.pods);
-    podsOf.set(known.pods, lookup);
+    const lookup = podsOf.get(known.selector) ?? runningPod(kube, known.selector);
+    podsOf.set(known.selector, lookup);
     const pod = await lookup;
-    if (pod === null) unseen.push({ name, controllerName, liveness: `${known.title}'s pods (${known.pods}) could not be listed` });
+    if (pod === null) unseen.push({ name, controllerName, liveness: `${known.title}'s pods (${known.selector}) could not be listed` });
     else if (pod !== undefined) seen.push({ name, controllerName, liveness: `${known.title} pod ${pod} running` });
     else if (wanted !== undefined)
       unseen.push({
         name,
         controllerName,
-        liveness: `no running ${known.title} pod (${known.pods}) seen; tried as --probe-option gateway-class names it`,
+        liveness: `no running ${known.title} pod (${known.selector}) seen; tried as --probe-option gateway-class names it`,
       });
     else
       skipped.push(
-        `${name} (controllerName ${controllerName}): Accepted=True but no running ${known.title} pod (${known.pods}): left by an uninstalled implementation`,
+        `${name} (controllerName ${controllerName}): Accepted=True but no running ${known.title} pod (${known.selector}): left by an uninstalled implementation`,
       );
   }
   return { candidates: [...seen, ...unseen], skipped };

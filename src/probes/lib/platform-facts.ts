@@ -17,6 +17,7 @@ import { ALL_NAMESPACES } from '../../kube/types.js';
 import type { ProbeContext } from '../types.js';
 import type { HttpEndpoint, PrometheusResource } from './prometheus-api.js';
 import { apiErrorOf } from './api-error.js';
+import { gatewayImplementation } from './gateway-implementations.js';
 
 export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const GATEWAY_BUNDLE_VERSION = 'gateway.networking.k8s.io/bundle-version';
@@ -141,19 +142,6 @@ export async function crdAnnotationVersion(ctx: ProbeContext, crd: string, annot
   return { source: value ? `annotation ${annotation} of CRD ${crd} is '${value}'` : `CRD ${crd} has no ${annotation} annotation` };
 }
 
-/** Gateway API implementations by the controllerName their GatewayClass carries. */
-const GATEWAY_CONTROLLERS: Readonly<Record<string, ControllerSpec>> = {
-  'gateway.envoyproxy.io/gatewayclass-controller': {
-    component: 'Envoy Gateway',
-    selectors: ['control-plane=envoy-gateway'],
-    container: 'envoy-gateway',
-  },
-  'istio.io/gateway-controller': { component: 'Istio', selectors: ['app=istiod'], container: 'discovery' },
-  'gateway.nginx.org/nginx-gateway-controller': { component: 'NGINX Gateway Fabric', selectors: ['app.kubernetes.io/name=nginx-gateway'] },
-  'kgateway.dev/kgateway': { component: 'kgateway', selectors: ['app.kubernetes.io/name=kgateway'] },
-  'io.cilium/gateway-controller': { component: 'Cilium', selectors: ['io.cilium/app=operator'] },
-};
-
 interface GatewayClassLike {
   metadata?: { name?: string };
   spec?: { controllerName?: string };
@@ -185,7 +173,7 @@ export async function reportGatewayFacts(ctx: ProbeContext, apiVersion: string, 
     return;
   }
   const detail = `GatewayClass ${className}, controllerName ${controllerName}`;
-  const known = Object.hasOwn(GATEWAY_CONTROLLERS, controllerName) ? GATEWAY_CONTROLLERS[controllerName] : undefined;
+  const known = gatewayImplementation(controllerName);
   if (!known) {
     ctx.fact({
       component: 'Gateway API controller',
@@ -194,7 +182,7 @@ export async function reportGatewayFacts(ctx: ProbeContext, apiVersion: string, 
     });
     return;
   }
-  await reportController(ctx, known, detail);
+  await reportController(ctx, { component: known.title, selectors: [known.selector], container: known.container }, detail);
 }
 
 /** The Prometheus Operator's Prometheus object, with the fields that say which Prometheus it runs. */
