@@ -44,7 +44,7 @@ describe('accelerator_metrics', () => {
       }),
     );
     expect(run.result.verdict, explain(run)).toBe('passed');
-    expect(run.result.checks[0].reason).toContain('DCGM series in Service monitoring/prometheus-operated:web');
+    expect(run.result.checks[0].reason).toContain('accelerator series in Service monitoring/prometheus-operated:web');
     expect(run.result.checks[1].reason).toContain('GPU-44d2411e-1604-478f-aa96-5a3c00000000');
     expectClean(run);
   });
@@ -92,13 +92,15 @@ describe('accelerator_metrics', () => {
     expectClean(run);
   });
 
-  it('asks for a manual check naming --accelerator-metrics-url when no endpoint is found for accelerators whose metric names are unknown (TPU)', async () => {
-    const tpu = derivedScenario('tpu-nodes', '1.35', ['bare-1.35'], {
-      nodes: [{ name: 'tpu-node', allocatable: { 'google.com/tpu': '4' } }],
+  it('asks for a manual check naming --accelerator-metrics-url when no endpoint is found for accelerators whose exporter is unknown (Intel Gaudi)', async () => {
+    const gaudi = derivedScenario('gaudi-nodes', '1.35', ['bare-1.35'], {
+      nodes: [{ name: 'gaudi-node', allocatable: { 'habana.ai/gaudi': '8' } }],
     });
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, tpu, { accelerator: 'google.com/tpu' });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, gaudi, { accelerator: 'habana.ai/gaudi' });
     expect(run.result.verdict, explain(run)).toBe('manual');
     expect(run.result.reason).toContain('no accelerator metrics endpoint found');
+    expect(run.result.reason).toContain('habanalabs_utilization');
+    expect(run.result.reason).toContain('no public repository holds its Kubernetes manifest');
     expect(run.result.reason).toContain('--accelerator-metrics-url');
     expectClean(run);
   });
@@ -381,5 +383,104 @@ describe('accelerator_metrics on AMD', () => {
     const run = await runProbeOnScenario(acceleratorMetricsProbe, amd, { accelerator: 'amd.com/gpu' });
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(failedCheck(run)?.reason).toContain('app.kubernetes.io/name=metrics-exporter');
+  });
+});
+
+describe('accelerator_metrics on Intel XPU Manager, AWS Neuron Monitor and the GKE TPU device plugin', () => {
+  it('passes on Intel XPU Manager, one accelerator per PCI device of every exporter pod (gpu-intel-xpum-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-intel-xpum-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toMatch(
+      /^Intel XPU Manager exporter Service default\/intel-xpumanager:metrics: 2 exporter pod\(s\) on 2 node\(s\), each read through the pod proxy: \d+ samples, Intel XPU Manager series for 8 accelerator\(s\)$/,
+    );
+    // Two tiles per Max 1550, each with its own series, count as the one device the plugin hands out.
+    expect(run.result.checks[1].reason).toMatch(
+      /^8 accelerator\(s\) report utilisation and memory \(Intel XPU Manager\): xpu-max-\d\/0000:29:00\.0=0% \(xpum_engine_ratio\), xpu-max-\d\/0000:39:00\.0=0%/,
+    );
+    expect(loadCheck(run)?.reason).toBe(
+      "not checked: no load generator is known for Intel accelerators (gpu.intel.com/i915); only NVIDIA's dcgmproftester is",
+    );
+    expectClean(run);
+  });
+
+  it('fails when XPU Manager exports no memory (fail-accelerator-metrics-intel-no-memory-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-intel-no-memory-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toMatch(/^xpu-max-\d\/0000:29:00\.0 lacks memory \(xpum_memory_used_bytes\/xpum_memory_ratio\); /);
+    expectClean(run);
+  });
+
+  it('passes on AWS Neuron Monitor found by its pods, one accelerator per NeuronCore (gpu-neuron-trn1-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-neuron-trn1-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toMatch(
+      /^AWS Neuron Monitor pods app\.kubernetes\.io\/name=neuron-helm-chart-exporter \(no Service\): 2 exporter pod\(s\) on 2 node\(s\)/,
+    );
+    expect(run.result.checks[1].reason).toMatch(
+      /^64 accelerator\(s\) report utilisation and memory \(AWS Neuron Monitor\): i-0[0-9a-f]{16}\/nc0=10% \(neuroncore_utilization_ratio\)/,
+    );
+    expect(loadCheck(run)?.reason).toMatch(/^not checked: no load generator is known for AWS Neuron accelerators/);
+    expectClean(run);
+  });
+
+  it('fails when neuron-monitor exports no NeuronCore memory (fail-accelerator-metrics-neuron-no-memory-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-neuron-no-memory-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toMatch(/^i-0[0-9a-f]{16}\/nc0 lacks memory \(neuroncore_memory_usage_tensors\/.*\); /);
+    expectClean(run);
+  });
+
+  it('asks for a manual check, not a failure, while no Neuron runtime is active (only neuron_hardware_info)', async () => {
+    const file = derivedScenario('neuron-idle', '1.35', ['gpu-neuron-trn1-1.35'], { behaviours: { 'neuron-monitor': { idle: true } } });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('manual');
+    expect(run.result.reason).toMatch(
+      /^AWS Neuron Monitor: neuron-monitor exports per-NeuronCore utilisation and memory only while a Neuron runtime is active/,
+    );
+    expect(run.result.reason).toContain('serves neuron_hardware_info');
+    expectClean(run);
+  });
+
+  it('passes on the GKE TPU device plugin, each chip held by a serving pod (gpu-tpu-gke-metrics-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-tpu-gke-metrics-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('passed');
+    expect(run.result.checks[0].reason).toMatch(
+      /^GKE TPU device plugin pods k8s-app=tpu-device-plugin in kube-system \(no Service\): 2 exporter pod\(s\) on 2 node\(s\)/,
+    );
+    expect(run.result.checks[1].reason).toMatch(/^8 accelerator\(s\) report utilisation and memory \(GKE TPU device plugin\): \d+-0=0%/);
+    expect(loadCheck(run)?.reason).toMatch(/^not checked: no load generator is known for Google TPU accelerators/);
+    expectClean(run);
+  });
+
+  it('fails when the TPU chips report no utilisation (fail-accelerator-metrics-tpu-no-utilisation-1.35)', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('fail-accelerator-metrics-tpu-no-utilisation-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toMatch(/^\d+-0 lacks utilisation \(tensorcore_utilization or duty_cycle\); /);
+    expectClean(run);
+  });
+
+  it('asks for a manual check pointing at Cloud Monitoring when TPU chips report utilisation but no memory in-cluster', async () => {
+    const file = derivedScenario('tpu-no-memory', '1.35', ['gpu-tpu-gke-metrics-1.35'], {
+      behaviours: { 'tpu-device-plugin-metrics': { dropMetrics: ['memory_used', 'memory_total'] } },
+    });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('manual');
+    expect(run.result.reason).toMatch(/^GKE TPU device plugin: 8 accelerator\(s\) report utilisation but no memory/);
+    expect(run.result.reason).toContain('kubernetes.io/container/accelerator/memory_used');
+    expectClean(run);
+  });
+
+  it('asks for a manual check while no workload holds a TPU chip (only the node-level series)', async () => {
+    const file = derivedScenario('tpu-idle', '1.35', ['gpu-tpu-gke-1.35', 'addons/tpu-device-plugin-metrics.yaml'], {});
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    expect(run.result.verdict, explain(run)).toBe('manual');
+    expect(run.result.reason).toMatch(/^GKE TPU device plugin: .*only node-level \*_node series while no TPU workload runs/);
+    expect(run.result.reason).toContain('tensorcore_utilization_node');
+  });
+
+  it('fails, no longer manual, when TPU nodes have no device plugin metrics endpoint at all', async () => {
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-tpu-gke-1.35'));
+    expect(run.result.verdict, explain(run)).toBe('failed');
+    expect(failedCheck(run)?.reason).toContain('k8s-app=tpu-device-plugin');
   });
 });

@@ -5,13 +5,19 @@
 //  1. Find the metrics endpoint: --accelerator-metrics-url, else an exporter Service (NVIDIA DCGM
 //     exporter, AMD device-metrics-exporter, Intel XPU Manager): every exporter pod behind it (one
 //     per accelerator node) read through the API server's pod proxy, or the Service itself where
-//     it has no pods to list; else, or when the API server cannot reach the exporter, the known
-//     exporters' series in the cluster's Prometheus.
+//     it has no pods to list; else the pods of exporters that ship without a Service (AWS Neuron
+//     Monitor, GKE's TPU device plugin), each read through the pod proxy; else, or when the API
+//     server cannot reach the exporter, the known exporters' series in the cluster's Prometheus.
 //  2. Every accelerator reported has utilisation and memory (lib/accelerator-metrics.ts): a whole
 //     GPU DCGM_FI_DEV_GPU_UTIL, a MIG instance (parent UUID + GPU_I_ID) the profiling field
 //     DCGM_FI_PROF_GR_ENGINE_ACTIVE, framebuffer memory DCGM_FI_DEV_FB_USED / _FREE; AMD
 //     gpu_gfx_activity and gpu_used_vram / gpu_free_vram; Intel xpum_engine_ratio and
-//     xpum_memory_used_bytes.
+//     xpum_memory_used_bytes per PCI device; Neuron neuroncore_utilization_ratio and
+//     neuroncore_memory_usage_* per NeuronCore; TPU tensorcore_utilization / duty_cycle and
+//     memory_used / memory_total per chip. Not checked, and said so (manual), where the exporter
+//     only serves its idle series (Neuron without an active runtime, TPU without a workload), where
+//     TPU chips report no memory in-cluster (GKE publishes it to Cloud Monitoring), and for vendors
+//     whose exporter names could not be confirmed upstream (Intel Gaudi).
 //  3. Temperature, power and interconnect series are reported when present (not required).
 //  4. A short workload loads one accelerator (asked for as the profile says: a device-plugin
 //     resource or a DRA claim) with the vendor's load generator (lib/accelerator-load.ts), and the
@@ -33,8 +39,10 @@ import { detectPrometheus, httpGet, promQuery, type HttpEndpoint, type PromVecto
 import {
   coverage,
   describeUtilisation,
-  FAMILY_QUERY,
+  FAMILY_QUERIES,
+  idleExporters,
   lacking,
+  memoryElsewhere,
   podUtilisation,
   type PodMig,
   UTILISATION_NAMES,
@@ -94,20 +102,38 @@ export const acceleratorMetricsProbe = defineProbe({
   async run(ctx) {
     const source = await ctx.step('an accelerator metrics endpoint is found and serves metrics', async () => {
       const found = await findMetrics(ctx);
-      const dcgm = found.samples.filter((sample) => sample.name.startsWith('DCGM_FI_')).length;
-      return { seen: `${found.description}: ${found.samples.length} samples, ${dcgm} DCGM samples`, value: found };
+      const known = coverage(found.samples)
+        .map((c) => `${c.family.vendor} series for ${c.accelerators.size} accelerator(s)`)
+        .join(', ');
+      return { seen: `${found.description}: ${found.samples.length} samples${known ? `, ${known}` : ''}`, value: found };
     });
     const samples = source.samples;
 
     const reported = await ctx.check('every accelerator reports utilisation and memory', async () => {
       const covered = coverage(samples);
       if (covered.length === 0) {
+        const idle = idleExporters(samples, covered);
+        if (idle.length) {
+          ctx.manual(
+            `${idle.map((i) => `${i.family.vendor}: ${i.family.idle?.why ?? ''} (${source.description} serves ${i.seen.join(', ')})`).join('; ')}. ` +
+              'Run again while a workload uses the accelerators, or check by hand that each reports utilisation and memory',
+          );
+        }
         throw new CheckFailure(
-          `no per-accelerator ${UTIL}, ${FB_USED} or ${FB_FREE} sample (labelled by UUID or gpu) in ${source.description}`,
+          `no per-accelerator utilisation or memory sample of a known exporter (${UTIL}, ${FB_USED}, gpu_gfx_activity, xpum_engine_ratio, neuroncore_utilization_ratio, tensorcore_utilization, …) in ${source.description}`,
         );
       }
       const missing = covered.flatMap(lacking);
       if (missing.length) throw new CheckFailure(missing.join('; '));
+      const elsewhere = covered.flatMap((c) => {
+        const keys = memoryElsewhere(c);
+        return keys.length
+          ? [
+              `${c.family.vendor}: ${keys.length} accelerator(s) report utilisation but no memory (${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}); ${c.family.memoryElsewhere ?? ''}`,
+            ]
+          : [];
+      });
+      if (elsewhere.length) ctx.manual(elsewhere.join('; '));
       return covered
         .map(
           (c) =>
@@ -288,8 +314,9 @@ function exitOf(pod: V1Pod): string {
  * NVIDIA's GPU Operator / fake-gpu-operator and the dcgm-exporter chart (9400); AMD's GPU
  * Operator and the device-metrics-exporter chart (ROCm/device-metrics-exporter
  * docs/installation/kubernetes-helm.md: app.kubernetes.io/name=metrics-exporter, port 5000);
- * Intel XPU Manager (intel/xpumanager deployment/kubernetes/monitoring/service-intel-xpum.yaml:
- * app=intel-xpumanager, port metrics 29999).
+ * Intel XPU Manager (intel/xpumanager deployment/kubernetes/monitoring/service-intel-xpum.yaml
+ * @ 17a4d42: app=intel-xpumanager, port metrics 29999, before the DaemonSet's pods of the same label
+ * in deployment/kubernetes/daemonset/base/daemonset-intel-xpum.yaml).
  */
 const EXPORTERS = [
   { what: 'DCGM exporter', selector: 'app=nvidia-dcgm-exporter', port: 9400 },
@@ -298,6 +325,22 @@ const EXPORTERS = [
   { what: 'Intel XPU Manager exporter', selector: 'app=intel-xpumanager', port: 29999 },
 ];
 const EXPORTER_PORT_NAMES = ['gpu-metrics', 'metrics', 'http-metrics'];
+
+/**
+ * Exporters installed without a Service, found by their pods' labels and read on their container
+ * port: AWS Neuron Monitor as aws-neuron/neuron-helm-charts installs it (templates/_helpers.tpl
+ * @ 5c70d9d: app.kubernetes.io/name=<chart name>-exporter, the chart being neuron-helm-chart;
+ * values.yaml monitor.exporter.port 8000) and as the Neuron SDK's manifest does
+ * (aws-neuron/aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml @ 215b421: app=neuron-monitor
+ * in namespace neuron-monitor, containerPort 8000); GKE's TPU device plugin, whose pods
+ * (k8s-app=tpu-device-plugin, kube-system) serve /metrics on 2112 (llm-d/llm-d
+ * guides/recipes/observability/tpu; GKE's autoscaling-tpu guide). One label-selected page each.
+ */
+const POD_EXPORTERS = [
+  { what: 'AWS Neuron Monitor', selector: 'app.kubernetes.io/name=neuron-helm-chart-exporter', port: 8000 },
+  { what: 'AWS Neuron Monitor', selector: 'app=neuron-monitor', port: 8000 },
+  { what: 'GKE TPU device plugin', selector: 'k8s-app=tpu-device-plugin', port: 2112, namespace: 'kube-system' },
+];
 
 /** Which of the load pod's series to read again (one exporter, one pod's or one device's series). */
 interface LoadTarget {
@@ -317,11 +360,15 @@ interface MetricSource {
 interface Exporter {
   /** "DCGM exporter", "AMD device-metrics-exporter"… */
   what: string;
-  endpoint: HttpEndpoint;
+  /** The Service, where the exporter has one (read when it has no pods to list). */
+  endpoint?: HttpEndpoint;
+  /** Where its pods are: the Service's namespace, or every namespace. */
   namespace: string;
   selector: Record<string, string>;
-  /** The Service port's target port (pods are read on it). */
+  /** The Service port's target port, or the exporter's container port (pods are read on it). */
   targetPort: string | number;
+  /** "DCGM exporter Service gpu-operator/nvidia-dcgm-exporter:gpu-metrics", "AWS Neuron Monitor pods app=neuron-monitor". */
+  description: string;
 }
 
 /** At most this many exporter pods are read one by one; Prometheus covers larger fleets in one query. */
@@ -351,6 +398,7 @@ async function exporterService(ctx: ProbeContext): Promise<Exporter | undefined>
           namespace,
           selector: service.spec?.selector ?? {},
           targetPort: port.targetPort ?? port.port,
+          description: `${what} Service ${namespace}/${name}:${portRef}`,
         };
       }
     }
@@ -378,33 +426,71 @@ async function scrape(ctx: ProbeContext, endpoint: HttpEndpoint, path: string): 
 function knownNames(profile: ProbeContext['profile']): boolean {
   if (['nvidia', 'nvidia-dra', 'example'].includes(profile.name)) return true;
   const name = profile.resourceName ?? profile.driver ?? profile.deviceClassName ?? '';
-  return /nvidia\.com|amd\.com|intel\.com/.test(name);
+  return /nvidia\.com|amd\.com|intel\.com|google\.com\/tpu|tpu\.google\.com|aws\.amazon\.com\/neuron/.test(name);
 }
 
+/** What is known of the exporters of vendors whose names the probe does not read, and why. */
+const UNKNOWN_VENDORS: { pattern: RegExp; why: string }[] = [
+  {
+    pattern: /habana\.ai/,
+    why:
+      "Intel Gaudi's metric exporter names its series (habanalabs_utilization, habanalabs_memory_used_bytes, habanalabs_memory_total_bytes on port 41611: docs.habana.ai Prometheus Metric Exporter) " +
+      'but no public repository holds its Kubernetes manifest or says which label names a device, so the probe can neither find it nor tell one Gaudi from another',
+  },
+  {
+    pattern: /neuron\.aws\.com/,
+    why: "AWS's Neuron DRA driver (neuron.aws.com) is not supported by Neuron Monitor (aws-neuron-sdk containers/tutorials/k8s-neuron-monitor), the exporter whose names the probe reads",
+  },
+];
+
 /**
- * The probe only knows the NVIDIA, AMD and Intel exporters: finding none on another vendor's
- * accelerators (Google TPU, AWS Neuron, Gaudi…) says nothing about the cluster, so a person must
- * point the probe at the endpoint or attest it.
+ * The probe knows the NVIDIA, AMD, Intel XPU, AWS Neuron and GKE TPU exporters: finding none on
+ * another vendor's accelerators (Gaudi…) says nothing about the cluster, so a person must point
+ * the probe at the endpoint or attest it.
  */
 function unknownMetricNames(ctx: ProbeContext, nothing: string): void {
   if (knownNames(ctx.profile)) return;
+  const name = ctx.profile.resourceName ?? ctx.profile.driver ?? ctx.profile.deviceClassName ?? ctx.profile.name;
+  const why =
+    UNKNOWN_VENDORS.find((v) => v.pattern.test(name))?.why ??
+    `accelerator profile ${ctx.profile.name} (${name}) may use other names (no in-cluster metric names for it could be confirmed upstream)`;
   ctx.manual(
-    `${nothing}; the probe knows only NVIDIA DCGM, AMD device-metrics-exporter and Intel XPU Manager metric names and accelerator profile ${ctx.profile.name} may use others (no in-cluster metric names for it could be confirmed upstream). ` +
+    `${nothing}; the probe knows only NVIDIA DCGM, AMD device-metrics-exporter, Intel XPU Manager, AWS Neuron Monitor and GKE TPU device plugin metric names: ${why}. ` +
       "Run again with --accelerator-metrics-url pointing at the accelerators' metrics endpoint, or check by hand that per-accelerator utilisation and memory are exposed",
   );
 }
 
+/** The pods of an exporter installed without a Service (POD_EXPORTERS): one label-selected page each. */
+async function exporterPods(ctx: ProbeContext): Promise<Exporter | undefined> {
+  for (const { what, selector, port, namespace } of POD_EXPORTERS) {
+    const page = await ctx.kube.listPage<V1Pod>(
+      { apiVersion: 'v1', kind: 'Pod', namespace: namespace ?? ALL_NAMESPACES },
+      { labelSelector: selector, limit: 1 },
+    );
+    if (page.items.length === 0) continue;
+    const [key, value] = selector.split('=');
+    return {
+      what,
+      namespace: namespace ?? ALL_NAMESPACES,
+      selector: { [key]: value },
+      targetPort: port,
+      description: `${what} pods ${selector}${namespace ? ` in ${namespace}` : ''} (no Service)`,
+    };
+  }
+  return undefined;
+}
+
 /**
- * Every exporter pod behind the Service, each read through the pod proxy (the Service proxy
- * reaches only one of them, so it would show one node's accelerators). Read again, only the
- * exporter on the loaded node is.
+ * Every exporter pod behind the Service (or of the Service-less exporter), each read through the
+ * pod proxy (the Service proxy reaches only one of them, so it would show one node's
+ * accelerators). Read again, only the exporter on the loaded node is.
  */
 async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promise<MetricSource | undefined> {
   const labelSelector = Object.entries(exporter.selector)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const noPod = () => {
-    ctx.fact({ component: exporter.what, source: `${exporter.endpoint.description}: no Running pod behind it to read a version from` });
+    ctx.fact({ component: exporter.what, source: `${exporter.description}: no Running pod behind it to read a version from` });
   };
   if (!labelSelector) {
     noPod();
@@ -420,27 +506,29 @@ async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promis
     noPod();
     return undefined;
   }
-  reportPods(ctx, exporter.what, pods, exporter.endpoint.description);
+  reportPods(ctx, exporter.what, pods, exporter.description);
   const read = pods.slice(0, EXPORTER_PODS);
   const endpoints = new Map<string, HttpEndpoint>();
   const samples: Sample[] = [];
   for (const pod of read) {
     const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? exporter.namespace;
     const endpoint: HttpEndpoint = {
       kind: 'pod',
-      namespace: exporter.namespace,
+      namespace,
       pod: name,
       port: exporter.targetPort,
-      description: `exporter pod ${exporter.namespace}/${name}`,
+      description: `exporter pod ${namespace}/${name}`,
     };
     endpoints.set(pod.spec?.nodeName ?? '?', endpoint);
     samples.push(...(await scrapeSamples(ctx, endpoint, '/metrics')));
   }
   const of = pods.length > read.length ? ` (the first ${read.length} of ${pods.length})` : '';
+  const fallback = exporter.endpoint ?? [...endpoints.values()][0];
   return {
-    description: `${exporter.endpoint.description}: ${read.length} exporter pod(s) on ${endpoints.size} node(s)${of}, each read through the pod proxy`,
+    description: `${exporter.description}: ${read.length} exporter pod(s) on ${endpoints.size} node(s)${of}, each read through the pod proxy`,
     samples,
-    again: (target) => scrapeSamples(ctx, endpoints.get(target.node) ?? exporter.endpoint, '/metrics'),
+    again: (target) => scrapeSamples(ctx, endpoints.get(target.node) ?? fallback, '/metrics'),
   };
 }
 
@@ -466,7 +554,8 @@ async function prometheusSource(
   description: string,
 ): Promise<MetricSource | undefined> {
   await reportMonitoringFacts(ctx, prometheus.endpoint);
-  const answer = await promQuery(ctx, prometheus.endpoint, FAMILY_QUERY);
+  const answer: PromVectorSample[] = [];
+  for (const query of FAMILY_QUERIES) answer.push(...(await promQuery(ctx, prometheus.endpoint, query)));
   if (answer.length === 0) return undefined;
   const utilisation = `__name__=~"${UTILISATION_NAMES.join('|')}"`;
   return {
@@ -494,16 +583,18 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
     ctx.fact({ component: 'Accelerator metrics endpoint', source: `--accelerator-metrics-url ${url}: given, not read from the cluster` });
     return scrape(ctx, { kind: 'url', url, description: `--accelerator-metrics-url ${url}` }, '');
   }
-  const exporter = await exporterService(ctx);
+  const exporter = (await exporterService(ctx)) ?? (await exporterPods(ctx));
   if (exporter) {
     try {
-      return (await scrapeExporterPods(ctx, exporter)) ?? (await scrape(ctx, exporter.endpoint, '/metrics'));
+      const read = await scrapeExporterPods(ctx, exporter);
+      if (read) return read;
+      if (exporter.endpoint) return await scrape(ctx, exporter.endpoint, '/metrics');
     } catch (error) {
       if (!unreachable(error)) throw error;
       // The API server cannot dial the exporter (private control planes): Prometheus, which scrapes
       // it from inside the cluster, holds the same series.
       const prometheus = await detectPrometheus(ctx);
-      const why = `the API server could not reach ${exporter.endpoint.description}: ${apiErrorOf(error).message}`;
+      const why = `the API server could not reach ${exporter.description}: ${apiErrorOf(error).message}`;
       const fallback =
         prometheus && (await prometheusSource(ctx, prometheus, `accelerator series in ${prometheus.endpoint.description} (${why})`));
       if (fallback) return fallback;
@@ -512,14 +603,14 @@ async function findMetrics(ctx: ProbeContext): Promise<MetricSource> {
   }
   const prometheus = await detectPrometheus(ctx);
   if (prometheus) {
-    const found = await prometheusSource(ctx, prometheus, `DCGM series in ${prometheus.endpoint.description}`);
+    const found = await prometheusSource(ctx, prometheus, `accelerator series in ${prometheus.endpoint.description}`);
     if (found) return found;
-    const nothing = `no accelerator exporter Service found, and ${prometheus.endpoint.description} holds no DCGM_FI_DEV_*, gpu_* or xpum_* series`;
+    const nothing = `no accelerator exporter Service or exporter pods found, and ${prometheus.endpoint.description} holds no series of a known exporter (DCGM_FI_DEV_*, gpu_*, xpum_*, neuroncore_*, TPU tensorcore_utilization)`;
     unknownMetricNames(ctx, nothing);
     throw new CheckFailure(nothing);
   }
   unknownMetricNames(ctx, 'no accelerator metrics endpoint found');
   throw new CheckFailure(
-    `no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled ${EXPORTERS.map((e) => e.selector).join(', ')}, and no Prometheus`,
+    `no accelerator metrics endpoint found: no --accelerator-metrics-url, no Service labelled ${EXPORTERS.map((e) => e.selector).join(', ')}, no pods labelled ${POD_EXPORTERS.map((e) => e.selector).join(', ')}, and no Prometheus`,
   );
 }

@@ -15,6 +15,7 @@ import { clusterAutoscalerController } from './cluster-autoscaler.js';
 import { customMetricsController } from './custom-metrics.js';
 import { dcgmExporterController } from './dcgm-exporter.js';
 import { amdMetricsExporterController } from './amd-metrics-exporter.js';
+import { intelXpumExporterController, neuronMonitorController, tpuDevicePluginMetricsController } from './vendor-exporters.js';
 import { hpaController } from './hpa.js';
 import { inferenceExtensionController } from './inference-extension.js';
 import { kueueController } from './kueue.js';
@@ -45,6 +46,9 @@ export const CONTROLLERS: Partial<Record<string, ControllerFactory>> = {
   'cluster-autoscaler': clusterAutoscalerController,
   'dcgm-exporter': dcgmExporterController,
   'amd-metrics-exporter': amdMetricsExporterController,
+  'intel-xpum-exporter': intelXpumExporterController,
+  'neuron-monitor': neuronMonitorController,
+  'tpu-device-plugin-metrics': tpuDevicePluginMetricsController,
   prometheus: prometheusController,
   'policy-webhook': policyWebhookController,
   'pod-security': podSecurityController,
