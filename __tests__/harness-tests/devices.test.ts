@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeCluster, KObj, Scenario } from '../harness/index.js';
 import { startFakeCluster } from '../harness/index.js';
+import { pluginDevice } from '../harness/devices.js';
 import { GENERIC_DEVICE_SCRIPT } from '../../src/probes/profiles.js';
 import { raw, waitForObject } from './helpers.js';
 
@@ -90,6 +91,27 @@ describe('the fake kubelet shows what the runtime would expose', () => {
     expect(a.devices[0]).not.toBe(b.devices[0]);
     expect(a.nodes).toEqual(['nvidia0']);
     expect(b.nodes).toEqual(['nvidia0']);
+  });
+
+  it("places MIG instances on their GPUs by the node's mig.config layout (all-balanced: 2 x 1g.5gb, 1 x 2g.10gb, 1 x 3g.20gb per A100)", () => {
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: 'a100-mig-1',
+        labels: { 'nvidia.com/gpu.count': '8', 'nvidia.com/mig.strategy': 'mixed', 'nvidia.com/mig-1g.5gb.count': '16' },
+      },
+      status: { allocatable: { 'nvidia.com/mig-1g.5gb': '16', 'nvidia.com/mig-2g.10gb': '8', 'nvidia.com/mig-3g.20gb': '8' } },
+    };
+    const parents = (resource: string, count: number) =>
+      Array.from({ length: count }, (_, k) => pluginDevice(node, resource, k)?.nvidiaIndex);
+    expect(parents('nvidia.com/mig-1g.5gb', 16)).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]);
+    expect(parents('nvidia.com/mig-3g.20gb', 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // Without a layout to read, as many as fit on one GPU.
+    const bare = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bare' }, status: {} };
+    expect(Array.from({ length: 8 }, (_, k) => pluginDevice(bare, 'nvidia.com/mig-1g.5gb', k)?.nvidiaIndex)).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 1,
+    ]);
   });
 
   it('shows two time-sliced replicas of one GPU as the same GPU UUID', async () => {

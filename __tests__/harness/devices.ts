@@ -33,8 +33,8 @@ export function fakeUuid(prefix: 'GPU' | 'MIG', seed: string): string {
   return `${prefix}-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** MIG instances of a profile that fit on one GPU (A100/H100: 7 × 1g, 3 × 2g, 2 × 3g, 1 × 4g/7g). */
-function migPerGpu(profile: string): number {
+/** The most MIG instances of a profile one GPU holds (A100/H100: 7 × 1g, 3 × 2g, 2 × 3g, 1 × 4g/7g). */
+function mostPerGpu(profile: string): number {
   const slices = Number(/^(\d+)g/.exec(profile)?.[1] ?? '1');
   return slices >= 4 ? 1 : slices === 3 ? 2 : slices === 2 ? 3 : 7;
 }
@@ -48,14 +48,27 @@ function nvidiaGpu(node: KObj, index: number): SeenDevice {
   return { id: uuid, nodes: [`nvidia${index}`], smi: [`GPU ${index}: ${product(node)} (UUID: ${uuid})`], nvidiaIndex: index };
 }
 
+/**
+ * MIG instances of a profile on each GPU of the node. mig-parted partitions every GPU of a node
+ * by the same mig.config (all-balanced on an A100-40GB: 2 × 1g.5gb, 1 × 2g.10gb, 1 × 3g.20gb), so
+ * the node's count of the profile over its GPU count is the layout; without those, the most fit.
+ */
+function migPerGpu(node: KObj, profile: string): number {
+  const gpus = Number(label(node, 'nvidia.com/gpu.count'));
+  const allocatable = rec(rec(node.status).allocatable);
+  const total = Number(label(node, `nvidia.com/mig-${profile}.count`) ?? allocatable[`nvidia.com/mig-${profile}`]);
+  return gpus > 0 && total > 0 && total % gpus === 0 ? total / gpus : mostPerGpu(profile);
+}
+
 function nvidiaMig(node: KObj, profile: string, k: number): SeenDevice {
-  const parent = Math.floor(k / migPerGpu(profile));
+  const perGpu = migPerGpu(node, profile);
+  const parent = Math.floor(k / perGpu);
   const gpu = nvidiaGpu(node, parent);
   const uuid = fakeUuid('MIG', `${node.metadata.name ?? ''}/mig/${profile}/${k}`);
   return {
     id: uuid,
     nodes: [`nvidia${parent}`, `nvidia-caps/nvidia-cap${10 + k}`],
-    smi: [...(gpu.smi ?? []), `  MIG ${profile} Device ${k % migPerGpu(profile)}: (UUID: ${uuid})`],
+    smi: [...(gpu.smi ?? []), `  MIG ${profile} Device ${k % perGpu}: (UUID: ${uuid})`],
     nvidiaIndex: parent,
   };
 }
