@@ -66,6 +66,18 @@ describe('accelerator detection', () => {
     expect(profile.tolerations).toEqual([{ key: taint, operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
+  it('finds AWS Neuron nodes by their instance type, at the same cost on 3 and 5,000 nodes (gpu-neuron-trn1-1.35)', async () => {
+    const small = await detect(scenarioPath('gpu-neuron-trn1-1.35'));
+    expect(summary(small.profile)).toMatchObject({ name: 'custom', resourceName: 'aws.amazon.com/neuron' });
+    expect(small.profile.detail).toContain('(label node.kubernetes.io/instance-type in (trn1.2xlarge,');
+    expect(small.profile.tolerations).toEqual([{ key: 'aws.amazon.com/neuron', operator: 'Exists', effect: 'NoSchedule' }]);
+    const large = await detect(
+      derivedScenario('neuron-5000', '1.35', ['gpu-neuron-trn1-1.35'], { generate: { nodes: { count: 5000, namePrefix: 'aaa-cpu-' } } }),
+    );
+    expect(large.profile.detail).toBe(small.profile.detail);
+    expect(large.requests).toBe(small.requests);
+  });
+
   it('finds Intel GPUs on NFD-labelled nodes, without guessing a toleration the nodes do not need', async () => {
     const file = derivedScenario('intel-xe', '1.35', ['bare-1.35'], {
       nodes: [{ name: 'arc-node-1', labels: { 'intel.feature.node.kubernetes.io/gpu': 'true' }, allocatable: { 'gpu.intel.com/xe': '2' } }],

@@ -37,9 +37,31 @@ export function isAcceleratorResource(name: string): boolean {
 }
 
 /**
+ * The EC2 instance types with AWS Neuron devices, as the Neuron Helm chart's device plugin selects
+ * its nodes by them (aws-neuron/neuron-helm-charts charts/neuron-helm-chart/values.yaml
+ * `neuronInstances` @ 14049c2): Neuron nodes carry no accelerator label of their own.
+ */
+const NEURON_INSTANCE_TYPES = [
+  'trn1.2xlarge',
+  'trn1.32xlarge',
+  'trn1n.32xlarge',
+  'trn2.48xlarge',
+  'trn2u.48xlarge',
+  'inf1.xlarge',
+  'inf1.2xlarge',
+  'inf1.6xlarge',
+  'inf1.24xlarge',
+  'inf2.xlarge',
+  'inf2.8xlarge',
+  'inf2.24xlarge',
+  'inf2.48xlarge',
+];
+
+/**
  * Node labels that say "accelerators here", one cheap selector each: GPU Feature Discovery and
  * the operators' labels, Node Feature Discovery's PCI vendor labels (NVIDIA 10de, AMD 1002,
- * Intel GPU), and the managed platforms' own accelerator labels.
+ * Intel GPU), the managed platforms' own accelerator labels, and the instance types of AWS
+ * Neuron nodes.
  */
 export const ACCELERATOR_NODE_SELECTORS = [
   'nvidia.com/gpu.present=true',
@@ -52,6 +74,7 @@ export const ACCELERATOR_NODE_SELECTORS = [
   'feature.node.kubernetes.io/amd-gpu=true',
   'feature.node.kubernetes.io/pci-1002.present=true',
   'intel.feature.node.kubernetes.io/gpu=true',
+  `node.kubernetes.io/instance-type in (${NEURON_INSTANCE_TYPES.join(',')})`,
 ];
 
 /** Nodes read per accelerator label: a few, in case the first ones get their devices through DRA. */
