@@ -89,12 +89,15 @@ export const aiInferenceProbe = defineProbe({
       const served = new Map<string, string>();
       const seen: string[] = [];
       const problems: string[] = [];
-      for (const plural of [...REQUIRED, ...REPORTED]) {
-        const crd = await kube.get<V1CustomResourceDefinition>({
-          apiVersion: CRD_API,
-          kind: 'CustomResourceDefinition',
-          name: `${plural}.${GROUP}`,
-        });
+      // Five independent reads: sent together, judged in order.
+      const plurals = [...REQUIRED, ...REPORTED];
+      const crds = await Promise.all(
+        plurals.map((plural) =>
+          kube.get<V1CustomResourceDefinition>({ apiVersion: CRD_API, kind: 'CustomResourceDefinition', name: `${plural}.${GROUP}` }),
+        ),
+      );
+      for (const [index, plural] of plurals.entries()) {
+        const crd = crds[index];
         const required = REQUIRED.includes(plural);
         if (!crd) {
           (required ? problems : seen).push(`${plural} ${required ? 'missing' : 'absent'}`);
@@ -138,16 +141,19 @@ export const aiInferenceProbe = defineProbe({
       };
     });
 
-    // The backends every attempt routes to: created once, ready while the Gateways are programmed.
-    for (const backend of BACKENDS) {
-      await kube.create({
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: backend.name },
-        spec: { selector: { [BACKEND_LABEL]: backend.name }, ports: [{ name: 'http', port: PORT, targetPort: PORT }] },
-      });
-      await kube.create(backendPod(ctx, backend.name));
-    }
+    // The backends every attempt routes to: created once (together: nothing orders them), ready
+    // while the Gateways are programmed.
+    await Promise.all(
+      BACKENDS.flatMap((backend) => [
+        kube.create({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: backend.name },
+          spec: { selector: { [BACKEND_LABEL]: backend.name }, ports: [{ name: 'http', port: PORT, targetPort: PORT }] },
+        }),
+        kube.create(backendPod(ctx, backend.name)),
+      ]),
+    );
 
     const chosen = await ctx.step('a Gateway is accepted and programmed', async () => {
       const tried: string[] = [];
@@ -171,11 +177,10 @@ export const aiInferenceProbe = defineProbe({
       throw new CheckFailure(summary);
     });
 
-    await reportGatewayFacts(ctx, classesApi, chosen.className);
-
     await ctx.step('an HTTPRoute with weighted backends and a header match is accepted', () => Promise.resolve(chosen.routeSeen));
 
-    const reach = await reachGateway(ctx, chosen);
+    // The platform facts are reads nothing below depends on: gathered while the backends start.
+    const [reach] = await Promise.all([reachGateway(ctx, chosen), reportGatewayFacts(ctx, classesApi, chosen.className)]);
     if (reach.kind === 'unreachable') {
       ctx.observe(`traffic through the Gateway not checked: ${reach.why}`);
       return;
@@ -259,15 +264,18 @@ async function attempt(ctx: AiInferenceContext, api: GatewayApi, candidate: Clas
   const gatewayRef = { apiVersion: api.gateways, kind: 'Gateway', namespace: ctx.namespace, name: `${GATEWAY}${suffix}` };
   const routeRef = { apiVersion: api.routes, kind: 'HTTPRoute', namespace: ctx.namespace, name: `${ROUTE}${suffix}` };
   const className = candidate.name;
-  await kube.create({
-    ...gatewayRef,
-    metadata: { name: gatewayRef.name },
-    spec: {
-      gatewayClassName: className,
-      listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }],
-    },
-  });
-  await kube.create({ ...routeRef, metadata: { name: routeRef.name }, spec: routeSpec(gatewayRef.name) });
+  // A route may name a Gateway before it exists (its parent status then waits for it): both go together.
+  await Promise.all([
+    kube.create({
+      ...gatewayRef,
+      metadata: { name: gatewayRef.name },
+      spec: {
+        gatewayClassName: className,
+        listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }],
+      },
+    }),
+    kube.create({ ...routeRef, metadata: { name: routeRef.name }, spec: routeSpec(gatewayRef.name) }),
+  ]);
   try {
     const started = ctx.clock.now();
     const lastGateway = async (): Promise<string> => {
@@ -389,7 +397,7 @@ async function reachGateway(ctx: AiInferenceContext, chosen: Attempt): Promise<R
         : `Gateway ${chosen.gateway} reports no address in status.addresses`,
     };
   const url = `http://${address.includes(':') ? `[${address}]` : address}${PATH}`;
-  for (const backend of BACKENDS) await waitForPod(ctx, backend.name, 'printed', WAIT_MS);
+  await Promise.all(BACKENDS.map((backend) => waitForPod(ctx, backend.name, 'printed', WAIT_MS)));
   const script = `for i in $(seq ${REACH_TRIES}); do echo "${HTTP_LINE} $(timeout ${REQUEST_TIMEOUT_S} wget -q -O - ${url} 2>&1)"; sleep 1; done`;
   await ctx.kube.create(shellPod(ctx, { name: REACH, script }));
   await waitForPod(ctx, REACH, 'completed', WAIT_MS + REACH_TRIES * (REQUEST_TIMEOUT_S + 1) * 1000);

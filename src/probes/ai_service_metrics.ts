@@ -23,7 +23,7 @@ import { CheckFailure, defineProbe } from './types.js';
 import { choice, duration, metricName } from './options.js';
 import { answeringQueryApi, detectMonitoring, matchers, promQuery } from './lib/prometheus-api.js';
 import { exposition, metricsDeployment, METRICS_PATH } from './lib/metrics-workload.js';
-import { planRegistration, REGISTRATIONS } from './lib/metrics-registration.js';
+import { applyRegistration, planRegistration, REGISTRATIONS } from './lib/metrics-registration.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probe-pod.js';
 import { seconds, untilAnswered } from './lib/probe-timing.js';
 import { unansweredVerdict } from './lib/verdicts.js';
@@ -64,12 +64,14 @@ export const aiServiceMetricsProbe = defineProbe({
       if (!api) throw new Error(`no monitoring system found answers the Prometheus query API: ${refused.join('; ')}`);
       return { seen: api.seen, value: { endpoint: api.endpoint, monitoring } };
     });
-    await reportMonitoringFacts(ctx, endpoint, monitoring.prometheuses);
-
-    const registered = await ctx.step('the way the monitoring system selects scrape targets is read', async () => {
-      const plan = await planRegistration(ctx, WORKLOAD, monitoring, ctx.option('ai-service-metrics.registration'));
-      return { seen: `register by ${plan.how}`, value: plan };
-    });
+    // The monitoring facts are reads the plan does not depend on: gathered meanwhile.
+    const [registered] = await Promise.all([
+      ctx.step('the way the monitoring system selects scrape targets is read', async () => {
+        const plan = await planRegistration(ctx, WORKLOAD, monitoring, ctx.option('ai-service-metrics.registration'));
+        return { seen: `register by ${plan.how}`, value: plan };
+      }),
+      reportMonitoringFacts(ctx, endpoint, monitoring.prometheuses),
+    ]);
 
     await ctx.step('a workload serving Prometheus metrics runs', async () => {
       const metrics = exposition(metric, 'counter', 'Requests served by the AI conformance probe workload.', SERVED_VALUE, runLabel);
@@ -85,13 +87,7 @@ export const aiServiceMetricsProbe = defineProbe({
     });
 
     await ctx.step('the workload is registered with the monitoring system', async () => {
-      if (Object.keys(registered.namespaceLabels).length) {
-        await ctx.kube.patch(
-          { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace },
-          { metadata: { labels: registered.namespaceLabels } },
-        );
-      }
-      for (const object of registered.objects) await ctx.kube.create(object);
+      await applyRegistration(ctx, registered);
       return `registered by ${registered.how}`;
     });
 

@@ -19,7 +19,7 @@ import { duration } from './options.js';
 import { prepareAcceleratorRequest } from './lib/accelerator.js';
 import { requireDraApiVersion, type ResourceClaimObject } from './lib/dra.js';
 import { attributeText, sameVersion, slicePage, type SliceDevice } from './lib/device-attributes.js';
-import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, devicesSeen, probePod, waitForPod, describeDevices } from './lib/probe-pod.js';
+import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE, parseDeviceLine, probePod, waitForPod, describeDevices } from './lib/probe-pod.js';
 import { unschedulableFails } from './lib/verdicts.js';
 
 const TEMPLATE = 'driver-runtime-accelerator';
@@ -67,12 +67,13 @@ export const driverRuntimeManagementProbe = defineProbe({
     if (ctx.profile.available === false)
       ctx.notApplicable(`no accelerator on this cluster, so there is no accelerator driver to manage: ${ctx.profile.detail}`);
     const advertised = await ctx.step('the accelerator driver version is discoverable', async () => {
+      // The RuntimeClasses are only reported: read while the versions are.
+      const runtimeClassesRead = ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 });
+      runtimeClassesRead.catch(() => undefined); // awaited below
       const found = await advertisedVersions(ctx);
       const advertising = found.nodes.filter((n) => n.driver !== '');
       if (advertising.length === 0) throw new CheckFailure(`no accelerator node advertises a driver version (looked for ${found.looked})`);
-      const runtimeClasses = (
-        await ctx.kube.listPage<V1RuntimeClass>({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass' }, { limit: 100 })
-      ).items;
+      const runtimeClasses = (await runtimeClassesRead).items;
       if (runtimeClasses.length > 0)
         ctx.observe(`RuntimeClasses: ${runtimeClasses.map((rc) => `${rc.metadata?.name ?? '?'} (handler ${rc.handler})`).join(', ')}`);
       const atLeast = found.more ? 'at least ' : '';
@@ -121,17 +122,22 @@ export const driverRuntimeManagementProbe = defineProbe({
         await ctx.kube.create(pod);
         const done = await waitForPod(ctx, POD, 'printed', ctx.option('driver-runtime-management.pod-ms')).catch(unschedulableFails);
         const nodeName = done.spec?.nodeName ?? '?';
-        const devices = await devicesSeen(ctx, POD, 'probe');
+        // Its log read once (the devices and the driver line are both in it); the node and the
+        // allocation are independent reads, sent with it and judged in order.
+        const nodeRead = ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+        const claimedRead = ctx.profile.mechanism === 'dra' ? allocatedDevice(ctx, done) : Promise.resolve(undefined);
+        for (const pending of [nodeRead, claimedRead]) pending.catch(() => undefined);
         const log = await ctx.kube.podLogs(ctx.namespace, POD, 'probe');
+        const devices = parseDeviceLine(log, `container probe of pod ${POD}`);
         if (devices.length === 0) throw new CheckFailure(`the pod with ${asked.asking} on node ${nodeName} sees no accelerator`);
-        const node = await ctx.kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+        const node = await nodeRead;
         const containerRuntime = node?.status?.nodeInfo?.containerRuntimeVersion ?? '';
         if (!containerRuntime.includes('://'))
           throw new CheckFailure(
             `node ${nodeName} reports no container runtime (status.nodeInfo.containerRuntimeVersion is '${containerRuntime}')`,
           );
         const onNode = advertised.find((n) => n.node === nodeName);
-        const claimed = ctx.profile.mechanism === 'dra' ? await allocatedDevice(ctx, done) : undefined;
+        const claimed = await claimedRead;
         await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: POD }); // frees the device for other probes
         const expected = claimed?.driverVersion ?? onNode?.driver;
         const where = `node ${nodeName} (${containerRuntime})`;

@@ -50,7 +50,7 @@ export const gangSchedulingProbe = defineProbe({
     };
 
     const running = await ctx.step('a gang-scheduling solution is installed and running', async () => {
-      const found = [await findKueue(ctx), await findVolcano(ctx)];
+      const found = await Promise.all([findKueue(ctx), findVolcano(ctx)]);
       if (found.every((solution) => solution.apiVersion === undefined)) {
         throw new CheckFailure(
           'no gang-scheduling solution found: neither Kueue (kueue.x-k8s.io Workloads) nor Volcano (scheduling.volcano.sh PodGroups) is served',
@@ -261,9 +261,11 @@ async function workloadOf(ctx: ProbeContext, apiVersion: string, job: V1Job): Pr
 
 async function kueueFits(ctx: ProbeContext, apiVersion: string, { pods, timeoutMs }: GangBudget): Promise<string> {
   const names = kueueNames(ctx, pods);
-  await ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: names.flavor } });
-  for (const queue of [names.fits, names.short]) {
-    await ctx.kube.create({
+  // Kueue resolves these references by name whenever the objects appear (a ClusterQueue waits for
+  // its flavor, a LocalQueue for its ClusterQueue): all five are created together.
+  const flavor = ctx.kube.create({ apiVersion, kind: 'ResourceFlavor', metadata: { name: names.flavor } });
+  const queues = [names.fits, names.short].flatMap((queue) => [
+    ctx.kube.create({
       apiVersion,
       kind: 'ClusterQueue',
       metadata: { name: queue.cluster },
@@ -284,9 +286,10 @@ async function kueueFits(ctx: ProbeContext, apiVersion: string, { pods, timeoutM
           },
         ],
       },
-    });
-    await ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } });
-  }
+    }),
+    ctx.kube.create({ apiVersion, kind: 'LocalQueue', metadata: { name: queue.local }, spec: { clusterQueue: queue.cluster } }),
+  ]);
+  await Promise.all([flavor, ...queues]);
 
   const job = await ctx.kube.create(kueueJob(ctx, 'gang-fits', names.fits.local, pods));
   const done = await ctx.kube

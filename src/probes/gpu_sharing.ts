@@ -117,6 +117,10 @@ function describe(strategy: Strategy): string {
 /** Step 1: every strategy offered, strongest first. A few bounded requests. */
 async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
   const found: Strategy[] = [];
+  // The two node searches do not depend on the DRA reads: all sent together, judged in order.
+  const migNodes = labelledNodes(ctx, 'nvidia.com/mig.strategy in (mixed,single)');
+  const sharingNodes = labelledNodes(ctx, 'nvidia.com/gpu.sharing-strategy in (time-slicing,mps)');
+  for (const pending of [migNodes, sharingNodes]) pending.catch(() => undefined);
   const dra = await servedDra(ctx.kube);
   if (dra.apiVersion) {
     const mig = await ctx.kube.get<DeviceClassObject>({ apiVersion: dra.apiVersion, kind: 'DeviceClass', name: MIG_CLASS });
@@ -129,7 +133,7 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
       if (devices.length > 0) found.push({ kind: 'dra-partition', deviceClass: MIG_CLASS, profiles });
     }
   }
-  for (const node of await labelledNodes(ctx, 'nvidia.com/mig.strategy in (mixed,single)')) {
+  for (const node of await migNodes) {
     const allocatable = node.status?.allocatable ?? {};
     const labels = node.metadata?.labels ?? {};
     const strategy = labels['nvidia.com/mig.strategy'] === 'single' ? 'single' : 'mixed';
@@ -146,7 +150,7 @@ async function offeredStrategies(ctx: ProbeContext): Promise<Strategy[]> {
       break;
     }
   }
-  for (const node of await labelledNodes(ctx, 'nvidia.com/gpu.sharing-strategy in (time-slicing,mps)')) {
+  for (const node of await sharingNodes) {
     const labels = node.metadata?.labels ?? {};
     const allocatable: Partial<Record<string, string>> = node.status?.allocatable ?? {};
     // renameByDefault advertises the replicas as nvidia.com/gpu.shared.
@@ -181,7 +185,7 @@ async function holdAll(ctx: ProbeContext, names: string[], podMs: number): Promi
 }
 
 async function deletePods(ctx: ProbeContext, names: string[]): Promise<void> {
-  for (const name of names) await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name });
+  await Promise.all(names.map((name) => ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name })));
 }
 
 async function showPartition(
@@ -237,7 +241,7 @@ async function showReplicas(ctx: ProbeContext, strategy: Extract<Strategy, { kin
     );
   const names = Array.from({ length: wanted }, (_, i) => `gpu-sharing-replica-${i}`);
   try {
-    for (const name of names) await ctx.kube.create(pluginPod(ctx, name, strategy.resource, strategy.node));
+    await Promise.all(names.map((name) => ctx.kube.create(pluginPod(ctx, name, strategy.resource, strategy.node))));
     await holdAll(ctx, names, podMs).catch((error: unknown) => {
       // Pinned pods that do not fit may only mean other probes hold replicas right now.
       if (error instanceof PodProblem && error.kind === 'unschedulable')
@@ -276,17 +280,19 @@ async function showSharedClaim(ctx: ProbeContext, strategy: Extract<Strategy, { 
   await ctx.kube.create({ apiVersion, kind: 'ResourceClaim', metadata: { name: 'gpu-sharing-shared' }, spec: { devices } });
   const names = ['gpu-sharing-sharer-a', 'gpu-sharing-sharer-b'];
   try {
-    for (const name of names) {
-      // probePod wires the container to the pod's claim; that claim is the shared ResourceClaim, not a template's.
-      const pod = probePod(ctx, {
-        name,
-        holdDevice: true,
-        claimTemplateName: 'gpu-sharing-shared',
-        containers: [{ name: 'probe', withAccelerator: true }],
-      });
-      pod.spec.resourceClaims = [{ name: ACCELERATOR_REQUEST, resourceClaimName: 'gpu-sharing-shared' }];
-      await ctx.kube.create(pod);
-    }
+    await Promise.all(
+      names.map((name) => {
+        // probePod wires the container to the pod's claim; that claim is the shared ResourceClaim, not a template's.
+        const pod = probePod(ctx, {
+          name,
+          holdDevice: true,
+          claimTemplateName: 'gpu-sharing-shared',
+          containers: [{ name: 'probe', withAccelerator: true }],
+        });
+        pod.spec.resourceClaims = [{ name: ACCELERATOR_REQUEST, resourceClaimName: 'gpu-sharing-shared' }];
+        return ctx.kube.create(pod);
+      }),
+    );
     const pods = await holdAll(ctx, names, podMs).catch(unschedulableFails);
     const seen = await Promise.all(names.map((name) => devicesSeen(ctx, name, 'probe')));
     const [a = [], b = []] = seen;

@@ -30,7 +30,7 @@ import type {
 import { CheckFailure, defineProbe, type ProbeContext } from './types.js';
 import { choice, duration, metricName, seconds as wholeSeconds } from './options.js';
 import { exposition, metricsDeployment, METRICS_ANNOTATION } from './lib/metrics-workload.js';
-import { planRegistration } from './lib/metrics-registration.js';
+import { applyRegistration, planRegistration } from './lib/metrics-registration.js';
 import { answeringQueryApi, detectMonitoring, inClusterUrl } from './lib/prometheus-api.js';
 import { PROBE_SHELL_DEFAULT, PROBE_SHELL_IMAGE } from './lib/probe-pod.js';
 import { requireDraApiVersion } from './lib/dra.js';
@@ -90,9 +90,11 @@ export const podAutoscalingProbe = defineProbe({
     const hpaName = source.kind === 'keda' ? KEDA_HPA : HPA;
 
     const monitoring = await ctx.step('a Deployment whose pods use an accelerator serves the custom metric', async () => {
-      const { claimTemplateName } = await prepareAcceleratorRequest(ctx, 'autoscaled-accelerator');
-      const detected = await detectMonitoring(ctx);
-      const registered = await planRegistration(ctx, WORKLOAD, detected, 'auto');
+      // The accelerator request and the monitoring's way of selecting targets are independent: read together.
+      const [{ claimTemplateName }, { detected, registered }] = await Promise.all([
+        prepareAcceleratorRequest(ctx, 'autoscaled-accelerator'),
+        detectMonitoring(ctx).then(async (detected) => ({ detected, registered: await planRegistration(ctx, WORKLOAD, detected, 'auto') })),
+      ]);
       await ctx.kube.create(
         metricsDeployment(ctx, {
           name: WORKLOAD,
@@ -102,13 +104,7 @@ export const podAutoscalingProbe = defineProbe({
           annotations: registered.annotations,
         }),
       );
-      if (Object.keys(registered.namespaceLabels).length) {
-        await ctx.kube.patch(
-          { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace },
-          { metadata: { labels: registered.namespaceLabels } },
-        );
-      }
-      for (const object of registered.objects) await ctx.kube.create(object);
+      await applyRegistration(ctx, registered);
       await waitForReplicas(ctx, 1, ctx.option('pod-autoscaling.ready-ms'));
       if (source.kind !== 'custom') {
         return { seen: `1 pod with one accelerator serves ${metric} (registered by ${registered.how})`, value: detected };
@@ -228,11 +224,21 @@ export const podAutoscalingProbe = defineProbe({
       const patched = await setLoad(ctx, metric, HIGH);
       await scaledTo(ctx, hpaName, 2, scaleTimeoutMs);
       const pods = await podsOf(ctx);
+      // Each node looked at once, all together; judged pod by pod.
+      const lookups = new Map<string, Promise<string | undefined>>();
+      const nodes = pods.map((pod) => {
+        if (pod.status?.phase !== 'Running') return Promise.resolve(undefined);
+        const key = pod.spec?.nodeName ?? '';
+        const lookup = lookups.get(key) ?? onAcceleratorNode(ctx, pod);
+        lookups.set(key, lookup);
+        lookup.catch(() => undefined); // awaited below, in order
+        return lookup;
+      });
       const placements: string[] = [];
-      for (const pod of pods) {
+      for (const [index, pod] of pods.entries()) {
         if (pod.status?.phase !== 'Running')
           throw new CheckFailure(`pod ${pod.metadata?.name ?? '?'} is ${pod.status?.phase ?? 'without a phase'} after scale-up`);
-        const node = await onAcceleratorNode(ctx, pod);
+        const node = await nodes[index];
         if (!node)
           throw new CheckFailure(
             `pod ${pod.metadata?.name ?? '?'} runs on ${pod.spec?.nodeName ?? 'no node'}, which offers no ${ctx.profile.name} accelerator`,
@@ -271,19 +277,27 @@ const API_SERVICES = [`v1beta2.${CUSTOM}`, `v1beta1.${CUSTOM}`, `v1beta1.${EXTER
  */
 async function metricsApis(ctx: ProbeContext): Promise<MetricsApis> {
   const apis: MetricsApis = { custom: [], external: [], keda: false, notes: [] };
-  for (const name of API_SERVICES) {
+  // Three independent reads and KEDA's discovery, sent together; judged in order.
+  const reads = API_SERVICES.map((name) =>
+    ctx.kube.get<V1APIService>({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name }).then(
+      (found) => ({ found }),
+      (error: unknown) => ({ error }),
+    ),
+  );
+  const keda = ctx.kube.resources('keda.sh/v1alpha1');
+  keda.catch(() => undefined); // awaited below
+  for (const [index, name] of API_SERVICES.entries()) {
     const [version, ...group] = name.split('.');
     const groupVersion = `${group.join('.')}/${version}`;
     const into = groupVersion.startsWith(CUSTOM) ? apis.custom : apis.external;
-    let apiService: V1APIService | undefined;
-    try {
-      apiService = await ctx.kube.get<V1APIService>({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name });
-    } catch (error) {
-      if (apiErrorOf(error).code !== 403) throw error;
+    const read = await reads[index];
+    if ('error' in read) {
+      if (apiErrorOf(read.error).code !== 403) throw read.error;
       apis.notes.push(`APIService ${name} cannot be read (403), so discovery decides`);
       if ((await ctx.kube.groupVersions(group.join('.'))).includes(groupVersion)) into.push(groupVersion);
       continue;
     }
+    const apiService = read.found;
     if (!apiService) continue;
     const available = conditionsOf(apiService).find((condition) => condition.type === 'Available');
     if (available?.status === 'True') {
@@ -294,7 +308,7 @@ async function metricsApis(ctx: ProbeContext): Promise<MetricsApis> {
       apis.notes.push(`APIService ${name} is not Available (${describeCondition(conditionsOf(apiService), 'Available')})`);
     }
   }
-  apis.keda = (await ctx.kube.resources('keda.sh/v1alpha1'))?.some((resource) => resource.name === 'scaledobjects') ?? false;
+  apis.keda = (await keda)?.some((resource) => resource.name === 'scaledobjects') ?? false;
   return apis;
 }
 
@@ -376,18 +390,21 @@ async function podsOf(ctx: ProbeContext): Promise<V1Pod[]> {
 }
 
 async function setLoad(ctx: ProbeContext, metric: string, value: number): Promise<number> {
-  let patched = 0;
-  for (const pod of await podsOf(ctx)) {
-    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: pod.metadata?.name ?? '' };
-    try {
-      await ctx.kube.patch(ref, { metadata: { annotations: { [METRICS_ANNOTATION]: load(metric, value) } } });
-      patched += 1;
-    } catch (error) {
-      // The HPA may remove a pod between the list and the patch: a pod that is gone needs no load.
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  return patched;
+  // One patch per replica (at most two), sent together.
+  const patched = await Promise.all(
+    (await podsOf(ctx)).map(async (pod) => {
+      const ref = { apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: pod.metadata?.name ?? '' };
+      try {
+        await ctx.kube.patch(ref, { metadata: { annotations: { [METRICS_ANNOTATION]: load(metric, value) } } });
+        return 1;
+      } catch (error) {
+        // The HPA may remove a pod between the list and the patch: a pod that is gone needs no load.
+        if (!isNotFound(error)) throw error;
+        return 0;
+      }
+    }),
+  );
+  return patched.reduce((sum: number, one) => sum + one, 0);
 }
 
 /** Whether the node the pod runs on offers the profile's accelerator (one node, one query). */

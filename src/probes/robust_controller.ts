@@ -47,8 +47,8 @@ export const robustControllerProbe = defineProbe({
   images: Object.assign({}, ...AI_OPERATORS.map((operator) => operator.images)) as Record<string, string>,
   async run(ctx) {
     const { kube } = ctx;
-    const { operator, apiVersion } = await ctx.step('the operator is installed and its CRDs are established', async () => {
-      const { operator, crds, shadowed } = await findInstalled(ctx);
+    const { operator, apiVersion, detectedPods } = await ctx.step('the operator is installed and its CRDs are established', async () => {
+      const { operator, crds, shadowed, pods } = await findInstalled(ctx);
       const unready = crds.filter((crd) => !isTrue(conditionsOf(crd), 'Established'));
       if (unready.length > 0) {
         const states = unready.map((crd) => `${crd.metadata?.name ?? '?'}: ${describeCondition(conditionsOf(crd), 'Established')}`);
@@ -61,13 +61,19 @@ export const robustControllerProbe = defineProbe({
       const how = ctx.options.operator ? 'named with --operator' : 'detected';
       return {
         seen: `${operator.title} (${how}): ${crds.map((crd) => crd.metadata?.name ?? '?').join(', ')} Established; using ${using}${shadowed ? ` (${shadowed}'s CRDs are installed but no controller pod runs: left behind, not used)` : ''}`,
-        value: { operator, apiVersion: using },
+        value: { operator, apiVersion: using, detectedPods: pods },
       };
     });
 
-    // Both checks below judge the operator's pods and the webhooks that cover its kind: list once.
-    const pods = operatorPods(ctx, operator);
-    const covering = pods.then((found) => listCoveringWebhooks(ctx, operator, found.live));
+    // Both checks below judge the operator's pods and the webhooks that cover its kind: list once
+    // (detection may have listed the pods already), the webhooks at the same time.
+    const pods = detectedPods ? Promise.resolve(detectedPods) : operatorPods(ctx, operator);
+    const configurations = ctx.kube.list<V1ValidatingWebhookConfiguration>({
+      apiVersion: WEBHOOK_API,
+      kind: 'ValidatingWebhookConfiguration',
+    });
+    configurations.catch(() => undefined); // awaited below, through `covering`
+    const covering = pods.then(async (found) => coveringWebhooks(ctx, operator, await configurations, found.live));
     pods.catch(() => undefined); // each check awaits them and reports a failure itself
     covering.catch(() => undefined);
 
@@ -160,6 +166,8 @@ interface Installed {
   crds: V1CustomResourceDefinition[];
   /** An operator found first whose CRDs are there but whose controller is not. */
   shadowed?: string;
+  /** Its controller pods, where detection listed them. */
+  pods?: OperatorPods;
 }
 
 interface OperatorPods {
@@ -186,19 +194,28 @@ async function findInstalled(ctx: ProbeContext): Promise<Installed> {
   if (candidates[0] === undefined) {
     throw new Error(`unknown operator "${wanted ?? ''}"; known: ${AI_OPERATORS.map((operator) => operator.name).join(', ')}`);
   }
+  // Every candidate's CRDs, read together (a fixed handful of GETs), then judged in order.
+  const present = await Promise.all(
+    candidates.map(async (operator) => {
+      if (!operator) return [];
+      const crds = await Promise.all(
+        operator.crds.map((name) =>
+          ctx.kube.get<V1CustomResourceDefinition>({ apiVersion: CRD_API, kind: 'CustomResourceDefinition', name }),
+        ),
+      );
+      return crds.filter((crd): crd is V1CustomResourceDefinition => crd !== undefined);
+    }),
+  );
   // CRDs outlive an uninstalled operator: prefer one whose controller runs, else the first found.
   let leftover: Installed | undefined;
-  for (const operator of candidates) {
+  for (const [index, operator] of candidates.entries()) {
     if (!operator) continue;
-    const crds: V1CustomResourceDefinition[] = [];
-    for (const name of operator.crds) {
-      const crd = await ctx.kube.get<V1CustomResourceDefinition>({ apiVersion: CRD_API, kind: 'CustomResourceDefinition', name });
-      if (crd) crds.push(crd);
-    }
+    const crds = present[index];
     if (!crds.some((crd) => crd.metadata?.name === operator.crds[0])) continue;
-    if (wanted || (await operatorPods(ctx, operator)).live.length > 0)
-      return { operator, crds, ...(leftover ? { shadowed: leftover.operator.title } : {}) };
-    leftover ??= { operator, crds };
+    if (wanted) return { operator, crds };
+    const pods = await operatorPods(ctx, operator);
+    if (pods.live.length > 0) return { operator, crds, pods, ...(leftover ? { shadowed: leftover.operator.title } : {}) };
+    leftover ??= { operator, crds, pods };
   }
   if (leftover) return leftover;
   const looked = candidates.map((operator) => `${operator?.title ?? '?'} (${operator?.crds[0] ?? '?'})`).join(', ');
@@ -240,26 +257,33 @@ function selects(selector: Record<string, string> | undefined, pod: V1Pod): bool
   );
 }
 
-async function listCoveringWebhooks(ctx: ProbeContext, operator: AiOperator, pods: V1Pod[]): Promise<CoveringWebhook[]> {
-  const configurations = await ctx.kube.list<V1ValidatingWebhookConfiguration>({
-    apiVersion: WEBHOOK_API,
-    kind: 'ValidatingWebhookConfiguration',
-  });
+async function coveringWebhooks(
+  ctx: ProbeContext,
+  operator: AiOperator,
+  configurations: V1ValidatingWebhookConfiguration[],
+  pods: V1Pod[],
+): Promise<CoveringWebhook[]> {
   const covering = configurations.flatMap((configuration) =>
     (configuration.webhooks ?? [])
       .filter((webhook) => covers(webhook, operator))
       .map((webhook) => ({ configuration: configuration.metadata?.name ?? '?', webhook })),
   );
   const namespaces = new Set(pods.map((pod) => pod.metadata?.namespace));
-  const out: CoveringWebhook[] = [];
-  for (const entry of covering) {
-    const service = entry.webhook.clientConfig.service;
-    let own = false;
-    if (service && namespaces.has(service.namespace)) {
-      const found = await ctx.kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: service.namespace, name: service.name });
-      own = pods.some((pod) => pod.metadata?.namespace === service.namespace && selects(found?.spec?.selector, pod));
-    }
-    out.push({ ...entry, own });
-  }
-  return out;
+  // One Service read per covering webhook (a handful), sent together.
+  return Promise.all(
+    covering.map(async (entry) => {
+      const service = entry.webhook.clientConfig.service;
+      let own = false;
+      if (service && namespaces.has(service.namespace)) {
+        const found = await ctx.kube.get<V1Service>({
+          apiVersion: 'v1',
+          kind: 'Service',
+          namespace: service.namespace,
+          name: service.name,
+        });
+        own = pods.some((pod) => pod.metadata?.namespace === service.namespace && selects(found?.spec?.selector, pod));
+      }
+      return { ...entry, own };
+    }),
+  );
 }

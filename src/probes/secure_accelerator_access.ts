@@ -24,7 +24,7 @@ import { pinnedUnplaceable, unschedulableFails } from './lib/verdicts.js';
 
 export const secureAcceleratorAccessProbe = defineProbe({
   id: 'secure_accelerator_access',
-  // At most four accelerators at once (two of them on one node), beside the other sharers.
+  // At most two accelerators at once (the positive and two-container pods, then the two holders), beside the other sharers.
   shares: ['accelerators'],
   timeoutMs: 8 * 60_000,
   options: {
@@ -69,7 +69,13 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
   // The positive and the two-container pods are independent: start them together, judge them in
   // order. The negative pods must run where an accelerator is (on a CPU-only node "sees none" is
   // trivially true), so they wait for the positive pod and go to its node.
-  const positive = runPod(ctx, asked, podMs, { name: pod('with-accelerator'), containers: [{ name: 'probe', withAccelerator: true }] });
+  // The positive pod keeps its device until the negative pods beside it are done: a node whose
+  // only pod finished may be scaled away by an autoscaler before they are placed there.
+  const positive = runPod(ctx, asked, podMs, {
+    name: pod('with-accelerator'),
+    containers: [{ name: 'probe', withAccelerator: true }],
+    hold: true,
+  });
   const split = runPod(ctx, asked, podMs, {
     name: pod('two-containers'),
     containers: [
@@ -88,6 +94,25 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
     });
     return node;
   };
+  // The two negative pods are independent of each other: both start once the node is known.
+  const without = besideOne().then((node) =>
+    runPod(ctx, asked, podMs, {
+      name: pod('without-accelerator'),
+      containers: [{ name: 'probe', withAccelerator: false }],
+      onNode: node,
+      what: 'a pod without an accelerator beside one',
+    }).then((run) => ({ ...run, node })),
+  );
+  const visibleAll = besideOne().then((node) =>
+    runPod(ctx, asked, podMs, {
+      name: pod('visible-devices-all'),
+      containers: [{ name: 'probe', withAccelerator: false }],
+      onNode: node,
+      what: 'a pod setting NVIDIA_VISIBLE_DEVICES=all beside an accelerator',
+      env: { NVIDIA_VISIBLE_DEVICES: 'all', NVIDIA_DRIVER_CAPABILITIES: 'compute,utility' },
+    }).then((run) => ({ ...run, node })),
+  );
+  for (const pending of [without, visibleAll]) pending.catch(() => undefined);
 
   await check('a pod with an accelerator sees it', async () => {
     const { node, seen } = await positive;
@@ -101,13 +126,7 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
   });
 
   await check('a pod without an accelerator sees none', async () => {
-    const node = await besideOne();
-    const { seen } = await runPod(ctx, asked, podMs, {
-      name: pod('without-accelerator'),
-      containers: [{ name: 'probe', withAccelerator: false }],
-      onNode: node,
-      what: 'a pod without an accelerator beside one',
-    });
+    const { node, seen } = await without;
     const saw = seen.get('probe') ?? { devices: [], nodes: [] };
     if (saw.devices.length > 0) {
       throw new CheckFailure(`a pod that asked for no accelerator sees ${describeSeen(saw)} on node ${node}: devices are not isolated`);
@@ -116,14 +135,7 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
   });
 
   await check('a pod without an accelerator that sets NVIDIA_VISIBLE_DEVICES=all sees none', async () => {
-    const node = await besideOne();
-    const { seen } = await runPod(ctx, asked, podMs, {
-      name: pod('visible-devices-all'),
-      containers: [{ name: 'probe', withAccelerator: false }],
-      onNode: node,
-      what: 'a pod setting NVIDIA_VISIBLE_DEVICES=all beside an accelerator',
-      env: { NVIDIA_VISIBLE_DEVICES: 'all', NVIDIA_DRIVER_CAPABILITIES: 'compute,utility' },
-    });
+    const { node, seen } = await visibleAll;
     const saw = seen.get('probe') ?? { devices: [], nodes: [] };
     if (saw.devices.length > 0) {
       throw new CheckFailure(
@@ -133,6 +145,16 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
     }
     return `pod without an accelerator that sets NVIDIA_VISIBLE_DEVICES=all sees no device on node ${node}`;
   });
+
+  // Both negative pods are done (their checks awaited them): the positive pod gives its device back
+  // before the two holders below take theirs.
+  await ctx.kube
+    .delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: pod('with-accelerator') })
+    .catch((error: unknown) => {
+      ctx.observe(
+        `pod ${pod('with-accelerator')} could not be deleted yet (${error instanceof Error ? error.message : String(error)}); it holds its accelerator until the namespace goes`,
+      );
+    });
 
   await check('only the container that references the accelerator sees it', async () => {
     const { seen } = await split;
@@ -161,9 +183,9 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
       holders.push(second);
       return await compareHolders(ctx, asked, first, second, capacity);
     } finally {
-      for (const holder of holders) {
-        await ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: holder.pod });
-      }
+      await Promise.all(
+        holders.map((holder) => ctx.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, name: holder.pod })),
+      );
     }
   });
 }
@@ -219,26 +241,38 @@ async function runPod(
   ctx: ProbeContext,
   setup: AcceleratorRequest,
   timeoutMs: number,
-  spec: { name: string; containers: ProbeContainerSpec[]; onNode?: string; what?: string; env?: Record<string, string> },
+  spec: {
+    name: string;
+    containers: ProbeContainerSpec[];
+    onNode?: string;
+    what?: string;
+    env?: Record<string, string>;
+    /** Keep running (and holding any device) once it printed, until deleted. */
+    hold?: boolean;
+  },
 ): Promise<PodRun> {
   const pod = probePod(ctx, {
     name: spec.name,
     containers: spec.containers,
-    claimTemplateName: setup.claimTemplateName,
+    // A pod none of whose containers asks for an accelerator claims none (test plan 2 and 3).
+    claimTemplateName: spec.containers.some((container) => container.withAccelerator) ? setup.claimTemplateName : undefined,
     node: spec.onNode,
+    ...(spec.hold ? { holdDevice: true } : {}),
   });
   if (spec.env)
     for (const container of pod.spec.containers) container.env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   await ctx.kube.create(pod);
-  const waited = waitForPod(ctx, spec.name, 'completed', timeoutMs);
+  const waited = waitForPod(ctx, spec.name, spec.hold ? 'printed' : 'completed', timeoutMs);
   const done = await (spec.onNode
     ? waited.catch(pinnedUnplaceable(spec.onNode, spec.what ?? spec.name))
     : waited.catch(unschedulableFails));
   const node = done.spec?.nodeName ?? '?';
   if (spec.onNode && node !== spec.onNode)
     throw new Error(`pod ${spec.name} ran on node ${node}, not on node ${spec.onNode} it was pinned to`);
-  const seen = new Map<string, Seen>();
-  for (const container of spec.containers) seen.set(container.name, await seenBy(ctx, spec.name, container.name));
+  // One log read per container, sent together.
+  const seen = new Map<string, Seen>(
+    await Promise.all(spec.containers.map(async (container) => [container.name, await seenBy(ctx, spec.name, container.name)] as const)),
+  );
   return { node, seen };
 }
 

@@ -15,6 +15,7 @@
 // scanIntervalMs (default 10000); scaleUp (default true; false: reports itself, never adds a node).
 import { stringify } from 'yaml';
 import { allocateClaim, CLAIMS, type Device, podClaimNames } from '../dra.js';
+import { fakeUuid } from '../devices.js';
 import type { KObj } from '../types.js';
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 import { numberParam } from './monitoring-model.js';
@@ -145,7 +146,8 @@ export const clusterAutoscalerController: ControllerFactory = (ctx: ControllerCo
       const attributes: Record<string, unknown> = {
         ...group.dra.attributes,
         index: { int: index },
-        uuid: { string: `gpu-${nodeName}-${index}` },
+        // NVIDIA's DRA driver publishes each GPU's own UUID (GPU-...), which dcgm-exporter reports too.
+        uuid: { string: driver === 'gpu.nvidia.com' ? fakeUuid('GPU', `${nodeName}/gpu/${index}`) : `gpu-${nodeName}-${index}` },
       };
       const byDomain: Record<string, Record<string, string | number | boolean>> = { [driver]: {} };
       for (const [k, v] of Object.entries(attributes)) {

@@ -27,7 +27,7 @@ export interface Registration {
   how: string;
   /** Pod annotations (registration by annotation). */
   annotations: Record<string, string>;
-  /** Objects to create, in order, after the Deployment (a Service and its ServiceMonitor, say). */
+  /** Objects to create after the Deployment (a Service and its ServiceMonitor, say); nothing orders them. */
   objects: KubernetesObject[];
   /** Labels to add to the probe's namespace so that the Prometheus's namespace selector selects it. */
   namespaceLabels: Record<string, string>;
@@ -192,13 +192,23 @@ export async function planRegistration(
 
   const reasons: string[] = [];
   if (servedKinds.length > 0 && prometheuses.length > 0) {
-    const probe = await ctx.kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace });
+    // Namespaces read once each; the probe's and the first Prometheus's together (usually all that is needed).
+    const reads = new Map<string, Promise<V1Namespace | undefined>>();
+    const namespace = (name: string): Promise<V1Namespace | undefined> => {
+      let read = reads.get(name);
+      if (!read) {
+        read = ctx.kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name });
+        read.catch(() => undefined); // awaited below
+        reads.set(name, read);
+      }
+      return read;
+    };
+    const first = prometheuses[0].metadata?.namespace;
+    if (first) void namespace(first);
+    const probe = await namespace(ctx.namespace);
     for (const prometheus of prometheuses) {
       const own = prometheus.metadata?.namespace ?? '';
-      const namespaces = {
-        probe,
-        prometheus: own === ctx.namespace ? probe : await ctx.kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name: own }),
-      };
+      const namespaces = { probe, prometheus: await namespace(own) };
       for (const kind of servedKinds) {
         const placement = placementFor(ctx, prometheus, kind, namespaces);
         if (typeof placement !== 'string')
@@ -218,4 +228,15 @@ export async function planRegistration(
   }
   if (await served(ctx, 'monitoring.googleapis.com/v1', 'podmonitorings')) return podMonitoring(ctx, name);
   return byAnnotations(reasons.join('; '));
+}
+
+/** Registers the workload as planned: the namespace labels and the objects, sent together (nothing orders them). */
+export async function applyRegistration(ctx: ProbeContext, registration: Registration): Promise<void> {
+  const labels = registration.namespaceLabels;
+  await Promise.all([
+    Object.keys(labels).length
+      ? ctx.kube.patch({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }, { metadata: { labels } })
+      : Promise.resolve(),
+    ...registration.objects.map((object) => ctx.kube.create(object)),
+  ]);
 }

@@ -154,19 +154,21 @@ interface GatewayClassLike {
  * cluster).
  */
 export async function reportGatewayFacts(ctx: ProbeContext, apiVersion: string, className: string): Promise<void> {
-  const bundle = await crdAnnotationVersion(ctx, 'gatewayclasses.gateway.networking.k8s.io', GATEWAY_BUNDLE_VERSION);
-  ctx.fact({ component: 'Gateway API CRDs', ...bundle });
-  let gatewayClass: GatewayClassLike | undefined;
-  try {
-    gatewayClass = await ctx.kube.get<GatewayClassLike & { apiVersion?: string; kind?: string }>({
-      apiVersion,
-      kind: 'GatewayClass',
-      name: className,
-    });
-  } catch (error) {
-    ctx.fact({ component: 'Gateway API controller', source: readFailure(`GatewayClass ${className}`, error) });
+  // Two independent reads, sent together.
+  const bundleRead = crdAnnotationVersion(ctx, 'gatewayclasses.gateway.networking.k8s.io', GATEWAY_BUNDLE_VERSION);
+  const classRead = ctx.kube
+    .get<GatewayClassLike & { apiVersion?: string; kind?: string }>({ apiVersion, kind: 'GatewayClass', name: className })
+    .then(
+      (found) => ({ found }),
+      (error: unknown) => ({ error }),
+    );
+  ctx.fact({ component: 'Gateway API CRDs', ...(await bundleRead) });
+  const read = await classRead;
+  if ('error' in read) {
+    ctx.fact({ component: 'Gateway API controller', source: readFailure(`GatewayClass ${className}`, read.error) });
     return;
   }
+  const gatewayClass: GatewayClassLike | undefined = read.found;
   const controllerName = gatewayClass?.spec?.controllerName;
   if (!controllerName) {
     ctx.fact({ component: 'Gateway API controller', source: `GatewayClass ${className} names no controllerName` });

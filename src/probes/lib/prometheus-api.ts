@@ -191,9 +191,13 @@ export async function detectMonitoring(ctx: ProbeContext): Promise<DetectedMonit
     : undefined;
   const behind: PrometheusResource[] = [];
   if (!url) {
-    for (const namespace of new Set((listed ?? []).map((prometheus) => prometheus.metadata?.namespace ?? ''))) {
-      if (!namespace) continue;
-      const service = await kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace, name: 'prometheus-operated' });
+    const namespaces = [...new Set((listed ?? []).map((prometheus) => prometheus.metadata?.namespace ?? ''))].filter(Boolean);
+    // One Service read per namespace with a Prometheus (the list is bounded), sent together.
+    const services = await Promise.all(
+      namespaces.map((namespace) => kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace, name: 'prometheus-operated' })),
+    );
+    for (const [index, namespace] of namespaces.entries()) {
+      const service = services[index];
       const here = (listed ?? []).filter((prometheus) => prometheus.metadata?.namespace === namespace);
       const names = here.map((prometheus) => `Prometheus ${namespace}/${prometheus.metadata?.name ?? '?'}`).join(', ');
       const endpoint = service && serviceEndpoint(service, names);
@@ -204,12 +208,15 @@ export async function detectMonitoring(ctx: ProbeContext): Promise<DetectedMonit
     }
     // Label search only where the operator's own Service was not found (as before: no extra cost).
     const seen = new Set<string>();
-    for (const { selector, pathPrefix, port } of endpoints.length ? [] : QUERY_SERVICES) {
-      const services = await kube.listPage<V1Service>(
-        { apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES },
-        { labelSelector: selector, limit: 50 },
-      );
-      for (const service of services.items) {
+    const searches = endpoints.length ? [] : QUERY_SERVICES;
+    // A fixed handful of label-selected lists, sent together; their answers taken in order.
+    const found = await Promise.all(
+      searches.map(({ selector }) =>
+        kube.listPage<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: ALL_NAMESPACES }, { labelSelector: selector, limit: 50 }),
+      ),
+    );
+    for (const [index, { selector, pathPrefix, port }] of searches.entries()) {
+      for (const service of found[index].items) {
         const key = `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
         if (seen.has(key) || NOT_QUERY_APIS.test(service.metadata?.name ?? '')) continue;
         const endpoint = serviceEndpoint(service, `label ${selector}`, pathPrefix, port);
