@@ -129,42 +129,46 @@ async function draMechanisms(kube: Kube, make: ProfileMakers): Promise<{ found: 
   if (!apiVersion) return { found: [], classesWithoutSlices: [] };
   const page = await kube.listPage<DeviceClassObject>({ apiVersion, kind: 'DeviceClass' }, { limit: 100 });
   const classes = page.items.filter((c) => c.metadata?.name && !NOT_ACCELERATOR_CLASS.test(c.metadata.name));
+  // One filtered page per driver, and then one node per class, each set sent together.
+  const drivers = [...new Set(classes.map((deviceClass) => driverOfDeviceClass(deviceClass) ?? ''))];
+  const slicesByDriver = new Map<string, ResourceSliceObject[]>(
+    await Promise.all(
+      drivers.map(async (driver): Promise<[string, ResourceSliceObject[]]> => {
+        // A class that names no driver may select any driver's devices: any slice will do.
+        const slices = await kube.listPage<ResourceSliceObject>(
+          { apiVersion, kind: 'ResourceSlice' },
+          { limit: 20, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) },
+        );
+        return [driver, slices.items.filter((s) => (s.spec?.devices?.length ?? 0) > 0)];
+      }),
+    ),
+  );
   const found: Found[] = [];
   const classesWithoutSlices: string[] = [];
-  const slicesByDriver = new Map<string, ResourceSliceObject[]>();
+  const offered: { name: string; driver?: string; slices: ResourceSliceObject[] }[] = [];
   for (const deviceClass of classes) {
     const name = deviceClass.metadata?.name ?? '';
     const driver = driverOfDeviceClass(deviceClass);
-    // A class that names no driver may select any driver's devices: any slice will do.
-    const key = driver ?? '';
-    if (!slicesByDriver.has(key)) {
-      const slices = await kube.listPage<ResourceSliceObject>(
-        { apiVersion, kind: 'ResourceSlice' },
-        { limit: 20, ...(driver ? { fieldSelector: `spec.driver=${driver}` } : {}) },
-      );
-      slicesByDriver.set(
-        key,
-        slices.items.filter((s) => (s.spec?.devices?.length ?? 0) > 0),
-      );
-    }
-    const slices = slicesByDriver.get(key) ?? [];
-    if (slices.length === 0) {
-      classesWithoutSlices.push(name);
-      continue;
-    }
+    const slices = slicesByDriver.get(driver ?? '') ?? [];
     // The class must select some published device: MIG or VFIO classes of a driver whose slices
     // hold only full GPUs select nothing.
-    if (!classSelectsSomething(deviceClass, slices)) {
-      classesWithoutSlices.push(name);
-      continue;
-    }
+    if (slices.length === 0 || !classSelectsSomething(deviceClass, slices)) classesWithoutSlices.push(name);
+    else offered.push({ name, driver, slices });
+  }
+  const nodes = await Promise.all(
+    offered.map(({ slices }) => {
+      const nodeName = slices.find((s) => s.spec?.nodeName)?.spec?.nodeName;
+      return nodeName ? kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName }) : Promise.resolve(undefined);
+    }),
+  );
+  offered.forEach(({ name, driver, slices }, i) => {
+    const node = nodes[i];
     const nodeName = slices.find((s) => s.spec?.nodeName)?.spec?.nodeName;
-    const node = nodeName ? await kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name: nodeName }) : undefined;
     const where = nodeName ? ` on node ${nodeName}${slices.length > 1 ? ' and others' : ''}` : '';
     const how = `DRA DeviceClass ${name} (${driver ? `driver ${driver}` : 'no driver named'}, ResourceSlices${where})`;
     const profile = make.draClass(name, driver, { detected: true, detail: how });
     found.push({ profile: { ...profile, tolerations: node ? tolerationsFor(node) : profile.tolerations }, how });
-  }
+  });
   return { found, classesWithoutSlices };
 }
 
@@ -193,8 +197,12 @@ function resourceFound(make: ProfileMakers, node: V1Node, resource: string, via:
 /** Device plugins on labelled nodes: one request of one node per label. */
 async function labelledNodes(kube: Kube, make: ProfileMakers): Promise<Found[]> {
   const found = new Map<string, Found>();
-  for (const labelSelector of ACCELERATOR_NODE_SELECTORS) {
-    const page = await kube.listPage<V1Node>(NODES, { labelSelector, limit: LABELLED_PAGE });
+  // Sent together; read in the selectors' order, so the same node wins as before.
+  const pages = await Promise.all(
+    ACCELERATOR_NODE_SELECTORS.map((labelSelector) => kube.listPage<V1Node>(NODES, { labelSelector, limit: LABELLED_PAGE })),
+  );
+  for (const [i, page] of pages.entries()) {
+    const labelSelector = ACCELERATOR_NODE_SELECTORS[i];
     for (const node of page.items) {
       for (const resource of acceleratorResourcesOf(node)) {
         if (!found.has(resource)) found.set(resource, resourceFound(make, node, resource, `label ${labelSelector}`));
@@ -237,8 +245,7 @@ function rank(found: Found): number {
  * travel with it as `alternatives`, so probes that must test each mechanism can.
  */
 export async function detectAccelerators(kube: Kube, make: ProfileMakers): Promise<AcceleratorProfile> {
-  const dra = await draMechanisms(kube, make);
-  const devicePlugins = await labelledNodes(kube, make);
+  const [dra, devicePlugins] = await Promise.all([draMechanisms(kube, make), labelledNodes(kube, make)]);
   let found = [...dra.found, ...devicePlugins];
   let scanNote = '';
   if (found.length === 0) {
