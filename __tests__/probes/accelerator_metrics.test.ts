@@ -471,15 +471,15 @@ describe('accelerator_metrics on Intel XPU Manager, AWS Neuron Monitor and the G
   });
 
   it('asks for a manual check while no workload holds a TPU chip (only the node-level series)', async () => {
-    const file = derivedScenario('tpu-idle', '1.35', ['gpu-tpu-gke-1.35', 'addons/tpu-device-plugin-metrics.yaml'], {});
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-tpu-gke-1.35'));
     expect(run.result.verdict, explain(run)).toBe('manual');
     expect(run.result.reason).toMatch(/^GKE TPU device plugin: .*only node-level \*_node series while no TPU workload runs/);
     expect(run.result.reason).toContain('tensorcore_utilization_node');
   });
 
   it('fails, no longer manual, when TPU nodes have no device plugin metrics endpoint at all', async () => {
-    const run = await runProbeOnScenario(acceleratorMetricsProbe, scenarioPath('gpu-tpu-gke-1.35'));
+    const file = derivedScenario('tpu-no-metrics', '1.35', ['gpu-tpu-gke-1.35'], { behaviours: { 'tpu-device-plugin-metrics': false } });
+    const run = await runProbeOnScenario(acceleratorMetricsProbe, file);
     expect(run.result.verdict, explain(run)).toBe('failed');
     expect(failedCheck(run)?.reason).toContain('k8s-app=tpu-device-plugin');
   });
