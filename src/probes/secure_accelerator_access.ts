@@ -95,23 +95,21 @@ async function testMechanism(ctx: ProbeContext, podMs: number, names: Names): Pr
     return node;
   };
   // The two negative pods are independent of each other: both start once the node is known.
-  const without = besideOne().then((node) =>
-    runPod(ctx, asked, podMs, {
-      name: pod('without-accelerator'),
-      containers: [{ name: 'probe', withAccelerator: false }],
-      onNode: node,
-      what: 'a pod without an accelerator beside one',
-    }).then((run) => ({ ...run, node })),
-  );
-  const visibleAll = besideOne().then((node) =>
-    runPod(ctx, asked, podMs, {
-      name: pod('visible-devices-all'),
-      containers: [{ name: 'probe', withAccelerator: false }],
-      onNode: node,
-      what: 'a pod setting NVIDIA_VISIBLE_DEVICES=all beside an accelerator',
-      env: { NVIDIA_VISIBLE_DEVICES: 'all', NVIDIA_DRIVER_CAPABILITIES: 'compute,utility' },
-    }).then((run) => ({ ...run, node })),
-  );
+  const besideAccelerator = (name: string, what: string, env?: Record<string, string>) =>
+    besideOne().then((node) =>
+      runPod(ctx, asked, podMs, {
+        name: pod(name),
+        containers: [{ name: 'probe', withAccelerator: false }],
+        onNode: node,
+        what,
+        ...(env ? { env } : {}),
+      }).then((run) => ({ ...run, node })),
+    );
+  const without = besideAccelerator('without-accelerator', 'a pod without an accelerator beside one');
+  const visibleAll = besideAccelerator('visible-devices-all', 'a pod setting NVIDIA_VISIBLE_DEVICES=all beside an accelerator', {
+    NVIDIA_VISIBLE_DEVICES: 'all',
+    NVIDIA_DRIVER_CAPABILITIES: 'compute,utility',
+  });
   for (const pending of [without, visibleAll]) pending.catch(() => undefined);
 
   await check('a pod with an accelerator sees it', async () => {
