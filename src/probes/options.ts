@@ -117,6 +117,22 @@ export function optionValue<S extends OptionSpec<unknown>>(spec: S, key: string,
   return value as OptionValue<S>;
 }
 
+/**
+ * Reads a probe's declared options by name, typed by their declarations; an option the probe did
+ * not declare is a bug in the probe, named as such.
+ */
+export function declaredOptionReader(
+  probeId: string,
+  declared: OptionSpecs,
+  given: Readonly<Record<string, string>>,
+): (name: string) => unknown {
+  return (name) => {
+    const spec = Object.hasOwn(declared, name) ? declared[name] : undefined;
+    if (!spec) throw new Error(`probe ${probeId} reads --probe-option ${name} but does not declare it in its options`);
+    return optionValue(spec, name, given[name]);
+  };
+}
+
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);

@@ -7,7 +7,7 @@
 import type { CheckResult, Observation, PlatformFact } from '../model/results.js';
 import { oneLine } from '../errors.js';
 import type { Kube } from '../kube/types.js';
-import { optionValue, type OptionSpecs } from '../probes/options.js';
+import { declaredOptionReader, type OptionSpecs } from '../probes/options.js';
 import {
   CheckFailure,
   NotChecked,
@@ -108,11 +108,7 @@ export function createProbeContext(parts: ContextParts): { context: ProbeContext
     async check(name: string, fn: () => Promise<string>): Promise<boolean> {
       return (await record(name, fn)).passed;
     },
-    option(name: string) {
-      const spec = Object.hasOwn(declared, name) ? declared[name] : undefined;
-      if (!spec) throw new Error(`probe ${probeId} reads --probe-option ${name} but does not declare it in its options`);
-      return optionValue(spec, name, parts.options.extra[name]);
-    },
+    option: declaredOptionReader(probeId, declared, parts.options.extra),
     observe(message: string): void {
       if (recorder.frozen) return;
       recorder.observations.push({ atMs: parts.clock.now() - started, message: oneLine(message) });

@@ -28,7 +28,7 @@ import {
   type Probe,
   type ProbeOptions,
 } from '../probes/types.js';
-import { optionValue } from '../probes/options.js';
+import { declaredOptionReader } from '../probes/options.js';
 import { createProbeContext, freezeRecorder } from './context.js';
 import { probeNamespace } from './runId.js';
 import { runScheduled } from './schedule.js';
@@ -202,12 +202,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunResults> {
 
   /** The Pod Security label a probe asks for with its options (a privileged load container), else none. */
   function namespaceLabels(probe: Probe): { labels?: Record<string, string> } {
-    const declared = probe.options ?? {};
-    const option = (name: string): unknown => {
-      if (!Object.hasOwn(declared, name))
-        throw new Error(`probe ${probe.id} reads --probe-option ${name} but does not declare it in its options`);
-      return optionValue(declared[name], name, options.probeOptions.extra[name]);
-    };
+    const option = declaredOptionReader(probe.id, probe.options ?? {}, options.probeOptions.extra);
     const level = probe.podSecurity?.({ option });
     return level ? { labels: { 'pod-security.kubernetes.io/enforce': level } } : {};
   }
