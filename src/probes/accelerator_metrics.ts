@@ -509,8 +509,7 @@ async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promis
   reportPods(ctx, exporter.what, pods, exporter.description);
   const read = pods.slice(0, EXPORTER_PODS);
   const endpoints = new Map<string, HttpEndpoint>();
-  const samples: Sample[] = [];
-  for (const pod of read) {
+  const scraped = read.map((pod) => {
     const name = pod.metadata?.name ?? '';
     const namespace = pod.metadata?.namespace ?? exporter.namespace;
     const endpoint: HttpEndpoint = {
@@ -521,8 +520,10 @@ async function scrapeExporterPods(ctx: ProbeContext, exporter: Exporter): Promis
       description: `exporter pod ${namespace}/${name}`,
     };
     endpoints.set(pod.spec?.nodeName ?? '?', endpoint);
-    samples.push(...(await scrapeSamples(ctx, endpoint, '/metrics')));
-  }
+    return endpoint;
+  });
+  // Every exporter pod is read at once; the samples keep the pods' order.
+  const samples: Sample[] = (await Promise.all(scraped.map((endpoint) => scrapeSamples(ctx, endpoint, '/metrics')))).flat();
   const of = pods.length > read.length ? ` (the first ${read.length} of ${pods.length})` : '';
   const fallback = exporter.endpoint ?? [...endpoints.values()][0];
   return {
@@ -554,8 +555,8 @@ async function prometheusSource(
   description: string,
 ): Promise<MetricSource | undefined> {
   await reportMonitoringFacts(ctx, prometheus.endpoint);
-  const answer: PromVectorSample[] = [];
-  for (const query of FAMILY_QUERIES) answer.push(...(await promQuery(ctx, prometheus.endpoint, query)));
+  // The queries are independent: sent together.
+  const answer: PromVectorSample[] = (await Promise.all(FAMILY_QUERIES.map((query) => promQuery(ctx, prometheus.endpoint, query)))).flat();
   if (answer.length === 0) return undefined;
   const utilisation = `__name__=~"${UTILISATION_NAMES.join('|')}"`;
   return {
